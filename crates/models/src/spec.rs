@@ -1,0 +1,281 @@
+//! The typed description of an architecture and its traffic: what a [`crate::World`] is built
+//! from. The `scenario` crate produces it from TOML; library users can write it in Rust.
+
+use crate::behavior::Behavior;
+use crate::dist::Dist;
+use archsim_engine::SimTime;
+use std::fmt;
+use std::sync::Arc;
+
+/// A whole model: run settings, traffic, components.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    /// Traffic arrives during `[0, duration)`.
+    pub duration: SimTime,
+    /// Requests arriving before this are left out of latency and rate figures.
+    pub warmup: SimTime,
+    /// After `duration`, the run follows requests in flight for at most this long; those
+    /// still without an outcome then count as `in_flight`.
+    pub drain: SimTime,
+    /// Width of a time-series bucket.
+    pub series_interval: SimTime,
+    /// A request is good if it succeeds within this (SLO latency).
+    pub slo_latency: Option<SimTime>,
+    /// The traffic.
+    pub traffic: TrafficSpec,
+    /// One-way delay added to every hop, request and reply.
+    pub network_latency: Dist,
+    /// The components, in declaration order.
+    pub components: Vec<ComponentSpec>,
+}
+
+/// How requests are generated.
+#[derive(Clone, Debug)]
+pub struct TrafficSpec {
+    /// The component that receives every request.
+    pub entry: String,
+    /// Open or closed loop.
+    pub load: Load,
+    /// The client gives up on an attempt after this (error `timeout`).
+    pub timeout: Option<SimTime>,
+    /// Keys drawn from Zipf(s) over `count` keys.
+    pub keys: Option<Keys>,
+    /// Request classes and their weights (at least one).
+    pub classes: Vec<(String, f64)>,
+    /// The client's retry policy.
+    pub retry: Option<RetrySpec>,
+}
+
+/// Open loop (a rate) or closed loop (users who think and wait).
+#[derive(Clone, Debug)]
+pub enum Load {
+    /// Arrivals per second.
+    Open {
+        /// Per second.
+        rate_per_s: f64,
+        /// Poisson or evenly spaced.
+        arrivals: Arrivals,
+    },
+    /// A fixed population of users.
+    Closed {
+        /// How many.
+        users: u32,
+        /// Think time between a reply (or timeout) and the next request.
+        think: Dist,
+    },
+}
+
+/// Arrival process of an open loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arrivals {
+    /// Exponential gaps.
+    Poisson,
+    /// Evenly spaced, the first at time zero.
+    Uniform,
+}
+
+/// Request keys.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Keys {
+    /// Number of distinct keys.
+    pub count: u64,
+    /// Zipf exponent; 0 = uniform.
+    pub zipf: f64,
+}
+
+/// Client retries.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RetrySpec {
+    /// Retries after the first attempt.
+    pub max: u32,
+    /// Delay before the first retry.
+    pub backoff: SimTime,
+    /// Factor applied to the delay for each next retry.
+    pub multiplier: f64,
+    /// Full jitter: the delay is drawn uniformly between 0 and its value.
+    pub jitter: bool,
+    /// Retries may be at most this fraction of first attempts (token bucket).
+    pub budget: Option<f64>,
+}
+
+/// A named component.
+#[derive(Clone, Debug)]
+pub struct ComponentSpec {
+    /// Unique name.
+    pub name: String,
+    /// Instances (at least 1).
+    pub instances: u32,
+    /// How callers spread over the instances.
+    pub balance: Policy,
+    /// What kind and its parameters.
+    pub kind: KindSpec,
+}
+
+/// Policies for choosing an instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Policy {
+    /// In turn.
+    RoundRobin,
+    /// Uniformly at random.
+    Random,
+    /// The instance with the fewest calls outstanding (ties: lowest index).
+    LeastOutstanding,
+    /// Power of two choices: the less loaded of two random instances.
+    P2c,
+}
+
+impl Policy {
+    /// Parses a policy name.
+    pub fn parse(s: &str) -> Option<Policy> {
+        Some(match s {
+            "round_robin" => Policy::RoundRobin,
+            "random" => Policy::Random,
+            "least_outstanding" => Policy::LeastOutstanding,
+            "p2c" => Policy::P2c,
+            _ => return None,
+        })
+    }
+    /// The policy names.
+    pub const NAMES: &'static [&'static str] = &["round_robin", "random", "least_outstanding", "p2c"];
+}
+
+/// A component kind with its parameters.
+#[derive(Clone)]
+pub enum KindSpec {
+    /// An application service.
+    Service(ServiceSpec),
+    /// A load balancer over the instances of another component.
+    LoadBalancer {
+        /// The component whose instances receive the requests.
+        targets: String,
+        /// How to choose an instance.
+        policy: Policy,
+    },
+    /// A user-defined kind: a factory called once per instance of each run.
+    Custom {
+        /// Shown in results as the component's kind.
+        kind: String,
+        /// Makes one behaviour per instance.
+        factory: Arc<dyn Fn() -> Box<dyn Behavior> + Send + Sync>,
+    },
+}
+
+impl fmt::Debug for KindSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KindSpec::Service(s) => f.debug_tuple("Service").field(s).finish(),
+            KindSpec::LoadBalancer { targets, policy } => f
+                .debug_struct("LoadBalancer")
+                .field("targets", targets)
+                .field("policy", policy)
+                .finish(),
+            KindSpec::Custom { kind, .. } => f.debug_struct("Custom").field("kind", kind).finish(),
+        }
+    }
+}
+
+impl KindSpec {
+    /// The kind's name as shown in results.
+    pub fn name(&self) -> &str {
+        match self {
+            KindSpec::Service(_) => "service",
+            KindSpec::LoadBalancer { .. } => "load_balancer",
+            KindSpec::Custom { kind, .. } => kind,
+        }
+    }
+}
+
+/// An application service: cores, workers, a waiting room and endpoints.
+#[derive(Clone, Debug, Default)]
+pub struct ServiceSpec {
+    /// CPU servers per instance; `None` = unlimited (CPU time is a pure delay).
+    pub cores: Option<u32>,
+    /// Concurrency per instance, held from admission to reply; `None` = unlimited.
+    pub workers: Option<u32>,
+    /// Requests that may wait per instance; `None` = unlimited.
+    pub queue: Option<u32>,
+    /// Endpoints by class name; `"default"` applies to classes without their own.
+    pub endpoints: Vec<(String, EndpointSpec)>,
+}
+
+/// What one request does at a service.
+#[derive(Clone, Debug, Default)]
+pub struct EndpointSpec {
+    /// CPU time, served by the cores.
+    pub cpu: Option<Dist>,
+    /// Downstream calls, one after another, after the CPU time.
+    pub calls: Vec<CallSpec>,
+}
+
+/// One downstream call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallSpec {
+    /// The component called.
+    pub to: String,
+    /// Parallel calls to distinct instances (the caller waits for all).
+    pub fanout: u32,
+}
+
+impl CallSpec {
+    /// A single call to `to`.
+    pub fn to(to: &str) -> Self {
+        Self {
+            to: to.to_string(),
+            fanout: 1,
+        }
+    }
+}
+
+/// A model that cannot be built.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ModelError {
+    /// A component name is used twice.
+    DuplicateComponent(String),
+    /// A name refers to no component.
+    UnknownComponent {
+        /// Who refers to it.
+        from: String,
+        /// The missing name.
+        name: String,
+    },
+    /// A fanout asks for more instances than the target has.
+    FanoutTooWide {
+        /// The calling component.
+        from: String,
+        /// The callee.
+        to: String,
+        /// Requested fanout.
+        fanout: u32,
+        /// Instances available.
+        instances: u32,
+    },
+    /// Calls form a cycle.
+    Cycle(Vec<String>),
+    /// A number out of its range.
+    OutOfRange(String),
+}
+
+impl fmt::Display for ModelError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ModelError::DuplicateComponent(n) => write!(f, "component `{n}` is defined twice"),
+            ModelError::UnknownComponent { from, name } => {
+                write!(f, "`{from}` refers to `{name}`, which is not a component")
+            }
+            ModelError::FanoutTooWide {
+                from,
+                to,
+                fanout,
+                instances,
+            } => write!(
+                f,
+                "`{from}` fans out to {fanout} instances of `{to}`, which has only {instances}"
+            ),
+            ModelError::Cycle(path) => write!(f, "calls form a cycle: {}", path.join(" -> ")),
+            ModelError::OutOfRange(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for ModelError {}

@@ -1,0 +1,1089 @@
+//! The world: every component of one run, the request arena, and the event handler that moves
+//! requests between them.
+//!
+//! # One request's way
+//!
+//! The traffic source draws an arrival, gives the request a class and a key and sends its
+//! first attempt, a *call*, to the entry component. A call is an arena slot naming the
+//! component and instance it is at, its parent call (or the client) and its progress. At a
+//! service the call waits for a worker (if `workers` is set) or a core in a bounded waiting
+//! room, spends its CPU time, then makes its downstream calls one after another (a fanout
+//! step sends several at once and waits for all); then it frees its worker and replies. Every
+//! hop, request and reply, pays the network latency; when that is zero, the hop is a direct
+//! function call rather than an event, which keeps a simple M/M/1 at two events per request.
+//! The reply reaches the client, which records the outcome, or retries.
+//!
+//! # Accounting
+//!
+//! A request is *live* from its first attempt until its final outcome. Every outcome goes to
+//! the [`Recorder`] exactly once; at the end, live requests are `in_flight`, so
+//! `generated = succeeded + failed + in_flight` holds by construction (and is asserted).
+
+use crate::behavior::{Behavior, BehaviorCtx, CallId, Effect, Request};
+use crate::dist::Dist;
+use crate::spec::{KindSpec, Load, ModelError, Policy, RetrySpec, Spec};
+use archsim_engine::{stream, Context, Handler, SimTime, Simulation, Stream};
+use archsim_stats::{ComponentStats, Recorder, RunStats, TimeAverage, Window};
+use rand::Rng;
+use rand_distr::{Distribution, Zipf};
+use std::collections::VecDeque;
+
+const NONE: u32 = u32::MAX;
+const NO_KEY: u64 = u64::MAX;
+
+/// Error reason indices fixed by the world (more are added by custom components).
+pub const TIMEOUT: usize = 0;
+/// A full waiting room.
+pub const REJECTED: usize = 1;
+/// A crashed component.
+pub const UNAVAILABLE: usize = 2;
+const BASE_REASONS: [&str; 3] = ["timeout", "rejected", "unavailable"];
+
+/// An event of the world. Small and plain: it is copied through the queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ev {
+    /// The open-loop source's next arrival.
+    Arrival,
+    /// A closed-loop user ends thinking.
+    Wake(u32),
+    /// A call reaches its component.
+    Deliver(u32),
+    /// A call's CPU time ends.
+    CpuDone(u32),
+    /// A call's reply reaches its parent (or the client).
+    Reply(u32),
+    /// A custom component's delayed reply.
+    Finish(u32),
+    /// An attempt's client timeout (request, attempt generation).
+    Timeout(u32, u32),
+    /// A retry is due (request, generation).
+    Retry(u32, u32),
+    /// A custom component's timer (index into the timer table).
+    Timer(u32),
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Call {
+    parent: u32,
+    req: u32,
+    gen: u32,
+    comp: u32,
+    inst: u32,
+    pending: u32,
+    class: u16,
+    step: u16,
+    /// 0 = no error, else reason index + 1.
+    err: u8,
+    holds_worker: bool,
+    done: bool,
+    key: u64,
+    arrived: u64,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Req {
+    start: u64,
+    key: u64,
+    user: u32,
+    gen: u32,
+    attempts: u32,
+    class: u16,
+    live: bool,
+}
+
+struct Inst {
+    busy_cores: u32,
+    busy_workers: u32,
+    /// Waiting for admission: a worker if `workers` is set, else a core.
+    wait_q: VecDeque<u32>,
+    /// Holding a worker, waiting for a core.
+    cpu_q: VecDeque<u32>,
+    /// Calls sent to this instance and not yet replied (what balancers look at).
+    outstanding: u32,
+    busy: TimeAverage,
+    queue: TimeAverage,
+}
+
+struct Endpoint {
+    cpu: Option<Dist>,
+    calls: Vec<(u32, u32)>,
+}
+
+struct Svc {
+    cores: Option<u32>,
+    workers: Option<u32>,
+    queue: Option<u32>,
+    /// By class index.
+    endpoints: Vec<Endpoint>,
+}
+
+enum Body {
+    Service(Svc),
+    Lb { target: u32, policy: Policy },
+    Custom(Vec<Box<dyn Behavior>>),
+}
+
+struct Comp {
+    name: String,
+    kind: String,
+    balance: Policy,
+    rr: u32,
+    rng: Stream,
+    insts: Vec<Inst>,
+    body: Body,
+    served: u64,
+    rejected: u64,
+}
+
+/// All state of one run; the engine's [`Handler`].
+pub struct World {
+    duration: u64,
+    timeout: Option<SimTime>,
+    retry: Option<RetrySpec>,
+    retry_tokens: f64,
+    entry: u32,
+    load: Load,
+    arrival_gap: Option<Dist>,
+    class_cum: Vec<f64>,
+    zipf: Option<Zipf<f64>>,
+    net: Dist,
+    net_zero: bool,
+    rng_net: Stream,
+    rng_arrivals: Stream,
+    rng_class: Stream,
+    rng_keys: Stream,
+    rng_think: Stream,
+    rng_retry: Stream,
+    comps: Vec<Comp>,
+    calls: Vec<Call>,
+    free_calls: Vec<u32>,
+    reqs: Vec<Req>,
+    free_reqs: Vec<u32>,
+    live: u64,
+    timers: Vec<(u32, u32, u64)>,
+    free_timers: Vec<u32>,
+    effects: Vec<Effect>,
+    rec: Recorder,
+}
+
+fn find(names: &[String], from: &str, name: &str) -> Result<u32, ModelError> {
+    names
+        .iter()
+        .position(|n| n == name)
+        .map(|i| i as u32)
+        .ok_or_else(|| ModelError::UnknownComponent {
+            from: from.to_string(),
+            name: name.to_string(),
+        })
+}
+
+impl World {
+    /// Builds a world for one run of `spec` under `seed`.
+    pub fn new(spec: &Spec, seed: u64) -> Result<World, ModelError> {
+        let names: Vec<String> = spec.components.iter().map(|c| c.name.clone()).collect();
+        for (i, n) in names.iter().enumerate() {
+            if names[..i].contains(n) {
+                return Err(ModelError::DuplicateComponent(n.clone()));
+            }
+        }
+        if spec.traffic.classes.is_empty() {
+            return Err(ModelError::OutOfRange("at least one request class is needed".into()));
+        }
+        let class_names: Vec<String> = spec.traffic.classes.iter().map(|c| c.0.clone()).collect();
+        let window = Window {
+            warmup_ns: spec.warmup.as_nanos(),
+            end_ns: spec.duration.as_nanos(),
+        };
+        if window.warmup_ns >= window.end_ns {
+            return Err(ModelError::OutOfRange(
+                "the warm-up must be shorter than the duration".into(),
+            ));
+        }
+        let mut comps = Vec::with_capacity(spec.components.len());
+        for c in &spec.components {
+            if c.instances == 0 {
+                return Err(ModelError::OutOfRange(format!(
+                    "`{}` needs at least one instance",
+                    c.name
+                )));
+            }
+            let inst = || Inst {
+                busy_cores: 0,
+                busy_workers: 0,
+                wait_q: VecDeque::new(),
+                cpu_q: VecDeque::new(),
+                outstanding: 0,
+                busy: TimeAverage::new(window),
+                queue: TimeAverage::new(window),
+            };
+            let body = match &c.kind {
+                KindSpec::Service(s) => {
+                    let ep_for = |class: &str| {
+                        s.endpoints
+                            .iter()
+                            .find(|(n, _)| n == class)
+                            .or_else(|| s.endpoints.iter().find(|(n, _)| n == "default"))
+                            .map(|(_, e)| e)
+                    };
+                    let mut endpoints = Vec::new();
+                    for class in &class_names {
+                        let e = match ep_for(class) {
+                            Some(e) => {
+                                let mut calls = Vec::new();
+                                for call in &e.calls {
+                                    let to = find(&names, &c.name, &call.to)?;
+                                    let n = spec.components[to as usize].instances;
+                                    if call.fanout == 0 || call.fanout > n {
+                                        return Err(ModelError::FanoutTooWide {
+                                            from: c.name.clone(),
+                                            to: call.to.clone(),
+                                            fanout: call.fanout,
+                                            instances: n,
+                                        });
+                                    }
+                                    calls.push((to, call.fanout));
+                                }
+                                Endpoint {
+                                    cpu: e.cpu.clone().filter(|d| !d.is_zero()),
+                                    calls,
+                                }
+                            }
+                            None => Endpoint {
+                                cpu: None,
+                                calls: Vec::new(),
+                            },
+                        };
+                        endpoints.push(e);
+                    }
+                    for (n, v) in [("cores", s.cores), ("workers", s.workers)] {
+                        if v == Some(0) {
+                            return Err(ModelError::OutOfRange(format!(
+                                "`{}`: {n} must be at least 1",
+                                c.name
+                            )));
+                        }
+                    }
+                    Body::Service(Svc {
+                        cores: s.cores,
+                        workers: s.workers,
+                        queue: s.queue,
+                        endpoints,
+                    })
+                }
+                KindSpec::LoadBalancer { targets, policy } => Body::Lb {
+                    target: find(&names, &c.name, targets)?,
+                    policy: *policy,
+                },
+                KindSpec::Custom { factory, .. } => {
+                    let behaviors: Vec<Box<dyn Behavior>> =
+                        (0..c.instances).map(|_| factory()).collect();
+                    for b in &behaviors {
+                        for to in b.calls() {
+                            find(&names, &c.name, &to)?;
+                        }
+                    }
+                    Body::Custom(behaviors)
+                }
+            };
+            comps.push(Comp {
+                name: c.name.clone(),
+                kind: c.kind.name().to_string(),
+                balance: c.balance,
+                rr: 0,
+                rng: stream(seed, &format!("component/{}", c.name)),
+                insts: (0..c.instances).map(|_| inst()).collect(),
+                body,
+                served: 0,
+                rejected: 0,
+            });
+        }
+        crate::check_cycles(spec)?;
+        let entry = find(&names, "traffic", &spec.traffic.entry)?;
+        let total: f64 = spec.traffic.classes.iter().map(|c| c.1).sum();
+        if total.is_nan() || total <= 0.0 || spec.traffic.classes.iter().any(|c| c.1 < 0.0) {
+            return Err(ModelError::OutOfRange(
+                "class weights must be non-negative with a positive sum".into(),
+            ));
+        }
+        let mut acc = 0.0;
+        let mut class_cum: Vec<f64> = spec
+            .traffic
+            .classes
+            .iter()
+            .map(|c| {
+                acc += c.1 / total;
+                acc
+            })
+            .collect();
+        if let Some(l) = class_cum.last_mut() {
+            *l = 1.0;
+        }
+        let zipf = match spec.traffic.keys {
+            Some(k) => Some(Zipf::new(k.count as f64, k.zipf).map_err(|e| {
+                ModelError::OutOfRange(format!("traffic keys: {e}"))
+            })?),
+            None => None,
+        };
+        let arrival_gap = match &spec.traffic.load {
+            Load::Open { rate_per_s, arrivals } => {
+                if !(*rate_per_s > 0.0 && rate_per_s.is_finite()) {
+                    return Err(ModelError::OutOfRange("the rate must be positive".into()));
+                }
+                let mean = 1e9 / rate_per_s;
+                Some(match arrivals {
+                    crate::spec::Arrivals::Poisson => Dist::Exp { mean_ns: mean },
+                    crate::spec::Arrivals::Uniform => Dist::Const(mean.round().max(1.0) as u64),
+                })
+            }
+            Load::Closed { .. } => None,
+        };
+        let mut reasons: Vec<String> = BASE_REASONS.iter().map(|s| s.to_string()).collect();
+        reasons.shrink_to_fit();
+        let span = spec.duration.saturating_add(spec.drain).as_nanos();
+        let rec = Recorder::new(
+            window,
+            spec.slo_latency.map(|s| s.as_nanos()),
+            spec.series_interval.as_nanos(),
+            reasons,
+            class_names,
+            span,
+        );
+        Ok(World {
+            duration: spec.duration.as_nanos(),
+            timeout: spec.traffic.timeout,
+            retry: spec.traffic.retry.clone(),
+            retry_tokens: 0.0,
+            entry,
+            load: spec.traffic.load.clone(),
+            arrival_gap,
+            class_cum,
+            zipf,
+            net_zero: spec.network_latency.is_zero(),
+            net: spec.network_latency.clone(),
+            rng_net: stream(seed, "network"),
+            rng_arrivals: stream(seed, "traffic/arrivals"),
+            rng_class: stream(seed, "traffic/classes"),
+            rng_keys: stream(seed, "traffic/keys"),
+            rng_think: stream(seed, "traffic/think"),
+            rng_retry: stream(seed, "traffic/retry"),
+            comps,
+            calls: Vec::new(),
+            free_calls: Vec::new(),
+            reqs: Vec::new(),
+            free_reqs: Vec::new(),
+            live: 0,
+            timers: Vec::new(),
+            free_timers: Vec::new(),
+            effects: Vec::new(),
+            rec,
+        })
+    }
+
+    /// The events that start a run: the first arrival, or each user's first request.
+    pub fn initial_events(&mut self) -> Vec<(SimTime, Ev)> {
+        match &self.load {
+            Load::Open { arrivals, .. } => {
+                let first = match arrivals {
+                    crate::spec::Arrivals::Uniform => SimTime::ZERO,
+                    crate::spec::Arrivals::Poisson => self
+                        .arrival_gap
+                        .as_ref()
+                        .expect("open loop")
+                        .sample(&mut self.rng_arrivals),
+                };
+                vec![(first, Ev::Arrival)]
+            }
+            Load::Closed { users, think } => {
+                // Each user starts after one think time, so the run does not open with a burst.
+                let think = think.clone();
+                (0..*users)
+                    .map(|u| (think.sample(&mut self.rng_think), Ev::Wake(u)))
+                    .collect()
+            }
+        }
+    }
+
+    /// Requests still without an outcome.
+    pub fn live_requests(&self) -> u64 {
+        self.live
+    }
+
+    /// Closes the run at `end` and returns its statistics.
+    pub fn finish(mut self, end: SimTime, events: u64) -> RunStats {
+        let end_ns = end.as_nanos();
+        let mut comps = Vec::with_capacity(self.comps.len());
+        for c in &mut self.comps {
+            let mut s = ComponentStats {
+                name: c.name.clone(),
+                kind: c.kind.clone(),
+                instances: c.insts.len() as u32,
+                cores: match &c.body {
+                    Body::Service(s) => s.cores,
+                    _ => None,
+                },
+                busy_area: 0,
+                queue_area: 0,
+                max_queue: 0,
+                served: c.served,
+                rejected: c.rejected,
+                window_ns: self.rec.window().len_ns() as u128,
+                counters: Vec::new(),
+            };
+            for i in &mut c.insts {
+                i.busy.finish(end_ns);
+                i.queue.finish(end_ns);
+                s.busy_area += i.busy.area;
+                s.queue_area += i.queue.area;
+                s.max_queue = s.max_queue.max(i.queue.max);
+            }
+            if let Body::Custom(bs) = &c.body {
+                for b in bs {
+                    for (k, v) in b.counters() {
+                        match s.counters.iter_mut().find(|(n, _)| *n == k) {
+                            Some((_, mine)) => *mine += v,
+                            None => s.counters.push((k, v)),
+                        }
+                    }
+                }
+            }
+            comps.push(s);
+        }
+        let live = self.live;
+        self.rec.finish(live, end_ns, events, comps)
+    }
+
+    // ----- arena -----
+
+    #[inline]
+    fn new_call(&mut self, call: Call) -> u32 {
+        match self.free_calls.pop() {
+            Some(i) => {
+                self.calls[i as usize] = call;
+                i
+            }
+            None => {
+                self.calls.push(call);
+                (self.calls.len() - 1) as u32
+            }
+        }
+    }
+
+    #[inline]
+    fn free_call(&mut self, c: u32) {
+        self.free_calls.push(c);
+    }
+
+    // ----- traffic -----
+
+    fn start_request(&mut self, ctx: &mut Context<'_, Ev>, user: u32) {
+        let now = ctx.now().as_nanos();
+        let u: f64 = if self.class_cum.len() > 1 {
+            self.rng_class.random()
+        } else {
+            0.0
+        };
+        let class = self.class_cum.iter().position(|c| u < *c).unwrap_or(0) as u16;
+        let key = match &self.zipf {
+            Some(z) => z.sample(&mut self.rng_keys) as u64 - 1,
+            None => NO_KEY,
+        };
+        let req = Req {
+            start: now,
+            key,
+            user,
+            gen: 0,
+            attempts: 0,
+            class,
+            live: true,
+        };
+        let r = match self.free_reqs.pop() {
+            Some(i) => {
+                // Keep the generation counter growing across reuse so stale events never match.
+                let gen = self.reqs[i as usize].gen.wrapping_add(1);
+                self.reqs[i as usize] = Req { gen, ..req };
+                i
+            }
+            None => {
+                self.reqs.push(req);
+                (self.reqs.len() - 1) as u32
+            }
+        };
+        self.live += 1;
+        self.rec.arrival(now);
+        if let Some(b) = self.retry.as_ref().and_then(|r| r.budget) {
+            self.retry_tokens = (self.retry_tokens + b).min(10.0_f64.max(b));
+        }
+        self.send_attempt(ctx, r);
+    }
+
+    fn send_attempt(&mut self, ctx: &mut Context<'_, Ev>, r: u32) {
+        let req = &mut self.reqs[r as usize];
+        req.attempts += 1;
+        let (gen, class, key) = (req.gen, req.class, req.key);
+        let entry = self.entry;
+        let inst = self.pick(entry, self.comps[entry as usize].balance);
+        let c = self.new_call(Call {
+            parent: NONE,
+            req: r,
+            gen,
+            comp: entry,
+            inst,
+            pending: 0,
+            class,
+            step: 0,
+            err: 0,
+            holds_worker: false,
+            done: false,
+            key,
+            arrived: 0,
+        });
+        self.comps[entry as usize].insts[inst as usize].outstanding += 1;
+        if let Some(t) = self.timeout {
+            ctx.schedule_in(t, Ev::Timeout(r, gen));
+        }
+        self.hop(ctx, Ev::Deliver(c));
+    }
+
+    /// An attempt ended in error `reason`: retry if the policy allows, else fail the request.
+    fn attempt_failed(&mut self, ctx: &mut Context<'_, Ev>, r: u32, reason: usize) {
+        let req = &mut self.reqs[r as usize];
+        // Invalidate the attempt's pending timeout and any late reply.
+        req.gen = req.gen.wrapping_add(1);
+        if let Some(rp) = &self.retry {
+            let retries_done = req.attempts - 1;
+            let budget_ok = rp.budget.is_none_or(|_| self.retry_tokens >= 1.0);
+            if retries_done < rp.max && budget_ok {
+                if rp.budget.is_some() {
+                    self.retry_tokens -= 1.0;
+                }
+                let base = rp.backoff.as_nanos() as f64 * rp.multiplier.powi(retries_done as i32);
+                let delay = if rp.jitter {
+                    base * self.rng_retry.random::<f64>()
+                } else {
+                    base
+                };
+                ctx.schedule_in(SimTime::from_nanos_f64(delay), Ev::Retry(r, req.gen));
+                return;
+            }
+        }
+        let (class, start) = (req.class as usize, req.start);
+        self.rec.failure(class, reason, start, ctx.now().as_nanos());
+        self.close(ctx, r);
+    }
+
+    fn close(&mut self, ctx: &mut Context<'_, Ev>, r: u32) {
+        let req = &mut self.reqs[r as usize];
+        req.live = false;
+        req.gen = req.gen.wrapping_add(1);
+        let user = req.user;
+        self.live -= 1;
+        self.free_reqs.push(r);
+        if user != NONE {
+            if let Load::Closed { think, .. } = &self.load {
+                let t = think.sample(&mut self.rng_think);
+                ctx.schedule_in(t, Ev::Wake(user));
+            }
+        }
+    }
+
+    fn client_done(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        let call = self.calls[c as usize];
+        self.free_call(c);
+        let req = self.reqs[call.req as usize];
+        if !req.live || req.gen != call.gen {
+            return; // the client gave up on this attempt already
+        }
+        if call.err == 0 {
+            self.rec
+                .success(req.class as usize, req.start, ctx.now().as_nanos());
+            self.close(ctx, call.req);
+        } else {
+            self.attempt_failed(ctx, call.req, call.err as usize - 1);
+        }
+    }
+
+    // ----- routing -----
+
+    /// Chooses an instance of `comp` by `policy`.
+    fn pick(&mut self, comp: u32, policy: Policy) -> u32 {
+        let c = &mut self.comps[comp as usize];
+        let n = c.insts.len() as u32;
+        if n == 1 {
+            return 0;
+        }
+        match policy {
+            Policy::RoundRobin => {
+                let i = c.rr;
+                c.rr = (c.rr + 1) % n;
+                i
+            }
+            Policy::Random => c.rng.random_range(0..n),
+            Policy::LeastOutstanding => {
+                // Scan from a rotating start so ties spread instead of piling on instance 0.
+                let start = c.rr;
+                c.rr = (c.rr + 1) % n;
+                let mut best = start;
+                let mut best_load = u32::MAX;
+                for k in 0..n {
+                    let i = (start + k) % n;
+                    let load = c.insts[i as usize].outstanding;
+                    if load < best_load {
+                        best = i;
+                        best_load = load;
+                    }
+                }
+                best
+            }
+            Policy::P2c => {
+                let a = c.rng.random_range(0..n);
+                let mut b = c.rng.random_range(0..n - 1);
+                if b >= a {
+                    b += 1;
+                }
+                if c.insts[b as usize].outstanding < c.insts[a as usize].outstanding {
+                    b
+                } else {
+                    a
+                }
+            }
+        }
+    }
+
+    /// Sends `ev` across one network hop.
+    #[inline]
+    fn hop(&mut self, ctx: &mut Context<'_, Ev>, ev: Ev) {
+        if self.net_zero {
+            self.handle(ev, ctx);
+        } else {
+            let d = self.net.sample(&mut self.rng_net);
+            ctx.schedule_in(d, ev);
+        }
+    }
+
+    /// Creates a call from `parent` to an instance of `to` and sends it.
+    fn call_out(&mut self, ctx: &mut Context<'_, Ev>, parent: u32, to: u32, inst: u32) {
+        let p = self.calls[parent as usize];
+        let c = self.new_call(Call {
+            parent,
+            req: p.req,
+            gen: p.gen,
+            comp: to,
+            inst,
+            pending: 0,
+            class: p.class,
+            step: 0,
+            err: 0,
+            holds_worker: false,
+            done: false,
+            key: p.key,
+            arrived: 0,
+        });
+        self.comps[to as usize].insts[inst as usize].outstanding += 1;
+        self.hop(ctx, Ev::Deliver(c));
+    }
+
+    // ----- components -----
+
+    fn deliver(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        let now = ctx.now().as_nanos();
+        let call = &mut self.calls[c as usize];
+        call.arrived = now;
+        let (comp, inst) = (call.comp, call.inst);
+        match &self.comps[comp as usize].body {
+            Body::Service(_) => self.svc_arrive(ctx, c),
+            Body::Lb { target, policy } => {
+                let (target, policy) = (*target, *policy);
+                let i = self.pick(target, policy);
+                self.calls[c as usize].pending = 1;
+                self.call_out(ctx, c, target, i);
+            }
+            Body::Custom(_) => {
+                let call = self.calls[c as usize];
+                let req = Request {
+                    id: CallId(c),
+                    class: call.class as usize,
+                    key: (call.key != NO_KEY).then_some(call.key),
+                    arrived: ctx.now(),
+                };
+                self.run_behavior(ctx, comp, inst, |b, bctx| b.on_request(req, bctx));
+            }
+        }
+    }
+
+    fn svc(&self, comp: u32) -> &Svc {
+        match &self.comps[comp as usize].body {
+            Body::Service(s) => s,
+            _ => unreachable!("not a service"),
+        }
+    }
+
+    #[inline]
+    fn set_queue(&mut self, comp: u32, inst: u32, now: u64) {
+        let i = &mut self.comps[comp as usize].insts[inst as usize];
+        let q = (i.wait_q.len() + i.cpu_q.len()) as u64;
+        i.queue.set(now, q);
+    }
+
+    fn svc_arrive(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        let now = ctx.now().as_nanos();
+        let Call {
+            comp, inst, class, ..
+        } = self.calls[c as usize];
+        let (workers, cores, queue, needs_cpu) = {
+            let s = self.svc(comp);
+            (
+                s.workers,
+                s.cores,
+                s.queue,
+                s.endpoints[class as usize].cpu.is_some(),
+            )
+        };
+        let i = &mut self.comps[comp as usize].insts[inst as usize];
+        if let Some(w) = workers {
+            if i.busy_workers < w {
+                i.busy_workers += 1;
+                self.calls[c as usize].holds_worker = true;
+                self.start_cpu(ctx, c);
+            } else if queue.is_some_and(|q| i.wait_q.len() >= q as usize) {
+                self.reject(ctx, c, REJECTED);
+            } else {
+                i.wait_q.push_back(c);
+                self.set_queue(comp, inst, now);
+            }
+            return;
+        }
+        match cores {
+            Some(k) if needs_cpu => {
+                if i.busy_cores < k {
+                    i.busy_cores += 1;
+                    let b = i.busy_cores as u64;
+                    i.busy.set(now, b);
+                    self.schedule_cpu(ctx, c);
+                } else if queue.is_some_and(|q| i.wait_q.len() >= q as usize) {
+                    self.reject(ctx, c, REJECTED);
+                } else {
+                    i.wait_q.push_back(c);
+                    self.set_queue(comp, inst, now);
+                }
+            }
+            _ => self.start_cpu(ctx, c),
+        }
+    }
+
+    /// The call may run: take a core (or wait for one) and spend the CPU time.
+    fn start_cpu(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        let now = ctx.now().as_nanos();
+        let Call {
+            comp, inst, class, ..
+        } = self.calls[c as usize];
+        let s = self.svc(comp);
+        if s.endpoints[class as usize].cpu.is_none() {
+            return self.continue_calls(ctx, c);
+        }
+        match s.cores {
+            None => self.schedule_cpu(ctx, c),
+            Some(k) => {
+                let i = &mut self.comps[comp as usize].insts[inst as usize];
+                if i.busy_cores < k {
+                    i.busy_cores += 1;
+                    let b = i.busy_cores as u64;
+                    i.busy.set(now, b);
+                    self.schedule_cpu(ctx, c);
+                } else {
+                    i.cpu_q.push_back(c);
+                    self.set_queue(comp, inst, now);
+                }
+            }
+        }
+    }
+
+    #[inline]
+    fn schedule_cpu(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        let Call { comp, class, .. } = self.calls[c as usize];
+        let comp = &mut self.comps[comp as usize];
+        let Body::Service(s) = &comp.body else {
+            unreachable!()
+        };
+        let d = s.endpoints[class as usize]
+            .cpu
+            .as_ref()
+            .expect("has cpu")
+            .sample(&mut comp.rng);
+        ctx.schedule_in(d, Ev::CpuDone(c));
+    }
+
+    fn cpu_done(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        let now = ctx.now().as_nanos();
+        let Call { comp, inst, .. } = self.calls[c as usize];
+        let (cores, workers) = {
+            let s = self.svc(comp);
+            (s.cores, s.workers)
+        };
+        if cores.is_some() {
+            let i = &mut self.comps[comp as usize].insts[inst as usize];
+            let next = if workers.is_some() {
+                i.cpu_q.pop_front()
+            } else {
+                i.wait_q.pop_front()
+            };
+            match next {
+                // The core passes straight to the next call: busy count unchanged.
+                Some(n) => {
+                    self.set_queue(comp, inst, now);
+                    self.schedule_cpu(ctx, n);
+                }
+                None => {
+                    i.busy_cores -= 1;
+                    let b = i.busy_cores as u64;
+                    i.busy.set(now, b);
+                }
+            }
+        }
+        self.continue_calls(ctx, c);
+    }
+
+    /// Makes the next downstream call step, or finishes.
+    fn continue_calls(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        let Call {
+            comp, class, step, ..
+        } = self.calls[c as usize];
+        let ep = &self.svc(comp).endpoints[class as usize];
+        let Some(&(to, fanout)) = ep.calls.get(step as usize) else {
+            return self.finish_call(ctx, c);
+        };
+        let call = &mut self.calls[c as usize];
+        call.step += 1;
+        call.pending = fanout;
+        let balance = self.comps[to as usize].balance;
+        let n = self.comps[to as usize].insts.len() as u32;
+        let base = self.pick(to, balance);
+        for j in 0..fanout {
+            self.call_out(ctx, c, to, (base + j) % n);
+        }
+    }
+
+    /// The component is done with call `c` (with or without error): free its worker, reply.
+    fn finish_call(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        let now = ctx.now().as_nanos();
+        let call = &mut self.calls[c as usize];
+        if call.done {
+            return;
+        }
+        call.done = true;
+        let Call {
+            comp,
+            inst,
+            holds_worker,
+            ..
+        } = *call;
+        self.comps[comp as usize].served += 1;
+        if holds_worker {
+            self.calls[c as usize].holds_worker = false;
+            let i = &mut self.comps[comp as usize].insts[inst as usize];
+            match i.wait_q.pop_front() {
+                Some(n) => {
+                    self.calls[n as usize].holds_worker = true;
+                    self.set_queue(comp, inst, now);
+                    self.start_cpu(ctx, n);
+                }
+                None => i.busy_workers -= 1,
+            }
+        }
+        self.hop(ctx, Ev::Reply(c));
+    }
+
+    fn reject(&mut self, ctx: &mut Context<'_, Ev>, c: u32, reason: usize) {
+        let call = &mut self.calls[c as usize];
+        call.err = reason as u8 + 1;
+        call.done = true;
+        self.comps[call.comp as usize].rejected += 1;
+        self.hop(ctx, Ev::Reply(c));
+    }
+
+    /// The reply of call `c` reaches its parent.
+    fn reply(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        let call = self.calls[c as usize];
+        self.comps[call.comp as usize].insts[call.inst as usize].outstanding -= 1;
+        if call.parent == NONE {
+            return self.client_done(ctx, c);
+        }
+        self.free_call(c);
+        let p = call.parent;
+        let parent = &mut self.calls[p as usize];
+        if call.err != 0 && parent.err == 0 {
+            parent.err = call.err;
+        }
+        parent.pending -= 1;
+        if parent.pending > 0 {
+            return;
+        }
+        let (pcomp, pinst, perr) = (parent.comp, parent.inst, parent.err);
+        match &self.comps[pcomp as usize].body {
+            Body::Service(_) => {
+                if perr != 0 {
+                    self.finish_call(ctx, p)
+                } else {
+                    self.continue_calls(ctx, p)
+                }
+            }
+            Body::Lb { .. } => self.finish_call(ctx, p),
+            Body::Custom(_) => {
+                let pc = self.calls[p as usize];
+                let req = Request {
+                    id: CallId(p),
+                    class: pc.class as usize,
+                    key: (pc.key != NO_KEY).then_some(pc.key),
+                    arrived: SimTime(pc.arrived),
+                };
+                let reason = (perr != 0).then(|| self.rec.reasons()[perr as usize - 1].clone());
+                // The error is handed to the behaviour, which decides the call's fate.
+                self.calls[p as usize].err = 0;
+                self.run_behavior(ctx, pcomp, pinst, |b, bctx| {
+                    b.on_reply(req, reason.as_deref(), bctx)
+                });
+            }
+        }
+    }
+
+    fn run_behavior(
+        &mut self,
+        ctx: &mut Context<'_, Ev>,
+        comp: u32,
+        inst: u32,
+        f: impl FnOnce(&mut dyn Behavior, &mut BehaviorCtx<'_>),
+    ) {
+        let mut effects = std::mem::take(&mut self.effects);
+        {
+            let c = &mut self.comps[comp as usize];
+            let Body::Custom(bs) = &mut c.body else {
+                unreachable!()
+            };
+            let mut bctx = BehaviorCtx {
+                now: ctx.now(),
+                rng: &mut c.rng,
+                effects: &mut effects,
+            };
+            f(bs[inst as usize].as_mut(), &mut bctx);
+        }
+        for e in effects.drain(..) {
+            match e {
+                Effect::Reply(id, delay) => {
+                    if delay == SimTime::ZERO {
+                        self.finish_call(ctx, id.0);
+                    } else {
+                        ctx.schedule_in(delay, Ev::Finish(id.0));
+                    }
+                }
+                Effect::Fail(id, reason) => {
+                    let idx = self.reason_index(&reason);
+                    self.calls[id.0 as usize].err = idx as u8 + 1;
+                    self.finish_call(ctx, id.0);
+                }
+                Effect::Call(id, to) => {
+                    let names = self.comps.iter().position(|c| c.name == to);
+                    match names {
+                        Some(t) => {
+                            let t = t as u32;
+                            let bal = self.comps[t as usize].balance;
+                            let i = self.pick(t, bal);
+                            self.calls[id.0 as usize].pending = 1;
+                            self.call_out(ctx, id.0, t, i);
+                        }
+                        None => {
+                            let idx = self.reason_index("bad_call");
+                            self.calls[id.0 as usize].err = idx as u8 + 1;
+                            self.finish_call(ctx, id.0);
+                        }
+                    }
+                }
+                Effect::Timer(delay, tag) => {
+                    let t = match self.free_timers.pop() {
+                        Some(t) => {
+                            self.timers[t as usize] = (comp, inst, tag);
+                            t
+                        }
+                        None => {
+                            self.timers.push((comp, inst, tag));
+                            (self.timers.len() - 1) as u32
+                        }
+                    };
+                    ctx.schedule_in(delay, Ev::Timer(t));
+                }
+            }
+        }
+        self.effects = effects;
+    }
+
+    fn reason_index(&mut self, name: &str) -> usize {
+        self.rec.reason(name)
+    }
+}
+
+impl Handler for World {
+    type Event = Ev;
+
+    fn handle(&mut self, ev: Ev, ctx: &mut Context<'_, Ev>) {
+        match ev {
+            Ev::Arrival => {
+                let now = ctx.now().as_nanos();
+                if now < self.duration {
+                    self.start_request(ctx, NONE);
+                    let gap = self
+                        .arrival_gap
+                        .as_ref()
+                        .expect("open loop")
+                        .sample(&mut self.rng_arrivals);
+                    if now + gap.as_nanos() < self.duration {
+                        ctx.schedule_in(gap, Ev::Arrival);
+                    }
+                }
+            }
+            Ev::Wake(user) => {
+                if ctx.now().as_nanos() < self.duration {
+                    self.start_request(ctx, user);
+                }
+            }
+            Ev::Deliver(c) => self.deliver(ctx, c),
+            Ev::CpuDone(c) => self.cpu_done(ctx, c),
+            Ev::Reply(c) => self.reply(ctx, c),
+            Ev::Finish(c) => self.finish_call(ctx, c),
+            Ev::Timeout(r, gen) => {
+                let req = self.reqs[r as usize];
+                if req.live && req.gen == gen {
+                    self.attempt_failed(ctx, r, TIMEOUT);
+                }
+            }
+            Ev::Retry(r, gen) => {
+                let req = self.reqs[r as usize];
+                if req.live && req.gen == gen {
+                    self.send_attempt(ctx, r);
+                }
+            }
+            Ev::Timer(t) => {
+                let (comp, inst, tag) = self.timers[t as usize];
+                self.free_timers.push(t);
+                self.run_behavior(ctx, comp, inst, |b, bctx| b.on_timer(tag, bctx));
+            }
+        }
+    }
+}
+
+/// Runs one replication of `spec` under `seed` and returns its statistics.
+///
+/// Traffic arrives during `[0, duration)`; the run then follows requests in flight until
+/// `duration + drain` (or until nothing is left to do) and counts what is left as in flight.
+pub fn run(spec: &Spec, seed: u64) -> Result<RunStats, ModelError> {
+    let mut world = World::new(spec, seed)?;
+    let init = world.initial_events();
+    let mut sim = Simulation::new(world);
+    for (t, e) in init {
+        sim.schedule_at(t, e);
+    }
+    let end = spec.duration.saturating_add(spec.drain);
+    sim.run_until(end);
+    let now = sim.now();
+    let events = sim.events_processed();
+    let stats = sim.into_handler().finish(now.min(end), events);
+    debug_assert!(stats.accounting_holds());
+    Ok(stats)
+}

@@ -1,0 +1,31 @@
+//! Statistics of archsim runs.
+//!
+//! This crate knows nothing about the engine: times are plain `u64` nanoseconds. It holds
+//!
+//! * [`Recorder`]: what one run collects while it runs: end-to-end latency in HdrHistograms
+//!   (overall and per class, constant memory), outcome counters, errors by reason, the time
+//!   series and the timeline;
+//! * [`TimeAverage`]: a time-weighted average and maximum clipped to the measured window, used
+//!   for utilization and queue lengths;
+//! * [`ComponentStats`]: the figures of one component;
+//! * [`RunStats`]: everything one replication produced; replications merge exactly
+//!   ([`RunStats::merge`]: histograms add, counters add);
+//! * [`SimResult`]: the result of the contract, built from merged stats, with its JSON
+//!   ([`SimResult::to_json`]) and text ([`SimResult::summary`]) renderings.
+//!
+//! Accounting is exact: every request ends as succeeded, failed (with a reason) or in flight,
+//! and `generated = succeeded + failed + in_flight` is checked when a result is built.
+#![deny(missing_docs)]
+
+mod recorder;
+mod result;
+mod text;
+
+pub use recorder::{
+    ComponentStats, Hist, Outcomes, Recorder, RunStats, SeriesBucket, TimeAverage, TimelineEntry,
+    Window,
+};
+pub use result::{
+    ClassResult, ComponentResult, LatencyMs, Requests, ResultError, SeriesResult, SimResult,
+    SloResult, SloSpec,
+};

@@ -1,0 +1,554 @@
+//! What a run collects while it runs.
+
+use hdrhistogram::Histogram;
+
+/// The measured window: requests that arrive in `[warmup_ns, end_ns)` count in every latency
+/// and rate figure; time-weighted averages are taken over the same interval.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    /// Start of the measured window (the warm-up's end), in nanoseconds.
+    pub warmup_ns: u64,
+    /// End of the measured window (the run's duration), in nanoseconds.
+    pub end_ns: u64,
+}
+
+impl Window {
+    /// Whether a request that arrived at `t_ns` is measured.
+    #[inline]
+    pub fn contains(&self, t_ns: u64) -> bool {
+        t_ns >= self.warmup_ns && t_ns < self.end_ns
+    }
+    /// Length of the window in nanoseconds.
+    pub fn len_ns(&self) -> u64 {
+        self.end_ns - self.warmup_ns
+    }
+}
+
+/// A latency histogram in nanoseconds (HdrHistogram, 3 significant digits, constant memory)
+/// with an exact sum, count and maximum beside it.
+#[derive(Clone, Debug)]
+pub struct Hist {
+    h: Histogram<u64>,
+    sum_ns: u128,
+    max_ns: u64,
+}
+
+impl Default for Hist {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Hist {
+    /// An empty histogram.
+    pub fn new() -> Self {
+        Self {
+            h: Histogram::new(3).expect("3 significant digits is valid"),
+            sum_ns: 0,
+            max_ns: 0,
+        }
+    }
+    /// Records one value.
+    #[inline]
+    pub fn record(&mut self, v_ns: u64) {
+        // Auto-resizing: recording cannot fail for any u64.
+        let _ = self.h.record(v_ns);
+        self.sum_ns += v_ns as u128;
+        self.max_ns = self.max_ns.max(v_ns);
+    }
+    /// Adds another histogram's counts (exact).
+    pub fn merge(&mut self, other: &Hist) {
+        self.h.add(&other.h).expect("auto-resizing histograms always add");
+        self.sum_ns += other.sum_ns;
+        self.max_ns = self.max_ns.max(other.max_ns);
+    }
+    /// Number of recorded values.
+    pub fn count(&self) -> u64 {
+        self.h.len()
+    }
+    /// Exact mean in milliseconds, `None` when empty.
+    pub fn mean_ms(&self) -> Option<f64> {
+        let n = self.count();
+        (n > 0).then(|| self.sum_ns as f64 / n as f64 / 1e6)
+    }
+    /// The value at quantile `q` in milliseconds (within 0.1%), `None` when empty.
+    pub fn quantile_ms(&self, q: f64) -> Option<f64> {
+        (self.count() > 0).then(|| {
+            let v = self.h.value_at_quantile(q);
+            self.h.median_equivalent(v).min(self.max_ns) as f64 / 1e6
+        })
+    }
+    /// Exact maximum in milliseconds, `None` when empty.
+    pub fn max_ms(&self) -> Option<f64> {
+        (self.count() > 0).then(|| self.max_ns as f64 / 1e6)
+    }
+    /// The fraction of recorded values at or below `v_ns` (within the histogram's precision).
+    pub fn fraction_at_or_below(&self, v_ns: u64) -> f64 {
+        let n = self.count();
+        if n == 0 {
+            return 0.0;
+        }
+        self.h.count_between(0, v_ns) as f64 / n as f64
+    }
+}
+
+/// Counters of outcomes over measured requests.
+#[derive(Clone, Debug, Default)]
+pub struct Outcomes {
+    /// Succeeded requests.
+    pub succeeded: u64,
+    /// Failed requests.
+    pub failed: u64,
+    /// Succeeded within the SLO latency (equal to `succeeded` without an SLO).
+    pub good: u64,
+    /// End-to-end latency of succeeded requests.
+    pub latency: Hist,
+    /// Failures by reason index (see [`Recorder::reasons`]).
+    pub errors: Vec<u64>,
+}
+
+impl Outcomes {
+    fn merge(&mut self, o: &Outcomes) {
+        self.succeeded += o.succeeded;
+        self.failed += o.failed;
+        self.good += o.good;
+        self.latency.merge(&o.latency);
+        if self.errors.len() < o.errors.len() {
+            self.errors.resize(o.errors.len(), 0);
+        }
+        for (a, b) in self.errors.iter_mut().zip(&o.errors) {
+            *a += b;
+        }
+    }
+}
+
+/// One interval of the time series. Arrivals are bucketed by arrival time, outcomes by
+/// completion time (what a dashboard would show).
+#[derive(Clone, Debug, Default)]
+pub struct SeriesBucket {
+    /// First attempts that arrived in the interval.
+    pub arrivals: u64,
+    /// Requests that succeeded in the interval.
+    pub succeeded: u64,
+    /// Requests that failed in the interval.
+    pub failed: u64,
+    /// Successes within the SLO latency.
+    pub good: u64,
+    /// Latency of the successes in microseconds, 2 significant digits; allocated on first use.
+    pub latency_us: Option<Box<Histogram<u64>>>,
+}
+
+impl SeriesBucket {
+    fn merge(&mut self, o: &SeriesBucket) {
+        self.arrivals += o.arrivals;
+        self.succeeded += o.succeeded;
+        self.failed += o.failed;
+        self.good += o.good;
+        if let Some(h) = &o.latency_us {
+            match &mut self.latency_us {
+                Some(mine) => mine.add(h.as_ref()).expect("auto-resizing histograms add"),
+                None => self.latency_us = Some(h.clone()),
+            }
+        }
+    }
+}
+
+/// One state change in the timeline.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct TimelineEntry {
+    /// When, in simulated seconds.
+    pub t_s: f64,
+    /// The component concerned.
+    pub component: String,
+    /// What happened (`crash`, `recover`, `saturation_start`, ...).
+    pub event: String,
+    /// Free text.
+    pub detail: String,
+}
+
+/// A time-weighted average and maximum of an integer level (busy cores, queue length),
+/// clipped to a window.
+#[derive(Clone, Copy, Debug)]
+pub struct TimeAverage {
+    start: u64,
+    end: u64,
+    last_t: u64,
+    value: u64,
+    /// Integral of the level over the window, in level x nanoseconds.
+    pub area: u128,
+    /// Largest level seen inside the window.
+    pub max: u64,
+}
+
+impl TimeAverage {
+    /// A level of zero from time zero, measured over `[start, end)`.
+    pub fn new(w: Window) -> Self {
+        Self {
+            start: w.warmup_ns,
+            end: w.end_ns,
+            last_t: 0,
+            value: 0,
+            area: 0,
+            max: 0,
+        }
+    }
+    /// The current level.
+    #[inline]
+    pub fn value(&self) -> u64 {
+        self.value
+    }
+    /// The level changes to `v` at time `t_ns` (times must not decrease).
+    #[inline]
+    pub fn set(&mut self, t_ns: u64, v: u64) {
+        let lo = self.last_t.max(self.start);
+        let hi = t_ns.min(self.end);
+        if hi > lo {
+            self.area += self.value as u128 * (hi - lo) as u128;
+            self.max = self.max.max(self.value);
+        }
+        if t_ns >= self.start && t_ns < self.end {
+            self.max = self.max.max(v);
+        }
+        self.last_t = t_ns;
+        self.value = v;
+    }
+    /// Closes the integral at `t_ns` (call once at the end of the run).
+    pub fn finish(&mut self, t_ns: u64) {
+        self.set(t_ns, self.value);
+    }
+}
+
+/// The figures of one component over one run (or several merged).
+#[derive(Clone, Debug)]
+pub struct ComponentStats {
+    /// The component's name.
+    pub name: String,
+    /// Its kind (`service`, `load_balancer`, ...).
+    pub kind: String,
+    /// Instances.
+    pub instances: u32,
+    /// CPU servers per instance; `None` = unlimited.
+    pub cores: Option<u32>,
+    /// Integral of busy cores over the measured window, summed over instances (core x ns).
+    pub busy_area: u128,
+    /// Integral of waiting requests over the measured window, summed over instances.
+    pub queue_area: u128,
+    /// Largest number of requests waiting at one instance.
+    pub max_queue: u64,
+    /// Requests served (answered, successfully or not, after admission) in the whole run.
+    pub served: u64,
+    /// Requests rejected because the waiting room was full.
+    pub rejected: u64,
+    /// Total measured-window length in ns (adds up over replications).
+    pub window_ns: u128,
+    /// Kind-specific counters, added on merge (name, value).
+    pub counters: Vec<(String, u64)>,
+}
+
+impl ComponentStats {
+    fn merge(&mut self, o: &ComponentStats) {
+        self.busy_area += o.busy_area;
+        self.queue_area += o.queue_area;
+        self.max_queue = self.max_queue.max(o.max_queue);
+        self.served += o.served;
+        self.rejected += o.rejected;
+        self.window_ns += o.window_ns;
+        for (name, v) in &o.counters {
+            match self.counters.iter_mut().find(|(n, _)| n == name) {
+                Some((_, mine)) => *mine += v,
+                None => self.counters.push((name.clone(), *v)),
+            }
+        }
+    }
+    /// Busy core time / (cores x instances x window); `None` where cores are unlimited.
+    pub fn utilization(&self) -> Option<f64> {
+        let cores = self.cores?;
+        let denom = cores as f64 * self.instances as f64 * self.window_ns as f64;
+        (denom > 0.0).then(|| self.busy_area as f64 / denom)
+    }
+    /// Mean number of requests waiting per instance over the measured window.
+    pub fn mean_queue(&self) -> f64 {
+        let denom = self.instances as f64 * self.window_ns as f64;
+        if denom > 0.0 {
+            self.queue_area as f64 / denom
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Collects outcomes while a run goes.
+#[derive(Clone, Debug)]
+pub struct Recorder {
+    window: Window,
+    slo_ns: Option<u64>,
+    interval_ns: u64,
+    reasons: Vec<String>,
+    class_names: Vec<String>,
+    /// Requests generated (first attempts) over the whole run.
+    pub generated: u64,
+    /// Requests succeeded over the whole run.
+    pub succeeded: u64,
+    /// Requests failed over the whole run.
+    pub failed: u64,
+    overall: Outcomes,
+    classes: Vec<Outcomes>,
+    series: Vec<SeriesBucket>,
+    timeline: Vec<TimelineEntry>,
+}
+
+impl Recorder {
+    /// A recorder for a run measured over `window`, with an optional SLO latency, a series
+    /// bucket width, error reason names, class names and the time span the series covers.
+    pub fn new(
+        window: Window,
+        slo_ns: Option<u64>,
+        interval_ns: u64,
+        reasons: Vec<String>,
+        class_names: Vec<String>,
+        series_span_ns: u64,
+    ) -> Self {
+        let interval_ns = interval_ns.max(1);
+        let buckets = series_span_ns.div_ceil(interval_ns).max(1) as usize;
+        let n_reasons = reasons.len();
+        let outcomes = || Outcomes {
+            errors: vec![0; n_reasons],
+            ..Outcomes::default()
+        };
+        Self {
+            window,
+            slo_ns,
+            interval_ns,
+            reasons,
+            classes: class_names.iter().map(|_| outcomes()).collect(),
+            class_names,
+            generated: 0,
+            succeeded: 0,
+            failed: 0,
+            overall: outcomes(),
+            series: vec![SeriesBucket::default(); buckets],
+            timeline: Vec::new(),
+        }
+    }
+
+    /// The error reason names, by index.
+    pub fn reasons(&self) -> &[String] {
+        &self.reasons
+    }
+
+    /// The index of error reason `name`, adding it if new.
+    pub fn reason(&mut self, name: &str) -> usize {
+        if let Some(i) = self.reasons.iter().position(|r| r == name) {
+            return i;
+        }
+        self.reasons.push(name.to_string());
+        let n = self.reasons.len();
+        self.overall.errors.resize(n, 0);
+        for c in &mut self.classes {
+            c.errors.resize(n, 0);
+        }
+        n - 1
+    }
+
+    /// The measured window.
+    pub fn window(&self) -> Window {
+        self.window
+    }
+
+    #[inline]
+    fn bucket(&mut self, t_ns: u64) -> &mut SeriesBucket {
+        let i = ((t_ns / self.interval_ns) as usize).min(self.series.len() - 1);
+        &mut self.series[i]
+    }
+
+    /// A request (first attempt) is generated at `t_ns`.
+    #[inline]
+    pub fn arrival(&mut self, t_ns: u64) {
+        self.generated += 1;
+        self.bucket(t_ns).arrivals += 1;
+    }
+
+    /// A request of class `class` that arrived at `arrival_ns` succeeded at `now_ns`.
+    #[inline]
+    pub fn success(&mut self, class: usize, arrival_ns: u64, now_ns: u64) {
+        self.succeeded += 1;
+        let lat = now_ns - arrival_ns;
+        let good = self.slo_ns.is_none_or(|s| lat <= s);
+        let b = self.bucket(now_ns);
+        b.succeeded += 1;
+        b.good += good as u64;
+        b.latency_us
+            .get_or_insert_with(|| Box::new(Histogram::new(2).expect("valid precision")))
+            .record(lat / 1_000)
+            .ok();
+        if self.window.contains(arrival_ns) {
+            for o in [&mut self.overall, &mut self.classes[class]] {
+                o.succeeded += 1;
+                o.good += good as u64;
+                o.latency.record(lat);
+            }
+        }
+    }
+
+    /// A request of class `class` that arrived at `arrival_ns` failed at `now_ns` for
+    /// reason index `reason`.
+    #[inline]
+    pub fn failure(&mut self, class: usize, reason: usize, arrival_ns: u64, now_ns: u64) {
+        self.failed += 1;
+        self.bucket(now_ns).failed += 1;
+        if self.window.contains(arrival_ns) {
+            for o in [&mut self.overall, &mut self.classes[class]] {
+                o.failed += 1;
+                o.errors[reason] += 1;
+            }
+        }
+    }
+
+    /// Adds a state change to the timeline.
+    pub fn timeline(&mut self, t_ns: u64, component: &str, event: &str, detail: String) {
+        self.timeline.push(TimelineEntry {
+            t_s: t_ns as f64 / 1e9,
+            component: component.to_string(),
+            event: event.to_string(),
+            detail,
+        });
+    }
+
+    /// Closes the run: `in_flight` requests had no outcome at `end_ns`.
+    pub fn finish(
+        self,
+        in_flight: u64,
+        end_ns: u64,
+        events: u64,
+        components: Vec<ComponentStats>,
+    ) -> RunStats {
+        debug_assert_eq!(
+            self.generated,
+            self.succeeded + self.failed + in_flight,
+            "request accounting does not add up"
+        );
+        RunStats {
+            window: self.window,
+            interval_ns: self.interval_ns,
+            reasons: self.reasons,
+            class_names: self.class_names,
+            generated: self.generated,
+            succeeded: self.succeeded,
+            failed: self.failed,
+            in_flight,
+            overall: self.overall,
+            classes: self.classes,
+            series: self.series,
+            timeline: self.timeline,
+            components,
+            events,
+            simulated_ns: end_ns as u128,
+            replications: 1,
+        }
+    }
+}
+
+/// Everything one replication (or several, merged) produced.
+#[derive(Clone, Debug)]
+pub struct RunStats {
+    /// The measured window of one replication.
+    pub window: Window,
+    /// Series bucket width.
+    pub interval_ns: u64,
+    /// Error reason names by index.
+    pub reasons: Vec<String>,
+    /// Class names by index.
+    pub class_names: Vec<String>,
+    /// Requests generated over the whole run.
+    pub generated: u64,
+    /// Requests succeeded over the whole run.
+    pub succeeded: u64,
+    /// Requests failed over the whole run.
+    pub failed: u64,
+    /// Requests without an outcome when the run ended.
+    pub in_flight: u64,
+    /// Measured outcomes over all classes.
+    pub overall: Outcomes,
+    /// Measured outcomes per class.
+    pub classes: Vec<Outcomes>,
+    /// The time series.
+    pub series: Vec<SeriesBucket>,
+    /// State changes; with replications, each entry's detail names its replication.
+    pub timeline: Vec<TimelineEntry>,
+    /// Per-component figures.
+    pub components: Vec<ComponentStats>,
+    /// Events processed.
+    pub events: u64,
+    /// Simulated nanoseconds (summed over replications).
+    pub simulated_ns: u128,
+    /// How many replications are pooled here.
+    pub replications: u32,
+}
+
+impl RunStats {
+    /// Pools another replication into this one (exact: histograms and counters add).
+    /// Merging in replication order keeps the result independent of thread count.
+    pub fn merge(&mut self, o: &RunStats) {
+        self.generated += o.generated;
+        self.succeeded += o.succeeded;
+        self.failed += o.failed;
+        self.in_flight += o.in_flight;
+        self.overall.merge(&o.overall);
+        for (a, b) in self.classes.iter_mut().zip(&o.classes) {
+            a.merge(b);
+        }
+        if self.series.len() < o.series.len() {
+            self.series.resize(o.series.len(), SeriesBucket::default());
+        }
+        for (a, b) in self.series.iter_mut().zip(&o.series) {
+            a.merge(b);
+        }
+        for e in &o.timeline {
+            let mut e = e.clone();
+            e.detail = format!("{} (replication {})", e.detail, self.replications + 1);
+            self.timeline.push(e);
+        }
+        for (a, b) in self.components.iter_mut().zip(&o.components) {
+            a.merge(b);
+        }
+        self.events += o.events;
+        self.simulated_ns += o.simulated_ns;
+        self.replications += o.replications;
+    }
+
+    /// `generated = succeeded + failed + in_flight`.
+    pub fn accounting_holds(&self) -> bool {
+        self.generated == self.succeeded + self.failed + self.in_flight
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_average_clips_to_window() {
+        let w = Window {
+            warmup_ns: 10,
+            end_ns: 20,
+        };
+        let mut a = TimeAverage::new(w);
+        a.set(5, 4); // level 4 from t=5
+        a.set(15, 2); // level 2 from t=15
+        a.finish(30);
+        // [10,15) at 4 + [15,20) at 2 = 20 + 10
+        assert_eq!(a.area, 30);
+        assert_eq!(a.max, 4);
+    }
+
+    #[test]
+    fn hist_quantiles_are_close() {
+        let mut h = Hist::new();
+        for v in 1..=100_000u64 {
+            h.record(v * 1_000);
+        }
+        let p99 = h.quantile_ms(0.99).unwrap();
+        assert!((p99 - 99.0).abs() / 99.0 < 0.001, "{p99}");
+        assert!((h.mean_ms().unwrap() - 50.0005).abs() < 1e-6);
+    }
+}

@@ -1,0 +1,349 @@
+//! The result of a run, as the contract names it.
+
+use crate::recorder::{Hist, Outcomes, RunStats, TimelineEntry};
+use indexmap::IndexMap;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Errors building a result.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ResultError {
+    /// `generated != succeeded + failed + in_flight`: a request was lost by the model.
+    Accounting {
+        /// Generated requests.
+        generated: u64,
+        /// Succeeded + failed + in flight.
+        accounted: u64,
+    },
+    /// JSON serialization failed.
+    Json(serde_json::Error),
+}
+
+impl std::fmt::Display for ResultError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ResultError::Accounting {
+                generated,
+                accounted,
+            } => write!(
+                f,
+                "request accounting does not add up: generated {generated}, accounted {accounted}"
+            ),
+            ResultError::Json(e) => write!(f, "cannot serialize the result: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ResultError {}
+
+/// Requests over the whole run: `generated = succeeded + failed + in_flight`.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Requests {
+    /// First attempts generated.
+    pub generated: u64,
+    /// Ended in success.
+    pub succeeded: u64,
+    /// Ended in failure.
+    pub failed: u64,
+    /// No outcome when the run ended.
+    pub in_flight: u64,
+}
+
+/// End-to-end latency of succeeded measured requests, in milliseconds (`null` without any).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct LatencyMs {
+    /// Exact mean.
+    pub mean: Option<f64>,
+    /// Median.
+    pub p50: Option<f64>,
+    /// 90th percentile.
+    pub p90: Option<f64>,
+    /// 95th percentile.
+    pub p95: Option<f64>,
+    /// 99th percentile.
+    pub p99: Option<f64>,
+    /// 99.9th percentile.
+    pub p999: Option<f64>,
+    /// Exact maximum.
+    pub max: Option<f64>,
+}
+
+impl LatencyMs {
+    fn of(h: &Hist) -> Self {
+        Self {
+            mean: h.mean_ms(),
+            p50: h.quantile_ms(0.5),
+            p90: h.quantile_ms(0.9),
+            p95: h.quantile_ms(0.95),
+            p99: h.quantile_ms(0.99),
+            p999: h.quantile_ms(0.999),
+            max: h.max_ms(),
+        }
+    }
+}
+
+/// The SLO of a scenario.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SloSpec {
+    /// A request is good if it succeeds within this many milliseconds.
+    pub latency_ms: f64,
+    /// Fraction of good requests to reach.
+    pub target: f64,
+}
+
+/// SLO attainment.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct SloResult {
+    /// The SLO latency.
+    pub latency_ms: f64,
+    /// The target fraction.
+    pub target: f64,
+    /// good / (succeeded + failed).
+    pub attained: f64,
+    /// attained >= target.
+    pub met: bool,
+}
+
+/// Figures of one request class.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ClassResult {
+    /// Latency of its successes.
+    pub latency_ms: LatencyMs,
+    /// Its successes per second of the measured window.
+    pub throughput_rps: f64,
+    /// failed / (succeeded + failed).
+    pub error_rate: f64,
+    /// Measured successes.
+    pub succeeded: u64,
+    /// Measured failures.
+    pub failed: u64,
+}
+
+/// Figures of one component.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ComponentResult {
+    /// The component's kind.
+    pub kind: String,
+    /// Instances.
+    pub instances: u32,
+    /// Cores per instance (`null` = unlimited).
+    pub cores: Option<u32>,
+    /// Busy core time / (cores x instances x time); `null` where cores are unlimited.
+    pub utilization: Option<f64>,
+    /// Mean requests waiting per instance.
+    pub mean_queue: f64,
+    /// Most requests waiting at one instance.
+    pub max_queue: u64,
+    /// Requests answered after admission.
+    pub served: u64,
+    /// Requests turned away by a full waiting room.
+    pub rejected: u64,
+    /// Kind-specific figures.
+    #[serde(flatten)]
+    pub extra: IndexMap<String, serde_json::Value>,
+}
+
+/// The time series: one value per interval.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct SeriesResult {
+    /// Bucket width in seconds.
+    pub interval_s: f64,
+    /// Start of each bucket.
+    pub t_s: Vec<f64>,
+    /// Offered load: first attempts arriving per second.
+    pub rps: Vec<f64>,
+    /// Successes (within the SLO latency when there is one) completing per second.
+    pub goodput_rps: Vec<f64>,
+    /// failed / (succeeded + failed) among requests completing in the bucket.
+    pub error_rate: Vec<f64>,
+    /// p99 latency of successes completing in the bucket (`null` without any).
+    pub p99_ms: Vec<Option<f64>>,
+}
+
+/// The whole result of a run, keys as in the contract.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct SimResult {
+    /// Scenario name.
+    pub scenario: String,
+    /// Base seed.
+    pub seed: u64,
+    /// Replications pooled.
+    pub replications: u32,
+    /// Simulated seconds per replication, warm-up and drain included.
+    pub simulated_s: f64,
+    /// Wall-clock seconds the run took.
+    pub wall_s: f64,
+    /// Events processed (all replications).
+    pub events: u64,
+    /// Request counts over the whole run.
+    pub requests: Requests,
+    /// End-to-end latency of measured successes.
+    pub latency_ms: LatencyMs,
+    /// Measured successes per simulated second of the measured window.
+    pub throughput_rps: f64,
+    /// failed / (succeeded + failed) over measured requests.
+    pub error_rate: f64,
+    /// Measured failures by reason.
+    pub errors: BTreeMap<String, u64>,
+    /// SLO attainment, only with an SLO.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slo: Option<SloResult>,
+    /// Per class.
+    pub classes: IndexMap<String, ClassResult>,
+    /// Per component.
+    pub components: IndexMap<String, ComponentResult>,
+    /// State changes.
+    pub timeline: Vec<TimelineEntry>,
+    /// The time series.
+    pub series: SeriesResult,
+    /// Start of the measured window in seconds.
+    pub warmup_s: f64,
+    /// End of the measured window in seconds.
+    pub duration_s: f64,
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+fn class_result(o: &Outcomes, window_s: f64) -> ClassResult {
+    ClassResult {
+        latency_ms: LatencyMs::of(&o.latency),
+        throughput_rps: if window_s > 0.0 {
+            o.succeeded as f64 / window_s
+        } else {
+            0.0
+        },
+        error_rate: ratio(o.failed, o.succeeded + o.failed),
+        succeeded: o.succeeded,
+        failed: o.failed,
+    }
+}
+
+impl SimResult {
+    /// Builds the result from pooled stats. Fails if the accounting does not add up.
+    pub fn build(
+        scenario: &str,
+        seed: u64,
+        stats: &RunStats,
+        slo: Option<SloSpec>,
+        wall_s: f64,
+    ) -> Result<SimResult, ResultError> {
+        if !stats.accounting_holds() {
+            return Err(ResultError::Accounting {
+                generated: stats.generated,
+                accounted: stats.succeeded + stats.failed + stats.in_flight,
+            });
+        }
+        let reps = stats.replications.max(1) as f64;
+        // The measured window pooled over replications.
+        let window_s = stats.window.len_ns() as f64 / 1e9 * reps;
+        let o = &stats.overall;
+        let mut errors = BTreeMap::new();
+        for (i, n) in o.errors.iter().enumerate() {
+            if *n > 0 {
+                errors.insert(stats.reasons[i].clone(), *n);
+            }
+        }
+        let slo = slo.map(|s| {
+            let attained = ratio(o.good, o.succeeded + o.failed);
+            SloResult {
+                latency_ms: s.latency_ms,
+                target: s.target,
+                attained,
+                met: attained >= s.target,
+            }
+        });
+        let classes = stats
+            .class_names
+            .iter()
+            .zip(&stats.classes)
+            .map(|(n, c)| (n.clone(), class_result(c, window_s)))
+            .collect();
+        let components = stats
+            .components
+            .iter()
+            .map(|c| {
+                let extra = c
+                    .counters
+                    .iter()
+                    .map(|(k, v)| (k.clone(), serde_json::Value::from(*v)))
+                    .collect();
+                (
+                    c.name.clone(),
+                    ComponentResult {
+                        kind: c.kind.clone(),
+                        instances: c.instances,
+                        cores: c.cores,
+                        utilization: c.utilization(),
+                        mean_queue: c.mean_queue(),
+                        max_queue: c.max_queue,
+                        served: c.served,
+                        rejected: c.rejected,
+                        extra,
+                    },
+                )
+            })
+            .collect();
+        let interval_s = stats.interval_ns as f64 / 1e9;
+        let per_s = interval_s * reps;
+        let mut series = SeriesResult {
+            interval_s,
+            t_s: Vec::new(),
+            rps: Vec::new(),
+            goodput_rps: Vec::new(),
+            error_rate: Vec::new(),
+            p99_ms: Vec::new(),
+        };
+        for (i, b) in stats.series.iter().enumerate() {
+            series.t_s.push(i as f64 * interval_s);
+            series.rps.push(b.arrivals as f64 / per_s);
+            series.goodput_rps.push(b.good as f64 / per_s);
+            series
+                .error_rate
+                .push(ratio(b.failed, b.succeeded + b.failed));
+            series.p99_ms.push(b.latency_us.as_ref().and_then(|h| {
+                (!h.is_empty()).then(|| h.value_at_quantile(0.99) as f64 / 1e3)
+            }));
+        }
+        Ok(SimResult {
+            scenario: scenario.to_string(),
+            seed,
+            replications: stats.replications,
+            simulated_s: stats.simulated_ns as f64 / 1e9 / reps,
+            wall_s,
+            events: stats.events,
+            requests: Requests {
+                generated: stats.generated,
+                succeeded: stats.succeeded,
+                failed: stats.failed,
+                in_flight: stats.in_flight,
+            },
+            latency_ms: LatencyMs::of(&o.latency),
+            throughput_rps: if window_s > 0.0 {
+                o.succeeded as f64 / window_s
+            } else {
+                0.0
+            },
+            error_rate: ratio(o.failed, o.succeeded + o.failed),
+            errors,
+            slo,
+            classes,
+            components,
+            timeline: stats.timeline.clone(),
+            series,
+            warmup_s: stats.window.warmup_ns as f64 / 1e9,
+            duration_s: stats.window.end_ns as f64 / 1e9,
+        })
+    }
+
+    /// The result as pretty JSON.
+    pub fn to_json(&self) -> Result<String, ResultError> {
+        serde_json::to_string_pretty(self).map_err(ResultError::Json)
+    }
+}

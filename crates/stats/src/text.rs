@@ -1,0 +1,193 @@
+//! The human summary: a compact, aligned text table.
+
+use crate::result::{LatencyMs, SimResult};
+use std::fmt::Write;
+
+/// `1234567` as `1,234,567`.
+pub(crate) fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A latency in ms with sensible precision.
+fn ms(v: Option<f64>) -> String {
+    match v {
+        None => "-".into(),
+        Some(v) if v >= 1000.0 => format!("{:.2}s", v / 1000.0),
+        Some(v) if v >= 100.0 => format!("{v:.0}ms"),
+        Some(v) if v >= 10.0 => format!("{v:.1}ms"),
+        Some(v) => format!("{v:.2}ms"),
+    }
+}
+
+fn pct(v: f64) -> String {
+    if v == 0.0 {
+        "0%".into()
+    } else if v < 0.0001 {
+        format!("{:.4}%", v * 100.0)
+    } else if v < 0.01 {
+        format!("{:.2}%", v * 100.0)
+    } else {
+        format!("{:.1}%", v * 100.0)
+    }
+}
+
+fn latency_cells(l: &LatencyMs) -> [String; 7] {
+    [
+        ms(l.mean),
+        ms(l.p50),
+        ms(l.p90),
+        ms(l.p95),
+        ms(l.p99),
+        ms(l.p999),
+        ms(l.max),
+    ]
+}
+
+impl SimResult {
+    /// The human summary printed by `simulate`.
+    pub fn summary(&self) -> String {
+        let mut s = String::new();
+        let reps = if self.replications == 1 {
+            "1 replication".to_string()
+        } else {
+            format!("{} replications", self.replications)
+        };
+        let _ = writeln!(
+            s,
+            "{} | seed {} | {} | {:.0}s simulated ({:.0}s warm-up) | {} events in {:.2}s",
+            self.scenario,
+            self.seed,
+            reps,
+            self.simulated_s,
+            self.warmup_s,
+            thousands(self.events),
+            self.wall_s
+        );
+        let r = &self.requests;
+        let _ = writeln!(
+            s,
+            "requests    {} generated, {} succeeded, {} failed, {} in flight",
+            thousands(r.generated),
+            thousands(r.succeeded),
+            thousands(r.failed),
+            thousands(r.in_flight)
+        );
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "{:<12} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10} {:>8}",
+            "latency", "mean", "p50", "p90", "p95", "p99", "p99.9", "max", "req/s", "errors"
+        );
+        let row = |s: &mut String, name: &str, l: &LatencyMs, rps: f64, err: f64| {
+            let c = latency_cells(l);
+            let _ = writeln!(
+                s,
+                "{:<12} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10.1} {:>8}",
+                name,
+                c[0],
+                c[1],
+                c[2],
+                c[3],
+                c[4],
+                c[5],
+                c[6],
+                rps,
+                pct(err)
+            );
+        };
+        row(
+            &mut s,
+            "all",
+            &self.latency_ms,
+            self.throughput_rps,
+            self.error_rate,
+        );
+        if self.classes.len() > 1 {
+            for (name, c) in &self.classes {
+                row(
+                    &mut s,
+                    &format!("  {name}"),
+                    &c.latency_ms,
+                    c.throughput_rps,
+                    c.error_rate,
+                );
+            }
+        }
+        if !self.errors.is_empty() {
+            let reasons: Vec<String> = self
+                .errors
+                .iter()
+                .map(|(k, v)| format!("{k} {}", thousands(*v)))
+                .collect();
+            let _ = writeln!(s, "errors       {}", reasons.join(", "));
+        }
+        if let Some(slo) = &self.slo {
+            let _ = writeln!(
+                s,
+                "slo          {} of requests good (ok within {}), target {}: {}",
+                pct(slo.attained),
+                ms(Some(slo.latency_ms)),
+                pct(slo.target),
+                if slo.met { "met" } else { "MISSED" }
+            );
+        }
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "{:<16} {:<14} {:>5} {:>6} {:>7} {:>8} {:>7} {:>12} {:>10}",
+            "component", "kind", "inst", "cores", "util", "mean q", "max q", "served", "rejected"
+        );
+        for (name, c) in &self.components {
+            let _ = writeln!(
+                s,
+                "{:<16} {:<14} {:>5} {:>6} {:>7} {:>8.2} {:>7} {:>12} {:>10}",
+                name,
+                c.kind,
+                c.instances,
+                c.cores.map_or("-".into(), |c| c.to_string()),
+                c.utilization.map_or("-".into(), pct),
+                c.mean_queue,
+                c.max_queue,
+                thousands(c.served),
+                thousands(c.rejected)
+            );
+        }
+        if !self.timeline.is_empty() {
+            let _ = writeln!(s);
+            let _ = writeln!(s, "timeline");
+            for e in self.timeline.iter().take(20) {
+                let _ = writeln!(
+                    s,
+                    "  {:>9.3}s  {:<16} {:<18} {}",
+                    e.t_s, e.component, e.event, e.detail
+                );
+            }
+            if self.timeline.len() > 20 {
+                let _ = writeln!(s, "  ... {} more in the JSON result", self.timeline.len() - 20);
+            }
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(ms(Some(1234.0)), "1.23s");
+        assert_eq!(ms(Some(3.14159)), "3.14ms");
+        assert_eq!(pct(0.5), "50.0%");
+    }
+}
