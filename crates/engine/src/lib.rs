@@ -197,6 +197,21 @@ impl<H: Handler> Simulation<H> {
             self.now = end;
         }
     }
+    /// The time of the next event, if any.
+    pub fn next_time(&mut self) -> Option<SimTime> {
+        self.queue.peek_time()
+    }
+    /// Runs every event at or before `end` without moving the clock past the last event run;
+    /// returns whether events remain (all after `end`).
+    pub fn run_through(&mut self, end: SimTime) -> bool {
+        while let Some(t) = self.queue.peek_time() {
+            if t > end {
+                return true;
+            }
+            self.step();
+        }
+        false
+    }
     /// Runs until the queue is empty.
     pub fn run(&mut self) {
         while self.step() {}

@@ -178,6 +178,7 @@ impl KindSpec {
     /// The kind's name as shown in results.
     pub fn name(&self) -> &str {
         match self {
+            KindSpec::Service(s) if s.database => "database",
             KindSpec::Service(_) => "service",
             KindSpec::LoadBalancer { .. } => "load_balancer",
             KindSpec::Custom { kind, .. } => kind,
@@ -188,6 +189,8 @@ impl KindSpec {
 /// An application service: cores, workers, a waiting room and endpoints.
 #[derive(Clone, Debug, Default)]
 pub struct ServiceSpec {
+    /// Shown as kind `database` rather than `service` (same model until the data tier).
+    pub database: bool,
     /// CPU servers per instance; `None` = unlimited (CPU time is a pure delay).
     pub cores: Option<u32>,
     /// Concurrency per instance, held from admission to reply; `None` = unlimited.

@@ -1080,10 +1080,12 @@ pub fn run(spec: &Spec, seed: u64) -> Result<RunStats, ModelError> {
         sim.schedule_at(t, e);
     }
     let end = spec.duration.saturating_add(spec.drain);
-    sim.run_until(end);
-    let now = sim.now();
+    // Run through the drain; stop early when nothing is left to do. The run covers at least
+    // the whole traffic duration.
+    let more = sim.run_through(end);
+    let stop = if more { end } else { sim.now().max(spec.duration) };
     let events = sim.events_processed();
-    let stats = sim.into_handler().finish(now.min(end), events);
+    let stats = sim.into_handler().finish(stop, events);
     debug_assert!(stats.accounting_holds());
     Ok(stats)
 }

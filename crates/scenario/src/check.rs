@@ -1,0 +1,795 @@
+//! The second layer: raw values checked into a typed [`Spec`], every problem collected with
+//! its span.
+
+use crate::raw::*;
+use archsim_engine::SimTime;
+use archsim_models::{
+    parse_duration, Arrivals, CallSpec, ComponentSpec, Dist, EndpointSpec, KindSpec, Keys, Load,
+    Policy, RetrySpec, ServiceSpec, Spec, TrafficSpec,
+};
+use archsim_stats::SloSpec;
+use std::ops::Range;
+use toml::Spanned;
+
+/// A problem at a byte range of the (possibly overridden) text.
+#[derive(Clone, Debug)]
+pub struct Problem {
+    pub span: Range<usize>,
+    pub message: String,
+}
+
+/// The checked scenario, before it gets its file name.
+pub struct Checked {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub seed: u64,
+    pub replications: u32,
+    pub slo: Option<SloSpec>,
+    pub spec: Spec,
+}
+
+/// Limits that keep a run's memory and time bounded.
+pub const MAX_DURATION: SimTime = SimTime::from_secs(30 * 24 * 3600);
+/// Most series buckets a run may have.
+pub const MAX_SERIES_BUCKETS: u64 = 1_000_000;
+/// Most replications.
+pub const MAX_REPLICATIONS: i64 = 10_000;
+/// Most instances of one component.
+pub const MAX_INSTANCES: i64 = 100_000;
+/// Most closed-loop users.
+pub const MAX_USERS: i64 = 50_000_000;
+/// Highest arrival rate per second.
+pub const MAX_RATE: f64 = 1e9;
+
+struct Ck {
+    problems: Vec<Problem>,
+    /// Span of the whole document, for missing top-level keys.
+    top: Range<usize>,
+}
+
+impl Ck {
+    fn err(&mut self, span: Range<usize>, message: impl Into<String>) {
+        self.problems.push(Problem {
+            span,
+            message: message.into(),
+        });
+    }
+
+    fn duration(&mut self, v: &Spanned<String>, what: &str) -> Option<SimTime> {
+        match parse_duration(v.get_ref()) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                let s = v.span();
+                self.err(
+                    s.clone(),
+                    format!("{what}: {e} (got \"{}\")", v.get_ref()),
+                );
+                None
+            }
+        }
+    }
+
+    fn dist(&mut self, v: &Spanned<String>, what: &str) -> Option<Dist> {
+        match Dist::parse(v.get_ref()) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.err(
+                    v.span(),
+                    format!(
+                        "{what}: {e} (in \"{}\" at character {})",
+                        v.get_ref(),
+                        e.offset + 1
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn int(&mut self, v: &Spanned<i64>, what: &str, lo: i64, hi: i64) -> Option<i64> {
+        let x = *v.get_ref();
+        if x < lo || x > hi {
+            self.err(
+                v.span(),
+                format!("{what} must be between {lo} and {hi}, got {x}"),
+            );
+            None
+        } else {
+            Some(x)
+        }
+    }
+
+    fn float(&mut self, v: &Spanned<f64>, what: &str, lo: f64, hi: f64, lo_open: bool) -> Option<f64> {
+        let x = *v.get_ref();
+        let ok = x.is_finite() && (if lo_open { x > lo } else { x >= lo }) && x <= hi;
+        if !ok {
+            let range = if lo_open {
+                format!("greater than {lo} and at most {hi}")
+            } else {
+                format!("between {lo} and {hi}")
+            };
+            self.err(v.span(), format!("{what} must be {range}, got {x}"));
+            None
+        } else {
+            Some(x)
+        }
+    }
+}
+
+fn one_of(v: &Spanned<String>, names: &[&str]) -> Result<usize, String> {
+    names.iter().position(|n| n == v.get_ref()).ok_or_else(|| {
+        format!(
+            "unknown value \"{}\"; expected one of: {}",
+            v.get_ref(),
+            names.join(", ")
+        )
+    })
+}
+
+/// Kinds of component and the keys each accepts beyond `kind`, `instances`, `balance`,
+/// `description`.
+const SERVICE_KEYS: &[&str] = &["cores", "workers", "queue", "endpoints"];
+const LB_KEYS: &[&str] = &["targets", "policy"];
+const KINDS: &[&str] = &["service", "database", "load_balancer"];
+const LATER_KINDS: &[&str] = &["cache", "cdn", "queue", "gateway", "sharded"];
+
+pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> {
+    let mut ck = Ck {
+        problems: Vec::new(),
+        top: 0..doc_len.min(1),
+    };
+    let top = ck.top.clone();
+
+    // [run]
+    let mut duration = None;
+    let mut warmup = SimTime::ZERO;
+    let mut drain = None;
+    let mut seed = 1u64;
+    let mut replications = 1u32;
+    let mut interval = SimTime::from_secs(1);
+    match &raw.run {
+        None => ck.err(
+            top.clone(),
+            "missing [run] table; add `[run]` with `duration = \"10m\"`",
+        ),
+        Some(run) => {
+            let r = run.get_ref();
+            match &r.duration {
+                None => ck.err(run.span(), "[run] needs `duration`, e.g. duration = \"10m\""),
+                Some(d) => {
+                    if let Some(t) = ck.duration(d, "run.duration") {
+                        if t == SimTime::ZERO || t > MAX_DURATION {
+                            ck.err(d.span(), "run.duration must be more than 0s and at most 30 days");
+                        } else {
+                            duration = Some((t, d.span()));
+                        }
+                    }
+                }
+            }
+            if let Some(w) = &r.warmup {
+                if let Some(t) = ck.duration(w, "run.warmup") {
+                    warmup = t;
+                    if let Some((d, _)) = duration {
+                        if t >= d {
+                            ck.err(
+                                w.span(),
+                                format!("run.warmup ({t}) must be shorter than run.duration ({d})"),
+                            );
+                        }
+                    }
+                }
+            }
+            if let Some(d) = &r.drain {
+                drain = ck.duration(d, "run.drain");
+                if drain.is_some_and(|d| d > MAX_DURATION) {
+                    ck.err(d.span(), "run.drain must be at most 30 days");
+                }
+            }
+            if let Some(s) = &r.seed {
+                if let Some(v) = ck.int(s, "run.seed", 0, i64::MAX) {
+                    seed = v as u64;
+                }
+            }
+            if let Some(n) = &r.replications {
+                if let Some(v) = ck.int(n, "run.replications", 1, MAX_REPLICATIONS) {
+                    replications = v as u32;
+                }
+            }
+            if let Some(i) = &r.series_interval {
+                if let Some(t) = ck.duration(i, "run.series_interval") {
+                    if t < SimTime::from_millis(1) {
+                        ck.err(i.span(), "run.series_interval must be at least 1ms");
+                    } else {
+                        interval = t;
+                    }
+                }
+            }
+        }
+    }
+
+    // [slo]
+    let mut slo = None;
+    let mut slo_latency = None;
+    if let Some(s) = &raw.slo {
+        let r = s.get_ref();
+        let lat = match &r.latency {
+            None => {
+                ck.err(s.span(), "[slo] needs `latency`, e.g. latency = \"200ms\"");
+                None
+            }
+            Some(l) => ck.duration(l, "slo.latency").filter(|t| {
+                *t > SimTime::ZERO || {
+                    ck.err(l.span(), "slo.latency must be more than 0s");
+                    false
+                }
+            }),
+        };
+        let target = match &r.target {
+            None => {
+                ck.err(s.span(), "[slo] needs `target`, e.g. target = 0.999");
+                None
+            }
+            Some(t) => ck.float(t, "slo.target", 0.0, 1.0, true),
+        };
+        if let (Some(l), Some(t)) = (lat, target) {
+            slo_latency = Some(l);
+            slo = Some(SloSpec {
+                latency_ms: l.as_millis_f64(),
+                target: t,
+            });
+        }
+    }
+
+    // [network]
+    let mut network = Dist::Const(0);
+    if let Some(n) = &raw.network {
+        if let Some(l) = &n.get_ref().latency {
+            if let Some(d) = ck.dist(l, "network.latency") {
+                network = d;
+            }
+        }
+    }
+
+    // components (checked before traffic so references can be resolved)
+    let names: Vec<&String> = raw.components.keys().collect();
+    let mut comps: Vec<ComponentSpec> = Vec::new();
+    let mut comp_spans: Vec<Range<usize>> = Vec::new();
+    let class_names: Vec<String> = if raw
+        .traffic
+        .as_ref()
+        .is_some_and(|t| !t.get_ref().classes.is_empty())
+    {
+        raw.traffic.as_ref().unwrap().get_ref().classes.keys().cloned().collect()
+    } else {
+        vec!["default".to_string()]
+    };
+    // instances per component, for fanout checks
+    let instances_of = |name: &str| -> Option<u32> {
+        raw.components.get(name).map(|c| {
+            c.get_ref()
+                .instances
+                .as_ref()
+                .map(|i| (*i.get_ref()).clamp(1, MAX_INSTANCES) as u32)
+                .unwrap_or(1)
+        })
+    };
+    // Spans of each call reference, for cycle reports: (from, to, span)
+    let mut edges: Vec<(usize, usize, Range<usize>)> = Vec::new();
+    for (ci, (name, c)) in raw.components.iter().enumerate() {
+        let span = c.span();
+        let r = c.get_ref();
+        if !valid_name(name) {
+            ck.err(
+                span.clone(),
+                format!("component name `{name}` must be letters, digits, `_` or `-`"),
+            );
+        }
+        let kind = match &r.kind {
+            None => {
+                ck.err(
+                    span.clone(),
+                    format!(
+                        "component `{name}` needs `kind`; one of: {}",
+                        KINDS.join(", ")
+                    ),
+                );
+                continue;
+            }
+            Some(k) => {
+                if LATER_KINDS.contains(&k.get_ref().as_str()) {
+                    ck.err(
+                        k.span(),
+                        format!(
+                            "component kind \"{}\" is not available yet; available: {}",
+                            k.get_ref(),
+                            KINDS.join(", ")
+                        ),
+                    );
+                    continue;
+                }
+                match one_of(k, KINDS) {
+                    Ok(i) => KINDS[i],
+                    Err(m) => {
+                        ck.err(k.span(), format!("component `{name}`: {m}"));
+                        continue;
+                    }
+                }
+            }
+        };
+        // keys that do not belong to this kind
+        let allowed: &[&str] = match kind {
+            "load_balancer" => LB_KEYS,
+            _ => SERVICE_KEYS,
+        };
+        let present: [(&str, Option<Range<usize>>); 11] = [
+            ("cores", r.cores.as_ref().map(|v| v.span())),
+            ("workers", r.workers.as_ref().map(|v| v.span())),
+            ("queue", r.queue.as_ref().map(|v| v.span())),
+            ("endpoints", r.endpoints.as_ref().map(|v| v.values().next().map_or(span.clone(), |e| e.span()))),
+            ("targets", r.targets.as_ref().map(|v| v.span())),
+            ("policy", r.policy.as_ref().map(|v| v.span())),
+            ("capacity", r.capacity.as_ref().map(|v| v.span())),
+            ("eviction", r.eviction.as_ref().map(|v| v.span())),
+            ("ttl", r.ttl.as_ref().map(|v| v.span())),
+            ("hit", r.hit.as_ref().map(|v| v.span())),
+            ("backing", r.backing.as_ref().map(|v| v.span())),
+        ];
+        for (key, sp) in present {
+            if let Some(sp) = sp {
+                if !allowed.contains(&key) {
+                    ck.err(
+                        sp,
+                        format!(
+                            "`{key}` does not apply to a component of kind \"{kind}\" (`{name}`); its keys are: kind, instances, balance, {}",
+                            allowed.join(", ")
+                        ),
+                    );
+                }
+            }
+        }
+        let instances = r
+            .instances
+            .as_ref()
+            .and_then(|i| ck.int(i, &format!("components.{name}.instances"), 1, MAX_INSTANCES))
+            .unwrap_or(1) as u32;
+        let balance = match &r.balance {
+            None => Policy::RoundRobin,
+            Some(b) => match one_of(b, Policy::NAMES) {
+                Ok(i) => Policy::parse(Policy::NAMES[i]).expect("listed"),
+                Err(m) => {
+                    ck.err(b.span(), format!("components.{name}.balance: {m}"));
+                    Policy::RoundRobin
+                }
+            },
+        };
+        let kind_spec = match kind {
+            "load_balancer" => {
+                let targets = match &r.targets {
+                    None => {
+                        ck.err(
+                            span.clone(),
+                            format!("load balancer `{name}` needs `targets`, the component whose instances it spreads requests over"),
+                        );
+                        String::new()
+                    }
+                    Some(t) => {
+                        match names.iter().position(|n| *n == t.get_ref()) {
+                            None => ck.err(
+                                t.span(),
+                                format!(
+                                    "`{}` is not a component; components are: {}",
+                                    t.get_ref(),
+                                    list(&names)
+                                ),
+                            ),
+                            Some(ti) => edges.push((ci, ti, t.span())),
+                        }
+                        t.get_ref().clone()
+                    }
+                };
+                let policy = match &r.policy {
+                    None => Policy::RoundRobin,
+                    Some(p) => match one_of(p, Policy::NAMES) {
+                        Ok(i) => Policy::parse(Policy::NAMES[i]).expect("listed"),
+                        Err(m) => {
+                            ck.err(p.span(), format!("components.{name}.policy: {m}"));
+                            Policy::RoundRobin
+                        }
+                    },
+                };
+                KindSpec::LoadBalancer { targets, policy }
+            }
+            _ => {
+                let mut s = ServiceSpec::default();
+                if let Some(v) = &r.cores {
+                    s.cores = ck
+                        .int(v, &format!("components.{name}.cores"), 1, 100_000)
+                        .map(|x| x as u32);
+                }
+                if let Some(v) = &r.workers {
+                    s.workers = ck
+                        .int(v, &format!("components.{name}.workers"), 1, 10_000_000)
+                        .map(|x| x as u32);
+                }
+                if let Some(v) = &r.queue {
+                    s.queue = ck
+                        .int(v, &format!("components.{name}.queue"), 0, 100_000_000)
+                        .map(|x| x as u32);
+                }
+                if let Some(eps) = &r.endpoints {
+                    for (ep_name, ep) in eps {
+                        if ep_name != "default" && !class_names.contains(ep_name) {
+                            ck.err(
+                                ep.span(),
+                                format!(
+                                    "endpoint `{ep_name}` of `{name}` names no request class; classes are: {} (or use `default`)",
+                                    class_names.join(", ")
+                                ),
+                            );
+                        }
+                        let e = ep.get_ref();
+                        let mut spec = EndpointSpec::default();
+                        if let Some(cpu) = &e.cpu {
+                            spec.cpu = ck.dist(cpu, &format!("components.{name}.endpoints.{ep_name}.cpu"));
+                        }
+                        if let Some(calls) = &e.calls {
+                            for call in calls.get_ref() {
+                                let cspan = call.span();
+                                let rc = call.get_ref();
+                                let to_span = if rc.to.span().is_empty() {
+                                    cspan.clone()
+                                } else {
+                                    rc.to.span()
+                                };
+                                let to = rc.to.get_ref();
+                                let fanout = match &rc.fanout {
+                                    None => 1,
+                                    Some(f) => ck
+                                        .int(f, "fanout", 1, MAX_INSTANCES)
+                                        .unwrap_or(1) as u32,
+                                };
+                                match names.iter().position(|n| *n == to) {
+                                    None => ck.err(
+                                        to_span,
+                                        format!(
+                                            "`{name}` calls `{to}`, which is not a component; components are: {}",
+                                            list(&names)
+                                        ),
+                                    ),
+                                    Some(ti) => {
+                                        edges.push((ci, ti, to_span.clone()));
+                                        let n = instances_of(to).unwrap_or(1);
+                                        if fanout > n {
+                                            let sp = rc.fanout.as_ref().map(|f| f.span()).unwrap_or(to_span);
+                                            ck.err(
+                                                sp,
+                                                format!(
+                                                    "fanout {fanout} needs {fanout} distinct instances of `{to}`, which has {n}; raise components.{to}.instances or lower the fanout"
+                                                ),
+                                            );
+                                        }
+                                    }
+                                }
+                                spec.calls.push(CallSpec {
+                                    to: to.clone(),
+                                    fanout,
+                                });
+                            }
+                        }
+                        s.endpoints.push((ep_name.clone(), spec));
+                    }
+                }
+                KindSpec::Service(s)
+            }
+        };
+        let kind_spec = match (kind, kind_spec) {
+            ("database", KindSpec::Service(s)) => KindSpec::Service(ServiceSpec {
+                database: true,
+                ..s
+            }),
+            (_, k) => k,
+        };
+        comps.push(ComponentSpec {
+            name: name.clone(),
+            instances,
+            balance,
+            kind: kind_spec,
+        });
+        comp_spans.push(span);
+        let _ = kind;
+    }
+
+    // call cycles
+    if let Some(cycle) = find_cycle(names.len(), &edges) {
+        let path: Vec<&str> = cycle.iter().map(|&(f, _, _)| names[f].as_str()).collect();
+        let first = cycle[0].0;
+        let span = cycle[cycle.len() - 1].2.clone();
+        ck.err(
+            span,
+            format!(
+                "calls form a cycle: {} -> {}; a request would never finish",
+                path.join(" -> "),
+                names[first]
+            ),
+        );
+    }
+
+    // [traffic]
+    let mut traffic = None;
+    match &raw.traffic {
+        None => ck.err(top.clone(), "missing [traffic] table; add `[traffic]` with `entry` and `rate` (or `users`)"),
+        Some(t) => {
+            let tr = t.get_ref();
+            let entry = match &tr.entry {
+                None => {
+                    ck.err(t.span(), "[traffic] needs `entry`, the component that receives every request");
+                    None
+                }
+                Some(e) => {
+                    if !names.contains(&e.get_ref()) {
+                        ck.err(
+                            e.span(),
+                            format!(
+                                "traffic.entry: `{}` is not a component; components are: {}",
+                                e.get_ref(),
+                                list(&names)
+                            ),
+                        );
+                        None
+                    } else {
+                        Some(e.get_ref().clone())
+                    }
+                }
+            };
+            let load = match (&tr.rate, &tr.users) {
+                (Some(_), Some(u)) => {
+                    ck.err(u.span(), "give either `rate` (open loop) or `users` (closed loop), not both");
+                    None
+                }
+                (None, None) => {
+                    ck.err(t.span(), "[traffic] needs `rate` (arrivals per second) or `users` (a closed loop)");
+                    None
+                }
+                (Some(rate), None) => {
+                    if let Some(u) = &tr.think {
+                        ck.err(u.span(), "`think` applies only to a closed loop (`users`)");
+                    }
+                    let arrivals = match &tr.arrivals {
+                        None => Some(Arrivals::Poisson),
+                        Some(a) => match one_of(a, &["poisson", "uniform"]) {
+                            Ok(0) => Some(Arrivals::Poisson),
+                            Ok(_) => Some(Arrivals::Uniform),
+                            Err(m) => {
+                                ck.err(a.span(), format!("traffic.arrivals: {m}"));
+                                None
+                            }
+                        },
+                    };
+                    match (ck.float(rate, "traffic.rate", 0.0, MAX_RATE, true), arrivals) {
+                        (Some(r), Some(a)) => Some(Load::Open {
+                            rate_per_s: r,
+                            arrivals: a,
+                        }),
+                        _ => None,
+                    }
+                }
+                (None, Some(users)) => {
+                    if let Some(a) = &tr.arrivals {
+                        ck.err(a.span(), "`arrivals` applies only to an open loop (`rate`)");
+                    }
+                    let n = ck.int(users, "traffic.users", 1, MAX_USERS);
+                    let think = match &tr.think {
+                        None => Some(Dist::Const(0)),
+                        Some(th) => ck.dist(th, "traffic.think"),
+                    };
+                    match (n, think) {
+                        (Some(n), Some(think)) => Some(Load::Closed {
+                            users: n as u32,
+                            think,
+                        }),
+                        _ => None,
+                    }
+                }
+            };
+            let timeout = tr.timeout.as_ref().and_then(|v| {
+                let d = ck.duration(v, "traffic.timeout")?;
+                if d == SimTime::ZERO {
+                    ck.err(v.span(), "traffic.timeout must be more than 0s");
+                    None
+                } else {
+                    Some(d)
+                }
+            });
+            let keys = tr.keys.as_ref().and_then(|k| {
+                let kr = k.get_ref();
+                let count = match &kr.count {
+                    None => {
+                        ck.err(k.span(), "traffic.keys needs `count`, e.g. keys = { count = 100000, zipf = 0.99 }");
+                        None
+                    }
+                    Some(c) => ck.int(c, "traffic.keys.count", 1, 1_000_000_000_000),
+                };
+                let zipf = match &kr.zipf {
+                    None => Some(0.0),
+                    Some(z) => ck.float(z, "traffic.keys.zipf", 0.0, 10.0, false),
+                };
+                Some(Keys {
+                    count: count? as u64,
+                    zipf: zipf?,
+                })
+            });
+            let mut classes = Vec::new();
+            for (cname, c) in &tr.classes {
+                if !valid_name(cname) {
+                    ck.err(c.span(), format!("class name `{cname}` must be letters, digits, `_` or `-`"));
+                }
+                match &c.get_ref().weight {
+                    None => ck.err(c.span(), format!("class `{cname}` needs `weight`, e.g. weight = 0.8")),
+                    Some(w) => {
+                        if let Some(w) = ck.float(w, &format!("traffic.classes.{cname}.weight"), 0.0, 1e12, true) {
+                            classes.push((cname.clone(), w));
+                        }
+                    }
+                }
+            }
+            if tr.classes.is_empty() {
+                classes.push(("default".to_string(), 1.0));
+            }
+            if tr.classes.len() > 200 {
+                ck.err(t.span(), "at most 200 request classes");
+            }
+            let retry = tr.retry.as_ref().and_then(|r| {
+                let rr = r.get_ref();
+                let max = match &rr.max {
+                    None => Some(3),
+                    Some(m) => ck.int(m, "traffic.retry.max", 0, 100),
+                };
+                let backoff = match &rr.backoff {
+                    None => Some(SimTime::from_millis(100)),
+                    Some(b) => ck.duration(b, "traffic.retry.backoff"),
+                };
+                let multiplier = match &rr.multiplier {
+                    None => Some(2.0),
+                    Some(m) => ck.float(m, "traffic.retry.multiplier", 1.0, 100.0, false),
+                };
+                let jitter = match &rr.jitter {
+                    None => Some(false),
+                    Some(j) => match one_of(j, &["none", "full"]) {
+                        Ok(i) => Some(i == 1),
+                        Err(m) => {
+                            ck.err(j.span(), format!("traffic.retry.jitter: {m}"));
+                            None
+                        }
+                    },
+                };
+                let budget = match &rr.budget {
+                    None => Some(None),
+                    Some(b) => ck.float(b, "traffic.retry.budget", 0.0, 1.0, true).map(Some),
+                };
+                Some(RetrySpec {
+                    max: max? as u32,
+                    backoff: backoff?,
+                    multiplier: multiplier?,
+                    jitter: jitter?,
+                    budget: budget?,
+                })
+            });
+            if let (Some(entry), Some(load)) = (entry, load) {
+                traffic = Some(TrafficSpec {
+                    entry,
+                    load,
+                    timeout,
+                    keys,
+                    classes,
+                    retry,
+                });
+            }
+        }
+    }
+
+    if !raw.faults.is_empty() {
+        ck.err(
+            raw.faults[0].span(),
+            "[[faults]] are not available yet in this version of archsim; remove them to run the scenario",
+        );
+    }
+
+    if raw.components.is_empty() {
+        ck.err(top.clone(), "no components; add at least one, e.g. [components.app] with kind = \"service\"");
+    }
+
+    let drain = drain.unwrap_or(SimTime::from_secs(60));
+    if let Some((d, dspan)) = &duration {
+        let buckets = d.saturating_add(drain).as_nanos().div_ceil(interval.as_nanos().max(1));
+        if buckets > MAX_SERIES_BUCKETS {
+            ck.err(
+                dspan.clone(),
+                format!(
+                    "the time series would have {buckets} buckets (more than {MAX_SERIES_BUCKETS}); raise run.series_interval"
+                ),
+            );
+        }
+    }
+
+    if !ck.problems.is_empty() {
+        return Err(ck.problems);
+    }
+    let (duration, _) = duration.expect("checked");
+    Ok(Checked {
+        name: raw.name.map(|n| n.into_inner()),
+        description: raw.description,
+        seed,
+        replications,
+        slo,
+        spec: Spec {
+            duration,
+            warmup,
+            drain,
+            series_interval: interval,
+            slo_latency,
+            traffic: traffic.expect("checked"),
+            network_latency: network,
+            components: comps,
+        },
+    })
+}
+
+fn valid_name(n: &str) -> bool {
+    !n.is_empty()
+        && n.len() <= 64
+        && n
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+fn list(names: &[&String]) -> String {
+    if names.is_empty() {
+        "(none)".into()
+    } else {
+        names
+            .iter()
+            .map(|n| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// A cycle in the call edges, as the edges along it.
+fn find_cycle(
+    n: usize,
+    edges: &[(usize, usize, Range<usize>)],
+) -> Option<Vec<(usize, usize, Range<usize>)>> {
+    let mut state = vec![0u8; n];
+    let mut path: Vec<(usize, usize, Range<usize>)> = Vec::new();
+    fn dfs(
+        v: usize,
+        edges: &[(usize, usize, Range<usize>)],
+        state: &mut [u8],
+        path: &mut Vec<(usize, usize, Range<usize>)>,
+    ) -> Option<usize> {
+        state[v] = 1;
+        for e in edges.iter().filter(|e| e.0 == v) {
+            path.push(e.clone());
+            if state[e.1] == 1 {
+                return Some(e.1);
+            }
+            if state[e.1] == 0 {
+                if let Some(x) = dfs(e.1, edges, state, path) {
+                    return Some(x);
+                }
+            }
+            path.pop();
+        }
+        state[v] = 2;
+        None
+    }
+    for v in 0..n {
+        if state[v] == 0 {
+            if let Some(start) = dfs(v, edges, &mut state, &mut path) {
+                let pos = path.iter().position(|e| e.0 == start).unwrap_or(0);
+                return Some(path[pos..].to_vec());
+            }
+        }
+    }
+    None
+}

@@ -1,0 +1,176 @@
+//! The first layer: serde structs that mirror the TOML and keep source positions.
+//!
+//! Every value that can be wrong on its own carries its span (`Spanned`), so the second layer
+//! ([`crate::check`]) can say where it is. Unknown keys are rejected by serde.
+
+use indexmap::IndexMap;
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use toml::Spanned;
+
+pub type S<T> = Option<Spanned<T>>;
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub name: S<String>,
+    pub description: Option<String>,
+    pub run: S<RawRun>,
+    pub slo: S<RawSlo>,
+    pub traffic: S<RawTraffic>,
+    #[serde(default)]
+    pub components: IndexMap<String, Spanned<RawComponent>>,
+    pub network: S<RawNetwork>,
+    #[serde(default)]
+    pub faults: Vec<Spanned<RawFault>>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawRun {
+    pub duration: S<String>,
+    pub warmup: S<String>,
+    pub drain: S<String>,
+    pub seed: S<i64>,
+    pub replications: S<i64>,
+    pub series_interval: S<String>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawSlo {
+    pub latency: S<String>,
+    pub target: S<f64>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawTraffic {
+    pub entry: S<String>,
+    pub rate: S<f64>,
+    pub arrivals: S<String>,
+    pub users: S<i64>,
+    pub think: S<String>,
+    pub timeout: S<String>,
+    pub keys: S<RawKeys>,
+    #[serde(default)]
+    pub classes: IndexMap<String, Spanned<RawClass>>,
+    pub retry: S<RawRetry>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawKeys {
+    pub count: S<i64>,
+    pub zipf: S<f64>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawClass {
+    pub weight: S<f64>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawRetry {
+    pub max: S<i64>,
+    pub backoff: S<String>,
+    pub multiplier: S<f64>,
+    pub jitter: S<String>,
+    pub budget: S<f64>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawNetwork {
+    pub latency: S<String>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawComponent {
+    pub kind: S<String>,
+    /// Free text for the reader; not used by the model.
+    #[allow(dead_code)]
+    pub description: Option<String>,
+    pub instances: S<i64>,
+    pub balance: S<String>,
+    // service / database
+    pub cores: S<i64>,
+    pub workers: S<i64>,
+    pub queue: S<i64>,
+    pub endpoints: Option<IndexMap<String, Spanned<RawEndpoint>>>,
+    // load balancer
+    pub targets: S<String>,
+    pub policy: S<String>,
+    // cache (contract keys; the kind itself arrives with the data tier)
+    pub capacity: S<i64>,
+    pub eviction: S<String>,
+    pub ttl: S<String>,
+    pub hit: S<String>,
+    pub backing: S<String>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawEndpoint {
+    pub cpu: S<String>,
+    pub calls: S<Vec<Spanned<RawCall>>>,
+}
+
+/// A downstream call: `"db"` or `{ to = "index", fanout = 20 }`.
+#[derive(Debug)]
+pub struct RawCall {
+    pub to: Spanned<String>,
+    pub fanout: S<i64>,
+}
+
+impl<'de> Deserialize<'de> for RawCall {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawCall;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a component name, or a table like { to = \"index\", fanout = 20 }")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawCall, E> {
+                // A bare string: no span of its own here; the caller falls back to the list's.
+                Ok(RawCall {
+                    to: Spanned::new(0..0, v.to_string()),
+                    fanout: None,
+                })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawCall, A::Error> {
+                let mut to = None;
+                let mut fanout = None;
+                while let Some(k) = map.next_key::<String>()? {
+                    match k.as_str() {
+                        "to" => to = Some(map.next_value::<Spanned<String>>()?),
+                        "fanout" => fanout = Some(map.next_value::<Spanned<i64>>()?),
+                        other => {
+                            return Err(de::Error::unknown_field(other, &["to", "fanout"]));
+                        }
+                    }
+                }
+                let to = to.ok_or_else(|| de::Error::missing_field("to"))?;
+                Ok(RawCall { to, fanout })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Parsed so the keys of the contract are recognised; the fault models arrive with the
+/// resilience work, and until then a scenario with faults is refused with a clear message.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct RawFault {
+    pub at: S<String>,
+    #[serde(rename = "for")]
+    pub for_: S<String>,
+    pub target: S<String>,
+    pub kind: S<String>,
+    pub factor: S<f64>,
+}

@@ -1,0 +1,6 @@
+//! Integration tests of archsim, one binary with a module per concern.
+
+mod cli;
+mod determinism;
+mod props;
+mod validation;
