@@ -1,1 +1,226 @@
-//! placeholder
+//! The `simulate` command as a user meets it: exit codes and error messages.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_simulate"))
+}
+
+/// A scratch file holding `text`, unique per test.
+fn scratch(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("archsim-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub const GOOD: &str = r#"
+[run]
+duration = "20s"
+warmup = "2s"
+
+[traffic]
+entry = "lb"
+rate = 200
+
+[components.lb]
+kind = "load_balancer"
+targets = "app"
+
+[components.app]
+kind = "service"
+instances = 2
+cores = 2
+[components.app.endpoints.default]
+cpu = "exp(5ms)"
+calls = ["db"]
+
+[components.db]
+kind = "database"
+cores = 4
+[components.db.endpoints.default]
+cpu = "exp(2ms)"
+"#;
+
+/// Runs `simulate FILE` on `text` and expects exit 2 with `file:line:col:` and `needle`.
+fn expect_invalid(name: &str, text: &str, line: usize, needle: &str) {
+    let p = scratch(name, text);
+    let out = bin().arg(&p).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{name}: exit code; stderr:\n{err}");
+    let loc = format!("{}:{line}:", p.display());
+    assert!(err.contains(&loc), "{name}: expected `{loc}` in:\n{err}");
+    assert!(err.contains(needle), "{name}: expected `{needle}` in:\n{err}");
+    assert!(!err.contains("panicked"), "{name}: panic:\n{err}");
+    assert!(out.stdout.is_empty(), "{name}: nothing is simulated");
+    // `check` reports the same problem with the same exit code.
+    let out = bin().arg("check").arg(&p).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{name}: check exit code");
+    assert!(stderr(&out).contains(&loc));
+}
+
+/// The line of the first occurrence of `pat` in `text` (1-based).
+fn line_of(text: &str, pat: &str) -> usize {
+    text[..text.find(pat).expect("pattern in text")].matches('\n').count() + 1
+}
+
+#[test]
+fn a_valid_scenario_runs_and_checks() {
+    let p = scratch("good.toml", GOOD);
+    let out = bin().arg("check").arg(&p).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok");
+    let out = bin().arg(&p).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in ["p99", "lb", "app", "db", "generated"] {
+        assert!(text.contains(needle), "summary lacks {needle}:\n{text}");
+    }
+}
+
+#[test]
+fn syntax_error() {
+    let text = GOOD.replace("rate = 200", "rate = = 200");
+    expect_invalid("syntax.toml", &text, line_of(&text, "rate = ="), "");
+}
+
+#[test]
+fn unknown_key() {
+    let text = GOOD.replace("rate = 200", "rate = 200\nrat = 5");
+    expect_invalid("unknown.toml", &text, line_of(&text, "rat = 5"), "unknown field `rat`");
+}
+
+#[test]
+fn bad_reference() {
+    let text = GOOD.replace(r#"calls = ["db"]"#, r#"calls = ["dbb"]"#);
+    expect_invalid(
+        "badref.toml",
+        &text,
+        line_of(&text, "calls = [\"dbb\"]"),
+        "`dbb`, which is not a component",
+    );
+    let text = GOOD.replace(r#"entry = "lb""#, r#"entry = "nope""#);
+    expect_invalid("badentry.toml", &text, line_of(&text, "entry"), "`nope` is not a component");
+}
+
+#[test]
+fn bad_distribution() {
+    let text = GOOD.replace("exp(5ms)", "expo(5ms)");
+    expect_invalid("baddist.toml", &text, line_of(&text, "expo"), "unknown distribution `expo`");
+    let text = GOOD.replace("exp(5ms)", "exp(5)");
+    expect_invalid("nounit.toml", &text, line_of(&text, "exp(5)"), "no unit");
+}
+
+#[test]
+fn out_of_range_value() {
+    let text = GOOD.replace("rate = 200", "rate = -3");
+    expect_invalid("range.toml", &text, line_of(&text, "rate = -3"), "traffic.rate must be");
+    let text = GOOD.replace("warmup = \"2s\"", "warmup = \"30s\"");
+    expect_invalid("warmup.toml", &text, line_of(&text, "warmup"), "shorter than run.duration");
+    let text = GOOD.replace("cores = 4", "cores = 0");
+    expect_invalid("cores.toml", &text, line_of(&text, "cores = 0"), "cores must be between");
+}
+
+#[test]
+fn call_cycle() {
+    let text = GOOD.replace(
+        "[components.db.endpoints.default]\ncpu = \"exp(2ms)\"",
+        "[components.db.endpoints.default]\ncpu = \"exp(2ms)\"\ncalls = [\"app\"]",
+    );
+    expect_invalid("cycle.toml", &text, line_of(&text, "calls = [\"app\"]"), "cycle");
+}
+
+#[test]
+fn empty_file() {
+    expect_invalid("empty.toml", "", 1, "missing [run]");
+}
+
+#[test]
+fn several_problems_are_reported_together() {
+    let text = GOOD
+        .replace("rate = 200", "rate = 0")
+        .replace("exp(2ms)", "exp(2 ms)x");
+    let p = scratch("several.toml", &text);
+    let out = bin().arg(&p).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(err.contains("traffic.rate"), "{err}");
+    assert!(err.contains("exp(2 ms)x"), "{err}");
+    assert!(err.contains("2 problems"), "{err}");
+}
+
+#[test]
+fn missing_file_and_bad_arguments_exit_2() {
+    let out = bin().arg("/nonexistent/scenario.toml").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("/nonexistent/scenario.toml"));
+    let out = bin().arg("--no-such-flag").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = bin().output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let p = scratch("good2.toml", GOOD);
+    let out = bin().arg(&p).args(["--seed", "x"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = bin().arg(&p).args(["--set", "traffic.rate"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("KEY=VALUE"));
+}
+
+#[test]
+fn set_overrides_keys_and_reports_its_own_errors() {
+    let p = scratch("set.toml", GOOD);
+    let out = bin()
+        .arg(&p)
+        .args(["--json", "-", "--set", "traffic.rate=50", "--set", "components.app.instances=3"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["components"]["app"]["instances"], 3);
+    let tput = v["throughput_rps"].as_f64().unwrap();
+    assert!((tput - 50.0).abs() < 8.0, "throughput {tput}");
+    // The summary went to stderr.
+    assert!(stderr(&out).contains("p99"));
+
+    let out = bin().arg(&p).args(["--set", "traffic.rate=-1"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--set traffic.rate=-1"), "{}", stderr(&out));
+}
+
+#[test]
+fn json_file_is_written_whole() {
+    let p = scratch("json.toml", GOOD);
+    let dir = p.parent().unwrap().join("out");
+    std::fs::create_dir_all(&dir).unwrap();
+    let json = dir.join("result.json");
+    let out = bin().arg(&p).arg("--json").arg(&json).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    for key in [
+        "scenario", "seed", "replications", "simulated_s", "wall_s", "events", "requests",
+        "latency_ms", "throughput_rps", "error_rate", "errors", "classes", "components",
+        "timeline", "series",
+    ] {
+        assert!(v.get(key).is_some(), "result lacks `{key}`");
+    }
+    let r = &v["requests"];
+    let n = |k: &str| r[k].as_u64().unwrap();
+    assert_eq!(n("generated"), n("succeeded") + n("failed") + n("in_flight"));
+    // No temporary file is left behind.
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert_eq!(left.len(), 1);
+    // An unwritable path fails with exit 1 and leaves nothing.
+    let out = bin()
+        .arg(&p)
+        .arg("--json")
+        .arg("/nonexistent-dir/result.json")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
