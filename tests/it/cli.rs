@@ -53,10 +53,17 @@ fn expect_invalid(name: &str, text: &str, line: usize, needle: &str) {
     let p = scratch(name, text);
     let out = bin().arg(&p).output().unwrap();
     let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(2), "{name}: exit code; stderr:\n{err}");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{name}: exit code; stderr:\n{err}"
+    );
     let loc = format!("{}:{line}:", p.display());
     assert!(err.contains(&loc), "{name}: expected `{loc}` in:\n{err}");
-    assert!(err.contains(needle), "{name}: expected `{needle}` in:\n{err}");
+    assert!(
+        err.contains(needle),
+        "{name}: expected `{needle}` in:\n{err}"
+    );
     assert!(!err.contains("panicked"), "{name}: panic:\n{err}");
     assert!(out.stdout.is_empty(), "{name}: nothing is simulated");
     // `check` reports the same problem with the same exit code.
@@ -67,7 +74,10 @@ fn expect_invalid(name: &str, text: &str, line: usize, needle: &str) {
 
 /// The line of the first occurrence of `pat` in `text` (1-based).
 fn line_of(text: &str, pat: &str) -> usize {
-    text[..text.find(pat).expect("pattern in text")].matches('\n').count() + 1
+    text[..text.find(pat).expect("pattern in text")]
+        .matches('\n')
+        .count()
+        + 1
 }
 
 #[test]
@@ -93,7 +103,12 @@ fn syntax_error() {
 #[test]
 fn unknown_key() {
     let text = GOOD.replace("rate = 200", "rate = 200\nrat = 5");
-    expect_invalid("unknown.toml", &text, line_of(&text, "rat = 5"), "unknown field `rat`");
+    expect_invalid(
+        "unknown.toml",
+        &text,
+        line_of(&text, "rat = 5"),
+        "unknown field `rat`",
+    );
 }
 
 #[test]
@@ -106,13 +121,23 @@ fn bad_reference() {
         "`dbb`, which is not a component",
     );
     let text = GOOD.replace(r#"entry = "lb""#, r#"entry = "nope""#);
-    expect_invalid("badentry.toml", &text, line_of(&text, "entry"), "`nope` is not a component");
+    expect_invalid(
+        "badentry.toml",
+        &text,
+        line_of(&text, "entry"),
+        "`nope` is not a component",
+    );
 }
 
 #[test]
 fn bad_distribution() {
     let text = GOOD.replace("exp(5ms)", "expo(5ms)");
-    expect_invalid("baddist.toml", &text, line_of(&text, "expo"), "unknown distribution `expo`");
+    expect_invalid(
+        "baddist.toml",
+        &text,
+        line_of(&text, "expo"),
+        "unknown distribution `expo`",
+    );
     let text = GOOD.replace("exp(5ms)", "exp(5)");
     expect_invalid("nounit.toml", &text, line_of(&text, "exp(5)"), "no unit");
 }
@@ -120,11 +145,26 @@ fn bad_distribution() {
 #[test]
 fn out_of_range_value() {
     let text = GOOD.replace("rate = 200", "rate = -3");
-    expect_invalid("range.toml", &text, line_of(&text, "rate = -3"), "traffic.rate must be");
+    expect_invalid(
+        "range.toml",
+        &text,
+        line_of(&text, "rate = -3"),
+        "traffic.rate must be",
+    );
     let text = GOOD.replace("warmup = \"2s\"", "warmup = \"30s\"");
-    expect_invalid("warmup.toml", &text, line_of(&text, "warmup"), "shorter than run.duration");
+    expect_invalid(
+        "warmup.toml",
+        &text,
+        line_of(&text, "warmup"),
+        "shorter than run.duration",
+    );
     let text = GOOD.replace("cores = 4", "cores = 0");
-    expect_invalid("cores.toml", &text, line_of(&text, "cores = 0"), "cores must be between");
+    expect_invalid(
+        "cores.toml",
+        &text,
+        line_of(&text, "cores = 0"),
+        "cores must be between",
+    );
 }
 
 #[test]
@@ -133,7 +173,12 @@ fn call_cycle() {
         "[components.db.endpoints.default]\ncpu = \"exp(2ms)\"",
         "[components.db.endpoints.default]\ncpu = \"exp(2ms)\"\ncalls = [\"app\"]",
     );
-    expect_invalid("cycle.toml", &text, line_of(&text, "calls = [\"app\"]"), "cycle");
+    expect_invalid(
+        "cycle.toml",
+        &text,
+        line_of(&text, "calls = [\"app\"]"),
+        "cycle",
+    );
 }
 
 #[test]
@@ -167,7 +212,11 @@ fn missing_file_and_bad_arguments_exit_2() {
     let p = scratch("good2.toml", GOOD);
     let out = bin().arg(&p).args(["--seed", "x"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let out = bin().arg(&p).args(["--set", "traffic.rate"]).output().unwrap();
+    let out = bin()
+        .arg(&p)
+        .args(["--set", "traffic.rate"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("KEY=VALUE"));
 }
@@ -177,7 +226,14 @@ fn set_overrides_keys_and_reports_its_own_errors() {
     let p = scratch("set.toml", GOOD);
     let out = bin()
         .arg(&p)
-        .args(["--json", "-", "--set", "traffic.rate=50", "--set", "components.app.instances=3"])
+        .args([
+            "--json",
+            "-",
+            "--set",
+            "traffic.rate=50",
+            "--set",
+            "components.app.instances=3",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -188,9 +244,17 @@ fn set_overrides_keys_and_reports_its_own_errors() {
     // The summary went to stderr.
     assert!(stderr(&out).contains("p99"));
 
-    let out = bin().arg(&p).args(["--set", "traffic.rate=-1"]).output().unwrap();
+    let out = bin()
+        .arg(&p)
+        .args(["--set", "traffic.rate=-1"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("--set traffic.rate=-1"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--set traffic.rate=-1"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -203,15 +267,30 @@ fn json_file_is_written_whole() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     for key in [
-        "scenario", "seed", "replications", "simulated_s", "wall_s", "events", "requests",
-        "latency_ms", "throughput_rps", "error_rate", "errors", "classes", "components",
-        "timeline", "series",
+        "scenario",
+        "seed",
+        "replications",
+        "simulated_s",
+        "wall_s",
+        "events",
+        "requests",
+        "latency_ms",
+        "throughput_rps",
+        "error_rate",
+        "errors",
+        "classes",
+        "components",
+        "timeline",
+        "series",
     ] {
         assert!(v.get(key).is_some(), "result lacks `{key}`");
     }
     let r = &v["requests"];
     let n = |k: &str| r[k].as_u64().unwrap();
-    assert_eq!(n("generated"), n("succeeded") + n("failed") + n("in_flight"));
+    assert_eq!(
+        n("generated"),
+        n("succeeded") + n("failed") + n("in_flight")
+    );
     // No temporary file is left behind.
     let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
     assert_eq!(left.len(), 1);

@@ -33,8 +33,14 @@ fn scenario() -> String {
              [network]\nlatency = \"exp(0.2ms)\"",
         )
         .replace("targets = \"app\"", "targets = \"app\"\npolicy = \"p2c\"")
-        .replace("calls = [\"db\"]", "calls = [\"db\", { to = \"db\", fanout = 2 }]")
-        .replace("kind = \"database\"", "kind = \"database\"\ninstances = 2\nbalance = \"random\"");
+        .replace(
+            "calls = [\"db\"]",
+            "calls = [\"db\", { to = \"db\", fanout = 2 }]",
+        )
+        .replace(
+            "kind = \"database\"",
+            "kind = \"database\"\ninstances = 2\nbalance = \"random\"",
+        );
     std::fs::write(&p, text).unwrap();
     p.display().to_string()
 }

@@ -84,13 +84,28 @@ fn gen() -> impl Strategy<Value = Gen> {
                 (any::<bool>(), 10u32..400, 1u32..40, 1u32..100),
                 (
                     proptest::option::of(5u32..200),
-                    proptest::option::of((0u32..3, any::<bool>(), proptest::option::of(0.05f64..1.0))),
+                    proptest::option::of((
+                        0u32..3,
+                        any::<bool>(),
+                        proptest::option::of(0.05f64..1.0),
+                    )),
                 ),
-                (any::<bool>(), any::<bool>(), any::<bool>(), 0u32..500, 0u32..2000),
+                (
+                    any::<bool>(),
+                    any::<bool>(),
+                    any::<bool>(),
+                    0u32..500,
+                    0u32..2000,
+                ),
             )
         })
         .prop_map(
-            |(comps, (open, rate, users, think_ms), (timeout_ms, retry), (two, keys, net, warmup_ms, drain_ms))| Gen {
+            |(
+                comps,
+                (open, rate, users, think_ms),
+                (timeout_ms, retry),
+                (two, keys, net, warmup_ms, drain_ms),
+            )| Gen {
                 comps,
                 open,
                 rate,
@@ -167,7 +182,11 @@ fn toml(g: &Gen) -> String {
         if let Some(v) = c.queue {
             let _ = writeln!(s, "queue = {v}");
         }
-        let _ = writeln!(s, "[components.c{i}.endpoints.default]\ncpu = {}", fmt_cpu(c.cpu));
+        let _ = writeln!(
+            s,
+            "[components.c{i}.endpoints.default]\ncpu = {}",
+            fmt_cpu(c.cpu)
+        );
         let calls: Vec<String> = c
             .calls
             .iter()

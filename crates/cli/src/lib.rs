@@ -76,7 +76,11 @@ where
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { EXIT_INVALID } else { EXIT_OK };
+            return if e.use_stderr() {
+                EXIT_INVALID
+            } else {
+                EXIT_OK
+            };
         }
     };
     match cli.command {
@@ -124,11 +128,16 @@ fn load_scenario(file: &Path, overrides: &[String]) -> Result<Scenario, i32> {
                 }
                 _ => EXIT_INVALID,
             };
-            eprintln!("error: {e}");
-            if let ScenarioError::Invalid(ds) = &e {
-                if ds.len() > 1 {
-                    eprintln!("{} problems found; nothing was simulated", ds.len());
+            match &e {
+                ScenarioError::Invalid(ds) => {
+                    for d in ds {
+                        eprintln!("error: {d}");
+                    }
+                    if ds.len() > 1 {
+                        eprintln!("{} problems found; nothing was simulated", ds.len());
+                    }
                 }
+                _ => eprintln!("error: {e}"),
             }
             Err(code)
         }

@@ -123,7 +123,11 @@ impl<'a, E> Context<'a, E> {
     /// Schedules `event` at absolute time `at`, which must not be before `now`.
     #[inline]
     pub fn schedule_at(&mut self, at: SimTime, event: E) {
-        assert!(at >= self.now, "event scheduled in the past: {at:?} < {:?}", self.now);
+        assert!(
+            at >= self.now,
+            "event scheduled in the past: {at:?} < {:?}",
+            self.now
+        );
         self.queue.push(at, event);
     }
     /// Schedules `event` after `delay`.

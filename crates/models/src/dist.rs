@@ -275,7 +275,10 @@ impl Parser<'_> {
     fn ident(&mut self) -> &str {
         self.ws();
         let start = self.pos;
-        while self.rest().starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
+        while self
+            .rest()
+            .starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+        {
             self.pos += 1;
         }
         &self.s[start..self.pos]
@@ -365,7 +368,10 @@ impl Parser<'_> {
         if depth > MAX_DEPTH {
             return Err(self.err("distributions nested too deeply".into()));
         }
-        if self.rest().starts_with(|c: char| c.is_ascii_digit() || c == '.' || c == '-') {
+        if self
+            .rest()
+            .starts_with(|c: char| c.is_ascii_digit() || c == '.' || c == '-')
+        {
             return Ok(Dist::Const(self.duration()?.round() as u64));
         }
         let name_at = self.pos;
@@ -579,14 +585,23 @@ mod tests {
     #[test]
     fn parses_the_contract_syntax() {
         assert_eq!(Dist::parse("5ms").unwrap(), Dist::Const(5_000_000));
-        assert_eq!(Dist::parse("const(1.5s)").unwrap(), Dist::Const(1_500_000_000));
         assert_eq!(
-            Dist::parse("exp(5ms)").unwrap(),
-            Dist::Exp { mean_ns: 5e6 }
+            Dist::parse("const(1.5s)").unwrap(),
+            Dist::Const(1_500_000_000)
         );
-        assert!(matches!(Dist::parse("uniform(1ms, 9ms)").unwrap(), Dist::Uniform { .. }));
-        assert!(matches!(Dist::parse("normal(10ms, 2ms)").unwrap(), Dist::Normal { .. }));
-        assert!(matches!(Dist::parse("pareto(5ms, 2.5)").unwrap(), Dist::Pareto { .. }));
+        assert_eq!(Dist::parse("exp(5ms)").unwrap(), Dist::Exp { mean_ns: 5e6 });
+        assert!(matches!(
+            Dist::parse("uniform(1ms, 9ms)").unwrap(),
+            Dist::Uniform { .. }
+        ));
+        assert!(matches!(
+            Dist::parse("normal(10ms, 2ms)").unwrap(),
+            Dist::Normal { .. }
+        ));
+        assert!(matches!(
+            Dist::parse("pareto(5ms, 2.5)").unwrap(),
+            Dist::Pareto { .. }
+        ));
         let m = Dist::parse("mix(0.99: const(1ms), 0.01: const(1s))").unwrap();
         assert!((m.mean_ns() - (0.99e6 + 0.01e9)).abs() < 1.0);
         assert_eq!(parse_duration("10m").unwrap(), SimTime::from_secs(600));
@@ -596,7 +611,9 @@ mod tests {
     fn lognormal_hits_its_percentiles() {
         let d = Dist::parse("lognormal(p50=10ms, p99=80ms)").unwrap();
         let mut rng = stream(7, "t");
-        let mut v: Vec<u64> = (0..200_000).map(|_| d.sample(&mut rng).as_nanos()).collect();
+        let mut v: Vec<u64> = (0..200_000)
+            .map(|_| d.sample(&mut rng).as_nanos())
+            .collect();
         v.sort_unstable();
         let p50 = v[100_000] as f64 / 1e6;
         let p99 = v[198_000] as f64 / 1e6;
@@ -607,10 +624,18 @@ mod tests {
     #[test]
     fn sample_means_match() {
         let mut rng = stream(1, "means");
-        for text in ["exp(5ms)", "uniform(1ms, 9ms)", "normal(10ms, 2ms)", "pareto(5ms, 3.5)"] {
+        for text in [
+            "exp(5ms)",
+            "uniform(1ms, 9ms)",
+            "normal(10ms, 2ms)",
+            "pareto(5ms, 3.5)",
+        ] {
             let d = Dist::parse(text).unwrap();
             let n = 400_000;
-            let mean: f64 = (0..n).map(|_| d.sample(&mut rng).as_nanos() as f64).sum::<f64>() / n as f64;
+            let mean: f64 = (0..n)
+                .map(|_| d.sample(&mut rng).as_nanos() as f64)
+                .sum::<f64>()
+                / n as f64;
             let rel = (mean - d.mean_ns()).abs() / d.mean_ns();
             assert!(rel < 0.01, "{text}: {mean} vs {}", d.mean_ns());
         }

@@ -52,7 +52,7 @@ mod world;
 pub use behavior::{Behavior, BehaviorCtx, CallId, Effect, Request};
 pub use dist::{inverse_normal_cdf, parse_duration, std_normal_cdf, Dist, DistError};
 pub use spec::{
-    Arrivals, CallSpec, ComponentSpec, EndpointSpec, KindSpec, Keys, Load, ModelError, Policy,
+    Arrivals, CallSpec, ComponentSpec, EndpointSpec, Keys, KindSpec, Load, ModelError, Policy,
     RetrySpec, ServiceSpec, Spec, TrafficSpec,
 };
 pub use world::{run, Ev, World, REJECTED, TIMEOUT, UNAVAILABLE};

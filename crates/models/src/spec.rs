@@ -136,7 +136,8 @@ impl Policy {
         })
     }
     /// The policy names.
-    pub const NAMES: &'static [&'static str] = &["round_robin", "random", "least_outstanding", "p2c"];
+    pub const NAMES: &'static [&'static str] =
+        &["round_robin", "random", "least_outstanding", "p2c"];
 }
 
 /// A component kind with its parameters.

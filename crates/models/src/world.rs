@@ -187,7 +187,9 @@ impl World {
             }
         }
         if spec.traffic.classes.is_empty() {
-            return Err(ModelError::OutOfRange("at least one request class is needed".into()));
+            return Err(ModelError::OutOfRange(
+                "at least one request class is needed".into(),
+            ));
         }
         let class_names: Vec<String> = spec.traffic.classes.iter().map(|c| c.0.clone()).collect();
         let window = Window {
@@ -319,13 +321,17 @@ impl World {
             *l = 1.0;
         }
         let zipf = match spec.traffic.keys {
-            Some(k) => Some(Zipf::new(k.count as f64, k.zipf).map_err(|e| {
-                ModelError::OutOfRange(format!("traffic keys: {e}"))
-            })?),
+            Some(k) => Some(
+                Zipf::new(k.count as f64, k.zipf)
+                    .map_err(|e| ModelError::OutOfRange(format!("traffic keys: {e}")))?,
+            ),
             None => None,
         };
         let arrival_gap = match &spec.traffic.load {
-            Load::Open { rate_per_s, arrivals } => {
+            Load::Open {
+                rate_per_s,
+                arrivals,
+            } => {
                 if !(*rate_per_s > 0.0 && rate_per_s.is_finite()) {
                     return Err(ModelError::OutOfRange("the rate must be positive".into()));
                 }
@@ -1083,7 +1089,11 @@ pub fn run(spec: &Spec, seed: u64) -> Result<RunStats, ModelError> {
     // Run through the drain; stop early when nothing is left to do. The run covers at least
     // the whole traffic duration.
     let more = sim.run_through(end);
-    let stop = if more { end } else { sim.now().max(spec.duration) };
+    let stop = if more {
+        end
+    } else {
+        sim.now().max(spec.duration)
+    };
     let events = sim.events_processed();
     let stats = sim.into_handler().finish(stop, events);
     debug_assert!(stats.accounting_holds());

@@ -4,7 +4,7 @@
 use crate::raw::*;
 use archsim_engine::SimTime;
 use archsim_models::{
-    parse_duration, Arrivals, CallSpec, ComponentSpec, Dist, EndpointSpec, KindSpec, Keys, Load,
+    parse_duration, Arrivals, CallSpec, ComponentSpec, Dist, EndpointSpec, Keys, KindSpec, Load,
     Policy, RetrySpec, ServiceSpec, Spec, TrafficSpec,
 };
 use archsim_stats::SloSpec;
@@ -60,10 +60,7 @@ impl Ck {
             Ok(d) => Some(d),
             Err(e) => {
                 let s = v.span();
-                self.err(
-                    s.clone(),
-                    format!("{what}: {e} (got \"{}\")", v.get_ref()),
-                );
+                self.err(s.clone(), format!("{what}: {e} (got \"{}\")", v.get_ref()));
                 None
             }
         }
@@ -99,7 +96,14 @@ impl Ck {
         }
     }
 
-    fn float(&mut self, v: &Spanned<f64>, what: &str, lo: f64, hi: f64, lo_open: bool) -> Option<f64> {
+    fn float(
+        &mut self,
+        v: &Spanned<f64>,
+        what: &str,
+        lo: f64,
+        hi: f64,
+        lo_open: bool,
+    ) -> Option<f64> {
         let x = *v.get_ref();
         let ok = x.is_finite() && (if lo_open { x > lo } else { x >= lo }) && x <= hi;
         if !ok {
@@ -155,11 +159,17 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
         Some(run) => {
             let r = run.get_ref();
             match &r.duration {
-                None => ck.err(run.span(), "[run] needs `duration`, e.g. duration = \"10m\""),
+                None => ck.err(
+                    run.span(),
+                    "[run] needs `duration`, e.g. duration = \"10m\"",
+                ),
                 Some(d) => {
                     if let Some(t) = ck.duration(d, "run.duration") {
                         if t == SimTime::ZERO || t > MAX_DURATION {
-                            ck.err(d.span(), "run.duration must be more than 0s and at most 30 days");
+                            ck.err(
+                                d.span(),
+                                "run.duration must be more than 0s and at most 30 days",
+                            );
                         } else {
                             duration = Some((t, d.span()));
                         }
@@ -259,7 +269,14 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
         .as_ref()
         .is_some_and(|t| !t.get_ref().classes.is_empty())
     {
-        raw.traffic.as_ref().unwrap().get_ref().classes.keys().cloned().collect()
+        raw.traffic
+            .as_ref()
+            .unwrap()
+            .get_ref()
+            .classes
+            .keys()
+            .cloned()
+            .collect()
     } else {
         vec!["default".to_string()]
     };
@@ -325,7 +342,12 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
             ("cores", r.cores.as_ref().map(|v| v.span())),
             ("workers", r.workers.as_ref().map(|v| v.span())),
             ("queue", r.queue.as_ref().map(|v| v.span())),
-            ("endpoints", r.endpoints.as_ref().map(|v| v.values().next().map_or(span.clone(), |e| e.span()))),
+            (
+                "endpoints",
+                r.endpoints
+                    .as_ref()
+                    .map(|v| v.values().next().map_or(span.clone(), |e| e.span())),
+            ),
             ("targets", r.targets.as_ref().map(|v| v.span())),
             ("policy", r.policy.as_ref().map(|v| v.span())),
             ("capacity", r.capacity.as_ref().map(|v| v.span())),
@@ -430,7 +452,8 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                         let e = ep.get_ref();
                         let mut spec = EndpointSpec::default();
                         if let Some(cpu) = &e.cpu {
-                            spec.cpu = ck.dist(cpu, &format!("components.{name}.endpoints.{ep_name}.cpu"));
+                            spec.cpu =
+                                ck.dist(cpu, &format!("components.{name}.endpoints.{ep_name}.cpu"));
                         }
                         if let Some(calls) = &e.calls {
                             for call in calls.get_ref() {
@@ -444,9 +467,9 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                                 let to = rc.to.get_ref();
                                 let fanout = match &rc.fanout {
                                     None => 1,
-                                    Some(f) => ck
-                                        .int(f, "fanout", 1, MAX_INSTANCES)
-                                        .unwrap_or(1) as u32,
+                                    Some(f) => {
+                                        ck.int(f, "fanout", 1, MAX_INSTANCES).unwrap_or(1) as u32
+                                    }
                                 };
                                 match names.iter().position(|n| *n == to) {
                                     None => ck.err(
@@ -517,12 +540,18 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
     // [traffic]
     let mut traffic = None;
     match &raw.traffic {
-        None => ck.err(top.clone(), "missing [traffic] table; add `[traffic]` with `entry` and `rate` (or `users`)"),
+        None => ck.err(
+            top.clone(),
+            "missing [traffic] table; add `[traffic]` with `entry` and `rate` (or `users`)",
+        ),
         Some(t) => {
             let tr = t.get_ref();
             let entry = match &tr.entry {
                 None => {
-                    ck.err(t.span(), "[traffic] needs `entry`, the component that receives every request");
+                    ck.err(
+                        t.span(),
+                        "[traffic] needs `entry`, the component that receives every request",
+                    );
                     None
                 }
                 Some(e) => {
@@ -543,11 +572,17 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
             };
             let load = match (&tr.rate, &tr.users) {
                 (Some(_), Some(u)) => {
-                    ck.err(u.span(), "give either `rate` (open loop) or `users` (closed loop), not both");
+                    ck.err(
+                        u.span(),
+                        "give either `rate` (open loop) or `users` (closed loop), not both",
+                    );
                     None
                 }
                 (None, None) => {
-                    ck.err(t.span(), "[traffic] needs `rate` (arrivals per second) or `users` (a closed loop)");
+                    ck.err(
+                        t.span(),
+                        "[traffic] needs `rate` (arrivals per second) or `users` (a closed loop)",
+                    );
                     None
                 }
                 (Some(rate), None) => {
@@ -565,7 +600,10 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                             }
                         },
                     };
-                    match (ck.float(rate, "traffic.rate", 0.0, MAX_RATE, true), arrivals) {
+                    match (
+                        ck.float(rate, "traffic.rate", 0.0, MAX_RATE, true),
+                        arrivals,
+                    ) {
                         (Some(r), Some(a)) => Some(Load::Open {
                             rate_per_s: r,
                             arrivals: a,
@@ -621,12 +659,24 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
             let mut classes = Vec::new();
             for (cname, c) in &tr.classes {
                 if !valid_name(cname) {
-                    ck.err(c.span(), format!("class name `{cname}` must be letters, digits, `_` or `-`"));
+                    ck.err(
+                        c.span(),
+                        format!("class name `{cname}` must be letters, digits, `_` or `-`"),
+                    );
                 }
                 match &c.get_ref().weight {
-                    None => ck.err(c.span(), format!("class `{cname}` needs `weight`, e.g. weight = 0.8")),
+                    None => ck.err(
+                        c.span(),
+                        format!("class `{cname}` needs `weight`, e.g. weight = 0.8"),
+                    ),
                     Some(w) => {
-                        if let Some(w) = ck.float(w, &format!("traffic.classes.{cname}.weight"), 0.0, 1e12, true) {
+                        if let Some(w) = ck.float(
+                            w,
+                            &format!("traffic.classes.{cname}.weight"),
+                            0.0,
+                            1e12,
+                            true,
+                        ) {
                             classes.push((cname.clone(), w));
                         }
                     }
@@ -664,7 +714,9 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                 };
                 let budget = match &rr.budget {
                     None => Some(None),
-                    Some(b) => ck.float(b, "traffic.retry.budget", 0.0, 1.0, true).map(Some),
+                    Some(b) => ck
+                        .float(b, "traffic.retry.budget", 0.0, 1.0, true)
+                        .map(Some),
                 };
                 Some(RetrySpec {
                     max: max? as u32,
@@ -695,12 +747,18 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
     }
 
     if raw.components.is_empty() {
-        ck.err(top.clone(), "no components; add at least one, e.g. [components.app] with kind = \"service\"");
+        ck.err(
+            top.clone(),
+            "no components; add at least one, e.g. [components.app] with kind = \"service\"",
+        );
     }
 
     let drain = drain.unwrap_or(SimTime::from_secs(60));
     if let Some((d, dspan)) = &duration {
-        let buckets = d.saturating_add(drain).as_nanos().div_ceil(interval.as_nanos().max(1));
+        let buckets = d
+            .saturating_add(drain)
+            .as_nanos()
+            .div_ceil(interval.as_nanos().max(1));
         if buckets > MAX_SERIES_BUCKETS {
             ck.err(
                 dspan.clone(),
@@ -737,8 +795,7 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
 fn valid_name(n: &str) -> bool {
     !n.is_empty()
         && n.len() <= 64
-        && n
-            .chars()
+        && n.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 

@@ -56,7 +56,11 @@ pub struct Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )
     }
 }
 
@@ -217,12 +221,15 @@ pub fn position(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// Where each `--set` argument landed in the overridden text.
+type OverrideSpans = Vec<(String, Range<usize>)>;
+
 /// Applies `KEY=VALUE` overrides to the TOML text. Returns the new text and, for each
 /// override, the byte range it occupies there (so errors in it can name it).
 fn apply_overrides(
     text: &str,
     overrides: &[String],
-) -> Result<(String, Vec<(String, Range<usize>)>), ScenarioError> {
+) -> Result<(String, OverrideSpans), ScenarioError> {
     if overrides.is_empty() {
         return Ok((text.to_string(), Vec::new()));
     }
@@ -237,9 +244,12 @@ fn apply_overrides(
     };
     let mut parsed = Vec::new();
     for arg in overrides {
-        let (key, value) = arg
-            .split_once('=')
-            .ok_or_else(|| bad(arg, "expected KEY=VALUE, e.g. --set traffic.rate=2000".into()))?;
+        let (key, value) = arg.split_once('=').ok_or_else(|| {
+            bad(
+                arg,
+                "expected KEY=VALUE, e.g. --set traffic.rate=2000".into(),
+            )
+        })?;
         let path: Vec<&str> = key.trim().split('.').map(str::trim).collect();
         if path.iter().any(|p| p.is_empty()) {
             return Err(bad(arg, format!("`{key}` is not a dotted key path")));
@@ -250,7 +260,10 @@ fn apply_overrides(
             Err(_) => toml_edit::Value::from(value_text),
         };
         set_path(doc.as_item_mut(), &path, v).map_err(|m| bad(arg, m))?;
-        parsed.push((arg.clone(), path.iter().map(|s| s.to_string()).collect::<Vec<_>>()));
+        parsed.push((
+            arg.clone(),
+            path.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        ));
     }
     let new_text = doc.to_string();
     // Find where each override landed, for error messages.
@@ -278,9 +291,12 @@ fn set_path(root: &mut toml_edit::Item, path: &[&str], v: toml_edit::Value) -> R
         let last = depth + 1 == path.len();
         let so_far = path[..=depth].join(".");
         if cur.is_array() || cur.is_array_of_tables() {
-            let i: usize = seg
-                .parse()
-                .map_err(|_| format!("`{}` is a list; index it with a number", path[..depth].join(".")))?;
+            let i: usize = seg.parse().map_err(|_| {
+                format!(
+                    "`{}` is a list; index it with a number",
+                    path[..depth].join(".")
+                )
+            })?;
             if last {
                 return Err(format!("`{so_far}`: replacing a whole list element is not supported; set one of its keys"));
             }
@@ -420,7 +436,9 @@ cpu = "exp(10ms)"
 
     #[test]
     fn several_problems_are_collected() {
-        let text = OK.replace("rate = 50", "rate = -1").replace("cores = 2", "cores = 0");
+        let text = OK
+            .replace("rate = 50", "rate = -1")
+            .replace("cores = 2", "cores = 0");
         let ScenarioError::Invalid(ds) = from_str(&text, "x.toml", &[]).unwrap_err() else {
             panic!()
         };

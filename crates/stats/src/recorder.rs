@@ -58,7 +58,9 @@ impl Hist {
     }
     /// Adds another histogram's counts (exact).
     pub fn merge(&mut self, other: &Hist) {
-        self.h.add(&other.h).expect("auto-resizing histograms always add");
+        self.h
+            .add(&other.h)
+            .expect("auto-resizing histograms always add");
         self.sum_ns += other.sum_ns;
         self.max_ns = self.max_ns.max(other.max_ns);
     }

@@ -132,10 +132,10 @@ impl SimResult {
         if let Some(slo) = &self.slo {
             let _ = writeln!(
                 s,
-                "slo          {} of requests good (ok within {}), target {}: {}",
-                pct(slo.attained),
+                "slo          {:.3}% of requests good (ok within {}), target {:.3}%: {}",
+                slo.attained * 100.0,
                 ms(Some(slo.latency_ms)),
-                pct(slo.target),
+                slo.target * 100.0,
                 if slo.met { "met" } else { "MISSED" }
             );
         }
@@ -171,7 +171,11 @@ impl SimResult {
                 );
             }
             if self.timeline.len() > 20 {
-                let _ = writeln!(s, "  ... {} more in the JSON result", self.timeline.len() - 20);
+                let _ = writeln!(
+                    s,
+                    "  ... {} more in the JSON result",
+                    self.timeline.len() - 20
+                );
             }
         }
         s
@@ -187,7 +191,7 @@ mod tests {
         assert_eq!(thousands(0), "0");
         assert_eq!(thousands(1234567), "1,234,567");
         assert_eq!(ms(Some(1234.0)), "1.23s");
-        assert_eq!(ms(Some(3.14159)), "3.14ms");
+        assert_eq!(ms(Some(3.14659)), "3.15ms");
         assert_eq!(pct(0.5), "50.0%");
     }
 }
