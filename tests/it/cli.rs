@@ -303,3 +303,22 @@ fn json_file_is_written_whole() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn runaway_overload_stops_with_a_clear_error_not_a_full_memory() {
+    let p = scratch("overload.toml", GOOD);
+    let out = bin()
+        .arg(&p)
+        .args([
+            "--set",
+            "traffic.rate=5000",
+            "--set",
+            "run.max_in_flight=20000",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("overload: more than 20000 calls"), "{err}");
+    assert!(!err.contains("panicked"));
+}

@@ -108,12 +108,17 @@ impl Registry {
 pub struct Context<'a, E> {
     now: SimTime,
     queue: &'a mut EventQueue<E>,
+    stop: &'a mut bool,
 }
 
 impl<'a, E> Context<'a, E> {
     /// A context at `now` over `queue` (for testing handlers alone).
-    pub fn new(now: SimTime, queue: &'a mut EventQueue<E>) -> Self {
-        Self { now, queue }
+    pub fn new(now: SimTime, queue: &'a mut EventQueue<E>, stop: &'a mut bool) -> Self {
+        Self { now, queue, stop }
+    }
+    /// Asks the run loop to stop after this event (the queue keeps what is pending).
+    pub fn stop(&mut self) {
+        *self.stop = true;
     }
     /// The current simulated time.
     #[inline]
@@ -154,6 +159,7 @@ pub struct Simulation<H: Handler> {
     queue: EventQueue<H::Event>,
     now: SimTime,
     events: u64,
+    stopped: bool,
     handler: H,
 }
 
@@ -164,6 +170,7 @@ impl<H: Handler> Simulation<H> {
             queue: EventQueue::new(),
             now: SimTime::ZERO,
             events: 0,
+            stopped: false,
             handler,
         }
     }
@@ -171,6 +178,15 @@ impl<H: Handler> Simulation<H> {
     pub fn schedule_at(&mut self, at: SimTime, event: H::Event) {
         assert!(at >= self.now, "event scheduled in the past");
         self.queue.push(at, event);
+    }
+    /// Whether a handler asked the run to stop ([`Context::stop`]); the run loops then
+    /// return, and [`Simulation::resume`] clears the flag.
+    pub fn stopped(&self) -> bool {
+        self.stopped
+    }
+    /// Clears a stop request.
+    pub fn resume(&mut self) {
+        self.stopped = false;
     }
     /// Runs the earliest event, if any; returns whether one ran.
     pub fn step(&mut self) -> bool {
@@ -182,6 +198,7 @@ impl<H: Handler> Simulation<H> {
                 let mut ctx = Context {
                     now: t,
                     queue: &mut self.queue,
+                    stop: &mut self.stopped,
                 };
                 self.handler.handle(ev, &mut ctx);
                 true
@@ -192,12 +209,12 @@ impl<H: Handler> Simulation<H> {
     /// Runs every event at or before `end`, then sets the clock to `end` (if it is later).
     pub fn run_until(&mut self, end: SimTime) {
         while let Some(t) = self.queue.peek_time() {
-            if t > end {
+            if t > end || self.stopped {
                 break;
             }
             self.step();
         }
-        if end > self.now {
+        if end > self.now && !self.stopped {
             self.now = end;
         }
     }
@@ -209,7 +226,7 @@ impl<H: Handler> Simulation<H> {
     /// returns whether events remain (all after `end`).
     pub fn run_through(&mut self, end: SimTime) -> bool {
         while let Some(t) = self.queue.peek_time() {
-            if t > end {
+            if t > end || self.stopped {
                 return true;
             }
             self.step();
@@ -218,7 +235,7 @@ impl<H: Handler> Simulation<H> {
     }
     /// Runs until the queue is empty.
     pub fn run(&mut self) {
-        while self.step() {}
+        while !self.stopped && self.step() {}
     }
     /// The current simulated time.
     pub fn now(&self) -> SimTime {

@@ -14,6 +14,7 @@
 //!     warmup: SimTime::from_secs(100),
 //!     drain: SimTime::from_secs(60),
 //!     series_interval: SimTime::from_secs(10),
+//!     max_in_flight: 1_000_000,
 //!     slo_latency: None,
 //!     traffic: TrafficSpec {
 //!         entry: "server".into(),

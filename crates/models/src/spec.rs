@@ -19,6 +19,10 @@ pub struct Spec {
     pub drain: SimTime,
     /// Width of a time-series bucket.
     pub series_interval: SimTime,
+    /// The run stops with [`ModelError::Overload`] when more calls than this are in the
+    /// system at once (requests, their downstream calls, and work whose client gave up): an
+    /// unbounded queue under overload would otherwise eat the machine's memory.
+    pub max_in_flight: u64,
     /// A request is good if it succeeds within this (SLO latency).
     pub slo_latency: Option<SimTime>,
     /// The traffic.
@@ -258,6 +262,13 @@ pub enum ModelError {
     Cycle(Vec<String>),
     /// A number out of its range.
     OutOfRange(String),
+    /// More requests were live at once than the run allows.
+    Overload {
+        /// When the limit was crossed.
+        at: SimTime,
+        /// The limit.
+        limit: u64,
+    },
 }
 
 impl fmt::Display for ModelError {
@@ -278,6 +289,13 @@ impl fmt::Display for ModelError {
             ),
             ModelError::Cycle(path) => write!(f, "calls form a cycle: {}", path.join(" -> ")),
             ModelError::OutOfRange(m) => f.write_str(m),
+            ModelError::Overload { at, limit } => write!(
+                f,
+                "overload: more than {limit} calls in the system at t = {:.3}s; it cannot keep \
+                 up with its traffic and its queues are unbounded. Bound them (`queue`) or \
+                 raise run.max_in_flight",
+                at.as_secs_f64()
+            ),
         }
     }
 }

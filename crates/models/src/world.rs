@@ -160,6 +160,8 @@ pub struct World {
     reqs: Vec<Req>,
     free_reqs: Vec<u32>,
     live: u64,
+    max_in_flight: u64,
+    overload: Option<SimTime>,
     timers: Vec<(u32, u32, u64)>,
     free_timers: Vec<u32>,
     effects: Vec<Effect>,
@@ -378,6 +380,8 @@ impl World {
             reqs: Vec::new(),
             free_reqs: Vec::new(),
             live: 0,
+            max_in_flight: spec.max_in_flight,
+            overload: None,
             timers: Vec::new(),
             free_timers: Vec::new(),
             effects: Vec::new(),
@@ -515,6 +519,12 @@ impl World {
             }
         };
         self.live += 1;
+        // The arena only grows when every slot is in use, so its length is the number of
+        // calls in the system (including work the client gave up on) at its peak.
+        if self.calls.len() as u64 > self.max_in_flight && self.overload.is_none() {
+            self.overload = Some(ctx.now());
+            ctx.stop();
+        }
         self.rec.arrival(now);
         if let Some(b) = self.retry.as_ref().and_then(|r| r.budget) {
             self.retry_tokens = (self.retry_tokens + b).min(10.0_f64.max(b));
@@ -1089,6 +1099,12 @@ pub fn run(spec: &Spec, seed: u64) -> Result<RunStats, ModelError> {
     // Run through the drain; stop early when nothing is left to do. The run covers at least
     // the whole traffic duration.
     let more = sim.run_through(end);
+    if let Some(at) = sim.handler().overload {
+        return Err(ModelError::Overload {
+            at,
+            limit: spec.max_in_flight,
+        });
+    }
     let stop = if more {
         end
     } else {

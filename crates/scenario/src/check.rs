@@ -30,6 +30,8 @@ pub struct Checked {
 
 /// Limits that keep a run's memory and time bounded.
 pub const MAX_DURATION: SimTime = SimTime::from_secs(30 * 24 * 3600);
+/// Default limit of requests live at once (about 100 bytes each).
+pub const DEFAULT_MAX_IN_FLIGHT: u64 = 2_000_000;
 /// Most series buckets a run may have.
 pub const MAX_SERIES_BUCKETS: u64 = 1_000_000;
 /// Most replications.
@@ -151,6 +153,7 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
     let mut seed = 1u64;
     let mut replications = 1u32;
     let mut interval = SimTime::from_secs(1);
+    let mut max_in_flight = DEFAULT_MAX_IN_FLIGHT;
     match &raw.run {
         None => ck.err(
             top.clone(),
@@ -203,6 +206,11 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
             if let Some(n) = &r.replications {
                 if let Some(v) = ck.int(n, "run.replications", 1, MAX_REPLICATIONS) {
                     replications = v as u32;
+                }
+            }
+            if let Some(m) = &r.max_in_flight {
+                if let Some(v) = ck.int(m, "run.max_in_flight", 1, 100_000_000) {
+                    max_in_flight = v as u64;
                 }
             }
             if let Some(i) = &r.series_interval {
@@ -784,6 +792,7 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
             warmup,
             drain,
             series_interval: interval,
+            max_in_flight,
             slo_latency,
             traffic: traffic.expect("checked"),
             network_latency: network,

@@ -121,7 +121,7 @@ pub enum RunError {
 impl fmt::Display for RunError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RunError::Model(e) => write!(f, "cannot build the model: {e}"),
+            RunError::Model(e) => write!(f, "{e}"),
             RunError::Result(e) => write!(f, "{e}"),
         }
     }

@@ -34,6 +34,7 @@ pub struct RawRun {
     pub seed: S<i64>,
     pub replications: S<i64>,
     pub series_interval: S<String>,
+    pub max_in_flight: S<i64>,
 }
 
 #[derive(Deserialize, Debug)]
