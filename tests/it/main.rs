@@ -2,5 +2,6 @@
 
 mod cli;
 mod determinism;
+mod faults;
 mod props;
 mod validation;

@@ -29,6 +29,8 @@ struct Gen {
     net: bool,
     warmup_ms: u32,
     drain_ms: u32,
+    /// (target component, one instance?, crash or slow, start ms, length ms)
+    faults: Vec<(usize, bool, bool, u32, u32)>,
 }
 
 const CPUS: &[&str] = &[
@@ -97,6 +99,16 @@ fn gen() -> impl Strategy<Value = Gen> {
                     0u32..500,
                     0u32..2000,
                 ),
+                proptest::collection::vec(
+                    (
+                        0usize..8,
+                        any::<bool>(),
+                        any::<bool>(),
+                        0u32..2500,
+                        1u32..1000,
+                    ),
+                    0..3,
+                ),
             )
         })
         .prop_map(
@@ -105,7 +117,12 @@ fn gen() -> impl Strategy<Value = Gen> {
                 (open, rate, users, think_ms),
                 (timeout_ms, retry),
                 (two, keys, net, warmup_ms, drain_ms),
+                faults,
             )| Gen {
+                faults: faults
+                    .into_iter()
+                    .map(|(t, one, crash, at, len)| (t % comps.len(), one, crash, at, len))
+                    .collect(),
                 comps,
                 open,
                 rate,
@@ -160,6 +177,19 @@ fn toml(g: &Gen) -> String {
     }
     if g.net {
         let _ = writeln!(s, "[network]\nlatency = \"exp(0.1ms)\"");
+    }
+    for &(t, one, crash, at, len) in &g.faults {
+        let target = if one && !g.comps[t].lb {
+            format!("c{t}[{}]", g.comps[t].instances - 1)
+        } else {
+            format!("c{t}")
+        };
+        let _ = writeln!(
+            s,
+            "[[faults]]\nat = \"{at}ms\"\nfor = \"{len}ms\"\ntarget = \"{target}\"\nkind = \"{}\"{}",
+            if crash { "crash" } else { "slow" },
+            if crash { "" } else { "\nfactor = 4.0" }
+        );
     }
     for (i, c) in g.comps.iter().enumerate() {
         let _ = writeln!(s, "\n[components.c{i}]");

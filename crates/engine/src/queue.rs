@@ -110,26 +110,43 @@ impl<E> EventQueue<E> {
     }
 
     /// Makes sure the minimum sits in bucket 0 (the only element there: keys are unique).
-    #[inline]
+    #[inline(always)]
     fn settle(&mut self) -> bool {
         if self.nonempty[0] & 1 != 0 {
             return true;
         }
+        self.refill()
+    }
+
+    /// Moves the minimum into bucket 0: takes the lowest non-empty bucket, makes its minimum
+    /// the new `last` and spreads its elements over the (empty) buckets below it.
+    #[inline]
+    fn refill(&mut self) -> bool {
         let Some(b) = self.lowest_nonempty() else {
             return false;
         };
-        let mut bucket = std::mem::take(&mut self.buckets[b]);
         self.nonempty[b >> 6] &= !(1 << (b & 63));
+        // Every element moves strictly down (keys are unique), so the source bucket and the
+        // destinations are disjoint: redistribute in place, keeping every allocation.
+        let (lower, upper) = self.buckets.split_at_mut(b);
+        let bucket = &mut upper[0];
+        if bucket.len() == 1 {
+            // The common case near the front of the queue: the element is the minimum.
+            let (k, e) = bucket.pop().expect("non-empty");
+            self.last = k;
+            lower[0].push((k, e));
+            self.nonempty[0] |= 1;
+            return true;
+        }
         let min = bucket.iter().map(|(k, _)| *k).min().expect("non-empty");
         self.last = min;
-        for (k, e) in bucket.drain(..) {
+        // Order inside a bucket does not matter (minima are found by scanning).
+        while let Some((k, e)) = bucket.pop() {
             let nb = bucket_of(k, min);
             debug_assert!(nb < b);
-            self.buckets[nb].push((k, e));
+            lower[nb].push((k, e));
             self.nonempty[nb >> 6] |= 1 << (nb & 63);
         }
-        // Keep the allocation for the next time this bucket fills.
-        self.buckets[b] = bucket;
         true
     }
 

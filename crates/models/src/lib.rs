@@ -38,6 +38,7 @@
 //!             ..ServiceSpec::default()
 //!         }),
 //!     }],
+//!     faults: vec![],
 //! };
 //! let stats = run(&spec, 42).unwrap();
 //! assert!(stats.accounting_holds());
@@ -53,8 +54,8 @@ mod world;
 pub use behavior::{Behavior, BehaviorCtx, CallId, Effect, Request};
 pub use dist::{inverse_normal_cdf, parse_duration, std_normal_cdf, Dist, DistError};
 pub use spec::{
-    Arrivals, CallSpec, ComponentSpec, EndpointSpec, Keys, KindSpec, Load, ModelError, Policy,
-    RetrySpec, ServiceSpec, Spec, TrafficSpec,
+    Arrivals, CallSpec, ComponentSpec, EndpointSpec, FaultKind, FaultSpec, Keys, KindSpec, Load,
+    ModelError, Policy, RetrySpec, ServiceSpec, Spec, TrafficSpec,
 };
 pub use world::{run, Ev, World, REJECTED, TIMEOUT, UNAVAILABLE};
 

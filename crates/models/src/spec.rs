@@ -31,6 +31,32 @@ pub struct Spec {
     pub network_latency: Dist,
     /// The components, in declaration order.
     pub components: Vec<ComponentSpec>,
+    /// Faults injected during the run.
+    pub faults: Vec<FaultSpec>,
+}
+
+/// A fault: something that goes wrong at `at` for `duration`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaultSpec {
+    /// When it starts.
+    pub at: SimTime,
+    /// How long it lasts.
+    pub duration: SimTime,
+    /// The component.
+    pub target: String,
+    /// One instance (`app[2]`), or all of them.
+    pub instance: Option<u32>,
+    /// What happens.
+    pub kind: FaultKind,
+}
+
+/// Kinds of fault.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FaultKind {
+    /// Requests to the instance fail at once (`unavailable`); what it held is lost.
+    Crash,
+    /// Every CPU time drawn there is multiplied by the factor.
+    Slow(f64),
 }
 
 /// How requests are generated.

@@ -21,7 +21,7 @@
 
 use crate::behavior::{Behavior, BehaviorCtx, CallId, Effect, Request};
 use crate::dist::Dist;
-use crate::spec::{KindSpec, Load, ModelError, Policy, RetrySpec, Spec};
+use crate::spec::{FaultKind, KindSpec, Load, ModelError, Policy, RetrySpec, Spec};
 use archsim_engine::{stream, Context, Handler, SimTime, Simulation, Stream};
 use archsim_stats::{ComponentStats, Recorder, RunStats, TimeAverage, Window};
 use rand::Rng;
@@ -60,6 +60,10 @@ pub enum Ev {
     Retry(u32, u32),
     /// A custom component's timer (index into the timer table).
     Timer(u32),
+    /// Fault `i` starts.
+    FaultStart(u32),
+    /// Fault `i` ends.
+    FaultEnd(u32),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -75,7 +79,15 @@ struct Call {
     /// 0 = no error, else reason index + 1.
     err: u8,
     holds_worker: bool,
+    /// The component has answered (or failed) this call.
     done: bool,
+    /// Its instance crashed while holding it: its caller was told, and the slot lives on only
+    /// until the events that still refer to it have run.
+    orphan: bool,
+    /// Reached its instance.
+    delivered: bool,
+    /// The slot is on the free list.
+    free: bool,
     key: u64,
     arrived: u64,
 }
@@ -102,6 +114,10 @@ struct Inst {
     outstanding: u32,
     busy: TimeAverage,
     queue: TimeAverage,
+    /// Crashed: every call to it fails at once.
+    down: bool,
+    /// Factor on every CPU time drawn (a `slow` fault).
+    slow: f64,
 }
 
 struct Endpoint {
@@ -133,6 +149,17 @@ struct Comp {
     body: Body,
     served: u64,
     rejected: u64,
+    /// Calls failed because an instance was down (refused, or lost in a crash).
+    unavailable: u64,
+}
+
+/// A fault resolved to indices.
+struct Fault {
+    at: SimTime,
+    duration: SimTime,
+    comp: u32,
+    insts: std::ops::Range<u32>,
+    kind: FaultKind,
 }
 
 /// All state of one run; the engine's [`Handler`].
@@ -164,6 +191,7 @@ pub struct World {
     overload: Option<SimTime>,
     timers: Vec<(u32, u32, u64)>,
     free_timers: Vec<u32>,
+    faults: Vec<Fault>,
     effects: Vec<Effect>,
     rec: Recorder,
 }
@@ -219,6 +247,8 @@ impl World {
                 outstanding: 0,
                 busy: TimeAverage::new(window),
                 queue: TimeAverage::new(window),
+                down: false,
+                slow: 1.0,
             };
             let body = match &c.kind {
                 KindSpec::Service(s) => {
@@ -299,6 +329,36 @@ impl World {
                 body,
                 served: 0,
                 rejected: 0,
+                unavailable: 0,
+            });
+        }
+        let mut faults = Vec::new();
+        for f in &spec.faults {
+            let comp = find(&names, "a fault", &f.target)?;
+            let n = spec.components[comp as usize].instances;
+            let insts = match f.instance {
+                None => 0..n,
+                Some(i) if i < n => i..i + 1,
+                Some(i) => {
+                    return Err(ModelError::OutOfRange(format!(
+                        "a fault targets instance {i} of `{}`, which has {n}",
+                        f.target
+                    )))
+                }
+            };
+            if let FaultKind::Slow(x) = f.kind {
+                if !(x.is_finite() && x > 0.0) {
+                    return Err(ModelError::OutOfRange(
+                        "a slow factor must be positive".into(),
+                    ));
+                }
+            }
+            faults.push(Fault {
+                at: f.at,
+                duration: f.duration,
+                comp,
+                insts,
+                kind: f.kind,
             });
         }
         crate::check_cycles(spec)?;
@@ -384,6 +444,7 @@ impl World {
             overload: None,
             timers: Vec::new(),
             free_timers: Vec::new(),
+            faults,
             effects: Vec::new(),
             rec,
         })
@@ -391,7 +452,13 @@ impl World {
 
     /// The events that start a run: the first arrival, or each user's first request.
     pub fn initial_events(&mut self) -> Vec<(SimTime, Ev)> {
-        match &self.load {
+        let mut events: Vec<(SimTime, Ev)> = self
+            .faults
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.at, Ev::FaultStart(i as u32)))
+            .collect();
+        let traffic = match &self.load {
             Load::Open { arrivals, .. } => {
                 let first = match arrivals {
                     crate::spec::Arrivals::Uniform => SimTime::ZERO,
@@ -410,7 +477,9 @@ impl World {
                     .map(|u| (think.sample(&mut self.rng_think), Ev::Wake(u)))
                     .collect()
             }
-        }
+        };
+        events.extend(traffic);
+        events
     }
 
     /// Requests still without an outcome.
@@ -437,7 +506,7 @@ impl World {
                 served: c.served,
                 rejected: c.rejected,
                 window_ns: self.rec.window().len_ns() as u128,
-                counters: Vec::new(),
+                counters: vec![("unavailable".to_string(), c.unavailable)],
             };
             for i in &mut c.insts {
                 i.busy.finish(end_ns);
@@ -480,6 +549,8 @@ impl World {
 
     #[inline]
     fn free_call(&mut self, c: u32) {
+        debug_assert!(!self.calls[c as usize].free, "call freed twice");
+        self.calls[c as usize].free = true;
         self.free_calls.push(c);
     }
 
@@ -550,6 +621,9 @@ impl World {
             err: 0,
             holds_worker: false,
             done: false,
+            orphan: false,
+            delivered: false,
+            free: false,
             key,
             arrived: 0,
         });
@@ -691,6 +765,9 @@ impl World {
             err: 0,
             holds_worker: false,
             done: false,
+            orphan: false,
+            delivered: false,
+            free: false,
             key: p.key,
             arrived: 0,
         });
@@ -704,7 +781,11 @@ impl World {
         let now = ctx.now().as_nanos();
         let call = &mut self.calls[c as usize];
         call.arrived = now;
+        call.delivered = true;
         let (comp, inst) = (call.comp, call.inst);
+        if self.comps[comp as usize].insts[inst as usize].down {
+            return self.fail_now(ctx, c, UNAVAILABLE);
+        }
         match &self.comps[comp as usize].body {
             Body::Service(_) => self.svc_arrive(ctx, c),
             Body::Lb { target, policy } => {
@@ -815,20 +896,30 @@ impl World {
 
     #[inline]
     fn schedule_cpu(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
-        let Call { comp, class, .. } = self.calls[c as usize];
+        let Call {
+            comp, inst, class, ..
+        } = self.calls[c as usize];
         let comp = &mut self.comps[comp as usize];
         let Body::Service(s) = &comp.body else {
             unreachable!()
         };
-        let d = s.endpoints[class as usize]
+        let mut d = s.endpoints[class as usize]
             .cpu
             .as_ref()
             .expect("has cpu")
             .sample(&mut comp.rng);
+        let slow = comp.insts[inst as usize].slow;
+        if slow != 1.0 {
+            d = SimTime::from_nanos_f64(d.as_nanos() as f64 * slow);
+        }
         ctx.schedule_in(d, Ev::CpuDone(c));
     }
 
     fn cpu_done(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        if self.calls[c as usize].orphan {
+            // Its instance crashed during the CPU time; this was the last event about it.
+            return self.free_call(c);
+        }
         let now = ctx.now().as_nanos();
         let Call { comp, inst, .. } = self.calls[c as usize];
         let (cores, workers) = {
@@ -882,6 +973,11 @@ impl World {
     fn finish_call(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
         let now = ctx.now().as_nanos();
         let call = &mut self.calls[c as usize];
+        if call.orphan {
+            // A custom component answering a call its crashed instance held: the caller was
+            // told already. (A custom orphan may be referred to again, so its slot is kept.)
+            return;
+        }
         if call.done {
             return;
         }
@@ -908,6 +1004,136 @@ impl World {
         self.hop(ctx, Ev::Reply(c));
     }
 
+    /// Fails call `c` at once because its instance is down.
+    fn fail_now(&mut self, ctx: &mut Context<'_, Ev>, c: u32, reason: usize) {
+        let call = &mut self.calls[c as usize];
+        call.err = reason as u8 + 1;
+        call.done = true;
+        self.comps[call.comp as usize].unavailable += 1;
+        self.hop(ctx, Ev::Reply(c));
+    }
+
+    fn fault_start(&mut self, ctx: &mut Context<'_, Ev>, i: u32) {
+        let now = ctx.now();
+        let (comp, insts, kind, duration) = {
+            let f = &self.faults[i as usize];
+            (f.comp, f.insts.clone(), f.kind, f.duration)
+        };
+        ctx.schedule_in(duration, Ev::FaultEnd(i));
+        let name = self.comps[comp as usize].name.clone();
+        let label = |inst: u32, n: usize| {
+            if n == 1 {
+                name.clone()
+            } else {
+                format!("{name}[{inst}]")
+            }
+        };
+        let n = self.comps[comp as usize].insts.len();
+        for inst in insts {
+            match kind {
+                FaultKind::Slow(x) => {
+                    self.comps[comp as usize].insts[inst as usize].slow = x;
+                    self.rec.timeline(
+                        now.as_nanos(),
+                        &label(inst, n),
+                        "slow_start",
+                        format!("CPU times x{x} for {duration}"),
+                    );
+                }
+                FaultKind::Crash => {
+                    let lost = self.crash(ctx, comp, inst);
+                    self.rec.timeline(
+                        now.as_nanos(),
+                        &label(inst, n),
+                        "crash",
+                        format!("down for {duration}; calls in progress lost: {lost}"),
+                    );
+                }
+            }
+        }
+    }
+
+    fn fault_end(&mut self, ctx: &mut Context<'_, Ev>, i: u32) {
+        let now = ctx.now().as_nanos();
+        let (comp, insts, kind) = {
+            let f = &self.faults[i as usize];
+            (f.comp, f.insts.clone(), f.kind)
+        };
+        let n = self.comps[comp as usize].insts.len();
+        for inst in insts {
+            let c = &mut self.comps[comp as usize];
+            let label = if n == 1 {
+                c.name.clone()
+            } else {
+                format!("{}[{inst}]", c.name)
+            };
+            let i = &mut c.insts[inst as usize];
+            match kind {
+                FaultKind::Slow(_) => {
+                    i.slow = 1.0;
+                    self.rec.timeline(now, &label, "slow_end", String::new());
+                }
+                FaultKind::Crash => {
+                    if i.down {
+                        i.down = false;
+                        self.rec.timeline(now, &label, "recover", String::new());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Crashes one instance: calls waiting there fail at once, calls it was working on are
+    /// lost (their callers get `unavailable` now), and its cores and workers are free when
+    /// it comes back. Returns how many calls were lost.
+    fn crash(&mut self, ctx: &mut Context<'_, Ev>, comp: u32, inst: u32) -> u64 {
+        let now = ctx.now().as_nanos();
+        let i = &mut self.comps[comp as usize].insts[inst as usize];
+        if i.down {
+            return 0;
+        }
+        i.down = true;
+        let mut held: Vec<u32> = i.wait_q.drain(..).chain(i.cpu_q.drain(..)).collect();
+        i.busy_cores = 0;
+        i.busy_workers = 0;
+        i.busy.set(now, 0);
+        i.queue.set(now, 0);
+        let queued = held.len();
+        // Calls in progress: in CPU, or waiting for their downstream calls.
+        for (c, call) in self.calls.iter().enumerate() {
+            if call.comp == comp
+                && call.inst == inst
+                && call.delivered
+                && !call.done
+                && !call.free
+                && !call.orphan
+                && !held[..queued].contains(&(c as u32))
+            {
+                held.push(c as u32);
+            }
+        }
+        let lost = held.len() as u64;
+        for (k, c) in held.into_iter().enumerate() {
+            if k < queued {
+                self.calls[c as usize].holds_worker = false;
+                self.fail_now(ctx, c, UNAVAILABLE);
+            } else {
+                // Tell the caller now through a stand-in slot; the original lives on as an
+                // orphan until its pending CPU-done or downstream replies have run.
+                let mut proxy = self.calls[c as usize];
+                proxy.pending = 0;
+                proxy.holds_worker = false;
+                let call = &mut self.calls[c as usize];
+                call.orphan = true;
+                call.done = true;
+                call.holds_worker = false;
+                let p = self.new_call(proxy);
+                self.fail_now(ctx, p, UNAVAILABLE);
+            }
+        }
+        lost
+    }
+
     fn reject(&mut self, ctx: &mut Context<'_, Ev>, c: u32, reason: usize) {
         let call = &mut self.calls[c as usize];
         call.err = reason as u8 + 1;
@@ -926,6 +1152,14 @@ impl World {
         self.free_call(c);
         let p = call.parent;
         let parent = &mut self.calls[p as usize];
+        if parent.orphan {
+            parent.pending -= 1;
+            let is_custom = matches!(self.comps[parent.comp as usize].body, Body::Custom(_));
+            if parent.pending == 0 && !is_custom {
+                self.free_call(p);
+            }
+            return;
+        }
         if call.err != 0 && parent.err == 0 {
             parent.err = call.err;
         }
@@ -1075,6 +1309,8 @@ impl Handler for World {
                     self.send_attempt(ctx, r);
                 }
             }
+            Ev::FaultStart(i) => self.fault_start(ctx, i),
+            Ev::FaultEnd(i) => self.fault_end(ctx, i),
             Ev::Timer(t) => {
                 let (comp, inst, tag) = self.timers[t as usize];
                 self.free_timers.push(t);

@@ -4,8 +4,8 @@
 use crate::raw::*;
 use archsim_engine::SimTime;
 use archsim_models::{
-    parse_duration, Arrivals, CallSpec, ComponentSpec, Dist, EndpointSpec, Keys, KindSpec, Load,
-    Policy, RetrySpec, ServiceSpec, Spec, TrafficSpec,
+    parse_duration, Arrivals, CallSpec, ComponentSpec, Dist, EndpointSpec, FaultKind, FaultSpec,
+    Keys, KindSpec, Load, Policy, RetrySpec, ServiceSpec, Spec, TrafficSpec,
 };
 use archsim_stats::SloSpec;
 use std::ops::Range;
@@ -747,11 +747,115 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
         }
     }
 
-    if !raw.faults.is_empty() {
-        ck.err(
-            raw.faults[0].span(),
-            "[[faults]] are not available yet in this version of archsim; remove them to run the scenario",
-        );
+    let mut faults = Vec::new();
+    for f in &raw.faults {
+        let span = f.span();
+        let r = f.get_ref();
+        let at = match &r.at {
+            None => {
+                ck.err(
+                    span.clone(),
+                    "a fault needs `at`, when it starts, e.g. at = \"5m\"",
+                );
+                None
+            }
+            Some(v) => ck.duration(v, "faults.at"),
+        };
+        let duration = match &r.for_ {
+            None => {
+                ck.err(
+                    span.clone(),
+                    "a fault needs `for`, how long it lasts, e.g. for = \"30s\"",
+                );
+                None
+            }
+            Some(v) => ck.duration(v, "faults.for"),
+        };
+        let target = match &r.target {
+            None => {
+                ck.err(
+                    span.clone(),
+                    "a fault needs `target`, a component (\"db\") or one instance (\"app[2]\")",
+                );
+                None
+            }
+            Some(t) => {
+                let text = t.get_ref().trim();
+                let (name, instance, ok) = match text.split_once('[') {
+                    Some((n, rest)) => match rest
+                        .strip_suffix(']')
+                        .and_then(|i| i.trim().parse::<u32>().ok())
+                    {
+                        Some(i) => (n.trim(), Some(i), true),
+                        None => (n.trim(), None, false),
+                    },
+                    None => (text, None, true),
+                };
+                if !ok {
+                    ck.err(t.span(), format!("fault target `{text}`: write a component name, or name[index] for one instance"));
+                    None
+                } else {
+                    match (names.iter().position(|n| *n == name), instance) {
+                        (None, _) => {
+                            ck.err(
+                                t.span(),
+                                format!(
+                                    "fault target `{name}` is not a component; components are: {}",
+                                    list(&names)
+                                ),
+                            );
+                            None
+                        }
+                        (Some(_), Some(i)) if i >= instances_of(name).unwrap_or(1) => {
+                            ck.err(t.span(), format!("fault target `{text}`: `{name}` has {} instances, numbered from 0", instances_of(name).unwrap_or(1)));
+                            None
+                        }
+                        (Some(_), i) => Some((name.to_string(), i)),
+                    }
+                }
+            }
+        };
+        let kind = match &r.kind {
+            None => {
+                ck.err(span.clone(), "a fault needs `kind`: crash or slow");
+                None
+            }
+            Some(k) => match one_of(k, &["crash", "slow"]) {
+                Ok(0) => {
+                    if let Some(f) = &r.factor {
+                        ck.err(f.span(), "`factor` applies only to a slow fault");
+                    }
+                    Some(FaultKind::Crash)
+                }
+                Ok(_) => match &r.factor {
+                    None => {
+                        ck.err(span.clone(), "a slow fault needs `factor`, the multiplier on CPU times, e.g. factor = 3.0");
+                        None
+                    }
+                    Some(f) => ck
+                        .float(f, "faults.factor", 0.0, 1000.0, true)
+                        .map(FaultKind::Slow),
+                },
+                Err(m) => {
+                    ck.err(k.span(), format!("faults.kind: {m}"));
+                    None
+                }
+            },
+        };
+        if let (Some(at), Some(duration), Some((target, instance)), Some(kind)) =
+            (at, duration, target, kind)
+        {
+            faults.push(FaultSpec {
+                at,
+                duration,
+                target,
+                instance,
+                kind,
+            });
+        }
+    }
+    if raw.faults.len() > 10_000 {
+        ck.err(top.clone(), "at most 10000 faults");
     }
 
     if raw.components.is_empty() {
@@ -797,6 +901,7 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
             traffic: traffic.expect("checked"),
             network_latency: network,
             components: comps,
+            faults,
         },
     })
 }

@@ -162,11 +162,8 @@ impl<'de> Deserialize<'de> for RawCall {
     }
 }
 
-/// Parsed so the keys of the contract are recognised; the fault models arrive with the
-/// resilience work, and until then a scenario with faults is refused with a clear message.
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
-#[allow(dead_code)]
 pub struct RawFault {
     pub at: S<String>,
     #[serde(rename = "for")]

@@ -418,12 +418,15 @@ impl Recorder {
 
     /// Closes the run: `in_flight` requests had no outcome at `end_ns`.
     pub fn finish(
-        self,
+        mut self,
         in_flight: u64,
         end_ns: u64,
         events: u64,
         components: Vec<ComponentStats>,
     ) -> RunStats {
+        // The series covers the run as it happened, not the longest drain it could have had.
+        let buckets = (end_ns / self.interval_ns + 1) as usize;
+        self.series.truncate(buckets.max(1));
         debug_assert_eq!(
             self.generated,
             self.succeeded + self.failed + in_flight,
