@@ -47,11 +47,13 @@
 #![deny(missing_docs)]
 
 mod behavior;
+mod cache;
 mod dist;
 mod spec;
 mod world;
 
 pub use behavior::{Behavior, BehaviorCtx, CallId, Effect, Request};
+pub use cache::{Eviction, KeyHasher, KeyStore, Lookup};
 pub use dist::{inverse_normal_cdf, parse_duration, std_normal_cdf, Dist, DistError};
 pub use spec::{
     Arrivals, CallSpec, ComponentSpec, EndpointSpec, FaultKind, FaultSpec, Keys, KindSpec, Load,
