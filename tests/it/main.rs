@@ -1,5 +1,6 @@
 //! Integration tests of archsim, one binary with a module per concern.
 
+mod cache;
 mod cli;
 mod determinism;
 mod faults;

@@ -358,7 +358,9 @@ impl KeyStore {
     /// neighbours of the list (prev, next) as they are after the removal, and whether the list
     /// survived.
     fn freq_unhook(&mut self, slot: u32) -> (u32, u32, bool) {
-        let Node { prev, next, aux, .. } = self.nodes[slot as usize];
+        let Node {
+            prev, next, aux, ..
+        } = self.nodes[slot as usize];
         let f = aux;
         if prev != NIL {
             self.nodes[prev as usize].next = next;

@@ -56,8 +56,8 @@ pub use behavior::{Behavior, BehaviorCtx, CallId, Effect, Request};
 pub use cache::{Eviction, KeyHasher, KeyStore, Lookup};
 pub use dist::{inverse_normal_cdf, parse_duration, std_normal_cdf, Dist, DistError};
 pub use spec::{
-    Arrivals, CallSpec, ComponentSpec, EndpointSpec, FaultKind, FaultSpec, Keys, KindSpec, Load,
-    ModelError, Policy, RetrySpec, ServiceSpec, Spec, TrafficSpec,
+    Arrivals, CacheSpec, CallSpec, ComponentSpec, EndpointSpec, FaultKind, FaultSpec, Keys,
+    KindSpec, Load, ModelError, Policy, RetrySpec, ServiceSpec, Spec, TrafficSpec,
 };
 pub use world::{run, Ev, World, REJECTED, TIMEOUT, UNAVAILABLE};
 
@@ -75,6 +75,7 @@ pub fn call_graph(spec: &Spec) -> Vec<Vec<usize>> {
                     .flat_map(|(_, e)| e.calls.iter().filter_map(|call| idx(&call.to)))
                     .collect(),
                 KindSpec::LoadBalancer { targets, .. } => idx(targets).into_iter().collect(),
+                KindSpec::Cache(c) => idx(&c.backing).into_iter().collect(),
                 KindSpec::Custom { factory, .. } => {
                     factory().calls().iter().filter_map(|n| idx(n)).collect()
                 }

@@ -182,6 +182,8 @@ pub enum KindSpec {
         /// How to choose an instance.
         policy: Policy,
     },
+    /// A cache in front of a backing component (cache-aside).
+    Cache(CacheSpec),
     /// A user-defined kind: a factory called once per instance of each run.
     Custom {
         /// Shown in results as the component's kind.
@@ -200,6 +202,7 @@ impl fmt::Debug for KindSpec {
                 .field("targets", targets)
                 .field("policy", policy)
                 .finish(),
+            KindSpec::Cache(c) => f.debug_tuple("Cache").field(c).finish(),
             KindSpec::Custom { kind, .. } => f.debug_struct("Custom").field("kind", kind).finish(),
         }
     }
@@ -212,9 +215,31 @@ impl KindSpec {
             KindSpec::Service(s) if s.database => "database",
             KindSpec::Service(_) => "service",
             KindSpec::LoadBalancer { .. } => "load_balancer",
+            KindSpec::Cache(_) => "cache",
             KindSpec::Custom { kind, .. } => kind,
         }
     }
+}
+
+/// A cache (Redis/Memcached-like), per instance: a bounded key store in front of a backing
+/// component. A read whose key is present and fresh is answered after `hit`; any other read
+/// goes to the backing component, and its key is stored when the answer comes back. A write
+/// goes to the backing component and removes its key (cache-aside). Requests without a key
+/// always go to the backing component.
+#[derive(Clone, Debug)]
+pub struct CacheSpec {
+    /// Entries per instance.
+    pub capacity: u64,
+    /// Which entry to evict when full.
+    pub eviction: crate::cache::Eviction,
+    /// Entries older than this miss.
+    pub ttl: Option<SimTime>,
+    /// Time to answer a hit.
+    pub hit: Dist,
+    /// The component behind the cache.
+    pub backing: String,
+    /// Classes whose requests are writes.
+    pub write_classes: Vec<String>,
 }
 
 /// An application service: cores, workers, a waiting room and endpoints.

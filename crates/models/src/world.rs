@@ -20,6 +20,7 @@
 //! `generated = succeeded + failed + in_flight` holds by construction (and is asserted).
 
 use crate::behavior::{Behavior, BehaviorCtx, CallId, Effect, Request};
+use crate::cache::{KeyStore, Lookup};
 use crate::dist::Dist;
 use crate::spec::{FaultKind, KindSpec, Load, ModelError, Policy, RetrySpec, Spec};
 use archsim_engine::{stream, Context, Handler, SimTime, Simulation, Stream};
@@ -133,9 +134,21 @@ struct Svc {
     endpoints: Vec<Endpoint>,
 }
 
+struct CacheBody {
+    stores: Vec<KeyStore>,
+    hit: Dist,
+    backing: u32,
+    /// By class index.
+    is_write: Vec<bool>,
+    hits: u64,
+    misses: u64,
+    writes: u64,
+}
+
 enum Body {
     Service(Svc),
     Lb { target: u32, policy: Policy },
+    Cache(CacheBody),
     Custom(Vec<Box<dyn Behavior>>),
 }
 
@@ -308,6 +321,34 @@ impl World {
                     target: find(&names, &c.name, targets)?,
                     policy: *policy,
                 },
+                KindSpec::Cache(cs) => {
+                    if cs.capacity > 100_000_000 {
+                        return Err(ModelError::OutOfRange(format!(
+                            "`{}`: a cache holds at most 100000000 entries per instance",
+                            c.name
+                        )));
+                    }
+                    Body::Cache(CacheBody {
+                        stores: (0..c.instances)
+                            .map(|_| {
+                                KeyStore::new(
+                                    cs.eviction,
+                                    cs.capacity as usize,
+                                    cs.ttl.map(|t| t.as_nanos()),
+                                )
+                            })
+                            .collect(),
+                        hit: cs.hit.clone(),
+                        backing: find(&names, &c.name, &cs.backing)?,
+                        is_write: class_names
+                            .iter()
+                            .map(|n| cs.write_classes.contains(n))
+                            .collect(),
+                        hits: 0,
+                        misses: 0,
+                        writes: 0,
+                    })
+                }
                 KindSpec::Custom { factory, .. } => {
                     let behaviors: Vec<Box<dyn Behavior>> =
                         (0..c.instances).map(|_| factory()).collect();
@@ -514,6 +555,17 @@ impl World {
                 s.busy_area += i.busy.area;
                 s.queue_area += i.queue.area;
                 s.max_queue = s.max_queue.max(i.queue.max);
+            }
+            if let Body::Cache(cb) = &c.body {
+                let evictions: u64 = cb.stores.iter().map(|s| s.evictions).sum();
+                let expirations: u64 = cb.stores.iter().map(|s| s.expirations).sum();
+                s.counters.extend([
+                    ("hits".to_string(), cb.hits),
+                    ("misses".to_string(), cb.misses),
+                    ("writes".to_string(), cb.writes),
+                    ("evictions".to_string(), evictions),
+                    ("expirations".to_string(), expirations),
+                ]);
             }
             if let Body::Custom(bs) = &c.body {
                 for b in bs {
@@ -794,6 +846,7 @@ impl World {
                 self.calls[c as usize].pending = 1;
                 self.call_out(ctx, c, target, i);
             }
+            Body::Cache(_) => self.cache_arrive(ctx, c),
             Body::Custom(_) => {
                 let call = self.calls[c as usize];
                 let req = Request {
@@ -1004,6 +1057,46 @@ impl World {
         self.hop(ctx, Ev::Reply(c));
     }
 
+    /// A request reaches a cache instance.
+    fn cache_arrive(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        let now = ctx.now().as_nanos();
+        let measured = self.rec.window().contains(now);
+        let Call {
+            comp,
+            inst,
+            class,
+            key,
+            ..
+        } = self.calls[c as usize];
+        let cm = &mut self.comps[comp as usize];
+        let Body::Cache(cb) = &mut cm.body else {
+            unreachable!()
+        };
+        let backing = cb.backing;
+        if cb.is_write[class as usize] {
+            if key != NO_KEY {
+                cb.stores[inst as usize].remove(key);
+            }
+            cb.writes += measured as u64;
+        } else if key != NO_KEY && cb.stores[inst as usize].get(key, now) == Lookup::Hit {
+            cb.hits += measured as u64;
+            let d = cb.hit.sample(&mut cm.rng);
+            if d == SimTime::ZERO {
+                return self.finish_call(ctx, c);
+            }
+            ctx.schedule_in(d, Ev::Finish(c));
+            return;
+        } else {
+            cb.misses += measured as u64;
+            // step 1 marks a read miss whose key is stored when the answer comes back.
+            self.calls[c as usize].step = 1;
+        }
+        let bal = self.comps[backing as usize].balance;
+        let i = self.pick(backing, bal);
+        self.calls[c as usize].pending = 1;
+        self.call_out(ctx, c, backing, i);
+    }
+
     /// Fails call `c` at once because its instance is down.
     fn fail_now(&mut self, ctx: &mut Context<'_, Ev>, c: u32, reason: usize) {
         let call = &mut self.calls[c as usize];
@@ -1094,6 +1187,11 @@ impl World {
         }
         i.down = true;
         let mut held: Vec<u32> = i.wait_q.drain(..).chain(i.cpu_q.drain(..)).collect();
+        if let Body::Cache(cb) = &mut self.comps[comp as usize].body {
+            // A crashed cache comes back empty.
+            cb.stores[inst as usize].clear();
+        }
+        let i = &mut self.comps[comp as usize].insts[inst as usize];
         i.busy_cores = 0;
         i.busy_workers = 0;
         i.busy.set(now, 0);
@@ -1177,6 +1275,18 @@ impl World {
                 }
             }
             Body::Lb { .. } => self.finish_call(ctx, p),
+            Body::Cache(_) => {
+                // A read miss stores its key once the backing store has answered.
+                let pc = self.calls[p as usize];
+                if perr == 0 && pc.step == 1 && pc.key != NO_KEY {
+                    let now = ctx.now().as_nanos();
+                    let comp = &mut self.comps[pcomp as usize];
+                    if let Body::Cache(cb) = &mut comp.body {
+                        cb.stores[pinst as usize].insert(pc.key, now, &mut comp.rng);
+                    }
+                }
+                self.finish_call(ctx, p)
+            }
             Body::Custom(_) => {
                 let pc = self.calls[p as usize];
                 let req = Request {

@@ -4,8 +4,8 @@
 use crate::raw::*;
 use archsim_engine::SimTime;
 use archsim_models::{
-    parse_duration, Arrivals, CallSpec, ComponentSpec, Dist, EndpointSpec, FaultKind, FaultSpec,
-    Keys, KindSpec, Load, Policy, RetrySpec, ServiceSpec, Spec, TrafficSpec,
+    parse_duration, Arrivals, CacheSpec, CallSpec, ComponentSpec, Dist, EndpointSpec, Eviction,
+    FaultKind, FaultSpec, Keys, KindSpec, Load, Policy, RetrySpec, ServiceSpec, Spec, TrafficSpec,
 };
 use archsim_stats::SloSpec;
 use std::ops::Range;
@@ -136,8 +136,9 @@ fn one_of(v: &Spanned<String>, names: &[&str]) -> Result<usize, String> {
 /// `description`.
 const SERVICE_KEYS: &[&str] = &["cores", "workers", "queue", "endpoints"];
 const LB_KEYS: &[&str] = &["targets", "policy"];
-const KINDS: &[&str] = &["service", "database", "load_balancer"];
-const LATER_KINDS: &[&str] = &["cache", "cdn", "queue", "gateway", "sharded"];
+const CACHE_KEYS: &[&str] = &["capacity", "eviction", "ttl", "hit", "backing", "writes"];
+const KINDS: &[&str] = &["service", "database", "load_balancer", "cache"];
+const LATER_KINDS: &[&str] = &["cdn", "queue", "gateway", "sharded"];
 
 pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> {
     let mut ck = Ck {
@@ -344,9 +345,10 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
         // keys that do not belong to this kind
         let allowed: &[&str] = match kind {
             "load_balancer" => LB_KEYS,
+            "cache" => CACHE_KEYS,
             _ => SERVICE_KEYS,
         };
-        let present: [(&str, Option<Range<usize>>); 11] = [
+        let present: [(&str, Option<Range<usize>>); 12] = [
             ("cores", r.cores.as_ref().map(|v| v.span())),
             ("workers", r.workers.as_ref().map(|v| v.span())),
             ("queue", r.queue.as_ref().map(|v| v.span())),
@@ -363,6 +365,7 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
             ("ttl", r.ttl.as_ref().map(|v| v.span())),
             ("hit", r.hit.as_ref().map(|v| v.span())),
             ("backing", r.backing.as_ref().map(|v| v.span())),
+            ("writes", r.writes.as_ref().map(|v| v.span())),
         ];
         for (key, sp) in present {
             if let Some(sp) = sp {
@@ -428,6 +431,88 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                     },
                 };
                 KindSpec::LoadBalancer { targets, policy }
+            }
+            "cache" => {
+                let capacity = match &r.capacity {
+                    None => {
+                        ck.err(
+                            span.clone(),
+                            format!(
+                                "cache `{name}` needs `capacity`, the entries each instance holds"
+                            ),
+                        );
+                        0
+                    }
+                    Some(c) => ck
+                        .int(c, &format!("components.{name}.capacity"), 0, 50_000_000)
+                        .unwrap_or(0) as u64,
+                };
+                let eviction = match &r.eviction {
+                    None => Eviction::Lru,
+                    Some(e) => match one_of(e, Eviction::NAMES) {
+                        Ok(i) => Eviction::parse(Eviction::NAMES[i]).expect("listed"),
+                        Err(m) => {
+                            ck.err(e.span(), format!("components.{name}.eviction: {m}"));
+                            Eviction::Lru
+                        }
+                    },
+                };
+                let ttl = r
+                    .ttl
+                    .as_ref()
+                    .and_then(|t| ck.duration(t, &format!("components.{name}.ttl")));
+                let hit = match &r.hit {
+                    None => Dist::Const(0),
+                    Some(h) => ck
+                        .dist(h, &format!("components.{name}.hit"))
+                        .unwrap_or(Dist::Const(0)),
+                };
+                let backing = match &r.backing {
+                    None => {
+                        ck.err(span.clone(), format!("cache `{name}` needs `backing`, the component that answers its misses"));
+                        String::new()
+                    }
+                    Some(b) => {
+                        match names.iter().position(|n| *n == b.get_ref()) {
+                            None => ck.err(
+                                b.span(),
+                                format!(
+                                    "`{}` is not a component; components are: {}",
+                                    b.get_ref(),
+                                    list(&names)
+                                ),
+                            ),
+                            Some(bi) => edges.push((ci, bi, b.span())),
+                        }
+                        b.get_ref().clone()
+                    }
+                };
+                let write_classes = match &r.writes {
+                    None => class_names
+                        .iter()
+                        .filter(|c| c.as_str() == "write")
+                        .cloned()
+                        .collect(),
+                    Some(w) => {
+                        for c in w.get_ref() {
+                            if !class_names.contains(c) {
+                                ck.err(
+                                    w.span(),
+                                    format!("components.{name}.writes: `{c}` is not a request class; classes are: {}", class_names.join(", ")),
+                                );
+                            }
+                        }
+                        w.get_ref().clone()
+                    }
+                };
+                KindSpec::Cache(CacheSpec {
+                    capacity,
+                    eviction,
+                    ttl,
+                    hit,
+                    backing,
+                    write_classes,
+                })
             }
             _ => {
                 let mut s = ServiceSpec::default();

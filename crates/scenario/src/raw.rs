@@ -111,6 +111,7 @@ pub struct RawComponent {
     pub ttl: S<String>,
     pub hit: S<String>,
     pub backing: S<String>,
+    pub writes: S<Vec<String>>,
 }
 
 #[derive(Deserialize, Debug)]

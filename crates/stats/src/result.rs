@@ -269,11 +269,16 @@ impl SimResult {
             .components
             .iter()
             .map(|c| {
-                let extra = c
+                let mut extra: IndexMap<String, serde_json::Value> = c
                     .counters
                     .iter()
                     .map(|(k, v)| (k.clone(), serde_json::Value::from(*v)))
                     .collect();
+                let counter = |name: &str| c.counters.iter().find(|(k, _)| k == name).map(|x| x.1);
+                if let (Some(h), Some(m)) = (counter("hits"), counter("misses")) {
+                    let ratio = (h + m > 0).then(|| h as f64 / (h + m) as f64);
+                    extra.insert("hit_ratio".into(), serde_json::json!(ratio));
+                }
                 (
                     c.name.clone(),
                     ComponentResult {

@@ -153,7 +153,14 @@ impl SimResult {
                 c.kind,
                 c.instances,
                 c.cores.map_or("-".into(), |c| c.to_string()),
-                c.utilization.map_or("-".into(), pct),
+                match (
+                    c.utilization,
+                    c.extra.get("hit_ratio").and_then(|v| v.as_f64())
+                ) {
+                    (Some(u), _) => pct(u),
+                    (None, Some(h)) => format!("hit {}", pct(h)),
+                    _ => "-".into(),
+                },
                 c.mean_queue,
                 c.max_queue,
                 thousands(c.served),

@@ -1,0 +1,194 @@
+//! The cache kind against theory: Che's approximation for LRU under Zipf, LFU against LRU, and
+//! the hit ratio of a TTL cache under independent (Poisson) requests.
+
+use archsim::scenario::from_str;
+use archsim::stats::SimResult;
+
+/// A client, one cache instance and a zero-time database behind it.
+fn scenario(keys: u64, zipf: f64, capacity: u64, eviction: &str, ttl: Option<&str>) -> String {
+    let ttl = ttl.map_or(String::new(), |t| format!("ttl = \"{t}\"\n"));
+    format!(
+        r#"
+[run]
+duration = "600s"
+warmup = "100s"
+[traffic]
+entry = "cache"
+rate = 1000
+keys = {{ count = {keys}, zipf = {zipf} }}
+[components.cache]
+kind = "cache"
+capacity = {capacity}
+eviction = "{eviction}"
+{ttl}hit = "0.2ms"
+backing = "db"
+[components.db]
+kind = "database"
+[components.db.endpoints.default]
+cpu = "2ms"
+"#
+    )
+}
+
+fn hit_ratio(r: &SimResult) -> f64 {
+    r.components["cache"].extra["hit_ratio"].as_f64().unwrap()
+}
+
+/// Zipf popularities p_1..p_n with exponent s.
+fn zipf(n: usize, s: f64) -> Vec<f64> {
+    let w: Vec<f64> = (1..=n).map(|k| (k as f64).powf(-s)).collect();
+    let total: f64 = w.iter().sum();
+    w.into_iter().map(|x| x / total).collect()
+}
+
+/// Che's approximation: the characteristic time T solves sum_i (1 - e^{-p_i T}) = C; the hit
+/// ratio is sum_i p_i (1 - e^{-p_i T}). (Time is in requests, so rates are p_i.)
+fn che_lru_hit_ratio(p: &[f64], capacity: f64) -> f64 {
+    let occupancy = |t: f64| p.iter().map(|pi| 1.0 - (-pi * t).exp()).sum::<f64>();
+    let (mut lo, mut hi) = (0.0, 1.0);
+    while occupancy(hi) < capacity {
+        hi *= 2.0;
+    }
+    for _ in 0..200 {
+        let mid = (lo + hi) / 2.0;
+        if occupancy(mid) < capacity {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    p.iter().map(|pi| pi * (1.0 - (-pi * lo).exp())).sum()
+}
+
+#[test]
+fn lru_hit_ratio_matches_che() {
+    // 500,000 measured lookups: the binomial standard error of the hit ratio is below 0.001
+    // (inflated a little by correlation between successive lookups); Che's approximation is
+    // accurate to a few thousandths at these sizes. The issue asks for 0.01.
+    for (n, s, c) in [
+        (10_000usize, 0.8, 1_000u64),
+        (20_000, 1.0, 500),
+        (5_000, 0.6, 2_000),
+    ] {
+        let r = from_str(&scenario(n as u64, s, c, "lru", None), "che.toml", &[])
+            .unwrap()
+            .run()
+            .unwrap();
+        let want = che_lru_hit_ratio(&zipf(n, s), c as f64);
+        let got = hit_ratio(&r);
+        assert!(
+            (got - want).abs() < 0.01,
+            "LRU n={n} s={s} C={c}: expected {want:.4} +- 0.01 (Che), got {got:.4}"
+        );
+    }
+}
+
+#[test]
+fn lfu_beats_lru_on_a_static_zipf_workload() {
+    let run = |ev: &str| {
+        let r = from_str(&scenario(10_000, 0.8, 1_000, ev, None), "lfu.toml", &[])
+            .unwrap()
+            .run()
+            .unwrap();
+        hit_ratio(&r)
+    };
+    let (lru, lfu) = (run("lru"), run("lfu"));
+    // No policy beats holding the C most popular keys. In-cache LFU (counts are forgotten on
+    // eviction) settles on a set close to it; LRU keeps churning.
+    let ideal: f64 = zipf(10_000, 0.8)[..1_000].iter().sum();
+    assert!(lfu > lru + 0.05, "LFU {lfu:.4} should beat LRU {lru:.4}");
+    assert!(
+        lfu <= ideal + 0.005,
+        "LFU {lfu:.4} above the top-C ideal {ideal:.4}"
+    );
+    let fifo = run("fifo");
+    let random = run("random");
+    // FIFO and random ignore recency; under independent requests both behave alike and
+    // below LRU.
+    assert!(
+        fifo < lru && random < lru,
+        "fifo {fifo:.4} random {random:.4} lru {lru:.4}"
+    );
+}
+
+#[test]
+fn ttl_hit_ratio_follows_the_renewal_formula() {
+    // With room for every key, a key requested at Poisson rate l_i is stored at a miss and
+    // serves every request in the next TTL: its hit ratio is l_i T / (1 + l_i T).
+    let (n, s, rate, ttl_s) = (10_000usize, 0.8, 1000.0, 1.0);
+    let r = from_str(
+        &scenario(n as u64, s, n as u64, "lru", Some("1s")),
+        "ttl.toml",
+        &[],
+    )
+    .unwrap()
+    .run()
+    .unwrap();
+    let want: f64 = zipf(n, s)
+        .iter()
+        .map(|p| {
+            let x = p * rate * ttl_s;
+            p * x / (1.0 + x)
+        })
+        .sum();
+    let got = hit_ratio(&r);
+    assert!(
+        (got - want).abs() < 0.01,
+        "TTL: expected {want:.4} +- 0.01, got {got:.4}"
+    );
+    // ... and lower than without a TTL.
+    let no_ttl = from_str(&scenario(n as u64, s, n as u64, "lru", None), "t.toml", &[])
+        .unwrap()
+        .run()
+        .unwrap();
+    assert!(hit_ratio(&no_ttl) > got + 0.1);
+    assert!(r.components["cache"].extra["expirations"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn writes_invalidate_and_reads_without_keys_miss() {
+    let text = r#"
+[run]
+duration = "100s"
+warmup = "10s"
+[traffic]
+entry = "cache"
+rate = 500
+keys = { count = 10, zipf = 0 }
+[traffic.classes.read]
+weight = 0.9
+[traffic.classes.write]
+weight = 0.1
+[components.cache]
+kind = "cache"
+capacity = 100
+backing = "db"
+[components.db]
+kind = "database"
+[components.db.endpoints.default]
+cpu = "1ms"
+"#;
+    let r = from_str(text, "w.toml", &[]).unwrap().run().unwrap();
+    let c = &r.components["cache"];
+    let (hits, misses, writes) = (
+        c.extra["hits"].as_u64().unwrap(),
+        c.extra["misses"].as_u64().unwrap(),
+        c.extra["writes"].as_u64().unwrap(),
+    );
+    // A write removes its key if present, i.e. when the key's previous request was a read
+    // (probability 0.9); the next read of the key then misses. Reads arriving while that miss
+    // waits for the database (1 ms, at 45 reads/s per key) miss too: 4.5% more.
+    assert!(writes > 4000, "writes {writes}");
+    let want = 0.9 * writes as f64 * 1.045;
+    let rel = (misses as f64 - want).abs() / want;
+    assert!(rel < 0.05, "misses {misses}, expected {want:.0} +- 5%");
+    assert!(hits > 30_000);
+    // Writes took the database's time, hits the cache's (zero here).
+    assert!(r.classes["write"].latency_ms.p50.unwrap() >= 1.0);
+    assert!(r.classes["read"].latency_ms.p50.unwrap() < 0.01);
+
+    // Without keys, every read misses.
+    let text = text.replace("keys = { count = 10, zipf = 0 }", "");
+    let r = from_str(&text, "w.toml", &[]).unwrap().run().unwrap();
+    assert_eq!(r.components["cache"].extra["hits"], 0);
+}
