@@ -5,4 +5,5 @@ mod cli;
 mod determinism;
 mod faults;
 mod props;
+mod sharding;
 mod validation;

@@ -22,6 +22,7 @@
 //!         timeout: None,
 //!         keys: None,
 //!         classes: vec![("default".into(), 1.0)],
+//!         unkeyed: vec![],
 //!         retry: None,
 //!     },
 //!     network_latency: Dist::Const(0),

@@ -72,6 +72,8 @@ pub struct TrafficSpec {
     pub keys: Option<Keys>,
     /// Request classes and their weights (at least one).
     pub classes: Vec<(String, f64)>,
+    /// Classes whose requests carry no key even when the traffic has keys (searches, lists).
+    pub unkeyed: Vec<String>,
     /// The client's retry policy.
     pub retry: Option<RetrySpec>,
 }
@@ -152,6 +154,14 @@ pub enum Policy {
     LeastOutstanding,
     /// Power of two choices: the less loaded of two random instances.
     P2c,
+    /// By a hash of the request key (sharding); requests without a key go to every instance
+    /// when they are a downstream call (scatter-gather), in turn otherwise.
+    Hash,
+    /// By key range: the key space `[0, count)` split evenly (sequential keys, so with Zipf
+    /// keys the lowest range is the hottest).
+    Range,
+    /// Consistent hashing: 64 virtual nodes per instance on a ring.
+    Consistent,
 }
 
 impl Policy {
@@ -162,12 +172,26 @@ impl Policy {
             "random" => Policy::Random,
             "least_outstanding" => Policy::LeastOutstanding,
             "p2c" => Policy::P2c,
+            "hash" => Policy::Hash,
+            "range" => Policy::Range,
+            "consistent" => Policy::Consistent,
             _ => return None,
         })
     }
+    /// Whether the policy routes by request key.
+    pub fn by_key(self) -> bool {
+        matches!(self, Policy::Hash | Policy::Range | Policy::Consistent)
+    }
     /// The policy names.
-    pub const NAMES: &'static [&'static str] =
-        &["round_robin", "random", "least_outstanding", "p2c"];
+    pub const NAMES: &'static [&'static str] = &[
+        "round_robin",
+        "random",
+        "least_outstanding",
+        "p2c",
+        "hash",
+        "range",
+        "consistent",
+    ];
 }
 
 /// A component kind with its parameters.

@@ -30,6 +30,14 @@ use rand_distr::{Distribution, Zipf};
 use std::collections::VecDeque;
 
 const NONE: u32 = u32::MAX;
+
+/// SplitMix64 finalizer: spreads keys for hash routing.
+#[inline]
+fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
 const NO_KEY: u64 = u64::MAX;
 
 /// Error reason indices fixed by the world (more are added by custom components).
@@ -119,6 +127,8 @@ struct Inst {
     down: bool,
     /// Factor on every CPU time drawn (a `slow` fault).
     slow: f64,
+    /// Calls answered.
+    served: u64,
 }
 
 struct Endpoint {
@@ -157,6 +167,8 @@ struct Comp {
     kind: String,
     balance: Policy,
     rr: u32,
+    /// Consistent-hashing ring: (point, instance), sorted.
+    ring: Vec<(u64, u32)>,
     rng: Stream,
     insts: Vec<Inst>,
     body: Body,
@@ -185,7 +197,10 @@ pub struct World {
     load: Load,
     arrival_gap: Option<Dist>,
     class_cum: Vec<f64>,
+    /// By class index: requests of this class carry no key.
+    unkeyed: Vec<bool>,
     zipf: Option<Zipf<f64>>,
+    key_count: u64,
     net: Dist,
     net_zero: bool,
     rng_net: Stream,
@@ -262,6 +277,7 @@ impl World {
                 queue: TimeAverage::new(window),
                 down: false,
                 slow: 1.0,
+                served: 0,
             };
             let body = match &c.kind {
                 KindSpec::Service(s) => {
@@ -365,6 +381,13 @@ impl World {
                 kind: c.kind.name().to_string(),
                 balance: c.balance,
                 rr: 0,
+                ring: {
+                    let mut ring: Vec<(u64, u32)> = (0..c.instances)
+                        .flat_map(|i| (0..64u64).map(move |v| (mix64((i as u64) << 32 | v), i)))
+                        .collect();
+                    ring.sort_unstable();
+                    ring
+                },
                 rng: stream(seed, &format!("component/{}", c.name)),
                 insts: (0..c.instances).map(|_| inst()).collect(),
                 body,
@@ -466,7 +489,14 @@ impl World {
             load: spec.traffic.load.clone(),
             arrival_gap,
             class_cum,
+            unkeyed: spec
+                .traffic
+                .classes
+                .iter()
+                .map(|(n, _)| spec.traffic.unkeyed.contains(n))
+                .collect(),
             zipf,
+            key_count: spec.traffic.keys.map_or(1, |k| k.count.max(1)),
             net_zero: spec.network_latency.is_zero(),
             net: spec.network_latency.clone(),
             rng_net: stream(seed, "network"),
@@ -547,6 +577,8 @@ impl World {
                 served: c.served,
                 rejected: c.rejected,
                 window_ns: self.rec.window().len_ns() as u128,
+                per_instance_served: Vec::new(),
+                per_instance_busy: Vec::new(),
                 counters: vec![("unavailable".to_string(), c.unavailable)],
             };
             for i in &mut c.insts {
@@ -555,6 +587,8 @@ impl World {
                 s.busy_area += i.busy.area;
                 s.queue_area += i.queue.area;
                 s.max_queue = s.max_queue.max(i.queue.max);
+                s.per_instance_served.push(i.served);
+                s.per_instance_busy.push(i.busy.area);
             }
             if let Body::Cache(cb) = &c.body {
                 let evictions: u64 = cb.stores.iter().map(|s| s.evictions).sum();
@@ -616,9 +650,16 @@ impl World {
             0.0
         };
         let class = self.class_cum.iter().position(|c| u < *c).unwrap_or(0) as u16;
+        // The key is drawn for every request, so that which classes carry keys does not
+        // shift anyone's draws.
         let key = match &self.zipf {
             Some(z) => z.sample(&mut self.rng_keys) as u64 - 1,
             None => NO_KEY,
+        };
+        let key = if self.unkeyed[class as usize] {
+            NO_KEY
+        } else {
+            key
         };
         let req = Req {
             start: now,
@@ -660,7 +701,7 @@ impl World {
         req.attempts += 1;
         let (gen, class, key) = (req.gen, req.class, req.key);
         let entry = self.entry;
-        let inst = self.pick(entry, self.comps[entry as usize].balance);
+        let inst = self.pick(entry, self.comps[entry as usize].balance, key);
         let c = self.new_call(Call {
             parent: NONE,
             req: r,
@@ -747,14 +788,24 @@ impl World {
     // ----- routing -----
 
     /// Chooses an instance of `comp` by `policy`.
-    fn pick(&mut self, comp: u32, policy: Policy) -> u32 {
+    fn pick(&mut self, comp: u32, policy: Policy, key: u64) -> u32 {
+        let key_count = self.key_count;
         let c = &mut self.comps[comp as usize];
         let n = c.insts.len() as u32;
         if n == 1 {
             return 0;
         }
         match policy {
-            Policy::RoundRobin => {
+            Policy::Hash if key != NO_KEY => (mix64(key) % n as u64) as u32,
+            Policy::Range if key != NO_KEY => {
+                ((key.min(key_count - 1) as u128 * n as u128) / key_count as u128) as u32
+            }
+            Policy::Consistent if key != NO_KEY => {
+                let h = mix64(key ^ 0x5851_f42d_4c95_7f2d);
+                let i = c.ring.partition_point(|(p, _)| *p < h);
+                c.ring[i % c.ring.len()].1
+            }
+            Policy::RoundRobin | Policy::Hash | Policy::Range | Policy::Consistent => {
                 let i = c.rr;
                 c.rr = (c.rr + 1) % n;
                 i
@@ -842,7 +893,8 @@ impl World {
             Body::Service(_) => self.svc_arrive(ctx, c),
             Body::Lb { target, policy } => {
                 let (target, policy) = (*target, *policy);
-                let i = self.pick(target, policy);
+                let key = self.calls[c as usize].key;
+                let i = self.pick(target, policy, key);
                 self.calls[c as usize].pending = 1;
                 self.call_out(ctx, c, target, i);
             }
@@ -1011,12 +1063,17 @@ impl World {
         let Some(&(to, fanout)) = ep.calls.get(step as usize) else {
             return self.finish_call(ctx, c);
         };
-        let call = &mut self.calls[c as usize];
-        call.step += 1;
-        call.pending = fanout;
+        self.calls[c as usize].step += 1;
         let balance = self.comps[to as usize].balance;
         let n = self.comps[to as usize].insts.len() as u32;
-        let base = self.pick(to, balance);
+        let key = self.calls[c as usize].key;
+        let (base, fanout) = if balance.by_key() && key == NO_KEY {
+            // No key to route by: ask every shard and wait for all (scatter-gather).
+            (0, n)
+        } else {
+            (self.pick(to, balance, key), fanout)
+        };
+        self.calls[c as usize].pending = fanout;
         for j in 0..fanout {
             self.call_out(ctx, c, to, (base + j) % n);
         }
@@ -1042,6 +1099,7 @@ impl World {
             ..
         } = *call;
         self.comps[comp as usize].served += 1;
+        self.comps[comp as usize].insts[inst as usize].served += 1;
         if holds_worker {
             self.calls[c as usize].holds_worker = false;
             let i = &mut self.comps[comp as usize].insts[inst as usize];
@@ -1092,7 +1150,8 @@ impl World {
             self.calls[c as usize].step = 1;
         }
         let bal = self.comps[backing as usize].balance;
-        let i = self.pick(backing, bal);
+        let key = self.calls[c as usize].key;
+        let i = self.pick(backing, bal, key);
         self.calls[c as usize].pending = 1;
         self.call_out(ctx, c, backing, i);
     }
@@ -1345,7 +1404,8 @@ impl World {
                         Some(t) => {
                             let t = t as u32;
                             let bal = self.comps[t as usize].balance;
-                            let i = self.pick(t, bal);
+                            let key = self.calls[id.0 as usize].key;
+                            let i = self.pick(t, bal, key);
                             self.calls[id.0 as usize].pending = 1;
                             self.call_out(ctx, id.0, t, i);
                         }

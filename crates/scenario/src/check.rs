@@ -135,6 +135,14 @@ fn one_of(v: &Spanned<String>, names: &[&str]) -> Result<usize, String> {
 /// Kinds of component and the keys each accepts beyond `kind`, `instances`, `balance`,
 /// `description`.
 const SERVICE_KEYS: &[&str] = &["cores", "workers", "queue", "endpoints"];
+const DATABASE_KEYS: &[&str] = &[
+    "cores",
+    "workers",
+    "queue",
+    "endpoints",
+    "shards",
+    "sharding",
+];
 const LB_KEYS: &[&str] = &["targets", "policy"];
 const CACHE_KEYS: &[&str] = &["capacity", "eviction", "ttl", "hit", "backing", "writes"];
 const KINDS: &[&str] = &["service", "database", "load_balancer", "cache"];
@@ -292,9 +300,10 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
     // instances per component, for fanout checks
     let instances_of = |name: &str| -> Option<u32> {
         raw.components.get(name).map(|c| {
-            c.get_ref()
-                .instances
+            let c = c.get_ref();
+            c.instances
                 .as_ref()
+                .or(c.shards.as_ref())
                 .map(|i| (*i.get_ref()).clamp(1, MAX_INSTANCES) as u32)
                 .unwrap_or(1)
         })
@@ -346,9 +355,10 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
         let allowed: &[&str] = match kind {
             "load_balancer" => LB_KEYS,
             "cache" => CACHE_KEYS,
+            "database" => DATABASE_KEYS,
             _ => SERVICE_KEYS,
         };
-        let present: [(&str, Option<Range<usize>>); 12] = [
+        let present: [(&str, Option<Range<usize>>); 14] = [
             ("cores", r.cores.as_ref().map(|v| v.span())),
             ("workers", r.workers.as_ref().map(|v| v.span())),
             ("queue", r.queue.as_ref().map(|v| v.span())),
@@ -366,6 +376,8 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
             ("hit", r.hit.as_ref().map(|v| v.span())),
             ("backing", r.backing.as_ref().map(|v| v.span())),
             ("writes", r.writes.as_ref().map(|v| v.span())),
+            ("shards", r.shards.as_ref().map(|v| v.span())),
+            ("sharding", r.sharding.as_ref().map(|v| v.span())),
         ];
         for (key, sp) in present {
             if let Some(sp) = sp {
@@ -380,12 +392,37 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                 }
             }
         }
-        let instances = r
+        let mut instances = r
             .instances
             .as_ref()
             .and_then(|i| ck.int(i, &format!("components.{name}.instances"), 1, MAX_INSTANCES))
             .unwrap_or(1) as u32;
+        if let Some(sh) = &r.shards {
+            if r.instances.is_some() {
+                ck.err(sh.span(), format!("`{name}`: give `shards` or `instances`, not both (each shard is one instance)"));
+            }
+            if let Some(n) = ck.int(sh, &format!("components.{name}.shards"), 1, 10_000) {
+                instances = n as u32;
+            }
+        }
+        let sharding = match (&r.sharding, &r.balance) {
+            (Some(sh), Some(b)) => {
+                ck.err(b.span(), format!("`{name}`: `sharding` already says how callers reach the shards; drop `balance`"));
+                let _ = sh;
+                None
+            }
+            (Some(sh), None) => match one_of(sh, &["hash", "range", "consistent"]) {
+                Ok(i) => Policy::parse(["hash", "range", "consistent"][i]),
+                Err(m) => {
+                    ck.err(sh.span(), format!("components.{name}.sharding: {m}"));
+                    None
+                }
+            },
+            (None, _) if r.shards.is_some() => Some(Policy::Hash),
+            _ => None,
+        };
         let balance = match &r.balance {
+            _ if sharding.is_some() => sharding.expect("checked"),
             None => Policy::RoundRobin,
             Some(b) => match one_of(b, Policy::NAMES) {
                 Ok(i) => Policy::parse(Policy::NAMES[i]).expect("listed"),
@@ -750,7 +787,13 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                 })
             });
             let mut classes = Vec::new();
+            let mut unkeyed = Vec::new();
             for (cname, c) in &tr.classes {
+                if let Some(k) = &c.get_ref().keyed {
+                    if !*k.get_ref() {
+                        unkeyed.push(cname.clone());
+                    }
+                }
                 if !valid_name(cname) {
                     ck.err(
                         c.span(),
@@ -826,6 +869,7 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                     timeout,
                     keys,
                     classes,
+                    unkeyed,
                     retry,
                 });
             }

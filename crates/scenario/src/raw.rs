@@ -70,6 +70,7 @@ pub struct RawKeys {
 #[serde(deny_unknown_fields)]
 pub struct RawClass {
     pub weight: S<f64>,
+    pub keyed: S<bool>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -112,6 +113,9 @@ pub struct RawComponent {
     pub hit: S<String>,
     pub backing: S<String>,
     pub writes: S<Vec<String>>,
+    // sharded database
+    pub shards: S<i64>,
+    pub sharding: S<String>,
 }
 
 #[derive(Deserialize, Debug)]

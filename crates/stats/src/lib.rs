@@ -26,6 +26,6 @@ pub use recorder::{
     Window,
 };
 pub use result::{
-    ClassResult, ComponentResult, LatencyMs, Requests, ResultError, SeriesResult, SimResult,
-    SloResult, SloSpec,
+    ClassResult, ComponentResult, LatencyMs, PerInstance, Requests, ResultError, SeriesResult,
+    SimResult, SloResult, SloSpec,
 };

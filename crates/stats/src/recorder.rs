@@ -245,6 +245,10 @@ pub struct ComponentStats {
     pub window_ns: u128,
     /// Kind-specific counters, added on merge (name, value).
     pub counters: Vec<(String, u64)>,
+    /// Calls answered by each instance.
+    pub per_instance_served: Vec<u64>,
+    /// Busy core time of each instance over the measured window (core x ns).
+    pub per_instance_busy: Vec<u128>,
 }
 
 impl ComponentStats {
@@ -255,6 +259,16 @@ impl ComponentStats {
         self.served += o.served;
         self.rejected += o.rejected;
         self.window_ns += o.window_ns;
+        for (a, b) in self
+            .per_instance_served
+            .iter_mut()
+            .zip(&o.per_instance_served)
+        {
+            *a += b;
+        }
+        for (a, b) in self.per_instance_busy.iter_mut().zip(&o.per_instance_busy) {
+            *a += b;
+        }
         for (name, v) in &o.counters {
             match self.counters.iter_mut().find(|(n, _)| n == name) {
                 Some((_, mine)) => *mine += v,

@@ -142,6 +142,31 @@ pub struct ComponentResult {
     /// Kind-specific figures.
     #[serde(flatten)]
     pub extra: IndexMap<String, serde_json::Value>,
+    /// Load of each instance (components with several instances): hot shards show here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_instance: Option<PerInstance>,
+}
+
+/// Load of each instance of a component.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct PerInstance {
+    /// Calls answered by each instance.
+    pub served: Vec<u64>,
+    /// Utilization of each instance (`null` where cores are unlimited).
+    pub utilization: Option<Vec<f64>>,
+}
+
+impl PerInstance {
+    /// The busiest instance by calls answered and its share of the component's calls.
+    pub fn hottest(&self) -> Option<(usize, f64)> {
+        let total: u64 = self.served.iter().sum();
+        let (i, max) = self
+            .served
+            .iter()
+            .enumerate()
+            .max_by_key(|(i, v)| (**v, usize::MAX - i))?;
+        (total > 0).then(|| (i, *max as f64 / total as f64))
+    }
 }
 
 /// The time series: one value per interval.
@@ -291,6 +316,18 @@ impl SimResult {
                         served: c.served,
                         rejected: c.rejected,
                         extra,
+                        per_instance: (c.instances > 1 && !c.per_instance_served.is_empty()).then(
+                            || PerInstance {
+                                served: c.per_instance_served.clone(),
+                                utilization: c.cores.map(|cores| {
+                                    let denom = cores as f64 * c.window_ns as f64;
+                                    c.per_instance_busy
+                                        .iter()
+                                        .map(|b| if denom > 0.0 { *b as f64 / denom } else { 0.0 })
+                                        .collect()
+                                }),
+                            },
+                        ),
                     },
                 )
             })

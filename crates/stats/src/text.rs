@@ -167,6 +167,25 @@ impl SimResult {
                 thousands(c.rejected)
             );
         }
+        // Hot instances: one instance taking far more than its share (hot shards, bad balance).
+        for (name, c) in &self.components {
+            if let Some((i, share)) = c.per_instance.as_ref().and_then(|p| p.hottest()) {
+                let n = c.instances as f64;
+                if n >= 2.0 && share > 1.5 / n {
+                    let util = c
+                        .per_instance
+                        .as_ref()
+                        .and_then(|p| p.utilization.as_ref())
+                        .map_or(String::new(), |u| format!(", utilization {}", pct(u[i])));
+                    let _ = writeln!(
+                        s,
+                        "  hot instance: {name}[{i}] answers {} of {name}'s calls (even share {}){util}",
+                        pct(share),
+                        pct(1.0 / n)
+                    );
+                }
+            }
+        }
         if !self.timeline.is_empty() {
             let _ = writeln!(s);
             let _ = writeln!(s, "timeline");
