@@ -26,9 +26,14 @@ const BUCKETS: usize = 129;
 /// Pushing a time earlier than the last popped time is allowed (it costs one `O(n)` rebuild),
 /// which only happens when events are scheduled from outside a run; handlers never do it.
 pub struct EventQueue<E> {
+    /// `buckets[b]` holds the keys whose highest bit differing from `last` is bit `b - 1`.
+    /// Bucket 0 (keys equal to `last`) holds at most one element, since keys are unique: it
+    /// is `front` instead, and `buckets[0]` stays empty.
     buckets: Vec<Vec<(u128, E)>>,
     /// Bit `b` of word `b / 64` is set when `buckets[b]` is non-empty.
     nonempty: [u64; 3],
+    /// The element whose key is `last`, once settled: the minimum.
+    front: Option<(u128, E)>,
     last: u128,
     len: usize,
     seq: u64,
@@ -51,6 +56,7 @@ impl<E> EventQueue<E> {
         Self {
             buckets: (0..BUCKETS).map(|_| Vec::new()).collect(),
             nonempty: [0; 3],
+            front: None,
             last: 0,
             len: 0,
             seq: 0,
@@ -74,29 +80,33 @@ impl<E> EventQueue<E> {
     pub fn push(&mut self, time: SimTime, event: E) {
         let key = ((time.0 as u128) << 64) | self.seq as u128;
         self.seq += 1;
+        self.len += 1;
         if key < self.last {
-            self.rebase(key);
+            return self.rebase(key, event);
         }
+        // A fresh sequence number makes the key differ from `last`: bucket 1 or above.
         let b = bucket_of(key, self.last);
         self.buckets[b].push((key, event));
         self.nonempty[b >> 6] |= 1 << (b & 63);
-        self.len += 1;
     }
 
-    /// Re-buckets everything relative to a smaller `last` (only from outside a run).
+    /// Makes `key`, smaller than every queued key, the new `last` and front, and re-buckets
+    /// everything else relative to it (only from outside a run).
     #[cold]
-    fn rebase(&mut self, key: u128) {
+    fn rebase(&mut self, key: u128, event: E) {
         let mut all = Vec::with_capacity(self.len);
+        all.extend(self.front.take());
         for b in &mut self.buckets {
             all.append(b);
         }
         self.last = key;
         self.nonempty = [0; 3];
         for (k, e) in all {
-            let b = bucket_of(k, self.last);
+            let b = bucket_of(k, key);
             self.buckets[b].push((k, e));
             self.nonempty[b >> 6] |= 1 << (b & 63);
         }
+        self.front = Some((key, event));
     }
 
     #[inline]
@@ -109,17 +119,14 @@ impl<E> EventQueue<E> {
         None
     }
 
-    /// Makes sure the minimum sits in bucket 0 (the only element there: keys are unique).
+    /// Makes sure the minimum is in `front`; false when the queue is empty.
     #[inline(always)]
     fn settle(&mut self) -> bool {
-        if self.nonempty[0] & 1 != 0 {
-            return true;
-        }
-        self.refill()
+        self.front.is_some() || self.refill()
     }
 
-    /// Moves the minimum into bucket 0: takes the lowest non-empty bucket, makes its minimum
-    /// the new `last` and spreads its elements over the (empty) buckets below it.
+    /// Moves the minimum to `front`: takes the lowest non-empty bucket, makes its minimum the
+    /// new `last` and spreads the other elements over the (empty) buckets below it.
     #[inline]
     fn refill(&mut self) -> bool {
         let Some(b) = self.lowest_nonempty() else {
@@ -134,16 +141,19 @@ impl<E> EventQueue<E> {
             // The common case near the front of the queue: the element is the minimum.
             let (k, e) = bucket.pop().expect("non-empty");
             self.last = k;
-            lower[0].push((k, e));
-            self.nonempty[0] |= 1;
+            self.front = Some((k, e));
             return true;
         }
         let min = bucket.iter().map(|(k, _)| *k).min().expect("non-empty");
         self.last = min;
         // Order inside a bucket does not matter (minima are found by scanning).
         while let Some((k, e)) = bucket.pop() {
+            if k == min {
+                self.front = Some((k, e));
+                continue;
+            }
             let nb = bucket_of(k, min);
-            debug_assert!(nb < b);
+            debug_assert!(0 < nb && nb < b);
             lower[nb].push((k, e));
             self.nonempty[nb >> 6] |= 1 << (nb & 63);
         }
@@ -166,9 +176,7 @@ impl<E> EventQueue<E> {
         if !self.settle() {
             return None;
         }
-        let (k, e) = self.buckets[0].pop().expect("settled");
-        debug_assert!(self.buckets[0].is_empty());
-        self.nonempty[0] &= !1;
+        let (k, e) = self.front.take().expect("settled");
         self.len -= 1;
         Some((SimTime((k >> 64) as u64), e))
     }
@@ -178,6 +186,7 @@ impl<E> EventQueue<E> {
         for b in &mut self.buckets {
             b.clear();
         }
+        self.front = None;
         self.nonempty = [0; 3];
         self.len = 0;
     }
@@ -260,6 +269,45 @@ mod tests {
                 prop_assert_eq!(q.pop(), Some((SimTime(want.0 .0), want.1)));
             }
             prop_assert!(q.is_empty());
+        }
+
+        /// Peeks and pushes at any time (also before the last popped or peeked time, as from
+        /// outside a run), with clears, against the naive model.
+        #[test]
+        fn matches_naive_model_with_any_times(
+            ops in proptest::collection::vec((0u8..8, 0u64..64), 0..400)
+        ) {
+            let mut q = EventQueue::new();
+            let mut model: BTreeMap<(u64, u64), u64> = BTreeMap::new();
+            let mut seq = 0u64;
+            for (kind, t) in ops {
+                match kind {
+                    0..=3 => {
+                        q.push(SimTime(t), seq);
+                        model.insert((t, seq), seq);
+                        seq += 1;
+                    }
+                    4 | 5 => {
+                        let want = model.pop_first().map(|((t, _), v)| (SimTime(t), v));
+                        prop_assert_eq!(q.pop(), want);
+                    }
+                    6 => {
+                        let want = model.first_key_value().map(|((t, _), _)| SimTime(*t));
+                        prop_assert_eq!(q.peek_time(), want);
+                    }
+                    _ => {
+                        if t == 0 {
+                            q.clear();
+                            model.clear();
+                        }
+                    }
+                }
+                prop_assert_eq!(q.len(), model.len());
+            }
+            while let Some(want) = model.pop_first() {
+                prop_assert_eq!(q.pop(), Some((SimTime(want.0 .0), want.1)));
+            }
+            prop_assert_eq!(q.pop(), None);
         }
     }
 }
