@@ -225,13 +225,21 @@ impl<H: Handler> Simulation<H> {
     /// Runs every event at or before `end` without moving the clock past the last event run;
     /// returns whether events remain (all after `end`).
     pub fn run_through(&mut self, end: SimTime) -> bool {
-        while let Some(t) = self.queue.peek_time() {
-            if t > end || self.stopped {
-                return true;
-            }
-            self.step();
+        while !self.stopped {
+            let Some((t, ev)) = self.queue.pop_until(end) else {
+                return !self.queue.is_empty();
+            };
+            debug_assert!(t >= self.now, "time went backwards");
+            self.now = t;
+            self.events += 1;
+            let mut ctx = Context {
+                now: t,
+                queue: &mut self.queue,
+                stop: &mut self.stopped,
+            };
+            self.handler.handle(ev, &mut ctx);
         }
-        false
+        true
     }
     /// Runs until the queue is empty.
     pub fn run(&mut self) {

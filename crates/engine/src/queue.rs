@@ -181,6 +181,17 @@ impl<E> EventQueue<E> {
         Some((SimTime((k >> 64) as u64), e))
     }
 
+    /// Removes and returns the earliest event if it is at or before `end`.
+    #[inline]
+    pub fn pop_until(&mut self, end: SimTime) -> Option<(SimTime, E)> {
+        if !self.settle() || (self.last >> 64) as u64 > end.0 {
+            return None;
+        }
+        let (k, e) = self.front.take().expect("settled");
+        self.len -= 1;
+        Some((SimTime((k >> 64) as u64), e))
+    }
+
     /// Removes every event (keeps the allocations and the sequence counter).
     pub fn clear(&mut self) {
         for b in &mut self.buckets {

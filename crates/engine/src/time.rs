@@ -41,7 +41,8 @@ impl SimTime {
         } else if ns >= u64::MAX as f64 {
             SimTime::MAX
         } else {
-            SimTime(ns.round() as u64)
+            // ns > 0 here, so adding 0.5 and truncating rounds to nearest (no libm call).
+            SimTime((ns + 0.5) as u64)
         }
     }
     /// Nanoseconds.

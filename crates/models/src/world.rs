@@ -846,7 +846,12 @@ impl World {
     #[inline]
     fn hop(&mut self, ctx: &mut Context<'_, Ev>, ev: Ev) {
         if self.net_zero {
-            self.handle(ev, ctx);
+            // Zero latency: deliver now, without a trip through the queue or `handle`.
+            match ev {
+                Ev::Deliver(c) => self.deliver(ctx, c),
+                Ev::Reply(c) => self.reply(ctx, c),
+                other => self.handle(other, ctx),
+            }
         } else {
             let d = self.net.sample(&mut self.rng_net);
             ctx.schedule_in(d, ev);
