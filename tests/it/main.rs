@@ -2,6 +2,7 @@
 
 mod cache;
 mod cli;
+mod database;
 mod determinism;
 mod faults;
 mod props;

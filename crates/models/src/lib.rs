@@ -57,8 +57,8 @@ pub use behavior::{Behavior, BehaviorCtx, CallId, Effect, Request};
 pub use cache::{Eviction, KeyHasher, KeyStore, Lookup};
 pub use dist::{inverse_normal_cdf, parse_duration, std_normal_cdf, Dist, DistError};
 pub use spec::{
-    Arrivals, CacheSpec, CallSpec, ComponentSpec, EndpointSpec, FaultKind, FaultSpec, Keys,
-    KindSpec, Load, ModelError, Policy, RetrySpec, ServiceSpec, Spec, TrafficSpec,
+    Arrivals, CacheSpec, CallSpec, ComponentSpec, DbSpec, EndpointSpec, FaultKind, FaultSpec, Keys,
+    KindSpec, Load, ModelError, Policy, Reads, RetrySpec, ServiceSpec, Spec, TrafficSpec,
 };
 pub use world::{run, Ev, World, REJECTED, TIMEOUT, UNAVAILABLE};
 

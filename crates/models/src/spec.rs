@@ -279,6 +279,37 @@ pub struct ServiceSpec {
     pub queue: Option<u32>,
     /// Endpoints by class name; `"default"` applies to classes without their own.
     pub endpoints: Vec<(String, EndpointSpec)>,
+    /// Database features (replicas, row locks); `None` for a plain service.
+    pub db: Option<DbSpec>,
+}
+
+/// Where a database with replicas sends reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Reads {
+    /// Every read goes to the primary (never stale).
+    Primary,
+    /// Reads go to the replicas in turn (stale while replication lags).
+    #[default]
+    Replicas,
+    /// Reads go to the primary and the replicas in turn.
+    Any,
+}
+
+/// A database's primary/replica and locking behaviour. Instance 0 is the primary; instances
+/// `1..=replicas` are asynchronous read replicas.
+#[derive(Clone, Debug, Default)]
+pub struct DbSpec {
+    /// Read replicas.
+    pub replicas: u32,
+    /// Delay before a committed write starts applying on each replica.
+    pub replication_lag: Option<Dist>,
+    /// Where reads go.
+    pub reads: Reads,
+    /// Classes whose requests are writes (go to the primary, replicate, take row locks).
+    pub write_classes: Vec<String>,
+    /// Writes to the same key serialize on the primary (the transaction holds its connection
+    /// while it waits).
+    pub row_locks: bool,
 }
 
 /// What one request does at a service.

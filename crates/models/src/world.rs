@@ -20,16 +20,20 @@
 //! `generated = succeeded + failed + in_flight` holds by construction (and is asserted).
 
 use crate::behavior::{Behavior, BehaviorCtx, CallId, Effect, Request};
-use crate::cache::{KeyStore, Lookup};
+use crate::cache::{KeyHasher, KeyStore, Lookup};
 use crate::dist::Dist;
-use crate::spec::{FaultKind, KindSpec, Load, ModelError, Policy, RetrySpec, Spec};
+use crate::spec::{FaultKind, KindSpec, Load, ModelError, Policy, Reads, RetrySpec, Spec};
 use archsim_engine::{stream, Context, Handler, SimTime, Simulation, Stream};
 use archsim_stats::{ComponentStats, Recorder, RunStats, TimeAverage, Window};
 use rand::Rng;
 use rand_distr::{Distribution, Zipf};
+use std::collections::HashMap;
 use std::collections::VecDeque;
+use std::hash::BuildHasherDefault;
 
 const NONE: u32 = u32::MAX;
+/// Parent of a call the system makes on its own behalf (a replica applying a write).
+const INTERNAL: u32 = u32::MAX - 1;
 
 /// SplitMix64 finalizer: spreads keys for hash routing.
 #[inline]
@@ -88,6 +92,8 @@ struct Call {
     /// 0 = no error, else reason index + 1.
     err: u8,
     holds_worker: bool,
+    /// Holds the row lock of its key.
+    holds_lock: bool,
     /// The component has answered (or failed) this call.
     done: bool,
     /// Its instance crashed while holding it: its caller was told, and the slot lives on only
@@ -99,6 +105,8 @@ struct Call {
     free: bool,
     key: u64,
     arrived: u64,
+    /// Internal calls: the write's commit time (replica applies).
+    aux: u64,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -142,6 +150,31 @@ struct Svc {
     queue: Option<u32>,
     /// By class index.
     endpoints: Vec<Endpoint>,
+    db: Option<Box<DbState>>,
+}
+
+type KeyMap<V> = HashMap<u64, V, BuildHasherDefault<KeyHasher>>;
+
+/// Replication and locking state of a database.
+struct DbState {
+    replicas: u32,
+    lag: Dist,
+    reads: Reads,
+    /// By class index.
+    is_write: Vec<bool>,
+    row_locks: bool,
+    rr: u32,
+    /// Commit time of the latest write of each key at the primary.
+    latest: KeyMap<u64>,
+    /// Per replica: commit time of the latest write of each key applied there.
+    applied: Vec<KeyMap<u64>>,
+    /// Per instance: keys locked by a write, with the writes waiting for them.
+    locks: Vec<KeyMap<VecDeque<u32>>>,
+    stale_reads: u64,
+    replica_reads: u64,
+    lock_waits: u64,
+    applies: u64,
+    lag_total_us: u64,
 }
 
 struct CacheBody {
@@ -326,11 +359,44 @@ impl World {
                             )));
                         }
                     }
+                    let db = match &s.db {
+                        Some(d) if d.replicas > 0 || d.row_locks => {
+                            if d.replicas + 1 != c.instances && d.replicas > 0 {
+                                return Err(ModelError::OutOfRange(format!(
+                                    "`{}`: a database with {} replicas has {} instances",
+                                    c.name,
+                                    d.replicas,
+                                    d.replicas + 1
+                                )));
+                            }
+                            Some(Box::new(DbState {
+                                replicas: d.replicas,
+                                lag: d.replication_lag.clone().unwrap_or(Dist::Const(0)),
+                                reads: d.reads,
+                                is_write: class_names
+                                    .iter()
+                                    .map(|n| d.write_classes.contains(n))
+                                    .collect(),
+                                row_locks: d.row_locks,
+                                rr: 0,
+                                latest: KeyMap::default(),
+                                applied: (0..d.replicas).map(|_| KeyMap::default()).collect(),
+                                locks: (0..c.instances).map(|_| KeyMap::default()).collect(),
+                                stale_reads: 0,
+                                replica_reads: 0,
+                                lock_waits: 0,
+                                applies: 0,
+                                lag_total_us: 0,
+                            }))
+                        }
+                        _ => None,
+                    };
                     Body::Service(Svc {
                         cores: s.cores,
                         workers: s.workers,
                         queue: s.queue,
                         endpoints,
+                        db,
                     })
                 }
                 KindSpec::LoadBalancer { targets, policy } => Body::Lb {
@@ -590,6 +656,19 @@ impl World {
                 s.per_instance_served.push(i.served);
                 s.per_instance_busy.push(i.busy.area);
             }
+            if let Body::Service(Svc { db: Some(db), .. }) = &c.body {
+                if db.replicas > 0 {
+                    s.counters.extend([
+                        ("stale_reads".to_string(), db.stale_reads),
+                        ("replica_reads".to_string(), db.replica_reads),
+                        ("replica_applies".to_string(), db.applies),
+                        ("replication_lag_us_total".to_string(), db.lag_total_us),
+                    ]);
+                }
+                if db.row_locks {
+                    s.counters.push(("lock_waits".to_string(), db.lock_waits));
+                }
+            }
             if let Body::Cache(cb) = &c.body {
                 let evictions: u64 = cb.stores.iter().map(|s| s.evictions).sum();
                 let expirations: u64 = cb.stores.iter().map(|s| s.expirations).sum();
@@ -701,7 +780,7 @@ impl World {
         req.attempts += 1;
         let (gen, class, key) = (req.gen, req.class, req.key);
         let entry = self.entry;
-        let inst = self.pick(entry, self.comps[entry as usize].balance, key);
+        let inst = self.pick(entry, self.comps[entry as usize].balance, key, class);
         let c = self.new_call(Call {
             parent: NONE,
             req: r,
@@ -713,10 +792,12 @@ impl World {
             step: 0,
             err: 0,
             holds_worker: false,
+            holds_lock: false,
             done: false,
             orphan: false,
             delivered: false,
             free: false,
+            aux: 0,
             key,
             arrived: 0,
         });
@@ -788,9 +869,23 @@ impl World {
     // ----- routing -----
 
     /// Chooses an instance of `comp` by `policy`.
-    fn pick(&mut self, comp: u32, policy: Policy, key: u64) -> u32 {
+    fn pick(&mut self, comp: u32, policy: Policy, key: u64, class: u16) -> u32 {
         let key_count = self.key_count;
         let c = &mut self.comps[comp as usize];
+        if let Body::Service(Svc { db: Some(db), .. }) = &mut c.body {
+            if db.replicas > 0 {
+                // Writes go to the primary; reads where the read policy says.
+                if db.is_write[class as usize] {
+                    return 0;
+                }
+                db.rr = db.rr.wrapping_add(1);
+                return match db.reads {
+                    Reads::Primary => 0,
+                    Reads::Replicas => 1 + db.rr % db.replicas,
+                    Reads::Any => db.rr % (db.replicas + 1),
+                };
+            }
+        }
         let n = c.insts.len() as u32;
         if n == 1 {
             return 0;
@@ -872,10 +967,12 @@ impl World {
             step: 0,
             err: 0,
             holds_worker: false,
+            holds_lock: false,
             done: false,
             orphan: false,
             delivered: false,
             free: false,
+            aux: 0,
             key: p.key,
             arrived: 0,
         });
@@ -898,8 +995,8 @@ impl World {
             Body::Service(_) => self.svc_arrive(ctx, c),
             Body::Lb { target, policy } => {
                 let (target, policy) = (*target, *policy);
-                let key = self.calls[c as usize].key;
-                let i = self.pick(target, policy, key);
+                let Call { key, class, .. } = self.calls[c as usize];
+                let i = self.pick(target, policy, key, class);
                 self.calls[c as usize].pending = 1;
                 self.call_out(ctx, c, target, i);
             }
@@ -936,22 +1033,37 @@ impl World {
         let Call {
             comp, inst, class, ..
         } = self.calls[c as usize];
-        let (workers, cores, queue, needs_cpu) = {
+        let (workers, queue) = {
             let s = self.svc(comp);
-            (
-                s.workers,
-                s.cores,
-                s.queue,
-                s.endpoints[class as usize].cpu.is_some(),
-            )
+            (s.workers, s.queue)
         };
+        if let Body::Service(Svc { db: Some(db), .. }) = &mut self.comps[comp as usize].body {
+            let call = &self.calls[c as usize];
+            if inst > 0 && db.replicas > 0 && !db.is_write[class as usize] {
+                // A read at a replica is stale if the primary has committed a newer write of
+                // its key than the replica has applied.
+                let measured = self.rec.window().contains(now);
+                db.replica_reads += measured as u64;
+                if call.key != NO_KEY {
+                    let latest = db.latest.get(&call.key).copied().unwrap_or(0);
+                    let applied = db.applied[inst as usize - 1]
+                        .get(&call.key)
+                        .copied()
+                        .unwrap_or(0);
+                    if latest > applied && measured {
+                        db.stale_reads += 1;
+                    }
+                }
+            }
+        }
+        let internal = self.calls[c as usize].parent == INTERNAL;
         let i = &mut self.comps[comp as usize].insts[inst as usize];
         if let Some(w) = workers {
             if i.busy_workers < w {
                 i.busy_workers += 1;
                 self.calls[c as usize].holds_worker = true;
-                self.start_cpu(ctx, c);
-            } else if queue.is_some_and(|q| i.wait_q.len() >= q as usize) {
+                self.lock_then_cpu(ctx, c);
+            } else if !internal && queue.is_some_and(|q| i.wait_q.len() >= q as usize) {
                 self.reject(ctx, c, REJECTED);
             } else {
                 i.wait_q.push_back(c);
@@ -959,6 +1071,98 @@ impl World {
             }
             return;
         }
+        if self.must_wait_for_lock(c) {
+            return;
+        }
+        self.core_admission(ctx, c);
+    }
+
+    /// Whether call `c` is a write that must wait for its key's row lock (then it is parked
+    /// in the lock's queue); otherwise it takes the lock if it needs one.
+    fn must_wait_for_lock(&mut self, c: u32) -> bool {
+        let Call {
+            comp,
+            inst,
+            class,
+            key,
+            parent,
+            ..
+        } = self.calls[c as usize];
+        if key == NO_KEY || parent == INTERNAL {
+            return false;
+        }
+        let Body::Service(Svc { db: Some(db), .. }) = &mut self.comps[comp as usize].body else {
+            return false;
+        };
+        if !db.row_locks || !db.is_write[class as usize] {
+            return false;
+        }
+        match db.locks[inst as usize].entry(key) {
+            std::collections::hash_map::Entry::Occupied(mut e) => {
+                e.get_mut().push_back(c);
+                db.lock_waits += 1;
+                true
+            }
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(VecDeque::new());
+                self.calls[c as usize].holds_lock = true;
+                false
+            }
+        }
+    }
+
+    /// Holding a worker: take the row lock (or wait for it), then the CPU.
+    fn lock_then_cpu(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        if !self.must_wait_for_lock(c) {
+            self.start_cpu(ctx, c);
+        }
+    }
+
+    /// Releases call `c`'s row lock and lets the next write of the key go on.
+    fn release_lock(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        let Call {
+            comp, inst, key, ..
+        } = self.calls[c as usize];
+        self.calls[c as usize].holds_lock = false;
+        let (next, workers) = {
+            let Body::Service(svc) = &mut self.comps[comp as usize].body else {
+                return;
+            };
+            let Some(db) = &mut svc.db else { return };
+            let locks = &mut db.locks[inst as usize];
+            let next = locks.get_mut(&key).and_then(|q| q.pop_front());
+            if next.is_none() {
+                locks.remove(&key);
+            }
+            (next, svc.workers)
+        };
+        if let Some(n) = next {
+            // The lock passes straight to the next writer of the key.
+            self.calls[n as usize].holds_lock = true;
+            if workers.is_some() {
+                self.start_cpu(ctx, n);
+            } else {
+                self.core_admission(ctx, n);
+            }
+        }
+    }
+
+    /// Without workers: take a core, or wait for one in the bounded room.
+    fn core_admission(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        let now = ctx.now().as_nanos();
+        let Call {
+            comp,
+            inst,
+            class,
+            parent,
+            ..
+        } = self.calls[c as usize];
+        let internal = parent == INTERNAL;
+        let (cores, queue, needs_cpu) = {
+            let s = self.svc(comp);
+            (s.cores, s.queue, s.endpoints[class as usize].cpu.is_some())
+        };
+        let i = &mut self.comps[comp as usize].insts[inst as usize];
         match cores {
             Some(k) if needs_cpu => {
                 if i.busy_cores < k {
@@ -966,7 +1170,7 @@ impl World {
                     let b = i.busy_cores as u64;
                     i.busy.set(now, b);
                     self.schedule_cpu(ctx, c);
-                } else if queue.is_some_and(|q| i.wait_q.len() >= q as usize) {
+                } else if !internal && queue.is_some_and(|q| i.wait_q.len() >= q as usize) {
                     self.reject(ctx, c, REJECTED);
                 } else {
                     i.wait_q.push_back(c);
@@ -1076,7 +1280,7 @@ impl World {
             // No key to route by: ask every shard and wait for all (scatter-gather).
             (0, n)
         } else {
-            (self.pick(to, balance, key), fanout)
+            (self.pick(to, balance, key, class), fanout)
         };
         self.calls[c as usize].pending = fanout;
         for j in 0..fanout {
@@ -1101,10 +1305,15 @@ impl World {
             comp,
             inst,
             holds_worker,
+            holds_lock,
             ..
         } = *call;
         self.comps[comp as usize].served += 1;
         self.comps[comp as usize].insts[inst as usize].served += 1;
+        self.commit(ctx, c);
+        if holds_lock {
+            self.release_lock(ctx, c);
+        }
         if holds_worker {
             self.calls[c as usize].holds_worker = false;
             let i = &mut self.comps[comp as usize].insts[inst as usize];
@@ -1112,12 +1321,78 @@ impl World {
                 Some(n) => {
                     self.calls[n as usize].holds_worker = true;
                     self.set_queue(comp, inst, now);
-                    self.start_cpu(ctx, n);
+                    self.lock_then_cpu(ctx, n);
                 }
                 None => i.busy_workers -= 1,
             }
         }
         self.hop(ctx, Ev::Reply(c));
+    }
+
+    /// A write finished at a database primary: record its commit and send it to every replica,
+    /// where it applies after a replication-lag draw, through the replica's own queue and cores.
+    fn commit(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        let call = self.calls[c as usize];
+        if call.err != 0 || call.parent == INTERNAL || call.inst != 0 {
+            return;
+        }
+        let now = ctx.now().as_nanos();
+        let comp = &mut self.comps[call.comp as usize];
+        let Body::Service(Svc { db: Some(db), .. }) = &mut comp.body else {
+            return;
+        };
+        if db.replicas == 0 || !db.is_write[call.class as usize] {
+            return;
+        }
+        if call.key != NO_KEY {
+            db.latest.insert(call.key, now);
+        }
+        let lags: Vec<SimTime> = (0..db.replicas)
+            .map(|_| db.lag.sample(&mut comp.rng))
+            .collect();
+        for (r, lag) in lags.into_iter().enumerate() {
+            let apply = self.new_call(Call {
+                parent: INTERNAL,
+                inst: r as u32 + 1,
+                pending: 0,
+                step: 0,
+                err: 0,
+                holds_worker: false,
+                holds_lock: false,
+                done: false,
+                orphan: false,
+                delivered: false,
+                free: false,
+                arrived: 0,
+                aux: now,
+                ..call
+            });
+            self.comps[call.comp as usize].insts[r + 1].outstanding += 1;
+            ctx.schedule_in(lag, Ev::Deliver(apply));
+        }
+    }
+
+    /// An internal call answered: a replica applied a write (or lost it in a crash).
+    fn internal_done(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        let call = self.calls[c as usize];
+        self.free_call(c);
+        if call.err != 0 {
+            return;
+        }
+        let now = ctx.now().as_nanos();
+        let measured = self.rec.window().contains(now);
+        if let Body::Service(Svc { db: Some(db), .. }) = &mut self.comps[call.comp as usize].body {
+            if call.inst >= 1 && call.key != NO_KEY {
+                let applied = db.applied[call.inst as usize - 1]
+                    .entry(call.key)
+                    .or_insert(0);
+                *applied = (*applied).max(call.aux);
+            }
+            if measured {
+                db.applies += 1;
+                db.lag_total_us += (now - call.aux) / 1_000;
+            }
+        }
     }
 
     /// A request reaches a cache instance.
@@ -1155,8 +1430,7 @@ impl World {
             self.calls[c as usize].step = 1;
         }
         let bal = self.comps[backing as usize].balance;
-        let key = self.calls[c as usize].key;
-        let i = self.pick(backing, bal, key);
+        let i = self.pick(backing, bal, key, class);
         self.calls[c as usize].pending = 1;
         self.call_out(ctx, c, backing, i);
     }
@@ -1251,9 +1525,12 @@ impl World {
         }
         i.down = true;
         let mut held: Vec<u32> = i.wait_q.drain(..).chain(i.cpu_q.drain(..)).collect();
-        if let Body::Cache(cb) = &mut self.comps[comp as usize].body {
+        match &mut self.comps[comp as usize].body {
             // A crashed cache comes back empty.
-            cb.stores[inst as usize].clear();
+            Body::Cache(cb) => cb.stores[inst as usize].clear(),
+            // Row locks die with the instance; the writes waiting for them are lost below.
+            Body::Service(Svc { db: Some(db), .. }) => db.locks[inst as usize].clear(),
+            _ => {}
         }
         let i = &mut self.comps[comp as usize].insts[inst as usize];
         i.busy_cores = 0;
@@ -1310,6 +1587,9 @@ impl World {
         self.comps[call.comp as usize].insts[call.inst as usize].outstanding -= 1;
         if call.parent == NONE {
             return self.client_done(ctx, c);
+        }
+        if call.parent == INTERNAL {
+            return self.internal_done(ctx, c);
         }
         self.free_call(c);
         let p = call.parent;
@@ -1409,8 +1689,8 @@ impl World {
                         Some(t) => {
                             let t = t as u32;
                             let bal = self.comps[t as usize].balance;
-                            let key = self.calls[id.0 as usize].key;
-                            let i = self.pick(t, bal, key);
+                            let Call { key, class, .. } = self.calls[id.0 as usize];
+                            let i = self.pick(t, bal, key, class);
                             self.calls[id.0 as usize].pending = 1;
                             self.call_out(ctx, id.0, t, i);
                         }

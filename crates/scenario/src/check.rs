@@ -4,8 +4,9 @@
 use crate::raw::*;
 use archsim_engine::SimTime;
 use archsim_models::{
-    parse_duration, Arrivals, CacheSpec, CallSpec, ComponentSpec, Dist, EndpointSpec, Eviction,
-    FaultKind, FaultSpec, Keys, KindSpec, Load, Policy, RetrySpec, ServiceSpec, Spec, TrafficSpec,
+    parse_duration, Arrivals, CacheSpec, CallSpec, ComponentSpec, DbSpec, Dist, EndpointSpec,
+    Eviction, FaultKind, FaultSpec, Keys, KindSpec, Load, Policy, Reads, RetrySpec, ServiceSpec,
+    Spec, TrafficSpec,
 };
 use archsim_stats::SloSpec;
 use std::ops::Range;
@@ -142,6 +143,11 @@ const DATABASE_KEYS: &[&str] = &[
     "endpoints",
     "shards",
     "sharding",
+    "replicas",
+    "replication_lag",
+    "reads",
+    "writes",
+    "row_locks",
 ];
 const LB_KEYS: &[&str] = &["targets", "policy"];
 const CACHE_KEYS: &[&str] = &["capacity", "eviction", "ttl", "hit", "backing", "writes"];
@@ -358,7 +364,7 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
             "database" => DATABASE_KEYS,
             _ => SERVICE_KEYS,
         };
-        let present: [(&str, Option<Range<usize>>); 14] = [
+        let present: [(&str, Option<Range<usize>>); 18] = [
             ("cores", r.cores.as_ref().map(|v| v.span())),
             ("workers", r.workers.as_ref().map(|v| v.span())),
             ("queue", r.queue.as_ref().map(|v| v.span())),
@@ -378,6 +384,13 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
             ("writes", r.writes.as_ref().map(|v| v.span())),
             ("shards", r.shards.as_ref().map(|v| v.span())),
             ("sharding", r.sharding.as_ref().map(|v| v.span())),
+            ("replicas", r.replicas.as_ref().map(|v| v.span())),
+            (
+                "replication_lag",
+                r.replication_lag.as_ref().map(|v| v.span()),
+            ),
+            ("reads", r.reads.as_ref().map(|v| v.span())),
+            ("row_locks", r.row_locks.as_ref().map(|v| v.span())),
         ];
         for (key, sp) in present {
             if let Some(sp) = sp {
@@ -397,6 +410,16 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
             .as_ref()
             .and_then(|i| ck.int(i, &format!("components.{name}.instances"), 1, MAX_INSTANCES))
             .unwrap_or(1) as u32;
+        let mut replicas = 0u32;
+        if let Some(rp) = &r.replicas {
+            if r.instances.is_some() || r.shards.is_some() {
+                ck.err(rp.span(), format!("`{name}`: a database with `replicas` has one primary plus its replicas; drop `instances`/`shards`"));
+            }
+            if let Some(n) = ck.int(rp, &format!("components.{name}.replicas"), 0, 100) {
+                replicas = n as u32;
+                instances = 1 + replicas;
+            }
+        }
         if let Some(sh) = &r.shards {
             if r.instances.is_some() {
                 ck.err(sh.span(), format!("`{name}`: give `shards` or `instances`, not both (each shard is one instance)"));
@@ -636,10 +659,53 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
             }
         };
         let kind_spec = match (kind, kind_spec) {
-            ("database", KindSpec::Service(s)) => KindSpec::Service(ServiceSpec {
-                database: true,
-                ..s
-            }),
+            ("database", KindSpec::Service(s)) => {
+                let replication_lag = r
+                    .replication_lag
+                    .as_ref()
+                    .and_then(|l| ck.dist(l, &format!("components.{name}.replication_lag")));
+                if let (Some(l), 0) = (&r.replication_lag, replicas) {
+                    ck.err(l.span(), format!("`{name}`: replication_lag needs `replicas`"));
+                }
+                let reads = match &r.reads {
+                    None => Reads::Replicas,
+                    Some(v) => match one_of(v, &["primary", "replicas", "any"]) {
+                        Ok(0) => Reads::Primary,
+                        Ok(1) => Reads::Replicas,
+                        Ok(_) => Reads::Any,
+                        Err(m) => {
+                            ck.err(v.span(), format!("components.{name}.reads: {m}"));
+                            Reads::Replicas
+                        }
+                    },
+                };
+                let write_classes = match &r.writes {
+                    None => class_names
+                        .iter()
+                        .filter(|c| c.as_str() == "write")
+                        .cloned()
+                        .collect(),
+                    Some(w) => {
+                        for c in w.get_ref() {
+                            if !class_names.contains(c) {
+                                ck.err(w.span(), format!("components.{name}.writes: `{c}` is not a request class; classes are: {}", class_names.join(", ")));
+                            }
+                        }
+                        w.get_ref().clone()
+                    }
+                };
+                KindSpec::Service(ServiceSpec {
+                    database: true,
+                    db: Some(DbSpec {
+                        replicas,
+                        replication_lag,
+                        reads,
+                        write_classes,
+                        row_locks: r.row_locks.as_ref().is_none_or(|v| *v.get_ref()),
+                    }),
+                    ..s
+                })
+            }
             (_, k) => k,
         };
         comps.push(ComponentSpec {

@@ -116,6 +116,11 @@ pub struct RawComponent {
     // sharded database
     pub shards: S<i64>,
     pub sharding: S<String>,
+    // database replicas and locks
+    pub replicas: S<i64>,
+    pub replication_lag: S<String>,
+    pub reads: S<String>,
+    pub row_locks: S<bool>,
 }
 
 #[derive(Deserialize, Debug)]

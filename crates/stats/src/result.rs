@@ -304,6 +304,20 @@ impl SimResult {
                     let ratio = (h + m > 0).then(|| h as f64 / (h + m) as f64);
                     extra.insert("hit_ratio".into(), serde_json::json!(ratio));
                 }
+                if let (Some(total), Some(n)) = (
+                    counter("replication_lag_us_total"),
+                    counter("replica_applies"),
+                ) {
+                    let mean = (n > 0).then(|| total as f64 / n as f64 / 1e3);
+                    extra.shift_remove("replication_lag_us_total");
+                    extra.insert("replication_lag_ms_mean".into(), serde_json::json!(mean));
+                }
+                if let (Some(stale), Some(reads)) =
+                    (counter("stale_reads"), counter("replica_reads"))
+                {
+                    let ratio = (reads > 0).then(|| stale as f64 / reads as f64);
+                    extra.insert("stale_read_ratio".into(), serde_json::json!(ratio));
+                }
                 (
                     c.name.clone(),
                     ComponentResult {
