@@ -5,6 +5,7 @@ mod cli;
 mod database;
 mod determinism;
 mod faults;
+mod gateway;
 mod props;
 mod sharding;
 mod validation;

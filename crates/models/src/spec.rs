@@ -237,6 +237,7 @@ impl KindSpec {
     pub fn name(&self) -> &str {
         match self {
             KindSpec::Service(s) if s.database => "database",
+            KindSpec::Service(s) if s.gateway => "gateway",
             KindSpec::Service(_) => "service",
             KindSpec::LoadBalancer { .. } => "load_balancer",
             KindSpec::Cache(_) => "cache",
@@ -281,6 +282,11 @@ pub struct ServiceSpec {
     pub endpoints: Vec<(String, EndpointSpec)>,
     /// Database features (replicas, row locks); `None` for a plain service.
     pub db: Option<DbSpec>,
+    /// Token-bucket rate limit per instance: (requests per second, burst). Requests over the
+    /// limit fail at once with `rate_limited`.
+    pub rate_limit: Option<(f64, f64)>,
+    /// Shown as kind `gateway`.
+    pub gateway: bool,
 }
 
 /// Where a database with replicas sends reads.

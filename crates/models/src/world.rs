@@ -137,6 +137,9 @@ struct Inst {
     slow: f64,
     /// Calls answered.
     served: u64,
+    /// Token bucket: tokens and when they were last counted.
+    tokens: f64,
+    tokens_at: u64,
 }
 
 struct Endpoint {
@@ -151,6 +154,10 @@ struct Svc {
     /// By class index.
     endpoints: Vec<Endpoint>,
     db: Option<Box<DbState>>,
+    /// Token bucket: (rate per ns, burst); per-instance state in `Inst::tokens`.
+    limit: Option<(f64, f64)>,
+    limited: u64,
+    limited_reason: usize,
 }
 
 type KeyMap<V> = HashMap<u64, V, BuildHasherDefault<KeyHasher>>;
@@ -311,6 +318,8 @@ impl World {
                 down: false,
                 slow: 1.0,
                 served: 0,
+                tokens: f64::INFINITY,
+                tokens_at: 0,
             };
             let body = match &c.kind {
                 KindSpec::Service(s) => {
@@ -391,12 +400,23 @@ impl World {
                         }
                         _ => None,
                     };
+                    if let Some((rate, burst)) = s.rate_limit {
+                        if !(rate > 0.0 && burst >= 1.0 && rate.is_finite() && burst.is_finite()) {
+                            return Err(ModelError::OutOfRange(format!(
+                                "`{}`: a rate limit needs a positive rate and a burst of at least 1",
+                                c.name
+                            )));
+                        }
+                    }
                     Body::Service(Svc {
                         cores: s.cores,
                         workers: s.workers,
                         queue: s.queue,
                         endpoints,
                         db,
+                        limit: s.rate_limit.map(|(r, b)| (r / 1e9, b)),
+                        limited: 0,
+                        limited_reason: 0,
                     })
                 }
                 KindSpec::LoadBalancer { targets, policy } => Body::Lb {
@@ -546,7 +566,7 @@ impl World {
             class_names,
             span,
         );
-        Ok(World {
+        let mut world = World {
             duration: spec.duration.as_nanos(),
             timeout: spec.traffic.timeout,
             retry: spec.traffic.retry.clone(),
@@ -584,7 +604,18 @@ impl World {
             faults,
             effects: Vec::new(),
             rec,
-        })
+        };
+        // Reasons added by component kinds, registered up front so every replication lists
+        // them in the same order.
+        let limited = world.rec.reason("rate_limited");
+        for c in &mut world.comps {
+            if let Body::Service(svc) = &mut c.body {
+                if svc.limit.is_some() {
+                    svc.limited_reason = limited;
+                }
+            }
+        }
+        Ok(world)
     }
 
     /// The events that start a run: the first arrival, or each user's first request.
@@ -655,6 +686,14 @@ impl World {
                 s.max_queue = s.max_queue.max(i.queue.max);
                 s.per_instance_served.push(i.served);
                 s.per_instance_busy.push(i.busy.area);
+            }
+            if let Body::Service(Svc {
+                limit: Some(_),
+                limited,
+                ..
+            }) = &c.body
+            {
+                s.counters.push(("rate_limited".to_string(), *limited));
             }
             if let Body::Service(Svc { db: Some(db), .. }) = &c.body {
                 if db.replicas > 0 {
@@ -1033,10 +1072,30 @@ impl World {
         let Call {
             comp, inst, class, ..
         } = self.calls[c as usize];
-        let (workers, queue) = {
+        let (workers, queue, limit) = {
             let s = self.svc(comp);
-            (s.workers, s.queue)
+            (s.workers, s.queue, s.limit)
         };
+        if let Some((rate_per_ns, burst)) = limit {
+            if self.calls[c as usize].parent != INTERNAL {
+                let i = &mut self.comps[comp as usize].insts[inst as usize];
+                i.tokens =
+                    (i.tokens.min(burst) + (now - i.tokens_at) as f64 * rate_per_ns).min(burst);
+                i.tokens_at = now;
+                if i.tokens < 1.0 {
+                    let Body::Service(s) = &mut self.comps[comp as usize].body else {
+                        unreachable!()
+                    };
+                    s.limited += self.rec.window().contains(now) as u64;
+                    let reason = s.limited_reason;
+                    let call = &mut self.calls[c as usize];
+                    call.err = reason as u8 + 1;
+                    call.done = true;
+                    return self.hop(ctx, Ev::Reply(c));
+                }
+                i.tokens -= 1.0;
+            }
+        }
         if let Body::Service(Svc { db: Some(db), .. }) = &mut self.comps[comp as usize].body {
             let call = &self.calls[c as usize];
             if inst > 0 && db.replicas > 0 && !db.is_write[class as usize] {

@@ -135,7 +135,14 @@ fn one_of(v: &Spanned<String>, names: &[&str]) -> Result<usize, String> {
 
 /// Kinds of component and the keys each accepts beyond `kind`, `instances`, `balance`,
 /// `description`.
-const SERVICE_KEYS: &[&str] = &["cores", "workers", "queue", "endpoints"];
+const SERVICE_KEYS: &[&str] = &[
+    "cores",
+    "workers",
+    "queue",
+    "endpoints",
+    "rate_limit",
+    "burst",
+];
 const DATABASE_KEYS: &[&str] = &[
     "cores",
     "workers",
@@ -151,8 +158,8 @@ const DATABASE_KEYS: &[&str] = &[
 ];
 const LB_KEYS: &[&str] = &["targets", "policy"];
 const CACHE_KEYS: &[&str] = &["capacity", "eviction", "ttl", "hit", "backing", "writes"];
-const KINDS: &[&str] = &["service", "database", "load_balancer", "cache"];
-const LATER_KINDS: &[&str] = &["cdn", "queue", "gateway", "sharded"];
+const KINDS: &[&str] = &["service", "database", "load_balancer", "cache", "gateway"];
+const LATER_KINDS: &[&str] = &["cdn", "queue", "sharded"];
 
 pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> {
     let mut ck = Ck {
@@ -364,7 +371,7 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
             "database" => DATABASE_KEYS,
             _ => SERVICE_KEYS,
         };
-        let present: [(&str, Option<Range<usize>>); 18] = [
+        let present: [(&str, Option<Range<usize>>); 20] = [
             ("cores", r.cores.as_ref().map(|v| v.span())),
             ("workers", r.workers.as_ref().map(|v| v.span())),
             ("queue", r.queue.as_ref().map(|v| v.span())),
@@ -391,6 +398,8 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
             ),
             ("reads", r.reads.as_ref().map(|v| v.span())),
             ("row_locks", r.row_locks.as_ref().map(|v| v.span())),
+            ("rate_limit", r.rate_limit.as_ref().map(|v| v.span())),
+            ("burst", r.burst.as_ref().map(|v| v.span())),
         ];
         for (key, sp) in present {
             if let Some(sp) = sp {
@@ -575,7 +584,34 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                 })
             }
             _ => {
-                let mut s = ServiceSpec::default();
+                let mut s = ServiceSpec {
+                    gateway: kind == "gateway",
+                    ..ServiceSpec::default()
+                };
+                match (&r.rate_limit, &r.burst) {
+                    (Some(rate), burst) => {
+                        let rate = ck.float(
+                            rate,
+                            &format!("components.{name}.rate_limit"),
+                            0.0,
+                            MAX_RATE,
+                            true,
+                        );
+                        let burst = match burst {
+                            None => rate.map(|r| (r / 10.0).max(1.0)),
+                            Some(b) => {
+                                ck.float(b, &format!("components.{name}.burst"), 1.0, 1e9, false)
+                            }
+                        };
+                        if let (Some(r), Some(b)) = (rate, burst) {
+                            s.rate_limit = Some((r, b));
+                        }
+                    }
+                    (None, Some(b)) => {
+                        ck.err(b.span(), format!("`{name}`: `burst` needs `rate_limit`"))
+                    }
+                    (None, None) => {}
+                }
                 if let Some(v) = &r.cores {
                     s.cores = ck
                         .int(v, &format!("components.{name}.cores"), 1, 100_000)
@@ -665,7 +701,10 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                     .as_ref()
                     .and_then(|l| ck.dist(l, &format!("components.{name}.replication_lag")));
                 if let (Some(l), 0) = (&r.replication_lag, replicas) {
-                    ck.err(l.span(), format!("`{name}`: replication_lag needs `replicas`"));
+                    ck.err(
+                        l.span(),
+                        format!("`{name}`: replication_lag needs `replicas`"),
+                    );
                 }
                 let reads = match &r.reads {
                     None => Reads::Replicas,

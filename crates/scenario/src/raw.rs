@@ -121,6 +121,9 @@ pub struct RawComponent {
     pub replication_lag: S<String>,
     pub reads: S<String>,
     pub row_locks: S<bool>,
+    // gateway / service rate limit
+    pub rate_limit: S<f64>,
+    pub burst: S<f64>,
 }
 
 #[derive(Deserialize, Debug)]
