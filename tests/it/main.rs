@@ -7,5 +7,6 @@ mod determinism;
 mod faults;
 mod gateway;
 mod props;
+mod queue;
 mod sharding;
 mod validation;

@@ -58,7 +58,8 @@ pub use cache::{Eviction, KeyHasher, KeyStore, Lookup};
 pub use dist::{inverse_normal_cdf, parse_duration, std_normal_cdf, Dist, DistError};
 pub use spec::{
     Arrivals, CacheSpec, CallSpec, ComponentSpec, DbSpec, EndpointSpec, FaultKind, FaultSpec, Keys,
-    KindSpec, Load, ModelError, Policy, Reads, RetrySpec, ServiceSpec, Spec, TrafficSpec,
+    KindSpec, Load, ModelError, Policy, QueueSpec, Reads, RetrySpec, ServiceSpec, Spec,
+    TrafficSpec,
 };
 pub use world::{run, Ev, World, REJECTED, TIMEOUT, UNAVAILABLE};
 
@@ -77,6 +78,7 @@ pub fn call_graph(spec: &Spec) -> Vec<Vec<usize>> {
                     .collect(),
                 KindSpec::LoadBalancer { targets, .. } => idx(targets).into_iter().collect(),
                 KindSpec::Cache(c) => idx(&c.backing).into_iter().collect(),
+                KindSpec::Queue(q) => idx(&q.consumer).into_iter().collect(),
                 KindSpec::Custom { factory, .. } => {
                     factory().calls().iter().filter_map(|n| idx(n)).collect()
                 }

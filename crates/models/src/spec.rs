@@ -208,6 +208,8 @@ pub enum KindSpec {
     },
     /// A cache in front of a backing component (cache-aside).
     Cache(CacheSpec),
+    /// A message broker (Kafka/SQS-like) with a consumer group.
+    Queue(QueueSpec),
     /// A user-defined kind: a factory called once per instance of each run.
     Custom {
         /// Shown in results as the component's kind.
@@ -227,6 +229,7 @@ impl fmt::Debug for KindSpec {
                 .field("policy", policy)
                 .finish(),
             KindSpec::Cache(c) => f.debug_tuple("Cache").field(c).finish(),
+            KindSpec::Queue(q) => f.debug_tuple("Queue").field(q).finish(),
             KindSpec::Custom { kind, .. } => f.debug_struct("Custom").field("kind", kind).finish(),
         }
     }
@@ -241,6 +244,7 @@ impl KindSpec {
             KindSpec::Service(_) => "service",
             KindSpec::LoadBalancer { .. } => "load_balancer",
             KindSpec::Cache(_) => "cache",
+            KindSpec::Queue(_) => "queue",
             KindSpec::Custom { kind, .. } => kind,
         }
     }
@@ -265,6 +269,24 @@ pub struct CacheSpec {
     pub backing: String,
     /// Classes whose requests are writes.
     pub write_classes: Vec<String>,
+}
+
+/// A message broker with one consumer group. A producer's request is acknowledged after
+/// `publish`; the message waits in the backlog until one of `consumers` takes it and calls
+/// `consumer` with it (the message keeps the request's class and key). Consumer lag is the time
+/// from publish to the end of that call.
+#[derive(Clone, Debug)]
+pub struct QueueSpec {
+    /// Time to acknowledge a publish.
+    pub publish: Dist,
+    /// Concurrent consumers.
+    pub consumers: u32,
+    /// The component each message is handed to.
+    pub consumer: String,
+    /// Whether the backlog survives a crash of the broker (if not, it is lost and counted).
+    pub durable: bool,
+    /// Most messages the backlog holds; a publish beyond it is rejected.
+    pub capacity: Option<u64>,
 }
 
 /// An application service: cores, workers, a waiting room and endpoints.
@@ -316,6 +338,9 @@ pub struct DbSpec {
     /// Writes to the same key serialize on the primary (the transaction holds its connection
     /// while it waits).
     pub row_locks: bool,
+    /// A queue whose consumers keep this database up to date (a CQRS read model): a read of a
+    /// key with a message published but not yet consumed counts as stale.
+    pub source: Option<String>,
 }
 
 /// What one request does at a service.

@@ -34,6 +34,10 @@ use std::hash::BuildHasherDefault;
 const NONE: u32 = u32::MAX;
 /// Parent of a call the system makes on its own behalf (a replica applying a write).
 const INTERNAL: u32 = u32::MAX - 1;
+/// `gen` of an internal call: a replica applying a write.
+const APPLY: u32 = 0;
+/// `gen` of an internal call: a consumer handling a message (`req` is the queue).
+const CONSUME: u32 = 1;
 
 /// SplitMix64 finalizer: spreads keys for hash routing.
 #[inline]
@@ -179,6 +183,9 @@ struct DbState {
     locks: Vec<KeyMap<VecDeque<u32>>>,
     stale_reads: u64,
     replica_reads: u64,
+    /// The queue feeding this read model, and reads checked against it.
+    source: Option<u32>,
+    model_reads: u64,
     lock_waits: u64,
     applies: u64,
     lag_total_us: u64,
@@ -195,7 +202,36 @@ struct CacheBody {
     writes: u64,
 }
 
+struct Msg {
+    class: u16,
+    key: u64,
+    published: u64,
+}
+
+struct QueueBody {
+    backlog: VecDeque<Msg>,
+    publish: Dist,
+    consumers: u32,
+    busy: u32,
+    target: u32,
+    durable: bool,
+    capacity: Option<u64>,
+    /// Messages published and not yet consumed, by key (for CQRS staleness).
+    unconsumed: KeyMap<u32>,
+    published: u64,
+    consumed: u64,
+    failed: u64,
+    lost: u64,
+    lag_total_us: u64,
+    lag_samples: u64,
+    /// Per series bucket: most messages waiting, sum of lag (ms), messages consumed.
+    backlog_max: Vec<f64>,
+    lag_ms_sum: Vec<f64>,
+    consumed_per: Vec<f64>,
+}
+
 enum Body {
+    Queue(QueueBody),
     Service(Svc),
     Lb { target: u32, policy: Policy },
     Cache(CacheBody),
@@ -241,6 +277,7 @@ pub struct World {
     unkeyed: Vec<bool>,
     zipf: Option<Zipf<f64>>,
     key_count: u64,
+    interval_ns: u64,
     net: Dist,
     net_zero: bool,
     rng_net: Stream,
@@ -299,6 +336,7 @@ impl World {
                 "the warm-up must be shorter than the duration".into(),
             ));
         }
+        let span_ns = spec.duration.saturating_add(spec.drain).as_nanos();
         let mut comps = Vec::with_capacity(spec.components.len());
         for c in &spec.components {
             if c.instances == 0 {
@@ -369,7 +407,7 @@ impl World {
                         }
                     }
                     let db = match &s.db {
-                        Some(d) if d.replicas > 0 || d.row_locks => {
+                        Some(d) if d.replicas > 0 || d.row_locks || d.source.is_some() => {
                             if d.replicas + 1 != c.instances && d.replicas > 0 {
                                 return Err(ModelError::OutOfRange(format!(
                                     "`{}`: a database with {} replicas has {} instances",
@@ -393,6 +431,11 @@ impl World {
                                 locks: (0..c.instances).map(|_| KeyMap::default()).collect(),
                                 stale_reads: 0,
                                 replica_reads: 0,
+                                source: match &d.source {
+                                    Some(q) => Some(find(&names, &c.name, q)?),
+                                    None => None,
+                                },
+                                model_reads: 0,
                                 lock_waits: 0,
                                 applies: 0,
                                 lag_total_us: 0,
@@ -423,6 +466,35 @@ impl World {
                     target: find(&names, &c.name, targets)?,
                     policy: *policy,
                 },
+                KindSpec::Queue(q) => {
+                    if c.instances != 1 {
+                        return Err(ModelError::OutOfRange(format!(
+                            "`{}`: a queue is one broker (instances = 1)",
+                            c.name
+                        )));
+                    }
+                    let buckets =
+                        span_ns.div_ceil(spec.series_interval.as_nanos().max(1)) as usize + 1;
+                    Body::Queue(QueueBody {
+                        backlog: VecDeque::new(),
+                        publish: q.publish.clone(),
+                        consumers: q.consumers.max(1),
+                        busy: 0,
+                        target: find(&names, &c.name, &q.consumer)?,
+                        durable: q.durable,
+                        capacity: q.capacity,
+                        unconsumed: KeyMap::default(),
+                        published: 0,
+                        consumed: 0,
+                        failed: 0,
+                        lost: 0,
+                        lag_total_us: 0,
+                        lag_samples: 0,
+                        backlog_max: vec![0.0; buckets],
+                        lag_ms_sum: vec![0.0; buckets],
+                        consumed_per: vec![0.0; buckets],
+                    })
+                }
                 KindSpec::Cache(cs) => {
                     if cs.capacity > 100_000_000 {
                         return Err(ModelError::OutOfRange(format!(
@@ -583,6 +655,7 @@ impl World {
                 .collect(),
             zipf,
             key_count: spec.traffic.keys.map_or(1, |k| k.count.max(1)),
+            interval_ns: spec.series_interval.as_nanos().max(1),
             net_zero: spec.network_latency.is_zero(),
             net: spec.network_latency.clone(),
             rng_net: stream(seed, "network"),
@@ -676,6 +749,7 @@ impl World {
                 window_ns: self.rec.window().len_ns() as u128,
                 per_instance_served: Vec::new(),
                 per_instance_busy: Vec::new(),
+                series: Vec::new(),
                 counters: vec![("unavailable".to_string(), c.unavailable)],
             };
             for i in &mut c.insts {
@@ -696,6 +770,12 @@ impl World {
                 s.counters.push(("rate_limited".to_string(), *limited));
             }
             if let Body::Service(Svc { db: Some(db), .. }) = &c.body {
+                if db.source.is_some() {
+                    s.counters.extend([
+                        ("stale_reads".to_string(), db.stale_reads),
+                        ("model_reads".to_string(), db.model_reads),
+                    ]);
+                }
                 if db.replicas > 0 {
                     s.counters.extend([
                         ("stale_reads".to_string(), db.stale_reads),
@@ -707,6 +787,24 @@ impl World {
                 if db.row_locks {
                     s.counters.push(("lock_waits".to_string(), db.lock_waits));
                 }
+            }
+            if let Body::Queue(qb) = &c.body {
+                s.counters.extend([
+                    ("published".to_string(), qb.published),
+                    ("consumed".to_string(), qb.consumed),
+                    ("failed_messages".to_string(), qb.failed),
+                    ("lost_messages".to_string(), qb.lost),
+                    ("backlog_end".to_string(), qb.backlog.len() as u64),
+                    ("lag_us_total".to_string(), qb.lag_total_us),
+                    ("lag_samples".to_string(), qb.lag_samples),
+                ]);
+                let n = (end_ns / self.interval_ns + 1) as usize;
+                let cut = |v: &Vec<f64>| v[..n.min(v.len())].to_vec();
+                s.series = vec![
+                    ("backlog".to_string(), cut(&qb.backlog_max)),
+                    ("lag_ms_sum".to_string(), cut(&qb.lag_ms_sum)),
+                    ("consumed".to_string(), cut(&qb.consumed_per)),
+                ];
             }
             if let Body::Cache(cb) = &c.body {
                 let evictions: u64 = cb.stores.iter().map(|s| s.evictions).sum();
@@ -1040,6 +1138,7 @@ impl World {
                 self.call_out(ctx, c, target, i);
             }
             Body::Cache(_) => self.cache_arrive(ctx, c),
+            Body::Queue(_) => self.queue_publish(ctx, c),
             Body::Custom(_) => {
                 let call = self.calls[c as usize];
                 let req = Request {
@@ -1115,6 +1214,7 @@ impl World {
                 }
             }
         }
+        self.check_read_model(c, now);
         let internal = self.calls[c as usize].parent == INTERNAL;
         let i = &mut self.comps[comp as usize].insts[inst as usize];
         if let Some(w) = workers {
@@ -1134,6 +1234,127 @@ impl World {
             return;
         }
         self.core_admission(ctx, c);
+    }
+
+    /// A read of a CQRS read model is stale if its key has a message published and not yet
+    /// consumed in the queue that feeds the model.
+    fn check_read_model(&mut self, c: u32, now: u64) {
+        let Call {
+            comp,
+            class,
+            key,
+            parent,
+            ..
+        } = self.calls[c as usize];
+        let source = match &self.comps[comp as usize].body {
+            Body::Service(Svc { db: Some(db), .. }) if !db.is_write[class as usize] => db.source,
+            _ => None,
+        };
+        let Some(q) = source else { return };
+        if parent == INTERNAL || !self.rec.window().contains(now) {
+            return;
+        }
+        let pending = match &self.comps[q as usize].body {
+            Body::Queue(qb) if key != NO_KEY => qb.unconsumed.get(&key).copied().unwrap_or(0),
+            _ => 0,
+        };
+        if let Body::Service(Svc { db: Some(db), .. }) = &mut self.comps[comp as usize].body {
+            db.model_reads += 1;
+            db.stale_reads += (pending > 0) as u64;
+        }
+    }
+
+    /// A producer publishes: the message joins the backlog, the producer gets its
+    /// acknowledgement after the publish latency, and an idle consumer takes the message.
+    fn queue_publish(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        let now = ctx.now().as_nanos();
+        let Call {
+            comp, class, key, ..
+        } = self.calls[c as usize];
+        let bucket = self.bucket_of(now);
+        let cm = &mut self.comps[comp as usize];
+        let Body::Queue(qb) = &mut cm.body else {
+            unreachable!()
+        };
+        if qb
+            .capacity
+            .is_some_and(|cap| qb.backlog.len() as u64 >= cap)
+        {
+            return self.reject(ctx, c, REJECTED);
+        }
+        qb.backlog.push_back(Msg {
+            class,
+            key,
+            published: now,
+        });
+        qb.published += 1;
+        if key != NO_KEY {
+            *qb.unconsumed.entry(key).or_insert(0) += 1;
+        }
+        let b = &mut qb.backlog_max[bucket];
+        *b = b.max(qb.backlog.len() as f64);
+        let ack = qb.publish.sample(&mut cm.rng);
+        // The broker's queue figures are its backlog.
+        let depth = qb.backlog.len() as u64;
+        cm.insts[0].queue.set(now, depth);
+        if ack == SimTime::ZERO {
+            self.finish_call(ctx, c);
+        } else {
+            ctx.schedule_in(ack, Ev::Finish(c));
+        }
+        self.consume(ctx, comp);
+    }
+
+    #[inline]
+    fn bucket_of(&self, t_ns: u64) -> usize {
+        (t_ns / self.interval_ns) as usize
+    }
+
+    /// Idle consumers take messages while there are any and the broker is up.
+    fn consume(&mut self, ctx: &mut Context<'_, Ev>, comp: u32) {
+        loop {
+            if self.comps[comp as usize].insts[0].down {
+                return;
+            }
+            let Body::Queue(qb) = &mut self.comps[comp as usize].body else {
+                return;
+            };
+            if qb.busy >= qb.consumers {
+                return;
+            }
+            let Some(msg) = qb.backlog.pop_front() else {
+                return;
+            };
+            qb.busy += 1;
+            let target = qb.target;
+            let now = ctx.now().as_nanos();
+            let depth = qb.backlog.len() as u64;
+            self.comps[comp as usize].insts[0].queue.set(now, depth);
+            let bal = self.comps[target as usize].balance;
+            let inst = self.pick(target, bal, msg.key, msg.class);
+            let call = self.new_call(Call {
+                parent: INTERNAL,
+                req: comp,
+                gen: CONSUME,
+                comp: target,
+                inst,
+                pending: 0,
+                class: msg.class,
+                step: 0,
+                err: 0,
+                holds_worker: false,
+                holds_lock: false,
+                done: false,
+                orphan: false,
+                delivered: false,
+                free: false,
+                key: msg.key,
+                arrived: 0,
+                aux: msg.published,
+            });
+            self.comps[target as usize].insts[inst as usize].outstanding += 1;
+            self.hop(ctx, Ev::Deliver(call));
+        }
     }
 
     /// Whether call `c` is a write that must wait for its key's row lock (then it is parked
@@ -1412,6 +1633,7 @@ impl World {
         for (r, lag) in lags.into_iter().enumerate() {
             let apply = self.new_call(Call {
                 parent: INTERNAL,
+                gen: APPLY,
                 inst: r as u32 + 1,
                 pending: 0,
                 step: 0,
@@ -1435,6 +1657,9 @@ impl World {
     fn internal_done(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
         let call = self.calls[c as usize];
         self.free_call(c);
+        if call.gen == CONSUME {
+            return self.consumed(ctx, call);
+        }
         if call.err != 0 {
             return;
         }
@@ -1452,6 +1677,40 @@ impl World {
                 db.lag_total_us += (now - call.aux) / 1_000;
             }
         }
+    }
+
+    /// A consumer finished a message (or failed it).
+    fn consumed(&mut self, ctx: &mut Context<'_, Ev>, call: Call) {
+        let now = ctx.now().as_nanos();
+        let measured = self.rec.window().contains(now);
+        let bucket = self.bucket_of(now);
+        let queue = call.req;
+        if let Body::Queue(qb) = &mut self.comps[queue as usize].body {
+            qb.busy -= 1;
+            if call.key != NO_KEY {
+                if let Some(n) = qb.unconsumed.get_mut(&call.key) {
+                    *n -= 1;
+                    if *n == 0 {
+                        qb.unconsumed.remove(&call.key);
+                    }
+                }
+            }
+            if call.err != 0 {
+                qb.failed += 1;
+            } else {
+                qb.consumed += 1;
+                let lag = now - call.aux;
+                if measured {
+                    qb.lag_total_us += lag / 1_000;
+                    qb.lag_samples += 1;
+                }
+                if bucket < qb.lag_ms_sum.len() {
+                    qb.lag_ms_sum[bucket] += lag as f64 / 1e6;
+                    qb.consumed_per[bucket] += 1.0;
+                }
+            }
+        }
+        self.consume(ctx, queue);
     }
 
     /// A request reaches a cache instance.
@@ -1571,6 +1830,9 @@ impl World {
                 }
             }
         }
+        if matches!(self.comps[comp as usize].body, Body::Queue(_)) {
+            self.consume(ctx, comp);
+        }
     }
 
     /// Crashes one instance: calls waiting there fail at once, calls it was working on are
@@ -1589,13 +1851,29 @@ impl World {
             Body::Cache(cb) => cb.stores[inst as usize].clear(),
             // Row locks die with the instance; the writes waiting for them are lost below.
             Body::Service(Svc { db: Some(db), .. }) => db.locks[inst as usize].clear(),
+            // A broker without durability loses its backlog.
+            Body::Queue(qb) if !qb.durable => {
+                qb.lost += qb.backlog.len() as u64;
+                for m in qb.backlog.drain(..) {
+                    if let Some(n) = qb.unconsumed.get_mut(&m.key) {
+                        *n -= 1;
+                        if *n == 0 {
+                            qb.unconsumed.remove(&m.key);
+                        }
+                    }
+                }
+            }
             _ => {}
         }
+        let backlog = match &self.comps[comp as usize].body {
+            Body::Queue(qb) => qb.backlog.len() as u64,
+            _ => 0,
+        };
         let i = &mut self.comps[comp as usize].insts[inst as usize];
         i.busy_cores = 0;
         i.busy_workers = 0;
         i.busy.set(now, 0);
-        i.queue.set(now, 0);
+        i.queue.set(now, backlog);
         let queued = held.len();
         // Calls in progress: in CPU, or waiting for their downstream calls.
         for (c, call) in self.calls.iter().enumerate() {
@@ -1677,7 +1955,8 @@ impl World {
                     self.continue_calls(ctx, p)
                 }
             }
-            Body::Lb { .. } => self.finish_call(ctx, p),
+            // A queue's consumers are internal calls; it has no children of its own.
+            Body::Lb { .. } | Body::Queue(_) => self.finish_call(ctx, p),
             Body::Cache(_) => {
                 // A read miss stores its key once the backing store has answered.
                 let pc = self.calls[p as usize];

@@ -5,8 +5,8 @@ use crate::raw::*;
 use archsim_engine::SimTime;
 use archsim_models::{
     parse_duration, Arrivals, CacheSpec, CallSpec, ComponentSpec, DbSpec, Dist, EndpointSpec,
-    Eviction, FaultKind, FaultSpec, Keys, KindSpec, Load, Policy, Reads, RetrySpec, ServiceSpec,
-    Spec, TrafficSpec,
+    Eviction, FaultKind, FaultSpec, Keys, KindSpec, Load, Policy, QueueSpec, Reads, RetrySpec,
+    ServiceSpec, Spec, TrafficSpec,
 };
 use archsim_stats::SloSpec;
 use std::ops::Range;
@@ -155,11 +155,20 @@ const DATABASE_KEYS: &[&str] = &[
     "reads",
     "writes",
     "row_locks",
+    "source",
 ];
 const LB_KEYS: &[&str] = &["targets", "policy"];
 const CACHE_KEYS: &[&str] = &["capacity", "eviction", "ttl", "hit", "backing", "writes"];
-const KINDS: &[&str] = &["service", "database", "load_balancer", "cache", "gateway"];
-const LATER_KINDS: &[&str] = &["cdn", "queue", "sharded"];
+const QUEUE_KEYS: &[&str] = &["publish", "consumers", "consumer", "durable", "capacity"];
+const KINDS: &[&str] = &[
+    "service",
+    "database",
+    "load_balancer",
+    "cache",
+    "gateway",
+    "queue",
+];
+const LATER_KINDS: &[&str] = &["cdn", "sharded"];
 
 pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> {
     let mut ck = Ck {
@@ -321,6 +330,11 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                 .unwrap_or(1)
         })
     };
+    let raw_kind = |name: &str| -> Option<&str> {
+        raw.components
+            .get(name)
+            .and_then(|c| c.get_ref().kind.as_ref().map(|k| k.get_ref().as_str()))
+    };
     // Spans of each call reference, for cycle reports: (from, to, span)
     let mut edges: Vec<(usize, usize, Range<usize>)> = Vec::new();
     for (ci, (name, c)) in raw.components.iter().enumerate() {
@@ -369,9 +383,10 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
             "load_balancer" => LB_KEYS,
             "cache" => CACHE_KEYS,
             "database" => DATABASE_KEYS,
+            "queue" => QUEUE_KEYS,
             _ => SERVICE_KEYS,
         };
-        let present: [(&str, Option<Range<usize>>); 20] = [
+        let present: [(&str, Option<Range<usize>>); 25] = [
             ("cores", r.cores.as_ref().map(|v| v.span())),
             ("workers", r.workers.as_ref().map(|v| v.span())),
             ("queue", r.queue.as_ref().map(|v| v.span())),
@@ -400,6 +415,11 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
             ("row_locks", r.row_locks.as_ref().map(|v| v.span())),
             ("rate_limit", r.rate_limit.as_ref().map(|v| v.span())),
             ("burst", r.burst.as_ref().map(|v| v.span())),
+            ("publish", r.publish.as_ref().map(|v| v.span())),
+            ("consumers", r.consumers.as_ref().map(|v| v.span())),
+            ("consumer", r.consumer.as_ref().map(|v| v.span())),
+            ("durable", r.durable.as_ref().map(|v| v.span())),
+            ("source", r.source.as_ref().map(|v| v.span())),
         ];
         for (key, sp) in present {
             if let Some(sp) = sp {
@@ -500,6 +520,56 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                     },
                 };
                 KindSpec::LoadBalancer { targets, policy }
+            }
+            "queue" => {
+                let publish = match &r.publish {
+                    None => Dist::Const(0),
+                    Some(p) => ck
+                        .dist(p, &format!("components.{name}.publish"))
+                        .unwrap_or(Dist::Const(0)),
+                };
+                let consumers = r
+                    .consumers
+                    .as_ref()
+                    .and_then(|c| ck.int(c, &format!("components.{name}.consumers"), 1, 100_000))
+                    .unwrap_or(1) as u32;
+                let consumer = match &r.consumer {
+                    None => {
+                        ck.err(span.clone(), format!("queue `{name}` needs `consumer`, the component each message is handed to"));
+                        String::new()
+                    }
+                    Some(t) => {
+                        match names.iter().position(|n| *n == t.get_ref()) {
+                            None => ck.err(
+                                t.span(),
+                                format!(
+                                    "`{}` is not a component; components are: {}",
+                                    t.get_ref(),
+                                    list(&names)
+                                ),
+                            ),
+                            Some(ti) => edges.push((ci, ti, t.span())),
+                        }
+                        t.get_ref().clone()
+                    }
+                };
+                if let Some(i) = &r.instances {
+                    if *i.get_ref() != 1 {
+                        ck.err(i.span(), format!("queue `{name}` is one broker; raise `consumers` instead of `instances`"));
+                    }
+                }
+                let capacity = r
+                    .capacity
+                    .as_ref()
+                    .and_then(|c| ck.int(c, &format!("components.{name}.capacity"), 0, 100_000_000))
+                    .map(|c| c as u64);
+                KindSpec::Queue(QueueSpec {
+                    publish,
+                    consumers,
+                    consumer,
+                    durable: r.durable.as_ref().is_none_or(|d| *d.get_ref()),
+                    capacity,
+                })
             }
             "cache" => {
                 let capacity = match &r.capacity {
@@ -741,6 +811,19 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                         reads,
                         write_classes,
                         row_locks: r.row_locks.as_ref().is_none_or(|v| *v.get_ref()),
+                        source: r.source.as_ref().and_then(|q| match raw_kind(q.get_ref()) {
+                            Some("queue") => Some(q.get_ref().clone()),
+                            _ => {
+                                ck.err(
+                                    q.span(),
+                                    format!(
+                                        "components.{name}.source: `{}` is not a queue",
+                                        q.get_ref()
+                                    ),
+                                );
+                                None
+                            }
+                        }),
                     }),
                     ..s
                 })

@@ -124,6 +124,13 @@ pub struct RawComponent {
     // gateway / service rate limit
     pub rate_limit: S<f64>,
     pub burst: S<f64>,
+    // queue
+    pub publish: S<String>,
+    pub consumers: S<i64>,
+    pub consumer: S<String>,
+    pub durable: S<bool>,
+    // read model fed by a queue
+    pub source: S<String>,
 }
 
 #[derive(Deserialize, Debug)]

@@ -249,6 +249,8 @@ pub struct ComponentStats {
     pub per_instance_served: Vec<u64>,
     /// Busy core time of each instance over the measured window (core x ns).
     pub per_instance_busy: Vec<u128>,
+    /// Kind-specific time series, one value per series bucket, added on merge.
+    pub series: Vec<(String, Vec<f64>)>,
 }
 
 impl ComponentStats {
@@ -268,6 +270,19 @@ impl ComponentStats {
         }
         for (a, b) in self.per_instance_busy.iter_mut().zip(&o.per_instance_busy) {
             *a += b;
+        }
+        for (name, v) in &o.series {
+            match self.series.iter_mut().find(|(n, _)| n == name) {
+                Some((_, mine)) => {
+                    if mine.len() < v.len() {
+                        mine.resize(v.len(), 0.0);
+                    }
+                    for (a, b) in mine.iter_mut().zip(v) {
+                        *a += b;
+                    }
+                }
+                None => self.series.push((name.clone(), v.clone())),
+            }
         }
         for (name, v) in &o.counters {
             match self.counters.iter_mut().find(|(n, _)| n == name) {

@@ -142,6 +142,10 @@ pub struct ComponentResult {
     /// Kind-specific figures.
     #[serde(flatten)]
     pub extra: IndexMap<String, serde_json::Value>,
+    /// Kind-specific time series (a queue's backlog, consumer lag and consumption rate), one
+    /// value per series bucket, averaged over replications.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub series: Option<IndexMap<String, Vec<Option<f64>>>>,
     /// Load of each instance (components with several instances): hot shards show here.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub per_instance: Option<PerInstance>,
@@ -228,6 +232,45 @@ pub struct SimResult {
     pub duration_s: f64,
 }
 
+/// A component's series for the result: sums become per-replication means; `lag_ms_sum`
+/// over `consumed` becomes the mean lag `lag_ms`; `consumed` becomes a rate per second.
+fn component_series(
+    c: &crate::recorder::ComponentStats,
+    interval_ns: u64,
+    reps: f64,
+) -> Option<IndexMap<String, Vec<Option<f64>>>> {
+    if c.series.is_empty() {
+        return None;
+    }
+    let get = |name: &str| c.series.iter().find(|(n, _)| n == name).map(|x| &x.1);
+    let mut out = IndexMap::new();
+    for (name, v) in &c.series {
+        match name.as_str() {
+            "lag_ms_sum" => {
+                if let Some(n) = get("consumed") {
+                    let lag = v
+                        .iter()
+                        .zip(n)
+                        .map(|(s, n)| (*n > 0.0).then(|| s / n))
+                        .collect();
+                    out.insert("lag_ms".to_string(), lag);
+                }
+            }
+            "consumed" => {
+                let per_s = interval_ns as f64 / 1e9 * reps;
+                out.insert(
+                    "consumed_per_s".to_string(),
+                    v.iter().map(|x| Some(x / per_s)).collect(),
+                );
+            }
+            _ => {
+                out.insert(name.clone(), v.iter().map(|x| Some(x / reps)).collect());
+            }
+        }
+    }
+    Some(out)
+}
+
 fn ratio(a: u64, b: u64) -> f64 {
     if b == 0 {
         0.0
@@ -312,9 +355,16 @@ impl SimResult {
                     extra.shift_remove("replication_lag_us_total");
                     extra.insert("replication_lag_ms_mean".into(), serde_json::json!(mean));
                 }
-                if let (Some(stale), Some(reads)) =
-                    (counter("stale_reads"), counter("replica_reads"))
-                {
+                if let (Some(total), Some(n)) = (counter("lag_us_total"), counter("lag_samples")) {
+                    let mean = (n > 0).then(|| total as f64 / n as f64 / 1e3);
+                    extra.shift_remove("lag_us_total");
+                    extra.shift_remove("lag_samples");
+                    extra.insert("lag_ms_mean".into(), serde_json::json!(mean));
+                }
+                if let (Some(stale), Some(reads)) = (
+                    counter("stale_reads"),
+                    counter("replica_reads").or(counter("model_reads")),
+                ) {
                     let ratio = (reads > 0).then(|| stale as f64 / reads as f64);
                     extra.insert("stale_read_ratio".into(), serde_json::json!(ratio));
                 }
@@ -330,6 +380,7 @@ impl SimResult {
                         served: c.served,
                         rejected: c.rejected,
                         extra,
+                        series: component_series(c, stats.interval_ns, reps),
                         per_instance: (c.instances > 1 && !c.per_instance_served.is_empty()).then(
                             || PerInstance {
                                 served: c.per_instance_served.clone(),
