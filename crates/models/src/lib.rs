@@ -59,7 +59,7 @@ pub use dist::{inverse_normal_cdf, parse_duration, std_normal_cdf, Dist, DistErr
 pub use spec::{
     Arrivals, CacheSpec, CallSpec, ComponentSpec, DbSpec, EndpointSpec, FaultKind, FaultSpec, Keys,
     KindSpec, Load, ModelError, Policy, QueueSpec, Reads, RetrySpec, ServiceSpec, Spec,
-    TrafficSpec,
+    TrafficSpec, WritePolicy,
 };
 pub use world::{run, Ev, World, REJECTED, TIMEOUT, UNAVAILABLE};
 

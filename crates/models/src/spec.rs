@@ -269,6 +269,26 @@ pub struct CacheSpec {
     pub backing: String,
     /// Classes whose requests are writes.
     pub write_classes: Vec<String>,
+    /// What a write does.
+    pub write_policy: WritePolicy,
+    /// Write-behind: how often the buffered writes are flushed to the backing store.
+    pub flush_interval: SimTime,
+    /// Concurrent read misses of one key share one backing call (the stampede fix).
+    pub coalesce: bool,
+}
+
+/// How a cache handles writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum WritePolicy {
+    /// Cache-aside: the write goes to the backing store and the key is removed.
+    #[default]
+    Aside,
+    /// Write-through: the write goes to the backing store, then the key is stored; the reply
+    /// waits for both.
+    Through,
+    /// Write-behind: the key is stored and the write answered at once; writes are flushed to
+    /// the backing store every `flush_interval`. A crash loses what was not flushed.
+    Behind,
 }
 
 /// A message broker with one consumer group. A producer's request is acknowledged after

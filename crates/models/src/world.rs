@@ -22,7 +22,9 @@
 use crate::behavior::{Behavior, BehaviorCtx, CallId, Effect, Request};
 use crate::cache::{KeyHasher, KeyStore, Lookup};
 use crate::dist::Dist;
-use crate::spec::{FaultKind, KindSpec, Load, ModelError, Policy, Reads, RetrySpec, Spec};
+use crate::spec::{
+    FaultKind, KindSpec, Load, ModelError, Policy, Reads, RetrySpec, Spec, WritePolicy,
+};
 use archsim_engine::{stream, Context, Handler, SimTime, Simulation, Stream};
 use archsim_stats::{ComponentStats, Recorder, RunStats, TimeAverage, Window};
 use rand::Rng;
@@ -38,6 +40,8 @@ const INTERNAL: u32 = u32::MAX - 1;
 const APPLY: u32 = 0;
 /// `gen` of an internal call: a consumer handling a message (`req` is the queue).
 const CONSUME: u32 = 1;
+/// `gen` of an internal call: a write-behind cache flushing a write (`req` is the cache).
+const FLUSH: u32 = 2;
 
 /// SplitMix64 finalizer: spreads keys for hash routing.
 #[inline]
@@ -81,6 +85,8 @@ pub enum Ev {
     FaultStart(u32),
     /// Fault `i` ends.
     FaultEnd(u32),
+    /// A write-behind cache instance flushes (component, instance).
+    Flush(u32, u32),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -193,6 +199,18 @@ struct DbState {
 
 struct CacheBody {
     stores: Vec<KeyStore>,
+    policy: WritePolicy,
+    flush_interval: SimTime,
+    coalesce: bool,
+    /// Write-behind, per instance: buffered writes (key, class) in order, and membership.
+    dirty: Vec<Vec<(u64, u16)>>,
+    dirty_set: Vec<KeyMap<()>>,
+    flushing: Vec<bool>,
+    /// Coalescing, per instance: read misses waiting on another miss of their key.
+    waiting: Vec<KeyMap<Vec<u32>>>,
+    coalesced: u64,
+    flushed: u64,
+    lost_writes: u64,
     hit: Dist,
     backing: u32,
     /// By class index.
@@ -521,6 +539,16 @@ impl World {
                         hits: 0,
                         misses: 0,
                         writes: 0,
+                        policy: cs.write_policy,
+                        flush_interval: cs.flush_interval.max(SimTime::from_micros(1)),
+                        coalesce: cs.coalesce,
+                        dirty: (0..c.instances).map(|_| Vec::new()).collect(),
+                        dirty_set: (0..c.instances).map(|_| KeyMap::default()).collect(),
+                        flushing: vec![false; c.instances as usize],
+                        waiting: (0..c.instances).map(|_| KeyMap::default()).collect(),
+                        coalesced: 0,
+                        flushed: 0,
+                        lost_writes: 0,
                     })
                 }
                 KindSpec::Custom { factory, .. } => {
@@ -813,6 +841,13 @@ impl World {
                     ("hits".to_string(), cb.hits),
                     ("misses".to_string(), cb.misses),
                     ("writes".to_string(), cb.writes),
+                    ("coalesced".to_string(), cb.coalesced),
+                    ("flushed_writes".to_string(), cb.flushed),
+                    ("lost_writes".to_string(), cb.lost_writes),
+                    (
+                        "unflushed_writes".to_string(),
+                        cb.dirty.iter().map(|d| d.len() as u64).sum(),
+                    ),
                     ("evictions".to_string(), evictions),
                     ("expirations".to_string(), expirations),
                 ]);
@@ -1660,6 +1695,16 @@ impl World {
         if call.gen == CONSUME {
             return self.consumed(ctx, call);
         }
+        if call.gen == FLUSH {
+            if let Body::Cache(cb) = &mut self.comps[call.req as usize].body {
+                if call.err == 0 {
+                    cb.flushed += 1;
+                } else {
+                    cb.lost_writes += 1;
+                }
+            }
+            return;
+        }
         if call.err != 0 {
             return;
         }
@@ -1676,6 +1721,46 @@ impl World {
                 db.applies += 1;
                 db.lag_total_us += (now - call.aux) / 1_000;
             }
+        }
+    }
+
+    /// A write-behind cache instance sends its buffered writes to the backing store.
+    fn flush(&mut self, ctx: &mut Context<'_, Ev>, comp: u32, inst: u32) {
+        let Body::Cache(cb) = &mut self.comps[comp as usize].body else {
+            return;
+        };
+        let writes = std::mem::take(&mut cb.dirty[inst as usize]);
+        cb.dirty_set[inst as usize].clear();
+        cb.flushing[inst as usize] = false;
+        let backing = cb.backing;
+        if self.comps[comp as usize].insts[inst as usize].down {
+            return;
+        }
+        for (key, class) in writes {
+            let bal = self.comps[backing as usize].balance;
+            let i = self.pick(backing, bal, key, class);
+            let call = self.new_call(Call {
+                parent: INTERNAL,
+                req: comp,
+                gen: FLUSH,
+                comp: backing,
+                inst: i,
+                pending: 0,
+                class,
+                step: 0,
+                err: 0,
+                holds_worker: false,
+                holds_lock: false,
+                done: false,
+                orphan: false,
+                delivered: false,
+                free: false,
+                key,
+                arrived: 0,
+                aux: 0,
+            });
+            self.comps[backing as usize].insts[i as usize].outstanding += 1;
+            self.hop(ctx, Ev::Deliver(call));
         }
     }
 
@@ -1730,10 +1815,33 @@ impl World {
         };
         let backing = cb.backing;
         if cb.is_write[class as usize] {
-            if key != NO_KEY {
-                cb.stores[inst as usize].remove(key);
-            }
             cb.writes += measured as u64;
+            match cb.policy {
+                WritePolicy::Aside => {
+                    if key != NO_KEY {
+                        cb.stores[inst as usize].remove(key);
+                    }
+                }
+                // step 2 marks a write whose key is stored once the backing store has it.
+                WritePolicy::Through => self.calls[c as usize].step = 2,
+                WritePolicy::Behind if key != NO_KEY => {
+                    cb.stores[inst as usize].insert(key, now, &mut cm.rng);
+                    if cb.dirty_set[inst as usize].insert(key, ()).is_none() {
+                        cb.dirty[inst as usize].push((key, class));
+                    }
+                    if !cb.flushing[inst as usize] {
+                        cb.flushing[inst as usize] = true;
+                        ctx.schedule_in(cb.flush_interval, Ev::Flush(comp, inst));
+                    }
+                    let d = cb.hit.sample(&mut cm.rng);
+                    if d == SimTime::ZERO {
+                        return self.finish_call(ctx, c);
+                    }
+                    ctx.schedule_in(d, Ev::Finish(c));
+                    return;
+                }
+                WritePolicy::Behind => {}
+            }
         } else if key != NO_KEY && cb.stores[inst as usize].get(key, now) == Lookup::Hit {
             cb.hits += measured as u64;
             let d = cb.hit.sample(&mut cm.rng);
@@ -1744,6 +1852,15 @@ impl World {
             return;
         } else {
             cb.misses += measured as u64;
+            if cb.coalesce && key != NO_KEY {
+                if let Some(w) = cb.waiting[inst as usize].get_mut(&key) {
+                    // Another miss of this key is on its way to the backing store: wait for it.
+                    w.push(c);
+                    cb.coalesced += measured as u64;
+                    return;
+                }
+                cb.waiting[inst as usize].insert(key, Vec::new());
+            }
             // step 1 marks a read miss whose key is stored when the answer comes back.
             self.calls[c as usize].step = 1;
         }
@@ -1847,8 +1964,15 @@ impl World {
         i.down = true;
         let mut held: Vec<u32> = i.wait_q.drain(..).chain(i.cpu_q.drain(..)).collect();
         match &mut self.comps[comp as usize].body {
-            // A crashed cache comes back empty.
-            Body::Cache(cb) => cb.stores[inst as usize].clear(),
+            // A crashed cache comes back empty, and loses the writes it had not flushed.
+            Body::Cache(cb) => {
+                cb.stores[inst as usize].clear();
+                cb.lost_writes += cb.dirty[inst as usize].len() as u64;
+                cb.dirty[inst as usize].clear();
+                cb.dirty_set[inst as usize].clear();
+                // Misses waiting on a coalesced call are lost with the instance (below).
+                cb.waiting[inst as usize].clear();
+            }
             // Row locks die with the instance; the writes waiting for them are lost below.
             Body::Service(Svc { db: Some(db), .. }) => db.locks[inst as usize].clear(),
             // A broker without durability loses its backlog.
@@ -1960,14 +2084,25 @@ impl World {
             Body::Cache(_) => {
                 // A read miss stores its key once the backing store has answered.
                 let pc = self.calls[p as usize];
-                if perr == 0 && pc.step == 1 && pc.key != NO_KEY {
-                    let now = ctx.now().as_nanos();
-                    let comp = &mut self.comps[pcomp as usize];
-                    if let Body::Cache(cb) = &mut comp.body {
+                let now = ctx.now().as_nanos();
+                let mut waiters = Vec::new();
+                let comp = &mut self.comps[pcomp as usize];
+                if let Body::Cache(cb) = &mut comp.body {
+                    if pc.key != NO_KEY && pc.step == 1 && cb.coalesce {
+                        waiters = cb.waiting[pinst as usize]
+                            .remove(&pc.key)
+                            .unwrap_or_default();
+                    }
+                    if perr == 0 && (pc.step == 1 || pc.step == 2) && pc.key != NO_KEY {
                         cb.stores[pinst as usize].insert(pc.key, now, &mut comp.rng);
                     }
                 }
-                self.finish_call(ctx, p)
+                self.finish_call(ctx, p);
+                // Misses that waited on this one get its answer.
+                for w in waiters {
+                    self.calls[w as usize].err = perr;
+                    self.finish_call(ctx, w);
+                }
             }
             Body::Custom(_) => {
                 let pc = self.calls[p as usize];
@@ -2102,6 +2237,7 @@ impl Handler for World {
                     self.send_attempt(ctx, r);
                 }
             }
+            Ev::Flush(comp, inst) => self.flush(ctx, comp, inst),
             Ev::FaultStart(i) => self.fault_start(ctx, i),
             Ev::FaultEnd(i) => self.fault_end(ctx, i),
             Ev::Timer(t) => {

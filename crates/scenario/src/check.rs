@@ -6,7 +6,7 @@ use archsim_engine::SimTime;
 use archsim_models::{
     parse_duration, Arrivals, CacheSpec, CallSpec, ComponentSpec, DbSpec, Dist, EndpointSpec,
     Eviction, FaultKind, FaultSpec, Keys, KindSpec, Load, Policy, QueueSpec, Reads, RetrySpec,
-    ServiceSpec, Spec, TrafficSpec,
+    ServiceSpec, Spec, TrafficSpec, WritePolicy,
 };
 use archsim_stats::SloSpec;
 use std::ops::Range;
@@ -158,7 +158,17 @@ const DATABASE_KEYS: &[&str] = &[
     "source",
 ];
 const LB_KEYS: &[&str] = &["targets", "policy"];
-const CACHE_KEYS: &[&str] = &["capacity", "eviction", "ttl", "hit", "backing", "writes"];
+const CACHE_KEYS: &[&str] = &[
+    "capacity",
+    "eviction",
+    "ttl",
+    "hit",
+    "backing",
+    "writes",
+    "write_policy",
+    "flush_interval",
+    "coalesce",
+];
 const QUEUE_KEYS: &[&str] = &["publish", "consumers", "consumer", "durable", "capacity"];
 const KINDS: &[&str] = &[
     "service",
@@ -386,7 +396,7 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
             "queue" => QUEUE_KEYS,
             _ => SERVICE_KEYS,
         };
-        let present: [(&str, Option<Range<usize>>); 25] = [
+        let present: [(&str, Option<Range<usize>>); 28] = [
             ("cores", r.cores.as_ref().map(|v| v.span())),
             ("workers", r.workers.as_ref().map(|v| v.span())),
             ("queue", r.queue.as_ref().map(|v| v.span())),
@@ -420,6 +430,12 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
             ("consumer", r.consumer.as_ref().map(|v| v.span())),
             ("durable", r.durable.as_ref().map(|v| v.span())),
             ("source", r.source.as_ref().map(|v| v.span())),
+            ("write_policy", r.write_policy.as_ref().map(|v| v.span())),
+            (
+                "flush_interval",
+                r.flush_interval.as_ref().map(|v| v.span()),
+            ),
+            ("coalesce", r.coalesce.as_ref().map(|v| v.span())),
         ];
         for (key, sp) in present {
             if let Some(sp) = sp {
@@ -644,7 +660,43 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                         w.get_ref().clone()
                     }
                 };
+                let write_policy = match &r.write_policy {
+                    None => WritePolicy::Aside,
+                    Some(w) => match one_of(w, &["aside", "through", "behind"]) {
+                        Ok(0) => WritePolicy::Aside,
+                        Ok(1) => WritePolicy::Through,
+                        Ok(_) => WritePolicy::Behind,
+                        Err(m) => {
+                            ck.err(w.span(), format!("components.{name}.write_policy: {m}"));
+                            WritePolicy::Aside
+                        }
+                    },
+                };
+                let flush_interval = match &r.flush_interval {
+                    None => SimTime::from_secs(1),
+                    Some(f) => {
+                        if write_policy != WritePolicy::Behind {
+                            ck.err(
+                                f.span(),
+                                format!(
+                                    "`{name}`: flush_interval applies to write_policy = \"behind\""
+                                ),
+                            );
+                        }
+                        match ck.duration(f, &format!("components.{name}.flush_interval")) {
+                            Some(d) if d >= SimTime::from_millis(1) => d,
+                            Some(_) => {
+                                ck.err(f.span(), "flush_interval must be at least 1ms");
+                                SimTime::from_secs(1)
+                            }
+                            None => SimTime::from_secs(1),
+                        }
+                    }
+                };
                 KindSpec::Cache(CacheSpec {
+                    write_policy,
+                    flush_interval,
+                    coalesce: r.coalesce.as_ref().is_some_and(|c| *c.get_ref()),
                     capacity,
                     eviction,
                     ttl,

@@ -131,6 +131,10 @@ pub struct RawComponent {
     pub durable: S<bool>,
     // read model fed by a queue
     pub source: S<String>,
+    // cache write policies
+    pub write_policy: S<String>,
+    pub flush_interval: S<String>,
+    pub coalesce: S<bool>,
 }
 
 #[derive(Deserialize, Debug)]
