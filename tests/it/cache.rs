@@ -330,3 +330,41 @@ cpu = "1ms"
     // Write-through writes still wait for the database.
     assert!(through.classes["write"].latency_ms.p50.unwrap() >= 1.0);
 }
+
+#[test]
+fn a_cdn_serves_static_classes_at_the_edge() {
+    let text = r#"
+[run]
+duration = "100s"
+warmup = "10s"
+[traffic]
+entry = "cdn"
+rate = 1000
+[traffic.classes.static]
+weight = 0.7
+[traffic.classes.api]
+weight = 0.3
+[components.cdn]
+kind = "cdn"
+classes = ["static"]
+hit_ratio = 0.9
+edge_latency = "20ms"
+backing = "origin"
+[components.origin]
+kind = "service"
+[components.origin.endpoints.default]
+cpu = "30ms"
+"#;
+    let r = from_str(text, "cdn.toml", &[]).unwrap().run().unwrap();
+    // The origin sees 10% of static requests and every API request: 0.07 + 0.3 of the load.
+    let origin = r.components["origin"].served as f64 / r.requests.succeeded as f64;
+    assert!((origin - 0.37).abs() < 0.01, "origin share {origin}");
+    let h = r.components["cdn"].extra["hit_ratio"].as_f64().unwrap();
+    assert!((h - 0.9).abs() < 0.01, "edge hit ratio {h}");
+    // Static: 90% answered at the edge (20 ms), the rest 20 + 30 ms; API always 50 ms.
+    let s = &r.classes["static"].latency_ms;
+    assert!((s.p50.unwrap() - 20.0).abs() < 0.1, "{s:?}");
+    assert!((s.mean.unwrap() - 23.0).abs() < 0.3, "{s:?}");
+    assert!((r.classes["api"].latency_ms.p50.unwrap() - 50.0).abs() < 0.1);
+    assert_eq!(r.components["cdn"].kind, "cdn");
+}

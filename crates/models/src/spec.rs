@@ -243,6 +243,7 @@ impl KindSpec {
             KindSpec::Service(s) if s.gateway => "gateway",
             KindSpec::Service(_) => "service",
             KindSpec::LoadBalancer { .. } => "load_balancer",
+            KindSpec::Cache(c) if c.cdn.is_some() => "cdn",
             KindSpec::Cache(_) => "cache",
             KindSpec::Queue(_) => "queue",
             KindSpec::Custom { kind, .. } => kind,
@@ -275,6 +276,20 @@ pub struct CacheSpec {
     pub flush_interval: SimTime,
     /// Concurrent read misses of one key share one backing call (the stampede fix).
     pub coalesce: bool,
+    /// Edge-cache (CDN) behaviour; `None` for an ordinary cache.
+    pub cdn: Option<CdnSpec>,
+}
+
+/// A CDN edge: a cache that serves some classes at the edge and passes the rest to the origin.
+#[derive(Clone, Debug)]
+pub struct CdnSpec {
+    /// Classes served at the edge (static assets); other classes pass through to the origin.
+    pub classes: Vec<String>,
+    /// Serve edge classes by this hit probability instead of a keyed store.
+    pub hit_ratio: Option<f64>,
+    /// Round trip between the user and the edge, paid by every request through the CDN (a
+    /// mixture models users in several regions).
+    pub edge: Dist,
 }
 
 /// How a cache handles writes.

@@ -143,8 +143,11 @@ struct Inst {
     queue: TimeAverage,
     /// Crashed: every call to it fails at once.
     down: bool,
-    /// Factor on every CPU time drawn (a `slow` fault).
+    /// Factor on every CPU time drawn: the product of the active `slow` faults.
     slow: f64,
+    /// Active slow factors, and active crash faults (faults may overlap).
+    slows: Vec<f64>,
+    crashes: u32,
     /// Calls answered.
     served: u64,
     /// Token bucket: tokens and when they were last counted.
@@ -211,6 +214,10 @@ struct CacheBody {
     coalesced: u64,
     flushed: u64,
     lost_writes: u64,
+    /// CDN: by class, served at the edge; hit probability; user-to-edge round trip.
+    edge_class: Option<Vec<bool>>,
+    hit_prob: Option<f64>,
+    edge: Dist,
     hit: Dist,
     backing: u32,
     /// By class index.
@@ -218,6 +225,14 @@ struct CacheBody {
     hits: u64,
     misses: u64,
     writes: u64,
+}
+
+/// How a call resumes from the work list.
+#[derive(Clone, Copy, Debug)]
+enum Resume {
+    LockThenCpu,
+    StartCpu,
+    CoreAdmission,
 }
 
 struct Msg {
@@ -317,6 +332,8 @@ pub struct World {
     faults: Vec<Fault>,
     effects: Vec<Effect>,
     rec: Recorder,
+    ready: VecDeque<(u32, Resume)>,
+    draining: bool,
 }
 
 fn find(names: &[String], from: &str, name: &str) -> Result<u32, ModelError> {
@@ -373,6 +390,8 @@ impl World {
                 queue: TimeAverage::new(window),
                 down: false,
                 slow: 1.0,
+                slows: Vec::new(),
+                crashes: 0,
                 served: 0,
                 tokens: f64::INFINITY,
                 tokens_at: 0,
@@ -549,6 +568,12 @@ impl World {
                         coalesced: 0,
                         flushed: 0,
                         lost_writes: 0,
+                        edge_class: cs
+                            .cdn
+                            .as_ref()
+                            .map(|d| class_names.iter().map(|n| d.classes.contains(n)).collect()),
+                        hit_prob: cs.cdn.as_ref().and_then(|d| d.hit_ratio),
+                        edge: cs.cdn.as_ref().map_or(Dist::Const(0), |d| d.edge.clone()),
                     })
                 }
                 KindSpec::Custom { factory, .. } => {
@@ -705,6 +730,8 @@ impl World {
             faults,
             effects: Vec::new(),
             rec,
+            ready: VecDeque::new(),
+            draining: false,
         };
         // Reasons added by component kinds, registered up front so every replication lists
         // them in the same order.
@@ -1454,12 +1481,32 @@ impl World {
         if let Some(n) = next {
             // The lock passes straight to the next writer of the key.
             self.calls[n as usize].holds_lock = true;
-            if workers.is_some() {
-                self.start_cpu(ctx, n);
+            let how = if workers.is_some() {
+                Resume::StartCpu
             } else {
-                self.core_admission(ctx, n);
+                Resume::CoreAdmission
+            };
+            self.resume_later(ctx, n, how);
+        }
+    }
+
+    /// Continues a call that just got a worker or a lock. Continuing at once could recurse
+    /// without bound (a call that needs no CPU finishes at once and hands its worker on), so
+    /// calls join a work list that the outermost caller drains.
+    fn resume_later(&mut self, ctx: &mut Context<'_, Ev>, c: u32, how: Resume) {
+        self.ready.push_back((c, how));
+        if self.draining {
+            return;
+        }
+        self.draining = true;
+        while let Some((c, how)) = self.ready.pop_front() {
+            match how {
+                Resume::LockThenCpu => self.lock_then_cpu(ctx, c),
+                Resume::StartCpu => self.start_cpu(ctx, c),
+                Resume::CoreAdmission => self.core_admission(ctx, c),
             }
         }
+        self.draining = false;
     }
 
     /// Without workers: take a core, or wait for one in the bounded room.
@@ -1608,8 +1655,13 @@ impl World {
         let now = ctx.now().as_nanos();
         let call = &mut self.calls[c as usize];
         if call.orphan {
-            // A custom component answering a call its crashed instance held: the caller was
-            // told already. (A custom orphan may be referred to again, so its slot is kept.)
+            // The component answering a call its crashed instance held: the caller was told
+            // already. A delayed answer (a cache hit) was the last event about it; a custom
+            // component may still refer to its calls, so those slots are kept.
+            if !matches!(self.comps[call.comp as usize].body, Body::Custom(_)) && call.pending == 0
+            {
+                self.free_call(c);
+            }
             return;
         }
         if call.done {
@@ -1636,7 +1688,7 @@ impl World {
                 Some(n) => {
                     self.calls[n as usize].holds_worker = true;
                     self.set_queue(comp, inst, now);
-                    self.lock_then_cpu(ctx, n);
+                    self.resume_later(ctx, n, Resume::LockThenCpu);
                 }
                 None => i.busy_workers -= 1,
             }
@@ -1814,6 +1866,37 @@ impl World {
             unreachable!()
         };
         let backing = cb.backing;
+        if let Some(edge_class) = &cb.edge_class {
+            // A CDN: the user-to-edge round trip first, then the edge serves its classes (by
+            // probability or from its store) and passes the rest to the origin.
+            let edge = cb.edge.sample(&mut cm.rng);
+            self.calls[c as usize].aux = edge.as_nanos();
+            let at_edge = edge_class[class as usize];
+            let hit = at_edge
+                && match cb.hit_prob {
+                    Some(p) => cm.rng.random::<f64>() < p,
+                    None => key != NO_KEY && cb.stores[inst as usize].get(key, now) == Lookup::Hit,
+                };
+            if hit {
+                cb.hits += measured as u64;
+                let d = edge.saturating_add(cb.hit.sample(&mut cm.rng));
+                if d == SimTime::ZERO {
+                    return self.finish_call(ctx, c);
+                }
+                ctx.schedule_in(d, Ev::Finish(c));
+                return;
+            }
+            if at_edge {
+                cb.misses += measured as u64;
+                if cb.hit_prob.is_none() {
+                    self.calls[c as usize].step = 1;
+                }
+            }
+            let bal = self.comps[backing as usize].balance;
+            let i = self.pick(backing, bal, key, class);
+            self.calls[c as usize].pending = 1;
+            return self.call_out(ctx, c, backing, i);
+        }
         if cb.is_write[class as usize] {
             cb.writes += measured as u64;
             match cb.policy {
@@ -1898,7 +1981,9 @@ impl World {
         for inst in insts {
             match kind {
                 FaultKind::Slow(x) => {
-                    self.comps[comp as usize].insts[inst as usize].slow = x;
+                    let i = &mut self.comps[comp as usize].insts[inst as usize];
+                    i.slows.push(x);
+                    i.slow = i.slows.iter().product();
                     self.rec.timeline(
                         now.as_nanos(),
                         &label(inst, n),
@@ -1907,6 +1992,11 @@ impl World {
                     );
                 }
                 FaultKind::Crash => {
+                    let i = &mut self.comps[comp as usize].insts[inst as usize];
+                    i.crashes += 1;
+                    if i.crashes > 1 {
+                        continue; // already down: the later of the overlapping ends recovers
+                    }
                     let lost = self.crash(ctx, comp, inst);
                     self.rec.timeline(
                         now.as_nanos(),
@@ -1935,12 +2025,16 @@ impl World {
             };
             let i = &mut c.insts[inst as usize];
             match kind {
-                FaultKind::Slow(_) => {
-                    i.slow = 1.0;
+                FaultKind::Slow(x) => {
+                    if let Some(k) = i.slows.iter().position(|f| *f == x) {
+                        i.slows.remove(k);
+                    }
+                    i.slow = i.slows.iter().product();
                     self.rec.timeline(now, &label, "slow_end", String::new());
                 }
                 FaultKind::Crash => {
-                    if i.down {
+                    i.crashes = i.crashes.saturating_sub(1);
+                    if i.down && i.crashes == 0 {
                         i.down = false;
                         self.rec.timeline(now, &label, "recover", String::new());
                     }
@@ -1964,14 +2058,34 @@ impl World {
         i.down = true;
         let mut held: Vec<u32> = i.wait_q.drain(..).chain(i.cpu_q.drain(..)).collect();
         match &mut self.comps[comp as usize].body {
+            // Writes waiting for a row lock, and misses waiting on a coalesced call, fail at
+            // once like the rest of the waiting room.
+            Body::Service(Svc { db: Some(db), .. }) => {
+                for (_, waiters) in db.locks[inst as usize].drain() {
+                    held.extend(waiters);
+                }
+            }
+            Body::Cache(cb) => {
+                for (_, waiters) in cb.waiting[inst as usize].drain() {
+                    held.extend(waiters);
+                }
+            }
+            _ => {}
+        }
+        // Deterministic order whatever the hash maps did.
+        let from_queues = held.len();
+        held[..from_queues].sort_unstable();
+        for &c in &held {
+            // Marked now so the scan below skips them; `fail_now` answers them.
+            self.calls[c as usize].done = true;
+        }
+        match &mut self.comps[comp as usize].body {
             // A crashed cache comes back empty, and loses the writes it had not flushed.
             Body::Cache(cb) => {
                 cb.stores[inst as usize].clear();
                 cb.lost_writes += cb.dirty[inst as usize].len() as u64;
                 cb.dirty[inst as usize].clear();
                 cb.dirty_set[inst as usize].clear();
-                // Misses waiting on a coalesced call are lost with the instance (below).
-                cb.waiting[inst as usize].clear();
             }
             // Row locks die with the instance; the writes waiting for them are lost below.
             Body::Service(Svc { db: Some(db), .. }) => db.locks[inst as usize].clear(),
@@ -2007,7 +2121,6 @@ impl World {
                 && !call.done
                 && !call.free
                 && !call.orphan
-                && !held[..queued].contains(&(c as u32))
             {
                 held.push(c as u32);
             }
@@ -2015,7 +2128,10 @@ impl World {
         let lost = held.len() as u64;
         for (k, c) in held.into_iter().enumerate() {
             if k < queued {
-                self.calls[c as usize].holds_worker = false;
+                let call = &mut self.calls[c as usize];
+                call.holds_worker = false;
+                call.holds_lock = false;
+                call.done = false;
                 self.fail_now(ctx, c, UNAVAILABLE);
             } else {
                 // Tell the caller now through a stand-in slot; the original lives on as an
@@ -2038,7 +2154,12 @@ impl World {
         let call = &mut self.calls[c as usize];
         call.err = reason as u8 + 1;
         call.done = true;
-        self.comps[call.comp as usize].rejected += 1;
+        let (comp, holds_lock) = (call.comp, call.holds_lock);
+        self.comps[comp as usize].rejected += 1;
+        if holds_lock {
+            // Turned away after taking its row lock: pass the lock on.
+            self.release_lock(ctx, c);
+        }
         self.hop(ctx, Ev::Reply(c));
     }
 
@@ -2096,6 +2217,13 @@ impl World {
                     if perr == 0 && (pc.step == 1 || pc.step == 2) && pc.key != NO_KEY {
                         cb.stores[pinst as usize].insert(pc.key, now, &mut comp.rng);
                     }
+                }
+                // A CDN answers after the user-to-edge round trip drawn on arrival.
+                if pc.aux > 0
+                    && matches!(&self.comps[pcomp as usize].body, Body::Cache(cb) if cb.edge_class.is_some())
+                {
+                    ctx.schedule_in(SimTime(pc.aux), Ev::Finish(p));
+                    return;
                 }
                 self.finish_call(ctx, p);
                 // Misses that waited on this one get its answer.
@@ -2211,7 +2339,7 @@ impl Handler for World {
                         .as_ref()
                         .expect("open loop")
                         .sample(&mut self.rng_arrivals);
-                    if now + gap.as_nanos() < self.duration {
+                    if now.saturating_add(gap.as_nanos()) < self.duration {
                         ctx.schedule_in(gap, Ev::Arrival);
                     }
                 }

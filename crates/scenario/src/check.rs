@@ -4,9 +4,9 @@
 use crate::raw::*;
 use archsim_engine::SimTime;
 use archsim_models::{
-    parse_duration, Arrivals, CacheSpec, CallSpec, ComponentSpec, DbSpec, Dist, EndpointSpec,
-    Eviction, FaultKind, FaultSpec, Keys, KindSpec, Load, Policy, QueueSpec, Reads, RetrySpec,
-    ServiceSpec, Spec, TrafficSpec, WritePolicy,
+    parse_duration, Arrivals, CacheSpec, CallSpec, CdnSpec, ComponentSpec, DbSpec, Dist,
+    EndpointSpec, Eviction, FaultKind, FaultSpec, Keys, KindSpec, Load, Policy, QueueSpec, Reads,
+    RetrySpec, ServiceSpec, Spec, TrafficSpec, WritePolicy,
 };
 use archsim_stats::SloSpec;
 use std::ops::Range;
@@ -169,16 +169,28 @@ const CACHE_KEYS: &[&str] = &[
     "flush_interval",
     "coalesce",
 ];
+const CDN_KEYS: &[&str] = &[
+    "capacity",
+    "eviction",
+    "ttl",
+    "hit",
+    "backing",
+    "coalesce",
+    "classes",
+    "hit_ratio",
+    "edge_latency",
+];
 const QUEUE_KEYS: &[&str] = &["publish", "consumers", "consumer", "durable", "capacity"];
 const KINDS: &[&str] = &[
     "service",
     "database",
     "load_balancer",
     "cache",
+    "cdn",
     "gateway",
     "queue",
 ];
-const LATER_KINDS: &[&str] = &["cdn", "sharded"];
+const LATER_KINDS: &[&str] = &["sharded"];
 
 pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> {
     let mut ck = Ck {
@@ -394,9 +406,10 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
             "cache" => CACHE_KEYS,
             "database" => DATABASE_KEYS,
             "queue" => QUEUE_KEYS,
+            "cdn" => CDN_KEYS,
             _ => SERVICE_KEYS,
         };
-        let present: [(&str, Option<Range<usize>>); 28] = [
+        let present: [(&str, Option<Range<usize>>); 31] = [
             ("cores", r.cores.as_ref().map(|v| v.span())),
             ("workers", r.workers.as_ref().map(|v| v.span())),
             ("queue", r.queue.as_ref().map(|v| v.span())),
@@ -436,6 +449,9 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                 r.flush_interval.as_ref().map(|v| v.span()),
             ),
             ("coalesce", r.coalesce.as_ref().map(|v| v.span())),
+            ("classes", r.classes.as_ref().map(|v| v.span())),
+            ("hit_ratio", r.hit_ratio.as_ref().map(|v| v.span())),
+            ("edge_latency", r.edge_latency.as_ref().map(|v| v.span())),
         ];
         for (key, sp) in present {
             if let Some(sp) = sp {
@@ -587,8 +603,9 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                     capacity,
                 })
             }
-            "cache" => {
+            "cache" | "cdn" => {
                 let capacity = match &r.capacity {
+                    None if kind == "cdn" => 0,
                     None => {
                         ck.err(
                             span.clone(),
@@ -697,6 +714,31 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                     write_policy,
                     flush_interval,
                     coalesce: r.coalesce.as_ref().is_some_and(|c| *c.get_ref()),
+                    cdn: (kind == "cdn").then(|| {
+                        let classes = match &r.classes {
+                            None => {
+                                ck.err(span.clone(), format!("cdn `{name}` needs `classes`, the request classes served at the edge (e.g. [\"static\"])"));
+                                Vec::new()
+                            }
+                            Some(c) => {
+                                for x in c.get_ref() {
+                                    if !class_names.contains(x) {
+                                        ck.err(c.span(), format!("components.{name}.classes: `{x}` is not a request class; classes are: {}", class_names.join(", ")));
+                                    }
+                                }
+                                c.get_ref().clone()
+                            }
+                        };
+                        let hit_ratio = r.hit_ratio.as_ref().and_then(|h| ck.float(h, &format!("components.{name}.hit_ratio"), 0.0, 1.0, false));
+                        if r.hit_ratio.is_none() && r.capacity.is_none() {
+                            ck.err(span.clone(), format!("cdn `{name}` needs `hit_ratio` (a fixed edge hit ratio) or `capacity` (a keyed edge cache)"));
+                        }
+                        let edge = match &r.edge_latency {
+                            None => Dist::Const(0),
+                            Some(e) => ck.dist(e, &format!("components.{name}.edge_latency")).unwrap_or(Dist::Const(0)),
+                        };
+                        CdnSpec { classes, hit_ratio, edge }
+                    }),
                     capacity,
                     eviction,
                     ttl,

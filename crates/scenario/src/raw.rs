@@ -135,6 +135,10 @@ pub struct RawComponent {
     pub write_policy: S<String>,
     pub flush_interval: S<String>,
     pub coalesce: S<bool>,
+    // cdn
+    pub classes: S<Vec<String>>,
+    pub hit_ratio: S<f64>,
+    pub edge_latency: S<String>,
 }
 
 #[derive(Deserialize, Debug)]
