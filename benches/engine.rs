@@ -10,7 +10,10 @@
 //! * `w3_three_tier`: Poisson 800/s, a random load balancer over 8 app nodes (M/M/4,
 //!   exp(30 ms)), then one database (M/M/16, exp(12 ms));
 //! * `w4_timers`: self-rearming timers (exponential delays) with 1,000 to 1,000,000 pending,
-//!   bare `BinaryHeap<Reverse<(time, seq, id)>>` against `Simulation` with a tiny handler.
+//!   bare `BinaryHeap<Reverse<(time, seq, id)>>` against `Simulation` with a tiny handler;
+//! * `w5_cache`: a cache-heavy workload (an LRU cache over Zipf(0.99) keys in front of a
+//!   database) with 1,000 to 1,000,000 cached entries: the cost per request must stay flat as
+//!   the cache grows (O(1) lookups), so the figures should be close across sizes.
 //!
 //! W1 to W3 run the *full* scenario path: a TOML scenario (parsed once, outside the timing)
 //! run by `Scenario::run_stats()`, with the model, its statistics (latency histograms, time
@@ -490,5 +493,49 @@ fn w4_timers(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, w1_mm1, w2_mm16, w3_three_tier, w4_timers);
+// ----- W5: a cache-heavy workload ----------------------------------------------------
+
+/// W5: 20,000 requests/s for 20 s through an LRU cache in front of a 16-core database, keys
+/// Zipf(0.99) over 10 million, for several cache capacities.
+fn w5_cache(c: &mut Criterion) {
+    let mut g = c.benchmark_group("w5_cache");
+    configure(&mut g);
+    for capacity in [1_000u64, 100_000, 1_000_000] {
+        let text = format!(
+            r#"
+[run]
+duration = "20s"
+[traffic]
+entry = "cache"
+rate = 20000
+keys = {{ count = 10000000, zipf = 0.99 }}
+[traffic.classes.read]
+weight = 0.9
+[traffic.classes.write]
+weight = 0.1
+[components.cache]
+kind = "cache"
+capacity = {capacity}
+hit = "exp(0.2ms)"
+backing = "db"
+[components.db]
+kind = "database"
+cores = 16
+[components.db.endpoints.default]
+cpu = "exp(0.5ms)"
+"#
+        );
+        let sc = scenario(&text, "w5.toml");
+        let n = sc.run_stats().expect("runs").generated;
+        g.throughput(Throughput::Elements(n));
+        g.bench_with_input(
+            BenchmarkId::new("engine_scenario", capacity),
+            &sc,
+            |b, sc| b.iter(|| black_box(sc).run_stats().expect("runs").generated),
+        );
+    }
+    g.finish();
+}
+
+criterion_group!(benches, w1_mm1, w2_mm16, w3_three_tier, w4_timers, w5_cache);
 criterion_main!(benches);

@@ -1071,6 +1071,10 @@ impl World {
     fn pick(&mut self, comp: u32, policy: Policy, key: u64, class: u16) -> u32 {
         let key_count = self.key_count;
         let c = &mut self.comps[comp as usize];
+        let n = c.insts.len() as u32;
+        if n == 1 {
+            return 0;
+        }
         if let Body::Service(Svc { db: Some(db), .. }) = &mut c.body {
             if db.replicas > 0 {
                 // Writes go to the primary; reads where the read policy says.
@@ -1084,10 +1088,6 @@ impl World {
                     Reads::Any => db.rr % (db.replicas + 1),
                 };
             }
-        }
-        let n = c.insts.len() as u32;
-        if n == 1 {
-            return 0;
         }
         match policy {
             Policy::Hash if key != NO_KEY => (mix64(key) % n as u64) as u32,
@@ -1233,9 +1233,9 @@ impl World {
         let Call {
             comp, inst, class, ..
         } = self.calls[c as usize];
-        let (workers, queue, limit) = {
+        let (workers, queue, limit, has_db) = {
             let s = self.svc(comp);
-            (s.workers, s.queue, s.limit)
+            (s.workers, s.queue, s.limit, s.db.is_some())
         };
         if let Some((rate_per_ns, burst)) = limit {
             if self.calls[c as usize].parent != INTERNAL {
@@ -1257,6 +1257,9 @@ impl World {
                 i.tokens -= 1.0;
             }
         }
+        if !has_db {
+            return self.svc_admit(ctx, c, workers, queue);
+        }
         if let Body::Service(Svc { db: Some(db), .. }) = &mut self.comps[comp as usize].body {
             let call = &self.calls[c as usize];
             if inst > 0 && db.replicas > 0 && !db.is_write[class as usize] {
@@ -1277,6 +1280,20 @@ impl World {
             }
         }
         self.check_read_model(c, now);
+        self.svc_admit(ctx, c, workers, queue);
+    }
+
+    /// Admission to a service instance: a worker (or the bounded room), then lock and CPU.
+    #[inline]
+    fn svc_admit(
+        &mut self,
+        ctx: &mut Context<'_, Ev>,
+        c: u32,
+        workers: Option<u32>,
+        queue: Option<u32>,
+    ) {
+        let now = ctx.now().as_nanos();
+        let Call { comp, inst, .. } = self.calls[c as usize];
         let internal = self.calls[c as usize].parent == INTERNAL;
         let i = &mut self.comps[comp as usize].insts[inst as usize];
         if let Some(w) = workers {
@@ -1699,10 +1716,17 @@ impl World {
     /// A write finished at a database primary: record its commit and send it to every replica,
     /// where it applies after a replication-lag draw, through the replica's own queue and cores.
     fn commit(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
-        let call = self.calls[c as usize];
+        let call = &self.calls[c as usize];
         if call.err != 0 || call.parent == INTERNAL || call.inst != 0 {
             return;
         }
+        if !matches!(
+            self.comps[call.comp as usize].body,
+            Body::Service(Svc { db: Some(_), .. })
+        ) {
+            return;
+        }
+        let call = *call;
         let now = ctx.now().as_nanos();
         let comp = &mut self.comps[call.comp as usize];
         let Body::Service(Svc { db: Some(db), .. }) = &mut comp.body else {
