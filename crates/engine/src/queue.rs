@@ -184,7 +184,24 @@ impl<E> EventQueue<E> {
     /// Removes and returns the earliest event if it is at or before `end`.
     #[inline]
     pub fn pop_until(&mut self, end: SimTime) -> Option<(SimTime, E)> {
-        if !self.settle() || (self.last >> 64) as u64 > end.0 {
+        if self.front.is_none() {
+            // Fast path: a lowest bucket holding one element holds the minimum; take it
+            // straight out, without a trip through `front`.
+            let b = self.lowest_nonempty()?;
+            if self.buckets[b].len() == 1 {
+                let k = self.buckets[b][0].0;
+                if (k >> 64) as u64 > end.0 {
+                    return None;
+                }
+                let (k, e) = self.buckets[b].pop().expect("one element");
+                self.nonempty[b >> 6] &= !(1 << (b & 63));
+                self.last = k;
+                self.len -= 1;
+                return Some((SimTime((k >> 64) as u64), e));
+            }
+            self.refill();
+        }
+        if (self.last >> 64) as u64 > end.0 {
             return None;
         }
         let (k, e) = self.front.take().expect("settled");
@@ -237,12 +254,14 @@ mod tests {
     enum Op {
         Push(u64),
         Pop,
+        PopUntil(u64),
     }
 
     fn op() -> impl Strategy<Value = Op> {
         prop_oneof![
             3 => (0u64..1_000).prop_map(Op::Push),
             1 => (0u64..u64::MAX / 2).prop_map(Op::Push),
+            2 => (0u64..1_500).prop_map(Op::PopUntil),
             3 => Just(Op::Pop),
         ]
     }
@@ -263,6 +282,21 @@ mod tests {
                         q.push(SimTime(t), seq);
                         model.insert((t, seq), seq);
                         seq += 1;
+                    }
+                    Op::PopUntil(dt) => {
+                        let end = now.saturating_add(dt);
+                        let want = match model.first_key_value() {
+                            Some((&(t, _), _)) if t <= end => {
+                                model.pop_first().map(|((t, _), v)| (SimTime(t), v))
+                            }
+                            _ => None,
+                        };
+                        let got = q.pop_until(SimTime(end));
+                        prop_assert_eq!(got, want);
+                        if let Some((t, _)) = got {
+                            prop_assert!(t.0 >= now, "time went backwards");
+                            now = t.0;
+                        }
                     }
                     Op::Pop => {
                         let want = model.pop_first().map(|((t, _), v)| (SimTime(t), v));

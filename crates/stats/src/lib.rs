@@ -17,10 +17,12 @@
 //! and `generated = succeeded + failed + in_flight` is checked when a result is built.
 #![deny(missing_docs)]
 
+mod loghist;
 mod recorder;
 mod result;
 mod text;
 
+pub use loghist::LogHist;
 pub use recorder::{
     ComponentStats, Hist, Outcomes, Recorder, RunStats, SeriesBucket, TimeAverage, TimelineEntry,
     Window,

@@ -1,5 +1,6 @@
 //! What a run collects while it runs.
 
+use crate::loghist::LogHist;
 use hdrhistogram::Histogram;
 
 /// The measured window: requests that arrive in `[warmup_ns, end_ns)` count in every latency
@@ -136,8 +137,8 @@ pub struct SeriesBucket {
     pub failed: u64,
     /// Successes within the SLO latency.
     pub good: u64,
-    /// Latency of the successes in microseconds, 2 significant digits; allocated on first use.
-    pub latency_us: Option<Box<Histogram<u64>>>,
+    /// Latency of the successes in microseconds (3% buckets).
+    pub latency_us: LogHist,
 }
 
 impl SeriesBucket {
@@ -146,12 +147,7 @@ impl SeriesBucket {
         self.succeeded += o.succeeded;
         self.failed += o.failed;
         self.good += o.good;
-        if let Some(h) = &o.latency_us {
-            match &mut self.latency_us {
-                Some(mine) => mine.add(h.as_ref()).expect("auto-resizing histograms add"),
-                None => self.latency_us = Some(h.clone()),
-            }
-        }
+        self.latency_us.merge(&o.latency_us);
     }
 }
 
@@ -423,10 +419,7 @@ impl Recorder {
         let b = self.bucket(now_ns);
         b.succeeded += 1;
         b.good += good as u64;
-        b.latency_us
-            .get_or_insert_with(|| Box::new(Histogram::new(2).expect("valid precision")))
-            .record(lat / 1_000)
-            .ok();
+        b.latency_us.record(lat / 1_000);
         if self.window.contains(arrival_ns) {
             let o = &mut self.overall;
             o.succeeded += 1;

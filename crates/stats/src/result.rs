@@ -414,11 +414,9 @@ impl SimResult {
             series
                 .error_rate
                 .push(ratio(b.failed, b.succeeded + b.failed));
-            series.p99_ms.push(
-                b.latency_us
-                    .as_ref()
-                    .and_then(|h| (!h.is_empty()).then(|| h.value_at_quantile(0.99) as f64 / 1e3)),
-            );
+            series
+                .p99_ms
+                .push(b.latency_us.quantile(0.99).map(|us| us / 1e3));
         }
         Ok(SimResult {
             scenario: scenario.to_string(),
