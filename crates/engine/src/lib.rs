@@ -192,19 +192,24 @@ impl<H: Handler> Simulation<H> {
     pub fn step(&mut self) -> bool {
         match self.queue.pop() {
             Some((t, ev)) => {
-                debug_assert!(t >= self.now, "time went backwards");
-                self.now = t;
-                self.events += 1;
-                let mut ctx = Context {
-                    now: t,
-                    queue: &mut self.queue,
-                    stop: &mut self.stopped,
-                };
-                self.handler.handle(ev, &mut ctx);
+                self.dispatch(t, ev);
                 true
             }
             None => false,
         }
+    }
+    /// Runs one popped event at its time.
+    #[inline]
+    fn dispatch(&mut self, t: SimTime, ev: H::Event) {
+        debug_assert!(t >= self.now, "time went backwards");
+        self.now = t;
+        self.events += 1;
+        let mut ctx = Context {
+            now: t,
+            queue: &mut self.queue,
+            stop: &mut self.stopped,
+        };
+        self.handler.handle(ev, &mut ctx);
     }
     /// Runs every event at or before `end`, then sets the clock to `end` (if it is later).
     pub fn run_until(&mut self, end: SimTime) {
@@ -229,15 +234,7 @@ impl<H: Handler> Simulation<H> {
             let Some((t, ev)) = self.queue.pop_until(end) else {
                 return !self.queue.is_empty();
             };
-            debug_assert!(t >= self.now, "time went backwards");
-            self.now = t;
-            self.events += 1;
-            let mut ctx = Context {
-                now: t,
-                queue: &mut self.queue,
-                stop: &mut self.stopped,
-            };
-            self.handler.handle(ev, &mut ctx);
+            self.dispatch(t, ev);
         }
         true
     }

@@ -119,6 +119,43 @@ struct Call {
     aux: u64,
 }
 
+impl Call {
+    /// A fresh call from `parent` (a call, the client `NONE`, or `INTERNAL`) to an instance.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn new(
+        parent: u32,
+        req: u32,
+        gen: u32,
+        comp: u32,
+        inst: u32,
+        class: u16,
+        key: u64,
+        aux: u64,
+    ) -> Call {
+        Call {
+            parent,
+            req,
+            gen,
+            comp,
+            inst,
+            pending: 0,
+            class,
+            step: 0,
+            err: 0,
+            holds_worker: false,
+            holds_lock: false,
+            done: false,
+            orphan: false,
+            delivered: false,
+            free: false,
+            key,
+            arrived: 0,
+            aux,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 struct Req {
     start: u64,
@@ -980,26 +1017,7 @@ impl World {
         let (gen, class, key) = (req.gen, req.class, req.key);
         let entry = self.entry;
         let inst = self.pick(entry, self.comps[entry as usize].balance, key, class);
-        let c = self.new_call(Call {
-            parent: NONE,
-            req: r,
-            gen,
-            comp: entry,
-            inst,
-            pending: 0,
-            class,
-            step: 0,
-            err: 0,
-            holds_worker: false,
-            holds_lock: false,
-            done: false,
-            orphan: false,
-            delivered: false,
-            free: false,
-            aux: 0,
-            key,
-            arrived: 0,
-        });
+        let c = self.new_call(Call::new(NONE, r, gen, entry, inst, class, key, 0));
         self.comps[entry as usize].insts[inst as usize].outstanding += 1;
         if let Some(t) = self.timeout {
             ctx.schedule_in(t, Ev::Timeout(r, gen));
@@ -1155,26 +1173,7 @@ impl World {
     /// Creates a call from `parent` to an instance of `to` and sends it.
     fn call_out(&mut self, ctx: &mut Context<'_, Ev>, parent: u32, to: u32, inst: u32) {
         let p = self.calls[parent as usize];
-        let c = self.new_call(Call {
-            parent,
-            req: p.req,
-            gen: p.gen,
-            comp: to,
-            inst,
-            pending: 0,
-            class: p.class,
-            step: 0,
-            err: 0,
-            holds_worker: false,
-            holds_lock: false,
-            done: false,
-            orphan: false,
-            delivered: false,
-            free: false,
-            aux: 0,
-            key: p.key,
-            arrived: 0,
-        });
+        let c = self.new_call(Call::new(parent, p.req, p.gen, to, inst, p.class, p.key, 0));
         self.comps[to as usize].insts[inst as usize].outstanding += 1;
         self.hop(ctx, Ev::Deliver(c));
     }
@@ -1411,26 +1410,16 @@ impl World {
             self.comps[comp as usize].insts[0].queue.set(now, depth);
             let bal = self.comps[target as usize].balance;
             let inst = self.pick(target, bal, msg.key, msg.class);
-            let call = self.new_call(Call {
-                parent: INTERNAL,
-                req: comp,
-                gen: CONSUME,
-                comp: target,
+            let call = self.new_call(Call::new(
+                INTERNAL,
+                comp,
+                CONSUME,
+                target,
                 inst,
-                pending: 0,
-                class: msg.class,
-                step: 0,
-                err: 0,
-                holds_worker: false,
-                holds_lock: false,
-                done: false,
-                orphan: false,
-                delivered: false,
-                free: false,
-                key: msg.key,
-                arrived: 0,
-                aux: msg.published,
-            });
+                msg.class,
+                msg.key,
+                msg.published,
+            ));
             self.comps[target as usize].insts[inst as usize].outstanding += 1;
             self.hop(ctx, Ev::Deliver(call));
         }
@@ -1742,23 +1731,16 @@ impl World {
             .map(|_| db.lag.sample(&mut comp.rng))
             .collect();
         for (r, lag) in lags.into_iter().enumerate() {
-            let apply = self.new_call(Call {
-                parent: INTERNAL,
-                gen: APPLY,
-                inst: r as u32 + 1,
-                pending: 0,
-                step: 0,
-                err: 0,
-                holds_worker: false,
-                holds_lock: false,
-                done: false,
-                orphan: false,
-                delivered: false,
-                free: false,
-                arrived: 0,
-                aux: now,
-                ..call
-            });
+            let apply = self.new_call(Call::new(
+                INTERNAL,
+                call.req,
+                APPLY,
+                call.comp,
+                r as u32 + 1,
+                call.class,
+                call.key,
+                now,
+            ));
             self.comps[call.comp as usize].insts[r + 1].outstanding += 1;
             ctx.schedule_in(lag, Ev::Deliver(apply));
         }
@@ -1815,26 +1797,7 @@ impl World {
         for (key, class) in writes {
             let bal = self.comps[backing as usize].balance;
             let i = self.pick(backing, bal, key, class);
-            let call = self.new_call(Call {
-                parent: INTERNAL,
-                req: comp,
-                gen: FLUSH,
-                comp: backing,
-                inst: i,
-                pending: 0,
-                class,
-                step: 0,
-                err: 0,
-                holds_worker: false,
-                holds_lock: false,
-                done: false,
-                orphan: false,
-                delivered: false,
-                free: false,
-                key,
-                arrived: 0,
-                aux: 0,
-            });
+            let call = self.new_call(Call::new(INTERNAL, comp, FLUSH, backing, i, class, key, 0));
             self.comps[backing as usize].insts[i as usize].outstanding += 1;
             self.hop(ctx, Ev::Deliver(call));
         }

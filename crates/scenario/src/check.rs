@@ -86,6 +86,36 @@ impl Ck {
         }
     }
 
+    /// A list of request class names (default: the class named `write`, if any).
+    fn class_list(
+        &mut self,
+        v: Option<&Spanned<Vec<String>>>,
+        classes: &[String],
+        what: &str,
+    ) -> Vec<String> {
+        match v {
+            None => classes
+                .iter()
+                .filter(|c| c.as_str() == "write")
+                .cloned()
+                .collect(),
+            Some(w) => {
+                for c in w.get_ref() {
+                    if !classes.contains(c) {
+                        self.err(
+                            w.span(),
+                            format!(
+                                "{what}: `{c}` is not a request class; classes are: {}",
+                                classes.join(", ")
+                            ),
+                        );
+                    }
+                }
+                w.get_ref().clone()
+            }
+        }
+    }
+
     fn int(&mut self, v: &Spanned<i64>, what: &str, lo: i64, hi: i64) -> Option<i64> {
         let x = *v.get_ref();
         if x < lo || x > hi {
@@ -659,24 +689,11 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                         b.get_ref().clone()
                     }
                 };
-                let write_classes = match &r.writes {
-                    None => class_names
-                        .iter()
-                        .filter(|c| c.as_str() == "write")
-                        .cloned()
-                        .collect(),
-                    Some(w) => {
-                        for c in w.get_ref() {
-                            if !class_names.contains(c) {
-                                ck.err(
-                                    w.span(),
-                                    format!("components.{name}.writes: `{c}` is not a request class; classes are: {}", class_names.join(", ")),
-                                );
-                            }
-                        }
-                        w.get_ref().clone()
-                    }
-                };
+                let write_classes = ck.class_list(
+                    r.writes.as_ref(),
+                    &class_names,
+                    &format!("components.{name}.writes"),
+                );
                 let write_policy = match &r.write_policy {
                     None => WritePolicy::Aside,
                     Some(w) => match one_of(w, &["aside", "through", "behind"]) {
@@ -882,21 +899,11 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                         }
                     },
                 };
-                let write_classes = match &r.writes {
-                    None => class_names
-                        .iter()
-                        .filter(|c| c.as_str() == "write")
-                        .cloned()
-                        .collect(),
-                    Some(w) => {
-                        for c in w.get_ref() {
-                            if !class_names.contains(c) {
-                                ck.err(w.span(), format!("components.{name}.writes: `{c}` is not a request class; classes are: {}", class_names.join(", ")));
-                            }
-                        }
-                        w.get_ref().clone()
-                    }
-                };
+                let write_classes = ck.class_list(
+                    r.writes.as_ref(),
+                    &class_names,
+                    &format!("components.{name}.writes"),
+                );
                 KindSpec::Service(ServiceSpec {
                     database: true,
                     db: Some(DbSpec {

@@ -13,6 +13,19 @@
 //! * [`SimResult`]: the result of the contract, built from merged stats, with its JSON
 //!   ([`SimResult::to_json`]) and text ([`SimResult::summary`]) renderings.
 //!
+//! ```
+//! use archsim_stats::Hist;
+//!
+//! let mut h = Hist::new();
+//! for ms in 1..=1000u64 {
+//!     h.record(ms * 1_000_000); // nanoseconds
+//! }
+//! assert_eq!(h.count(), 1000);
+//! let p99 = h.quantile_ms(0.99).unwrap();
+//! assert!((p99 - 990.0).abs() < 1.0);
+//! assert_eq!(h.max_ms(), Some(1000.0));
+//! ```
+//!
 //! Accounting is exact: every request ends as succeeded, failed (with a reason) or in flight,
 //! and `generated = succeeded + failed + in_flight` is checked when a result is built.
 #![deny(missing_docs)]
