@@ -368,3 +368,54 @@ cpu = "30ms"
     assert!((r.classes["api"].latency_ms.p50.unwrap() - 50.0).abs() < 0.1);
     assert_eq!(r.components["cdn"].kind, "cdn");
 }
+
+#[test]
+fn refresh_ahead_keeps_popular_entries_from_expiring() {
+    let text = |refresh: &str| {
+        format!(
+            r#"
+[run]
+duration = "60s"
+warmup = "5s"
+[traffic]
+entry = "cache"
+rate = 1000
+keys = {{ count = 10, zipf = 0 }}
+[components.cache]
+kind = "cache"
+capacity = 100
+ttl = "1s"
+{refresh}
+backing = "db"
+[components.db]
+kind = "database"
+[components.db.endpoints.default]
+cpu = "5ms"
+"#
+        )
+    };
+    let plain = from_str(&text(""), "r.toml", &[]).unwrap().run().unwrap();
+    let ahead = from_str(&text("refresh_ahead = 0.8"), "r.toml", &[])
+        .unwrap()
+        .run()
+        .unwrap();
+    let c = |r: &SimResult, k: &str| r.components["cache"].extra[k].as_u64().unwrap();
+    // Without refresh-ahead each of the 10 keys expires about once a second and its next
+    // reads miss; with it, a read after 0.8 s refreshes the entry in the background.
+    assert!(
+        c(&plain, "expirations") > 400,
+        "{}",
+        c(&plain, "expirations")
+    );
+    assert_eq!(c(&ahead, "expirations"), 0);
+    assert_eq!(
+        c(&ahead, "misses"),
+        0,
+        "warm and refreshed: every measured read hits"
+    );
+    let refreshes = c(&ahead, "refreshes");
+    assert!(
+        (refreshes as f64 - 55.0 * 10.0 / 0.8).abs() < 60.0,
+        "refreshes {refreshes}"
+    );
+}

@@ -139,3 +139,28 @@ fn replica_keys_are_checked() {
     let e = from_str(&text, "x.toml", &[]).unwrap_err().to_string();
     assert!(e.contains("primary, replicas, any"), "{e}");
 }
+
+#[test]
+fn vertical_scaling_is_more_cores() {
+    // The same database at 1,900 queries/s of 4 ms: 7.6 busy cores. With 8 cores it runs at
+    // 95% and queues; with 16 at 47.5%, and queueing all but vanishes.
+    let text = |cores: u32| {
+        format!(
+            "[run]\nduration = \"120s\"\nwarmup = \"10s\"\n[traffic]\nentry = \"db\"\nrate = 1900\n\
+             [components.db]\nkind = \"database\"\ncores = {cores}\n\
+             [components.db.endpoints.default]\ncpu = \"exp(4ms)\"\n"
+        )
+    };
+    let small = from_str(&text(8), "v.toml", &[]).unwrap().run().unwrap();
+    let big = from_str(&text(16), "v.toml", &[]).unwrap().run().unwrap();
+    let u = |r: &SimResult| r.components["db"].utilization.unwrap();
+    assert!((u(&small) - 0.95).abs() < 0.015, "{}", u(&small));
+    assert!((u(&big) - 0.475).abs() < 0.01, "{}", u(&big));
+    let (p99s, p99b) = (small.latency_ms.p99.unwrap(), big.latency_ms.p99.unwrap());
+    assert!(
+        p99b < p99s * 0.6,
+        "p99 {p99s:.1} ms on 8 cores, {p99b:.1} ms on 16"
+    );
+    // On 16 cores the response is nearly the bare service time: exp(4 ms), p99 = 18.4 ms.
+    assert!((p99b - 18.42).abs() < 1.0, "p99 on 16 cores {p99b:.2}");
+}

@@ -181,6 +181,13 @@ impl KeyStore {
         Lookup::Hit
     }
 
+    /// When `key` was stored, if present.
+    pub fn stored_at(&self, key: u64) -> Option<u64> {
+        self.map
+            .get(&key)
+            .map(|&s| self.nodes[s as usize].stored_ns)
+    }
+
     /// Whether `key` is present (without counting a use or checking the TTL).
     pub fn contains(&self, key: u64) -> bool {
         self.map.contains_key(&key)

@@ -276,6 +276,9 @@ pub struct CacheSpec {
     pub flush_interval: SimTime,
     /// Concurrent read misses of one key share one backing call (the stampede fix).
     pub coalesce: bool,
+    /// Refresh-ahead: a hit on an entry older than this fraction of the TTL refreshes it from
+    /// the backing store in the background, so popular entries never expire.
+    pub refresh_ahead: Option<f64>,
     /// Edge-cache (CDN) behaviour; `None` for an ordinary cache.
     pub cdn: Option<CdnSpec>,
 }

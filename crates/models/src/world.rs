@@ -42,6 +42,9 @@ const APPLY: u32 = 0;
 const CONSUME: u32 = 1;
 /// `gen` of an internal call: a write-behind cache flushing a write (`req` is the cache).
 const FLUSH: u32 = 2;
+/// `gen` of an internal call: a cache refreshing an entry ahead of its TTL (`req` is the
+/// cache, `aux` its instance).
+const REFRESH: u32 = 3;
 
 /// SplitMix64 finalizer: spreads keys for hash routing.
 #[inline]
@@ -251,6 +254,10 @@ struct CacheBody {
     coalesced: u64,
     flushed: u64,
     lost_writes: u64,
+    /// Refresh-ahead: age (ns) past which a hit refreshes; keys being refreshed.
+    refresh_after_ns: Option<u64>,
+    refreshing: Vec<KeyMap<()>>,
+    refreshes: u64,
     /// CDN: by class, served at the edge; hit probability; user-to-edge round trip.
     edge_class: Option<Vec<bool>>,
     hit_prob: Option<f64>,
@@ -605,6 +612,12 @@ impl World {
                         coalesced: 0,
                         flushed: 0,
                         lost_writes: 0,
+                        refresh_after_ns: match (cs.refresh_ahead, cs.ttl) {
+                            (Some(f), Some(ttl)) => Some((ttl.as_nanos() as f64 * f) as u64),
+                            _ => None,
+                        },
+                        refreshing: (0..c.instances).map(|_| KeyMap::default()).collect(),
+                        refreshes: 0,
                         edge_class: cs
                             .cdn
                             .as_ref()
@@ -906,6 +919,7 @@ impl World {
                     ("misses".to_string(), cb.misses),
                     ("writes".to_string(), cb.writes),
                     ("coalesced".to_string(), cb.coalesced),
+                    ("refreshes".to_string(), cb.refreshes),
                     ("flushed_writes".to_string(), cb.flushed),
                     ("lost_writes".to_string(), cb.lost_writes),
                     (
@@ -1753,6 +1767,18 @@ impl World {
         if call.gen == CONSUME {
             return self.consumed(ctx, call);
         }
+        if call.gen == REFRESH {
+            let now = ctx.now().as_nanos();
+            let comp = &mut self.comps[call.req as usize];
+            if let Body::Cache(cb) = &mut comp.body {
+                let inst = call.aux as usize;
+                cb.refreshing[inst].remove(&call.key);
+                if call.err == 0 && !comp.insts[inst].down {
+                    cb.stores[inst].insert(call.key, now, &mut comp.rng);
+                }
+            }
+            return;
+        }
         if call.gen == FLUSH {
             if let Body::Cache(cb) = &mut self.comps[call.req as usize].body {
                 if call.err == 0 {
@@ -1780,6 +1806,29 @@ impl World {
                 db.lag_total_us += (now - call.aux) / 1_000;
             }
         }
+    }
+
+    /// Refreshes `key` in a cache instance from the backing store, in the background.
+    fn refresh(&mut self, ctx: &mut Context<'_, Ev>, comp: u32, inst: u32, class: u16, key: u64) {
+        let Body::Cache(cb) = &mut self.comps[comp as usize].body else {
+            return;
+        };
+        cb.refreshes += self.rec.window().contains(ctx.now().as_nanos()) as u64;
+        let backing = cb.backing;
+        let bal = self.comps[backing as usize].balance;
+        let i = self.pick(backing, bal, key, class);
+        let call = self.new_call(Call::new(
+            INTERNAL,
+            comp,
+            REFRESH,
+            backing,
+            i,
+            class,
+            key,
+            inst as u64,
+        ));
+        self.comps[backing as usize].insts[i as usize].outstanding += 1;
+        self.hop(ctx, Ev::Deliver(call));
     }
 
     /// A write-behind cache instance sends its buffered writes to the backing store.
@@ -1915,10 +1964,18 @@ impl World {
         } else if key != NO_KEY && cb.stores[inst as usize].get(key, now) == Lookup::Hit {
             cb.hits += measured as u64;
             let d = cb.hit.sample(&mut cm.rng);
+            let refresh = cb.refresh_after_ns.is_some_and(|after| {
+                let stored = cb.stores[inst as usize].stored_at(key).unwrap_or(now);
+                now - stored > after && cb.refreshing[inst as usize].insert(key, ()).is_none()
+            });
             if d == SimTime::ZERO {
-                return self.finish_call(ctx, c);
+                self.finish_call(ctx, c);
+            } else {
+                ctx.schedule_in(d, Ev::Finish(c));
             }
-            ctx.schedule_in(d, Ev::Finish(c));
+            if refresh {
+                self.refresh(ctx, comp, inst, class, key);
+            }
             return;
         } else {
             cb.misses += measured as u64;

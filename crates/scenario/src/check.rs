@@ -198,6 +198,7 @@ const CACHE_KEYS: &[&str] = &[
     "write_policy",
     "flush_interval",
     "coalesce",
+    "refresh_ahead",
 ];
 const CDN_KEYS: &[&str] = &[
     "capacity",
@@ -439,7 +440,7 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
             "cdn" => CDN_KEYS,
             _ => SERVICE_KEYS,
         };
-        let present: [(&str, Option<Range<usize>>); 31] = [
+        let present: [(&str, Option<Range<usize>>); 32] = [
             ("cores", r.cores.as_ref().map(|v| v.span())),
             ("workers", r.workers.as_ref().map(|v| v.span())),
             ("queue", r.queue.as_ref().map(|v| v.span())),
@@ -479,6 +480,7 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                 r.flush_interval.as_ref().map(|v| v.span()),
             ),
             ("coalesce", r.coalesce.as_ref().map(|v| v.span())),
+            ("refresh_ahead", r.refresh_ahead.as_ref().map(|v| v.span())),
             ("classes", r.classes.as_ref().map(|v| v.span())),
             ("hit_ratio", r.hit_ratio.as_ref().map(|v| v.span())),
             ("edge_latency", r.edge_latency.as_ref().map(|v| v.span())),
@@ -731,6 +733,12 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                     write_policy,
                     flush_interval,
                     coalesce: r.coalesce.as_ref().is_some_and(|c| *c.get_ref()),
+                    refresh_ahead: r.refresh_ahead.as_ref().and_then(|f| {
+                        if r.ttl.is_none() {
+                            ck.err(f.span(), format!("`{name}`: refresh_ahead needs a `ttl`"));
+                        }
+                        ck.float(f, &format!("components.{name}.refresh_ahead"), 0.0, 1.0, true)
+                    }),
                     cdn: (kind == "cdn").then(|| {
                         let classes = match &r.classes {
                             None => {

@@ -135,6 +135,7 @@ pub struct RawComponent {
     pub write_policy: S<String>,
     pub flush_interval: S<String>,
     pub coalesce: S<bool>,
+    pub refresh_ahead: S<f64>,
     // cdn
     pub classes: S<Vec<String>>,
     pub hit_ratio: S<f64>,
