@@ -129,3 +129,69 @@ fn unkeyed_classes_scatter_while_keyed_ones_route() {
         "{calls_per_request} vs {want}"
     );
 }
+
+#[test]
+fn a_reshard_moves_keys_to_new_shards_at_a_capacity_cost() {
+    // 4 shards at 70% load; from 60 s to 120 s the data moves to 8 shards, every shard paying
+    // 1.5x CPU for the copying (105%: overloaded while it runs); then 8 shards at 35%.
+    let text = r#"
+[run]
+duration = "180s"
+series_interval = "10s"
+[traffic]
+entry = "db"
+rate = 2800
+keys = { count = 1000000, zipf = 0 }
+[components.db]
+kind = "database"
+shards = 4
+sharding = "consistent"
+cores = 1
+queue = 100
+[components.db.endpoints.default]
+cpu = "exp(1ms)"
+[[faults]]
+at = "60s"
+for = "60s"
+target = "db"
+kind = "reshard"
+to = 8
+factor = 1.5
+"#;
+    let r = from_str(text, "reshard.toml", &[]).unwrap().run().unwrap();
+    let events: Vec<&str> = r.timeline.iter().map(|e| e.event.as_str()).collect();
+    assert_eq!(events, ["reshard_start", "reshard_end"]);
+    assert!(
+        r.timeline[0].detail.contains("4 -> 8 shards"),
+        "{}",
+        r.timeline[0].detail
+    );
+    let served = &r.components["db"].per_instance.as_ref().unwrap().served;
+    assert_eq!(served.len(), 8);
+    // The new shards took keys during and after the move: about half of the last 90 s.
+    let new: u64 = served[4..].iter().sum();
+    let total: u64 = served.iter().sum();
+    let share = new as f64 / total as f64;
+    assert!((share - 0.25).abs() < 0.06, "new shards' share {share}");
+    // The move's cost shows in the latency while it runs and is gone after.
+    let p99 = &r.series.p99_ms;
+    let during = p99[9].unwrap(); // 90-100 s
+    let after = p99[15].unwrap(); // 150-160 s
+    let before = p99[3].unwrap(); // 30-40 s
+    assert!(
+        during > 2.0 * before,
+        "p99 during {during:.1} ms, before {before:.1} ms"
+    );
+    assert!(
+        after < before,
+        "p99 after {after:.1} ms, before {before:.1} ms"
+    );
+}
+
+#[test]
+fn a_reshard_needs_a_sharded_target() {
+    let text = sharded("hash", 0.0, 100, "").replace("shards = 8\nsharding = \"hash\"\n", "")
+        + "[[faults]]\nat = \"1s\"\nfor = \"1s\"\ntarget = \"db\"\nkind = \"reshard\"\nto = 4\n";
+    let e = from_str(&text, "x.toml", &[]).unwrap_err().to_string();
+    assert!(e.contains("needs a sharded database"), "{e}");
+}

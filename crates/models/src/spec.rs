@@ -57,6 +57,16 @@ pub enum FaultKind {
     Crash,
     /// Every CPU time drawn there is multiplied by the factor.
     Slow(f64),
+    /// A sharded component moves to `to` shards: over the fault's duration its keys move to
+    /// their new shards (a growing, hash-chosen fraction of them), every shard's CPU times are
+    /// multiplied by `factor` (the copying), and at the end the new layout is in force. The
+    /// component gets instances for the new shards from the start; they idle until then.
+    Reshard {
+        /// Shards after the move.
+        to: u32,
+        /// CPU cost of the move on every shard while it runs.
+        factor: f64,
+    },
 }
 
 /// How requests are generated.

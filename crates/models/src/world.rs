@@ -46,6 +46,35 @@ const FLUSH: u32 = 2;
 /// cache, `aux` its instance).
 const REFRESH: u32 = 3;
 
+/// A consistent-hashing ring of `n` instances, 64 virtual nodes each.
+fn ring_of(n: u32) -> Vec<(u64, u32)> {
+    let mut ring: Vec<(u64, u32)> = (0..n)
+        .flat_map(|i| (0..64u64).map(move |v| (mix64((i as u64) << 32 | v), i)))
+        .collect();
+    ring.sort_unstable();
+    ring
+}
+
+/// The instance of `key` among `n` under a key policy.
+#[inline]
+fn route_key(policy: Policy, key: u64, n: u32, key_count: u64, ring: &[(u64, u32)]) -> u32 {
+    match policy {
+        Policy::Range => ((key.min(key_count - 1) as u128 * n as u128) / key_count as u128) as u32,
+        Policy::Consistent => {
+            let h = mix64(key ^ 0x5851_f42d_4c95_7f2d);
+            let i = ring.partition_point(|(p, _)| *p < h);
+            ring[i % ring.len()].1
+        }
+        _ => (mix64(key) % n as u64) as u32,
+    }
+}
+
+/// A key's position in [0, 1), for choosing which keys have moved during a reshard.
+#[inline]
+fn key_unit(key: u64) -> f64 {
+    (mix64(key ^ 0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
+}
+
 /// SplitMix64 finalizer: spreads keys for hash routing.
 #[inline]
 fn mix64(mut z: u64) -> u64 {
@@ -320,8 +349,12 @@ struct Comp {
     kind: String,
     balance: Policy,
     rr: u32,
-    /// Consistent-hashing ring: (point, instance), sorted.
+    /// Consistent-hashing ring over the active instances: (point, instance), sorted.
     ring: Vec<(u64, u32)>,
+    /// Instances that callers spread over (fewer than allocated before a reshard ends).
+    active: u32,
+    /// A reshard in progress: (start ns, end ns, shards after, ring after).
+    reshard: Option<(u64, u64, u32, Vec<(u64, u32)>)>,
     rng: Stream,
     insts: Vec<Inst>,
     body: Body,
@@ -355,6 +388,8 @@ pub struct World {
     zipf: Option<Zipf<f64>>,
     key_count: u64,
     interval_ns: u64,
+    /// The time of the event being handled (for routing during a reshard).
+    now: u64,
     net: Dist,
     net_zero: bool,
     rng_net: Stream,
@@ -394,6 +429,28 @@ fn find(names: &[String], from: &str, name: &str) -> Result<u32, ModelError> {
 impl World {
     /// Builds a world for one run of `spec` under `seed`.
     pub fn new(spec: &Spec, seed: u64) -> Result<World, ModelError> {
+        // A reshard needs instances for the new shards from the start; they idle until the
+        // move. `active` is what callers spread over.
+        let active: Vec<u32> = spec.components.iter().map(|c| c.instances).collect();
+        let adjusted;
+        let spec = if spec
+            .faults
+            .iter()
+            .any(|f| matches!(f.kind, FaultKind::Reshard { .. }))
+        {
+            let mut s = spec.clone();
+            for f in &spec.faults {
+                if let FaultKind::Reshard { to, .. } = f.kind {
+                    if let Some(c) = s.components.iter_mut().find(|c| c.name == f.target) {
+                        c.instances = c.instances.max(to);
+                    }
+                }
+            }
+            adjusted = s;
+            &adjusted
+        } else {
+            spec
+        };
         let names: Vec<String> = spec.components.iter().map(|c| c.name.clone()).collect();
         for (i, n) in names.iter().enumerate() {
             if names[..i].contains(n) {
@@ -642,13 +699,9 @@ impl World {
                 kind: c.kind.name().to_string(),
                 balance: c.balance,
                 rr: 0,
-                ring: {
-                    let mut ring: Vec<(u64, u32)> = (0..c.instances)
-                        .flat_map(|i| (0..64u64).map(move |v| (mix64((i as u64) << 32 | v), i)))
-                        .collect();
-                    ring.sort_unstable();
-                    ring
-                },
+                ring: ring_of(active[comps.len()]),
+                active: active[comps.len()],
+                reshard: None,
                 rng: stream(seed, &format!("component/{}", c.name)),
                 insts: (0..c.instances).map(|_| inst()).collect(),
                 body,
@@ -671,6 +724,13 @@ impl World {
                     )))
                 }
             };
+            if let FaultKind::Reshard { to, factor } = f.kind {
+                if to == 0 || !(factor.is_finite() && factor > 0.0) || f.instance.is_some() {
+                    return Err(ModelError::OutOfRange(
+                        "a reshard needs a whole component, `to` >= 1 and a positive factor".into(),
+                    ));
+                }
+            }
             if let FaultKind::Slow(x) = f.kind {
                 if !(x.is_finite() && x > 0.0) {
                     return Err(ModelError::OutOfRange(
@@ -759,6 +819,7 @@ impl World {
             zipf,
             key_count: spec.traffic.keys.map_or(1, |k| k.count.max(1)),
             interval_ns: spec.series_interval.as_nanos().max(1),
+            now: 0,
             net_zero: spec.network_latency.is_zero(),
             net: spec.network_latency.clone(),
             rng_net: stream(seed, "network"),
@@ -1102,9 +1163,10 @@ impl World {
     /// Chooses an instance of `comp` by `policy`.
     fn pick(&mut self, comp: u32, policy: Policy, key: u64, class: u16) -> u32 {
         let key_count = self.key_count;
+        let now = self.now;
         let c = &mut self.comps[comp as usize];
-        let n = c.insts.len() as u32;
-        if n == 1 {
+        let n = c.active;
+        if n == 1 && c.reshard.is_none() {
             return 0;
         }
         if let Body::Service(Svc { db: Some(db), .. }) = &mut c.body {
@@ -1122,14 +1184,15 @@ impl World {
             }
         }
         match policy {
-            Policy::Hash if key != NO_KEY => (mix64(key) % n as u64) as u32,
-            Policy::Range if key != NO_KEY => {
-                ((key.min(key_count - 1) as u128 * n as u128) / key_count as u128) as u32
-            }
-            Policy::Consistent if key != NO_KEY => {
-                let h = mix64(key ^ 0x5851_f42d_4c95_7f2d);
-                let i = c.ring.partition_point(|(p, _)| *p < h);
-                c.ring[i % c.ring.len()].1
+            Policy::Hash | Policy::Range | Policy::Consistent if key != NO_KEY => {
+                if let Some((start, end, to, ring)) = &c.reshard {
+                    // Keys move in a hash-chosen order as the reshard progresses.
+                    let done = (now - start) as f64 / (end - start).max(1) as f64;
+                    if key_unit(key) < done {
+                        return route_key(policy, key, *to, key_count, ring);
+                    }
+                }
+                route_key(policy, key, n, key_count, &c.ring)
             }
             Policy::RoundRobin | Policy::Hash | Policy::Range | Policy::Consistent => {
                 let i = c.rr;
@@ -1656,7 +1719,7 @@ impl World {
         };
         self.calls[c as usize].step += 1;
         let balance = self.comps[to as usize].balance;
-        let n = self.comps[to as usize].insts.len() as u32;
+        let n = self.comps[to as usize].active;
         let key = self.calls[c as usize].key;
         let (base, fanout) = if balance.by_key() && key == NO_KEY {
             // No key to route by: ask every shard and wait for all (scatter-gather).
@@ -2022,8 +2085,40 @@ impl World {
             }
         };
         let n = self.comps[comp as usize].insts.len();
+        if let FaultKind::Reshard { to, factor } = kind {
+            let c = &mut self.comps[comp as usize];
+            let from = c.active;
+            let start = now.as_nanos();
+            let ring = ring_of(to);
+            // Estimate the share of the key space that changes shard.
+            let policy = c.balance;
+            let moved = (0..10_000u64)
+                .filter(|k| {
+                    let key = mix64(*k) % self.key_count.max(1);
+                    route_key(policy, key, from, self.key_count, &c.ring)
+                        != route_key(policy, key, to, self.key_count, &ring)
+                })
+                .count();
+            c.reshard = Some((start, start + duration.as_nanos(), to, ring));
+            for i in &mut c.insts {
+                i.slows.push(factor);
+                i.slow = i.slows.iter().product();
+            }
+            let name = c.name.clone();
+            self.rec.timeline(
+                start,
+                &name,
+                "reshard_start",
+                format!(
+                    "{from} -> {to} shards over {duration}; {:.0}% of keys move; CPU x{factor} on every shard while it runs",
+                    moved as f64 / 100.0
+                ),
+            );
+            return;
+        }
         for inst in insts {
             match kind {
+                FaultKind::Reshard { .. } => {}
                 FaultKind::Slow(x) => {
                     let i = &mut self.comps[comp as usize].insts[inst as usize];
                     i.slows.push(x);
@@ -2060,6 +2155,23 @@ impl World {
             (f.comp, f.insts.clone(), f.kind)
         };
         let n = self.comps[comp as usize].insts.len();
+        if let FaultKind::Reshard { factor, .. } = kind {
+            let c = &mut self.comps[comp as usize];
+            if let Some((_, _, to, ring)) = c.reshard.take() {
+                c.active = to;
+                c.ring = ring;
+            }
+            for i in &mut c.insts {
+                if let Some(k) = i.slows.iter().position(|f| *f == factor) {
+                    i.slows.remove(k);
+                }
+                i.slow = i.slows.iter().product();
+            }
+            let (name, active) = (c.name.clone(), c.active);
+            self.rec
+                .timeline(now, &name, "reshard_end", format!("{active} shards"));
+            return;
+        }
         for inst in insts {
             let c = &mut self.comps[comp as usize];
             let label = if n == 1 {
@@ -2069,6 +2181,7 @@ impl World {
             };
             let i = &mut c.insts[inst as usize];
             match kind {
+                FaultKind::Reshard { .. } => {}
                 FaultKind::Slow(x) => {
                     if let Some(k) = i.slows.iter().position(|f| *f == x) {
                         i.slows.remove(k);
@@ -2373,6 +2486,7 @@ impl Handler for World {
     type Event = Ev;
 
     fn handle(&mut self, ev: Ev, ctx: &mut Context<'_, Ev>) {
+        self.now = ctx.now().as_nanos();
         match ev {
             Ev::Arrival => {
                 let now = ctx.now().as_nanos();

@@ -1241,12 +1241,55 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                 }
             }
         };
+        if let (Some(t), Some(k)) = (&r.to, &r.kind) {
+            if k.get_ref() != "reshard" {
+                ck.err(t.span(), "`to` applies only to a reshard");
+            }
+        }
         let kind = match &r.kind {
             None => {
-                ck.err(span.clone(), "a fault needs `kind`: crash or slow");
+                ck.err(span.clone(), "a fault needs `kind`: crash, slow or reshard");
                 None
             }
-            Some(k) => match one_of(k, &["crash", "slow"]) {
+            Some(k) if k.get_ref() == "reshard" => {
+                let target_ok = match &target {
+                    Some((name, None)) => {
+                        let c = raw.components.get(name).map(|c| c.get_ref());
+                        let sharded = c.is_some_and(|c| c.shards.is_some() || c.sharding.is_some());
+                        if !sharded {
+                            ck.err(k.span(), format!("a reshard needs a sharded database (`shards = N`); `{name}` is not one"));
+                        }
+                        sharded
+                    }
+                    Some((name, Some(_))) => {
+                        ck.err(k.span(), format!("a reshard moves a whole component; target `{name}`, not one instance"));
+                        false
+                    }
+                    None => false,
+                };
+                let to = match &r.to {
+                    None => {
+                        ck.err(
+                            span.clone(),
+                            "a reshard needs `to`, the number of shards after the move",
+                        );
+                        None
+                    }
+                    Some(t) => ck.int(t, "faults.to", 1, 10_000),
+                };
+                let factor = match &r.factor {
+                    None => Some(1.5),
+                    Some(f) => ck.float(f, "faults.factor", 0.0, 1000.0, true),
+                };
+                match (target_ok, to, factor) {
+                    (true, Some(to), Some(factor)) => Some(FaultKind::Reshard {
+                        to: to as u32,
+                        factor,
+                    }),
+                    _ => None,
+                }
+            }
+            Some(k) => match one_of(k, &["crash", "slow", "reshard"]) {
                 Ok(0) => {
                     if let Some(f) = &r.factor {
                         ck.err(f.span(), "`factor` applies only to a slow fault");

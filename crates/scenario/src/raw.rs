@@ -200,4 +200,5 @@ pub struct RawFault {
     pub target: S<String>,
     pub kind: S<String>,
     pub factor: S<f64>,
+    pub to: S<i64>,
 }
