@@ -46,8 +46,11 @@ const FLUSH: u32 = 2;
 /// cache, `aux` its instance).
 const REFRESH: u32 = 3;
 
+/// A consistent-hashing ring: (point, instance), sorted by point.
+type Ring = Vec<(u64, u32)>;
+
 /// A consistent-hashing ring of `n` instances, 64 virtual nodes each.
-fn ring_of(n: u32) -> Vec<(u64, u32)> {
+fn ring_of(n: u32) -> Ring {
     let mut ring: Vec<(u64, u32)> = (0..n)
         .flat_map(|i| (0..64u64).map(move |v| (mix64((i as u64) << 32 | v), i)))
         .collect();
@@ -354,7 +357,7 @@ struct Comp {
     /// Instances that callers spread over (fewer than allocated before a reshard ends).
     active: u32,
     /// A reshard in progress: (start ns, end ns, shards after, ring after).
-    reshard: Option<(u64, u64, u32, Vec<(u64, u32)>)>,
+    reshard: Option<(u64, u64, u32, Ring)>,
     rng: Stream,
     insts: Vec<Inst>,
     body: Body,
