@@ -221,6 +221,7 @@ const KINDS: &[&str] = &[
     "gateway",
     "queue",
 ];
+/// Kind names people reach for that are spelled another way here.
 const LATER_KINDS: &[&str] = &["sharded"];
 
 pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> {
@@ -415,9 +416,8 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                     ck.err(
                         k.span(),
                         format!(
-                            "component kind \"{}\" is not available yet; available: {}",
-                            k.get_ref(),
-                            KINDS.join(", ")
+                            "there is no kind \"{}\": a sharded database is kind = \"database\" with `shards = N` (and `sharding = \"hash\" | \"range\" | \"consistent\"`)",
+                            k.get_ref()
                         ),
                     );
                     continue;
