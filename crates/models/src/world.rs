@@ -391,6 +391,8 @@ pub struct World {
     zipf: Option<Zipf<f64>>,
     key_count: u64,
     interval_ns: u64,
+    /// Open loop without timeout or retry: requests need no client record.
+    simple: bool,
     /// The time of the event being handled (for routing during a reshard).
     now: u64,
     net: Dist,
@@ -822,6 +824,9 @@ impl World {
             zipf,
             key_count: spec.traffic.keys.map_or(1, |k| k.count.max(1)),
             interval_ns: spec.series_interval.as_nanos().max(1),
+            simple: matches!(spec.traffic.load, Load::Open { .. })
+                && spec.traffic.timeout.is_none()
+                && spec.traffic.retry.is_none(),
             now: 0,
             net_zero: spec.network_latency.is_zero(),
             net: spec.network_latency.clone(),
@@ -1054,6 +1059,30 @@ impl World {
         } else {
             key
         };
+        if self.simple {
+            // Open loop without timeout or retry: no client state beyond the call itself,
+            // which carries the start time in (req, gen).
+            self.live += 1;
+            if self.calls.len() as u64 > self.max_in_flight && self.overload.is_none() {
+                self.overload = Some(ctx.now());
+                ctx.stop();
+            }
+            self.rec.arrival(now);
+            let entry = self.entry;
+            let inst = self.pick(entry, self.comps[entry as usize].balance, key, class);
+            let c = self.new_call(Call::new(
+                NONE,
+                (now >> 32) as u32,
+                now as u32,
+                entry,
+                inst,
+                class,
+                key,
+                0,
+            ));
+            self.comps[entry as usize].insts[inst as usize].outstanding += 1;
+            return self.hop(ctx, Ev::Deliver(c));
+        }
         let req = Req {
             start: now,
             key,
@@ -1148,6 +1177,18 @@ impl World {
     fn client_done(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
         let call = self.calls[c as usize];
         self.free_call(c);
+        if self.simple {
+            self.live -= 1;
+            let start = (call.req as u64) << 32 | call.gen as u64;
+            let now = ctx.now().as_nanos();
+            if call.err == 0 {
+                self.rec.success(call.class as usize, start, now);
+            } else {
+                self.rec
+                    .failure(call.class as usize, call.err as usize - 1, start, now);
+            }
+            return;
+        }
         let req = self.reqs[call.req as usize];
         if !req.live || req.gen != call.gen {
             return; // the client gave up on this attempt already
