@@ -29,6 +29,9 @@ pub struct Checked {
     pub spec: Spec,
 }
 
+/// A call reference between components: (from, to, where it is written).
+type Edge = (usize, usize, Range<usize>);
+
 /// Limits that keep a run's memory and time bounded.
 pub const MAX_DURATION: SimTime = SimTime::from_secs(30 * 24 * 3600);
 /// Default limit of requests live at once (about 100 bytes each).
@@ -84,6 +87,34 @@ impl Ck {
                 None
             }
         }
+    }
+
+    /// A reference to another component: checked to exist, recorded as a call edge (for the
+    /// cycle check), reported as missing with `missing` when absent.
+    fn component_ref(
+        &mut self,
+        v: Option<&Spanned<String>>,
+        names: &[&String],
+        (from, edges): (usize, &mut Vec<Edge>),
+        span: &Range<usize>,
+        missing: String,
+    ) -> String {
+        let Some(t) = v else {
+            self.err(span.clone(), missing);
+            return String::new();
+        };
+        match names.iter().position(|n| *n == t.get_ref()) {
+            None => self.err(
+                t.span(),
+                format!(
+                    "`{}` is not a component; components are: {}",
+                    t.get_ref(),
+                    list(names)
+                ),
+            ),
+            Some(to) => edges.push((from, to, t.span())),
+        }
+        t.get_ref().clone()
     }
 
     /// A list of request class names (default: the class named `write`, if any).
@@ -550,29 +581,7 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
         };
         let kind_spec = match kind {
             "load_balancer" => {
-                let targets = match &r.targets {
-                    None => {
-                        ck.err(
-                            span.clone(),
-                            format!("load balancer `{name}` needs `targets`, the component whose instances it spreads requests over"),
-                        );
-                        String::new()
-                    }
-                    Some(t) => {
-                        match names.iter().position(|n| *n == t.get_ref()) {
-                            None => ck.err(
-                                t.span(),
-                                format!(
-                                    "`{}` is not a component; components are: {}",
-                                    t.get_ref(),
-                                    list(&names)
-                                ),
-                            ),
-                            Some(ti) => edges.push((ci, ti, t.span())),
-                        }
-                        t.get_ref().clone()
-                    }
-                };
+                let targets = ck.component_ref(r.targets.as_ref(), &names, (ci, &mut edges), &span, format!("load balancer `{name}` needs `targets`, the component whose instances it spreads requests over"));
                 let policy = match &r.policy {
                     None => Policy::RoundRobin,
                     Some(p) => match one_of(p, Policy::NAMES) {
@@ -597,26 +606,15 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                     .as_ref()
                     .and_then(|c| ck.int(c, &format!("components.{name}.consumers"), 1, 100_000))
                     .unwrap_or(1) as u32;
-                let consumer = match &r.consumer {
-                    None => {
-                        ck.err(span.clone(), format!("queue `{name}` needs `consumer`, the component each message is handed to"));
-                        String::new()
-                    }
-                    Some(t) => {
-                        match names.iter().position(|n| *n == t.get_ref()) {
-                            None => ck.err(
-                                t.span(),
-                                format!(
-                                    "`{}` is not a component; components are: {}",
-                                    t.get_ref(),
-                                    list(&names)
-                                ),
-                            ),
-                            Some(ti) => edges.push((ci, ti, t.span())),
-                        }
-                        t.get_ref().clone()
-                    }
-                };
+                let consumer = ck.component_ref(
+                    r.consumer.as_ref(),
+                    &names,
+                    (ci, &mut edges),
+                    &span,
+                    format!(
+                        "queue `{name}` needs `consumer`, the component each message is handed to"
+                    ),
+                );
                 if let Some(i) = &r.instances {
                     if *i.get_ref() != 1 {
                         ck.err(i.span(), format!("queue `{name}` is one broker; raise `consumers` instead of `instances`"));
@@ -671,26 +669,15 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                         .dist(h, &format!("components.{name}.hit"))
                         .unwrap_or(Dist::Const(0)),
                 };
-                let backing = match &r.backing {
-                    None => {
-                        ck.err(span.clone(), format!("cache `{name}` needs `backing`, the component that answers its misses"));
-                        String::new()
-                    }
-                    Some(b) => {
-                        match names.iter().position(|n| *n == b.get_ref()) {
-                            None => ck.err(
-                                b.span(),
-                                format!(
-                                    "`{}` is not a component; components are: {}",
-                                    b.get_ref(),
-                                    list(&names)
-                                ),
-                            ),
-                            Some(bi) => edges.push((ci, bi, b.span())),
-                        }
-                        b.get_ref().clone()
-                    }
-                };
+                let backing = ck.component_ref(
+                    r.backing.as_ref(),
+                    &names,
+                    (ci, &mut edges),
+                    &span,
+                    format!(
+                        "cache `{name}` needs `backing`, the component that answers its misses"
+                    ),
+                );
                 let write_classes = ck.class_list(
                     r.writes.as_ref(),
                     &class_names,
