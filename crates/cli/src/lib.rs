@@ -10,6 +10,12 @@ use clap::{Args, Parser, Subcommand};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+mod capacity;
+mod multi;
+mod progress;
+mod report;
+mod table;
+
 /// Exit code: success.
 pub const EXIT_OK: i32 = 0;
 /// Exit code: a failure other than invalid input.
@@ -52,6 +58,32 @@ struct RunArgs {
     /// Override any scenario key by its dotted path, e.g. traffic.rate=2000 (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
+    /// Write the time series (and per-component series) as CSV to PATH.
+    #[arg(long, value_name = "PATH")]
+    csv: Option<PathBuf>,
+    /// Write a self-contained HTML report with charts to PATH.
+    #[arg(long, value_name = "PATH")]
+    html: Option<PathBuf>,
+}
+
+/// Options shared by the commands that run several scenarios or points.
+#[derive(Args, Debug, Default, Clone)]
+pub(crate) struct MultiArgs {
+    /// Write the results as JSON to PATH (`-` = stdout; the table then goes to stderr).
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<String>,
+    /// Override `run.seed` in every run.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Override `run.replications` in every run.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub replications: Option<u32>,
+    /// Write the table as CSV to PATH.
+    #[arg(long, value_name = "PATH")]
+    pub csv: Option<PathBuf>,
+    /// Write a self-contained HTML report with charts to PATH.
+    #[arg(long, value_name = "PATH")]
+    pub html: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -63,6 +95,50 @@ enum Command {
         /// Override any scenario key by its dotted path (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
+    },
+    /// Run several scenarios under the same seed and compare them side by side.
+    Compare {
+        /// Scenario files, or folders whose .toml files are all compared (in name order).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Override a key in every scenario (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        #[command(flatten)]
+        args: MultiArgs,
+    },
+    /// Run a scenario over a list (or a grid) of values: --set KEY=V1,V2,V3.
+    Sweep {
+        /// The scenario file.
+        file: PathBuf,
+        /// KEY=VALUE, or KEY=V1,V2,... to sweep (several lists make a grid; repeatable).
+        #[arg(long = "set", value_name = "KEY=V1,V2,...")]
+        set: Vec<String>,
+        #[command(flatten)]
+        args: MultiArgs,
+    },
+    /// Find the largest load that still meets an SLO (exponential search, then bisection).
+    Capacity {
+        /// The scenario file.
+        file: PathBuf,
+        /// The objective, e.g. "p99<200ms", "p999<1s", "mean<50ms", "error_rate<0.01"
+        /// (repeatable: all must hold). Default: the scenario's [slo].
+        #[arg(long, value_name = "FIGURE<LIMIT")]
+        slo: Vec<String>,
+        /// The key to search (default traffic.rate for an open loop, traffic.users closed).
+        #[arg(long, value_name = "KEY")]
+        key: Option<String>,
+        /// Where to start when the key is not in the scenario.
+        #[arg(long, value_name = "VALUE")]
+        start: Option<f64>,
+        /// Stop bisecting when the bracket is narrower than this fraction of its low end.
+        #[arg(long, value_name = "FRACTION", default_value_t = 0.01)]
+        tolerance: f64,
+        /// Override a key (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        #[command(flatten)]
+        args: MultiArgs,
     },
 }
 
@@ -91,6 +167,27 @@ where
             }
             Err(code) => code,
         },
+        Some(Command::Compare { files, set, args }) => multi::compare(&files, &set, &args),
+        Some(Command::Sweep { file, set, args }) => multi::sweep(&file, &set, &args),
+        Some(Command::Capacity {
+            file,
+            slo,
+            key,
+            start,
+            tolerance,
+            set,
+            args,
+        }) => capacity::capacity(
+            &file,
+            &capacity::Options {
+                slo,
+                key,
+                start,
+                tolerance,
+                set,
+            },
+            &args,
+        ),
         None => {
             let file = cli.file.expect("clap requires FILE");
             let mut overrides = cli.run.set.clone();
@@ -116,7 +213,7 @@ where
 }
 
 /// Loads a scenario, printing its problems; the error is the exit code to use.
-fn load_scenario(file: &Path, overrides: &[String]) -> Result<Scenario, i32> {
+pub(crate) fn load_scenario(file: &Path, overrides: &[String]) -> Result<Scenario, i32> {
     match load(file, overrides) {
         Ok(s) => Ok(s),
         Err(e) => {
@@ -145,9 +242,20 @@ fn load_scenario(file: &Path, overrides: &[String]) -> Result<Scenario, i32> {
 }
 
 fn run(scenario: &Scenario, args: &RunArgs) -> anyhow::Result<()> {
-    let result = scenario
-        .run()
-        .with_context(|| format!("simulating {}", scenario.file))?;
+    let quiet = args.json.as_deref() == Some("-");
+    let bar = progress::Progress::start(!quiet, scenario.progress_total_ns());
+    let result = scenario.run_with_progress(Some(bar.counter()));
+    bar.finish();
+    let result = result.with_context(|| format!("simulating {}", scenario.file))?;
+    if let Some(path) = &args.csv {
+        write_atomically(path, report::series_csv(&result).as_bytes())
+            .with_context(|| format!("writing the CSV series to {}", path.display()))?;
+    }
+    if let Some(path) = &args.html {
+        let html = report::run_html(&result)?;
+        write_atomically(path, html.as_bytes())
+            .with_context(|| format!("writing the HTML report to {}", path.display()))?;
+    }
     let summary = result.summary();
     match args.json.as_deref() {
         Some("-") => {

@@ -61,7 +61,7 @@ pub use spec::{
     FaultSpec, Keys, KindSpec, Load, ModelError, Policy, QueueSpec, Reads, RetrySpec, ServiceSpec,
     Spec, TrafficSpec, WritePolicy,
 };
-pub use world::{run, Ev, World, REJECTED, TIMEOUT, UNAVAILABLE};
+pub use world::{run, run_with_progress, Ev, World, REJECTED, TIMEOUT, UNAVAILABLE};
 
 /// The components each component calls (services' endpoint calls, a balancer's targets, a
 /// custom component's declared calls), by index.

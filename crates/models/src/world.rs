@@ -2584,6 +2584,17 @@ impl Handler for World {
 /// Traffic arrives during `[0, duration)`; the run then follows requests in flight until
 /// `duration + drain` (or until nothing is left to do) and counts what is left as in flight.
 pub fn run(spec: &Spec, seed: u64) -> Result<RunStats, ModelError> {
+    run_with_progress(spec, seed, None)
+}
+
+/// [`run`], adding the simulated nanoseconds it covers to `progress` as it goes (once per
+/// series bucket, so a progress bar can poll it without slowing the event loop). A whole run
+/// adds `duration + drain`, however early it ends. The result is the same as [`run`]'s.
+pub fn run_with_progress(
+    spec: &Spec,
+    seed: u64,
+    progress: Option<&std::sync::atomic::AtomicU64>,
+) -> Result<RunStats, ModelError> {
     let mut world = World::new(spec, seed)?;
     let init = world.initial_events();
     let mut sim = Simulation::new(world);
@@ -2593,7 +2604,28 @@ pub fn run(spec: &Spec, seed: u64) -> Result<RunStats, ModelError> {
     let end = spec.duration.saturating_add(spec.drain);
     // Run through the drain; stop early when nothing is left to do. The run covers at least
     // the whole traffic duration.
-    let more = sim.run_through(end);
+    let more = match progress {
+        None => sim.run_through(end),
+        Some(p) => {
+            use std::sync::atomic::Ordering::Relaxed;
+            let step = spec.series_interval.as_nanos().max(1_000_000);
+            let mut t = 0u64;
+            let more = loop {
+                let upto = SimTime::from_nanos(t.saturating_add(step)).min(end);
+                let more = sim.run_through(upto);
+                p.fetch_add(upto.as_nanos() - t, Relaxed);
+                t = upto.as_nanos();
+                if sim.stopped() {
+                    break true;
+                }
+                if !more || upto == end {
+                    break more;
+                }
+            };
+            p.fetch_add(end.as_nanos() - t, Relaxed);
+            more
+        }
+    };
     if let Some(at) = sim.handler().overload {
         return Err(ModelError::Overload {
             at,

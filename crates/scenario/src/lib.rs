@@ -32,11 +32,12 @@ mod raw;
 
 use archsim_engine::derive_seed;
 use archsim_models::{ModelError, Spec};
-use archsim_stats::{ResultError, RunStats, SimResult, SloSpec};
+use archsim_stats::{Ci95, Headline, ResultError, RunStats, SimResult, SloSpec};
 use rayon::prelude::*;
 use std::fmt;
 use std::ops::Range;
 use std::path::Path;
+use std::sync::atomic::AtomicU64;
 use std::time::Instant;
 
 pub use check::{MAX_DURATION, MAX_INSTANCES, MAX_RATE, MAX_REPLICATIONS, MAX_USERS};
@@ -128,6 +129,33 @@ impl fmt::Display for RunError {
 }
 
 impl std::error::Error for RunError {}
+
+impl RunError {
+    /// Whether the run stopped because more calls than `run.max_in_flight` were in the
+    /// system (the architecture cannot keep up): an outcome of the load, not a fault.
+    pub fn is_overload(&self) -> bool {
+        matches!(self, RunError::Model(ModelError::Overload { .. }))
+    }
+}
+
+/// The number at dotted `key` in scenario `text` (an integer or a float), and whether it is
+/// an integer; `None` when the key is absent or not a number.
+pub fn number_at(text: &str, key: &str) -> Option<(f64, bool)> {
+    let doc: toml::Table = toml::from_str(text).ok()?;
+    let mut cur = doc.get(key.split('.').next()?)?;
+    for seg in key.split('.').skip(1) {
+        cur = match cur {
+            toml::Value::Table(t) => t.get(seg)?,
+            toml::Value::Array(a) => a.get(seg.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    match cur {
+        toml::Value::Integer(i) => Some((*i as f64, true)),
+        toml::Value::Float(f) => Some((*f, false)),
+        _ => None,
+    }
+}
 
 /// A checked scenario, ready to run.
 #[derive(Clone, Debug)]
@@ -343,7 +371,20 @@ pub fn replication_seed(seed: u64, r: u32) -> u64 {
 impl Scenario {
     /// Runs every replication (in parallel) and pools them in replication order.
     pub fn run_stats(&self) -> Result<RunStats, RunError> {
+        self.run_replications(None).map(|(pooled, _)| pooled)
+    }
+
+    /// Runs every replication (in parallel) and returns them pooled in replication order,
+    /// with each replication's own headline figures (for confidence intervals). `progress`,
+    /// if given, gains the simulated nanoseconds covered as the runs go (see
+    /// [`Scenario::progress_total_ns`]).
+    pub fn run_replications(
+        &self,
+        progress: Option<&AtomicU64>,
+    ) -> Result<(RunStats, Vec<Headline>), RunError> {
         let mut pooled: Option<RunStats> = None;
+        let mut headlines = Vec::with_capacity(self.replications as usize);
+        let with_slo = self.slo.is_some();
         // Chunks bound the memory held at once; merging in order keeps results identical
         // whatever the number of threads.
         let chunk = (rayon::current_num_threads() * 2).max(2) as u32;
@@ -352,10 +393,17 @@ impl Scenario {
             let end = (start + chunk).min(self.replications);
             let runs: Vec<Result<RunStats, ModelError>> = (start..end)
                 .into_par_iter()
-                .map(|r| archsim_models::run(&self.spec, replication_seed(self.seed, r)))
+                .map(|r| {
+                    archsim_models::run_with_progress(
+                        &self.spec,
+                        replication_seed(self.seed, r),
+                        progress,
+                    )
+                })
                 .collect();
             for run in runs {
                 let run = run.map_err(RunError::Model)?;
+                headlines.push(Headline::of(&run, with_slo));
                 match &mut pooled {
                     None => pooled = Some(run),
                     Some(p) => p.merge(&run),
@@ -363,21 +411,49 @@ impl Scenario {
             }
             start = end;
         }
-        Ok(pooled.expect("at least one replication"))
+        Ok((pooled.expect("at least one replication"), headlines))
+    }
+
+    /// The simulated nanoseconds a whole run adds to its progress counter: every
+    /// replication's `duration + drain`.
+    pub fn progress_total_ns(&self) -> u64 {
+        self.spec
+            .duration
+            .saturating_add(self.spec.drain)
+            .as_nanos()
+            .saturating_mul(self.replications as u64)
     }
 
     /// Runs the scenario and builds its result.
     pub fn run(&self) -> Result<SimResult, RunError> {
+        self.run_with_progress(None)
+    }
+
+    /// Runs the scenario and builds its result, counting simulated time in `progress`.
+    /// With two replications or more the result has 95% confidence intervals (`ci95`); with
+    /// component costs it has `cost`.
+    pub fn run_with_progress(&self, progress: Option<&AtomicU64>) -> Result<SimResult, RunError> {
         let t0 = Instant::now();
-        let stats = self.run_stats()?;
-        SimResult::build(
+        let (stats, headlines) = self.run_replications(progress)?;
+        let mut result = SimResult::build(
             &self.name,
             self.seed,
             &stats,
             self.slo,
             t0.elapsed().as_secs_f64(),
         )
-        .map_err(RunError::Result)
+        .map_err(RunError::Result)?;
+        result.ci95 = Ci95::of(&headlines);
+        Ok(result)
+    }
+
+    /// The key that sets this scenario's load (`traffic.rate` for an open loop,
+    /// `traffic.users` for a closed one), its value, and whether it takes integers.
+    pub fn load_key(&self) -> (&'static str, f64, bool) {
+        match &self.spec.traffic.load {
+            archsim_models::Load::Open { rate_per_s, .. } => ("traffic.rate", *rate_per_s, false),
+            archsim_models::Load::Closed { users, .. } => ("traffic.users", *users as f64, true),
+        }
     }
 }
 

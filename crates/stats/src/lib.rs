@@ -30,17 +30,19 @@
 //! and `generated = succeeded + failed + in_flight` is checked when a result is built.
 #![deny(missing_docs)]
 
+mod ci;
 mod loghist;
 mod recorder;
 mod result;
 mod text;
 
+pub use ci::{interval, t975, Ci95, Headline, Interval, LatencyCi};
 pub use loghist::LogHist;
 pub use recorder::{
     ComponentStats, Hist, Outcomes, Recorder, RunStats, SeriesBucket, TimeAverage, TimelineEntry,
     Window,
 };
 pub use result::{
-    ClassResult, ComponentResult, LatencyMs, PerInstance, Requests, ResultError, SeriesResult,
-    SimResult, SloResult, SloSpec,
+    ClassResult, ComponentResult, Cost, LatencyMs, PerInstance, Requests, ResultError,
+    SeriesResult, SimResult, SloResult, SloSpec,
 };

@@ -188,6 +188,10 @@ pub struct SeriesResult {
     pub error_rate: Vec<f64>,
     /// p99 latency of successes completing in the bucket (`null` without any).
     pub p99_ms: Vec<Option<f64>>,
+    /// Median latency of successes completing in the bucket (`null` without any).
+    pub p50_ms: Vec<Option<f64>>,
+    /// p95 latency of successes completing in the bucket (`null` without any).
+    pub p95_ms: Vec<Option<f64>>,
 }
 
 /// The whole result of a run, keys as in the contract.
@@ -230,6 +234,24 @@ pub struct SimResult {
     pub warmup_s: f64,
     /// End of the measured window in seconds.
     pub duration_s: f64,
+    /// 95% confidence intervals of the headline figures over replications (two or more).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ci95: Option<crate::Ci95>,
+    /// Cost of the architecture, only when some component has a `cost_per_hour`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<Cost>,
+}
+
+/// What the architecture costs to run.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Cost {
+    /// Currency units per hour, all components.
+    pub per_hour: f64,
+    /// Currency units per million successful requests at the measured throughput (`null`
+    /// without successes).
+    pub per_million_requests: Option<f64>,
+    /// Per hour, by component (components with a cost only).
+    pub components: IndexMap<String, f64>,
 }
 
 /// A component's series for the result: sums become per-replication means; `lag_ms_sum`
@@ -406,6 +428,8 @@ impl SimResult {
             goodput_rps: Vec::new(),
             error_rate: Vec::new(),
             p99_ms: Vec::new(),
+            p50_ms: Vec::new(),
+            p95_ms: Vec::new(),
         };
         for (i, b) in stats.series.iter().enumerate() {
             series.t_s.push(i as f64 * interval_s);
@@ -417,6 +441,12 @@ impl SimResult {
             series
                 .p99_ms
                 .push(b.latency_us.quantile(0.99).map(|us| us / 1e3));
+            series
+                .p50_ms
+                .push(b.latency_us.quantile(0.5).map(|us| us / 1e3));
+            series
+                .p95_ms
+                .push(b.latency_us.quantile(0.95).map(|us| us / 1e3));
         }
         Ok(SimResult {
             scenario: scenario.to_string(),
@@ -446,6 +476,8 @@ impl SimResult {
             series,
             warmup_s: stats.window.warmup_ns as f64 / 1e9,
             duration_s: stats.window.end_ns as f64 / 1e9,
+            ci95: None,
+            cost: None,
         })
     }
 

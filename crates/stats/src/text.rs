@@ -121,6 +121,9 @@ impl SimResult {
                 );
             }
         }
+        if let Some(ci) = &self.ci95 {
+            s.push_str(&ci_line(self, ci));
+        }
         if !self.errors.is_empty() {
             let reasons: Vec<String> = self
                 .errors
@@ -137,6 +140,21 @@ impl SimResult {
                 ms(Some(slo.latency_ms)),
                 slo.target * 100.0,
                 if slo.met { "met" } else { "MISSED" }
+            );
+        }
+        if let Some(c) = &self.cost {
+            let parts: Vec<String> = c
+                .components
+                .iter()
+                .map(|(n, v)| format!("{n} {v:.2}"))
+                .collect();
+            let _ = writeln!(
+                s,
+                "cost         {:.2} per hour, {} per million requests ({})",
+                c.per_hour,
+                c.per_million_requests
+                    .map_or("-".into(), |v| format!("{v:.3}")),
+                parts.join(", ")
             );
         }
         let _ = writeln!(s);
@@ -206,6 +224,59 @@ impl SimResult {
         }
         s
     }
+}
+
+/// The half-width of an interval, with sensible precision.
+fn half_width(ci: [f64; 2]) -> String {
+    let h = (ci[1] - ci[0]) / 2.0;
+    if h >= 100.0 {
+        format!("{h:.0}")
+    } else if h >= 1.0 {
+        format!("{h:.1}")
+    } else {
+        format!("{h:.2}")
+    }
+}
+
+/// `ci95 (10 replications)  mean 9.40 ms ± 0.05  p50 ...`: pooled figures with the
+/// half-width of their 95% confidence interval over replications.
+fn ci_line(r: &SimResult, ci: &crate::Ci95) -> String {
+    let mut parts = Vec::new();
+    let l = &r.latency_ms;
+    let c = &ci.latency_ms;
+    for (name, v, i) in [
+        ("mean", l.mean, c.mean),
+        ("p50", l.p50, c.p50),
+        ("p95", l.p95, c.p95),
+        ("p99", l.p99, c.p99),
+        ("p99.9", l.p999, c.p999),
+    ] {
+        if let (Some(v), Some(i)) = (v, i) {
+            parts.push(format!("{name} {v:.1} ms ± {}", half_width(i)));
+        }
+    }
+    parts.push(format!(
+        "req/s {:.1} ± {}",
+        r.throughput_rps,
+        half_width(ci.throughput_rps)
+    ));
+    parts.push(format!(
+        "errors {} ± {}",
+        pct(r.error_rate),
+        pct((ci.error_rate[1] - ci.error_rate[0]) / 2.0)
+    ));
+    if let (Some(slo), Some(i)) = (&r.slo, ci.slo_attained) {
+        parts.push(format!(
+            "slo {:.3}% ± {:.3}",
+            slo.attained * 100.0,
+            (i[1] - i[0]) / 2.0 * 100.0
+        ));
+    }
+    format!(
+        "ci95         over {} replications: {}\n",
+        ci.replications,
+        parts.join(", ")
+    )
 }
 
 #[cfg(test)]
