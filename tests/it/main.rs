@@ -2,11 +2,13 @@
 
 mod cache;
 mod cli;
+mod compare;
 mod database;
 mod determinism;
 mod faults;
 mod gateway;
 mod props;
 mod queue;
+mod reports;
 mod sharding;
 mod validation;

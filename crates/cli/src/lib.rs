@@ -248,7 +248,7 @@ fn run(scenario: &Scenario, args: &RunArgs) -> anyhow::Result<()> {
     bar.finish();
     let result = result.with_context(|| format!("simulating {}", scenario.file))?;
     if let Some(path) = &args.csv {
-        write_atomically(path, report::series_csv(&result).as_bytes())
+        write_atomically(path, report::series_csv(&result).trim_end().as_bytes())
             .with_context(|| format!("writing the CSV series to {}", path.display()))?;
     }
     if let Some(path) = &args.html {

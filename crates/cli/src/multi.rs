@@ -62,7 +62,7 @@ pub(crate) fn emit(
     let res = (|| -> anyhow::Result<()> {
         use anyhow::Context as _;
         if let Some(path) = &args.csv {
-            write_atomically(path, csv().as_bytes())
+            write_atomically(path, csv().trim_end().as_bytes())
                 .with_context(|| format!("writing the CSV table to {}", path.display()))?;
         }
         if let Some(path) = &args.html {

@@ -1,0 +1,278 @@
+//! Confidence intervals, and the CSV and HTML reports.
+
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_simulate"))
+}
+
+fn dir(test: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("archsim-reports-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn ok(o: &Output) {
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "stderr:\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// M/M/1 with mu = 100/s at `rate`.
+fn mm1(rate: f64, duration_s: u32, replications: u32) -> String {
+    format!(
+        r#"
+[run]
+duration = "{duration_s}s"
+warmup = "10s"
+replications = {replications}
+series_interval = "5s"
+[slo]
+latency = "100ms"
+target = 0.9
+[traffic]
+entry = "server"
+rate = {rate}
+[components.server]
+kind = "service"
+cores = 1
+[components.server.endpoints.default]
+cpu = "exp(10ms)"
+"#
+    )
+}
+
+#[test]
+fn ci_of_the_mean_covers_the_mm1_closed_form() {
+    let d = dir("ci");
+    let f = d.join("mm1.toml");
+    std::fs::write(&f, mm1(50.0, 300, 10)).unwrap();
+    let out = bin().arg(&f).args(["--json", "-"]).output().unwrap();
+    ok(&out);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ci = &v["ci95"];
+    assert_eq!(ci["replications"], 10);
+    // Mean response time of M/M/1: 1 / (mu - lambda) = 20 ms.
+    let [lo, hi] = [0, 1].map(|i| ci["latency_ms"]["mean"][i].as_f64().unwrap());
+    assert!(
+        lo < 20.0 && 20.0 < hi,
+        "95% CI [{lo:.2}, {hi:.2}] ms misses 20 ms"
+    );
+    assert!(
+        hi - lo < 4.0,
+        "10 x 290 s should pin the mean to a few percent: [{lo}, {hi}]"
+    );
+    // The pooled figure sits in its interval; every headline figure has one.
+    let mean = v["latency_ms"]["mean"].as_f64().unwrap();
+    assert!(lo <= mean && mean <= hi);
+    for k in ["p50", "p95", "p99", "p999"] {
+        let i = &ci["latency_ms"][k];
+        assert!(i[0].as_f64().unwrap() <= i[1].as_f64().unwrap(), "{k}: {i}");
+    }
+    let thr = &ci["throughput_rps"];
+    assert!(
+        thr[0].as_f64().unwrap() < 50.5 && thr[1].as_f64().unwrap() > 49.5,
+        "{thr}"
+    );
+    assert!(ci["error_rate"].is_array() && ci["slo_attained"].is_array());
+    // The summary shows the half-widths.
+    let summary = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        summary.contains("ci95") && summary.contains("p99 "),
+        "{summary}"
+    );
+    assert!(summary.contains(" ± "), "{summary}");
+    // One replication: no interval.
+    let out = bin()
+        .arg(&f)
+        .args(["--replications", "1", "--json", "-"])
+        .output()
+        .unwrap();
+    ok(&out);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v.get("ci95").is_none());
+}
+
+#[test]
+fn intervals_do_not_depend_on_thread_count() {
+    let d = dir("threads");
+    let f = d.join("mm1.toml");
+    std::fs::write(&f, mm1(60.0, 60, 5)).unwrap();
+    let run = |threads: &str| {
+        let out = bin()
+            .arg(&f)
+            .args(["--json", "-"])
+            .env("RAYON_NUM_THREADS", threads)
+            .output()
+            .unwrap();
+        ok(&out);
+        let mut v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["wall_s"] = Value::Null;
+        v
+    };
+    assert_eq!(run("1"), run("3"));
+}
+
+#[test]
+fn csv_has_one_row_per_bucket() {
+    let d = dir("csv");
+    let f = d.join("mm1.toml");
+    std::fs::write(&f, mm1(50.0, 60, 1)).unwrap();
+    let csv = d.join("series.csv");
+    let json = d.join("r.json");
+    let out = bin()
+        .arg(&f)
+        .arg("--csv")
+        .arg(&csv)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    ok(&out);
+    let v: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let t = v["series"]["t_s"].as_array().unwrap();
+    // 60 s of traffic in 5 s buckets, and the bucket the run ends in.
+    assert!(t.len() >= 12 && t.len() <= 14, "{} buckets", t.len());
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(
+        rows[0][..7],
+        [
+            "t_s",
+            "rps",
+            "goodput_rps",
+            "error_rate",
+            "p50_ms",
+            "p95_ms",
+            "p99_ms"
+        ]
+    );
+    assert_eq!(rows.len(), t.len() + 1, "header plus one row per bucket");
+    for (i, r) in rows[1..].iter().enumerate() {
+        assert_eq!(r.len(), rows[0].len());
+        assert_eq!(r[0].parse::<f64>().unwrap(), t[i].as_f64().unwrap());
+        let rps: f64 = r[1].parse().unwrap();
+        assert_eq!(rps, v["series"]["rps"][i].as_f64().unwrap());
+    }
+    // No temporary file is left beside the outputs.
+    for e in std::fs::read_dir(&d).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(!name.ends_with(".tmp"), "{name}");
+    }
+}
+
+#[test]
+fn csv_includes_component_series() {
+    let d = dir("csv-comp");
+    let f = d.join("q.toml");
+    std::fs::write(
+        &f,
+        r#"
+[run]
+duration = "30s"
+series_interval = "1s"
+[traffic]
+entry = "broker"
+rate = 100
+[components.broker]
+kind = "queue"
+publish = "1ms"
+consumers = 2
+consumer = "worker"
+[components.worker]
+kind = "service"
+cores = 2
+[components.worker.endpoints.default]
+cpu = "exp(5ms)"
+"#,
+    )
+    .unwrap();
+    let csv = d.join("s.csv");
+    let out = bin().arg(&f).arg("--csv").arg(&csv).output().unwrap();
+    ok(&out);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    assert!(header.contains(&"broker.backlog"), "{header:?}");
+    let n = header.len();
+    assert!(text.lines().all(|l| l.split(',').count() == n));
+}
+
+/// Checks that `html` holds each chart id with an inline <svg> and refers to nothing outside.
+fn check_html(html: &str, ids: &[&str]) {
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.trim_end().ends_with("</html>"));
+    for id in ids {
+        let at = html
+            .find(&format!("<figure id=\"chart-{id}\">"))
+            .unwrap_or_else(|| panic!("chart {id} missing"));
+        let end = at + html[at..].find("</figure>").expect("figure closed");
+        let fig = &html[at..end];
+        assert!(
+            fig.contains("<svg") && fig.contains("</svg>"),
+            "chart {id} has no svg"
+        );
+        assert!(fig.contains("<path") || fig.contains("<polyline") || fig.contains("<rect"));
+    }
+    let lower = html.to_ascii_lowercase();
+    assert!(
+        !lower.contains("http://") && !lower.contains("https://"),
+        "external reference"
+    );
+    assert!(
+        !lower.contains("<script") && !lower.contains("<link"),
+        "needs nothing else"
+    );
+}
+
+#[test]
+fn html_reports_are_self_contained() {
+    let d = dir("html");
+    let f = d.join("mm1.toml");
+    std::fs::write(&f, mm1(50.0, 60, 2)).unwrap();
+    let html = d.join("run.html");
+    ok(&bin().arg(&f).arg("--html").arg(&html).output().unwrap());
+    check_html(
+        &std::fs::read_to_string(&html).unwrap(),
+        &["latency", "throughput", "errors", "utilization", "timeline"],
+    );
+    let g = d.join("mm2.toml");
+    std::fs::write(&g, mm1(50.0, 60, 1).replace("cores = 1", "cores = 2")).unwrap();
+    let cmp = d.join("compare.html");
+    ok(&bin()
+        .args(["compare"])
+        .arg(&f)
+        .arg(&g)
+        .arg("--html")
+        .arg(&cmp)
+        .output()
+        .unwrap());
+    check_html(
+        &std::fs::read_to_string(&cmp).unwrap(),
+        &["compare-p99", "compare-throughput"],
+    );
+    let sw = d.join("sweep.html");
+    let sw_csv = d.join("sweep.csv");
+    ok(&bin()
+        .arg("sweep")
+        .arg(&f)
+        .args(["--set", "traffic.rate=20,40,60"])
+        .arg("--html")
+        .arg(&sw)
+        .arg("--csv")
+        .arg(&sw_csv)
+        .output()
+        .unwrap());
+    check_html(
+        &std::fs::read_to_string(&sw).unwrap(),
+        &["sweep-p99", "sweep-throughput", "sweep-errors"],
+    );
+    let rows = std::fs::read_to_string(&sw_csv).unwrap();
+    assert_eq!(rows.lines().count(), 4, "{rows}");
+    assert!(rows.starts_with("traffic.rate,p50_ms"));
+}
