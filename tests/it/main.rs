@@ -7,6 +7,7 @@ mod database;
 mod determinism;
 mod faults;
 mod gateway;
+mod operations;
 mod props;
 mod queue;
 mod reports;

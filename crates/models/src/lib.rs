@@ -40,6 +40,7 @@
 //!         }),
 //!     }],
 //!     faults: vec![],
+//!     ops: OpsSpec::default(),
 //! };
 //! let stats = run(&spec, 42).unwrap();
 //! assert!(stats.accounting_holds());
@@ -57,9 +58,9 @@ pub use behavior::{Behavior, BehaviorCtx, CallId, Effect, Request};
 pub use cache::{Eviction, KeyHasher, KeyStore, Lookup};
 pub use dist::{inverse_normal_cdf, parse_duration, std_normal_cdf, Dist, DistError};
 pub use spec::{
-    Arrivals, CacheSpec, CallSpec, CdnSpec, ComponentSpec, DbSpec, EndpointSpec, FaultKind,
-    FaultSpec, Keys, KindSpec, Load, ModelError, Policy, QueueSpec, Reads, RetrySpec, ServiceSpec,
-    Spec, TrafficSpec, WritePolicy,
+    Arrivals, CacheSpec, CallSpec, CdnSpec, CompOps, ComponentSpec, DbSpec, EndpointSpec, Failover,
+    FaultKind, FaultSpec, HealthCheck, Keys, KindSpec, Load, ModelError, OpsSpec, Policy,
+    QueueSpec, Reads, RetrySpec, ServiceSpec, Spec, TrafficSpec, WritePolicy,
 };
 pub use world::{run, run_with_progress, Ev, World, REJECTED, TIMEOUT, UNAVAILABLE};
 

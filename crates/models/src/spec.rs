@@ -33,6 +33,67 @@ pub struct Spec {
     pub components: Vec<ComponentSpec>,
     /// Faults injected during the run.
     pub faults: Vec<FaultSpec>,
+    /// Operations: restarts, health checks, failover, regions (all off by default).
+    pub ops: OpsSpec,
+}
+
+/// Operational features of a model: orchestrator restarts, balancer health checks, database
+/// failover, regions and global balancing. The default turns every one of them off.
+#[derive(Clone, Debug, Default)]
+pub struct OpsSpec {
+    /// Per component (by name): its operational settings.
+    pub components: Vec<(String, CompOps)>,
+    /// One-way latency between two regions (symmetric): (region, region, delay). A hop
+    /// between components in different regions pays this instead of the network latency.
+    pub region_latency: Vec<(String, String, Dist)>,
+    /// Where requests come from: (region, weight). The client-to-entry hop pays the latency
+    /// from the request's region to the entry's region.
+    pub origins: Vec<(String, f64)>,
+}
+
+impl OpsSpec {
+    /// The settings of component `name` (the defaults when it has none).
+    pub fn of(&self, name: &str) -> CompOps {
+        self.components
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, o)| o.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// One component's operational settings.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CompOps {
+    /// An orchestrator restarts a crashed instance after this delay, whatever the fault says.
+    pub restart: Option<SimTime>,
+    /// The region the component runs in (`None`: no region, no cross-region latency).
+    pub region: Option<String>,
+    /// A load balancer probes its targets' instances and skips the ones that fail.
+    pub health_check: Option<HealthCheck>,
+    /// A database with replicas promotes one when its primary is down.
+    pub failover: Option<Failover>,
+    /// A global load balancer: these components, the nearest with a healthy instance first.
+    pub global_targets: Vec<String>,
+}
+
+/// A balancer's active health check.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HealthCheck {
+    /// Time between probes of each instance.
+    pub interval: SimTime,
+    /// Consecutive failed probes that eject an instance.
+    pub failures: u32,
+}
+
+/// Database failover: when the primary is down, a replica is promoted after `detect` +
+/// `promote`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Failover {
+    /// Time to notice that the primary is down.
+    pub detect: SimTime,
+    /// Time to promote a replica once noticed.
+    pub promote: SimTime,
 }
 
 /// A fault: something that goes wrong at `at` for `duration`.
@@ -51,7 +112,7 @@ pub struct FaultSpec {
 }
 
 /// Kinds of fault.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum FaultKind {
     /// Requests to the instance fail at once (`unavailable`); what it held is lost.
     Crash,
@@ -66,6 +127,34 @@ pub enum FaultKind {
         to: u32,
         /// CPU cost of the move on every shard while it runs.
         factor: f64,
+    },
+    /// Calls between the target and `peer` (either way) fail: at once with `partitioned`, or
+    /// (`drop`) they are never answered, so the caller's timeout decides.
+    Partition {
+        /// The other component.
+        peer: String,
+        /// The calls vanish instead of failing.
+        drop: bool,
+    },
+    /// Calls to the target (from `peer` only, if given) take `add` longer to arrive.
+    Latency {
+        /// Extra one-way delay on the way to the target.
+        add: Dist,
+        /// Only calls from this component.
+        peer: Option<String>,
+    },
+    /// The target is a region: every instance of every component in it is down.
+    Region,
+    /// A rolling deployment of the target: `batch` instances at a time stop taking new calls,
+    /// finish their work (at most `drain`), are down for `start_up`, and come back; then the
+    /// next batch. The fault's duration is not used: the deployment takes as long as it takes.
+    Deploy {
+        /// Instances per batch.
+        batch: u32,
+        /// Time a new instance takes before it serves.
+        start_up: SimTime,
+        /// Longest wait for in-flight work before the instance is stopped anyway.
+        drain: SimTime,
     },
 }
 

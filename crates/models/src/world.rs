@@ -120,6 +120,14 @@ pub enum Ev {
     FaultStart(u32),
     /// Fault `i` ends.
     FaultEnd(u32),
+    /// An orchestrator restarts a crashed instance (component, instance).
+    Restart(u32, u32),
+    /// A load balancer probes its targets' instances.
+    Probe(u32),
+    /// A database's failover promotes a replica (component).
+    Promote(u32),
+    /// The next step of the rolling deployment of fault `i`.
+    Deploy(u32),
     /// A write-behind cache instance flushes (component, instance).
     Flush(u32, u32),
 }
@@ -148,6 +156,8 @@ struct Call {
     delivered: bool,
     /// The slot is on the free list.
     free: bool,
+    /// The client's region (requests from the client only; `NO_REGION` otherwise).
+    origin: u8,
     key: u64,
     arrived: u64,
     /// Internal calls: the write's commit time (replica applies).
@@ -184,6 +194,7 @@ impl Call {
             orphan: false,
             delivered: false,
             free: false,
+            origin: NO_REGION,
             key,
             arrived: 0,
             aux,
@@ -199,6 +210,7 @@ struct Req {
     gen: u32,
     attempts: u32,
     class: u16,
+    origin: u8,
     live: bool,
 }
 
@@ -225,6 +237,14 @@ struct Inst {
     /// Token bucket: tokens and when they were last counted.
     tokens: f64,
     tokens_at: u64,
+    /// Taken out of rotation by a rolling deployment: callers choose other instances.
+    out: bool,
+    /// Down for a deployment's start-up.
+    deploying: bool,
+    /// Active region outages covering this instance.
+    region_down: u32,
+    /// When an orchestrator restart is due (0: none).
+    restart_at: u64,
 }
 
 struct Endpoint {
@@ -270,6 +290,17 @@ struct DbState {
     lock_waits: u64,
     applies: u64,
     lag_total_us: u64,
+    /// The instance that takes writes (0 until a failover promotes another).
+    primary: u32,
+    /// Failover: (detect + promote) in ns.
+    failover: Option<u64>,
+    /// When the pending promotion is due (0: none).
+    promote_at: u64,
+    /// Bumped at each promotion: replication from an older primary is void.
+    term: u32,
+    /// Per instance: writes shipped to it and not yet arrived (lost if it is promoted).
+    undelivered: Vec<u64>,
+    lost_writes: u64,
 }
 
 struct CacheBody {
@@ -365,13 +396,49 @@ struct Comp {
     rejected: u64,
     /// Calls failed because an instance was down (refused, or lost in a crash).
     unavailable: u64,
+    /// Orchestrator restart delay (ns).
+    restart: Option<u64>,
+    /// Region index, or `NO_REGION`.
+    region: u8,
+    /// A balancer's health checks of its targets.
+    health: Option<Box<Health>>,
+    /// A global balancer: its targets by origin region (index `regions` = no region), nearest
+    /// first.
+    global: Vec<Vec<u32>>,
+    /// Changes of the number of live instances (time, live), when faults touch the component.
+    live_changes: Option<Vec<(u64, u32)>>,
+}
+
+/// A balancer's view of its targets' health.
+struct Health {
+    interval: u64,
+    failures: u32,
+    /// Components probed.
+    targets: Vec<u32>,
+    /// Per target, per instance: consecutive failed probes, and ejected.
+    fails: Vec<Vec<u32>>,
+    ejected: Vec<Vec<bool>>,
+}
+
+/// Progress of a rolling deployment.
+#[derive(Clone, Copy, Default)]
+struct DeployState {
+    /// First instance of the current batch.
+    next: u32,
+    /// Draining (false) or starting up (true).
+    starting: bool,
+    /// When draining gives up waiting.
+    drain_until: u64,
 }
 
 /// A fault resolved to indices.
 struct Fault {
     at: SimTime,
     duration: SimTime,
+    /// The component (a region fault: the region index).
     comp: u32,
+    /// Partition and latency: the peer component, or `NONE`.
+    peer: u32,
     insts: std::ops::Range<u32>,
     kind: FaultKind,
 }
@@ -418,7 +485,25 @@ pub struct World {
     rec: Recorder,
     ready: VecDeque<(u32, Resume)>,
     draining: bool,
+    /// Hops go through `hop_links` (partitions, latency faults, regions).
+    links: bool,
+    /// Choosing an instance checks health and deployments.
+    ops_pick: bool,
+    /// Active partitions (a, b, drop) and latency faults (fault indices).
+    partitions: Vec<(u32, u32, bool)>,
+    delays: Vec<u32>,
+    partitioned_reason: usize,
+    /// Region names; one-way latency between regions (`regions x regions`).
+    regions: Vec<String>,
+    region_net: Vec<Option<Dist>>,
+    /// Cumulative weights of the traffic's origin regions (region index, cumulative).
+    origins: Vec<(u8, f64)>,
+    rng_origin: Stream,
+    deploys: Vec<DeployState>,
 }
+
+/// No region.
+const NO_REGION: u8 = u8::MAX;
 
 fn find(names: &[String], from: &str, name: &str) -> Result<u32, ModelError> {
     names
@@ -501,6 +586,10 @@ impl World {
                 served: 0,
                 tokens: f64::INFINITY,
                 tokens_at: 0,
+                out: false,
+                deploying: false,
+                region_down: 0,
+                restart_at: 0,
             };
             let body = match &c.kind {
                 KindSpec::Service(s) => {
@@ -570,7 +659,7 @@ impl World {
                                 row_locks: d.row_locks,
                                 rr: 0,
                                 latest: KeyMap::default(),
-                                applied: (0..d.replicas).map(|_| KeyMap::default()).collect(),
+                                applied: (0..c.instances).map(|_| KeyMap::default()).collect(),
                                 locks: (0..c.instances).map(|_| KeyMap::default()).collect(),
                                 stale_reads: 0,
                                 replica_reads: 0,
@@ -582,6 +671,16 @@ impl World {
                                 lock_waits: 0,
                                 applies: 0,
                                 lag_total_us: 0,
+                                primary: 0,
+                                failover: spec
+                                    .ops
+                                    .of(&c.name)
+                                    .failover
+                                    .map(|f| f.detect.saturating_add(f.promote).as_nanos()),
+                                promote_at: 0,
+                                term: 0,
+                                undelivered: vec![0; c.instances as usize],
+                                lost_writes: 0,
                             }))
                         }
                         _ => None,
@@ -713,11 +812,169 @@ impl World {
                 served: 0,
                 rejected: 0,
                 unavailable: 0,
+                restart: spec.ops.of(&c.name).restart.map(|d| d.as_nanos()),
+                region: NO_REGION,
+                health: None,
+                global: Vec::new(),
+                live_changes: None,
             });
+        }
+        // Regions: every name used by a component, the latency matrix or the traffic.
+        let mut regions: Vec<String> = Vec::new();
+        let mut add_region = |r: &str| {
+            if !regions.iter().any(|x| x == r) {
+                regions.push(r.to_string());
+            }
+        };
+        for (_, o) in &spec.ops.components {
+            if let Some(r) = &o.region {
+                add_region(r);
+            }
+        }
+        for (a, b, _) in &spec.ops.region_latency {
+            add_region(a);
+            add_region(b);
+        }
+        for (r, _) in &spec.ops.origins {
+            add_region(r);
+        }
+        if regions.len() >= NO_REGION as usize {
+            return Err(ModelError::OutOfRange("at most 254 regions".into()));
+        }
+        let nr = regions.len();
+        let ridx = |r: &str| regions.iter().position(|x| x == r).map(|i| i as u8);
+        let mut region_net: Vec<Option<Dist>> = vec![None; nr * nr];
+        for (a, b, d) in &spec.ops.region_latency {
+            let (a, b) = (ridx(a).unwrap() as usize, ridx(b).unwrap() as usize);
+            region_net[a * nr + b] = Some(d.clone());
+            region_net[b * nr + a] = Some(d.clone());
+        }
+        for (ci, c) in spec.components.iter().enumerate() {
+            let o = spec.ops.of(&c.name);
+            comps[ci].region = o.region.as_deref().and_then(ridx).unwrap_or(NO_REGION);
+        }
+        let mean_between = |a: u8, b: u8| -> f64 {
+            if a == NO_REGION || b == NO_REGION || a == b {
+                return spec.network_latency.mean_ns();
+            }
+            region_net[a as usize * nr + b as usize]
+                .as_ref()
+                .map_or(f64::INFINITY, |d| d.mean_ns())
+        };
+        for (ci, c) in spec.components.iter().enumerate() {
+            let o = spec.ops.of(&c.name);
+            let mut probed: Vec<u32> = Vec::new();
+            if !o.global_targets.is_empty() {
+                let ts: Vec<u32> = o
+                    .global_targets
+                    .iter()
+                    .map(|t| find(&names, &c.name, t))
+                    .collect::<Result<_, _>>()?;
+                comps[ci].global = (0..=nr)
+                    .map(|origin| {
+                        let origin = if origin == nr {
+                            NO_REGION
+                        } else {
+                            origin as u8
+                        };
+                        let mut order = ts.clone();
+                        // Stable: equal latencies keep the declared order.
+                        order.sort_by(|x, y| {
+                            let (dx, dy) = (
+                                mean_between(origin, comps[*x as usize].region),
+                                mean_between(origin, comps[*y as usize].region),
+                            );
+                            dx.total_cmp(&dy)
+                        });
+                        order
+                    })
+                    .collect();
+                probed = ts;
+            } else if let Body::Lb { target, .. } = comps[ci].body {
+                probed = vec![target];
+            }
+            if let Some(h) = o.health_check {
+                if h.interval == SimTime::ZERO || h.failures == 0 || probed.is_empty() {
+                    return Err(ModelError::OutOfRange(format!(
+                        "`{}`: a health check needs a balancer, an interval and failures >= 1",
+                        c.name
+                    )));
+                }
+                comps[ci].health = Some(Box::new(Health {
+                    interval: h.interval.as_nanos(),
+                    failures: h.failures,
+                    fails: probed
+                        .iter()
+                        .map(|t| vec![0; comps[*t as usize].insts.len()])
+                        .collect(),
+                    ejected: probed
+                        .iter()
+                        .map(|t| vec![false; comps[*t as usize].insts.len()])
+                        .collect(),
+                    targets: probed,
+                }));
+            }
+        }
+        let origins: Vec<(u8, f64)> = {
+            let total: f64 = spec.ops.origins.iter().map(|o| o.1).sum();
+            let mut acc = 0.0;
+            spec.ops
+                .origins
+                .iter()
+                .map(|(r, w)| {
+                    acc += w / total;
+                    (ridx(r).unwrap(), acc)
+                })
+                .collect()
+        };
+        if !(spec.ops.origins.is_empty()
+            || spec.ops.origins.iter().all(|o| o.1 >= 0.0) && origins.last().unwrap().1 > 0.0)
+        {
+            return Err(ModelError::OutOfRange(
+                "traffic region weights must be non-negative with a positive sum".into(),
+            ));
         }
         let mut faults = Vec::new();
         for f in &spec.faults {
+            if f.kind == FaultKind::Region {
+                let Some(r) = ridx(&f.target) else {
+                    return Err(ModelError::OutOfRange(format!(
+                        "a region fault targets `{}`, which is no region",
+                        f.target
+                    )));
+                };
+                for c in comps.iter_mut().filter(|c| c.region == r) {
+                    c.live_changes = Some(vec![(0, c.insts.len() as u32)]);
+                }
+                faults.push(Fault {
+                    at: f.at,
+                    duration: f.duration,
+                    comp: r as u32,
+                    peer: NONE,
+                    insts: 0..0,
+                    kind: f.kind.clone(),
+                });
+                continue;
+            }
             let comp = find(&names, "a fault", &f.target)?;
+            let peer = match &f.kind {
+                FaultKind::Partition { peer, .. }
+                | FaultKind::Latency {
+                    peer: Some(peer), ..
+                } => find(&names, "a fault", peer)?,
+                _ => NONE,
+            };
+            if let FaultKind::Deploy { batch, .. } = f.kind {
+                if batch == 0 || f.instance.is_some() {
+                    return Err(ModelError::OutOfRange(
+                        "a deploy needs a whole component and batch >= 1".into(),
+                    ));
+                }
+            }
+            if matches!(f.kind, FaultKind::Crash | FaultKind::Deploy { .. }) {
+                let c = &mut comps[comp as usize];
+                c.live_changes = Some(vec![(0, c.insts.len() as u32)]);
+            }
             let n = spec.components[comp as usize].instances;
             let insts = match f.instance {
                 None => 0..n,
@@ -747,8 +1004,9 @@ impl World {
                 at: f.at,
                 duration: f.duration,
                 comp,
+                peer,
                 insts,
-                kind: f.kind,
+                kind: f.kind.clone(),
             });
         }
         crate::check_cycles(spec)?;
@@ -851,7 +1109,35 @@ impl World {
             rec,
             ready: VecDeque::new(),
             draining: false,
+            links: nr > 0
+                || spec.faults.iter().any(|f| {
+                    matches!(
+                        f.kind,
+                        FaultKind::Partition { .. } | FaultKind::Latency { .. }
+                    )
+                }),
+            ops_pick: false,
+            partitions: Vec::new(),
+            delays: Vec::new(),
+            partitioned_reason: 0,
+            regions,
+            region_net,
+            origins,
+            rng_origin: stream(seed, "traffic/regions"),
+            deploys: vec![DeployState::default(); spec.faults.len()],
         };
+        world.ops_pick = world.comps.iter().any(|c| c.health.is_some())
+            || spec
+                .faults
+                .iter()
+                .any(|f| matches!(f.kind, FaultKind::Deploy { .. }));
+        if spec
+            .faults
+            .iter()
+            .any(|f| matches!(f.kind, FaultKind::Partition { .. }))
+        {
+            world.partitioned_reason = world.rec.reason("partitioned");
+        }
         // Reasons added by component kinds, registered up front so every replication lists
         // them in the same order.
         let limited = world.rec.reason("rate_limited");
@@ -873,6 +1159,11 @@ impl World {
             .enumerate()
             .map(|(i, f)| (f.at, Ev::FaultStart(i as u32)))
             .collect();
+        for (i, c) in self.comps.iter().enumerate() {
+            if let Some(h) = &c.health {
+                events.push((SimTime(h.interval), Ev::Probe(i as u32)));
+            }
+        }
         let traffic = match &self.load {
             Load::Open { arrivals, .. } => {
                 let first = match arrivals {
@@ -961,6 +1252,9 @@ impl World {
                 if db.row_locks {
                     s.counters.push(("lock_waits".to_string(), db.lock_waits));
                 }
+                if db.failover.is_some() {
+                    s.counters.push(("lost_writes".to_string(), db.lost_writes));
+                }
             }
             if let Body::Queue(qb) = &c.body {
                 s.counters.extend([
@@ -998,6 +1292,12 @@ impl World {
                     ("evictions".to_string(), evictions),
                     ("expirations".to_string(), expirations),
                 ]);
+            }
+            if let Some(changes) = &c.live_changes {
+                s.series.push((
+                    "live_instances".to_string(),
+                    live_series(changes, self.interval_ns, end_ns),
+                ));
             }
             if let Body::Custom(bs) = &c.body {
                 for b in bs {
@@ -1069,7 +1369,7 @@ impl World {
             }
             self.rec.arrival(now);
             let entry = self.entry;
-            let inst = self.pick(entry, self.comps[entry as usize].balance, key, class);
+            let inst = self.choose(NONE, entry, self.comps[entry as usize].balance, key, class);
             let c = self.new_call(Call::new(
                 NONE,
                 (now >> 32) as u32,
@@ -1081,6 +1381,9 @@ impl World {
                 0,
             ));
             self.comps[entry as usize].insts[inst as usize].outstanding += 1;
+            if !self.origins.is_empty() {
+                self.calls[c as usize].origin = self.draw_origin();
+            }
             return self.hop(ctx, Ev::Deliver(c));
         }
         let req = Req {
@@ -1090,6 +1393,11 @@ impl World {
             gen: 0,
             attempts: 0,
             class,
+            origin: if self.origins.is_empty() {
+                NO_REGION
+            } else {
+                self.draw_origin()
+            },
             live: true,
         };
         let r = match self.free_reqs.pop() {
@@ -1121,10 +1429,11 @@ impl World {
     fn send_attempt(&mut self, ctx: &mut Context<'_, Ev>, r: u32) {
         let req = &mut self.reqs[r as usize];
         req.attempts += 1;
-        let (gen, class, key) = (req.gen, req.class, req.key);
+        let (gen, class, key, origin) = (req.gen, req.class, req.key, req.origin);
         let entry = self.entry;
-        let inst = self.pick(entry, self.comps[entry as usize].balance, key, class);
+        let inst = self.choose(NONE, entry, self.comps[entry as usize].balance, key, class);
         let c = self.new_call(Call::new(NONE, r, gen, entry, inst, class, key, 0));
+        self.calls[c as usize].origin = origin;
         self.comps[entry as usize].insts[inst as usize].outstanding += 1;
         if let Some(t) = self.timeout {
             ctx.schedule_in(t, Ev::Timeout(r, gen));
@@ -1217,14 +1526,23 @@ impl World {
             if db.replicas > 0 {
                 // Writes go to the primary; reads where the read policy says.
                 if db.is_write[class as usize] {
-                    return 0;
+                    return db.primary;
                 }
                 db.rr = db.rr.wrapping_add(1);
-                return match db.reads {
-                    Reads::Primary => 0,
-                    Reads::Replicas => 1 + db.rr % db.replicas,
+                let r = match db.reads {
+                    Reads::Primary => db.primary,
+                    Reads::Replicas => {
+                        // The k-th replica: instances other than the primary, in order.
+                        let k = db.rr % db.replicas;
+                        k + (k >= db.primary) as u32
+                    }
                     Reads::Any => db.rr % (db.replicas + 1),
                 };
+                // With failover, reads avoid a replica that is down.
+                if db.failover.is_some() && c.insts[r as usize].down {
+                    return db.primary;
+                }
+                return r;
             }
         }
         match policy {
@@ -1278,6 +1596,9 @@ impl World {
     /// Sends `ev` across one network hop.
     #[inline]
     fn hop(&mut self, ctx: &mut Context<'_, Ev>, ev: Ev) {
+        if self.links {
+            return self.hop_links(ctx, ev);
+        }
         if self.net_zero {
             // Zero latency: deliver now, without a trip through the queue or `handle`.
             match ev {
@@ -1313,9 +1634,13 @@ impl World {
         match &self.comps[comp as usize].body {
             Body::Service(_) => self.svc_arrive(ctx, c),
             Body::Lb { target, policy } => {
-                let (target, policy) = (*target, *policy);
+                let (mut target, mut policy) = (*target, *policy);
                 let Call { key, class, .. } = self.calls[c as usize];
-                let i = self.pick(target, policy, key, class);
+                if !self.comps[comp as usize].global.is_empty() {
+                    target = self.global_target(comp, c);
+                    policy = self.comps[target as usize].balance;
+                }
+                let i = self.choose(comp, target, policy, key, class);
                 self.calls[c as usize].pending = 1;
                 self.call_out(ctx, c, target, i);
             }
@@ -1382,14 +1707,24 @@ impl World {
         }
         if let Body::Service(Svc { db: Some(db), .. }) = &mut self.comps[comp as usize].body {
             let call = &self.calls[c as usize];
-            if inst > 0 && db.replicas > 0 && !db.is_write[class as usize] {
+            if call.parent == INTERNAL && call.gen == APPLY && db.failover.is_some() {
+                if call.req != db.term {
+                    // Shipped by a primary that has since been replaced: void.
+                    let call = &mut self.calls[c as usize];
+                    call.err = UNAVAILABLE as u8 + 1;
+                    call.done = true;
+                    return self.reply(ctx, c);
+                }
+                db.undelivered[inst as usize] = db.undelivered[inst as usize].saturating_sub(1);
+            }
+            if inst != db.primary && db.replicas > 0 && !db.is_write[class as usize] {
                 // A read at a replica is stale if the primary has committed a newer write of
                 // its key than the replica has applied.
                 let measured = self.rec.window().contains(now);
                 db.replica_reads += measured as u64;
                 if call.key != NO_KEY {
                     let latest = db.latest.get(&call.key).copied().unwrap_or(0);
-                    let applied = db.applied[inst as usize - 1]
+                    let applied = db.applied[inst as usize]
                         .get(&call.key)
                         .copied()
                         .unwrap_or(0);
@@ -1530,7 +1865,7 @@ impl World {
             let depth = qb.backlog.len() as u64;
             self.comps[comp as usize].insts[0].queue.set(now, depth);
             let bal = self.comps[target as usize].balance;
-            let inst = self.pick(target, bal, msg.key, msg.class);
+            let inst = self.choose(NONE, target, bal, msg.key, msg.class);
             let call = self.new_call(Call::new(
                 INTERNAL,
                 comp,
@@ -1769,7 +2104,7 @@ impl World {
             // No key to route by: ask every shard and wait for all (scatter-gather).
             (0, n)
         } else {
-            (self.pick(to, balance, key, class), fanout)
+            (self.choose(NONE, to, balance, key, class), fanout)
         };
         self.calls[c as usize].pending = fanout;
         for j in 0..fanout {
@@ -1827,7 +2162,7 @@ impl World {
     /// where it applies after a replication-lag draw, through the replica's own queue and cores.
     fn commit(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
         let call = &self.calls[c as usize];
-        if call.err != 0 || call.parent == INTERNAL || call.inst != 0 {
+        if call.err != 0 || call.parent == INTERNAL {
             return;
         }
         if !matches!(
@@ -1842,7 +2177,7 @@ impl World {
         let Body::Service(Svc { db: Some(db), .. }) = &mut comp.body else {
             return;
         };
-        if db.replicas == 0 || !db.is_write[call.class as usize] {
+        if db.replicas == 0 || !db.is_write[call.class as usize] || call.inst != db.primary {
             return;
         }
         if call.key != NO_KEY {
@@ -1851,18 +2186,19 @@ impl World {
         let lags: Vec<SimTime> = (0..db.replicas)
             .map(|_| db.lag.sample(&mut comp.rng))
             .collect();
-        for (r, lag) in lags.into_iter().enumerate() {
+        let (primary, term) = (db.primary, db.term);
+        if db.failover.is_some() {
+            for k in 0..db.replicas {
+                db.undelivered[(k + (k >= primary) as u32) as usize] += 1;
+            }
+        }
+        for (k, lag) in lags.into_iter().enumerate() {
+            let r = k as u32 + (k as u32 >= primary) as u32;
+            // An apply's `req` is the primary's term (void after a failover).
             let apply = self.new_call(Call::new(
-                INTERNAL,
-                call.req,
-                APPLY,
-                call.comp,
-                r as u32 + 1,
-                call.class,
-                call.key,
-                now,
+                INTERNAL, term, APPLY, call.comp, r, call.class, call.key, now,
             ));
-            self.comps[call.comp as usize].insts[r + 1].outstanding += 1;
+            self.comps[call.comp as usize].insts[r as usize].outstanding += 1;
             ctx.schedule_in(lag, Ev::Deliver(apply));
         }
     }
@@ -1902,10 +2238,8 @@ impl World {
         let now = ctx.now().as_nanos();
         let measured = self.rec.window().contains(now);
         if let Body::Service(Svc { db: Some(db), .. }) = &mut self.comps[call.comp as usize].body {
-            if call.inst >= 1 && call.key != NO_KEY {
-                let applied = db.applied[call.inst as usize - 1]
-                    .entry(call.key)
-                    .or_insert(0);
+            if call.inst != db.primary && call.key != NO_KEY {
+                let applied = db.applied[call.inst as usize].entry(call.key).or_insert(0);
                 *applied = (*applied).max(call.aux);
             }
             if measured {
@@ -2036,7 +2370,7 @@ impl World {
                 }
             }
             let bal = self.comps[backing as usize].balance;
-            let i = self.pick(backing, bal, key, class);
+            let i = self.choose(NONE, backing, bal, key, class);
             self.calls[c as usize].pending = 1;
             return self.call_out(ctx, c, backing, i);
         }
@@ -2099,7 +2433,7 @@ impl World {
             self.calls[c as usize].step = 1;
         }
         let bal = self.comps[backing as usize].balance;
-        let i = self.pick(backing, bal, key, class);
+        let i = self.choose(NONE, backing, bal, key, class);
         self.calls[c as usize].pending = 1;
         self.call_out(ctx, c, backing, i);
     }
@@ -2117,8 +2451,11 @@ impl World {
         let now = ctx.now();
         let (comp, insts, kind, duration) = {
             let f = &self.faults[i as usize];
-            (f.comp, f.insts.clone(), f.kind, f.duration)
+            (f.comp, f.insts.clone(), f.kind.clone(), f.duration)
         };
+        if self.ops_fault_start(ctx, i) {
+            return;
+        }
         ctx.schedule_in(duration, Ev::FaultEnd(i));
         let name = self.comps[comp as usize].name.clone();
         let label = |inst: u32, n: usize| {
@@ -2162,7 +2499,11 @@ impl World {
         }
         for inst in insts {
             match kind {
-                FaultKind::Reshard { .. } => {}
+                FaultKind::Reshard { .. }
+                | FaultKind::Partition { .. }
+                | FaultKind::Latency { .. }
+                | FaultKind::Region
+                | FaultKind::Deploy { .. } => {}
                 FaultKind::Slow(x) => {
                     let i = &mut self.comps[comp as usize].insts[inst as usize];
                     i.slows.push(x);
@@ -2181,23 +2522,34 @@ impl World {
                         continue; // already down: the later of the overlapping ends recovers
                     }
                     let lost = self.crash(ctx, comp, inst);
+                    let how_long = match self.comps[comp as usize].restart {
+                        Some(r) if r < duration.as_nanos() => {
+                            format!("restarted by the orchestrator after {}", SimTime(r))
+                        }
+                        _ => format!("down for {duration}"),
+                    };
                     self.rec.timeline(
                         now.as_nanos(),
                         &label(inst, n),
                         "crash",
-                        format!("down for {duration}; calls in progress lost: {lost}"),
+                        format!("{how_long}; calls in progress lost: {lost}"),
                     );
+                    self.schedule_restart(ctx, comp, inst);
                 }
             }
         }
+        self.note_live(comp, now.as_nanos());
     }
 
     fn fault_end(&mut self, ctx: &mut Context<'_, Ev>, i: u32) {
         let now = ctx.now().as_nanos();
         let (comp, insts, kind) = {
             let f = &self.faults[i as usize];
-            (f.comp, f.insts.clone(), f.kind)
+            (f.comp, f.insts.clone(), f.kind.clone())
         };
+        if self.ops_fault_end(ctx, i) {
+            return;
+        }
         let n = self.comps[comp as usize].insts.len();
         if let FaultKind::Reshard { factor, .. } = kind {
             let c = &mut self.comps[comp as usize];
@@ -2225,7 +2577,11 @@ impl World {
             };
             let i = &mut c.insts[inst as usize];
             match kind {
-                FaultKind::Reshard { .. } => {}
+                FaultKind::Reshard { .. }
+                | FaultKind::Partition { .. }
+                | FaultKind::Latency { .. }
+                | FaultKind::Region
+                | FaultKind::Deploy { .. } => {}
                 FaultKind::Slow(x) => {
                     if let Some(k) = i.slows.iter().position(|f| *f == x) {
                         i.slows.remove(k);
@@ -2235,13 +2591,14 @@ impl World {
                 }
                 FaultKind::Crash => {
                     i.crashes = i.crashes.saturating_sub(1);
-                    if i.down && i.crashes == 0 {
+                    if i.down && i.crashes == 0 && i.region_down == 0 && !i.deploying {
                         i.down = false;
                         self.rec.timeline(now, &label, "recover", String::new());
                     }
                 }
             }
         }
+        self.note_live(comp, now);
         if matches!(self.comps[comp as usize].body, Body::Queue(_)) {
             self.consume(ctx, comp);
         }
@@ -2324,6 +2681,17 @@ impl World {
                 && !call.orphan
             {
                 held.push(c as u32);
+            }
+        }
+        if let Body::Service(Svc { db: Some(db), .. }) = &mut self.comps[comp as usize].body {
+            if let Some(delay) = db.failover {
+                if inst == db.primary {
+                    // Its replication stream stops: writes not yet shipped to a replica stay
+                    // on the crashed primary (`undelivered`), and stragglers are void.
+                    db.term = db.term.wrapping_add(1);
+                    db.promote_at = now + delay;
+                    ctx.schedule_in(SimTime(delay), Ev::Promote(comp));
+                }
             }
         }
         let lost = held.len() as u64;
@@ -2570,6 +2938,10 @@ impl Handler for World {
             Ev::Flush(comp, inst) => self.flush(ctx, comp, inst),
             Ev::FaultStart(i) => self.fault_start(ctx, i),
             Ev::FaultEnd(i) => self.fault_end(ctx, i),
+            Ev::Restart(comp, inst) => self.restart(ctx, comp, inst),
+            Ev::Probe(lb) => self.probe(ctx, lb),
+            Ev::Promote(comp) => self.promote(ctx, comp),
+            Ev::Deploy(i) => self.deploy_step(ctx, i),
             Ev::Timer(t) => {
                 let (comp, inst, tag) = self.timers[t as usize];
                 self.free_timers.push(t);
@@ -2641,4 +3013,609 @@ pub fn run_with_progress(
     let stats = sim.into_handler().finish(stop, events);
     debug_assert!(stats.accounting_holds());
     Ok(stats)
+}
+
+/// Live instances per series bucket (the fewest during the bucket) from change points.
+fn live_series(changes: &[(u64, u32)], interval_ns: u64, end_ns: u64) -> Vec<f64> {
+    let n = (end_ns / interval_ns + 1) as usize;
+    let mut out = Vec::with_capacity(n);
+    let mut k = 0;
+    let mut live = changes.first().map_or(0, |c| c.1);
+    for b in 0..n as u64 {
+        let (start, end) = (b * interval_ns, (b + 1) * interval_ns);
+        // The value in force at the bucket's start, then every change inside it.
+        while k < changes.len() && changes[k].0 <= start {
+            live = changes[k].1;
+            k += 1;
+        }
+        let mut low = live;
+        while k < changes.len() && changes[k].0 < end {
+            live = changes[k].1;
+            low = low.min(live);
+            k += 1;
+        }
+        out.push(low as f64);
+    }
+    out
+}
+
+/// Operations: partitions, latency faults, regions, restarts, health checks, failover and
+/// rolling deployments. Everything here runs only when a scenario uses those features.
+impl World {
+    /// Chooses an instance of `to` like `pick`, then avoids instances out of rotation (a
+    /// deployment) or ejected by balancer `lb`'s health check. When every instance is to be
+    /// avoided, the first choice stands (fail open).
+    #[inline]
+    fn choose(&mut self, lb: u32, to: u32, policy: Policy, key: u64, class: u16) -> u32 {
+        let i = self.pick(to, policy, key, class);
+        if !self.ops_pick || self.usable(lb, to, i) {
+            return i;
+        }
+        self.repick(lb, to, policy, i)
+    }
+
+    fn usable(&self, lb: u32, to: u32, i: u32) -> bool {
+        if self.comps[to as usize].insts[i as usize].out {
+            return false;
+        }
+        if lb == NONE {
+            return true;
+        }
+        match &self.comps[lb as usize].health {
+            Some(h) => match h.targets.iter().position(|t| *t == to) {
+                Some(t) => !h.ejected[t][i as usize],
+                None => true,
+            },
+            None => true,
+        }
+    }
+
+    fn repick(&mut self, lb: u32, to: u32, policy: Policy, first: u32) -> u32 {
+        let n = self.comps[to as usize].insts.len() as u32;
+        let ok: Vec<u32> = (0..n).filter(|&j| self.usable(lb, to, j)).collect();
+        if ok.is_empty() {
+            return first;
+        }
+        let c = &mut self.comps[to as usize];
+        match policy {
+            Policy::Random => ok[c.rng.random_range(0..ok.len())],
+            Policy::LeastOutstanding => *ok
+                .iter()
+                .min_by_key(|j| c.insts[**j as usize].outstanding)
+                .expect("not empty"),
+            Policy::P2c if ok.len() > 1 => {
+                let a = c.rng.random_range(0..ok.len());
+                let mut b = c.rng.random_range(0..ok.len() - 1);
+                if b >= a {
+                    b += 1;
+                }
+                let (a, b) = (ok[a], ok[b]);
+                if c.insts[b as usize].outstanding < c.insts[a as usize].outstanding {
+                    b
+                } else {
+                    a
+                }
+            }
+            // In turn, and by key: the next instance that takes calls.
+            _ => ok.iter().copied().find(|j| *j > first).unwrap_or(ok[0]),
+        }
+    }
+
+    /// A global balancer's target for call `c`: the nearest to the call's origin with an
+    /// instance that is up, in rotation and not ejected; the nearest if none is.
+    fn global_target(&self, lb: u32, c: u32) -> u32 {
+        let origin = self.region_from(c);
+        let g = &self.comps[lb as usize].global;
+        let order = &g[if origin == NO_REGION {
+            g.len() - 1
+        } else {
+            origin as usize
+        }];
+        for &t in order {
+            let n = self.comps[t as usize].insts.len() as u32;
+            let healthy = (0..n).any(|i| {
+                let inst = &self.comps[t as usize].insts[i as usize];
+                !inst.out
+                    && match &self.comps[lb as usize].health {
+                        Some(_) => self.usable(lb, t, i),
+                        None => !inst.down,
+                    }
+            });
+            if healthy {
+                return t;
+            }
+        }
+        order[0]
+    }
+
+    fn draw_origin(&mut self) -> u8 {
+        let u: f64 = self.rng_origin.random();
+        self.origins
+            .iter()
+            .find(|(_, cum)| u < *cum)
+            .or(self.origins.last())
+            .map_or(NO_REGION, |o| o.0)
+    }
+
+    /// The component a call comes from (`NONE`: the client).
+    fn source_of(&self, c: u32) -> u32 {
+        let call = &self.calls[c as usize];
+        match call.parent {
+            NONE => NONE,
+            INTERNAL if call.gen == APPLY => call.comp,
+            INTERNAL => call.req,
+            p => self.calls[p as usize].comp,
+        }
+    }
+
+    /// The region a call comes from.
+    /// A component without a region is where its caller is (a global balancer forwards
+    /// from the user's region).
+    fn region_from(&self, c: u32) -> u8 {
+        let call = &self.calls[c as usize];
+        match self.source_of(c) {
+            NONE => call.origin,
+            s => match self.comps[s as usize].region {
+                NO_REGION if call.parent != INTERNAL => self.region_from(call.parent),
+                r => r,
+            },
+        }
+    }
+
+    /// A hop when partitions, latency faults or regions are in play.
+    fn hop_links(&mut self, ctx: &mut Context<'_, Ev>, ev: Ev) {
+        let (c, deliver) = match ev {
+            Ev::Deliver(c) => (c, true),
+            Ev::Reply(c) => (c, false),
+            other => {
+                let d = self.net.sample(&mut self.rng_net);
+                return ctx.schedule_in(d, other);
+            }
+        };
+        let src = self.source_of(c);
+        let dst = self.calls[c as usize].comp;
+        if deliver && !self.partitions.is_empty() && src != NONE {
+            let cut = self
+                .partitions
+                .iter()
+                .find(|(a, b, _)| (*a == src && *b == dst) || (*a == dst && *b == src))
+                .map(|p| p.2);
+            match cut {
+                // Lost in the network: never answered; the caller's timeout decides.
+                Some(true) => return,
+                // Refused at once.
+                Some(false) => {
+                    let reason = self.partitioned_reason;
+                    let call = &mut self.calls[c as usize];
+                    call.err = reason as u8 + 1;
+                    call.done = true;
+                    return self.reply(ctx, c);
+                }
+                None => {}
+            }
+        }
+        let (ra, rb) = (self.region_from(c), self.comps[dst as usize].region);
+        let mut d = if ra != rb && ra != NO_REGION && rb != NO_REGION {
+            let nr = self.regions.len();
+            match &self.region_net[ra as usize * nr + rb as usize] {
+                Some(dist) => dist.sample(&mut self.rng_net),
+                None => self.net.sample(&mut self.rng_net),
+            }
+        } else if self.net_zero {
+            SimTime::ZERO
+        } else {
+            self.net.sample(&mut self.rng_net)
+        };
+        if deliver {
+            for k in 0..self.delays.len() {
+                let f = &self.faults[self.delays[k] as usize];
+                if f.comp == dst && (f.peer == NONE || f.peer == src) {
+                    if let FaultKind::Latency { add, .. } = &f.kind {
+                        d = d.saturating_add(add.sample(&mut self.rng_net));
+                    }
+                }
+            }
+        }
+        if d == SimTime::ZERO {
+            match ev {
+                Ev::Deliver(c) => self.deliver(ctx, c),
+                _ => self.reply(ctx, c),
+            }
+        } else {
+            ctx.schedule_in(d, ev);
+        }
+    }
+
+    /// Starts the faults handled here; false for the others.
+    fn ops_fault_start(&mut self, ctx: &mut Context<'_, Ev>, i: u32) -> bool {
+        let now = ctx.now().as_nanos();
+        let f = &self.faults[i as usize];
+        let (comp, peer, duration) = (f.comp, f.peer, f.duration);
+        match f.kind.clone() {
+            FaultKind::Partition { drop, .. } => {
+                self.partitions.push((comp, peer, drop));
+                let (a, b) = (
+                    self.comps[comp as usize].name.clone(),
+                    self.comps[peer as usize].name.clone(),
+                );
+                let how = if drop {
+                    "calls between them vanish"
+                } else {
+                    "calls between them fail"
+                };
+                self.rec.timeline(
+                    now,
+                    &a,
+                    "partition_start",
+                    format!("cut off from `{b}` for {duration}; {how}"),
+                );
+            }
+            FaultKind::Latency { add, .. } => {
+                self.delays.push(i);
+                let from = if peer == NONE {
+                    String::new()
+                } else {
+                    format!(" from `{}`", self.comps[peer as usize].name)
+                };
+                let name = self.comps[comp as usize].name.clone();
+                self.rec.timeline(
+                    now,
+                    &name,
+                    "latency_start",
+                    format!("calls{from} take {add:?} longer to arrive, for {duration}"),
+                );
+            }
+            FaultKind::Region => {
+                let region = comp as u8;
+                let mut lost = 0;
+                let mut down = 0;
+                for k in 0..self.comps.len() as u32 {
+                    if self.comps[k as usize].region != region {
+                        continue;
+                    }
+                    for inst in 0..self.comps[k as usize].insts.len() as u32 {
+                        let i = &mut self.comps[k as usize].insts[inst as usize];
+                        i.region_down += 1;
+                        if i.region_down == 1 {
+                            lost += self.crash(ctx, k, inst);
+                            down += 1;
+                        }
+                    }
+                    self.note_live(k, now);
+                }
+                let name = self.regions[region as usize].clone();
+                self.rec.timeline(
+                    now,
+                    &name,
+                    "region_down",
+                    format!("{down} instances down for {duration}; calls in progress lost: {lost}"),
+                );
+            }
+            FaultKind::Deploy { batch, .. } => {
+                let c = &self.comps[comp as usize];
+                let (name, n) = (c.name.clone(), c.insts.len());
+                self.rec.timeline(
+                    now,
+                    &name,
+                    "deploy_start",
+                    format!("{n} instances in batches of {batch}"),
+                );
+                self.deploys[i as usize] = DeployState::default();
+                self.deploy_out(ctx, i);
+                return true;
+            }
+            _ => return false,
+        }
+        ctx.schedule_in(duration, Ev::FaultEnd(i));
+        true
+    }
+
+    /// Ends the faults handled here; false for the others.
+    fn ops_fault_end(&mut self, ctx: &mut Context<'_, Ev>, i: u32) -> bool {
+        let now = ctx.now().as_nanos();
+        let f = &self.faults[i as usize];
+        let (comp, peer) = (f.comp, f.peer);
+        match f.kind.clone() {
+            FaultKind::Partition { drop, .. } => {
+                if let Some(k) = self
+                    .partitions
+                    .iter()
+                    .position(|p| *p == (comp, peer, drop))
+                {
+                    self.partitions.remove(k);
+                }
+                let name = self.comps[comp as usize].name.clone();
+                self.rec
+                    .timeline(now, &name, "partition_end", String::new());
+            }
+            FaultKind::Latency { .. } => {
+                self.delays.retain(|d| *d != i);
+                let name = self.comps[comp as usize].name.clone();
+                self.rec.timeline(now, &name, "latency_end", String::new());
+            }
+            FaultKind::Region => {
+                let region = comp as u8;
+                for k in 0..self.comps.len() as u32 {
+                    if self.comps[k as usize].region != region {
+                        continue;
+                    }
+                    for inst in &mut self.comps[k as usize].insts {
+                        inst.region_down = inst.region_down.saturating_sub(1);
+                        if inst.down
+                            && inst.region_down == 0
+                            && inst.crashes == 0
+                            && !inst.deploying
+                        {
+                            inst.down = false;
+                        }
+                    }
+                    self.note_live(k, now);
+                    if matches!(self.comps[k as usize].body, Body::Queue(_)) {
+                        self.consume(ctx, k);
+                    }
+                }
+                let name = self.regions[region as usize].clone();
+                self.rec.timeline(now, &name, "region_up", String::new());
+            }
+            FaultKind::Deploy { .. } => {}
+            _ => return false,
+        }
+        true
+    }
+
+    /// Schedules an orchestrator restart of a crashed instance, if the component has one.
+    fn schedule_restart(&mut self, ctx: &mut Context<'_, Ev>, comp: u32, inst: u32) {
+        if let Some(r) = self.comps[comp as usize].restart {
+            let now = ctx.now().as_nanos();
+            self.comps[comp as usize].insts[inst as usize].restart_at = now + r;
+            ctx.schedule_in(SimTime(r), Ev::Restart(comp, inst));
+        }
+    }
+
+    /// The orchestrator brings a crashed instance back (unless its region is still down, or a
+    /// later crash moved the restart).
+    fn restart(&mut self, ctx: &mut Context<'_, Ev>, comp: u32, inst: u32) {
+        let now = ctx.now().as_nanos();
+        let c = &mut self.comps[comp as usize];
+        let n = c.insts.len();
+        let i = &mut c.insts[inst as usize];
+        if i.restart_at != now || !i.down || i.region_down > 0 || i.deploying {
+            return;
+        }
+        i.restart_at = 0;
+        i.down = false;
+        i.crashes = 0;
+        let label = if n == 1 {
+            c.name.clone()
+        } else {
+            format!("{}[{inst}]", c.name)
+        };
+        self.rec.timeline(
+            now,
+            &label,
+            "restart",
+            "back after the orchestrator's restart delay".into(),
+        );
+        self.note_live(comp, now);
+        if matches!(self.comps[comp as usize].body, Body::Queue(_)) {
+            self.consume(ctx, comp);
+        }
+    }
+
+    /// A balancer probes every instance of its targets: an instance that is down (or cut off
+    /// from the balancer) fails the probe; `failures` failures in a row eject it, one success
+    /// admits it again. Probing stops with the traffic.
+    fn probe(&mut self, ctx: &mut Context<'_, Ev>, lb: u32) {
+        let now = ctx.now().as_nanos();
+        let Some(mut h) = self.comps[lb as usize].health.take() else {
+            return;
+        };
+        let lb_name = self.comps[lb as usize].name.clone();
+        for (t, &target) in h.targets.iter().enumerate() {
+            let cut = self
+                .partitions
+                .iter()
+                .any(|(a, b, _)| (*a == lb && *b == target) || (*a == target && *b == lb));
+            let c = &self.comps[target as usize];
+            let n = c.insts.len();
+            for i in 0..n {
+                let ok = !c.insts[i].down && !cut;
+                let label = || {
+                    if n == 1 {
+                        c.name.clone()
+                    } else {
+                        format!("{}[{i}]", c.name)
+                    }
+                };
+                if ok {
+                    h.fails[t][i] = 0;
+                    if h.ejected[t][i] {
+                        h.ejected[t][i] = false;
+                        self.rec.timeline(
+                            now,
+                            &label(),
+                            "readmit",
+                            format!("`{lb_name}` sends it calls again: a probe succeeded"),
+                        );
+                    }
+                } else {
+                    h.fails[t][i] += 1;
+                    if h.fails[t][i] >= h.failures && !h.ejected[t][i] {
+                        h.ejected[t][i] = true;
+                        self.rec.timeline(
+                            now,
+                            &label(),
+                            "eject",
+                            format!(
+                                "`{lb_name}` stops sending it calls: {} failed probes",
+                                h.failures
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        let interval = h.interval;
+        self.comps[lb as usize].health = Some(h);
+        if now + interval < self.duration {
+            ctx.schedule_in(SimTime(interval), Ev::Probe(lb));
+        }
+    }
+
+    /// Failover: the primary has been down for detect + promote; the replica that has
+    /// received the most of its writes becomes the primary, and the writes it never received
+    /// are lost.
+    fn promote(&mut self, ctx: &mut Context<'_, Ev>, comp: u32) {
+        let now = ctx.now().as_nanos();
+        let c = &mut self.comps[comp as usize];
+        let Body::Service(Svc { db: Some(db), .. }) = &mut c.body else {
+            return;
+        };
+        if db.promote_at != now || !c.insts[db.primary as usize].down {
+            return;
+        }
+        db.promote_at = 0;
+        let old = db.primary;
+        let best = (0..c.insts.len() as u32)
+            .filter(|i| *i != old && !c.insts[*i as usize].down)
+            .min_by_key(|i| db.undelivered[*i as usize]);
+        let Some(p) = best else {
+            let name = c.name.clone();
+            self.rec.timeline(
+                now,
+                &name,
+                "promotion_failed",
+                "no replica is up to take over".into(),
+            );
+            return;
+        };
+        let lost = db.undelivered[p as usize];
+        db.lost_writes += lost;
+        db.undelivered.iter_mut().for_each(|u| *u = 0);
+        db.term = db.term.wrapping_add(1);
+        db.primary = p;
+        let label = format!("{}[{p}]", c.name);
+        self.rec.timeline(
+            now,
+            &label,
+            "promote",
+            format!("primary now (was [{old}]); writes lost: {lost}"),
+        );
+    }
+
+    /// A deployment takes its next batch out of rotation and waits for it to drain.
+    fn deploy_out(&mut self, ctx: &mut Context<'_, Ev>, f: u32) {
+        let now = ctx.now().as_nanos();
+        let (comp, FaultKind::Deploy { batch, drain, .. }) = (
+            self.faults[f as usize].comp,
+            self.faults[f as usize].kind.clone(),
+        ) else {
+            return;
+        };
+        let st = &mut self.deploys[f as usize];
+        let c = &mut self.comps[comp as usize];
+        let n = c.insts.len() as u32;
+        let (from, to) = (st.next, (st.next + batch).min(n));
+        st.starting = false;
+        st.drain_until = now + drain.as_nanos();
+        for i in from..to {
+            c.insts[i as usize].out = true;
+        }
+        let name = c.name.clone();
+        self.rec.timeline(
+            now,
+            &name,
+            "deploy_batch_out",
+            format!(
+                "instances {from}..{} stop taking new calls and drain",
+                to - 1
+            ),
+        );
+        self.note_live(comp, now);
+        self.deploy_step(ctx, f);
+    }
+
+    /// The next step of a deployment: a drained batch goes down for its start-up; a started
+    /// batch comes back and the next one goes out.
+    fn deploy_step(&mut self, ctx: &mut Context<'_, Ev>, f: u32) {
+        let now = ctx.now().as_nanos();
+        let (
+            comp,
+            FaultKind::Deploy {
+                batch, start_up, ..
+            },
+        ) = (
+            self.faults[f as usize].comp,
+            self.faults[f as usize].kind.clone(),
+        )
+        else {
+            return;
+        };
+        let st = self.deploys[f as usize];
+        let n = self.comps[comp as usize].insts.len() as u32;
+        let (from, to) = (st.next, (st.next + batch).min(n));
+        let name = self.comps[comp as usize].name.clone();
+        if !st.starting {
+            let drained =
+                (from..to).all(|i| self.comps[comp as usize].insts[i as usize].outstanding == 0);
+            if !drained && now < st.drain_until {
+                // Check again shortly (every 10 ms, at most until the drain timeout).
+                let next = (now + 10_000_000).min(st.drain_until);
+                ctx.schedule_in(SimTime(next - now), Ev::Deploy(f));
+                return;
+            }
+            let mut lost = 0;
+            for i in from..to {
+                self.comps[comp as usize].insts[i as usize].deploying = true;
+                lost += self.crash(ctx, comp, i);
+            }
+            self.rec.timeline(
+                now,
+                &name,
+                "deploy_batch_down",
+                format!(
+                    "instances {from}..{} restart for {start_up}; calls cut off: {lost}",
+                    to - 1
+                ),
+            );
+            self.deploys[f as usize].starting = true;
+            self.note_live(comp, now);
+            ctx.schedule_in(start_up, Ev::Deploy(f));
+            return;
+        }
+        for i in from..to {
+            let inst = &mut self.comps[comp as usize].insts[i as usize];
+            inst.deploying = false;
+            inst.out = false;
+            if inst.crashes == 0 && inst.region_down == 0 {
+                inst.down = false;
+            }
+        }
+        self.rec.timeline(
+            now,
+            &name,
+            "deploy_batch_in",
+            format!("instances {from}..{} serve again, new version", to - 1),
+        );
+        self.note_live(comp, now);
+        if matches!(self.comps[comp as usize].body, Body::Queue(_)) {
+            self.consume(ctx, comp);
+        }
+        if to < n {
+            self.deploys[f as usize].next = to;
+            self.deploy_out(ctx, f);
+        } else {
+            self.rec
+                .timeline(now, &name, "deploy_end", format!("{n} instances updated"));
+        }
+    }
+
+    /// Records the number of live instances (up and in rotation) after a change.
+    fn note_live(&mut self, comp: u32, now: u64) {
+        let c = &mut self.comps[comp as usize];
+        if let Some(v) = &mut c.live_changes {
+            let live = c.insts.iter().filter(|i| !i.down && !i.out).count() as u32;
+            v.push((now, live));
+        }
+    }
 }

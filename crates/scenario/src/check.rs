@@ -4,9 +4,9 @@
 use crate::raw::*;
 use archsim_engine::SimTime;
 use archsim_models::{
-    parse_duration, Arrivals, CacheSpec, CallSpec, CdnSpec, ComponentSpec, DbSpec, Dist,
-    EndpointSpec, Eviction, FaultKind, FaultSpec, Keys, KindSpec, Load, Policy, QueueSpec, Reads,
-    RetrySpec, ServiceSpec, Spec, TrafficSpec, WritePolicy,
+    parse_duration, Arrivals, CacheSpec, CallSpec, CdnSpec, CompOps, ComponentSpec, DbSpec, Dist,
+    EndpointSpec, Eviction, Failover, FaultKind, FaultSpec, HealthCheck, Keys, KindSpec, Load,
+    OpsSpec, Policy, QueueSpec, Reads, RetrySpec, ServiceSpec, Spec, TrafficSpec, WritePolicy,
 };
 use archsim_stats::SloSpec;
 use std::ops::Range;
@@ -28,6 +28,9 @@ pub struct Checked {
     pub slo: Option<SloSpec>,
     pub spec: Spec,
 }
+
+/// A fault key, where it is written, and the fault kinds it applies to.
+type KeyKinds<'a> = (&'a str, Option<Range<usize>>, &'a [&'a str]);
 
 /// A call reference between components: (from, to, where it is written).
 type Edge = (usize, usize, Range<usize>);
@@ -252,6 +255,18 @@ const KINDS: &[&str] = &[
     "gateway",
     "queue",
 ];
+/// Fault kinds, in the order the checker matches them.
+const FAULT_KINDS: &[&str] = &[
+    "crash",
+    "slow",
+    "reshard",
+    "partition",
+    "latency",
+    "region",
+    "deploy",
+];
+/// The length of a crash without `for` (a component with `restart` comes back before).
+pub const FOREVER: SimTime = SimTime::from_secs(100 * 365 * 24 * 3600);
 /// Kind names people reach for that are spelled another way here.
 const LATER_KINDS: &[&str] = &["sharded"];
 
@@ -388,6 +403,24 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
     let names: Vec<&String> = raw.components.keys().collect();
     let mut comps: Vec<ComponentSpec> = Vec::new();
     let mut comp_spans: Vec<Range<usize>> = Vec::new();
+    let mut ops = OpsSpec::default();
+    if let Some(n) = &raw.network {
+        if let Some(m) = &n.get_ref().regions {
+            for (pair, d) in m.get_ref() {
+                match pair.split_once('/') {
+                    Some((a, b)) if valid_name(a) && valid_name(b) && a != b => {
+                        if ops.region_latency.iter().any(|(x, y, _)| (x == b && y == a) || (x == a && y == b)) {
+                            ck.err(d.span(), format!("network.regions: `{pair}` is given twice (the latency is symmetric)"));
+                        }
+                        if let Some(dist) = ck.dist(d, &format!("network.regions.\"{pair}\"")) {
+                            ops.region_latency.push((a.to_string(), b.to_string(), dist));
+                        }
+                    }
+                    _ => ck.err(d.span(), format!("network.regions: `{pair}` must name two different regions as \"REGION/REGION\", e.g. \"us-east/eu-west\" = \"80ms\"")),
+                }
+            }
+        }
+    }
     let class_names: Vec<String> = if raw
         .traffic
         .as_ref()
@@ -579,10 +612,48 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                 }
             },
         };
+        let mut global_targets: Vec<String> = Vec::new();
         let kind_spec = match kind {
             "load_balancer" => {
-                let targets = ck.component_ref(r.targets.as_ref(), &names, (ci, &mut edges), &span, format!("load balancer `{name}` needs `targets`, the component whose instances it spreads requests over"));
+                let one = match r.targets.as_ref().map(|t| (t.span(), t.get_ref())) {
+                    Some((sp, RawTargets::One(t))) => Some(Spanned::new(sp, t.clone())),
+                    Some((sp, RawTargets::Many(list))) => {
+                        // A global balancer: the nearest target with a healthy instance.
+                        if list.len() < 2 {
+                            ck.err(sp.clone(), format!("`{name}`: a list of targets makes a global balancer and needs at least two components (or give one as a string)"));
+                        }
+                        for t in list {
+                            ck.component_ref(
+                                Some(&Spanned::new(sp.clone(), t.clone())),
+                                &names,
+                                (ci, &mut edges),
+                                &span,
+                                String::new(),
+                            );
+                            if list.iter().filter(|x| *x == t).count() > 1 {
+                                ck.err(
+                                    sp.clone(),
+                                    format!("`{name}`: target `{t}` is listed twice"),
+                                );
+                            }
+                        }
+                        if let Some(p) = &r.policy {
+                            if p.get_ref() != "nearest" {
+                                ck.err(p.span(), format!("`{name}`: a balancer over several components routes by region; its policy is \"nearest\" (or leave it out)"));
+                            }
+                        }
+                        global_targets = list.clone();
+                        list.first().map(|t| Spanned::new(sp, t.clone()))
+                    }
+                    None => None,
+                };
+                let targets = ck.component_ref(one.as_ref(), &names, (ci, &mut edges), &span, format!("load balancer `{name}` needs `targets`, the component whose instances it spreads requests over"));
                 let policy = match &r.policy {
+                    _ if !global_targets.is_empty() => Policy::RoundRobin,
+                    Some(p) if p.get_ref() == "nearest" => {
+                        ck.err(p.span(), format!("`{name}`: policy \"nearest\" needs several targets, e.g. targets = [\"app-us\", \"app-eu\"]"));
+                        Policy::RoundRobin
+                    }
                     None => Policy::RoundRobin,
                     Some(p) => match one_of(p, Policy::NAMES) {
                         Ok(i) => Policy::parse(Policy::NAMES[i]).expect("listed"),
@@ -926,6 +997,10 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
             }
             (_, k) => k,
         };
+        let cops = check_ops(&mut ck, r, name, kind, replicas, global_targets);
+        if cops != CompOps::default() {
+            ops.components.push((name.clone(), cops));
+        }
         comps.push(ComponentSpec {
             name: name.clone(),
             instances,
@@ -1160,10 +1235,65 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
         }
     }
 
+    // regions: traffic origins, and a latency for every pair of regions in use
+    let mut regions_used: Vec<String> = Vec::new();
+    for (_, o) in &ops.components {
+        if let Some(r) = &o.region {
+            if !regions_used.contains(r) {
+                regions_used.push(r.clone());
+            }
+        }
+    }
+    let component_regions = regions_used.clone();
+    if let Some(rs) = raw
+        .traffic
+        .as_ref()
+        .and_then(|t| t.get_ref().regions.as_ref())
+    {
+        for (region, w) in rs.get_ref() {
+            if !component_regions.contains(region) {
+                ck.err(w.span(), format!("traffic.regions: no component is in region `{region}`; regions of components: {}", if component_regions.is_empty() { "none (set `region` on components)".to_string() } else { component_regions.join(", ") }));
+            }
+            if let Some(w) = ck.float(w, &format!("traffic.regions.{region}"), 0.0, 1e12, true) {
+                ops.origins.push((region.clone(), w));
+            }
+        }
+        if rs.get_ref().is_empty() {
+            ck.err(
+                rs.span(),
+                "traffic.regions needs at least one region, e.g. { us-east = 0.6, eu-west = 0.4 }",
+            );
+        }
+    }
+    let matrix_span = raw
+        .network
+        .as_ref()
+        .and_then(|n| n.get_ref().regions.as_ref().map(|m| m.span()))
+        .unwrap_or(top.clone());
+    for (a, b, _) in &ops.region_latency {
+        for x in [a, b] {
+            if !regions_used.contains(x) {
+                regions_used.push(x.clone());
+            }
+        }
+    }
+    for (i, a) in component_regions.iter().enumerate() {
+        for b in &component_regions[i + 1..] {
+            let known = ops
+                .region_latency
+                .iter()
+                .any(|(x, y, _)| (x == a && y == b) || (x == b && y == a));
+            if !known {
+                ck.err(matrix_span.clone(), format!("components are in regions `{a}` and `{b}`, but [network.regions] gives no latency between them; add \"{a}/{b}\" = \"80ms\""));
+            }
+        }
+    }
+
     let mut faults = Vec::new();
     for f in &raw.faults {
         let span = f.span();
         let r = f.get_ref();
+        let kind_name = r.kind.as_ref().map(|k| k.get_ref().as_str()).unwrap_or("");
         let at = match &r.at {
             None => {
                 ck.err(
@@ -1174,15 +1304,35 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
             }
             Some(v) => ck.duration(v, "faults.at"),
         };
+        // The component named by the target, for checks that depend on it.
+        let target_comp = r.target.as_ref().map(|t| {
+            let text = t.get_ref().trim();
+            text.split_once('[')
+                .map_or(text, |(n, _)| n.trim())
+                .to_string()
+        });
+        let restarts = kind_name == "crash"
+            && target_comp.as_ref().is_some_and(|n| {
+                ops.components
+                    .iter()
+                    .any(|(c, o)| c == n && o.restart.is_some())
+            });
         let duration = match &r.for_ {
+            None if kind_name == "deploy" => Some(SimTime::ZERO),
+            None if restarts => Some(FOREVER),
             None => {
                 ck.err(
                     span.clone(),
-                    "a fault needs `for`, how long it lasts, e.g. for = \"30s\"",
+                    "a fault needs `for`, how long it lasts, e.g. for = \"30s\" (a crash of a component with `restart` may leave it out)",
                 );
                 None
             }
-            Some(v) => ck.duration(v, "faults.for"),
+            Some(v) => {
+                if kind_name == "deploy" {
+                    ck.err(v.span(), "a deploy takes as long as its batches take; drop `for` (see `batch`, `start_up`, `drain`)");
+                }
+                ck.duration(v, "faults.for")
+            }
         };
         let target = match &r.target {
             None => {
@@ -1191,6 +1341,14 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                     "a fault needs `target`, a component (\"db\") or one instance (\"app[2]\")",
                 );
                 None
+            }
+            Some(t) if kind_name == "region" => {
+                if regions_used.contains(t.get_ref()) && component_regions.contains(t.get_ref()) {
+                    Some((t.get_ref().clone(), None))
+                } else {
+                    ck.err(t.span(), format!("a region fault's target is a region; no component is in region `{}`; regions of components: {}", t.get_ref(), if component_regions.is_empty() { "none (set `region` on components)".to_string() } else { component_regions.join(", ") }));
+                    None
+                }
             }
             Some(t) => {
                 let text = t.get_ref().trim();
@@ -1223,19 +1381,79 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                             ck.err(t.span(), format!("fault target `{text}`: `{name}` has {} instances, numbered from 0", instances_of(name).unwrap_or(1)));
                             None
                         }
+                        (Some(_), Some(_))
+                            if matches!(kind_name, "partition" | "latency" | "deploy") =>
+                        {
+                            ck.err(t.span(), format!("a {kind_name} fault applies to a whole component; target `{name}`, not one instance"));
+                            None
+                        }
                         (Some(_), i) => Some((name.to_string(), i)),
                     }
                 }
             }
         };
-        if let (Some(t), Some(k)) = (&r.to, &r.kind) {
-            if k.get_ref() != "reshard" {
-                ck.err(t.span(), "`to` applies only to a reshard");
+        // keys that belong to some kinds only
+        let only: [KeyKinds; 8] = [
+            ("to", r.to.as_ref().map(|v| v.span()), &["reshard"]),
+            (
+                "factor",
+                r.factor.as_ref().map(|v| v.span()),
+                &["slow", "reshard"],
+            ),
+            (
+                "peer",
+                r.peer.as_ref().map(|v| v.span()),
+                &["partition", "latency"],
+            ),
+            ("mode", r.mode.as_ref().map(|v| v.span()), &["partition"]),
+            ("add", r.add.as_ref().map(|v| v.span()), &["latency"]),
+            ("batch", r.batch.as_ref().map(|v| v.span()), &["deploy"]),
+            (
+                "start_up",
+                r.start_up.as_ref().map(|v| v.span()),
+                &["deploy"],
+            ),
+            ("drain", r.drain.as_ref().map(|v| v.span()), &["deploy"]),
+        ];
+        if r.kind.is_some() && FAULT_KINDS.contains(&kind_name) {
+            for (key, sp, kinds) in only {
+                if let Some(sp) = sp {
+                    if !kinds.contains(&kind_name) {
+                        ck.err(
+                            sp,
+                            format!("`{key}` applies only to a {} fault", kinds.join(" or ")),
+                        );
+                    }
+                }
             }
         }
+        let peer = r.peer.as_ref().and_then(|p| {
+            if !names.contains(&p.get_ref()) {
+                ck.err(
+                    p.span(),
+                    format!(
+                        "fault peer `{}` is not a component; components are: {}",
+                        p.get_ref(),
+                        list(&names)
+                    ),
+                );
+                None
+            } else if target_comp.as_deref() == Some(p.get_ref().as_str()) {
+                ck.err(
+                    p.span(),
+                    "a fault's peer must be another component than its target",
+                );
+                None
+            } else {
+                Some(p.get_ref().clone())
+            }
+        });
         let kind = match &r.kind {
             None => {
-                ck.err(span.clone(), "a fault needs `kind`: crash, slow or reshard");
+                ck.err(
+                    span.clone(),
+                    format!("a fault needs `kind`: {}", FAULT_KINDS.join(", ")),
+                );
                 None
             }
             Some(k) if k.get_ref() == "reshard" => {
@@ -1276,14 +1494,9 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                     _ => None,
                 }
             }
-            Some(k) => match one_of(k, &["crash", "slow", "reshard"]) {
-                Ok(0) => {
-                    if let Some(f) = &r.factor {
-                        ck.err(f.span(), "`factor` applies only to a slow fault");
-                    }
-                    Some(FaultKind::Crash)
-                }
-                Ok(_) => match &r.factor {
+            Some(k) => match one_of(k, FAULT_KINDS) {
+                Ok(0) => Some(FaultKind::Crash),
+                Ok(1) => match &r.factor {
                     None => {
                         ck.err(span.clone(), "a slow fault needs `factor`, the multiplier on CPU times, e.g. factor = 3.0");
                         None
@@ -1292,6 +1505,82 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                         .float(f, "faults.factor", 0.0, 1000.0, true)
                         .map(FaultKind::Slow),
                 },
+                Ok(3) => {
+                    let drop = match &r.mode {
+                        None => Some(false),
+                        Some(m) => match one_of(m, &["fail", "drop"]) {
+                            Ok(i) => Some(i == 1),
+                            Err(e) => {
+                                ck.err(m.span(), format!("faults.mode: {e}"));
+                                None
+                            }
+                        },
+                    };
+                    if r.peer.is_none() {
+                        ck.err(
+                            span.clone(),
+                            "a partition needs `peer`, the component cut off from the target",
+                        );
+                    }
+                    match (peer.clone(), drop) {
+                        (Some(peer), Some(drop)) => Some(FaultKind::Partition { peer, drop }),
+                        _ => None,
+                    }
+                }
+                Ok(4) => {
+                    let add = match &r.add {
+                        None => {
+                            ck.err(span.clone(), "a latency fault needs `add`, the extra delay on calls to the target, e.g. add = \"200ms\"");
+                            None
+                        }
+                        Some(a) => ck.dist(a, "faults.add"),
+                    };
+                    match (add, r.peer.is_none() || peer.is_some()) {
+                        (Some(add), true) => Some(FaultKind::Latency {
+                            add,
+                            peer: peer.clone(),
+                        }),
+                        _ => None,
+                    }
+                }
+                Ok(5) => Some(FaultKind::Region),
+                Ok(6) => {
+                    let batch = match &r.batch {
+                        None => Some(1),
+                        Some(b) => ck.int(b, "faults.batch", 1, MAX_INSTANCES),
+                    };
+                    let start_up = match &r.start_up {
+                        None => {
+                            ck.err(span.clone(), "a deploy needs `start_up`, the time a new instance takes before it serves, e.g. start_up = \"30s\"");
+                            None
+                        }
+                        Some(v) => ck.duration(v, "faults.start_up"),
+                    };
+                    let drain = match &r.drain {
+                        None => Some(SimTime::from_secs(30)),
+                        Some(v) => ck.duration(v, "faults.drain"),
+                    };
+                    match (batch, start_up, drain) {
+                        (Some(b), Some(start_up), Some(drain))
+                            if start_up <= MAX_DURATION && drain <= MAX_DURATION =>
+                        {
+                            Some(FaultKind::Deploy {
+                                batch: b as u32,
+                                start_up,
+                                drain,
+                            })
+                        }
+                        (Some(_), Some(_), Some(_)) => {
+                            ck.err(
+                                span.clone(),
+                                "a deploy's start_up and drain must be at most 30 days",
+                            );
+                            None
+                        }
+                        _ => None,
+                    }
+                }
+                Ok(_) => None, // reshard, handled above
                 Err(m) => {
                     ck.err(k.span(), format!("faults.kind: {m}"));
                     None
@@ -1358,6 +1647,7 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
             network_latency: network,
             components: comps,
             faults,
+            ops,
         },
     })
 }
@@ -1419,4 +1709,106 @@ fn find_cycle(
         }
     }
     None
+}
+
+/// A component's operational keys: `restart`, `region`, `health_check` (balancers),
+/// `failover` (databases with replicas).
+fn check_ops(
+    ck: &mut Ck,
+    r: &RawComponent,
+    name: &str,
+    kind: &str,
+    replicas: u32,
+    global_targets: Vec<String>,
+) -> CompOps {
+    let mut o = CompOps {
+        global_targets,
+        ..CompOps::default()
+    };
+    if let Some(v) = &r.restart {
+        if kind == "load_balancer" {
+            ck.err(v.span(), format!("`{name}`: `restart` applies to components that crash and come back (services, databases, caches, queues), not to a load balancer"));
+        }
+        match ck.duration(v, &format!("components.{name}.restart")) {
+            Some(d) if d > SimTime::ZERO && d <= MAX_DURATION => o.restart = Some(d),
+            Some(_) => ck.err(
+                v.span(),
+                format!("components.{name}.restart must be more than 0s and at most 30 days"),
+            ),
+            None => {}
+        }
+    }
+    if let Some(v) = &r.region {
+        if valid_name(v.get_ref()) {
+            o.region = Some(v.get_ref().clone());
+        } else {
+            ck.err(v.span(), format!("components.{name}.region: a region name is letters, digits, `_` or `-`, got \"{}\"", v.get_ref()));
+        }
+    }
+    if let Some(h) = &r.health_check {
+        if kind != "load_balancer" {
+            ck.err(
+                h.span(),
+                format!(
+                    "`{name}`: `health_check` applies to a load balancer, which probes its targets"
+                ),
+            );
+        }
+        let hr = h.get_ref();
+        let interval = match &hr.interval {
+            None => Some(SimTime::from_secs(5)),
+            Some(i) => match ck.duration(i, &format!("components.{name}.health_check.interval")) {
+                Some(d) if d >= SimTime::from_millis(1) && d <= MAX_DURATION => Some(d),
+                Some(_) => {
+                    ck.err(
+                        i.span(),
+                        "health_check.interval must be between 1ms and 30 days",
+                    );
+                    None
+                }
+                None => None,
+            },
+        };
+        let failures = match &hr.failures {
+            None => Some(3),
+            Some(f) => ck.int(
+                f,
+                &format!("components.{name}.health_check.failures"),
+                1,
+                1000,
+            ),
+        };
+        if let (Some(interval), Some(failures)) = (interval, failures) {
+            o.health_check = Some(HealthCheck {
+                interval,
+                failures: failures as u32,
+            });
+        }
+    }
+    if let Some(f) = &r.failover {
+        if kind != "database" || replicas == 0 {
+            ck.err(f.span(), format!("`{name}`: `failover` promotes a replica, so it needs a database with `replicas`"));
+        }
+        let fr = f.get_ref();
+        let get = |ck: &mut Ck, v: &S<String>, what: &str| match v {
+            None => {
+                ck.err(f.span(), format!("components.{name}.failover needs `{what}`, e.g. failover = {{ detect = \"10s\", promote = \"5s\" }}"));
+                None
+            }
+            Some(v) => ck
+                .duration(v, &format!("components.{name}.failover.{what}"))
+                .filter(|d| {
+                    *d <= MAX_DURATION || {
+                        ck.err(v.span(), format!("failover.{what} must be at most 30 days"));
+                        false
+                    }
+                }),
+        };
+        let detect = get(ck, &fr.detect, "detect");
+        let promote = get(ck, &fr.promote, "promote");
+        if let (Some(detect), Some(promote)) = (detect, promote) {
+            o.failover = Some(Failover { detect, promote });
+        }
+    }
+    o
 }

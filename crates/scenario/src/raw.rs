@@ -57,6 +57,8 @@ pub struct RawTraffic {
     #[serde(default)]
     pub classes: IndexMap<String, Spanned<RawClass>>,
     pub retry: S<RawRetry>,
+    /// Where requests come from: `{ us-east = 0.6, eu-west = 0.4 }`.
+    pub regions: S<IndexMap<String, Spanned<f64>>>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -87,6 +89,8 @@ pub struct RawRetry {
 #[serde(deny_unknown_fields)]
 pub struct RawNetwork {
     pub latency: S<String>,
+    /// One-way latency between regions: `"us-east/eu-west" = "80ms"`.
+    pub regions: S<IndexMap<String, Spanned<String>>>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -104,7 +108,7 @@ pub struct RawComponent {
     pub queue: S<i64>,
     pub endpoints: Option<IndexMap<String, Spanned<RawEndpoint>>>,
     // load balancer
-    pub targets: S<String>,
+    pub targets: S<RawTargets>,
     pub policy: S<String>,
     // cache (contract keys; the kind itself arrives with the data tier)
     pub capacity: S<i64>,
@@ -140,6 +144,33 @@ pub struct RawComponent {
     pub classes: S<Vec<String>>,
     pub hit_ratio: S<f64>,
     pub edge_latency: S<String>,
+    // operations
+    pub restart: S<String>,
+    pub region: S<String>,
+    pub health_check: S<RawHealthCheck>,
+    pub failover: S<RawFailover>,
+}
+
+/// A balancer's targets: one component, or a list (a global balancer).
+#[derive(Deserialize, Debug)]
+#[serde(untagged)]
+pub enum RawTargets {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawHealthCheck {
+    pub interval: S<String>,
+    pub failures: S<i64>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawFailover {
+    pub detect: S<String>,
+    pub promote: S<String>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -201,4 +232,12 @@ pub struct RawFault {
     pub kind: S<String>,
     pub factor: S<f64>,
     pub to: S<i64>,
+    // partition / latency
+    pub peer: S<String>,
+    pub mode: S<String>,
+    pub add: S<String>,
+    // deploy
+    pub batch: S<i64>,
+    pub start_up: S<String>,
+    pub drain: S<String>,
 }
