@@ -8,5 +8,6 @@ mod faults;
 mod gateway;
 mod props;
 mod queue;
+mod resilience;
 mod sharding;
 mod validation;

@@ -57,9 +57,9 @@ pub use behavior::{Behavior, BehaviorCtx, CallId, Effect, Request};
 pub use cache::{Eviction, KeyHasher, KeyStore, Lookup};
 pub use dist::{inverse_normal_cdf, parse_duration, std_normal_cdf, Dist, DistError};
 pub use spec::{
-    Arrivals, CacheSpec, CallSpec, CdnSpec, ComponentSpec, DbSpec, EndpointSpec, FaultKind,
-    FaultSpec, Keys, KindSpec, Load, ModelError, Policy, QueueSpec, Reads, RetrySpec, ServiceSpec,
-    Spec, TrafficSpec, WritePolicy,
+    Arrivals, AutoscaleSpec, BreakerSpec, CacheSpec, CallPolicy, CallSpec, CdnSpec, ComponentSpec,
+    DbSpec, Discipline, EndpointSpec, FaultKind, FaultSpec, Keys, KindSpec, Load, ModelError,
+    Policy, QueueSpec, Reads, RetrySpec, ServiceSpec, Spec, TrafficSpec, WritePolicy,
 };
 pub use world::{run, Ev, World, REJECTED, TIMEOUT, UNAVAILABLE};
 

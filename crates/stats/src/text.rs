@@ -121,6 +121,13 @@ impl SimResult {
                 );
             }
         }
+        if self.requests.degraded > 0 {
+            let _ = writeln!(
+                s,
+                "degraded     {} of measured requests answered by a fallback (counted as succeeded, never good)",
+                pct(self.degraded_rate)
+            );
+        }
         if !self.errors.is_empty() {
             let reasons: Vec<String> = self
                 .errors
