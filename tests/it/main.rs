@@ -11,5 +11,6 @@ mod operations;
 mod props;
 mod queue;
 mod reports;
+mod resilience;
 mod sharding;
 mod validation;

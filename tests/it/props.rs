@@ -31,6 +31,11 @@ struct Gen {
     drain_ms: u32,
     /// (target component, one instance?, crash or slow, start ms, length ms)
     faults: Vec<(usize, bool, bool, u32, u32)>,
+    /// Per component, a bit set of resilience features on its calls and itself (timeout,
+    /// retries, breaker, bulkhead, hedge, fallback, drop_expired, lifo); and a traffic spike
+    /// (start ms, length ms, factor).
+    policies: Vec<u16>,
+    spike: Option<(u32, u32, f64)>,
 }
 
 const CPUS: &[&str] = &[
@@ -109,6 +114,10 @@ fn gen() -> impl Strategy<Value = Gen> {
                     ),
                     0..3,
                 ),
+                (
+                    proptest::collection::vec(0u16..256, 4),
+                    proptest::option::of((0u32..2000, 1u32..1000, 0.2f64..4.0)),
+                ),
             )
         })
         .prop_map(
@@ -118,7 +127,10 @@ fn gen() -> impl Strategy<Value = Gen> {
                 (timeout_ms, retry),
                 (two, keys, net, warmup_ms, drain_ms),
                 faults,
+                (policies, spike),
             )| Gen {
+                policies,
+                spike,
                 faults: faults
                     .into_iter()
                     .map(|(t, one, crash, at, len)| (t % comps.len(), one, crash, at, len))
@@ -191,6 +203,12 @@ fn toml(g: &Gen) -> String {
             if crash { "" } else { "\nfactor = 4.0" }
         );
     }
+    if let Some((at, len, factor)) = g.spike {
+        let _ = writeln!(
+            s,
+            "[[faults]]\nkind = \"spike\"\nat = \"{at}ms\"\nfor = \"{len}ms\"\nfactor = {factor}"
+        );
+    }
     for (i, c) in g.comps.iter().enumerate() {
         let _ = writeln!(s, "\n[components.c{i}]");
         if c.lb {
@@ -212,6 +230,29 @@ fn toml(g: &Gen) -> String {
         if let Some(v) = c.queue {
             let _ = writeln!(s, "queue = {v}");
         }
+        let bits = g.policies[i % g.policies.len()];
+        if bits & 64 != 0 {
+            let _ = writeln!(s, "drop_expired = true");
+        }
+        if bits & 128 != 0 {
+            let _ = writeln!(s, "queue_discipline = \"adaptive_lifo\"\nlifo_above = 2");
+        }
+        let mut policy = String::new();
+        for (bit, text) in [
+            (1, ", timeout = \"5ms\""),
+            (2, ", retries = 1, backoff = \"1ms\""),
+            (
+                4,
+                ", breaker = { failure_rate = 0.3, window = \"200ms\", min_calls = 3, open_for = \"50ms\", half_open = 2 }",
+            ),
+            (8, ", bulkhead = 2"),
+            (16, ", hedge = \"1ms\""),
+            (32, ", fallback = \"exp(1ms)\""),
+        ] {
+            if bits & bit != 0 {
+                policy.push_str(text);
+            }
+        }
         let _ = writeln!(
             s,
             "[components.c{i}.endpoints.default]\ncpu = {}",
@@ -223,9 +264,9 @@ fn toml(g: &Gen) -> String {
             .map(|(t, f)| {
                 let inst = g.comps[*t].instances;
                 if g.comps[*t].lb || *f == 1 || *f > inst {
-                    format!("\"c{t}\"")
+                    format!("{{ to = \"c{t}\"{policy} }}")
                 } else {
-                    format!("{{ to = \"c{t}\", fanout = {f} }}")
+                    format!("{{ to = \"c{t}\", fanout = {f}{policy} }}")
                 }
             })
             .collect();
@@ -266,6 +307,7 @@ proptest! {
         let errors: u64 = a.errors.values().sum();
         let failed: u64 = a.classes.values().map(|c| c.failed).sum();
         prop_assert_eq!(errors, failed);
+        prop_assert!(r.degraded <= r.succeeded);
         if g.drain_ms >= 1000 && g.timeout_ms.is_some() && g.retry.is_none() {
             // Every attempt ends within its timeout, and the drain outlasts it.
             prop_assert_eq!(r.in_flight, 0);

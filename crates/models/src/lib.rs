@@ -58,9 +58,10 @@ pub use behavior::{Behavior, BehaviorCtx, CallId, Effect, Request};
 pub use cache::{Eviction, KeyHasher, KeyStore, Lookup};
 pub use dist::{inverse_normal_cdf, parse_duration, std_normal_cdf, Dist, DistError};
 pub use spec::{
-    Arrivals, CacheSpec, CallSpec, CdnSpec, CompOps, ComponentSpec, DbSpec, EndpointSpec, Failover,
-    FaultKind, FaultSpec, HealthCheck, Keys, KindSpec, Load, ModelError, OpsSpec, Policy,
-    QueueSpec, Reads, RetrySpec, ServiceSpec, Spec, TrafficSpec, WritePolicy,
+    Arrivals, AutoscaleSpec, BreakerSpec, CacheSpec, CallPolicy, CallSpec, CdnSpec, CompOps,
+    ComponentSpec, DbSpec, Discipline, EndpointSpec, Failover, FaultKind, FaultSpec, HealthCheck,
+    Keys, KindSpec, Load, ModelError, OpsSpec, Policy, QueueSpec, Reads, RetrySpec, ServiceSpec,
+    Spec, TrafficSpec, WritePolicy,
 };
 pub use world::{run, run_with_progress, Ev, World, REJECTED, TIMEOUT, UNAVAILABLE};
 

@@ -156,6 +156,10 @@ pub enum FaultKind {
         /// Longest wait for in-flight work before the instance is stopped anyway.
         drain: SimTime,
     },
+    /// A traffic spike: the open-loop rate is multiplied by the factor for the fault's
+    /// duration; a closed loop runs with `users x factor` users meanwhile. The target is the
+    /// traffic (`"traffic"`), not a component.
+    Spike(f64),
 }
 
 /// How requests are generated.
@@ -446,6 +450,45 @@ pub struct ServiceSpec {
     pub rate_limit: Option<(f64, f64)>,
     /// Shown as kind `gateway`.
     pub gateway: bool,
+    /// Horizontal autoscaling; `None` = a fixed instance count.
+    pub autoscale: Option<AutoscaleSpec>,
+    /// Deadline propagation: work whose client (or calling service) has given up is dropped
+    /// when it reaches the CPU instead of being done.
+    pub drop_expired: bool,
+    /// Order in which waiting requests are served.
+    pub discipline: Discipline,
+}
+
+/// Order in which a service serves its waiting room.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Discipline {
+    /// First in, first out.
+    #[default]
+    Fifo,
+    /// Last in, first out (the newest waiting request is served first).
+    Lifo,
+    /// FIFO while at most `above` requests wait, LIFO beyond (Facebook's adaptive LIFO).
+    AdaptiveLifo {
+        /// Queue length beyond which the newest request is served first.
+        above: u32,
+    },
+}
+
+/// A horizontal autoscaler (Kubernetes HPA-like) on a service.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AutoscaleSpec {
+    /// Utilization (busy cores / cores of ready instances) the scaler aims at.
+    pub target_utilization: f64,
+    /// How often utilization is evaluated (over the last interval).
+    pub interval: SimTime,
+    /// Scale-in follows the highest recommendation over this window.
+    pub stabilization: SimTime,
+    /// Fewest instances.
+    pub min: u32,
+    /// Most instances (all are allocated up front; inactive ones idle).
+    pub max: u32,
+    /// Time from the decision to scale out until a new instance takes traffic.
+    pub startup: SimTime,
 }
 
 /// Where a database with replicas sends reads.
@@ -490,12 +533,14 @@ pub struct EndpointSpec {
 }
 
 /// One downstream call.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct CallSpec {
     /// The component called.
     pub to: String,
     /// Parallel calls to distinct instances (the caller waits for all).
     pub fanout: u32,
+    /// Resilience policies of the caller on this call; `None` = a plain call.
+    pub policy: Option<Box<CallPolicy>>,
 }
 
 impl CallSpec {
@@ -504,8 +549,44 @@ impl CallSpec {
         Self {
             to: to.to_string(),
             fanout: 1,
+            policy: None,
         }
     }
+}
+
+/// The caller's resilience policies on one call (each leg of a fanout separately).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct CallPolicy {
+    /// The caller gives up on an attempt after this (error `timeout`).
+    pub timeout: Option<SimTime>,
+    /// Retries after a failed or timed-out attempt.
+    pub retries: u32,
+    /// Delay before the first retry, doubled for each next one.
+    pub backoff: SimTime,
+    /// Circuit breaker, per caller instance.
+    pub breaker: Option<BreakerSpec>,
+    /// At most this many concurrent calls per caller instance; beyond, `bulkhead_full`.
+    pub bulkhead: Option<u32>,
+    /// Without an answer after this, a second copy goes to another instance; the first
+    /// success wins and the other copy is cancelled.
+    pub hedge: Option<SimTime>,
+    /// On failure, answer after a draw of this instead; the request is then degraded.
+    pub fallback: Option<Dist>,
+}
+
+/// A circuit breaker: closed, open after too many failures, half-open to probe.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BreakerSpec {
+    /// Opens when at least this fraction of the calls in the window failed ...
+    pub failure_rate: f64,
+    /// ... over this sliding window ...
+    pub window: SimTime,
+    /// ... and the window holds at least this many calls.
+    pub min_calls: u32,
+    /// Stays open (calls fail at once with `circuit_open`) for this long ...
+    pub open_for: SimTime,
+    /// ... then lets this many trial calls through: all succeed = closed, one fails = open.
+    pub half_open: u32,
 }
 
 /// A model that cannot be built.

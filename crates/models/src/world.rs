@@ -23,7 +23,8 @@ use crate::behavior::{Behavior, BehaviorCtx, CallId, Effect, Request};
 use crate::cache::{KeyHasher, KeyStore, Lookup};
 use crate::dist::Dist;
 use crate::spec::{
-    FaultKind, KindSpec, Load, ModelError, Policy, Reads, RetrySpec, Spec, WritePolicy,
+    AutoscaleSpec, CallPolicy, Discipline, FaultKind, KindSpec, Load, ModelError, Policy, Reads,
+    RetrySpec, Spec, WritePolicy,
 };
 use archsim_engine::{stream, Context, Handler, SimTime, Simulation, Stream};
 use archsim_stats::{ComponentStats, Recorder, RunStats, TimeAverage, Window};
@@ -45,6 +46,9 @@ const FLUSH: u32 = 2;
 /// `gen` of an internal call: a cache refreshing an entry ahead of its TTL (`req` is the
 /// cache, `aux` its instance).
 const REFRESH: u32 = 3;
+
+mod resilience;
+use resilience::scale_period;
 
 /// A consistent-hashing ring: (point, instance), sorted by point.
 type Ring = Vec<(u64, u32)>;
@@ -130,7 +134,102 @@ pub enum Ev {
     Deploy(u32),
     /// A write-behind cache instance flushes (component, instance).
     Flush(u32, u32),
+    /// A guarded call's attempt timed out (guard, token).
+    GuardTimeout(u32, u32),
+    /// A guarded call's hedge delay passed (guard, token).
+    GuardHedge(u32, u32),
+    /// A guarded call's retry is due (guard, token).
+    GuardRetry(u32, u32),
+    /// A guarded call's fallback answers (guard, token).
+    GuardFallback(u32, u32),
+    /// A circuit breaker's open time ends (policy, caller instance).
+    BreakerHalfOpen(u32, u32),
+    /// An autoscaler samples utilization (scaler index).
+    ScaleTick(u32),
+    /// A started instance becomes ready (scaler index).
+    ScaleReady(u32),
 }
+
+/// `Call::cancelled`: the caller timed out on it (dropped only where `drop_expired` is set).
+const CANCEL_TIMEOUT: u8 = 1;
+/// `Call::cancelled`: a hedge copy that lost (dropped before its CPU time).
+const CANCEL_HEDGE: u8 = 2;
+
+/// Circuit breaker states.
+const CLOSED: u8 = 0;
+const OPEN: u8 = 1;
+const HALF_OPEN: u8 = 2;
+
+/// A circuit breaker of one caller instance on one call: outcomes in a sliding window of ten
+/// sub-buckets.
+#[derive(Clone, Copy, Debug, Default)]
+struct Breaker {
+    state: u8,
+    /// Index of the current sub-bucket (time / width).
+    cur: u64,
+    /// (calls, failures) per sub-bucket, a ring.
+    buckets: [(u32, u32); 10],
+    /// Half-open: trial calls let through, and how many succeeded.
+    trials: u32,
+    trial_ok: u32,
+}
+
+/// The policies of one call step of one caller, with their state and counters.
+struct PolicyRt {
+    caller: u32,
+    to: u32,
+    p: CallPolicy,
+    /// Per caller instance.
+    breakers: Vec<Breaker>,
+    /// Per caller instance: guarded calls in progress (the bulkhead).
+    in_use: Vec<u32>,
+    calls: u64,
+    hedges: u64,
+    timeouts: u64,
+    retries: u64,
+    fallbacks: u64,
+    open_rejects: u64,
+    bulkhead_rejects: u64,
+    opens: u64,
+}
+
+/// One guarded call (one leg of a step): its attempts, hedge copy and timers.
+#[derive(Clone, Copy, Debug)]
+struct Guard {
+    parent: u32,
+    policy: u32,
+    caller_inst: u32,
+    to: u32,
+    /// Copies in flight (`NONE` = empty): the attempt and its hedge.
+    tries: [u32; 2],
+    first_inst: u32,
+    attempts: u32,
+    /// Grows with every attempt (and across reuse) so stale timers never match.
+    token: u32,
+    live: bool,
+    hedged: bool,
+    /// The current attempt is a half-open trial of the breaker.
+    trial: bool,
+    holds_bulkhead: bool,
+}
+
+/// An autoscaler on one service.
+struct Scaler {
+    comp: u32,
+    spec: AutoscaleSpec,
+    /// Instances started and not yet ready.
+    starting: u32,
+    /// Utilization samples summed since the last evaluation, and their count.
+    sum: f64,
+    n: u32,
+    /// Recommendations in the stabilization window: (time, instances).
+    history: VecDeque<(u64, u32)>,
+    /// Ready instance count after each change: (time, instances).
+    changes: Vec<(u64, u32)>,
+}
+
+/// Utilization samples per autoscaler interval.
+const SCALE_SAMPLES: u32 = 30;
 
 #[derive(Clone, Copy, Debug)]
 struct Call {
@@ -139,7 +238,8 @@ struct Call {
     gen: u32,
     comp: u32,
     inst: u32,
-    pending: u32,
+    /// Downstream calls outstanding (at most `u16::MAX`: instances are capped at 65,535).
+    pending: u16,
     class: u16,
     step: u16,
     /// 0 = no error, else reason index + 1.
@@ -158,11 +258,18 @@ struct Call {
     free: bool,
     /// The client's region (requests from the client only; `NO_REGION` otherwise).
     origin: u8,
+    /// The caller gave up on it (`CANCEL_*`), or 0.
+    cancelled: u8,
+    /// The guard (policies) it answers to, or `NONE`.
+    guard: u32,
     key: u64,
     arrived: u64,
     /// Internal calls: the write's commit time (replica applies).
     aux: u64,
 }
+
+// A call record fits one cache line (the arena is the hot path's main memory traffic).
+const _: () = assert!(std::mem::size_of::<Call>() <= 64);
 
 impl Call {
     /// A fresh call from `parent` (a call, the client `NONE`, or `INTERNAL`) to an instance.
@@ -195,6 +302,8 @@ impl Call {
             delivered: false,
             free: false,
             origin: NO_REGION,
+            cancelled: 0,
+            guard: NONE,
             key,
             arrived: 0,
             aux,
@@ -212,6 +321,8 @@ struct Req {
     class: u16,
     origin: u8,
     live: bool,
+    /// A fallback answered for a failed call of the current attempt.
+    degraded: bool,
 }
 
 struct Inst {
@@ -250,6 +361,8 @@ struct Inst {
 struct Endpoint {
     cpu: Option<Dist>,
     calls: Vec<(u32, u32)>,
+    /// By step: index into `World::policies`, or `NONE`.
+    policy: Vec<u32>,
 }
 
 struct Svc {
@@ -263,6 +376,12 @@ struct Svc {
     limit: Option<(f64, f64)>,
     limited: u64,
     limited_reason: usize,
+    /// Drop work whose caller gave up when it reaches the CPU.
+    drop_expired: bool,
+    /// Serve the newest waiting request when more than this many wait (`None` = FIFO).
+    lifo_above: Option<u32>,
+    /// Calls dropped before their CPU time because their caller had given up.
+    dropped: u64,
 }
 
 type KeyMap<V> = HashMap<u64, V, BuildHasherDefault<KeyHasher>>;
@@ -500,6 +619,37 @@ pub struct World {
     origins: Vec<(u8, f64)>,
     rng_origin: Stream,
     deploys: Vec<DeployState>,
+    // ----- resilience (all idle unless a scenario uses them) -----
+    /// Some call has policies: replies check for a guard.
+    has_policies: bool,
+    /// Some work may be dropped before its CPU time (hedges, `drop_expired`).
+    drop_work: bool,
+    policies: Vec<PolicyRt>,
+    guards: Vec<Guard>,
+    free_guards: Vec<u32>,
+    reason_open: usize,
+    reason_bulkhead: usize,
+    /// Product of the active spike factors, and the factors.
+    rate_factor: f64,
+    spikes: Vec<f64>,
+    /// Closed loop under spikes: users in the spec, users allowed now, and per user whether
+    /// it is in the loop (a user beyond the limit leaves it at its next wake-up or reply).
+    base_users: u32,
+    user_limit: u32,
+    in_loop: Vec<bool>,
+    scalers: Vec<Scaler>,
+}
+
+/// Instances that take traffic at the start: an autoscaled service starts with its
+/// configured count clamped to `[min, max]`.
+fn initial_active(c: &crate::spec::ComponentSpec, configured: u32) -> u32 {
+    match &c.kind {
+        KindSpec::Service(s) => match &s.autoscale {
+            Some(a) => configured.clamp(a.min, a.max),
+            None => configured,
+        },
+        _ => configured,
+    }
 }
 
 /// No region.
@@ -522,13 +672,24 @@ impl World {
         // A reshard needs instances for the new shards from the start; they idle until the
         // move. `active` is what callers spread over.
         let active: Vec<u32> = spec.components.iter().map(|c| c.instances).collect();
+        let autoscale_max = |c: &crate::spec::ComponentSpec| match &c.kind {
+            KindSpec::Service(s) => s.autoscale.as_ref().map(|a| a.max),
+            _ => None,
+        };
         let adjusted;
         let spec = if spec
             .faults
             .iter()
             .any(|f| matches!(f.kind, FaultKind::Reshard { .. }))
+            || spec.components.iter().any(|c| autoscale_max(c).is_some())
         {
             let mut s = spec.clone();
+            // An autoscaled service has all its possible instances from the start.
+            for c in &mut s.components {
+                if let Some(max) = autoscale_max(c) {
+                    c.instances = c.instances.max(max);
+                }
+            }
             for f in &spec.faults {
                 if let FaultKind::Reshard { to, .. } = f.kind {
                     if let Some(c) = s.components.iter_mut().find(|c| c.name == f.target) {
@@ -564,6 +725,8 @@ impl World {
         }
         let span_ns = spec.duration.saturating_add(spec.drain).as_nanos();
         let mut comps = Vec::with_capacity(spec.components.len());
+        let mut policies: Vec<PolicyRt> = Vec::new();
+        let mut scalers: Vec<Scaler> = Vec::new();
         for c in &spec.components {
             if c.instances == 0 {
                 return Err(ModelError::OutOfRange(format!(
@@ -605,6 +768,7 @@ impl World {
                         let e = match ep_for(class) {
                             Some(e) => {
                                 let mut calls = Vec::new();
+                                let mut policy = Vec::new();
                                 for call in &e.calls {
                                     let to = find(&names, &c.name, &call.to)?;
                                     let n = spec.components[to as usize].instances;
@@ -617,15 +781,39 @@ impl World {
                                         });
                                     }
                                     calls.push((to, call.fanout));
+                                    policy.push(match &call.policy {
+                                        Some(p) => {
+                                            let n = c.instances as usize;
+                                            policies.push(PolicyRt {
+                                                caller: comps.len() as u32,
+                                                to,
+                                                p: (**p).clone(),
+                                                breakers: vec![Breaker::default(); n],
+                                                in_use: vec![0; n],
+                                                calls: 0,
+                                                hedges: 0,
+                                                timeouts: 0,
+                                                retries: 0,
+                                                fallbacks: 0,
+                                                open_rejects: 0,
+                                                bulkhead_rejects: 0,
+                                                opens: 0,
+                                            });
+                                            (policies.len() - 1) as u32
+                                        }
+                                        None => NONE,
+                                    });
                                 }
                                 Endpoint {
                                     cpu: e.cpu.clone().filter(|d| !d.is_zero()),
                                     calls,
+                                    policy,
                                 }
                             }
                             None => Endpoint {
                                 cpu: None,
                                 calls: Vec::new(),
+                                policy: Vec::new(),
                             },
                         };
                         endpoints.push(e);
@@ -693,6 +881,29 @@ impl World {
                             )));
                         }
                     }
+                    if let Some(a) = &s.autoscale {
+                        if !(a.min >= 1
+                            && a.min <= a.max
+                            && a.target_utilization > 0.0
+                            && a.target_utilization <= 1.0
+                            && s.cores.is_some()
+                            && a.interval > SimTime::ZERO)
+                        {
+                            return Err(ModelError::OutOfRange(format!(
+                                "`{}`: autoscale needs cores, 1 <= min <= max, a target in (0, 1] and an interval",
+                                c.name
+                            )));
+                        }
+                        scalers.push(Scaler {
+                            comp: comps.len() as u32,
+                            spec: a.clone(),
+                            starting: 0,
+                            sum: 0.0,
+                            n: 0,
+                            history: VecDeque::new(),
+                            changes: vec![(0, active[comps.len()].clamp(a.min, a.max))],
+                        });
+                    }
                     Body::Service(Svc {
                         cores: s.cores,
                         workers: s.workers,
@@ -702,6 +913,13 @@ impl World {
                         limit: s.rate_limit.map(|(r, b)| (r / 1e9, b)),
                         limited: 0,
                         limited_reason: 0,
+                        drop_expired: s.drop_expired,
+                        lifo_above: match s.discipline {
+                            Discipline::Fifo => None,
+                            Discipline::Lifo => Some(0),
+                            Discipline::AdaptiveLifo { above } => Some(above),
+                        },
+                        dropped: 0,
                     })
                 }
                 KindSpec::LoadBalancer { targets, policy } => Body::Lb {
@@ -803,8 +1021,8 @@ impl World {
                 kind: c.kind.name().to_string(),
                 balance: c.balance,
                 rr: 0,
-                ring: ring_of(active[comps.len()]),
-                active: active[comps.len()],
+                ring: ring_of(initial_active(c, active[comps.len()])),
+                active: initial_active(c, active[comps.len()]),
                 reshard: None,
                 rng: stream(seed, &format!("component/{}", c.name)),
                 insts: (0..c.instances).map(|_| inst()).collect(),
@@ -936,6 +1154,22 @@ impl World {
         }
         let mut faults = Vec::new();
         for f in &spec.faults {
+            if let FaultKind::Spike(x) = f.kind {
+                if !(x.is_finite() && x > 0.0) {
+                    return Err(ModelError::OutOfRange(
+                        "a spike factor must be positive".into(),
+                    ));
+                }
+                faults.push(Fault {
+                    at: f.at,
+                    duration: f.duration,
+                    comp: NONE,
+                    peer: NONE,
+                    insts: 0..0,
+                    kind: f.kind.clone(),
+                });
+                continue;
+            }
             if f.kind == FaultKind::Region {
                 let Some(r) = ridx(&f.target) else {
                     return Err(ModelError::OutOfRange(format!(
@@ -1084,7 +1318,8 @@ impl World {
             interval_ns: spec.series_interval.as_nanos().max(1),
             simple: matches!(spec.traffic.load, Load::Open { .. })
                 && spec.traffic.timeout.is_none()
-                && spec.traffic.retry.is_none(),
+                && spec.traffic.retry.is_none()
+                && policies.is_empty(),
             now: 0,
             net_zero: spec.network_latency.is_zero(),
             net: spec.network_latency.clone(),
@@ -1125,6 +1360,29 @@ impl World {
             origins,
             rng_origin: stream(seed, "traffic/regions"),
             deploys: vec![DeployState::default(); spec.faults.len()],
+            has_policies: !policies.is_empty(),
+            drop_work: policies.iter().any(|p| p.p.hedge.is_some())
+                || spec
+                    .components
+                    .iter()
+                    .any(|c| matches!(&c.kind, KindSpec::Service(s) if s.drop_expired)),
+            policies,
+            guards: Vec::new(),
+            free_guards: Vec::new(),
+            reason_open: 0,
+            reason_bulkhead: 0,
+            rate_factor: 1.0,
+            spikes: Vec::new(),
+            base_users: match spec.traffic.load {
+                Load::Closed { users, .. } => users,
+                Load::Open { .. } => 0,
+            },
+            user_limit: match spec.traffic.load {
+                Load::Closed { users, .. } => users,
+                Load::Open { .. } => 0,
+            },
+            in_loop: Vec::new(),
+            scalers,
         };
         world.ops_pick = world.comps.iter().any(|c| c.health.is_some())
             || spec
@@ -1137,6 +1395,19 @@ impl World {
             .any(|f| matches!(f.kind, FaultKind::Partition { .. }))
         {
             world.partitioned_reason = world.rec.reason("partitioned");
+        }
+        if world.has_policies {
+            world.reason_open = world.rec.reason("circuit_open");
+            world.reason_bulkhead = world.rec.reason("bulkhead_full");
+        }
+        if let Load::Closed { users, .. } = spec.traffic.load {
+            if spec
+                .faults
+                .iter()
+                .any(|f| matches!(f.kind, FaultKind::Spike(_)))
+            {
+                world.in_loop = vec![true; users as usize];
+            }
         }
         // Reasons added by component kinds, registered up front so every replication lists
         // them in the same order.
@@ -1185,6 +1456,9 @@ impl World {
             }
         };
         events.extend(traffic);
+        for (i, sc) in self.scalers.iter().enumerate() {
+            events.push((scale_period(&sc.spec), Ev::ScaleTick(i as u32)));
+        }
         events
     }
 
@@ -1311,6 +1585,7 @@ impl World {
             }
             comps.push(s);
         }
+        self.resilience_stats(&mut comps, end_ns);
         let live = self.live;
         self.rec.finish(live, end_ns, events, comps)
     }
@@ -1399,6 +1674,7 @@ impl World {
                 self.draw_origin()
             },
             live: true,
+            degraded: false,
         };
         let r = match self.free_reqs.pop() {
             Some(i) => {
@@ -1429,6 +1705,7 @@ impl World {
     fn send_attempt(&mut self, ctx: &mut Context<'_, Ev>, r: u32) {
         let req = &mut self.reqs[r as usize];
         req.attempts += 1;
+        req.degraded = false;
         let (gen, class, key, origin) = (req.gen, req.class, req.key, req.origin);
         let entry = self.entry;
         let inst = self.choose(NONE, entry, self.comps[entry as usize].balance, key, class);
@@ -1475,6 +1752,13 @@ impl World {
         let user = req.user;
         self.live -= 1;
         self.free_reqs.push(r);
+        if user != NONE && user >= self.user_limit {
+            // Beyond the users a spike allows: this user leaves the loop for now.
+            if let Some(l) = self.in_loop.get_mut(user as usize) {
+                *l = false;
+            }
+            return;
+        }
         if user != NONE {
             if let Load::Closed { think, .. } = &self.load {
                 let t = think.sample(&mut self.rng_think);
@@ -1503,8 +1787,13 @@ impl World {
             return; // the client gave up on this attempt already
         }
         if call.err == 0 {
-            self.rec
-                .success(req.class as usize, req.start, ctx.now().as_nanos());
+            if req.degraded {
+                self.rec
+                    .success_degraded(req.class as usize, req.start, ctx.now().as_nanos());
+            } else {
+                self.rec
+                    .success(req.class as usize, req.start, ctx.now().as_nanos());
+            }
             self.close(ctx, call.req);
         } else {
             self.attempt_failed(ctx, call.req, call.err as usize - 1);
@@ -2034,6 +2323,10 @@ impl World {
 
     #[inline]
     fn schedule_cpu(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        if self.drop_work && self.should_drop(c) {
+            // The core is released through the normal path, at once, with no work done.
+            return ctx.schedule_in(SimTime::ZERO, Ev::CpuDone(c));
+        }
         let Call {
             comp, inst, class, ..
         } = self.calls[c as usize];
@@ -2060,16 +2353,20 @@ impl World {
         }
         let now = ctx.now().as_nanos();
         let Call { comp, inst, .. } = self.calls[c as usize];
-        let (cores, workers) = {
+        let (cores, workers, lifo_above) = {
             let s = self.svc(comp);
-            (s.cores, s.workers)
+            (s.cores, s.workers, s.lifo_above)
         };
         if cores.is_some() {
             let i = &mut self.comps[comp as usize].insts[inst as usize];
-            let next = if workers.is_some() {
-                i.cpu_q.pop_front()
+            let q = if workers.is_some() {
+                &mut i.cpu_q
             } else {
-                i.wait_q.pop_front()
+                &mut i.wait_q
+            };
+            let next = match lifo_above {
+                Some(a) if q.len() > a as usize => q.pop_back(),
+                _ => q.pop_front(),
             };
             match next {
                 // The core passes straight to the next call: busy count unchanged.
@@ -2084,6 +2381,9 @@ impl World {
                 }
             }
         }
+        if self.drop_work && self.calls[c as usize].err != 0 {
+            return self.finish_call(ctx, c); // dropped: no downstream calls
+        }
         self.continue_calls(ctx, c);
     }
 
@@ -2096,6 +2396,11 @@ impl World {
         let Some(&(to, fanout)) = ep.calls.get(step as usize) else {
             return self.finish_call(ctx, c);
         };
+        let policy = if self.has_policies {
+            ep.policy[step as usize]
+        } else {
+            NONE
+        };
         self.calls[c as usize].step += 1;
         let balance = self.comps[to as usize].balance;
         let n = self.comps[to as usize].active;
@@ -2106,7 +2411,13 @@ impl World {
         } else {
             (self.choose(NONE, to, balance, key, class), fanout)
         };
-        self.calls[c as usize].pending = fanout;
+        self.calls[c as usize].pending = fanout as u16;
+        if policy != NONE {
+            for j in 0..fanout {
+                self.guard_start(ctx, c, policy, (base + j) % n);
+            }
+            return;
+        }
         for j in 0..fanout {
             self.call_out(ctx, c, to, (base + j) % n);
         }
@@ -2145,8 +2456,13 @@ impl World {
         }
         if holds_worker {
             self.calls[c as usize].holds_worker = false;
+            let lifo_above = self.svc(comp).lifo_above;
             let i = &mut self.comps[comp as usize].insts[inst as usize];
-            match i.wait_q.pop_front() {
+            let next = match lifo_above {
+                Some(a) if i.wait_q.len() > a as usize => i.wait_q.pop_back(),
+                _ => i.wait_q.pop_front(),
+            };
+            match next {
                 Some(n) => {
                     self.calls[n as usize].holds_worker = true;
                     self.set_queue(comp, inst, now);
@@ -2457,6 +2773,22 @@ impl World {
             return;
         }
         ctx.schedule_in(duration, Ev::FaultEnd(i));
+        if let FaultKind::Spike(x) = kind {
+            self.spikes.push(x);
+            self.set_spike(ctx);
+            let detail = match self.load {
+                Load::Open { .. } => format!("arrival rate x{x} for {duration}"),
+                Load::Closed { .. } => {
+                    format!(
+                        "{} users instead of {} for {duration}",
+                        self.user_limit, self.base_users
+                    )
+                }
+            };
+            self.rec
+                .timeline(now.as_nanos(), "traffic", "spike_start", detail);
+            return;
+        }
         let name = self.comps[comp as usize].name.clone();
         let label = |inst: u32, n: usize| {
             if n == 1 {
@@ -2503,7 +2835,8 @@ impl World {
                 | FaultKind::Partition { .. }
                 | FaultKind::Latency { .. }
                 | FaultKind::Region
-                | FaultKind::Deploy { .. } => {}
+                | FaultKind::Deploy { .. }
+                | FaultKind::Spike(_) => {}
                 FaultKind::Slow(x) => {
                     let i = &mut self.comps[comp as usize].insts[inst as usize];
                     i.slows.push(x);
@@ -2547,6 +2880,15 @@ impl World {
             let f = &self.faults[i as usize];
             (f.comp, f.insts.clone(), f.kind.clone())
         };
+        if let FaultKind::Spike(x) = kind {
+            if let Some(k) = self.spikes.iter().position(|f| *f == x) {
+                self.spikes.remove(k);
+            }
+            self.set_spike(ctx);
+            self.rec
+                .timeline(now, "traffic", "spike_end", String::new());
+            return;
+        }
         if self.ops_fault_end(ctx, i) {
             return;
         }
@@ -2581,7 +2923,8 @@ impl World {
                 | FaultKind::Partition { .. }
                 | FaultKind::Latency { .. }
                 | FaultKind::Region
-                | FaultKind::Deploy { .. } => {}
+                | FaultKind::Deploy { .. }
+                | FaultKind::Spike(_) => {}
                 FaultKind::Slow(x) => {
                     if let Some(k) = i.slows.iter().position(|f| *f == x) {
                         i.slows.remove(k);
@@ -2713,6 +3056,14 @@ impl World {
                 call.done = true;
                 call.holds_worker = false;
                 let p = self.new_call(proxy);
+                if proxy.guard != NONE {
+                    // The guard waits for the stand-in now.
+                    for t in &mut self.guards[proxy.guard as usize].tries {
+                        if *t == c {
+                            *t = p;
+                        }
+                    }
+                }
                 self.fail_now(ctx, p, UNAVAILABLE);
             }
         }
@@ -2736,6 +3087,9 @@ impl World {
     fn reply(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
         let call = self.calls[c as usize];
         self.comps[call.comp as usize].insts[call.inst as usize].outstanding -= 1;
+        if self.has_policies && call.guard != NONE {
+            return self.guard_reply(ctx, c);
+        }
         if call.parent == NONE {
             return self.client_done(ctx, c);
         }
@@ -2904,17 +3258,26 @@ impl Handler for World {
                 let now = ctx.now().as_nanos();
                 if now < self.duration {
                     self.start_request(ctx, NONE);
-                    let gap = self
+                    let mut gap = self
                         .arrival_gap
                         .as_ref()
                         .expect("open loop")
                         .sample(&mut self.rng_arrivals);
+                    if self.rate_factor != 1.0 {
+                        gap = SimTime::from_nanos_f64(gap.as_nanos() as f64 / self.rate_factor);
+                    }
                     if now.saturating_add(gap.as_nanos()) < self.duration {
                         ctx.schedule_in(gap, Ev::Arrival);
                     }
                 }
             }
             Ev::Wake(user) => {
+                if user >= self.user_limit {
+                    if let Some(l) = self.in_loop.get_mut(user as usize) {
+                        *l = false;
+                    }
+                    return;
+                }
                 if ctx.now().as_nanos() < self.duration {
                     self.start_request(ctx, user);
                 }
@@ -2942,6 +3305,31 @@ impl Handler for World {
             Ev::Probe(lb) => self.probe(ctx, lb),
             Ev::Promote(comp) => self.promote(ctx, comp),
             Ev::Deploy(i) => self.deploy_step(ctx, i),
+            Ev::GuardTimeout(g, token) => {
+                if self.guard_current(g, token) {
+                    self.guard_timeout(ctx, g);
+                }
+            }
+            Ev::GuardHedge(g, token) => {
+                if self.guard_current(g, token) {
+                    self.guard_hedge(ctx, g);
+                }
+            }
+            Ev::GuardRetry(g, token) => {
+                if self.guard_current(g, token) {
+                    self.guard_attempt(ctx, g, None);
+                }
+            }
+            Ev::GuardFallback(g, token) => {
+                if self.guard_current(g, token) {
+                    let parent = self.guards[g as usize].parent;
+                    self.mark_degraded(parent);
+                    self.guard_end(ctx, g, 0);
+                }
+            }
+            Ev::BreakerHalfOpen(pi, inst) => self.breaker_half_open(ctx, pi, inst),
+            Ev::ScaleTick(i) => self.scale_tick(ctx, i),
+            Ev::ScaleReady(i) => self.scale_ready(ctx, i),
             Ev::Timer(t) => {
                 let (comp, inst, tag) = self.timers[t as usize];
                 self.free_timers.push(t);

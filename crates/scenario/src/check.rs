@@ -4,9 +4,10 @@
 use crate::raw::*;
 use archsim_engine::SimTime;
 use archsim_models::{
-    parse_duration, Arrivals, CacheSpec, CallSpec, CdnSpec, CompOps, ComponentSpec, DbSpec, Dist,
-    EndpointSpec, Eviction, Failover, FaultKind, FaultSpec, HealthCheck, Keys, KindSpec, Load,
-    OpsSpec, Policy, QueueSpec, Reads, RetrySpec, ServiceSpec, Spec, TrafficSpec, WritePolicy,
+    parse_duration, Arrivals, AutoscaleSpec, BreakerSpec, CacheSpec, CallPolicy, CallSpec, CdnSpec,
+    CompOps, ComponentSpec, DbSpec, Discipline, Dist, EndpointSpec, Eviction, Failover, FaultKind,
+    FaultSpec, HealthCheck, Keys, KindSpec, Load, OpsSpec, Policy, QueueSpec, Reads, RetrySpec,
+    ServiceSpec, Spec, TrafficSpec, WritePolicy,
 };
 use archsim_stats::SloSpec;
 use std::ops::Range;
@@ -44,7 +45,7 @@ pub const MAX_SERIES_BUCKETS: u64 = 1_000_000;
 /// Most replications.
 pub const MAX_REPLICATIONS: i64 = 10_000;
 /// Most instances of one component.
-pub const MAX_INSTANCES: i64 = 100_000;
+pub const MAX_INSTANCES: i64 = 65_535;
 /// Most closed-loop users.
 pub const MAX_USERS: i64 = 50_000_000;
 /// Highest arrival rate per second.
@@ -206,6 +207,10 @@ const SERVICE_KEYS: &[&str] = &[
     "endpoints",
     "rate_limit",
     "burst",
+    "autoscale",
+    "drop_expired",
+    "queue_discipline",
+    "lifo_above",
 ];
 const DATABASE_KEYS: &[&str] = &[
     "cores",
@@ -220,6 +225,9 @@ const DATABASE_KEYS: &[&str] = &[
     "writes",
     "row_locks",
     "source",
+    "drop_expired",
+    "queue_discipline",
+    "lifo_above",
 ];
 const LB_KEYS: &[&str] = &["targets", "policy"];
 const CACHE_KEYS: &[&str] = &[
@@ -264,6 +272,7 @@ const FAULT_KINDS: &[&str] = &[
     "latency",
     "region",
     "deploy",
+    "spike",
 ];
 /// The length of a crash without `for` (a component with `restart` comes back before).
 pub const FOREVER: SimTime = SimTime::from_secs(100 * 365 * 24 * 3600);
@@ -504,7 +513,7 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
             "cdn" => CDN_KEYS,
             _ => SERVICE_KEYS,
         };
-        let present: [(&str, Option<Range<usize>>); 32] = [
+        let present: [(&str, Option<Range<usize>>); 36] = [
             ("cores", r.cores.as_ref().map(|v| v.span())),
             ("workers", r.workers.as_ref().map(|v| v.span())),
             ("queue", r.queue.as_ref().map(|v| v.span())),
@@ -548,6 +557,13 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
             ("classes", r.classes.as_ref().map(|v| v.span())),
             ("hit_ratio", r.hit_ratio.as_ref().map(|v| v.span())),
             ("edge_latency", r.edge_latency.as_ref().map(|v| v.span())),
+            ("autoscale", r.autoscale.as_ref().map(|v| v.span())),
+            ("drop_expired", r.drop_expired.as_ref().map(|v| v.span())),
+            (
+                "queue_discipline",
+                r.queue_discipline.as_ref().map(|v| v.span()),
+            ),
+            ("lifo_above", r.lifo_above.as_ref().map(|v| v.span())),
         ];
         for (key, sp) in present {
             if let Some(sp) = sp {
@@ -874,6 +890,7 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                         .int(v, &format!("components.{name}.queue"), 0, 100_000_000)
                         .map(|x| x as u32);
                 }
+                resilience_keys(&mut ck, r, name, &span, &mut s, &mut instances);
                 if let Some(eps) = &r.endpoints {
                     for (ep_name, ep) in eps {
                         if ep_name != "default" && !class_names.contains(ep_name) {
@@ -929,9 +946,15 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                                         }
                                     }
                                 }
+                                let policy = call_policy(
+                                    &mut ck,
+                                    rc,
+                                    &format!("components.{name}.endpoints.{ep_name}.calls"),
+                                );
                                 spec.calls.push(CallSpec {
                                     to: to.clone(),
                                     fanout,
+                                    policy,
                                 });
                             }
                         }
@@ -1334,7 +1357,15 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                 ck.duration(v, "faults.for")
             }
         };
+        let is_spike = r.kind.as_ref().is_some_and(|k| k.get_ref() == "spike");
         let target = match &r.target {
+            None if is_spike => Some(("traffic".to_string(), None)),
+            Some(t) if is_spike => {
+                if t.get_ref().trim() != "traffic" {
+                    ck.err(t.span(), format!("a spike multiplies the traffic; write target = \"traffic\" or leave it out (got `{}`)", t.get_ref()));
+                }
+                Some(("traffic".to_string(), None))
+            }
             None => {
                 ck.err(
                     span.clone(),
@@ -1398,7 +1429,7 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
             (
                 "factor",
                 r.factor.as_ref().map(|v| v.span()),
-                &["slow", "reshard"],
+                &["slow", "reshard", "spike"],
             ),
             (
                 "peer",
@@ -1492,6 +1523,18 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                         factor,
                     }),
                     _ => None,
+                }
+            }
+            Some(k) if is_spike => {
+                match &r.factor {
+                    None => {
+                        ck.err(span.clone(), "a spike needs `factor`, the multiplier on the traffic, e.g. factor = 3.0");
+                        None
+                    }
+                    Some(f) => ck
+                        .float(f, "faults.factor", 0.0, 1000.0, true)
+                        .map(FaultKind::Spike)
+                        .filter(|_| k.get_ref() == "spike"),
                 }
             }
             Some(k) => match one_of(k, FAULT_KINDS) {
@@ -1650,6 +1693,220 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
             ops,
         },
     })
+}
+
+/// The service keys of the resilience features: autoscaling, deadline propagation and the
+/// queue discipline. An autoscaled service starts with `instances` clamped to `[min, max]`.
+fn resilience_keys(
+    ck: &mut Ck,
+    r: &crate::raw::RawComponent,
+    name: &str,
+    span: &Range<usize>,
+    s: &mut ServiceSpec,
+    instances: &mut u32,
+) {
+    s.drop_expired = r.drop_expired.as_ref().is_some_and(|v| *v.get_ref());
+    let above = r.lifo_above.as_ref().and_then(|v| {
+        ck.int(v, &format!("components.{name}.lifo_above"), 0, 100_000_000)
+            .map(|x| x as u32)
+    });
+    s.discipline = match &r.queue_discipline {
+        None => Discipline::Fifo,
+        Some(d) => match one_of(d, &["fifo", "lifo", "adaptive_lifo"]) {
+            Ok(0) => Discipline::Fifo,
+            Ok(1) => Discipline::Lifo,
+            Ok(_) => Discipline::AdaptiveLifo {
+                // Default: LIFO once a tenth of the waiting room (or 10 requests) is full.
+                above: above.unwrap_or(s.queue.map_or(10, |q| (q / 10).max(1))),
+            },
+            Err(m) => {
+                ck.err(d.span(), format!("components.{name}.queue_discipline: {m}"));
+                Discipline::Fifo
+            }
+        },
+    };
+    if let Some(v) = &r.lifo_above {
+        if !matches!(s.discipline, Discipline::AdaptiveLifo { .. }) {
+            ck.err(
+                v.span(),
+                format!("`{name}`: lifo_above applies to queue_discipline = \"adaptive_lifo\""),
+            );
+        }
+    }
+    let Some(a) = &r.autoscale else { return };
+    let asp = a.span();
+    let a = a.get_ref();
+    let what = |k: &str| format!("components.{name}.autoscale.{k}");
+    let target = match &a.target_utilization {
+        None => {
+            ck.err(
+                asp.clone(),
+                format!("`{name}`: autoscale needs `target_utilization`, e.g. 0.6"),
+            );
+            None
+        }
+        Some(t) => ck.float(t, &what("target_utilization"), 0.0, 1.0, true),
+    };
+    let dur =
+        |ck: &mut Ck, v: &Option<Spanned<String>>, k: &str, default: SimTime, min: SimTime| match v
+        {
+            None => Some(default),
+            Some(d) => match ck.duration(d, &what(k)) {
+                Some(t) if t < min => {
+                    ck.err(d.span(), format!("{} must be at least {min}", what(k)));
+                    None
+                }
+                t => t,
+            },
+        };
+    let interval = dur(
+        ck,
+        &a.interval,
+        "interval",
+        SimTime::from_secs(30),
+        SimTime::from_millis(10),
+    );
+    let stabilization = dur(
+        ck,
+        &a.stabilization,
+        "stabilization",
+        SimTime::from_secs(300),
+        SimTime::ZERO,
+    );
+    let startup = dur(ck, &a.startup, "startup", SimTime::ZERO, SimTime::ZERO);
+    let min = match &a.min {
+        None => Some(1),
+        Some(v) => ck.int(v, &what("min"), 1, 10_000),
+    };
+    let max = match &a.max {
+        None => {
+            ck.err(asp.clone(), format!("`{name}`: autoscale needs `max`, the most instances (all are allocated up front)"));
+            None
+        }
+        Some(v) => ck.int(v, &what("max"), 1, 10_000),
+    };
+    if let (Some(lo), Some(hi)) = (min, max) {
+        if lo > hi {
+            ck.err(
+                asp.clone(),
+                format!("`{name}`: autoscale min ({lo}) is above max ({hi})"),
+            );
+            return;
+        }
+    }
+    if s.cores.is_none() {
+        ck.err(
+            asp.clone(),
+            format!("`{name}`: autoscale scales on CPU utilization, so the service needs `cores`"),
+        );
+        return;
+    }
+    let _ = span;
+    if let (Some(t), Some(i), Some(st), Some(su), Some(lo), Some(hi)) =
+        (target, interval, stabilization, startup, min, max)
+    {
+        *instances = (*instances).clamp(lo as u32, hi as u32);
+        s.autoscale = Some(AutoscaleSpec {
+            target_utilization: t,
+            interval: i,
+            stabilization: st,
+            min: lo as u32,
+            max: hi as u32,
+            startup: su,
+        });
+    }
+}
+
+/// The policies of one call table (timeout, retries, breaker, bulkhead, hedge, fallback).
+fn call_policy(ck: &mut Ck, rc: &crate::raw::RawCall, what: &str) -> Option<Box<CallPolicy>> {
+    let any = rc.timeout.is_some()
+        || rc.retries.is_some()
+        || rc.backoff.is_some()
+        || rc.breaker.is_some()
+        || rc.bulkhead.is_some()
+        || rc.hedge.is_some()
+        || rc.fallback.is_some();
+    if !any {
+        return None;
+    }
+    let mut p = CallPolicy::default();
+    let positive = |ck: &mut Ck, v: &Spanned<String>, k: &str| -> Option<SimTime> {
+        let t = ck.duration(v, &format!("{what}.{k}"))?;
+        if t == SimTime::ZERO {
+            ck.err(v.span(), format!("{what}.{k} must be more than 0s"));
+            return None;
+        }
+        Some(t)
+    };
+    p.timeout = rc.timeout.as_ref().and_then(|t| positive(ck, t, "timeout"));
+    p.hedge = rc.hedge.as_ref().and_then(|t| positive(ck, t, "hedge"));
+    if let Some(r) = &rc.retries {
+        p.retries = ck.int(r, &format!("{what}.retries"), 0, 100).unwrap_or(0) as u32;
+    }
+    if let Some(b) = &rc.backoff {
+        if rc.retries.is_none() {
+            ck.err(b.span(), format!("{what}: `backoff` needs `retries`"));
+        }
+        p.backoff = ck
+            .duration(b, &format!("{what}.backoff"))
+            .unwrap_or(SimTime::ZERO);
+    }
+    if let Some(b) = &rc.bulkhead {
+        p.bulkhead = ck
+            .int(b, &format!("{what}.bulkhead"), 1, 10_000_000)
+            .map(|x| x as u32);
+    }
+    if let Some(f) = &rc.fallback {
+        p.fallback = ck.dist(f, &format!("{what}.fallback"));
+    }
+    if let Some(b) = &rc.breaker {
+        let bs = b.span();
+        let b = b.get_ref();
+        let k = |x: &str| format!("{what}.breaker.{x}");
+        let failure_rate = match &b.failure_rate {
+            None => Some(0.5),
+            Some(f) => ck.float(f, &k("failure_rate"), 0.0, 1.0, true),
+        };
+        let dur = |ck: &mut Ck, v: &Option<Spanned<String>>, x: &str, d: SimTime| match v {
+            None => Some(d),
+            Some(v) => {
+                let t = ck.duration(v, &k(x))?;
+                if t < SimTime::from_millis(1) {
+                    ck.err(v.span(), format!("{} must be at least 1ms", k(x)));
+                    return None;
+                }
+                Some(t)
+            }
+        };
+        let window = dur(ck, &b.window, "window", SimTime::from_secs(10));
+        let open_for = dur(ck, &b.open_for, "open_for", SimTime::from_secs(5));
+        let min_calls = match &b.min_calls {
+            None => Some(20),
+            Some(v) => ck.int(v, &k("min_calls"), 1, 1_000_000),
+        };
+        let half_open = match &b.half_open {
+            None => Some(3),
+            Some(v) => ck.int(v, &k("half_open"), 1, 1_000_000),
+        };
+        let _ = bs;
+        if let (
+            Some(failure_rate),
+            Some(window),
+            Some(open_for),
+            Some(min_calls),
+            Some(half_open),
+        ) = (failure_rate, window, open_for, min_calls, half_open)
+        {
+            p.breaker = Some(BreakerSpec {
+                failure_rate,
+                window,
+                min_calls: min_calls as u32,
+                open_for,
+                half_open: half_open as u32,
+            });
+        }
+    }
+    Some(Box::new(p))
 }
 
 fn valid_name(n: &str) -> bool {

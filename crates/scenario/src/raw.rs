@@ -149,6 +149,11 @@ pub struct RawComponent {
     pub region: S<String>,
     pub health_check: S<RawHealthCheck>,
     pub failover: S<RawFailover>,
+    // resilience: autoscaling, deadline propagation, queue discipline
+    pub autoscale: S<RawAutoscale>,
+    pub drop_expired: S<bool>,
+    pub queue_discipline: S<String>,
+    pub lifo_above: S<i64>,
 }
 
 /// A balancer's targets: one component, or a list (a global balancer).
@@ -168,9 +173,30 @@ pub struct RawHealthCheck {
 
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
+pub struct RawAutoscale {
+    pub target_utilization: S<f64>,
+    pub interval: S<String>,
+    pub stabilization: S<String>,
+    pub min: S<i64>,
+    pub max: S<i64>,
+    pub startup: S<String>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
 pub struct RawFailover {
     pub detect: S<String>,
     pub promote: S<String>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawBreaker {
+    pub failure_rate: S<f64>,
+    pub window: S<String>,
+    pub min_calls: S<i64>,
+    pub open_for: S<String>,
+    pub half_open: S<i64>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -180,12 +206,40 @@ pub struct RawEndpoint {
     pub calls: S<Vec<Spanned<RawCall>>>,
 }
 
-/// A downstream call: `"db"` or `{ to = "index", fanout = 20 }`.
+/// A downstream call: `"db"` or `{ to = "index", fanout = 20 }`, with optional policies.
 #[derive(Debug)]
 pub struct RawCall {
     pub to: Spanned<String>,
     pub fanout: S<i64>,
+    pub timeout: S<String>,
+    pub retries: S<i64>,
+    pub backoff: S<String>,
+    pub breaker: S<RawBreaker>,
+    pub bulkhead: S<i64>,
+    pub hedge: S<String>,
+    pub fallback: S<String>,
 }
+
+impl Default for RawCall {
+    fn default() -> Self {
+        RawCall {
+            to: Spanned::new(0..0, String::new()),
+            fanout: None,
+            timeout: None,
+            retries: None,
+            backoff: None,
+            breaker: None,
+            bulkhead: None,
+            hedge: None,
+            fallback: None,
+        }
+    }
+}
+
+/// Keys of a call table.
+const CALL_KEYS: &[&str] = &[
+    "to", "fanout", "timeout", "retries", "backoff", "breaker", "bulkhead", "hedge", "fallback",
+];
 
 impl<'de> Deserialize<'de> for RawCall {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -199,23 +253,30 @@ impl<'de> Deserialize<'de> for RawCall {
                 // A bare string: no span of its own here; the caller falls back to the list's.
                 Ok(RawCall {
                     to: Spanned::new(0..0, v.to_string()),
-                    fanout: None,
+                    ..RawCall::default()
                 })
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawCall, A::Error> {
                 let mut to = None;
-                let mut fanout = None;
+                let mut call = RawCall::default();
                 while let Some(k) = map.next_key::<String>()? {
                     match k.as_str() {
                         "to" => to = Some(map.next_value::<Spanned<String>>()?),
-                        "fanout" => fanout = Some(map.next_value::<Spanned<i64>>()?),
+                        "fanout" => call.fanout = Some(map.next_value()?),
+                        "timeout" => call.timeout = Some(map.next_value()?),
+                        "retries" => call.retries = Some(map.next_value()?),
+                        "backoff" => call.backoff = Some(map.next_value()?),
+                        "breaker" => call.breaker = Some(map.next_value()?),
+                        "bulkhead" => call.bulkhead = Some(map.next_value()?),
+                        "hedge" => call.hedge = Some(map.next_value()?),
+                        "fallback" => call.fallback = Some(map.next_value()?),
                         other => {
-                            return Err(de::Error::unknown_field(other, &["to", "fanout"]));
+                            return Err(de::Error::unknown_field(other, CALL_KEYS));
                         }
                     }
                 }
-                let to = to.ok_or_else(|| de::Error::missing_field("to"))?;
-                Ok(RawCall { to, fanout })
+                call.to = to.ok_or_else(|| de::Error::missing_field("to"))?;
+                Ok(call)
             }
         }
         d.deserialize_any(V)

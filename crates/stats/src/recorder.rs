@@ -108,6 +108,8 @@ pub struct Outcomes {
     pub latency: Hist,
     /// Failures by reason index (see [`Recorder::reasons`]).
     pub errors: Vec<u64>,
+    /// Succeeded requests answered in part by a fallback (counted in `succeeded`, never good).
+    pub degraded: u64,
 }
 
 impl Outcomes {
@@ -115,6 +117,7 @@ impl Outcomes {
         self.succeeded += o.succeeded;
         self.failed += o.failed;
         self.good += o.good;
+        self.degraded += o.degraded;
         self.latency.merge(&o.latency);
         if self.errors.len() < o.errors.len() {
             self.errors.resize(o.errors.len(), 0);
@@ -318,6 +321,8 @@ pub struct Recorder {
     pub succeeded: u64,
     /// Requests failed over the whole run.
     pub failed: u64,
+    /// Requests succeeded degraded (by a fallback) over the whole run; part of `succeeded`.
+    pub degraded: u64,
     overall: Outcomes,
     classes: Vec<Outcomes>,
     series: Vec<SeriesBucket>,
@@ -354,6 +359,7 @@ impl Recorder {
             generated: 0,
             succeeded: 0,
             failed: 0,
+            degraded: 0,
             overall: outcomes(),
             series: vec![SeriesBucket::default(); buckets],
             timeline: Vec::new(),
@@ -413,9 +419,21 @@ impl Recorder {
     /// A request of class `class` that arrived at `arrival_ns` succeeded at `now_ns`.
     #[inline]
     pub fn success(&mut self, class: usize, arrival_ns: u64, now_ns: u64) {
+        self.success_as(class, arrival_ns, now_ns, false);
+    }
+
+    /// A request succeeded *degraded*: a fallback answered for a failed call on its way. It
+    /// counts in `succeeded` (the accounting stays whole) and in `degraded`, and is never good.
+    pub fn success_degraded(&mut self, class: usize, arrival_ns: u64, now_ns: u64) {
+        self.success_as(class, arrival_ns, now_ns, true);
+    }
+
+    #[inline]
+    fn success_as(&mut self, class: usize, arrival_ns: u64, now_ns: u64, degraded: bool) {
         self.succeeded += 1;
+        self.degraded += degraded as u64;
         let lat = now_ns - arrival_ns;
-        let good = self.slo_ns.is_none_or(|s| lat <= s);
+        let good = !degraded && self.slo_ns.is_none_or(|s| lat <= s);
         let b = self.bucket(now_ns);
         b.succeeded += 1;
         b.good += good as u64;
@@ -424,12 +442,14 @@ impl Recorder {
             let o = &mut self.overall;
             o.succeeded += 1;
             o.good += good as u64;
+            o.degraded += degraded as u64;
             o.latency.record(lat);
             // With one class its figures are the overall ones (copied in `finish`).
             if self.classes.len() > 1 {
                 let o = &mut self.classes[class];
                 o.succeeded += 1;
                 o.good += good as u64;
+                o.degraded += degraded as u64;
                 o.latency.record(lat);
             }
         }
@@ -488,6 +508,7 @@ impl Recorder {
             generated: self.generated,
             succeeded: self.succeeded,
             failed: self.failed,
+            degraded: self.degraded,
             in_flight,
             overall: self.overall,
             classes: self.classes,
@@ -518,6 +539,8 @@ pub struct RunStats {
     pub succeeded: u64,
     /// Requests failed over the whole run.
     pub failed: u64,
+    /// Requests succeeded degraded over the whole run (part of `succeeded`).
+    pub degraded: u64,
     /// Requests without an outcome when the run ended.
     pub in_flight: u64,
     /// Measured outcomes over all classes.
@@ -545,6 +568,7 @@ impl RunStats {
         self.generated += o.generated;
         self.succeeded += o.succeeded;
         self.failed += o.failed;
+        self.degraded += o.degraded;
         self.in_flight += o.in_flight;
         self.overall.merge(&o.overall);
         for (a, b) in self.classes.iter_mut().zip(&o.classes) {

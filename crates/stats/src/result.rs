@@ -48,6 +48,8 @@ pub struct Requests {
     pub failed: u64,
     /// No outcome when the run ended.
     pub in_flight: u64,
+    /// Succeeded with a fallback answer on the way (part of `succeeded`; never good for the SLO).
+    pub degraded: u64,
 }
 
 /// End-to-end latency of succeeded measured requests, in milliseconds (`null` without any).
@@ -217,6 +219,8 @@ pub struct SimResult {
     pub throughput_rps: f64,
     /// failed / (succeeded + failed) over measured requests.
     pub error_rate: f64,
+    /// degraded / (succeeded + failed) over measured requests.
+    pub degraded_rate: f64,
     /// Measured failures by reason.
     pub errors: BTreeMap<String, u64>,
     /// SLO attainment, only with an SLO.
@@ -383,6 +387,12 @@ impl SimResult {
                     extra.shift_remove("lag_samples");
                     extra.insert("lag_ms_mean".into(), serde_json::json!(mean));
                 }
+                if let (Some(h), Some(n)) = (counter("hedges"), counter("guarded_calls")) {
+                    if h > 0 {
+                        let load = (n > 0).then(|| h as f64 / n as f64);
+                        extra.insert("hedge_extra_load".into(), serde_json::json!(load));
+                    }
+                }
                 if let (Some(stale), Some(reads)) = (
                     counter("stale_reads"),
                     counter("replica_reads").or(counter("model_reads")),
@@ -460,6 +470,7 @@ impl SimResult {
                 succeeded: stats.succeeded,
                 failed: stats.failed,
                 in_flight: stats.in_flight,
+                degraded: stats.degraded,
             },
             latency_ms: LatencyMs::of(&o.latency),
             throughput_rps: if window_s > 0.0 {
@@ -468,6 +479,7 @@ impl SimResult {
                 0.0
             },
             error_rate: ratio(o.failed, o.succeeded + o.failed),
+            degraded_rate: ratio(o.degraded, o.succeeded + o.failed),
             errors,
             slo,
             classes,

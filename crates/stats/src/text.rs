@@ -124,6 +124,13 @@ impl SimResult {
         if let Some(ci) = &self.ci95 {
             s.push_str(&ci_line(self, ci));
         }
+        if self.requests.degraded > 0 {
+            let _ = writeln!(
+                s,
+                "degraded     {} of measured requests answered by a fallback (counted as succeeded, never good)",
+                pct(self.degraded_rate)
+            );
+        }
         if !self.errors.is_empty() {
             let reasons: Vec<String> = self
                 .errors
