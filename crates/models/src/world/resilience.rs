@@ -660,9 +660,12 @@ impl World {
                 }
                 v.push(cur as f64);
             }
-            comps[sc.comp as usize]
-                .series
-                .push(("instances".to_string(), v));
+            let s = &mut comps[sc.comp as usize];
+            s.series.push(("instances".to_string(), v));
+            // Instances that were ready longer are busier by design: no per-instance figures
+            // (and no hot-instance warning) for an autoscaled service.
+            s.per_instance_served.clear();
+            s.per_instance_busy.clear();
         }
     }
 }
