@@ -278,6 +278,11 @@ fn the_autoscaler_scales_out_after_the_spike_with_its_startup_delay_and_back_in(
     let scale_in = r.timeline.iter().find(|e| e.event == "scale_in").unwrap();
     assert!(scale_in.t_s > 300.0, "{scale_in:?}");
     assert_eq!(at(590.0), 4.0);
+    // Utilization is over ready instances: about 2,950 busy core-seconds over about 4,275
+    // ready instance-seconds of two cores in the measured 540 s.
+    let u = r.components["web"].utilization.unwrap();
+    assert!((0.3..0.4).contains(&u), "utilization {u}");
+    assert!(r.components["web"].per_instance.is_none());
 }
 
 const BULKHEAD: &str = r#"

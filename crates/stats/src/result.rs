@@ -387,6 +387,8 @@ impl SimResult {
                     extra.shift_remove("lag_samples");
                     extra.insert("lag_ms_mean".into(), serde_json::json!(mean));
                 }
+                // An autoscaled service: utilization and mean queue over its ready instances.
+                let ready_ms = counter("ready_instance_ms");
                 if let (Some(h), Some(n)) = (counter("hedges"), counter("guarded_calls")) {
                     if h > 0 {
                         let load = (n > 0).then(|| h as f64 / n as f64);
@@ -406,8 +408,17 @@ impl SimResult {
                         kind: c.kind.clone(),
                         instances: c.instances,
                         cores: c.cores,
-                        utilization: c.utilization(),
-                        mean_queue: c.mean_queue(),
+                        utilization: ready_ms.map_or(c.utilization(), |ms| {
+                            let denom = c.cores? as f64 * ms as f64 * 1e6;
+                            (denom > 0.0).then(|| c.busy_area as f64 / denom)
+                        }),
+                        mean_queue: ready_ms.map_or(c.mean_queue(), |ms| {
+                            if ms > 0 {
+                                c.queue_area as f64 / (ms as f64 * 1e6)
+                            } else {
+                                0.0
+                            }
+                        }),
                         max_queue: c.max_queue,
                         served: c.served,
                         rejected: c.rejected,

@@ -660,9 +660,27 @@ impl World {
                 }
                 v.push(cur as f64);
             }
-            comps[sc.comp as usize]
-                .series
-                .push(("instances".to_string(), v));
+            // Ready-instance time over the measured window: the denominator of utilization
+            // and mean queue for an autoscaled service.
+            let w = self.rec.window();
+            let mut ready_ns: u128 = 0;
+            for (k, &(t, n)) in sc.changes.iter().enumerate() {
+                let next = sc.changes.get(k + 1).map_or(end_ns, |c| c.0);
+                let (lo, hi) = (t.max(w.warmup_ns), next.min(w.end_ns));
+                if hi > lo {
+                    ready_ns += n as u128 * (hi - lo) as u128;
+                }
+            }
+            let s = &mut comps[sc.comp as usize];
+            s.series.push(("instances".to_string(), v));
+            s.counters.push((
+                "ready_instance_ms".to_string(),
+                (ready_ns / 1_000_000) as u64,
+            ));
+            // Instances that were ready longer are busier by design: no per-instance figures
+            // (and no hot-instance warning) for an autoscaled service.
+            s.per_instance_served.clear();
+            s.per_instance_busy.clear();
         }
     }
 }
