@@ -24,6 +24,7 @@
 //!         classes: vec![("default".into(), 1.0)],
 //!         unkeyed: vec![],
 //!         retry: None,
+//!         profile: vec![],
 //!     },
 //!     network_latency: Dist::Const(0),
 //!     components: vec![ComponentSpec {

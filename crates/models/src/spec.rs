@@ -179,6 +179,11 @@ pub struct TrafficSpec {
     pub unkeyed: Vec<String>,
     /// The client's retry policy.
     pub retry: Option<RetrySpec>,
+    /// A load curve: points `(at, factor)` with increasing `at`. The traffic is multiplied by
+    /// the factor interpolated linearly between points (constant before the first and after
+    /// the last), updated every second: the open-loop rate, or the number of closed-loop users
+    /// in the loop. Empty: no curve. Spikes multiply on top.
+    pub profile: Vec<(SimTime, f64)>,
 }
 
 /// Open loop (a rate) or closed loop (users who think and wait).

@@ -148,6 +148,8 @@ pub enum Ev {
     ScaleTick(u32),
     /// A started instance becomes ready (scaler index).
     ScaleReady(u32),
+    /// The traffic profile's factor is due for an update.
+    Profile,
 }
 
 /// `Call::cancelled`: the caller timed out on it (dropped only where `drop_expired` is set).
@@ -631,6 +633,9 @@ pub struct World {
     reason_bulkhead: usize,
     /// Product of the active spike factors, and the factors.
     rate_factor: f64,
+    /// The traffic profile `(at ns, factor)`, and its factor now (1 without a profile).
+    profile: Vec<(u64, f64)>,
+    profile_factor: f64,
     spikes: Vec<f64>,
     /// Closed loop under spikes: users in the spec, users allowed now, and per user whether
     /// it is in the loop (a user beyond the limit leaves it at its next wake-up or reply).
@@ -1372,6 +1377,13 @@ impl World {
             reason_open: 0,
             reason_bulkhead: 0,
             rate_factor: 1.0,
+            profile: spec
+                .traffic
+                .profile
+                .iter()
+                .map(|p| (p.0.as_nanos(), p.1))
+                .collect(),
+            profile_factor: 1.0,
             spikes: Vec::new(),
             base_users: match spec.traffic.load {
                 Load::Closed { users, .. } => users,
@@ -1405,6 +1417,7 @@ impl World {
                 .faults
                 .iter()
                 .any(|f| matches!(f.kind, FaultKind::Spike(_)))
+                || !spec.traffic.profile.is_empty()
             {
                 world.in_loop = vec![true; users as usize];
             }
@@ -1424,12 +1437,17 @@ impl World {
 
     /// The events that start a run: the first arrival, or each user's first request.
     pub fn initial_events(&mut self) -> Vec<(SimTime, Ev)> {
-        let mut events: Vec<(SimTime, Ev)> = self
-            .faults
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (f.at, Ev::FaultStart(i as u32)))
-            .collect();
+        let mut events: Vec<(SimTime, Ev)> = Vec::new();
+        if !self.profile.is_empty() {
+            // First, so that a curve starting below 1 applies before anyone arrives.
+            events.push((SimTime::ZERO, Ev::Profile));
+        }
+        events.extend(
+            self.faults
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (f.at, Ev::FaultStart(i as u32))),
+        );
         for (i, c) in self.comps.iter().enumerate() {
             if let Some(h) = &c.health {
                 events.push((SimTime(h.interval), Ev::Probe(i as u32)));
@@ -3330,6 +3348,7 @@ impl Handler for World {
             Ev::BreakerHalfOpen(pi, inst) => self.breaker_half_open(ctx, pi, inst),
             Ev::ScaleTick(i) => self.scale_tick(ctx, i),
             Ev::ScaleReady(i) => self.scale_ready(ctx, i),
+            Ev::Profile => self.profile_step(ctx),
             Ev::Timer(t) => {
                 let (comp, inst, tag) = self.timers[t as usize];
                 self.free_timers.push(t);

@@ -1206,6 +1206,45 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
             if tr.classes.len() > 200 {
                 ck.err(t.span(), "at most 200 request classes");
             }
+            let mut profile: Vec<(SimTime, f64)> = Vec::new();
+            if let Some(points) = &tr.profile {
+                if points.get_ref().len() > 100_000 {
+                    ck.err(points.span(), "traffic.profile: at most 100000 points");
+                }
+                for p in points.get_ref().iter().take(100_000) {
+                    let pr = p.get_ref();
+                    let at = match &pr.at {
+                        None => {
+                            ck.err(
+                                p.span(),
+                                "a traffic.profile point needs `at`, a time such as \"5m\"",
+                            );
+                            None
+                        }
+                        Some(a) => ck.duration(a, "traffic.profile.at").map(|d| (d, a.span())),
+                    };
+                    let factor = match &pr.factor {
+                        None => {
+                            ck.err(p.span(), "a traffic.profile point needs `factor`, the multiplier on the traffic at that time, e.g. factor = 0.5");
+                            None
+                        }
+                        Some(f) => ck.float(f, "traffic.profile.factor", 0.0, 1000.0, false),
+                    };
+                    if let (Some((at, sp)), Some(f)) = (at, factor) {
+                        if profile.last().is_some_and(|l| l.0 >= at) {
+                            ck.err(sp, "traffic.profile: each point's `at` must be later than the previous one's");
+                        } else {
+                            profile.push((at, f));
+                        }
+                    }
+                }
+                if profile.iter().all(|p| p.1 == 0.0) && !profile.is_empty() {
+                    ck.err(
+                        points.span(),
+                        "traffic.profile: every factor is 0, so no request would ever arrive",
+                    );
+                }
+            }
             let retry = tr.retry.as_ref().and_then(|r| {
                 let rr = r.get_ref();
                 let max = match &rr.max {
@@ -1253,6 +1292,7 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                     classes,
                     unkeyed,
                     retry,
+                    profile,
                 });
             }
         }

@@ -57,6 +57,8 @@ pub struct RawTraffic {
     #[serde(default)]
     pub classes: IndexMap<String, Spanned<RawClass>>,
     pub retry: S<RawRetry>,
+    /// A load curve: `[{ at = "0s", factor = 0.6 }, { at = "5m", factor = 1.0 }]`.
+    pub profile: S<Vec<Spanned<RawProfilePoint>>>,
     /// Where requests come from: `{ us-east = 0.6, eu-west = 0.4 }`.
     pub regions: S<IndexMap<String, Spanned<f64>>>,
 }
@@ -73,6 +75,13 @@ pub struct RawKeys {
 pub struct RawClass {
     pub weight: S<f64>,
     pub keyed: S<bool>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawProfilePoint {
+    pub at: S<String>,
+    pub factor: S<f64>,
 }
 
 #[derive(Deserialize, Debug)]

@@ -476,7 +476,7 @@ impl World {
     /// (users beyond it leave the loop at their next reply or wake-up; users brought in start
     /// after a think time).
     pub(super) fn set_spike(&mut self, ctx: &mut Context<'_, Ev>) {
-        self.rate_factor = self.spikes.iter().product();
+        self.rate_factor = self.spikes.iter().product::<f64>() * self.profile_factor;
         let Load::Closed { think, .. } = &self.load else {
             return;
         };
@@ -493,6 +493,34 @@ impl World {
                 let t = think.sample(&mut self.rng_think);
                 ctx.schedule_in(t, Ev::Wake(u));
             }
+        }
+    }
+
+    /// The traffic profile's factor at `t_ns`: linear between points, constant outside.
+    fn profile_at(&self, t_ns: u64) -> f64 {
+        let p = &self.profile;
+        match p.iter().position(|q| q.0 > t_ns) {
+            Some(0) => p[0].1,
+            None => p.last().map_or(1.0, |q| q.1),
+            Some(k) => {
+                let (a, b) = (p[k - 1], p[k]);
+                a.1 + (b.1 - a.1) * (t_ns - a.0) as f64 / (b.0 - a.0) as f64
+            }
+        }
+    }
+
+    /// Applies the profile's factor now and schedules the next update (every second, or
+    /// at the next point when the curve is flat until then).
+    pub(super) fn profile_step(&mut self, ctx: &mut Context<'_, Ev>) {
+        let now = ctx.now().as_nanos();
+        let f = self.profile_at(now);
+        if f != self.profile_factor {
+            self.profile_factor = f;
+            self.set_spike(ctx);
+        }
+        let next = now.saturating_add(1_000_000_000);
+        if next < self.duration && self.profile.last().is_some_and(|l| now < l.0) {
+            ctx.schedule_at(SimTime(next), Ev::Profile);
         }
     }
 
