@@ -140,6 +140,9 @@ pub struct RawComponent {
     pub classes: S<Vec<String>>,
     pub hit_ratio: S<f64>,
     pub edge_latency: S<String>,
+    // cost (any kind)
+    pub cost_per_hour: S<f64>,
+    pub replica_cost_per_hour: S<f64>,
 }
 
 #[derive(Deserialize, Debug)]
