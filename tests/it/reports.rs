@@ -276,3 +276,75 @@ fn html_reports_are_self_contained() {
     assert_eq!(rows.lines().count(), 4, "{rows}");
     assert!(rows.starts_with("traffic.rate,p50_ms"));
 }
+
+const PRICED: &str = r#"
+[run]
+duration = "60s"
+[traffic]
+entry = "app"
+rate = 100
+[components.app]
+kind = "service"
+instances = 3
+cores = 2
+cost_per_hour = 0.20
+[components.app.endpoints.default]
+cpu = "exp(5ms)"
+calls = ["db"]
+[components.db]
+kind = "database"
+replicas = 2
+cores = 4
+cost_per_hour = 1.0
+replica_cost_per_hour = 0.5
+[components.db.endpoints.default]
+cpu = "exp(2ms)"
+"#;
+
+#[test]
+fn cost_counts_instances_and_replicas() {
+    let d = dir("cost");
+    let f = d.join("priced.toml");
+    std::fs::write(&f, PRICED).unwrap();
+    let run = |extra: &[&str]| -> Value {
+        let out = bin()
+            .arg(&f)
+            .args(["--json", "-"])
+            .args(extra)
+            .output()
+            .unwrap();
+        ok(&out);
+        let s = String::from_utf8_lossy(&out.stderr);
+        assert!(s.contains("per hour"), "summary shows the cost:\n{s}");
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let v = run(&[]);
+    // 3 app instances at 0.20, the primary at 1.0 and two replicas at 0.5.
+    let per_hour = v["cost"]["per_hour"].as_f64().unwrap();
+    assert!((per_hour - 2.6).abs() < 1e-9, "{per_hour}");
+    assert!((v["components"]["db"]["cost_per_hour"].as_f64().unwrap() - 2.0).abs() < 1e-9);
+    let thr = v["throughput_rps"].as_f64().unwrap();
+    let per_m = v["cost"]["per_million_requests"].as_f64().unwrap();
+    assert!((per_m - 2.6 / (thr * 3600.0) * 1e6).abs() < 1e-9);
+    // More instances cost more.
+    let v = run(&["--set", "components.app.instances=6"]);
+    assert!((v["cost"]["per_hour"].as_f64().unwrap() - 3.2).abs() < 1e-9);
+    // Bad cost keys are reported with their place.
+    let bad = d.join("bad.toml");
+    let text = PRICED.replace("cost_per_hour = 0.20", "cost_per_hour = -1");
+    std::fs::write(&bad, &text).unwrap();
+    let out = bin().arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let line = text[..text.find("cost_per_hour = -1").unwrap()]
+        .matches('\n')
+        .count()
+        + 1;
+    assert!(err.contains(&format!("bad.toml:{line}:")), "{err}");
+    assert!(err.contains("cost_per_hour must be"), "{err}");
+    let text = PRICED.replace("replicas = 2\n", "");
+    std::fs::write(&bad, &text).unwrap();
+    let out = bin().arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("applies to a database with `replicas`"));
+}

@@ -16,7 +16,7 @@ use archsim_scenario::Scenario;
 use archsim_stats::SimResult;
 use std::path::Path;
 
-/// Replications per probe unless `--replications` says otherwise.
+/// The fewest replications per probe unless `--replications` says otherwise.
 pub(crate) const DEFAULT_REPLICATIONS: u32 = 5;
 /// Doublings or halvings before the search gives up.
 const MAX_STEPS: u32 = 40;
@@ -253,12 +253,15 @@ pub(crate) fn capacity(file: &Path, opts: &Options, args: &MultiArgs) -> i32 {
             }
         }
     }
-    let mut margs = args.clone();
-    margs.replications = Some(args.replications.unwrap_or(DEFAULT_REPLICATIONS));
-    let base = match load_scenario(file, &overrides(&opts.set, &margs)) {
+    let base = match load_scenario(file, &overrides(&opts.set, args)) {
         Ok(s) => s,
         Err(code) => return code,
     };
+    let mut margs = args.clone();
+    margs.replications = Some(
+        args.replications
+            .unwrap_or(base.replications.max(DEFAULT_REPLICATIONS)),
+    );
     if objectives.is_empty() {
         match base.slo {
             Some(s) => objectives.push(Objective {
@@ -485,6 +488,10 @@ fn report(
     out: &MultiArgs,
 ) -> i32 {
     let reps = args.replications.unwrap_or(DEFAULT_REPLICATIONS);
+    debug_assert!(
+        args.replications.is_some(),
+        "capacity sets the replications"
+    );
     let slo_text: Vec<String> = objectives.iter().map(|o| o.text.clone()).collect();
     let mut text = format!(
         "capacity {} | {key} | {} | seed {} | {reps} replication{} per probe, judged on the {} | tolerance {}\n\n",

@@ -176,7 +176,9 @@ fn line_chart(
                     .map_err(|e| anyhow!("{e}"))?;
             }
         }
-        for (x, label) in markers {
+        for (k, (x, label)) in markers.iter().enumerate() {
+            // Staggered so that labels of close events do not overprint each other.
+            let label_y = y1 * (0.97 - 0.07 * (k % 5) as f64);
             chart
                 .draw_series(std::iter::once(PathElement::new(
                     vec![(*x, 0.0), (*x, y1)],
@@ -186,7 +188,7 @@ fn line_chart(
             chart
                 .draw_series(std::iter::once(Text::new(
                     label.clone(),
-                    (*x, y1 * 0.97),
+                    (*x, label_y),
                     ("sans-serif", 11).into_font().color(&RED),
                 )))
                 .map_err(|e| anyhow!("{e}"))?;

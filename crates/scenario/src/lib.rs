@@ -28,6 +28,7 @@
 #![deny(missing_docs)]
 
 mod check;
+mod cost;
 mod raw;
 
 use archsim_engine::derive_seed;
@@ -41,6 +42,7 @@ use std::sync::atomic::AtomicU64;
 use std::time::Instant;
 
 pub use check::{MAX_DURATION, MAX_INSTANCES, MAX_RATE, MAX_REPLICATIONS, MAX_USERS};
+pub use cost::ComponentCost;
 
 /// One problem in a scenario, with its place.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -174,6 +176,8 @@ pub struct Scenario {
     pub slo: Option<SloSpec>,
     /// The model.
     pub spec: Spec,
+    /// Component costs (`cost_per_hour`, `replica_cost_per_hour`).
+    pub costs: Vec<ComponentCost>,
 }
 
 /// Reads and checks the scenario at `path`, with `--set KEY=VALUE` overrides applied.
@@ -213,14 +217,23 @@ pub fn from_str(text: &str, file: &str, overrides: &[String]) -> Result<Scenario
             return Err(ScenarioError::Invalid(vec![diag(span, msg)]));
         }
     };
-    let checked = check::check(raw, text.len()).map_err(|problems| {
+    let (costs, cost_problems) = cost::collect(&raw);
+    let to_invalid = |problems: Vec<check::Problem>| {
         let mut ds: Vec<Diagnostic> = problems
             .into_iter()
             .map(|p| diag(p.span, p.message))
             .collect();
         ds.sort_by_key(|d| (d.line, d.column));
         ScenarioError::Invalid(ds)
-    })?;
+    };
+    let checked = match check::check(raw, text.len()) {
+        Ok(c) if cost_problems.is_empty() => c,
+        Ok(_) => return Err(to_invalid(cost_problems)),
+        Err(mut problems) => {
+            problems.extend(cost_problems);
+            return Err(to_invalid(problems));
+        }
+    };
     let stem = Path::new(file)
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -233,6 +246,7 @@ pub fn from_str(text: &str, file: &str, overrides: &[String]) -> Result<Scenario
         replications: checked.replications,
         slo: checked.slo,
         spec: checked.spec,
+        costs,
     })
 }
 
@@ -444,6 +458,7 @@ impl Scenario {
         )
         .map_err(RunError::Result)?;
         result.ci95 = Ci95::of(&headlines);
+        cost::apply(&self.costs, &mut result);
         Ok(result)
     }
 

@@ -163,6 +163,9 @@ pub struct RawComponent {
     pub drop_expired: S<bool>,
     pub queue_discipline: S<String>,
     pub lifo_above: S<i64>,
+    // cost (any kind)
+    pub cost_per_hour: S<f64>,
+    pub replica_cost_per_hour: S<f64>,
 }
 
 /// A balancer's targets: one component, or a list (a global balancer).

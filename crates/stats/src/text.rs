@@ -259,7 +259,12 @@ fn ci_line(r: &SimResult, ci: &crate::Ci95) -> String {
         ("p99.9", l.p999, c.p999),
     ] {
         if let (Some(v), Some(i)) = (v, i) {
-            parts.push(format!("{name} {v:.1} ms ± {}", half_width(i)));
+            let v = if v < 10.0 {
+                format!("{v:.2}")
+            } else {
+                format!("{v:.1}")
+            };
+            parts.push(format!("{name} {v} ms ± {}", half_width(i)));
         }
     }
     parts.push(format!(
