@@ -380,3 +380,85 @@ fn a_global_balancer_routes_to_the_nearest_region_and_fails_over() {
     let p = r.series.p99_ms[50].unwrap();
     assert!((p - 9.0).abs() < 0.5, "p99 after {p}");
 }
+
+#[test]
+fn operations_keys_are_checked() {
+    let bad = |text: &str, want: &str| {
+        let e = from_str(text, "bad.toml", &[])
+            .err()
+            .expect("invalid")
+            .to_string();
+        assert!(e.contains(want), "expected `{want}` in: {e}");
+        assert!(e.contains("bad.toml:"), "no position in: {e}");
+    };
+    let partition = format!(
+        "{LB}\n[[faults]]\nat = \"1s\"\nfor = \"1s\"\ntarget = \"app\"\nkind = \"partition\"\n"
+    );
+    bad(&partition, "a partition needs `peer`");
+    bad(
+        &format!("{partition}peer = \"app\"\n"),
+        "peer must be another component",
+    );
+    bad(
+        &format!("{partition}peer = \"lb\"\nmode = \"lost\"\n"),
+        "expected one of: fail, drop",
+    );
+    bad(
+        &format!(
+            "{LB}\n[[faults]]\nat = \"1s\"\nfor = \"1s\"\ntarget = \"app\"\nkind = \"latency\"\n"
+        ),
+        "a latency fault needs `add`",
+    );
+    bad(
+        &format!("{LB}\n[[faults]]\nat = \"1s\"\nfor = \"1s\"\ntarget = \"app\"\nkind = \"crash\"\nadd = \"1ms\"\n"),
+        "`add` applies only to a latency fault",
+    );
+    bad(
+        &format!("{LB}\n[[faults]]\nat = \"1s\"\ntarget = \"app\"\nkind = \"crash\"\n"),
+        "a fault needs `for`",
+    );
+    bad(
+        &format!(
+            "{LB}\n[[faults]]\nat = \"1s\"\nfor = \"1s\"\ntarget = \"mars\"\nkind = \"region\"\n"
+        ),
+        "no component is in region `mars`",
+    );
+    bad(
+        &format!("{LB}\n[[faults]]\nat = \"1s\"\ntarget = \"app\"\nkind = \"deploy\"\n"),
+        "a deploy needs `start_up`",
+    );
+    bad(
+        &LB.replace(
+            "cores = 4",
+            "cores = 4\nhealth_check = { interval = \"1s\" }",
+        ),
+        "`health_check` applies to a load balancer",
+    );
+    bad(
+        &LB.replace(
+            "kind = \"service\"",
+            "kind = \"database\"\nfailover = { detect = \"1s\", promote = \"1s\" }",
+        ),
+        "needs a database with `replicas`",
+    );
+    bad(
+        &LB.replace("kind = \"service\"", "kind = \"service\"\nregion = \"us\"")
+            .replace(
+                "policy = \"round_robin\"",
+                "policy = \"round_robin\"\nregion = \"eu\"",
+            ),
+        "no latency between them",
+    );
+    bad(
+        &LB.replace("policy = \"round_robin\"", "policy = \"nearest\""),
+        "policy \"nearest\" needs several targets",
+    );
+    bad(
+        &LB.replace("targets = \"app\"", "targets = [\"app\", \"db\"]"),
+        "`db` is not a component",
+    );
+    // A crash may leave out `for` when the component restarts.
+    let ok = LB.replace("instances = 4", "instances = 4\nrestart = \"1s\"")
+        + "\n[[faults]]\nat = \"1s\"\ntarget = \"app[0]\"\nkind = \"crash\"\n";
+    assert!(from_str(&ok, "ok.toml", &[]).is_ok());
+}
