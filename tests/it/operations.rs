@@ -163,7 +163,7 @@ fn a_health_check_ejects_a_dead_instance_after_its_failed_probes() {
                 "{policy}: failed {failed}"
             );
         }
-        // Without the health check the dead instance takes its share for all 20 s.
+        // Without the health check the dead instance would take its share for all 20 s (5000).
         assert!(failed < 5000.0, "{policy}: failed {failed}");
     }
 }
@@ -461,4 +461,40 @@ fn operations_keys_are_checked() {
     let ok = LB.replace("instances = 4", "instances = 4\nrestart = \"1s\"")
         + "\n[[faults]]\nat = \"1s\"\ntarget = \"app[0]\"\nkind = \"crash\"\n";
     assert!(from_str(&ok, "ok.toml", &[]).is_ok());
+}
+
+fn scenario(file: &str, set: &[&str]) -> archsim::stats::SimResult {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+    let set: Vec<String> = set.iter().map(|s| s.to_string()).collect();
+    archsim::scenario::load(&path, &set).unwrap().run().unwrap()
+}
+
+#[test]
+fn the_failure_scenarios_show_what_their_headers_say() {
+    // A single primary: every request fails for the 60 s crash (12 buckets of 5 s).
+    let r = scenario("scenarios/failures/spof-database.toml", &[]);
+    let full = r.series.error_rate.iter().filter(|e| **e > 0.99).count();
+    assert_eq!(full, 12, "{:?}", r.series.error_rate);
+    // With failover: writes (20%) fail for detect + promote = 15 s (3 buckets), reads never.
+    let r = scenario("scenarios/failures/spof-database-failover.toml", &[]);
+    let bad = r.series.error_rate.iter().filter(|e| **e > 0.0).count();
+    assert!((3..=4).contains(&bad), "{:?}", r.series.error_rate);
+    assert_eq!(r.classes["read"].error_rate, 0.0);
+    assert!(r.components["db"].extra["lost_writes"].as_u64().unwrap() > 0);
+    // The deployment: no errors with spare capacity, rejections without.
+    let r = scenario("scenarios/failures/rolling-deploy.toml", &[]);
+    assert_eq!(r.requests.failed, 0);
+    let r = scenario(
+        "scenarios/failures/rolling-deploy.toml",
+        &["traffic.rate=3200"],
+    );
+    assert!(r.errors["rejected"] > 0);
+    // The region outage: errors only until the ejection (4 s at 400/s), then higher latency.
+    let r = scenario("scenarios/failures/region-outage.toml", &[]);
+    let failed = r.errors["unavailable"] as f64;
+    assert!((failed - 1600.0).abs() < 150.0, "failed {failed}");
+    let during = r.series.p99_ms[36].unwrap();
+    assert!(during > 80.0, "p99 during the outage {during}");
+    let before = r.series.p99_ms[20].unwrap();
+    assert!(before < 20.0, "p99 before {before}");
 }
