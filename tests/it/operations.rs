@@ -14,9 +14,8 @@ fn events(r: &archsim::stats::SimResult) -> Vec<(f64, String, String)> {
         .collect()
 }
 
-/// Seconds (series buckets) in which some write failed.
-fn error_seconds(r: &archsim::stats::SimResult, class: &str) -> usize {
-    let _ = class;
+/// Seconds (series buckets) in which some request failed.
+fn error_seconds(r: &archsim::stats::SimResult) -> usize {
     r.series.error_rate.iter().filter(|e| **e > 0.0).count()
 }
 
@@ -57,7 +56,7 @@ fn a_single_primary_crash_is_a_write_outage_for_the_whole_crash() {
     );
     let r = run(&text);
     // Every request fails during the crash (reads too: there is no replica).
-    let bad = error_seconds(&r, "write");
+    let bad = error_seconds(&r);
     assert!(
         (20..=21).contains(&bad),
         "{bad} seconds with errors, crash lasts 20"
@@ -82,7 +81,7 @@ fn failover_bounds_the_write_outage_by_detect_plus_promote_and_counts_lost_write
     let r = run(&failover_text(""));
     // Writes fail from the crash until the promotion 6 s later; reads go to the replica.
     let write_errors = r.classes["write"].error_rate;
-    let bad = error_seconds(&r, "write");
+    let bad = error_seconds(&r);
     assert!(
         (6..=7).contains(&bad),
         "{bad} seconds with errors, expected 6 (detect + promote)"
@@ -309,8 +308,8 @@ fn a_rolling_deploy_with_spare_capacity_has_no_errors() {
 
 #[test]
 fn a_rolling_deploy_without_spare_capacity_rejects_during_the_dip() {
-    // 1000/s x 4 ms = 4 cores busy of 12; with 3 per batch of 4 instances left... take
-    // half the fleet at a time on a tight fleet: 3 instances x 2 cores at 4 ms serve 1500/s.
+    // 2000/s x 4 ms = 8 cores busy of 12 (67%); with half the fleet out (batches of 3), the
+    // 3 instances left have 6 cores for 8 cores of work: their queues overflow.
     let text = DEPLOY
         .replace("batch = 2", "batch = 3")
         .replace("rate = 1000", "rate = 2000");
