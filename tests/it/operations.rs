@@ -497,3 +497,31 @@ fn the_failure_scenarios_show_what_their_headers_say() {
     let before = r.series.p99_ms[20].unwrap();
     assert!(before < 20.0, "p99 before {before}");
 }
+
+#[test]
+fn a_balancer_with_every_instance_ejected_fails_open() {
+    // Both instances down: after ejection the balancer still sends (and calls fail
+    // `unavailable`), then readmits both when they are back.
+    let text = LB.replace("instances = 4", "instances = 2").replace(
+        "policy = \"round_robin\"",
+        "policy = \"round_robin\"\nhealth_check = { interval = \"1s\", failures = 1 }",
+    )
+        + "\n[[faults]]\nat = \"10.5s\"\nfor = \"5s\"\ntarget = \"app\"\nkind = \"crash\"\n";
+    let r = run(&text);
+    let failed = r.errors["unavailable"] as f64;
+    assert!((failed - 10_000.0).abs() < 30.0, "failed {failed}");
+    assert_eq!(r.errors.len(), 1);
+    let ev = events(&r);
+    assert_eq!(ev.iter().filter(|e| e.2 == "eject").count(), 2, "{ev:?}");
+    assert_eq!(ev.iter().filter(|e| e.2 == "readmit").count(), 2, "{ev:?}");
+}
+
+#[test]
+fn a_latency_fault_on_the_entry_delays_the_clients_calls() {
+    let base = "[run]\nduration = \"20s\"\n[traffic]\nentry = \"app\"\nrate = 100\n[components.app]\nkind = \"service\"\n[components.app.endpoints.default]\ncpu = \"1ms\"\n";
+    let r = run(&format!(
+        "{base}[[faults]]\nat = \"0s\"\nfor = \"20s\"\ntarget = \"app\"\nkind = \"latency\"\nadd = \"uniform(10ms, 30ms)\"\n"
+    ));
+    let mean = r.latency_ms.mean.unwrap();
+    assert!((mean - 21.0).abs() < 0.6, "mean {mean}");
+}
