@@ -14,9 +14,8 @@ fn events(r: &archsim::stats::SimResult) -> Vec<(f64, String, String)> {
         .collect()
 }
 
-/// Seconds (series buckets) in which some write failed.
-fn error_seconds(r: &archsim::stats::SimResult, class: &str) -> usize {
-    let _ = class;
+/// Seconds (series buckets) in which some request failed.
+fn error_seconds(r: &archsim::stats::SimResult) -> usize {
     r.series.error_rate.iter().filter(|e| **e > 0.0).count()
 }
 
@@ -57,7 +56,7 @@ fn a_single_primary_crash_is_a_write_outage_for_the_whole_crash() {
     );
     let r = run(&text);
     // Every request fails during the crash (reads too: there is no replica).
-    let bad = error_seconds(&r, "write");
+    let bad = error_seconds(&r);
     assert!(
         (20..=21).contains(&bad),
         "{bad} seconds with errors, crash lasts 20"
@@ -82,7 +81,7 @@ fn failover_bounds_the_write_outage_by_detect_plus_promote_and_counts_lost_write
     let r = run(&failover_text(""));
     // Writes fail from the crash until the promotion 6 s later; reads go to the replica.
     let write_errors = r.classes["write"].error_rate;
-    let bad = error_seconds(&r, "write");
+    let bad = error_seconds(&r);
     assert!(
         (6..=7).contains(&bad),
         "{bad} seconds with errors, expected 6 (detect + promote)"
@@ -163,7 +162,7 @@ fn a_health_check_ejects_a_dead_instance_after_its_failed_probes() {
                 "{policy}: failed {failed}"
             );
         }
-        // Without the health check the dead instance takes its share for all 20 s.
+        // Without the health check the dead instance would take its share for all 20 s (5000).
         assert!(failed < 5000.0, "{policy}: failed {failed}");
     }
 }
@@ -309,8 +308,8 @@ fn a_rolling_deploy_with_spare_capacity_has_no_errors() {
 
 #[test]
 fn a_rolling_deploy_without_spare_capacity_rejects_during_the_dip() {
-    // 1000/s x 4 ms = 4 cores busy of 12; with 3 per batch of 4 instances left... take
-    // half the fleet at a time on a tight fleet: 3 instances x 2 cores at 4 ms serve 1500/s.
+    // 2000/s x 4 ms = 8 cores busy of 12 (67%); with half the fleet out (batches of 3), the
+    // 3 instances left have 6 cores for 8 cores of work: their queues overflow.
     let text = DEPLOY
         .replace("batch = 2", "batch = 3")
         .replace("rate = 1000", "rate = 2000");
@@ -379,4 +378,150 @@ fn a_global_balancer_routes_to_the_nearest_region_and_fails_over() {
     // After the region is back and readmitted, the eu users return home.
     let p = r.series.p99_ms[50].unwrap();
     assert!((p - 9.0).abs() < 0.5, "p99 after {p}");
+}
+
+#[test]
+fn operations_keys_are_checked() {
+    let bad = |text: &str, want: &str| {
+        let e = match from_str(text, "bad.toml", &[]) {
+            Ok(_) => panic!("accepted, expected `{want}`"),
+            Err(e) => e.to_string(),
+        };
+        assert!(e.contains(want), "expected `{want}` in: {e}");
+        assert!(e.contains("bad.toml:"), "no position in: {e}");
+    };
+    let partition = format!(
+        "{LB}\n[[faults]]\nat = \"1s\"\nfor = \"1s\"\ntarget = \"app\"\nkind = \"partition\"\n"
+    );
+    bad(&partition, "a partition needs `peer`");
+    bad(
+        &format!("{partition}peer = \"app\"\n"),
+        "peer must be another component",
+    );
+    bad(
+        &format!("{partition}peer = \"lb\"\nmode = \"lost\"\n"),
+        "expected one of: fail, drop",
+    );
+    bad(
+        &format!(
+            "{LB}\n[[faults]]\nat = \"1s\"\nfor = \"1s\"\ntarget = \"app\"\nkind = \"latency\"\n"
+        ),
+        "a latency fault needs `add`",
+    );
+    bad(
+        &format!("{LB}\n[[faults]]\nat = \"1s\"\nfor = \"1s\"\ntarget = \"app\"\nkind = \"crash\"\nadd = \"1ms\"\n"),
+        "`add` applies only to a latency fault",
+    );
+    bad(
+        &format!("{LB}\n[[faults]]\nat = \"1s\"\ntarget = \"app\"\nkind = \"crash\"\n"),
+        "a fault needs `for`",
+    );
+    bad(
+        &format!(
+            "{LB}\n[[faults]]\nat = \"1s\"\nfor = \"1s\"\ntarget = \"mars\"\nkind = \"region\"\n"
+        ),
+        "no component is in region `mars`",
+    );
+    bad(
+        &format!("{LB}\n[[faults]]\nat = \"1s\"\ntarget = \"app\"\nkind = \"deploy\"\n"),
+        "a deploy needs `start_up`",
+    );
+    bad(
+        &LB.replace(
+            "cores = 4",
+            "cores = 4\nhealth_check = { interval = \"1s\" }",
+        ),
+        "`health_check` applies to a load balancer",
+    );
+    bad(
+        &LB.replace(
+            "kind = \"service\"",
+            "kind = \"database\"\nfailover = { detect = \"1s\", promote = \"1s\" }",
+        ),
+        "needs a database with `replicas`",
+    );
+    bad(
+        &LB.replace("kind = \"service\"", "kind = \"service\"\nregion = \"us\"")
+            .replace(
+                "policy = \"round_robin\"",
+                "policy = \"round_robin\"\nregion = \"eu\"",
+            ),
+        "no latency between them",
+    );
+    bad(
+        &LB.replace("policy = \"round_robin\"", "policy = \"nearest\""),
+        "policy \"nearest\" needs several targets",
+    );
+    bad(
+        &LB.replace("targets = \"app\"", "targets = [\"app\", \"db\"]"),
+        "`db` is not a component",
+    );
+    // A crash may leave out `for` when the component restarts.
+    let ok = LB.replace("instances = 4", "instances = 4\nrestart = \"1s\"")
+        + "\n[[faults]]\nat = \"1s\"\ntarget = \"app[0]\"\nkind = \"crash\"\n";
+    assert!(from_str(&ok, "ok.toml", &[]).is_ok());
+}
+
+fn scenario(file: &str, set: &[&str]) -> archsim::stats::SimResult {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+    let set: Vec<String> = set.iter().map(|s| s.to_string()).collect();
+    archsim::scenario::load(&path, &set).unwrap().run().unwrap()
+}
+
+#[test]
+fn the_failure_scenarios_show_what_their_headers_say() {
+    // A single primary: every request fails for the 60 s crash (12 buckets of 5 s).
+    let r = scenario("scenarios/failures/spof-database.toml", &[]);
+    let full = r.series.error_rate.iter().filter(|e| **e > 0.99).count();
+    assert_eq!(full, 12, "{:?}", r.series.error_rate);
+    // With failover: writes (20%) fail for detect + promote = 15 s (3 buckets), reads never.
+    let r = scenario("scenarios/failures/spof-database-failover.toml", &[]);
+    let bad = r.series.error_rate.iter().filter(|e| **e > 0.0).count();
+    assert!((3..=4).contains(&bad), "{:?}", r.series.error_rate);
+    assert_eq!(r.classes["read"].error_rate, 0.0);
+    assert!(r.components["db"].extra["lost_writes"].as_u64().unwrap() > 0);
+    // The deployment: no errors with spare capacity, rejections without.
+    let r = scenario("scenarios/failures/rolling-deploy.toml", &[]);
+    assert_eq!(r.requests.failed, 0);
+    let r = scenario(
+        "scenarios/failures/rolling-deploy.toml",
+        &["traffic.rate=3200"],
+    );
+    assert!(r.errors["rejected"] > 0);
+    // The region outage: errors only until the ejection (4 s at 400/s), then higher latency.
+    let r = scenario("scenarios/failures/region-outage.toml", &[]);
+    let failed = r.errors["unavailable"] as f64;
+    assert!((failed - 1600.0).abs() < 150.0, "failed {failed}");
+    let during = r.series.p99_ms[36].unwrap();
+    assert!(during > 80.0, "p99 during the outage {during}");
+    let before = r.series.p99_ms[20].unwrap();
+    assert!(before < 20.0, "p99 before {before}");
+}
+
+#[test]
+fn a_balancer_with_every_instance_ejected_fails_open() {
+    // Both instances down: after ejection the balancer still sends (and calls fail
+    // `unavailable`), then readmits both when they are back.
+    let text = LB.replace("instances = 4", "instances = 2").replace(
+        "policy = \"round_robin\"",
+        "policy = \"round_robin\"\nhealth_check = { interval = \"1s\", failures = 1 }",
+    )
+        + "\n[[faults]]\nat = \"10.5s\"\nfor = \"5s\"\ntarget = \"app\"\nkind = \"crash\"\n";
+    let r = run(&text);
+    let failed = r.errors["unavailable"] as f64;
+    assert!((failed - 10_000.0).abs() < 30.0, "failed {failed}");
+    assert_eq!(r.errors.len(), 1);
+    let ev = events(&r);
+    assert_eq!(ev.iter().filter(|e| e.2 == "eject").count(), 2, "{ev:?}");
+    assert_eq!(ev.iter().filter(|e| e.2 == "readmit").count(), 2, "{ev:?}");
+}
+
+#[test]
+fn a_latency_fault_on_the_entry_delays_the_clients_calls() {
+    let base = "[run]\nduration = \"20s\"\n[traffic]\nentry = \"app\"\nrate = 100\n[components.app]\nkind = \"service\"\n[components.app.endpoints.default]\ncpu = \"1ms\"\n";
+    let r = run(&format!(
+        "{base}[[faults]]\nat = \"0s\"\nfor = \"20s\"\ntarget = \"app\"\nkind = \"latency\"\nadd = \"uniform(10ms, 30ms)\"\n"
+    ));
+    let mean = r.latency_ms.mean.unwrap();
+    assert!((mean - 21.0).abs() < 0.6, "mean {mean}");
 }

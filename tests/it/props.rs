@@ -29,14 +29,16 @@ struct Gen {
     net: bool,
     warmup_ms: u32,
     drain_ms: u32,
-    /// (target component, one instance?, crash or slow, start ms, length ms)
-    faults: Vec<(usize, bool, bool, u32, u32)>,
+    /// (target component, one instance?, kind (index in FAULTS), start ms, length ms)
+    faults: Vec<(usize, bool, u8, u32, u32)>,
     /// Per component, a bit set of resilience features on its calls and itself (timeout,
     /// retries, breaker, bulkhead, hedge, fallback, drop_expired, lifo); and a traffic spike
     /// (start ms, length ms, factor).
     policies: Vec<u16>,
     spike: Option<(u32, u32, f64)>,
 }
+
+const FAULTS: &[&str] = &["crash", "slow", "partition", "latency", "region", "deploy"];
 
 const CPUS: &[&str] = &[
     "exp(2ms)",
@@ -108,7 +110,7 @@ fn gen() -> impl Strategy<Value = Gen> {
                     (
                         0usize..8,
                         any::<bool>(),
-                        any::<bool>(),
+                        0u8..FAULTS.len() as u8,
                         0u32..2500,
                         1u32..1000,
                     ),
@@ -133,7 +135,7 @@ fn gen() -> impl Strategy<Value = Gen> {
                 spike,
                 faults: faults
                     .into_iter()
-                    .map(|(t, one, crash, at, len)| (t % comps.len(), one, crash, at, len))
+                    .map(|(t, one, kind, at, len)| (t % comps.len(), one, kind, at, len))
                     .collect(),
                 comps,
                 open,
@@ -190,17 +192,48 @@ fn toml(g: &Gen) -> String {
     if g.net {
         let _ = writeln!(s, "[network]\nlatency = \"exp(0.1ms)\"");
     }
-    for &(t, one, crash, at, len) in &g.faults {
-        let target = if one && !g.comps[t].lb {
+    // Regions when a region fault is drawn: components alternate between two.
+    let regions = g.faults.iter().any(|f| FAULTS[f.2 as usize] == "region");
+    if regions {
+        let _ = writeln!(s, "[network.regions]\n\"r0/r1\" = \"exp(2ms)\"");
+    }
+    for &(t, one, kind, at, len) in &g.faults {
+        let n = g.comps.len();
+        let mut kind = FAULTS[kind as usize];
+        if kind == "partition" && n < 2 {
+            kind = "crash";
+        }
+        let whole = matches!(kind, "partition" | "latency" | "deploy" | "region");
+        let target = if kind == "region" {
+            format!("r{}", t % n.min(2))
+        } else if one && !whole && !g.comps[t].lb {
             format!("c{t}[{}]", g.comps[t].instances - 1)
         } else {
             format!("c{t}")
         };
+        let extra = match kind {
+            "slow" => "factor = 4.0".to_string(),
+            "partition" => format!(
+                "peer = \"c{}\"\nmode = \"{}\"",
+                (t + 1) % n,
+                if len % 2 == 0 { "fail" } else { "drop" }
+            ),
+            "latency" => "add = \"exp(3ms)\"".to_string(),
+            "deploy" => format!(
+                "batch = {}\nstart_up = \"{}ms\"\ndrain = \"20ms\"",
+                1 + len % 2,
+                len / 4
+            ),
+            _ => String::new(),
+        };
+        let duration = if kind == "deploy" {
+            String::new()
+        } else {
+            format!("for = \"{len}ms\"\n")
+        };
         let _ = writeln!(
             s,
-            "[[faults]]\nat = \"{at}ms\"\nfor = \"{len}ms\"\ntarget = \"{target}\"\nkind = \"{}\"{}",
-            if crash { "crash" } else { "slow" },
-            if crash { "" } else { "\nfactor = 4.0" }
+            "[[faults]]\nat = \"{at}ms\"\n{duration}target = \"{target}\"\nkind = \"{kind}\"\n{extra}"
         );
     }
     if let Some((at, len, factor)) = g.spike {
@@ -211,6 +244,17 @@ fn toml(g: &Gen) -> String {
     }
     for (i, c) in g.comps.iter().enumerate() {
         let _ = writeln!(s, "\n[components.c{i}]");
+        if regions {
+            let _ = writeln!(s, "region = \"r{}\"", i % 2);
+        }
+        // Health checks and restarts, in some of the scenarios with faults.
+        if g.faults.len() >= 2 {
+            if c.lb {
+                let _ = writeln!(s, "health_check = {{ interval = \"50ms\", failures = 2 }}");
+            } else {
+                let _ = writeln!(s, "restart = \"300ms\"");
+            }
+        }
         if c.lb {
             let _ = writeln!(
                 s,

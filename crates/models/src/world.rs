@@ -313,6 +313,9 @@ impl Call {
     }
 }
 
+// The arena's record stays within one cache line.
+const _: () = assert!(std::mem::size_of::<Call>() <= 64);
+
 #[derive(Clone, Copy, Debug)]
 struct Req {
     start: u64,
@@ -3669,7 +3672,10 @@ impl World {
                     now,
                     &name,
                     "latency_start",
-                    format!("calls{from} take {add:?} longer to arrive, for {duration}"),
+                    format!(
+                        "calls{from} arrive later by {:.1}ms on average, for {duration}",
+                        add.mean_ns() / 1e6
+                    ),
                 );
             }
             FaultKind::Region => {

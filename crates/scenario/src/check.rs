@@ -401,7 +401,7 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
     // [network]
     let mut network = Dist::Const(0);
     if let Some(n) = &raw.network {
-        if let Some(l) = &n.get_ref().latency {
+        if let Some(l) = &n.latency {
             if let Some(d) = ck.dist(l, "network.latency") {
                 network = d;
             }
@@ -414,7 +414,7 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
     let mut comp_spans: Vec<Range<usize>> = Vec::new();
     let mut ops = OpsSpec::default();
     if let Some(n) = &raw.network {
-        if let Some(m) = &n.get_ref().regions {
+        if let Some(m) = &n.regions {
             for (pair, d) in m.get_ref() {
                 match pair.split_once('/') {
                     Some((a, b)) if valid_name(a) && valid_name(b) && a != b => {
@@ -1331,7 +1331,7 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
     let matrix_span = raw
         .network
         .as_ref()
-        .and_then(|n| n.get_ref().regions.as_ref().map(|m| m.span()))
+        .and_then(|n| n.regions.as_ref().map(|m| m.span()))
         .unwrap_or(top.clone());
     for (a, b, _) in &ops.region_latency {
         for x in [a, b] {

@@ -20,7 +20,8 @@ pub struct RawScenario {
     pub traffic: S<RawTraffic>,
     #[serde(default)]
     pub components: IndexMap<String, Spanned<RawComponent>>,
-    pub network: S<RawNetwork>,
+    /// Not spanned: `[network.regions]` alone defines `[network]` implicitly, which has no span.
+    pub network: Option<RawNetwork>,
     #[serde(default)]
     pub faults: Vec<Spanned<RawFault>>,
 }
