@@ -26,19 +26,24 @@
 //!   hot when at least `max(1, 3 x normal)` and higher than in the bucket before (growing);
 //!   cold below that level; neither when high but not growing.
 //!
-//! A component bucket is hot if any criterion is hot, cold if all are cold. The component is
-//! *saturated* from the first of [`SUSTAIN`] consecutive hot buckets and *recovered* from the
-//! first of [`SUSTAIN`] consecutive cold buckets (hysteresis in time: a single noisy bucket
-//! neither starts nor ends a saturation). The system's error rate (failed over finished
-//! requests in the bucket; neither when none finished) gives `errors_high` / `errors_normal`
-//! the same way, hot at [`ERROR_HOT`] or more.
+//! A component bucket is hot for saturation if utilization or the queue is hot, cold if both
+//! are cold; the failure criterion stands alone. The component is *saturated* from the first
+//! hot bucket of a run of hot buckets lasting [`SATURATION_SUSTAIN_S`] (or, for failures,
+//! [`ERROR_SUSTAIN_S`]), at least one bucket, and *recovered* from the first cold bucket of a
+//! run as long (hysteresis in time: a busy second of a server near capacity neither starts
+//! nor ends a saturation); the two criteria's spans are joined. The system's error rate
+//! (failed over finished requests in the bucket; neither when none finished) gives
+//! `errors_high` / `errors_normal` the same way, hot at [`ERROR_HOT`] or more, sustained
+//! [`ERROR_SUSTAIN_S`].
 //!
 //! # Incidents
 //!
 //! A trigger opens an incident (a trigger starting while one is still open joins it). A signal
 //! turning on while an incident is open is a *crossing* of that incident (a signal turning on
 //! in the bucket where the trigger starts counts, at the trigger's start); one turning on with
-//! no incident open starts a `load` incident. Signals already on when a trigger starts are
+//! no incident open starts a `load` incident (one that began less than
+//! [`SATURATION_SUSTAIN_S`] before a trigger becomes the trigger's: at bucket resolution a
+//! busy bucket just before the onset cannot be told from the onset). Signals already on when a trigger starts are
 //! left out. The incident is over once every trigger has ended, one bucket of grace has
 //! passed, and every signal it crossed is off again. Verdicts:
 //!
