@@ -352,4 +352,43 @@ mod tests {
         assert_eq!(ms(Some(3.14659)), "3.15ms");
         assert_eq!(pct(0.5), "50.0%");
     }
+
+    #[test]
+    fn an_incident_reads_as_a_sentence() {
+        use crate::cascade::Crossing;
+        let crossing = |component: &str, reason: &str, after_s: f64| Crossing {
+            component: component.into(),
+            event: "saturated".into(),
+            reason: reason.into(),
+            t_s: 120.0 + after_s,
+            after_s,
+            detail: String::new(),
+        };
+        let mut c = Cascade {
+            trigger: Trigger {
+                kind: "fault".into(),
+                component: "db".into(),
+                event: "crash".into(),
+                detail: String::new(),
+                start_s: 120.0,
+                end_s: Some(150.0),
+            },
+            more_triggers: Vec::new(),
+            crossings: vec![crossing("db", "errors", 0.0), crossing("app", "queue", 2.1)],
+            peak_error_rate: 0.43,
+            peak_error_t_s: Some(125.0),
+            verdict: "recovered".into(),
+            recovered_after_s: Some(4.0),
+            normal_at_s: Some(154.0),
+            still_failing_after_s: None,
+        };
+        assert_eq!(
+            story(&c),
+            "db crashed at 120.0s for 30s -> db failing +0.0s, app saturated +2.1s, \
+             errors peaked at 43.0% (+5.0s); recovered 4.0s after the trigger ended"
+        );
+        c.verdict = "metastable".into();
+        c.still_failing_after_s = Some(240.0);
+        assert!(story(&c).ends_with("; still failing 240s after the trigger ended: metastable"));
+    }
 }
