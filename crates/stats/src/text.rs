@@ -333,6 +333,9 @@ pub(crate) fn story(c: &Cascade) -> String {
             );
         }
         "absorbed" => s.push_str("; absorbed"),
+        "unresolved" if t.kind == "load" => {
+            s.push_str("; still on when traffic ended (unresolved)");
+        }
         v => {
             let _ = write!(s, "; {v} when traffic ended");
         }
