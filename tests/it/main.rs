@@ -1,6 +1,7 @@
 //! Integration tests of archsim, one binary with a module per concern.
 
 mod cache;
+mod cascades;
 mod cli;
 mod compare;
 mod database;

@@ -67,8 +67,15 @@ fn a_spike_multiplies_the_open_loop_rate_for_its_duration() {
             );
         }
     }
-    let events: Vec<&str> = r.timeline.iter().map(|e| e.event.as_str()).collect();
+    // The storm's saturation entries are there too; the spike's own are exactly two.
+    let events: Vec<&str> = r
+        .timeline
+        .iter()
+        .map(|e| e.event.as_str())
+        .filter(|e| e.starts_with("spike"))
+        .collect();
     assert_eq!(events, ["spike_start", "spike_end"]);
+    assert_eq!(r.cascades[0].verdict, "metastable", "{:?}", r.cascades);
 }
 
 #[test]

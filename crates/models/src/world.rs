@@ -531,6 +531,9 @@ struct Comp {
     global: Vec<Vec<u32>>,
     /// Changes of the number of live instances (time, live), when faults touch the component.
     live_changes: Option<Vec<(u64, u32)>>,
+    /// Per series bucket: calls that reached the component, and calls that failed there.
+    calls_per: Vec<u64>,
+    errors_per: Vec<u64>,
 }
 
 /// A balancer's view of its targets' health.
@@ -748,8 +751,8 @@ impl World {
                 wait_q: VecDeque::new(),
                 cpu_q: VecDeque::new(),
                 outstanding: 0,
-                busy: TimeAverage::new(window),
-                queue: TimeAverage::new(window),
+                busy: TimeAverage::with_series(window, spec.series_interval.as_nanos()),
+                queue: TimeAverage::with_series(window, spec.series_interval.as_nanos()),
                 down: false,
                 slow: 1.0,
                 slows: Vec::new(),
@@ -1043,6 +1046,8 @@ impl World {
                 health: None,
                 global: Vec::new(),
                 live_changes: None,
+                calls_per: Vec::new(),
+                errors_per: Vec::new(),
             });
         }
         // Regions: every name used by a component, the latency matrix or the traffic.
@@ -1425,6 +1430,11 @@ impl World {
                 world.in_loop = vec![true; users as usize];
             }
         }
+        let buckets = world.rec.series_len();
+        for c in &mut world.comps {
+            c.calls_per = vec![0; buckets];
+            c.errors_per = vec![0; buckets];
+        }
         // Reasons added by component kinds, registered up front so every replication lists
         // them in the same order.
         let limited = world.rec.reason("rate_limited");
@@ -1491,6 +1501,8 @@ impl World {
     /// Closes the run at `end` and returns its statistics.
     pub fn finish(mut self, end: SimTime, events: u64) -> RunStats {
         let end_ns = end.as_nanos();
+        // The series buckets of the run as it happened (as the recorder cuts its own).
+        let buckets = (end_ns / self.interval_ns + 1) as usize;
         let mut comps = Vec::with_capacity(self.comps.len());
         for c in &mut self.comps {
             let mut s = ComponentStats {
@@ -1511,10 +1523,16 @@ impl World {
                 per_instance_busy: Vec::new(),
                 series: Vec::new(),
                 counters: vec![("unavailable".to_string(), c.unavailable)],
+                busy_series: Vec::new(),
+                queue_series: Vec::new(),
+                calls_series: c.calls_per[..buckets.min(c.calls_per.len())].to_vec(),
+                errors_series: c.errors_per[..buckets.min(c.errors_per.len())].to_vec(),
             };
             for i in &mut c.insts {
                 i.busy.finish(end_ns);
                 i.queue.finish(end_ns);
+                i.busy.add_bucket_areas(&mut s.busy_series);
+                i.queue.add_bucket_areas(&mut s.queue_series);
                 s.busy_area += i.busy.area;
                 s.queue_area += i.queue.area;
                 s.max_queue = s.max_queue.max(i.queue.max);
@@ -1604,6 +1622,8 @@ impl World {
                     }
                 }
             }
+            s.busy_series.truncate(buckets);
+            s.queue_series.truncate(buckets);
             comps.push(s);
         }
         self.resilience_stats(&mut comps, end_ns);
@@ -1938,6 +1958,8 @@ impl World {
         call.arrived = now;
         call.delivered = true;
         let (comp, inst) = (call.comp, call.inst);
+        let b = self.rec.bucket_index(now);
+        self.comps[comp as usize].calls_per[b] += 1;
         if self.comps[comp as usize].insts[inst as usize].down {
             return self.fail_now(ctx, c, UNAVAILABLE);
         }
@@ -2004,6 +2026,7 @@ impl World {
                     };
                     s.limited += self.rec.window().contains(now) as u64;
                     let reason = s.limited_reason;
+                    self.failed_here(comp, now);
                     let call = &mut self.calls[c as usize];
                     call.err = reason as u8 + 1;
                     call.done = true;
@@ -2780,8 +2803,16 @@ impl World {
         let call = &mut self.calls[c as usize];
         call.err = reason as u8 + 1;
         call.done = true;
-        self.comps[call.comp as usize].unavailable += 1;
+        let comp = call.comp;
+        self.comps[comp as usize].unavailable += 1;
+        self.failed_here(comp, ctx.now().as_nanos());
         self.hop(ctx, Ev::Reply(c));
+    }
+
+    /// Counts a call that failed at `comp` itself, in the series bucket of `now`.
+    fn failed_here(&mut self, comp: u32, now: u64) {
+        let b = self.rec.bucket_index(now);
+        self.comps[comp as usize].errors_per[b] += 1;
     }
 
     fn fault_start(&mut self, ctx: &mut Context<'_, Ev>, i: u32) {
@@ -3097,6 +3128,7 @@ impl World {
         call.done = true;
         let (comp, holds_lock) = (call.comp, call.holds_lock);
         self.comps[comp as usize].rejected += 1;
+        self.failed_here(comp, ctx.now().as_nanos());
         if holds_lock {
             // Turned away after taking its row lock: pass the lock on.
             self.release_lock(ctx, c);
@@ -3224,6 +3256,7 @@ impl World {
                     }
                 }
                 Effect::Fail(id, reason) => {
+                    self.failed_here(comp, ctx.now().as_nanos());
                     let idx = self.reason_index(&reason);
                     self.calls[id.0 as usize].err = idx as u8 + 1;
                     self.finish_call(ctx, id.0);
@@ -3240,6 +3273,7 @@ impl World {
                             self.call_out(ctx, id.0, t, i);
                         }
                         None => {
+                            self.failed_here(comp, ctx.now().as_nanos());
                             let idx = self.reason_index("bad_call");
                             self.calls[id.0 as usize].err = idx as u8 + 1;
                             self.finish_call(ctx, id.0);

@@ -10,6 +10,9 @@
 //! * [`ComponentStats`]: the figures of one component;
 //! * [`RunStats`]: everything one replication produced; replications merge exactly
 //!   ([`RunStats::merge`]: histograms add, counters add);
+//! * the incident analysis ([`Cascade`]): saturation and error-rate changes derived from the
+//!   pooled series, and for each fault (or load surge) what crossed which threshold, when,
+//!   and whether the system recovered, absorbed it, or stayed failing (metastable);
 //! * [`SimResult`]: the result of the contract, built from merged stats, with its JSON
 //!   ([`SimResult::to_json`]) and text ([`SimResult::summary`]) renderings.
 //!
@@ -30,12 +33,14 @@
 //! and `generated = succeeded + failed + in_flight` is checked when a result is built.
 #![deny(missing_docs)]
 
+mod cascade;
 mod ci;
 mod loghist;
 mod recorder;
 mod result;
 mod text;
 
+pub use cascade::{Cascade, Crossing, Trigger};
 pub use ci::{interval, t975, Ci95, Headline, Interval, LatencyCi};
 pub use loghist::LogHist;
 pub use recorder::{

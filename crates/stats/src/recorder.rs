@@ -168,8 +168,8 @@ pub struct TimelineEntry {
 }
 
 /// A time-weighted average and maximum of an integer level (busy cores, queue length),
-/// clipped to a window.
-#[derive(Clone, Copy, Debug)]
+/// clipped to a window; optionally also its integral over each series bucket.
+#[derive(Clone, Debug)]
 pub struct TimeAverage {
     start: u64,
     end: u64,
@@ -179,6 +179,14 @@ pub struct TimeAverage {
     pub area: u128,
     /// Largest level seen inside the window.
     pub max: u64,
+    /// Series bucket width (`u64::MAX`: no series).
+    interval: u64,
+    /// End of the bucket that holds `last_t`.
+    bucket_end: u64,
+    /// Integral of the level from that bucket's start to `last_t`.
+    bucket_area: u128,
+    /// Integral of the level over each earlier bucket (from time zero, whole run).
+    buckets: Vec<u128>,
 }
 
 impl TimeAverage {
@@ -191,6 +199,21 @@ impl TimeAverage {
             value: 0,
             area: 0,
             max: 0,
+            interval: u64::MAX,
+            bucket_end: u64::MAX,
+            bucket_area: 0,
+            buckets: Vec::new(),
+        }
+    }
+    /// As [`TimeAverage::new`], also integrating the level over every series bucket of
+    /// `interval_ns` from time zero (see [`TimeAverage::bucket_areas`]). The cost per change
+    /// is one comparison and one multiply-add while the level stays in one bucket.
+    pub fn with_series(w: Window, interval_ns: u64) -> Self {
+        let interval = interval_ns.max(1);
+        Self {
+            interval,
+            bucket_end: interval,
+            ..Self::new(w)
         }
     }
     /// The current level.
@@ -210,12 +233,51 @@ impl TimeAverage {
         if t_ns >= self.start && t_ns < self.end {
             self.max = self.max.max(v);
         }
+        if t_ns < self.bucket_end {
+            self.bucket_area += self.value as u128 * t_ns.saturating_sub(self.last_t) as u128;
+        } else {
+            self.roll(t_ns);
+        }
         self.last_t = t_ns;
         self.value = v;
+    }
+    /// Closes the buckets up to the one holding `t_ns` (at the old level).
+    #[cold]
+    #[inline(never)]
+    fn roll(&mut self, t_ns: u64) {
+        let v = self.value as u128;
+        self.buckets
+            .push(self.bucket_area + v * (self.bucket_end - self.last_t) as u128);
+        let mut start = self.bucket_end;
+        while t_ns - start >= self.interval {
+            self.buckets.push(v * self.interval as u128);
+            start += self.interval;
+        }
+        self.bucket_area = v * (t_ns - start) as u128;
+        self.bucket_end = start.saturating_add(self.interval);
     }
     /// Closes the integral at `t_ns` (call once at the end of the run).
     pub fn finish(&mut self, t_ns: u64) {
         self.set(t_ns, self.value);
+    }
+    /// The integral of the level over each series bucket up to the last change (the last
+    /// one partial), in level x nanoseconds; empty without a series.
+    pub fn bucket_areas(&self) -> impl Iterator<Item = u128> + '_ {
+        let series = self.interval != u64::MAX;
+        self.buckets
+            .iter()
+            .copied()
+            .chain(std::iter::once(self.bucket_area))
+            .filter(move |_| series)
+    }
+    /// Adds [`TimeAverage::bucket_areas`] into `out`, element by element (growing it).
+    pub fn add_bucket_areas(&self, out: &mut Vec<u128>) {
+        for (i, a) in self.bucket_areas().enumerate() {
+            if i == out.len() {
+                out.push(0);
+            }
+            out[i] += a;
+        }
     }
 }
 
@@ -250,6 +312,25 @@ pub struct ComponentStats {
     pub per_instance_busy: Vec<u128>,
     /// Kind-specific time series, one value per series bucket, added on merge.
     pub series: Vec<(String, Vec<f64>)>,
+    /// Per series bucket: busy core time summed over instances (core x ns).
+    pub busy_series: Vec<u128>,
+    /// Per series bucket: waiting requests summed over instances (request x ns).
+    pub queue_series: Vec<u128>,
+    /// Per series bucket: calls that reached the component.
+    pub calls_series: Vec<u64>,
+    /// Per series bucket: calls that failed at the component itself (rejected, unavailable,
+    /// rate limited, failed by a custom kind), not those failed by a downstream answer.
+    pub errors_series: Vec<u64>,
+}
+
+/// Adds `b` into `a` element by element, growing `a` (exact: integers).
+fn add_series<T: Copy + Default + std::ops::AddAssign>(a: &mut Vec<T>, b: &[T]) {
+    if a.len() < b.len() {
+        a.resize(b.len(), T::default());
+    }
+    for (x, y) in a.iter_mut().zip(b) {
+        *x += *y;
+    }
 }
 
 impl ComponentStats {
@@ -270,6 +351,10 @@ impl ComponentStats {
         for (a, b) in self.per_instance_busy.iter_mut().zip(&o.per_instance_busy) {
             *a += b;
         }
+        add_series(&mut self.busy_series, &o.busy_series);
+        add_series(&mut self.queue_series, &o.queue_series);
+        add_series(&mut self.calls_series, &o.calls_series);
+        add_series(&mut self.errors_series, &o.errors_series);
         for (name, v) in &o.series {
             match self.series.iter_mut().find(|(n, _)| n == name) {
                 Some((_, mine)) => {
@@ -393,10 +478,18 @@ impl Recorder {
 
     #[inline]
     fn bucket(&mut self, t_ns: u64) -> &mut SeriesBucket {
+        let i = self.bucket_index(t_ns);
+        &mut self.series[i]
+    }
+
+    /// The index of the series bucket holding `t_ns` (the last bucket holds everything
+    /// after it): below [`Recorder::series_len`]. Cheap for times nearly in order.
+    #[inline]
+    pub fn bucket_index(&mut self, t_ns: u64) -> usize {
         // Times arrive nearly in order: remember the last bucket and skip the division.
         let (start, end, i) = self.cur;
         if t_ns >= start && t_ns < end {
-            return &mut self.series[i];
+            return i;
         }
         let i = ((t_ns / self.interval_ns) as usize).min(self.series.len() - 1);
         let start = i as u64 * self.interval_ns;
@@ -406,7 +499,12 @@ impl Recorder {
             start + self.interval_ns
         };
         self.cur = (start, end, i);
-        &mut self.series[i]
+        i
+    }
+
+    /// Number of series buckets the run may fill.
+    pub fn series_len(&self) -> usize {
+        self.series.len()
     }
 
     /// A request (first attempt) is generated at `t_ns`.
@@ -492,6 +590,13 @@ impl Recorder {
         // The series covers the run as it happened, not the longest drain it could have had.
         let buckets = (end_ns / self.interval_ns + 1) as usize;
         self.series.truncate(buckets.max(1));
+        let bucket_ns = (0..self.series.len() as u64)
+            .map(|i| {
+                end_ns
+                    .saturating_sub(i * self.interval_ns)
+                    .min(self.interval_ns)
+            })
+            .collect();
         if self.classes.len() == 1 {
             self.classes[0] = self.overall.clone();
         }
@@ -513,6 +618,7 @@ impl Recorder {
             overall: self.overall,
             classes: self.classes,
             series: self.series,
+            bucket_ns,
             timeline: self.timeline,
             components,
             events,
@@ -549,6 +655,9 @@ pub struct RunStats {
     pub classes: Vec<Outcomes>,
     /// The time series.
     pub series: Vec<SeriesBucket>,
+    /// Simulated time in each series bucket (the last one may be partial), summed over
+    /// replications.
+    pub bucket_ns: Vec<u64>,
     /// State changes; with replications, each entry's detail names its replication.
     pub timeline: Vec<TimelineEntry>,
     /// Per-component figures.
@@ -580,6 +689,7 @@ impl RunStats {
         for (a, b) in self.series.iter_mut().zip(&o.series) {
             a.merge(b);
         }
+        add_series(&mut self.bucket_ns, &o.bucket_ns);
         for e in &o.timeline {
             let mut e = e.clone();
             e.detail = format!("{} (replication {})", e.detail, self.replications + 1);
@@ -616,6 +726,24 @@ mod tests {
         // [10,15) at 4 + [15,20) at 2 = 20 + 10
         assert_eq!(a.area, 30);
         assert_eq!(a.max, 4);
+    }
+
+    #[test]
+    fn time_average_splits_its_integral_over_buckets() {
+        let w = Window {
+            warmup_ns: 0,
+            end_ns: 100,
+        };
+        let mut a = TimeAverage::with_series(w, 10);
+        a.set(5, 4); // 4 from t=5
+        a.set(7, 4);
+        a.set(34, 1); // 1 from t=34
+        a.finish(41);
+        let b: Vec<u128> = a.bucket_areas().collect();
+        assert_eq!(b, [20, 40, 40, 16 + 6, 1]);
+        assert_eq!(b.iter().sum::<u128>(), a.area);
+        let plain = TimeAverage::new(w);
+        assert_eq!(plain.bucket_areas().count(), 0);
     }
 
     #[test]

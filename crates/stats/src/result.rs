@@ -1,5 +1,6 @@
 //! The result of a run, as the contract names it.
 
+use crate::cascade::{analyze, Cascade, CompSeries, Input};
 use crate::recorder::{Hist, Outcomes, RunStats, TimelineEntry};
 use indexmap::IndexMap;
 use serde::Serialize;
@@ -144,8 +145,10 @@ pub struct ComponentResult {
     /// Kind-specific figures.
     #[serde(flatten)]
     pub extra: IndexMap<String, serde_json::Value>,
-    /// Kind-specific time series (a queue's backlog, consumer lag and consumption rate), one
-    /// value per series bucket, averaged over replications.
+    /// Time series, one value per series bucket, averaged over replications: `utilization`
+    /// (components with cores), `queue` (mean requests waiting per instance), `errors` (calls
+    /// failed at the component per second), `calls_per_s`, and kind-specific ones (a queue's
+    /// backlog, consumer lag and consumption rate).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub series: Option<IndexMap<String, Vec<Option<f64>>>>,
     /// Load of each instance (components with several instances): hot shards show here.
@@ -196,7 +199,7 @@ pub struct SeriesResult {
     pub p95_ms: Vec<Option<f64>>,
 }
 
-/// The whole result of a run, keys as in the contract.
+/// The whole result of a run, keys as in the contract, plus `cascades`.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct SimResult {
     /// Scenario name.
@@ -230,8 +233,11 @@ pub struct SimResult {
     pub classes: IndexMap<String, ClassResult>,
     /// Per component.
     pub components: IndexMap<String, ComponentResult>,
-    /// State changes.
+    /// State changes, in time order: faults as the model records them, and the saturation
+    /// and error-rate changes the analysis derives (see [`Cascade`]).
     pub timeline: Vec<TimelineEntry>,
+    /// Incidents: each trigger (or load surge), what crossed a threshold, and how it ended.
+    pub cascades: Vec<Cascade>,
     /// The time series.
     pub series: SeriesResult,
     /// Start of the measured window in seconds.
@@ -260,16 +266,46 @@ pub struct Cost {
 
 /// A component's series for the result: sums become per-replication means; `lag_ms_sum`
 /// over `consumed` becomes the mean lag `lag_ms`; `consumed` becomes a rate per second.
+///
+/// Every component gets `utilization` (with cores: busy core time over cores x instances x
+/// the bucket's simulated time), `queue` (waiting requests per instance, time-averaged over
+/// the bucket), `errors` and `calls_per_s` (per second of the bucket width, like `rps`),
+/// `n` buckets each.
 fn component_series(
     c: &crate::recorder::ComponentStats,
     interval_ns: u64,
     reps: f64,
+    bucket_ns: &[u64],
+    n: usize,
 ) -> Option<IndexMap<String, Vec<Option<f64>>>> {
-    if c.series.is_empty() {
-        return None;
-    }
     let get = |name: &str| c.series.iter().find(|(n, _)| n == name).map(|x| &x.1);
     let mut out = IndexMap::new();
+    let time = |b: usize| bucket_ns.get(b).copied().unwrap_or(0) as f64;
+    if let Some(cores) = c.cores {
+        let cap = cores as f64 * c.instances as f64;
+        let u = (0..n)
+            .map(|b| {
+                let t = time(b) * cap;
+                (t > 0.0).then(|| c.busy_series.get(b).copied().unwrap_or(0) as f64 / t)
+            })
+            .collect();
+        out.insert("utilization".to_string(), u);
+    }
+    let q = (0..n)
+        .map(|b| {
+            let t = time(b) * c.instances as f64;
+            (t > 0.0).then(|| c.queue_series.get(b).copied().unwrap_or(0) as f64 / t)
+        })
+        .collect();
+    out.insert("queue".to_string(), q);
+    let per_s = interval_ns as f64 / 1e9 * reps;
+    let rate = |v: &[u64]| {
+        (0..n)
+            .map(|b| Some(v.get(b).copied().unwrap_or(0) as f64 / per_s))
+            .collect()
+    };
+    out.insert("errors".to_string(), rate(&c.errors_series));
+    out.insert("calls_per_s".to_string(), rate(&c.calls_series));
     for (name, v) in &c.series {
         match name.as_str() {
             "lag_ms_sum" => {
@@ -317,6 +353,44 @@ fn class_result(o: &Outcomes, window_s: f64) -> ClassResult {
         succeeded: o.succeeded,
         failed: o.failed,
     }
+}
+
+/// Runs the incident analysis over the pooled series and merges its timeline entries with the
+/// model's, in time order (stable: entries at one time keep their order, the model's first).
+fn analyze_incidents(
+    stats: &RunStats,
+    components: &IndexMap<String, ComponentResult>,
+) -> (Vec<TimelineEntry>, Vec<Cascade>) {
+    let empty: Vec<Option<f64>> = Vec::new();
+    let comps = stats
+        .components
+        .iter()
+        .map(|c| {
+            let series = components.get(&c.name).and_then(|r| r.series.as_ref());
+            let get = |k: &str| series.and_then(|s| s.get(k)).map(|v| v.as_slice());
+            CompSeries {
+                name: &c.name,
+                utilization: get("utilization"),
+                queue: get("queue").unwrap_or(&empty),
+                errors: &c.errors_series,
+                calls: &c.calls_series,
+            }
+        })
+        .collect();
+    let input = Input {
+        interval_s: stats.interval_ns as f64 / 1e9,
+        warmup_s: stats.window.warmup_ns as f64 / 1e9,
+        end_s: stats.window.end_ns as f64 / 1e9,
+        succeeded: stats.series.iter().map(|b| b.succeeded).collect(),
+        failed: stats.series.iter().map(|b| b.failed).collect(),
+        components: comps,
+        timeline: &stats.timeline,
+    };
+    let (derived, cascades) = analyze(&input);
+    let mut timeline = stats.timeline.clone();
+    timeline.extend(derived);
+    timeline.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
+    (timeline, cascades)
 }
 
 impl SimResult {
@@ -423,7 +497,13 @@ impl SimResult {
                         served: c.served,
                         rejected: c.rejected,
                         extra,
-                        series: component_series(c, stats.interval_ns, reps),
+                        series: component_series(
+                            c,
+                            stats.interval_ns,
+                            reps,
+                            &stats.bucket_ns,
+                            stats.series.len(),
+                        ),
                         per_instance: (c.instances > 1 && !c.per_instance_served.is_empty()).then(
                             || PerInstance {
                                 served: c.per_instance_served.clone(),
@@ -469,6 +549,7 @@ impl SimResult {
                 .p95_ms
                 .push(b.latency_us.quantile(0.95).map(|us| us / 1e3));
         }
+        let (timeline, cascades) = analyze_incidents(stats, &components);
         Ok(SimResult {
             scenario: scenario.to_string(),
             seed,
@@ -495,7 +576,8 @@ impl SimResult {
             slo,
             classes,
             components,
-            timeline: stats.timeline.clone(),
+            timeline,
+            cascades,
             series,
             warmup_s: stats.window.warmup_ns as f64 / 1e9,
             duration_s: stats.window.end_ns as f64 / 1e9,

@@ -1,5 +1,6 @@
 //! The human summary: a compact, aligned text table.
 
+use crate::cascade::{Cascade, Trigger};
 use crate::result::{LatencyMs, SimResult};
 use std::fmt::Write;
 
@@ -229,6 +230,19 @@ impl SimResult {
                 );
             }
         }
+        if !self.cascades.is_empty() {
+            let _ = writeln!(s);
+            for (i, c) in self.cascades.iter().enumerate().take(10) {
+                let _ = writeln!(s, "incident {}: {}", i + 1, story(c));
+            }
+            if self.cascades.len() > 10 {
+                let _ = writeln!(
+                    s,
+                    "... {} more incidents in the JSON result",
+                    self.cascades.len() - 10
+                );
+            }
+        }
         s
     }
 }
@@ -291,6 +305,128 @@ fn ci_line(r: &SimResult, ci: &crate::Ci95) -> String {
     )
 }
 
+/// Seconds with one decimal: `2.1s`.
+fn secs(v: f64) -> String {
+    format!("{v:.1}s")
+}
+
+/// A duration, without decimals when whole: `30s`, `2.5s`.
+fn span(v: f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        format!("{v:.0}s")
+    } else {
+        format!("{v:.1}s")
+    }
+}
+
+/// What a trigger did, as a verb phrase: `crashed`, `slowed`, ...
+fn trigger_verb(t: &Trigger) -> String {
+    match t.event.as_str() {
+        "crash" => "crashed".into(),
+        "region_down" => "went down (region outage)".into(),
+        "slow_start" => "slowed".into(),
+        "reshard_start" => "resharded".into(),
+        "fault_start" if t.detail.is_empty() => "fault".into(),
+        "fault_start" => format!("fault ({})", t.detail),
+        e => e.strip_suffix("_start").unwrap_or(e).replace('_', " "),
+    }
+}
+
+/// One incident as a sentence: trigger -> crossings, peak errors; verdict.
+pub(crate) fn story(c: &Cascade) -> String {
+    let t = &c.trigger;
+    let mut s = if t.kind == "load" {
+        format!("load at {}", secs(t.start_s))
+    } else {
+        // Triggers of one kind at one time (a fault on every instance) read as one.
+        let same: Vec<&Trigger> = c
+            .more_triggers
+            .iter()
+            .filter(|m| m.event == t.event && m.start_s == t.start_s && m.end_s == t.end_s)
+            .collect();
+        let mut who = t.component.clone();
+        for m in &same {
+            who.push_str(", ");
+            who.push_str(&m.component);
+        }
+        let dur = match t.end_s {
+            Some(e) => format!(" for {}", span(e - t.start_s)),
+            None => " until the end".to_string(),
+        };
+        let mut s = format!("{who} {} at {}{dur}", trigger_verb(t), secs(t.start_s));
+        let others = c.more_triggers.len() - same.len();
+        if others > 0 {
+            let _ = write!(
+                s,
+                " (+{others} more trigger{})",
+                if others == 1 { "" } else { "s" }
+            );
+        }
+        s
+    };
+    let steps: Vec<String> = c
+        .crossings
+        .iter()
+        .filter(|x| x.event == "saturated")
+        .map(|x| {
+            let what = if x.reason == "errors" {
+                "failing"
+            } else {
+                "saturated"
+            };
+            format!("{} {what} +{}", x.component, secs(x.after_s))
+        })
+        .collect();
+    s.push_str(" -> ");
+    if c.crossings.is_empty() {
+        s.push_str("no threshold crossed");
+    } else if !steps.is_empty() {
+        s.push_str(&steps.join(", "));
+    } else {
+        s.push_str("no component saturated");
+    }
+    match c.peak_error_t_s {
+        Some(at) if c.peak_error_rate > 0.0 => {
+            let _ = write!(
+                s,
+                ", errors peaked at {} (+{})",
+                pct(c.peak_error_rate),
+                secs((at - t.start_s).max(0.0))
+            );
+        }
+        _ => s.push_str(", no errors"),
+    }
+    let since = if t.kind == "load" {
+        "it began"
+    } else {
+        "the trigger ended"
+    };
+    match c.verdict.as_str() {
+        "recovered" => {
+            let _ = write!(
+                s,
+                "; recovered {} after {since}",
+                secs(c.recovered_after_s.unwrap_or(0.0))
+            );
+        }
+        "metastable" => {
+            let _ = write!(
+                s,
+                "; still failing {} after {since}: metastable",
+                span(c.still_failing_after_s.unwrap_or(0.0))
+            );
+        }
+        "absorbed" => s.push_str("; absorbed"),
+        "unresolved" if t.kind == "load" => {
+            s.push_str("; still on when traffic ended (unresolved)");
+        }
+        v => {
+            let _ = write!(s, "; {v} when traffic ended");
+        }
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -302,5 +438,44 @@ mod tests {
         assert_eq!(ms(Some(1234.0)), "1.23s");
         assert_eq!(ms(Some(3.14659)), "3.15ms");
         assert_eq!(pct(0.5), "50.0%");
+    }
+
+    #[test]
+    fn an_incident_reads_as_a_sentence() {
+        use crate::cascade::Crossing;
+        let crossing = |component: &str, reason: &str, after_s: f64| Crossing {
+            component: component.into(),
+            event: "saturated".into(),
+            reason: reason.into(),
+            t_s: 120.0 + after_s,
+            after_s,
+            detail: String::new(),
+        };
+        let mut c = Cascade {
+            trigger: Trigger {
+                kind: "fault".into(),
+                component: "db".into(),
+                event: "crash".into(),
+                detail: String::new(),
+                start_s: 120.0,
+                end_s: Some(150.0),
+            },
+            more_triggers: Vec::new(),
+            crossings: vec![crossing("db", "errors", 0.0), crossing("app", "queue", 2.1)],
+            peak_error_rate: 0.43,
+            peak_error_t_s: Some(125.0),
+            verdict: "recovered".into(),
+            recovered_after_s: Some(4.0),
+            normal_at_s: Some(154.0),
+            still_failing_after_s: None,
+        };
+        assert_eq!(
+            story(&c),
+            "db crashed at 120.0s for 30s -> db failing +0.0s, app saturated +2.1s, \
+             errors peaked at 43.0% (+5.0s); recovered 4.0s after the trigger ended"
+        );
+        c.verdict = "metastable".into();
+        c.still_failing_after_s = Some(240.0);
+        assert!(story(&c).ends_with("; still failing 240s after the trigger ended: metastable"));
     }
 }
