@@ -14,4 +14,5 @@ mod queue;
 mod reports;
 mod resilience;
 mod sharding;
+mod stages;
 mod validation;

@@ -1314,8 +1314,22 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
         .and_then(|t| t.get_ref().regions.as_ref())
     {
         for (region, w) in rs.get_ref() {
+            // Users may live where no component runs (then every component region needs a
+            // latency from theirs), but not nowhere.
             if !component_regions.contains(region) {
-                ck.err(w.span(), format!("traffic.regions: no component is in region `{region}`; regions of components: {}", if component_regions.is_empty() { "none (set `region` on components)".to_string() } else { component_regions.join(", ") }));
+                if component_regions.is_empty() {
+                    ck.err(w.span(), format!("traffic.regions: no component is in region `{region}`; regions of components: none (set `region` on components)"));
+                } else {
+                    for b in &component_regions {
+                        let known = ops
+                            .region_latency
+                            .iter()
+                            .any(|(x, y, _)| (x == region && y == b) || (x == b && y == region));
+                        if !known {
+                            ck.err(w.span(), format!("traffic.regions: users in `{region}` reach components in `{b}`, but [network.regions] gives no latency between them; add \"{region}/{b}\" = \"80ms\""));
+                        }
+                    }
+                }
             }
             if let Some(w) = ck.float(w, &format!("traffic.regions.{region}"), 0.0, 1e12, true) {
                 ops.origins.push((region.clone(), w));
