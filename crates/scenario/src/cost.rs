@@ -93,8 +93,14 @@ pub(crate) fn apply(costs: &[ComponentCost], result: &mut SimResult) {
         let Some(comp) = result.components.get_mut(&c.component) else {
             continue;
         };
-        let replicas = c.replicas.min(comp.instances.saturating_sub(1)) as f64;
-        let primaries = comp.instances as f64 - replicas;
+        // An autoscaled service pays for the instances it ran on average, not its maximum.
+        let instances = comp
+            .extra
+            .get("mean_instances")
+            .and_then(|v| v.as_f64())
+            .unwrap_or(comp.instances as f64);
+        let replicas = (c.replicas as f64).min((instances - 1.0).max(0.0));
+        let primaries = instances - replicas;
         let per_hour = c.per_instance_hour * primaries
             + c.per_replica_hour.unwrap_or(c.per_instance_hour) * replicas;
         comp.extra

@@ -463,6 +463,12 @@ impl SimResult {
                 }
                 // An autoscaled service: utilization and mean queue over its ready instances.
                 let ready_ms = counter("ready_instance_ms");
+                if let Some(ms) = ready_ms {
+                    // Instances that took traffic, on average over the measured window (what
+                    // an autoscaled service costs).
+                    let mean = (window_s > 0.0).then(|| ms as f64 / 1e3 / window_s);
+                    extra.insert("mean_instances".into(), serde_json::json!(mean));
+                }
                 if let (Some(h), Some(n)) = (counter("hedges"), counter("guarded_calls")) {
                     if h > 0 {
                         let load = (n > 0).then(|| h as f64 / n as f64);
