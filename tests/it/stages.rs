@@ -158,3 +158,62 @@ fn stage4_traffic_on_the_stage3_architecture_shows_lag_stale_reads_and_a_cascade
     let cost = fixed.cost.as_ref().expect("stage 4 is priced");
     assert!(cost.per_hour > 0.0 && cost.per_million_requests.is_some());
 }
+
+/// Runs an inline scenario: one service, the given traffic lines, 10 s buckets.
+fn inline(traffic: &str) -> SimResult {
+    let text = format!(
+        r#"
+[run]
+duration = "120s"
+series_interval = "10s"
+[traffic]
+entry = "s"
+{traffic}
+[components.s]
+kind = "service"
+[components.s.endpoints.default]
+cpu = "1ms"
+"#
+    );
+    archsim::scenario::from_str(&text, "profile.toml", &[])
+        .unwrap()
+        .run()
+        .unwrap()
+}
+
+#[test]
+fn a_traffic_profile_shapes_the_open_loop_rate_and_can_pause_it() {
+    // 0.5 -> 1.5 over 60 s, then 0 for 20 s, then 1.
+    let r = inline(
+        r#"rate = 1000
+profile = [{ at = "0s", factor = 0.5 }, { at = "60s", factor = 1.5 }, { at = "70s", factor = 0 }, { at = "90s", factor = 0 }, { at = "91s", factor = 1 }]"#,
+    );
+    for (t, rps) in r.series.t_s.iter().zip(&r.series.rps) {
+        // The mean factor over the bucket [t, t+10): the curve is linear inside it (updated
+        // every second, so the mean is off by at most half a step).
+        let want = match *t as u32 {
+            t if t < 60 => 1000.0 * (0.5 + (t as f64 + 5.0) / 60.0),
+            60 => 1000.0 * 0.75, // 1.5 -> 0 over the bucket
+            70 | 80 => 0.0,
+            90 => 1000.0 * 0.9,
+            t if t < 120 => 1000.0,
+            _ => continue,
+        };
+        // Poisson counts over 10 s: 4 standard errors plus the one-second steps.
+        let tol = 4.0 * (want / 10.0).sqrt() + 0.06 * want + 1.0;
+        assert!((rps - want).abs() < tol, "t={t}: {rps} req/s, want {want}");
+    }
+}
+
+#[test]
+fn a_traffic_profile_sets_how_many_closed_loop_users_take_part() {
+    // 1,000 users thinking 1 s: about 1,000 req/s at factor 1.
+    let r = inline(
+        r#"users = 1000
+think = "exp(1s)"
+profile = [{ at = "0s", factor = 0.25 }, { at = "60s", factor = 0.25 }, { at = "61s", factor = 1 }]"#,
+    );
+    let at = |t: f64| r.series.rps[r.series.t_s.iter().position(|x| *x == t).unwrap()];
+    assert!((at(30.0) - 250.0).abs() < 30.0, "{}", at(30.0));
+    assert!((at(100.0) - 1000.0).abs() < 60.0, "{}", at(100.0));
+}

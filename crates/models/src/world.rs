@@ -102,8 +102,9 @@ const BASE_REASONS: [&str; 3] = ["timeout", "rejected", "unavailable"];
 /// An event of the world. Small and plain: it is copied through the queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ev {
-    /// The open-loop source's next arrival.
-    Arrival,
+    /// The open-loop source's next arrival (generation: a change of the traffic's factor
+    /// redraws the pending arrival, and the old one is ignored).
+    Arrival(u32),
     /// A closed-loop user ends thinking.
     Wake(u32),
     /// A call reaches its component.
@@ -642,6 +643,8 @@ pub struct World {
     /// The traffic profile `(at ns, factor)`, and its factor now (1 without a profile).
     profile: Vec<(u64, f64)>,
     profile_factor: f64,
+    /// The generation of the pending open-loop arrival.
+    arrival_gen: u32,
     spikes: Vec<f64>,
     /// Closed loop under spikes: users in the spec, users allowed now, and per user whether
     /// it is in the loop (a user beyond the limit leaves it at its next wake-up or reply).
@@ -782,7 +785,15 @@ impl World {
                                 let mut policy = Vec::new();
                                 for call in &e.calls {
                                     let to = find(&names, &c.name, &call.to)?;
-                                    let n = spec.components[to as usize].instances;
+                                    // An autoscaled target may scale in to its `min`: a
+                                    // fanout needs that many distinct instances.
+                                    let tc = &spec.components[to as usize];
+                                    let n = match &tc.kind {
+                                        KindSpec::Service(s) => {
+                                            s.autoscale.as_ref().map_or(tc.instances, |a| a.min)
+                                        }
+                                        _ => tc.instances,
+                                    };
                                     if call.fanout == 0 || call.fanout > n {
                                         return Err(ModelError::FanoutTooWide {
                                             from: c.name.clone(),
@@ -1392,6 +1403,7 @@ impl World {
                 .map(|p| (p.0.as_nanos(), p.1))
                 .collect(),
             profile_factor: 1.0,
+            arrival_gen: 0,
             spikes: Vec::new(),
             base_users: match spec.traffic.load {
                 Load::Closed { users, .. } => users,
@@ -1476,7 +1488,7 @@ impl World {
                         .expect("open loop")
                         .sample(&mut self.rng_arrivals),
                 };
-                vec![(first, Ev::Arrival)]
+                vec![(first, Ev::Arrival(0))]
             }
             Load::Closed { users, think } => {
                 // Each user starts after one think time, so the run does not open with a burst.
@@ -3309,9 +3321,9 @@ impl Handler for World {
     fn handle(&mut self, ev: Ev, ctx: &mut Context<'_, Ev>) {
         self.now = ctx.now().as_nanos();
         match ev {
-            Ev::Arrival => {
+            Ev::Arrival(gen) => {
                 let now = ctx.now().as_nanos();
-                if now < self.duration {
+                if gen == self.arrival_gen && now < self.duration && self.rate_factor > 0.0 {
                     self.start_request(ctx, NONE);
                     let mut gap = self
                         .arrival_gap
@@ -3322,7 +3334,7 @@ impl Handler for World {
                         gap = SimTime::from_nanos_f64(gap.as_nanos() as f64 / self.rate_factor);
                     }
                     if now.saturating_add(gap.as_nanos()) < self.duration {
-                        ctx.schedule_in(gap, Ev::Arrival);
+                        ctx.schedule_in(gap, Ev::Arrival(gen));
                     }
                 }
             }
@@ -3515,7 +3527,8 @@ impl World {
     }
 
     fn repick(&mut self, lb: u32, to: u32, policy: Policy, first: u32) -> u32 {
-        let n = self.comps[to as usize].insts.len() as u32;
+        // Only the instances callers spread over (an autoscaler's idle ones are not ready).
+        let n = self.comps[to as usize].active;
         let ok: Vec<u32> = (0..n).filter(|&j| self.usable(lb, to, j)).collect();
         if ok.is_empty() {
             return first;
@@ -3556,7 +3569,7 @@ impl World {
             origin as usize
         }];
         for &t in order {
-            let n = self.comps[t as usize].insts.len() as u32;
+            let n = self.comps[t as usize].active;
             let healthy = (0..n).any(|i| {
                 let inst = &self.comps[t as usize].insts[i as usize];
                 !inst.out
@@ -3625,8 +3638,15 @@ impl World {
                 .find(|(a, b, _)| (*a == src && *b == dst) || (*a == dst && *b == src))
                 .map(|p| p.2);
             match cut {
-                // Lost in the network: never answered; the caller's timeout decides.
-                Some(true) => return,
+                // Lost in the network: never answered; the caller's timeout decides. The
+                // instance never sees it, so it is not outstanding there (balancers and
+                // deploy drains look at that count).
+                Some(true) => {
+                    let inst = self.calls[c as usize].inst;
+                    let o = &mut self.comps[dst as usize].insts[inst as usize].outstanding;
+                    *o = o.saturating_sub(1);
+                    return;
+                }
                 // Refused at once.
                 Some(false) => {
                     let reason = self.partitioned_reason;
@@ -3961,7 +3981,7 @@ impl World {
         };
         let st = &mut self.deploys[f as usize];
         let c = &mut self.comps[comp as usize];
-        let n = c.insts.len() as u32;
+        let n = c.active;
         let (from, to) = (st.next, (st.next + batch).min(n));
         st.starting = false;
         st.drain_until = now + drain.as_nanos();
@@ -3999,7 +4019,7 @@ impl World {
             return;
         };
         let st = self.deploys[f as usize];
-        let n = self.comps[comp as usize].insts.len() as u32;
+        let n = self.comps[comp as usize].active;
         let (from, to) = (st.next, (st.next + batch).min(n));
         let name = self.comps[comp as usize].name.clone();
         if !st.starting {
@@ -4061,7 +4081,10 @@ impl World {
     fn note_live(&mut self, comp: u32, now: u64) {
         let c = &mut self.comps[comp as usize];
         if let Some(v) = &mut c.live_changes {
-            let live = c.insts.iter().filter(|i| !i.down && !i.out).count() as u32;
+            let live = c.insts[..c.active as usize]
+                .iter()
+                .filter(|i| !i.down && !i.out)
+                .count() as u32;
             v.push((now, live));
         }
     }

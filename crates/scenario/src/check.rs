@@ -450,6 +450,11 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
     let instances_of = |name: &str| -> Option<u32> {
         raw.components.get(name).map(|c| {
             let c = c.get_ref();
+            // An autoscaled component may scale in to its `min`.
+            if let Some(a) = &c.autoscale {
+                let min = a.get_ref().min.as_ref().map_or(1, |m| *m.get_ref());
+                return min.clamp(1, MAX_INSTANCES) as u32;
+            }
             c.instances
                 .as_ref()
                 .or(c.shards.as_ref())

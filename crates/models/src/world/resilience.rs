@@ -477,6 +477,24 @@ impl World {
     /// after a think time).
     pub(super) fn set_spike(&mut self, ctx: &mut Context<'_, Ev>) {
         self.rate_factor = self.spikes.iter().product::<f64>() * self.profile_factor;
+        if let Load::Open { .. } = &self.load {
+            // Redraw the pending arrival at the new rate (exact for Poisson arrivals, which are
+            // memoryless); at a factor of 0 nothing is pending until the factor rises again.
+            self.arrival_gen = self.arrival_gen.wrapping_add(1);
+            let now = ctx.now().as_nanos();
+            if self.rate_factor > 0.0 && now < self.duration {
+                let gap = self
+                    .arrival_gap
+                    .as_ref()
+                    .expect("open loop")
+                    .sample(&mut self.rng_arrivals);
+                let gap = SimTime::from_nanos_f64(gap.as_nanos() as f64 / self.rate_factor);
+                if now.saturating_add(gap.as_nanos()) < self.duration {
+                    ctx.schedule_in(gap, Ev::Arrival(self.arrival_gen));
+                }
+            }
+            return;
+        }
         let Load::Closed { think, .. } = &self.load else {
             return;
         };
