@@ -1,6 +1,7 @@
 //! The growth-stage scenarios (`scenarios/stage*.toml`) through the whole path: TOML,
 //! model, statistics, pooling. Reports simulated seconds per wall-clock second
-//! (criterion's "elements" are simulated seconds). Stage files that are absent are skipped.
+//! (criterion's "elements" are simulated seconds). Stage files that are absent are skipped;
+//! the warning-sign twins (`stage2-warning.toml`, ...) are not benchmarked.
 //!
 //! `cargo bench --bench stages`; each stage runs its scenario as written (all its
 //! replications), 10 samples.
@@ -9,7 +10,7 @@ use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throug
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// `scenarios/stage*.toml`, in name order.
+/// `scenarios/stageN.toml`, in name order.
 fn stage_files() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
     let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -17,9 +18,10 @@ fn stage_files() -> Vec<PathBuf> {
             rd.filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| {
                     p.extension().is_some_and(|x| x == "toml")
-                        && p.file_name()
+                        && p.file_stem()
                             .and_then(|n| n.to_str())
-                            .is_some_and(|n| n.starts_with("stage"))
+                            .and_then(|n| n.strip_prefix("stage"))
+                            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
                 })
                 .collect()
         })
