@@ -332,6 +332,13 @@ fn trigger_verb(t: &Trigger) -> String {
     }
 }
 
+impl Cascade {
+    /// The incident as the sentence the summary prints after `incident N:`.
+    pub fn sentence(&self) -> String {
+        story(self)
+    }
+}
+
 /// One incident as a sentence: trigger -> crossings, peak errors; verdict.
 pub(crate) fn story(c: &Cascade) -> String {
     let t = &c.trigger;
