@@ -168,13 +168,13 @@ impl SimResult {
         let _ = writeln!(s);
         let _ = writeln!(
             s,
-            "{:<16} {:<14} {:>5} {:>6} {:>7} {:>8} {:>7} {:>12} {:>10}",
+            "{:<16} {:<14} {:>5} {:>6} {:>9} {:>8} {:>7} {:>12} {:>10}",
             "component", "kind", "inst", "cores", "util", "mean q", "max q", "served", "rejected"
         );
         for (name, c) in &self.components {
             let _ = writeln!(
                 s,
-                "{:<16} {:<14} {:>5} {:>6} {:>7} {:>8.2} {:>7} {:>12} {:>10}",
+                "{:<16} {:<14} {:>5} {:>6} {:>9} {:>8.2} {:>7} {:>12} {:>10}",
                 name,
                 c.kind,
                 c.instances,
@@ -216,11 +216,12 @@ impl SimResult {
             let _ = writeln!(s);
             let _ = writeln!(s, "timeline");
             for e in self.timeline.iter().take(20) {
-                let _ = writeln!(
-                    s,
+                let line = format!(
                     "  {:>9.3}s  {:<16} {:<18} {}",
                     e.t_s, e.component, e.event, e.detail
                 );
+                // No trailing blanks when an event has no detail.
+                let _ = writeln!(s, "{}", line.trim_end());
             }
             if self.timeline.len() > 20 {
                 let _ = writeln!(
