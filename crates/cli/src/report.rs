@@ -64,6 +64,19 @@ pub(crate) fn series_csv(r: &SimResult) -> String {
     out
 }
 
+/// `1234567` as `1,234,567`.
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -134,6 +147,9 @@ struct Opts<'a> {
     y_max: Option<f64>,
     /// A shaded x interval with its label (the warm-up).
     shade: Option<(f64, f64, &'a str)>,
+    /// No tick labels above this (a percentage axis stretched to make room for marker
+    /// labels should not read 120%).
+    y_label_max: Option<f64>,
     /// Legend entries for the marker colours.
     marker_kinds: &'a [(&'static str, RGBColor)],
 }
@@ -163,11 +179,12 @@ fn color(i: usize) -> RGBColor {
     C[i % C.len()]
 }
 
-/// A tick label without needless decimals: `0`, `2.5`, `150k`.
+/// A tick label without needless decimals: `0`, `2.5`, `150,000`.
 fn tick(v: f64) -> String {
     let a = v.abs();
-    if a >= 10_000.0 && (v / 1000.0).fract().abs() < 1e-9 {
-        return format!("{}k", (v / 1000.0) as i64);
+    if a >= 1000.0 && v.fract().abs() < 1e-9 && a < 1e15 {
+        let sign = if v < 0.0 { "-" } else { "" };
+        return format!("{sign}{}", thousands(a as u64));
     }
     let s = if a >= 100.0 {
         format!("{v:.0}")
@@ -380,7 +397,10 @@ where
         .label_style(("sans-serif", 13))
         .axis_desc_style(("sans-serif", 14))
         .x_label_formatter(&|v| tick(*v))
-        .y_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&|v| match o.y_label_max {
+            Some(m) if *v > m + 1e-9 => String::new(),
+            _ => tick(*v),
+        })
         .light_line_style(WHITE.mix(0.0))
         .bold_line_style(RGBColor(0, 0, 0).mix(0.1))
         .draw()
@@ -619,7 +639,10 @@ fn headline(r: &SimResult) -> String {
         "requests".into(),
         format!(
             "{} generated, {} succeeded, {} failed, {} in flight",
-            q.generated, q.succeeded, q.failed, q.in_flight
+            thousands(q.generated),
+            thousands(q.succeeded),
+            thousands(q.failed),
+            thousands(q.in_flight)
         ),
     ));
     let l = &r.latency_ms;
@@ -640,7 +663,11 @@ fn headline(r: &SimResult) -> String {
     ));
     let mut err = table::pct(r.error_rate);
     if !r.errors.is_empty() {
-        let reasons: Vec<String> = r.errors.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let reasons: Vec<String> = r
+            .errors
+            .iter()
+            .map(|(k, v)| format!("{} {}", esc(k), thousands(*v)))
+            .collect();
         err.push_str(&format!(" ({})", reasons.join(", ")));
     }
     rows.push(("errors".into(), err));
@@ -777,7 +804,16 @@ pub(crate) fn run_html(r: &SimResult) -> anyhow::Result<String> {
     figs.push(figure(
         "errors",
         err_title,
-        line_chart(err_title, "time (s)", "failed requests (%)", &err, &base)?,
+        line_chart(
+            err_title,
+            "time (s)",
+            "failed requests (%)",
+            &err,
+            &Opts {
+                y_label_max: Some(100.0),
+                ..base
+            },
+        )?,
     ));
     // Utilization per component: its series when the run has one, else the run's average.
     let util_lines: Vec<Line> = r
@@ -814,6 +850,7 @@ pub(crate) fn run_html(r: &SimResult) -> anyhow::Result<String> {
             &util_lines,
             &Opts {
                 y_max: Some(100.0),
+                y_label_max: Some(100.0),
                 ..base
             },
         )?
@@ -1039,6 +1076,7 @@ pub(crate) fn capacity_html(
     key: &str,
     probes: &[(f64, Option<&SimResult>, bool)],
     latency: Option<(&str, f64)>,
+    text: &str,
 ) -> anyhow::Result<String> {
     let (fig, limit) = latency.unwrap_or(("p99", f64::NAN));
     let get = |r: &SimResult| match fig {
@@ -1094,7 +1132,8 @@ pub(crate) fn capacity_html(
     Ok(page(
         &format!("archsim: capacity of {name}"),
         "",
-        &summary,
+        // The terminal text holds the probes and the verdict; the probe list is a fallback.
+        if text.is_empty() { &summary } else { text },
         &figs,
     ))
 }
