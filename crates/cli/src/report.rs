@@ -133,7 +133,7 @@ struct Marker {
 }
 
 /// What a line chart shows besides its lines.
-#[derive(Default)]
+#[derive(Clone, Copy, Default)]
 struct Opts<'a> {
     /// Vertical event lines.
     markers: &'a [Marker],
@@ -289,6 +289,12 @@ fn line_chart(
             row
         })
         .collect();
+    // The room made above the data for marker labels gets no tick labels.
+    let cap = o.y_label_max.map_or(y1, |m| m.min(y1));
+    let o = &Opts {
+        y_label_max: Some(cap),
+        ..*o
+    };
     let head = if o.markers.is_empty() {
         0.0
     } else {
@@ -567,21 +573,29 @@ fn pairs(t: &[f64], v: &[Option<f64>]) -> Vec<(f64, f64)> {
 /// green, scaling blue, saturation orange, breakers purple, anything else grey.
 fn event_kind(event: &str) -> (&'static str, RGBColor) {
     let e = event;
-    if e.contains("breaker") {
+    let has = |words: &[&str]| words.iter().any(|w| e.contains(w));
+    if has(&["breaker", "circuit"]) {
         ("breaker", RGBColor(148, 103, 189))
-    } else if e.starts_with("scale") || e.starts_with("instance") {
-        ("scaling", RGBColor(31, 119, 180))
-    } else if e.contains("saturat") || e.contains("errors_high") || e.contains("spike_start") {
+    } else if e.starts_with("scale") || e.starts_with("instance") || e.starts_with("deploy") {
+        ("scaling / deploy", RGBColor(31, 119, 180))
+    } else if has(&["saturat", "errors_high", "spike_start", "backlog_start"]) {
         ("overload", RGBColor(230, 110, 0))
-    } else if e.contains("recover") || e.ends_with("_end") || e.contains("normal") || e == "up" {
-        ("recovery", RGBColor(44, 140, 44))
-    } else if e.contains("crash")
-        || e.contains("fault")
-        || e.contains("down")
-        || e.contains("slow")
-        || e.contains("kill")
+    } else if has(&[
+        "crash",
+        "fault_start",
+        "down",
+        "slow_start",
+        "kill",
+        "eject",
+        "failed",
+    ]) || (e.ends_with("_start") && !e.starts_with("spike"))
     {
         ("fault", RGBColor(200, 30, 30))
+    } else if has(&["recover", "normal", "readmit", "restart", "promote"])
+        || e.ends_with("_end")
+        || e.ends_with("_up")
+    {
+        ("recovery", RGBColor(44, 140, 44))
     } else {
         ("other event", RGBColor(110, 110, 110))
     }
