@@ -670,6 +670,7 @@ fn report(
                     .iter()
                     .find(|o| o.figure.is_latency())
                     .map(|o| (o.figure.name(), o.limit)),
+                &text,
             )
         },
     );

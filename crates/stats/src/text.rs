@@ -168,13 +168,13 @@ impl SimResult {
         let _ = writeln!(s);
         let _ = writeln!(
             s,
-            "{:<16} {:<14} {:>5} {:>6} {:>7} {:>8} {:>7} {:>12} {:>10}",
+            "{:<16} {:<14} {:>5} {:>6} {:>9} {:>8} {:>7} {:>12} {:>10}",
             "component", "kind", "inst", "cores", "util", "mean q", "max q", "served", "rejected"
         );
         for (name, c) in &self.components {
             let _ = writeln!(
                 s,
-                "{:<16} {:<14} {:>5} {:>6} {:>7} {:>8.2} {:>7} {:>12} {:>10}",
+                "{:<16} {:<14} {:>5} {:>6} {:>9} {:>8.2} {:>7} {:>12} {:>10}",
                 name,
                 c.kind,
                 c.instances,
@@ -216,11 +216,12 @@ impl SimResult {
             let _ = writeln!(s);
             let _ = writeln!(s, "timeline");
             for e in self.timeline.iter().take(20) {
-                let _ = writeln!(
-                    s,
+                let line = format!(
                     "  {:>9.3}s  {:<16} {:<18} {}",
                     e.t_s, e.component, e.event, e.detail
                 );
+                // No trailing blanks when an event has no detail.
+                let _ = writeln!(s, "{}", line.trim_end());
             }
             if self.timeline.len() > 20 {
                 let _ = writeln!(
@@ -329,6 +330,13 @@ fn trigger_verb(t: &Trigger) -> String {
         "fault_start" if t.detail.is_empty() => "fault".into(),
         "fault_start" => format!("fault ({})", t.detail),
         e => e.strip_suffix("_start").unwrap_or(e).replace('_', " "),
+    }
+}
+
+impl Cascade {
+    /// The incident as the sentence the summary prints after `incident N:`.
+    pub fn sentence(&self) -> String {
+        story(self)
     }
 }
 
