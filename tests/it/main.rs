@@ -13,6 +13,7 @@ mod props;
 mod queue;
 mod reports;
 mod resilience;
+mod review_fixes;
 mod sharding;
 mod stages;
 mod validation;

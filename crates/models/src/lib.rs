@@ -62,7 +62,7 @@ pub use spec::{
     Arrivals, AutoscaleSpec, BreakerSpec, CacheSpec, CallPolicy, CallSpec, CdnSpec, CompOps,
     ComponentSpec, DbSpec, Discipline, EndpointSpec, Failover, FaultKind, FaultSpec, HealthCheck,
     Keys, KindSpec, Load, ModelError, OpsSpec, Policy, QueueSpec, Reads, RetrySpec, ServiceSpec,
-    Spec, TrafficSpec, WritePolicy,
+    Spec, TrafficSpec, WritePolicy, MAX_USERS,
 };
 pub use world::{run, run_with_progress, Ev, World, REJECTED, TIMEOUT, UNAVAILABLE};
 

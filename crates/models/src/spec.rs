@@ -7,6 +7,9 @@ use archsim_engine::SimTime;
 use std::fmt;
 use std::sync::Arc;
 
+/// Most closed-loop users (the scenario check's bound, and the cap of spikes and profiles).
+pub const MAX_USERS: u32 = 50_000_000;
+
 /// A whole model: run settings, traffic, components.
 #[derive(Clone, Debug)]
 pub struct Spec {

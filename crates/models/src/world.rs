@@ -214,6 +214,9 @@ struct Guard {
     /// The current attempt is a half-open trial of the breaker.
     trial: bool,
     holds_bulkhead: bool,
+    /// The leg belongs to one instance (the callee routes by key, or a scatter-gather leg):
+    /// retries go to `first_inst` again and no hedge copy is sent elsewhere.
+    pinned: bool,
 }
 
 /// An autoscaler on one service.
@@ -313,9 +316,6 @@ impl Call {
         }
     }
 }
-
-// The arena's record stays within one cache line.
-const _: () = assert!(std::mem::size_of::<Call>() <= 64);
 
 #[derive(Clone, Copy, Debug)]
 struct Req {
@@ -778,12 +778,22 @@ impl World {
                             .map(|(_, e)| e)
                     };
                     let mut endpoints = Vec::new();
+                    // One policy runtime per (endpoint, call step), shared by every class
+                    // served by that endpoint: its bulkhead and breaker see all their calls.
+                    let ep_index = |e: &crate::spec::EndpointSpec| {
+                        s.endpoints
+                            .iter()
+                            .position(|(_, x)| std::ptr::eq(x, e))
+                            .unwrap_or(usize::MAX)
+                    };
+                    let mut shared: Vec<(usize, usize, u32)> = Vec::new();
                     for class in &class_names {
                         let e = match ep_for(class) {
                             Some(e) => {
+                                let ei = ep_index(e);
                                 let mut calls = Vec::new();
                                 let mut policy = Vec::new();
-                                for call in &e.calls {
+                                for (step, call) in e.calls.iter().enumerate() {
                                     let to = find(&names, &c.name, &call.to)?;
                                     // An autoscaled target may scale in to its `min`: a
                                     // fanout needs that many distinct instances.
@@ -803,7 +813,12 @@ impl World {
                                         });
                                     }
                                     calls.push((to, call.fanout));
+                                    let known = shared
+                                        .iter()
+                                        .find(|(x, y, _)| *x == ei && *y == step)
+                                        .map(|t| t.2);
                                     policy.push(match &call.policy {
+                                        Some(_) if known.is_some() => known.unwrap_or(NONE),
                                         Some(p) => {
                                             let n = c.instances as usize;
                                             policies.push(PolicyRt {
@@ -821,7 +836,9 @@ impl World {
                                                 bulkhead_rejects: 0,
                                                 opens: 0,
                                             });
-                                            (policies.len() - 1) as u32
+                                            let pi = (policies.len() - 1) as u32;
+                                            shared.push((ei, step, pi));
+                                            pi
                                         }
                                         None => NONE,
                                     });
@@ -1537,6 +1554,7 @@ impl World {
                 counters: vec![("unavailable".to_string(), c.unavailable)],
                 busy_series: Vec::new(),
                 queue_series: Vec::new(),
+                ready_series: Vec::new(),
                 calls_series: c.calls_per[..buckets.min(c.calls_per.len())].to_vec(),
                 errors_series: c.errors_per[..buckets.min(c.errors_per.len())].to_vec(),
             };

@@ -47,7 +47,7 @@ pub const MAX_REPLICATIONS: i64 = 10_000;
 /// Most instances of one component.
 pub const MAX_INSTANCES: i64 = 65_535;
 /// Most closed-loop users.
-pub const MAX_USERS: i64 = 50_000_000;
+pub const MAX_USERS: i64 = archsim_models::MAX_USERS as i64;
 /// Highest arrival rate per second.
 pub const MAX_RATE: f64 = 1e9;
 

@@ -104,12 +104,22 @@ impl Ci95 {
         if reps.len() < 2 {
             return None;
         }
+        // Latency and throughput cannot be negative, rates not above 1: the t interval of a
+        // few spread replications can reach past those, so it is cut at them.
+        let clamp = |[lo, hi]: Interval, max: f64| [lo.clamp(0.0, max), hi.clamp(0.0, max)];
         let opt = |f: fn(&Headline) -> Option<f64>| -> Option<Interval> {
             let v: Option<Vec<f64>> = reps.iter().map(f).collect();
-            v.map(|v| interval(&v))
+            v.map(|v| clamp(interval(&v), f64::INFINITY))
         };
         let all = |f: fn(&Headline) -> f64| -> Interval {
-            interval(&reps.iter().map(f).collect::<Vec<_>>())
+            clamp(
+                interval(&reps.iter().map(f).collect::<Vec<_>>()),
+                f64::INFINITY,
+            )
+        };
+        let rate = |f: fn(&Headline) -> Option<f64>| -> Option<Interval> {
+            let v: Option<Vec<f64>> = reps.iter().map(f).collect();
+            v.map(|v| clamp(interval(&v), 1.0))
         };
         Some(Ci95 {
             replications: reps.len() as u32,
@@ -121,8 +131,8 @@ impl Ci95 {
                 p999: opt(|h| h.p999_ms),
             },
             throughput_rps: all(|h| h.throughput_rps),
-            error_rate: all(|h| h.error_rate),
-            slo_attained: opt(|h| h.slo_attained),
+            error_rate: rate(|h| Some(h.error_rate)).expect("every replication has one"),
+            slo_attained: rate(|h| h.slo_attained),
         })
     }
 }
@@ -180,5 +190,25 @@ mod tests {
         let [lo, hi] = interval(&[1.0, 2.0, 3.0]);
         let half = 4.303 / 3f64.sqrt();
         assert!((lo - (2.0 - half)).abs() < 1e-12 && (hi - (2.0 + half)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn intervals_stay_within_what_the_figures_can_be() {
+        let h = |ms: f64, rps: f64, err: f64| Headline {
+            mean_ms: Some(ms),
+            p99_ms: Some(ms),
+            throughput_rps: rps,
+            error_rate: err,
+            slo_attained: Some(1.0 - err),
+            ..Headline::default()
+        };
+        let ci = Ci95::of(&[h(1.0, 0.0, 0.0), h(100.0, 50.0, 0.9)]).expect("two replications");
+        let lat = ci.latency_ms.mean.expect("mean");
+        assert_eq!(lat[0], 0.0);
+        assert!(lat[1] > 100.0);
+        assert_eq!(ci.latency_ms.p99.expect("p99")[0], 0.0);
+        assert_eq!(ci.throughput_rps[0], 0.0);
+        assert_eq!(ci.error_rate, [0.0, 1.0]);
+        assert_eq!(ci.slo_attained, Some([0.0, 1.0]));
     }
 }

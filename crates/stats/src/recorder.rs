@@ -316,6 +316,9 @@ pub struct ComponentStats {
     pub busy_series: Vec<u128>,
     /// Per series bucket: waiting requests summed over instances (request x ns).
     pub queue_series: Vec<u128>,
+    /// Per series bucket: ready instance time (instance x ns) of an autoscaled service, the
+    /// denominator of its utilization and queue series; empty for a fixed instance count.
+    pub ready_series: Vec<u128>,
     /// Per series bucket: calls that reached the component.
     pub calls_series: Vec<u64>,
     /// Per series bucket: calls that failed at the component itself (rejected, unavailable,
@@ -353,6 +356,7 @@ impl ComponentStats {
         }
         add_series(&mut self.busy_series, &o.busy_series);
         add_series(&mut self.queue_series, &o.queue_series);
+        add_series(&mut self.ready_series, &o.ready_series);
         add_series(&mut self.calls_series, &o.calls_series);
         add_series(&mut self.errors_series, &o.errors_series);
         for (name, v) in &o.series {

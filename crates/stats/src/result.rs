@@ -268,8 +268,9 @@ pub struct Cost {
 /// over `consumed` becomes the mean lag `lag_ms`; `consumed` becomes a rate per second.
 ///
 /// Every component gets `utilization` (with cores: busy core time over cores x instances x
-/// the bucket's simulated time), `queue` (waiting requests per instance, time-averaged over
-/// the bucket), `errors` and `calls_per_s` (per second of the bucket width, like `rps`),
+/// the bucket's simulated time; for an autoscaled service, over cores x its ready instance
+/// time in the bucket), `queue` (waiting requests per instance, time-averaged over the
+/// bucket, per ready instance when autoscaled), `errors` and `calls_per_s` (per second of the bucket width, like `rps`),
 /// `n` buckets each.
 fn component_series(
     c: &crate::recorder::ComponentStats,
@@ -281,11 +282,18 @@ fn component_series(
     let get = |name: &str| c.series.iter().find(|(n, _)| n == name).map(|x| &x.1);
     let mut out = IndexMap::new();
     let time = |b: usize| bucket_ns.get(b).copied().unwrap_or(0) as f64;
+    // Instance time in bucket `b`: ready instances for an autoscaled service, else all.
+    let inst_time = |b: usize| {
+        if c.ready_series.is_empty() {
+            time(b) * c.instances as f64
+        } else {
+            c.ready_series.get(b).copied().unwrap_or(0) as f64
+        }
+    };
     if let Some(cores) = c.cores {
-        let cap = cores as f64 * c.instances as f64;
         let u = (0..n)
             .map(|b| {
-                let t = time(b) * cap;
+                let t = inst_time(b) * cores as f64;
                 (t > 0.0).then(|| c.busy_series.get(b).copied().unwrap_or(0) as f64 / t)
             })
             .collect();
@@ -293,7 +301,7 @@ fn component_series(
     }
     let q = (0..n)
         .map(|b| {
-            let t = time(b) * c.instances as f64;
+            let t = inst_time(b);
             (t > 0.0).then(|| c.queue_series.get(b).copied().unwrap_or(0) as f64 / t)
         })
         .collect();

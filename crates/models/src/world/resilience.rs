@@ -65,6 +65,7 @@ impl World {
             hedged: false,
             trial: false,
             holds_bulkhead: false,
+            pinned: self.comps[rt.to as usize].balance.by_key(),
         };
         let g = match self.free_guards.pop() {
             Some(g) => {
@@ -110,9 +111,11 @@ impl World {
         let p = self.calls[parent as usize];
         let inst = match inst {
             Some(i) => i,
+            // A pinned leg (its key's shard, or its scatter-gather shard) retries there.
+            None if self.guards[g as usize].pinned => self.guards[g as usize].first_inst,
             None => {
                 let bal = self.comps[to as usize].balance;
-                self.pick(to, bal, p.key, p.class)
+                self.choose(NONE, to, bal, p.key, p.class)
             }
         };
         let mut call = Call::new(parent, p.req, p.gen, to, inst, p.class, p.key, 0);
@@ -189,7 +192,9 @@ impl World {
     /// No answer yet after the hedge delay: a second copy goes to another instance.
     pub(super) fn guard_hedge(&mut self, ctx: &mut Context<'_, Ev>, g: u32) {
         let gd = self.guards[g as usize];
+        // A pinned leg has no other instance to ask: the data lives on its shard.
         if gd.hedged
+            || gd.pinned
             || gd.tries[0] == NONE
             || gd.tries[1] != NONE
             || self.calls[gd.parent as usize].orphan
@@ -203,7 +208,7 @@ impl World {
         }
         let p = self.calls[gd.parent as usize];
         let bal = self.comps[to as usize].balance;
-        let mut inst = self.pick(to, bal, p.key, p.class);
+        let mut inst = self.choose(NONE, to, bal, p.key, p.class);
         if inst == gd.first_inst {
             inst = (inst + 1) % n;
         }
@@ -500,7 +505,7 @@ impl World {
         };
         let limit = (self.base_users as f64 * self.rate_factor)
             .round()
-            .clamp(0.0, 100_000_000.0) as u32;
+            .clamp(0.0, crate::spec::MAX_USERS as f64) as u32;
         self.user_limit = limit;
         if self.in_loop.len() < limit as usize {
             self.in_loop.resize(limit as usize, false);
@@ -717,7 +722,23 @@ impl World {
                     ready_ns += n as u128 * (hi - lo) as u128;
                 }
             }
+            // Ready-instance time per series bucket (instance x ns), over the whole run like
+            // the busy and queue series it divides.
+            let mut ready = vec![0u128; n];
+            for (k, &(t, m)) in sc.changes.iter().enumerate() {
+                let next = sc.changes.get(k + 1).map_or(end_ns, |c| c.0).min(end_ns);
+                let mut lo = t;
+                while lo < next {
+                    let b = (lo / self.interval_ns) as usize;
+                    let hi = next.min((b as u64 + 1) * self.interval_ns);
+                    if let Some(r) = ready.get_mut(b) {
+                        *r += m as u128 * (hi - lo) as u128;
+                    }
+                    lo = hi;
+                }
+            }
             let s = &mut comps[sc.comp as usize];
+            s.ready_series = ready;
             s.series.push(("instances".to_string(), v));
             s.counters.push((
                 "ready_instance_ms".to_string(),
