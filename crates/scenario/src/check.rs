@@ -976,6 +976,11 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
         };
         let kind_spec = match (kind, kind_spec) {
             ("database", KindSpec::Service(s)) => {
+                let replica_autoscale =
+                    replica_autoscale(&mut ck, r, name, s.cores.is_some(), &mut replicas);
+                if replica_autoscale.is_some() {
+                    instances = 1 + replicas;
+                }
                 let replication_lag = r
                     .replication_lag
                     .as_ref()
@@ -1003,11 +1008,6 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                     &class_names,
                     &format!("components.{name}.writes"),
                 );
-                let replica_autoscale =
-                    replica_autoscale(&mut ck, r, name, s.cores.is_some(), &mut replicas);
-                if replica_autoscale.is_some() {
-                    instances = 1 + replicas;
-                }
                 KindSpec::Service(ServiceSpec {
                     database: true,
                     db: Some(DbSpec {
