@@ -11,6 +11,7 @@ mod gateway;
 mod operations;
 mod props;
 mod queue;
+mod replica_autoscale;
 mod reports;
 mod resilience;
 mod review_fixes;

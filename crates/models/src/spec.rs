@@ -529,6 +529,9 @@ pub struct DbSpec {
     /// A queue whose consumers keep this database up to date (a CQRS read model): a read of a
     /// key with a message published but not yet consumed counts as stale.
     pub source: Option<String>,
+    /// Autoscaled read replicas: `replicas` is the initial ready count, and `max` replicas
+    /// are allocated up front (instances `1..=max`).
+    pub autoscale: Option<AutoscaleSpec>,
 }
 
 /// What one request does at a service.

@@ -47,6 +47,7 @@ const FLUSH: u32 = 2;
 /// cache, `aux` its instance).
 const REFRESH: u32 = 3;
 
+mod replica_scale;
 mod resilience;
 use resilience::scale_period;
 
@@ -222,6 +223,8 @@ struct Guard {
 /// An autoscaler on one service.
 struct Scaler {
     comp: u32,
+    /// Scales a database's read replicas (counts below are replicas, not instances).
+    db: bool,
     spec: AutoscaleSpec,
     /// Instances started and not yet ready.
     starting: u32,
@@ -394,7 +397,11 @@ type KeyMap<V> = HashMap<u64, V, BuildHasherDefault<KeyHasher>>;
 
 /// Replication and locking state of a database.
 struct DbState {
+    /// Read replicas that take reads (instances `1..=replicas` while the primary is 0).
     replicas: u32,
+    /// Autoscaled replicas starting (the next instances after the ready ones): they take
+    /// writes but no reads yet.
+    starting: u32,
     lag: Dist,
     reads: Reads,
     /// By class index.
@@ -687,7 +694,11 @@ impl World {
         // move. `active` is what callers spread over.
         let active: Vec<u32> = spec.components.iter().map(|c| c.instances).collect();
         let autoscale_max = |c: &crate::spec::ComponentSpec| match &c.kind {
-            KindSpec::Service(s) => s.autoscale.as_ref().map(|a| a.max),
+            KindSpec::Service(s) => s.autoscale.as_ref().map(|a| a.max).or_else(|| {
+                // Autoscaled read replicas: the primary and `max` replicas.
+                let a = s.db.as_ref()?.autoscale.as_ref()?;
+                Some(1 + a.max)
+            }),
             _ => None,
         };
         let adjusted;
@@ -867,7 +878,10 @@ impl World {
                     }
                     let db = match &s.db {
                         Some(d) if d.replicas > 0 || d.row_locks || d.source.is_some() => {
-                            if d.replicas + 1 != c.instances && d.replicas > 0 {
+                            if d.replicas + 1 != c.instances
+                                && d.replicas > 0
+                                && d.autoscale.is_none()
+                            {
                                 return Err(ModelError::OutOfRange(format!(
                                     "`{}`: a database with {} replicas has {} instances",
                                     c.name,
@@ -875,8 +889,19 @@ impl World {
                                     d.replicas + 1
                                 )));
                             }
+                            if let Some(a) = &d.autoscale {
+                                scalers.push(replica_scale::scaler(
+                                    &c.name,
+                                    comps.len() as u32,
+                                    a,
+                                    d.replicas,
+                                    c.instances,
+                                    s.cores,
+                                )?);
+                            }
                             Some(Box::new(DbState {
                                 replicas: d.replicas,
+                                starting: 0,
                                 lag: d.replication_lag.clone().unwrap_or(Dist::Const(0)),
                                 reads: d.reads,
                                 is_write: class_names
@@ -935,6 +960,7 @@ impl World {
                         }
                         scalers.push(Scaler {
                             comp: comps.len() as u32,
+                            db: false,
                             spec: a.clone(),
                             starting: 0,
                             sum: 0.0,
@@ -2573,7 +2599,8 @@ impl World {
         if call.key != NO_KEY {
             db.latest.insert(call.key, now);
         }
-        let lags: Vec<SimTime> = (0..db.replicas)
+        // Autoscaled replicas that are starting take writes too.
+        let lags: Vec<SimTime> = (0..db.replicas + db.starting)
             .map(|_| db.lag.sample(&mut comp.rng))
             .collect();
         let (primary, term) = (db.primary, db.term);
@@ -3413,6 +3440,8 @@ impl Handler for World {
                 }
             }
             Ev::BreakerHalfOpen(pi, inst) => self.breaker_half_open(ctx, pi, inst),
+            Ev::ScaleTick(i) if self.scalers[i as usize].db => self.replica_tick(ctx, i),
+            Ev::ScaleReady(i) if self.scalers[i as usize].db => self.replica_ready(ctx, i),
             Ev::ScaleTick(i) => self.scale_tick(ctx, i),
             Ev::ScaleReady(i) => self.scale_ready(ctx, i),
             Ev::Profile => self.profile_step(ctx),

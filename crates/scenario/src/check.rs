@@ -220,6 +220,7 @@ const DATABASE_KEYS: &[&str] = &[
     "shards",
     "sharding",
     "replicas",
+    "replica_autoscale",
     "replication_lag",
     "reads",
     "writes",
@@ -518,7 +519,7 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
             "cdn" => CDN_KEYS,
             _ => SERVICE_KEYS,
         };
-        let present: [(&str, Option<Range<usize>>); 36] = [
+        let present: [(&str, Option<Range<usize>>); 37] = [
             ("cores", r.cores.as_ref().map(|v| v.span())),
             ("workers", r.workers.as_ref().map(|v| v.span())),
             ("queue", r.queue.as_ref().map(|v| v.span())),
@@ -563,6 +564,10 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
             ("hit_ratio", r.hit_ratio.as_ref().map(|v| v.span())),
             ("edge_latency", r.edge_latency.as_ref().map(|v| v.span())),
             ("autoscale", r.autoscale.as_ref().map(|v| v.span())),
+            (
+                "replica_autoscale",
+                r.replica_autoscale.as_ref().map(|v| v.span()),
+            ),
             ("drop_expired", r.drop_expired.as_ref().map(|v| v.span())),
             (
                 "queue_discipline",
@@ -971,6 +976,11 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
         };
         let kind_spec = match (kind, kind_spec) {
             ("database", KindSpec::Service(s)) => {
+                let replica_autoscale =
+                    replica_autoscale(&mut ck, r, name, s.cores.is_some(), &mut replicas);
+                if replica_autoscale.is_some() {
+                    instances = 1 + replicas;
+                }
                 let replication_lag = r
                     .replication_lag
                     .as_ref()
@@ -1019,6 +1029,7 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                                 None
                             }
                         }),
+                        autoscale: replica_autoscale,
                     }),
                     ..s
                 })
@@ -1793,14 +1804,74 @@ fn resilience_keys(
         }
     }
     let Some(a) = &r.autoscale else { return };
+    let _ = span;
+    if let Some(a) = autoscale_of(ck, a, name, "autoscale", s.cores.is_some()) {
+        *instances = (*instances).clamp(a.min, a.max);
+        s.autoscale = Some(a);
+    }
+}
+
+/// A database's `replica_autoscale`: its read replicas scale like an autoscaled service's
+/// instances. `replicas` (the initial ready count) is clamped to `[min, max]`. Not with
+/// `failover` (a promotion would renumber the replicas the scaler adds and removes).
+fn replica_autoscale(
+    ck: &mut Ck,
+    r: &crate::raw::RawComponent,
+    name: &str,
+    cores: bool,
+    replicas: &mut u32,
+) -> Option<AutoscaleSpec> {
+    let a = r.replica_autoscale.as_ref()?;
+    let mut ok = true;
+    if r.replicas.is_none() {
+        ck.err(
+            a.span(),
+            format!("`{name}`: replica_autoscale scales read replicas, so the database needs `replicas` (the initial count)"),
+        );
+        ok = false;
+    }
+    if let Some(f) = &r.failover {
+        ck.err(
+            f.span(),
+            format!("`{name}`: `failover` and `replica_autoscale` do not combine (a promotion would renumber the replicas the scaler adds and removes); drop one"),
+        );
+        ok = false;
+    }
+    let spec = autoscale_of(ck, a, name, "replica_autoscale", cores)?;
+    if spec.max > 100 {
+        ck.err(
+            a.span(),
+            format!(
+                "`{name}`: replica_autoscale max ({}) is above 100 replicas",
+                spec.max
+            ),
+        );
+        ok = false;
+    }
+    if !ok {
+        return None;
+    }
+    *replicas = (*replicas).clamp(spec.min, spec.max);
+    Some(spec)
+}
+
+/// An `autoscale` (or a database's `replica_autoscale`) table; `cores`: whether the component
+/// has them (the scaler follows CPU utilization).
+fn autoscale_of(
+    ck: &mut Ck,
+    a: &Spanned<crate::raw::RawAutoscale>,
+    name: &str,
+    key: &str,
+    cores: bool,
+) -> Option<AutoscaleSpec> {
     let asp = a.span();
     let a = a.get_ref();
-    let what = |k: &str| format!("components.{name}.autoscale.{k}");
+    let what = |k: &str| format!("components.{name}.{key}.{k}");
     let target = match &a.target_utilization {
         None => {
             ck.err(
                 asp.clone(),
-                format!("`{name}`: autoscale needs `target_utilization`, e.g. 0.6"),
+                format!("`{name}`: {key} needs `target_utilization`, e.g. 0.6"),
             );
             None
         }
@@ -1839,7 +1910,12 @@ fn resilience_keys(
     };
     let max = match &a.max {
         None => {
-            ck.err(asp.clone(), format!("`{name}`: autoscale needs `max`, the most instances (all are allocated up front)"));
+            ck.err(
+                asp.clone(),
+                format!(
+                    "`{name}`: {key} needs `max`, the most instances (all are allocated up front)"
+                ),
+            );
             None
         }
         Some(v) => ck.int(v, &what("max"), 1, 10_000),
@@ -1848,32 +1924,38 @@ fn resilience_keys(
         if lo > hi {
             ck.err(
                 asp.clone(),
-                format!("`{name}`: autoscale min ({lo}) is above max ({hi})"),
+                format!("`{name}`: {key} min ({lo}) is above max ({hi})"),
             );
-            return;
+            return None;
         }
     }
-    if s.cores.is_none() {
+    if !cores {
         ck.err(
             asp.clone(),
-            format!("`{name}`: autoscale scales on CPU utilization, so the service needs `cores`"),
+            format!(
+                "`{name}`: {key} scales on CPU utilization, so the {} needs `cores`",
+                if key == "autoscale" {
+                    "service"
+                } else {
+                    "database"
+                }
+            ),
         );
-        return;
+        return None;
     }
-    let _ = span;
-    if let (Some(t), Some(i), Some(st), Some(su), Some(lo), Some(hi)) =
+    let (Some(t), Some(i), Some(st), Some(su), Some(lo), Some(hi)) =
         (target, interval, stabilization, startup, min, max)
-    {
-        *instances = (*instances).clamp(lo as u32, hi as u32);
-        s.autoscale = Some(AutoscaleSpec {
-            target_utilization: t,
-            interval: i,
-            stabilization: st,
-            min: lo as u32,
-            max: hi as u32,
-            startup: su,
-        });
-    }
+    else {
+        return None;
+    };
+    Some(AutoscaleSpec {
+        target_utilization: t,
+        interval: i,
+        stabilization: st,
+        min: lo as u32,
+        max: hi as u32,
+        startup: su,
+    })
 }
 
 /// The policies of one call table (timeout, retries, breaker, bulkhead, hedge, fallback).

@@ -43,6 +43,17 @@ pub(crate) fn collect(raw: &RawScenario) -> (Vec<ComponentCost>, Vec<Problem>) {
             .replicas
             .as_ref()
             .map_or(0, |r| (*r.get_ref()).clamp(0, u32::MAX as i64) as u32);
+        // Autoscaled replicas: up to `max` of them may run (paid at the replica rate).
+        let replicas = match c
+            .replica_autoscale
+            .as_ref()
+            .and_then(|a| a.get_ref().max.as_ref())
+        {
+            Some(m) if replicas > 0 => {
+                replicas.max((*m.get_ref()).clamp(0, u32::MAX as i64) as u32)
+            }
+            _ => replicas,
+        };
         let per_instance = c
             .cost_per_hour
             .as_ref()

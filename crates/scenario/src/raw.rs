@@ -161,6 +161,7 @@ pub struct RawComponent {
     pub failover: S<RawFailover>,
     // resilience: autoscaling, deadline propagation, queue discipline
     pub autoscale: S<RawAutoscale>,
+    pub replica_autoscale: S<RawAutoscale>,
     pub drop_expired: S<bool>,
     pub queue_discipline: S<String>,
     pub lifo_above: S<i64>,

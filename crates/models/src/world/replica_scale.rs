@@ -1,0 +1,178 @@
+//! Autoscaled read replicas (`replica_autoscale` on a database with `replicas`).
+//!
+//! The database has its primary (instance 0) and `max` replicas from the start. `DbState::replicas`
+//! replicas (`1..=replicas`) are ready: reads choose among them. The next `DbState::starting`
+//! ones are starting: they restore a snapshot and apply every new write, but take no reads
+//! until their `startup` has passed. The rest idle (no reads, no writes). The scaler follows
+//! the HPA rule of a service's autoscaler on the ready replicas' CPU utilization; scale-in
+//! stops the highest-index ready replicas. Simplification: a replica is taken as caught up
+//! when it becomes ready (every write committed so far counts as applied there).
+//!
+//! The scaler sits in `World::scalers` with `db` set, so the `instances` series and
+//! `ready_instance_ms` (primary + ready replicas) come from the services' code.
+
+use super::*;
+
+/// A replica scaler for database `name` (component `comp`, `instances` allocated).
+pub(super) fn scaler(
+    name: &str,
+    comp: u32,
+    a: &AutoscaleSpec,
+    replicas: u32,
+    instances: u32,
+    cores: Option<u32>,
+) -> Result<Scaler, ModelError> {
+    if !(a.min >= 1
+        && a.min <= a.max
+        && (a.min..=a.max).contains(&replicas)
+        && a.max < instances
+        && a.target_utilization > 0.0
+        && a.target_utilization <= 1.0
+        && cores.is_some()
+        && a.interval > SimTime::ZERO)
+    {
+        return Err(ModelError::OutOfRange(format!(
+            "`{name}`: replica_autoscale needs cores, 1 <= min <= replicas <= max, a target in (0, 1] and an interval"
+        )));
+    }
+    Ok(Scaler {
+        comp,
+        db: true,
+        spec: a.clone(),
+        starting: 0,
+        sum: 0.0,
+        n: 0,
+        history: VecDeque::new(),
+        changes: vec![(0, 1 + replicas)],
+    })
+}
+
+impl World {
+    fn replica_db(&mut self, comp: u32) -> &mut DbState {
+        match &mut self.comps[comp as usize].body {
+            Body::Service(Svc { db: Some(db), .. }) => db,
+            _ => unreachable!("a replica scaler on a component without a database"),
+        }
+    }
+
+    /// Samples the ready replicas' CPU utilization.
+    pub(super) fn replica_tick(&mut self, ctx: &mut Context<'_, Ev>, i: u32) {
+        let now = ctx.now().as_nanos();
+        let comp = &self.comps[self.scalers[i as usize].comp as usize];
+        let (cores, ready) = match &comp.body {
+            Body::Service(Svc {
+                cores,
+                db: Some(db),
+                ..
+            }) => (cores.unwrap_or(1), db.replicas.max(1)),
+            _ => (1, 1),
+        };
+        let busy: u32 = comp.insts[1..=ready as usize]
+            .iter()
+            .map(|x| x.busy_cores)
+            .sum();
+        let sc = &mut self.scalers[i as usize];
+        // Busy replicas' worth of CPU: the demand the ready replicas served in this sample.
+        sc.sum += busy as f64 / cores as f64;
+        sc.n += 1;
+        if sc.n >= SCALE_SAMPLES {
+            self.replica_evaluate(ctx, i);
+        }
+        let period = scale_period(&self.scalers[i as usize].spec);
+        if now.saturating_add(period.as_nanos()) < self.duration {
+            ctx.schedule_in(period, Ev::ScaleTick(i));
+        }
+    }
+
+    /// The HPA rule of `scale_evaluate`, counted in replicas: desired = ceil(ready x
+    /// utilization / target), with `ready x utilization` taken sample by sample (the busy
+    /// replicas' worth of CPU), so replicas that became ready at the end of the interval do
+    /// not count as if they had carried its load.
+    fn replica_evaluate(&mut self, ctx: &mut Context<'_, Ev>, i: u32) {
+        let now = ctx.now().as_nanos();
+        let sc = &mut self.scalers[i as usize];
+        let demand = sc.sum / sc.n.max(1) as f64;
+        sc.sum = 0.0;
+        sc.n = 0;
+        let a = sc.spec.clone();
+        let comp = sc.comp;
+        let ready = self.replica_db(comp).replicas;
+        let sc = &mut self.scalers[i as usize];
+        let util = demand / ready.max(1) as f64;
+        let desired = ((demand / a.target_utilization) - 1e-9)
+            .ceil()
+            .clamp(a.min as f64, a.max as f64) as u32;
+        sc.history.push_back((now, desired));
+        while sc
+            .history
+            .front()
+            .is_some_and(|(t, _)| t.saturating_add(a.stabilization.as_nanos()) < now)
+        {
+            sc.history.pop_front();
+        }
+        let name = self.comps[comp as usize].name.clone();
+        if desired > ready + sc.starting {
+            let k = desired - ready - sc.starting;
+            sc.starting += k;
+            for _ in 0..k {
+                ctx.schedule_in(a.startup, Ev::ScaleReady(i));
+            }
+            self.replica_db(comp).starting += k;
+            self.rec.timeline(
+                now,
+                &name,
+                "scale_out",
+                format!(
+                    "replica load {demand:.2} replicas busy (target {:.0}%): {ready} -> {desired} replicas, new ones take reads after {}",
+                    a.target_utilization * 100.0,
+                    a.startup
+                ),
+            );
+        } else if sc.starting == 0 {
+            let rec = sc.history.iter().map(|h| h.1).max().unwrap_or(desired);
+            if rec < ready {
+                sc.changes.push((now, 1 + rec));
+                self.replica_db(comp).replicas = rec;
+                self.comps[comp as usize].active = 1 + rec;
+                self.rec.timeline(
+                    now,
+                    &name,
+                    "scale_in",
+                    format!(
+                        "replica utilization {:.0}% (target {:.0}%) for {}: {ready} -> {rec} replicas",
+                        util * 100.0,
+                        a.target_utilization * 100.0,
+                        a.stabilization
+                    ),
+                );
+            }
+        }
+    }
+
+    /// A starting replica takes reads, caught up with every write committed so far.
+    pub(super) fn replica_ready(&mut self, ctx: &mut Context<'_, Ev>, i: u32) {
+        let now = ctx.now().as_nanos();
+        let sc = &mut self.scalers[i as usize];
+        sc.starting = sc.starting.saturating_sub(1);
+        let comp = sc.comp;
+        let c = &mut self.comps[comp as usize];
+        let max = c.insts.len() as u32 - 1;
+        let Body::Service(Svc { db: Some(db), .. }) = &mut c.body else {
+            return;
+        };
+        db.starting = db.starting.saturating_sub(1);
+        db.replicas = (db.replicas + 1).min(max);
+        let r = db.replicas as usize;
+        db.applied[r] = db.latest.clone();
+        let ready = db.replicas;
+        c.active = 1 + ready;
+        self.scalers[i as usize].changes.push((now, 1 + ready));
+        let name = c.name.clone();
+        self.rec.timeline(
+            now,
+            &name,
+            "instance_ready",
+            format!("{ready} replicas take reads"),
+        );
+    }
+}
