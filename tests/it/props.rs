@@ -343,6 +343,9 @@ proptest! {
     #[test]
     fn conservation_and_determinism(g in gen()) {
         let text = toml(&g);
+        if std::env::var_os("ARCHSIM_PROPS_DUMP").is_some() {
+            std::fs::write("/tmp/props-case.toml", &text).unwrap();
+        }
         let a = run(&text);
         let r = &a.requests;
         prop_assert_eq!(r.generated, r.succeeded + r.failed + r.in_flight, "{}", text);

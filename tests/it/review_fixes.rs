@@ -207,3 +207,88 @@ fn an_autoscaled_service_series_are_per_ready_instance() {
     );
     assert!(c.mean_queue > 50.0, "{}", c.mean_queue);
 }
+
+/// Found by the conservation proptest: a partition (links in play, no regions) with hedged and
+/// retried calls once followed a caller chain through a reused call slot forever.
+#[test]
+fn a_partition_with_hedged_calls_and_restarts_finishes() {
+    let text = r#"[run]
+duration = "2s"
+warmup = "277ms"
+drain = "842ms"
+series_interval = "100ms"
+
+[slo]
+latency = "20ms"
+target = 0.9
+
+[traffic]
+entry = "c0"
+rate = 19
+[traffic.retry]
+max = 2
+backoff = "3ms"
+jitter = "full"
+[traffic.classes.read]
+weight = 0.7
+[traffic.classes.write]
+weight = 0.3
+[[faults]]
+at = "276ms"
+for = "638ms"
+target = "c3[2]"
+kind = "crash"
+
+[[faults]]
+at = "1983ms"
+for = "564ms"
+target = "c3"
+kind = "partition"
+peer = "c0"
+mode = "fail"
+
+[components.c0]
+health_check = { interval = "50ms", failures = 2 }
+kind = "load_balancer"
+targets = "c1"
+policy = "p2c"
+
+[components.c1]
+restart = "300ms"
+kind = "service"
+instances = 3
+queue = 3
+drop_expired = true
+[components.c1.endpoints.default]
+cpu = "uniform(0ms, 4ms)"
+calls = [{ to = "c3", fanout = 2, retries = 1, backoff = "1ms", breaker = { failure_rate = 0.3, window = "200ms", min_calls = 3, open_for = "50ms", half_open = 2 }, hedge = "1ms" }, { to = "c2", retries = 1, backoff = "1ms", breaker = { failure_rate = 0.3, window = "200ms", min_calls = 3, open_for = "50ms", half_open = 2 }, hedge = "1ms" }]
+
+[components.c2]
+restart = "300ms"
+kind = "service"
+instances = 3
+queue = 4
+[components.c2.endpoints.default]
+cpu = "pareto(0.5ms, 2.5)"
+calls = [{ to = "c3", hedge = "1ms", fallback = "exp(1ms)" }, { to = "c3", hedge = "1ms", fallback = "exp(1ms)" }]
+
+[components.c3]
+restart = "300ms"
+kind = "service"
+instances = 3
+cores = 1
+drop_expired = true
+queue_discipline = "adaptive_lifo"
+lifo_above = 2
+[components.c3.endpoints.default]
+cpu = "normal(2ms, 1ms)"
+calls = []
+"#;
+    let r = archsim::scenario::from_str(text, "partition-guards.toml", &[])
+        .unwrap()
+        .run()
+        .unwrap();
+    let q = &r.requests;
+    assert_eq!(q.generated, q.succeeded + q.failed + q.in_flight);
+    assert!(q.generated > 0);
+}

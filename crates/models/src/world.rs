@@ -3656,14 +3656,23 @@ impl World {
     /// A component without a region is where its caller is (a global balancer forwards
     /// from the user's region).
     fn region_from(&self, c: u32) -> u8 {
-        let call = &self.calls[c as usize];
-        match self.source_of(c) {
-            NONE => call.origin,
-            s => match self.comps[s as usize].region {
-                NO_REGION if call.parent != INTERNAL => self.region_from(call.parent),
-                r => r,
-            },
+        if self.regions.is_empty() {
+            return NO_REGION;
         }
+        // Up the chain of callers; a chain is never longer than the components (calls form
+        // no cycles), and the bound keeps a slot reused after its caller gave up from looping.
+        let mut c = c;
+        for _ in 0..=self.comps.len() {
+            let call = &self.calls[c as usize];
+            match self.source_of(c) {
+                NONE => return call.origin,
+                s => match self.comps[s as usize].region {
+                    NO_REGION if call.parent != INTERNAL && call.parent != NONE => c = call.parent,
+                    r => return r,
+                },
+            }
+        }
+        NO_REGION
     }
 
     /// A hop when partitions, latency faults or regions are in play.
