@@ -3440,7 +3440,6 @@ impl Handler for World {
                 }
             }
             Ev::BreakerHalfOpen(pi, inst) => self.breaker_half_open(ctx, pi, inst),
-            Ev::ScaleTick(i) if self.scalers[i as usize].db => self.replica_tick(ctx, i),
             Ev::ScaleReady(i) if self.scalers[i as usize].db => self.replica_ready(ctx, i),
             Ev::ScaleTick(i) => self.scale_tick(ctx, i),
             Ev::ScaleReady(i) => self.scale_ready(ctx, i),

@@ -11,6 +11,7 @@
 //! The scaler sits in `World::scalers` with `db` set, so the `instances` series and
 //! `ready_instance_ms` (primary + ready replicas) come from the services' code.
 
+use super::resilience::Scale;
 use super::*;
 
 /// A replica scaler for database `name` (component `comp`, `instances` allocated).
@@ -55,97 +56,50 @@ impl World {
         }
     }
 
-    /// Samples the ready replicas' CPU utilization.
-    pub(super) fn replica_tick(&mut self, ctx: &mut Context<'_, Ev>, i: u32) {
+    /// A replica scaler's evaluation, counted in replicas: `demand` is the mean busy
+    /// replicas' worth of CPU, taken sample by sample (so replicas that became ready at the
+    /// end of the interval do not count as if they had carried its load).
+    pub(super) fn replica_evaluate(&mut self, ctx: &mut Context<'_, Ev>, i: u32, demand: f64) {
         let now = ctx.now().as_nanos();
-        let comp = &self.comps[self.scalers[i as usize].comp as usize];
-        let (cores, ready) = match &comp.body {
-            Body::Service(Svc {
-                cores,
-                db: Some(db),
-                ..
-            }) => (cores.unwrap_or(1), db.replicas.max(1)),
-            _ => (1, 1),
-        };
-        let busy: u32 = comp.insts[1..=ready as usize]
-            .iter()
-            .map(|x| x.busy_cores)
-            .sum();
-        let sc = &mut self.scalers[i as usize];
-        // Busy replicas' worth of CPU: the demand the ready replicas served in this sample.
-        sc.sum += busy as f64 / cores as f64;
-        sc.n += 1;
-        if sc.n >= SCALE_SAMPLES {
-            self.replica_evaluate(ctx, i);
-        }
-        let period = scale_period(&self.scalers[i as usize].spec);
-        if now.saturating_add(period.as_nanos()) < self.duration {
-            ctx.schedule_in(period, Ev::ScaleTick(i));
-        }
-    }
-
-    /// The HPA rule of `scale_evaluate`, counted in replicas: desired = ceil(ready x
-    /// utilization / target), with `ready x utilization` taken sample by sample (the busy
-    /// replicas' worth of CPU), so replicas that became ready at the end of the interval do
-    /// not count as if they had carried its load.
-    fn replica_evaluate(&mut self, ctx: &mut Context<'_, Ev>, i: u32) {
-        let now = ctx.now().as_nanos();
-        let sc = &mut self.scalers[i as usize];
-        let demand = sc.sum / sc.n.max(1) as f64;
-        sc.sum = 0.0;
-        sc.n = 0;
-        let a = sc.spec.clone();
-        let comp = sc.comp;
+        let comp = self.scalers[i as usize].comp;
         let ready = self.replica_db(comp).replicas;
-        let sc = &mut self.scalers[i as usize];
         let util = demand / ready.max(1) as f64;
-        let desired = ((demand / a.target_utilization) - 1e-9)
-            .ceil()
-            .clamp(a.min as f64, a.max as f64) as u32;
-        sc.history.push_back((now, desired));
-        while sc
-            .history
-            .front()
-            .is_some_and(|(t, _)| t.saturating_add(a.stabilization.as_nanos()) < now)
-        {
-            sc.history.pop_front();
-        }
+        let decision = self.scalers[i as usize].decide(now, demand, ready);
+        let a = &self.scalers[i as usize].spec;
+        let (target, startup, stabilization) = (a.target_utilization, a.startup, a.stabilization);
         let name = self.comps[comp as usize].name.clone();
-        if desired > ready + sc.starting {
-            let k = desired - ready - sc.starting;
-            sc.starting += k;
-            for _ in 0..k {
-                ctx.schedule_in(a.startup, Ev::ScaleReady(i));
+        match decision {
+            Scale::Out { to, starting } => {
+                for _ in 0..starting {
+                    ctx.schedule_in(startup, Ev::ScaleReady(i));
+                }
+                self.replica_db(comp).starting += starting;
+                self.rec.timeline(
+                    now,
+                    &name,
+                    "scale_out",
+                    format!(
+                        "replica load {demand:.2} replicas busy (target {:.0}%): {ready} -> {to} replicas, new ones take reads after {startup}",
+                        target * 100.0,
+                    ),
+                );
             }
-            self.replica_db(comp).starting += k;
-            self.rec.timeline(
-                now,
-                &name,
-                "scale_out",
-                format!(
-                    "replica load {demand:.2} replicas busy (target {:.0}%): {ready} -> {desired} replicas, new ones take reads after {}",
-                    a.target_utilization * 100.0,
-                    a.startup
-                ),
-            );
-        } else if sc.starting == 0 {
-            let rec = sc.history.iter().map(|h| h.1).max().unwrap_or(desired);
-            if rec < ready {
-                sc.changes.push((now, 1 + rec));
-                self.replica_db(comp).replicas = rec;
-                self.comps[comp as usize].active = 1 + rec;
+            Scale::In { to } => {
+                self.scalers[i as usize].changes.push((now, 1 + to));
+                self.replica_db(comp).replicas = to;
+                self.comps[comp as usize].active = 1 + to;
                 self.rec.timeline(
                     now,
                     &name,
                     "scale_in",
                     format!(
-                        "replica utilization {:.0}% (target {:.0}%) for {}: {ready} -> {rec} replicas",
+                        "replica utilization {:.0}% (target {:.0}%) for {stabilization}: {ready} -> {to} replicas",
                         util * 100.0,
-                        a.target_utilization * 100.0,
-                        a.stabilization
+                        target * 100.0,
                     ),
                 );
             }
+            Scale::Hold => {}
         }
     }
 

@@ -20,6 +20,71 @@ pub(super) fn scale_period(a: &AutoscaleSpec) -> SimTime {
     SimTime::from_nanos((a.interval.as_nanos() / SCALE_SAMPLES as u64).max(1))
 }
 
+/// What an autoscaler's evaluation decided.
+pub(super) enum Scale {
+    /// Scale out to `to` ready units; `starting` more start now (ready after `startup`).
+    Out {
+        to: u32,
+        starting: u32,
+    },
+    /// Scale in at once to `to` ready units.
+    In {
+        to: u32,
+    },
+    Hold,
+}
+
+impl Scaler {
+    /// Adds a utilization sample; at the end of an interval, returns the interval's mean.
+    pub(super) fn sample(&mut self, x: f64) -> Option<f64> {
+        self.sum += x;
+        self.n += 1;
+        if self.n < SCALE_SAMPLES {
+            return None;
+        }
+        let mean = self.sum / self.n as f64;
+        self.sum = 0.0;
+        self.n = 0;
+        Some(mean)
+    }
+
+    /// The HPA rule, in the units the scaler counts (instances or replicas): desired =
+    /// ceil(load / target), clamped to [min, max], where `load` is the ready units' busy
+    /// worth (ready x utilization). Scale out at once to the desired count (counting the
+    /// units already starting); scale in, when nothing is starting, to the highest
+    /// recommendation of the stabilization window.
+    pub(super) fn decide(&mut self, now: u64, load: f64, ready: u32) -> Scale {
+        let a = &self.spec;
+        let desired = ((load / a.target_utilization) - 1e-9)
+            .ceil()
+            .clamp(a.min as f64, a.max as f64) as u32;
+        let window = a.stabilization.as_nanos();
+        self.history.push_back((now, desired));
+        while self
+            .history
+            .front()
+            .is_some_and(|(t, _)| t.saturating_add(window) < now)
+        {
+            self.history.pop_front();
+        }
+        if desired > ready + self.starting {
+            let k = desired - ready - self.starting;
+            self.starting += k;
+            return Scale::Out {
+                to: desired,
+                starting: k,
+            };
+        }
+        if self.starting == 0 {
+            let rec = self.history.iter().map(|h| h.1).max().unwrap_or(desired);
+            if rec < ready {
+                return Scale::In { to: rec };
+            }
+        }
+        Scale::Hold
+    }
+}
+
 impl World {
     fn measured(&self, now: u64) -> u64 {
         self.rec.window().contains(now) as u64
@@ -549,23 +614,38 @@ impl World {
 
     // ----- autoscaling -----
 
+    /// Samples an autoscaler's utilization: a service's ready instances, or a database's
+    /// ready replicas (see `replica_scale`).
     pub(super) fn scale_tick(&mut self, ctx: &mut Context<'_, Ev>, i: u32) {
         let now = ctx.now().as_nanos();
-        let sc = &mut self.scalers[i as usize];
+        let sc = &self.scalers[i as usize];
         let comp = &self.comps[sc.comp as usize];
-        let cores = match &comp.body {
-            Body::Service(s) => s.cores.unwrap_or(1),
-            _ => 1,
+        let (cores, db) = match &comp.body {
+            Body::Service(s) => (s.cores.unwrap_or(1), s.db.as_ref()),
+            _ => (1, None),
         };
-        let active = comp.active.max(1);
-        let busy: u32 = comp.insts[..active as usize]
-            .iter()
-            .map(|x| x.busy_cores)
-            .sum();
-        sc.sum += busy as f64 / (cores as f64 * active as f64);
-        sc.n += 1;
-        if sc.n >= SCALE_SAMPLES {
-            self.scale_evaluate(ctx, i);
+        let x = match db {
+            Some(db) if sc.db => {
+                // Busy replicas' worth of CPU: the demand the ready replicas served.
+                let ready = db.replicas.max(1) as usize;
+                let busy: u32 = comp.insts[1..=ready].iter().map(|x| x.busy_cores).sum();
+                busy as f64 / cores as f64
+            }
+            _ => {
+                let active = comp.active.max(1);
+                let busy: u32 = comp.insts[..active as usize]
+                    .iter()
+                    .map(|x| x.busy_cores)
+                    .sum();
+                busy as f64 / (cores as f64 * active as f64)
+            }
+        };
+        if let Some(mean) = self.scalers[i as usize].sample(x) {
+            if self.scalers[i as usize].db {
+                self.replica_evaluate(ctx, i, mean);
+            } else {
+                self.scale_evaluate(ctx, i, mean);
+            }
         }
         let period = scale_period(&self.scalers[i as usize].spec);
         if now.saturating_add(period.as_nanos()) < self.duration {
@@ -573,69 +653,51 @@ impl World {
         }
     }
 
-    /// HPA-like: desired = ceil(ready x utilization / target), clamped; scale out at once
-    /// (instances ready after `startup`), scale in to the highest recommendation of the
-    /// stabilization window.
-    fn scale_evaluate(&mut self, ctx: &mut Context<'_, Ev>, i: u32) {
+    /// A service's evaluation: `util` is the mean utilization of its ready instances.
+    fn scale_evaluate(&mut self, ctx: &mut Context<'_, Ev>, i: u32, util: f64) {
         let now = ctx.now().as_nanos();
-        let sc = &mut self.scalers[i as usize];
-        let util = sc.sum / sc.n.max(1) as f64;
-        sc.sum = 0.0;
-        sc.n = 0;
-        let a = sc.spec.clone();
-        let comp = sc.comp;
+        let comp = self.scalers[i as usize].comp;
         let active = self.comps[comp as usize].active;
-        let desired = ((active as f64 * util / a.target_utilization) - 1e-9)
-            .ceil()
-            .clamp(a.min as f64, a.max as f64) as u32;
-        sc.history.push_back((now, desired));
-        while sc
-            .history
-            .front()
-            .is_some_and(|(t, _)| t.saturating_add(a.stabilization.as_nanos()) < now)
-        {
-            sc.history.pop_front();
-        }
+        let decision = self.scalers[i as usize].decide(now, active as f64 * util, active);
+        let a = &self.scalers[i as usize].spec;
+        let (target, startup, stabilization) = (a.target_utilization, a.startup, a.stabilization);
         let name = self.comps[comp as usize].name.clone();
-        if desired > active + sc.starting {
-            let k = desired - active - sc.starting;
-            sc.starting += k;
-            for _ in 0..k {
-                ctx.schedule_in(a.startup, Ev::ScaleReady(i));
+        match decision {
+            Scale::Out { to, starting } => {
+                for _ in 0..starting {
+                    ctx.schedule_in(startup, Ev::ScaleReady(i));
+                }
+                self.rec.timeline(
+                    now,
+                    &name,
+                    "scale_out",
+                    format!(
+                        "utilization {:.0}% (target {:.0}%): {active} -> {to} instances, new ones take traffic after {startup}",
+                        util * 100.0,
+                        target * 100.0,
+                    ),
+                );
             }
-            self.rec.timeline(
-                now,
-                &name,
-                "scale_out",
-                format!(
-                    "utilization {:.0}% (target {:.0}%): {active} -> {desired} instances, new ones take traffic after {}",
-                    util * 100.0,
-                    a.target_utilization * 100.0,
-                    a.startup
-                ),
-            );
-        } else if sc.starting == 0 {
-            let rec = sc.history.iter().map(|h| h.1).max().unwrap_or(desired);
-            if rec < active {
-                sc.changes.push((now, rec));
+            Scale::In { to } => {
+                self.scalers[i as usize].changes.push((now, to));
                 let c = &mut self.comps[comp as usize];
-                c.active = rec;
+                c.active = to;
                 c.rr = 0;
                 if c.balance == Policy::Consistent {
-                    c.ring = ring_of(rec);
+                    c.ring = ring_of(to);
                 }
                 self.rec.timeline(
                     now,
                     &name,
                     "scale_in",
                     format!(
-                        "utilization {:.0}% (target {:.0}%) for {}: {active} -> {rec} instances",
+                        "utilization {:.0}% (target {:.0}%) for {stabilization}: {active} -> {to} instances",
                         util * 100.0,
-                        a.target_utilization * 100.0,
-                        a.stabilization
+                        target * 100.0,
                     ),
                 );
             }
+            Scale::Hold => {}
         }
     }
 
