@@ -1,6 +1,7 @@
 //! The cache kind against theory: Che's approximation for LRU under Zipf, LFU against LRU, and
 //! the hit ratio of a TTL cache under independent (Poisson) requests.
 
+use crate::common::zipf;
 use archsim::scenario::from_str;
 use archsim::stats::SimResult;
 
@@ -32,13 +33,6 @@ cpu = "2ms"
 
 fn hit_ratio(r: &SimResult) -> f64 {
     r.components["cache"].extra["hit_ratio"].as_f64().unwrap()
-}
-
-/// Zipf popularities p_1..p_n with exponent s.
-fn zipf(n: usize, s: f64) -> Vec<f64> {
-    let w: Vec<f64> = (1..=n).map(|k| (k as f64).powf(-s)).collect();
-    let total: f64 = w.iter().sum();
-    w.into_iter().map(|x| x / total).collect()
 }
 
 /// Che's approximation: the characteristic time T solves sum_i (1 - e^{-p_i T}) = C; the hit

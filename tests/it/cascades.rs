@@ -1,19 +1,6 @@
 //! Incidents: per-component series, saturation timeline and the cascade verdicts.
 
-use archsim::scenario::from_str;
-use archsim::stats::SimResult;
-
-fn run(text: &str, sets: &[&str]) -> SimResult {
-    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
-    from_str(text, "cascades.toml", &sets)
-        .unwrap()
-        .run()
-        .unwrap()
-}
-
-fn series<'a>(r: &'a SimResult, comp: &str, name: &str) -> &'a Vec<Option<f64>> {
-    &r.components[comp].series.as_ref().unwrap()[name]
-}
+use crate::common::{inline, series};
 
 /// An app tier in front of a database; the database crashes for 10 s.
 const CRASH: &str = r#"
@@ -50,7 +37,7 @@ kind = "crash"
 
 #[test]
 fn a_crash_that_recovers_at_once() {
-    let r = run(CRASH, &[]);
+    let r = inline(CRASH, &[]);
     assert_eq!(r.cascades.len(), 1, "{:#?}", r.cascades);
     let c = &r.cascades[0];
     assert_eq!(c.trigger.kind, "fault");
@@ -102,7 +89,7 @@ fn a_crash_that_recovers_at_once() {
 #[test]
 fn component_series_agree_with_the_totals() {
     for reps in ["1", "3"] {
-        let r = run(CRASH, &[&format!("run.replications={reps}")]);
+        let r = inline(CRASH, &[&format!("run.replications={reps}")]);
         let reps: f64 = reps.parse().unwrap();
         let iv = r.series.interval_s;
         let n = r.series.t_s.len();
@@ -175,7 +162,7 @@ factor = 2.0
 
 #[test]
 fn a_retry_storm_outlives_its_trigger() {
-    let r = run(STORM, &[]);
+    let r = inline(STORM, &[]);
     // By hand: from shortly after the slowdown to the end of traffic, (nearly) every request
     // fails, while the server is as busy as it can be (on abandoned work and retries).
     let u = series(&r, "api", "utilization");
@@ -201,7 +188,7 @@ fn a_retry_storm_outlives_its_trigger() {
     );
 
     // Without the slowdown the same load runs clean: no incident at all.
-    let calm = run(STORM.split("[[faults]]").next().unwrap(), &[]);
+    let calm = inline(STORM.split("[[faults]]").next().unwrap(), &[]);
     assert!(calm.cascades.is_empty(), "{:#?}", calm.cascades);
     assert_eq!(calm.error_rate, 0.0);
 }
@@ -213,7 +200,7 @@ fn a_retry_budget_with_jittered_backoff_recovers() {
         "traffic.retry.jitter=\"full\"",
         "traffic.retry.budget=0.1",
     ];
-    let r = run(STORM, &sets);
+    let r = inline(STORM, &sets);
     assert_eq!(r.cascades.len(), 1, "{:#?}", r.cascades);
     let c = &r.cascades[0];
     assert_eq!(c.verdict, "recovered");
@@ -235,7 +222,7 @@ fn a_fault_that_changes_nothing_is_absorbed() {
     let text = CRASH
         .replace("kind = \"crash\"", "kind = \"slow\"\nfactor = 1.5")
         .replace("target = \"db\"", "target = \"app\"");
-    let r = run(&text, &[]);
+    let r = inline(&text, &[]);
     assert_eq!(r.cascades.len(), 1, "{:#?}", r.cascades);
     let c = &r.cascades[0];
     assert_eq!(c.trigger.event, "slow_start");
@@ -281,7 +268,7 @@ target = "db"
 kind = "slow"
 factor = 2.0
 "#;
-    let r = run(text, &[]);
+    let r = inline(text, &[]);
     assert_eq!(r.cascades.len(), 1, "{:#?}", r.cascades);
     let c = &r.cascades[0];
     let when = |comp: &str| {

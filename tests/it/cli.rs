@@ -1,11 +1,8 @@
 //! The `simulate` command as a user meets it: exit codes and error messages.
 
+use crate::common::{bin, line_of};
 use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_simulate"))
-}
+use std::process::Output;
 
 /// A scratch file holding `text`, unique per test.
 fn scratch(name: &str, text: &str) -> PathBuf {
@@ -70,14 +67,6 @@ fn expect_invalid(name: &str, text: &str, line: usize, needle: &str) {
     let out = bin().arg("check").arg(&p).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{name}: check exit code");
     assert!(stderr(&out).contains(&loc));
-}
-
-/// The line of the first occurrence of `pat` in `text` (1-based).
-fn line_of(text: &str, pat: &str) -> usize {
-    text[..text.find(pat).expect("pattern in text")]
-        .matches('\n')
-        .count()
-        + 1
 }
 
 #[test]

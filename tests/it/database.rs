@@ -1,5 +1,6 @@
 //! Databases: replicas, stale reads, row locks.
 
+use crate::common::zipf;
 use archsim::scenario::from_str;
 use archsim::stats::SimResult;
 
@@ -30,13 +31,6 @@ cpu = "0.1ms"
 
 fn extra(r: &SimResult, key: &str) -> f64 {
     r.components["db"].extra[key].as_f64().unwrap_or(0.0)
-}
-
-/// Zipf popularities over n keys.
-fn zipf(n: usize, s: f64) -> Vec<f64> {
-    let w: Vec<f64> = (1..=n).map(|k| (k as f64).powf(-s)).collect();
-    let t: f64 = w.iter().sum();
-    w.into_iter().map(|x| x / t).collect()
 }
 
 #[test]

@@ -2,7 +2,7 @@
 
 use archsim::scenario::from_str;
 
-const BASE: &str = r#"
+pub const BASE: &str = r#"
 [run]
 duration = "60s"
 warmup = "5s"

@@ -3,6 +3,7 @@
 mod cache;
 mod cascades;
 mod cli;
+mod common;
 mod compare;
 mod database;
 mod determinism;

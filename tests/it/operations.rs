@@ -1,11 +1,9 @@
 //! Operations and resilience faults: partitions, latency faults, region outages, orchestrator
 //! restarts, balancer health checks, database failover, rolling deployments and regions.
 
+use crate::common::{file, inline};
+use crate::faults::BASE as LB;
 use archsim::scenario::from_str;
-
-fn run(text: &str) -> archsim::stats::SimResult {
-    from_str(text, "ops.toml", &[]).unwrap().run().unwrap()
-}
 
 fn events(r: &archsim::stats::SimResult) -> Vec<(f64, String, String)> {
     r.timeline
@@ -54,7 +52,7 @@ fn a_single_primary_crash_is_a_write_outage_for_the_whole_crash() {
     let text = format!(
         "{DB}\n[[faults]]\nat = \"30s\"\nfor = \"20s\"\ntarget = \"db\"\nkind = \"crash\"\n"
     );
-    let r = run(&text);
+    let r = inline(&text, &[]);
     // Every request fails during the crash (reads too: there is no replica).
     let bad = error_seconds(&r);
     assert!(
@@ -78,7 +76,7 @@ fn failover_text(extra: &str) -> String {
 
 #[test]
 fn failover_bounds_the_write_outage_by_detect_plus_promote_and_counts_lost_writes() {
-    let r = run(&failover_text(""));
+    let r = inline(&failover_text(""), &[]);
     // Writes fail from the crash until the promotion 6 s later; reads go to the replica.
     let write_errors = r.classes["write"].error_rate;
     let bad = error_seconds(&r);
@@ -110,36 +108,12 @@ fn failover_bounds_the_write_outage_by_detect_plus_promote_and_counts_lost_write
     assert_eq!(after, 0.0);
 }
 
-const LB: &str = r#"
-[run]
-duration = "60s"
-warmup = "5s"
-series_interval = "1s"
-
-[traffic]
-entry = "lb"
-rate = 2000
-arrivals = "uniform"
-
-[components.lb]
-kind = "load_balancer"
-targets = "app"
-policy = "round_robin"
-
-[components.app]
-kind = "service"
-instances = 4
-cores = 4
-[components.app.endpoints.default]
-cpu = "exp(1ms)"
-"#;
-
 #[test]
 fn a_health_check_ejects_a_dead_instance_after_its_failed_probes() {
     for policy in ["round_robin", "random", "least_outstanding", "p2c"] {
         let text = LB.replace("policy = \"round_robin\"", &format!("policy = \"{policy}\"\nhealth_check = {{ interval = \"2s\", failures = 3 }}"))
             + "\n[[faults]]\nat = \"20.5s\"\nfor = \"20s\"\ntarget = \"app[1]\"\nkind = \"crash\"\n";
-        let r = run(&text);
+        let r = inline(&text, &[]);
         let ev = events(&r);
         // Probes at 2, 4, ...: failures at 22, 24, 26 -> ejected at 26 s; readmitted at 42 s.
         assert!(
@@ -171,7 +145,7 @@ fn a_health_check_ejects_a_dead_instance_after_its_failed_probes() {
 fn a_restart_brings_an_instance_back_before_the_fault_ends() {
     let text = LB.replace("instances = 4", "instances = 4\nrestart = \"3s\"")
         + "\n[[faults]]\nat = \"20s\"\ntarget = \"app[2]\"\nkind = \"crash\"\n";
-    let r = run(&text);
+    let r = inline(&text, &[]);
     let ev = events(&r);
     assert!(
         ev.contains(&(23.0, "app[2]".into(), "restart".into())),
@@ -212,11 +186,11 @@ target = "db"
 peer = "app"
 kind = "partition"
 "#;
-    let r = run(base);
+    let r = inline(base, &[]);
     let failed = r.errors["partitioned"] as f64;
     assert!((failed - 2500.0).abs() < 5.0, "partitioned {failed}");
     assert!(!r.errors.contains_key("timeout"));
-    let r = run(&format!("{base}mode = \"drop\"\n"));
+    let r = inline(&format!("{base}mode = \"drop\"\n"), &[]);
     let timeouts = r.errors["timeout"] as f64;
     assert!((timeouts - 2500.0).abs() < 5.0, "timeouts {timeouts}");
     assert!(!r.errors.contains_key("partitioned"));
@@ -246,18 +220,18 @@ kind = "service"
 [components.cache.endpoints.default]
 cpu = "exp(1ms)"
 "#;
-    let plain = run(base).latency_ms.mean.unwrap();
-    let slow = run(&format!(
+    let plain = inline(base, &[]).latency_ms.mean.unwrap();
+    let slow = inline(&format!(
         "{base}[[faults]]\nat = \"0s\"\nfor = \"40s\"\ntarget = \"db\"\nkind = \"latency\"\nadd = \"50ms\"\n"
-    ))
+    ), &[])
     .latency_ms
     .mean
     .unwrap();
     assert!((slow - plain - 50.0).abs() < 0.5, "mean {plain} -> {slow}");
     // Only from a peer: calls from `app` to `cache` are untouched, so nothing changes here.
-    let other = run(&format!(
+    let other = inline(&format!(
         "{base}[[faults]]\nat = \"0s\"\nfor = \"40s\"\ntarget = \"cache\"\npeer = \"db\"\nkind = \"latency\"\nadd = \"50ms\"\n"
-    ))
+    ), &[])
     .latency_ms
     .mean
     .unwrap();
@@ -293,7 +267,7 @@ start_up = "10s"
 
 #[test]
 fn a_rolling_deploy_with_spare_capacity_has_no_errors() {
-    let r = run(DEPLOY);
+    let r = inline(DEPLOY, &[]);
     assert_eq!(r.requests.failed, 0, "{:?}", r.errors);
     let ev = events(&r);
     let ins = ev.iter().filter(|e| e.2 == "deploy_batch_in").count();
@@ -313,7 +287,7 @@ fn a_rolling_deploy_without_spare_capacity_rejects_during_the_dip() {
     let text = DEPLOY
         .replace("batch = 2", "batch = 3")
         .replace("rate = 1000", "rate = 2000");
-    let r = run(&text);
+    let r = inline(&text, &[]);
     assert!(
         r.errors.get("rejected").copied().unwrap_or(0) > 1000,
         "{:?}",
@@ -357,13 +331,13 @@ cpu = "5ms"
 
 #[test]
 fn a_global_balancer_routes_to_the_nearest_region_and_fails_over() {
-    let r = run(REGIONS);
+    let r = inline(REGIONS, &[]);
     // Everyone is served in their own region: four 1 ms hops (user, global balancer, app and
     // back) and 5 ms of work.
     let mean = r.latency_ms.mean.unwrap();
     assert!((mean - 9.0).abs() < 0.01, "mean {mean}");
     let text = format!("{REGIONS}\n[[faults]]\nat = \"20.5s\"\nfor = \"20s\"\ntarget = \"eu\"\nkind = \"region\"\n");
-    let r = run(&text);
+    let r = inline(&text, &[]);
     // Failed calls until the balancer ejects both eu instances (probes at 21 and 22 s):
     // half the traffic for 1.5 s.
     let failed = r.errors["unavailable"] as f64;
@@ -462,34 +436,28 @@ fn operations_keys_are_checked() {
     assert!(from_str(&ok, "ok.toml", &[]).is_ok());
 }
 
-fn scenario(file: &str, set: &[&str]) -> archsim::stats::SimResult {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
-    let set: Vec<String> = set.iter().map(|s| s.to_string()).collect();
-    archsim::scenario::load(&path, &set).unwrap().run().unwrap()
-}
-
 #[test]
 fn the_failure_scenarios_show_what_their_headers_say() {
     // A single primary: every request fails for the 60 s crash (12 buckets of 5 s).
-    let r = scenario("scenarios/failures/spof-database.toml", &[]);
+    let r = file("scenarios/failures/spof-database.toml", &[]);
     let full = r.series.error_rate.iter().filter(|e| **e > 0.99).count();
     assert_eq!(full, 12, "{:?}", r.series.error_rate);
     // With failover: writes (20%) fail for detect + promote = 15 s (3 buckets), reads never.
-    let r = scenario("scenarios/failures/spof-database-failover.toml", &[]);
+    let r = file("scenarios/failures/spof-database-failover.toml", &[]);
     let bad = r.series.error_rate.iter().filter(|e| **e > 0.0).count();
     assert!((3..=4).contains(&bad), "{:?}", r.series.error_rate);
     assert_eq!(r.classes["read"].error_rate, 0.0);
     assert!(r.components["db"].extra["lost_writes"].as_u64().unwrap() > 0);
     // The deployment: no errors with spare capacity, rejections without.
-    let r = scenario("scenarios/failures/rolling-deploy.toml", &[]);
+    let r = file("scenarios/failures/rolling-deploy.toml", &[]);
     assert_eq!(r.requests.failed, 0);
-    let r = scenario(
+    let r = file(
         "scenarios/failures/rolling-deploy.toml",
         &["traffic.rate=3200"],
     );
     assert!(r.errors["rejected"] > 0);
     // The region outage: errors only until the ejection (4 s at 400/s), then higher latency.
-    let r = scenario("scenarios/failures/region-outage.toml", &[]);
+    let r = file("scenarios/failures/region-outage.toml", &[]);
     let failed = r.errors["unavailable"] as f64;
     assert!((failed - 1600.0).abs() < 150.0, "failed {failed}");
     let during = r.series.p99_ms[36].unwrap();
@@ -507,7 +475,7 @@ fn a_balancer_with_every_instance_ejected_fails_open() {
         "policy = \"round_robin\"\nhealth_check = { interval = \"1s\", failures = 1 }",
     )
         + "\n[[faults]]\nat = \"10.5s\"\nfor = \"5s\"\ntarget = \"app\"\nkind = \"crash\"\n";
-    let r = run(&text);
+    let r = inline(&text, &[]);
     let failed = r.errors["unavailable"] as f64;
     assert!((failed - 10_000.0).abs() < 30.0, "failed {failed}");
     assert_eq!(r.errors.len(), 1);
@@ -519,9 +487,12 @@ fn a_balancer_with_every_instance_ejected_fails_open() {
 #[test]
 fn a_latency_fault_on_the_entry_delays_the_clients_calls() {
     let base = "[run]\nduration = \"20s\"\n[traffic]\nentry = \"app\"\nrate = 100\n[components.app]\nkind = \"service\"\n[components.app.endpoints.default]\ncpu = \"1ms\"\n";
-    let r = run(&format!(
-        "{base}[[faults]]\nat = \"0s\"\nfor = \"20s\"\ntarget = \"app\"\nkind = \"latency\"\nadd = \"uniform(10ms, 30ms)\"\n"
-    ));
+    let r = inline(
+        &format!(
+            "{base}[[faults]]\nat = \"0s\"\nfor = \"20s\"\ntarget = \"app\"\nkind = \"latency\"\nadd = \"uniform(10ms, 30ms)\"\n"
+        ),
+        &[],
+    );
     let mean = r.latency_ms.mean.unwrap();
     assert!((mean - 21.0).abs() < 0.6, "mean {mean}");
 }

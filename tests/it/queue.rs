@@ -1,11 +1,7 @@
 //! The queue kind: backlog and consumer lag, loss without durability, CQRS staleness.
 
+use crate::common::series;
 use archsim::scenario::from_str;
-use archsim::stats::SimResult;
-
-fn series<'a>(r: &'a SimResult, comp: &str, name: &str) -> &'a Vec<Option<f64>> {
-    &r.components[comp].series.as_ref().unwrap()[name]
-}
 
 const PIPELINE: &str = r#"
 [run]

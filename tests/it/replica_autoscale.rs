@@ -2,23 +2,12 @@
 //! follows the read load with its start-up delay, reads only go to ready replicas, writes to
 //! ready and starting ones, and bad keys are reported with their positions.
 
-use archsim::scenario::{from_str, load};
+use crate::common::{conserved, file, line_of};
+use archsim::scenario::from_str;
 use archsim::stats::SimResult;
-use std::path::PathBuf;
 
-fn scenario(set: &[&str]) -> SimResult {
-    let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/failures/replica-autoscale.toml");
-    let set: Vec<String> = set.iter().map(|s| s.to_string()).collect();
-    load(&path, &set)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .run()
-        .unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn conserved(r: &SimResult) {
-    let q = &r.requests;
-    assert_eq!(q.generated, q.succeeded + q.failed + q.in_flight);
+fn replica_scenario(set: &[&str]) -> SimResult {
+    file("scenarios/failures/replica-autoscale.toml", set)
 }
 
 fn extra(r: &SimResult, key: &str) -> f64 {
@@ -38,7 +27,7 @@ fn first(r: &SimResult, event: &str, from: f64) -> f64 {
 
 #[test]
 fn ready_replicas_follow_the_read_load_with_the_startup_delay() {
-    let r = scenario(&[]);
+    let r = replica_scenario(&[]);
     conserved(&r);
     let inst = &r.components["db"].series.as_ref().unwrap()["instances"];
     // Primary + ready replicas in the 5 s bucket holding `t`.
@@ -90,7 +79,7 @@ fn ready_replicas_follow_the_read_load_with_the_startup_delay() {
 
 #[test]
 fn writes_replicate_to_ready_and_starting_replicas_only() {
-    let r = scenario(&[]);
+    let r = replica_scenario(&[]);
     // Each measured write is applied on the replicas that were ready or starting: at least
     // the minimum (1), at most the most that were ever ready (ready + starting never exceeds
     // the count they lead to), which is below the six allocated.
@@ -157,13 +146,6 @@ fn problems(text: &str) -> String {
         Ok(_) => panic!("accepted an invalid scenario:\n{text}"),
         Err(e) => e.to_string(),
     }
-}
-
-fn line_of(text: &str, pat: &str) -> usize {
-    text[..text.find(pat).expect("pattern in text")]
-        .matches('\n')
-        .count()
-        + 1
 }
 
 #[test]

@@ -2,33 +2,12 @@
 //! bulkhead), deadline propagation, queue discipline and autoscaling, each asserted on the
 //! scenarios under `scenarios/failures/` or on small inline scenarios.
 
-use archsim::scenario::{from_str, load};
+use crate::common::{conserved, file, inline};
+use archsim::scenario::from_str;
 use archsim::stats::SimResult;
-use std::path::PathBuf;
 
 fn scenario(name: &str, set: &[&str]) -> SimResult {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios/failures")
-        .join(name);
-    let set: Vec<String> = set.iter().map(|s| s.to_string()).collect();
-    load(&path, &set)
-        .unwrap_or_else(|e| panic!("{name}: {e}"))
-        .run()
-        .unwrap_or_else(|e| panic!("{name}: {e}"))
-}
-
-fn inline(text: &str, set: &[&str]) -> SimResult {
-    let set: Vec<String> = set.iter().map(|s| s.to_string()).collect();
-    from_str(text, "inline.toml", &set)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .run()
-        .unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn conserved(r: &SimResult) {
-    let q = &r.requests;
-    assert_eq!(q.generated, q.succeeded + q.failed + q.in_flight);
-    assert!(q.degraded <= q.succeeded);
+    file(&format!("scenarios/failures/{name}"), set)
 }
 
 /// Error rate over the series buckets starting in `[from, to)` seconds, weighted by requests.

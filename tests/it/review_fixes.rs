@@ -2,16 +2,8 @@
 //! shared by the classes of one endpoint, autoscaled series use ready instances, CIs stay in
 //! range.
 
-use archsim::scenario::from_str;
+use crate::common::inline;
 use archsim::stats::SimResult;
-
-fn inline(text: &str, set: &[&str]) -> SimResult {
-    let set: Vec<String> = set.iter().map(|s| s.to_string()).collect();
-    from_str(text, "inline.toml", &set)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .run()
-        .unwrap_or_else(|e| panic!("{e}"))
-}
 
 fn counter(r: &SimResult, comp: &str, key: &str) -> u64 {
     r.components[comp].extra[key]

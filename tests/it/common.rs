@@ -1,0 +1,61 @@
+//! Helpers shared by the test modules.
+
+use archsim::scenario::{from_str, load};
+use archsim::stats::SimResult;
+use std::path::Path;
+use std::process::Command;
+
+/// The `simulate` binary built for these tests.
+pub fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_simulate"))
+}
+
+fn owned(set: &[&str]) -> Vec<String> {
+    set.iter().map(|s| s.to_string()).collect()
+}
+
+/// Runs scenario `text` with `--set` overrides `set`; panics with the diagnostic on an
+/// invalid scenario or a failed run.
+pub fn inline(text: &str, set: &[&str]) -> SimResult {
+    from_str(text, "inline.toml", &owned(set))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .run()
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Runs the scenario file `rel` (relative to the repository root) with overrides `set`.
+pub fn file(rel: &str, set: &[&str]) -> SimResult {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
+    load(&path, &owned(set))
+        .unwrap_or_else(|e| panic!("{rel}: {e}"))
+        .run()
+        .unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+/// Every request is accounted for: generated = succeeded + failed + in flight, and the
+/// degraded answers are among the successes.
+pub fn conserved(r: &SimResult) {
+    let q = &r.requests;
+    assert_eq!(q.generated, q.succeeded + q.failed + q.in_flight);
+    assert!(q.degraded <= q.succeeded);
+}
+
+/// The per-component series `name` of component `comp`.
+pub fn series<'a>(r: &'a SimResult, comp: &str, name: &str) -> &'a Vec<Option<f64>> {
+    &r.components[comp].series.as_ref().expect("series")[name]
+}
+
+/// The 1-based line of the first occurrence of `pat` in `text`.
+pub fn line_of(text: &str, pat: &str) -> usize {
+    text[..text.find(pat).expect("pattern in text")]
+        .matches('\n')
+        .count()
+        + 1
+}
+
+/// Zipf(s) popularities over `n` keys (rank 1 first).
+pub fn zipf(n: usize, s: f64) -> Vec<f64> {
+    let w: Vec<f64> = (1..=n).map(|k| (k as f64).powf(-s)).collect();
+    let t: f64 = w.iter().sum();
+    w.into_iter().map(|x| x / t).collect()
+}
