@@ -8,6 +8,7 @@ mod database;
 mod determinism;
 mod faults;
 mod gateway;
+mod html_pages;
 mod operations;
 mod props;
 mod queue;

@@ -113,7 +113,7 @@ fn page(title: &str, head: &str, summary: &str, figures: &[String]) -> String {
          table.figures th{text-align:right;padding:.3em .7em;border-bottom:2px solid #ccc;white-space:nowrap}\
          table.figures td{text-align:right;padding:.3em .7em;border-bottom:1px solid #eee;white-space:nowrap}\
          table.figures th.label,table.figures td.label{text-align:left}\
-         table.figures tr.overload td{background:#fdf0f0}.meta{color:#555}</style>\n",
+         table.figures tr.overload td{background:#fdf0f0;white-space:normal}.meta{color:#555}</style>\n",
     );
     s.push_str("</head>\n<body>\n");
     s.push_str(&format!("<h1>{}</h1>\n", esc(title)));
@@ -1041,6 +1041,7 @@ pub(crate) fn labelled_figures_table(
             }
             _ => {
                 let why = o.as_ref().err().map_or("", |e| e.as_str());
+                let why = why.strip_prefix("overload: ").unwrap_or(why);
                 s.push_str(&format!(
                     "<td class=\"label bad\" colspan=\"{}\"><b>overload</b>: {}</td>",
                     keep.len(),
