@@ -924,7 +924,8 @@ pub(crate) fn run_html(r: &SimResult) -> anyhow::Result<String> {
     ))
 }
 
-/// The HTML report of a comparison: p99 and throughput per architecture.
+/// The HTML report of a comparison: the figures table ([`figures_table`]), then p99 and
+/// throughput per architecture.
 pub(crate) fn compare_html(names: &[String], outcomes: &[Outcome]) -> anyhow::Result<String> {
     let ok: Vec<(String, &SimResult)> = names
         .iter()
@@ -1059,8 +1060,9 @@ pub(crate) fn labelled_figures_table(
 /// result) of each point.
 type Group<'a> = (Vec<usize>, Vec<(usize, &'a SimResult)>);
 
-/// The HTML report of a sweep: p50/p95/p99, throughput and errors against the first swept
-/// key (one line per combination of the other keys).
+/// The HTML report of a sweep: the figures table (one row per point, labelled by the swept
+/// values), then p50/p95/p99, throughput and errors against the first swept key (one line per
+/// combination of the other keys).
 pub(crate) fn sweep_html(
     name: &str,
     axes: &[Axis],
