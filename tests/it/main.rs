@@ -9,6 +9,7 @@ mod database;
 mod determinism;
 mod faults;
 mod gateway;
+mod html_pages;
 mod operations;
 mod props;
 mod queue;

@@ -2,7 +2,7 @@
 //! charts drawn by `plotters` (SVG backend), inlined so the page needs no network.
 //!
 //! Every chart sits in `<figure id="chart-NAME">` with a stable NAME: `latency`,
-//! `throughput`, `errors`, `utilization`, `timeline` for a run; `compare-p99`,
+//! `throughput`, `errors`, `utilization`, `hit-ratio` (with caches), `timeline` for a run; `compare-p99`,
 //! `compare-throughput` for a comparison; `sweep-p99`, `sweep-throughput`, `sweep-errors` for a
 //! sweep; `capacity-probes` for a capacity search.
 
@@ -108,7 +108,12 @@ fn page(title: &str, head: &str, summary: &str, figures: &[String]) -> String {
          .incidents li{margin:.3em 0}h2{font-size:1.15em}\
          .events{max-height:24em;overflow-y:auto}.events table{border-collapse:collapse;font-size:13px}\
          .events td,.events th{padding:.15em .8em .15em 0;text-align:left;vertical-align:top}\
-         details summary{cursor:pointer;color:#555}</style>\n",
+         details summary{cursor:pointer;color:#555}\
+         table.figures{border-collapse:collapse;margin:1em 0;font-size:14px}\
+         table.figures th{text-align:right;padding:.3em .7em;border-bottom:2px solid #ccc;white-space:nowrap}\
+         table.figures td{text-align:right;padding:.3em .7em;border-bottom:1px solid #eee;white-space:nowrap}\
+         table.figures th.label,table.figures td.label{text-align:left}\
+         table.figures tr.overload td{background:#fdf0f0;white-space:normal}.meta{color:#555}</style>\n",
     );
     s.push_str("</head>\n<body>\n");
     s.push_str(&format!("<h1>{}</h1>\n", esc(title)));
@@ -870,6 +875,30 @@ pub(crate) fn run_html(r: &SimResult) -> anyhow::Result<String> {
         )?
     };
     figs.push(figure("utilization", "Utilization per component", util_svg));
+    // Cache hit ratio per cache (and CDN edge) over time; no chart without caches.
+    let hit_lines: Vec<Line> = r
+        .components
+        .iter()
+        .filter_map(|(n, c)| Some((n.clone(), pairs(t, c.series.as_ref()?.get("hit_ratio")?))))
+        .collect();
+    if !hit_lines.is_empty() {
+        let title = "Cache hit ratio over time";
+        figs.push(figure(
+            "hit-ratio",
+            title,
+            line_chart(
+                title,
+                "time (s)",
+                "hit ratio (hits / lookups)",
+                &hit_lines,
+                &Opts {
+                    y_max: Some(1.0),
+                    y_label_max: Some(1.0),
+                    ..base
+                },
+            )?,
+        ));
+    }
     let title = if markers.is_empty() {
         "Fault and scaling timeline (no events)"
     } else {
@@ -895,7 +924,8 @@ pub(crate) fn run_html(r: &SimResult) -> anyhow::Result<String> {
     ))
 }
 
-/// The HTML report of a comparison: p99 and throughput per architecture.
+/// The HTML report of a comparison: the figures table ([`figures_table`]), then p99 and
+/// throughput per architecture.
 pub(crate) fn compare_html(names: &[String], outcomes: &[Outcome]) -> anyhow::Result<String> {
     let ok: Vec<(String, &SimResult)> = names
         .iter()
@@ -929,34 +959,110 @@ pub(crate) fn compare_html(names: &[String], outcomes: &[Outcome]) -> anyhow::Re
             )?,
         ),
     ];
-    let mut header = vec!["scenario".to_string()];
-    header.extend(table::figure_header());
-    let rows: Vec<Vec<String>> = names
+    let head = format!(
+        "{}{}",
+        run_meta(outcomes, "each"),
+        figures_table(names, outcomes)
+    );
+    Ok(page("archsim: comparison", &head, "", &figs))
+}
+
+/// `seed 1 · 3 replications each` from the first result, as a paragraph (empty when every
+/// run overloaded).
+fn run_meta(outcomes: &[Outcome], per: &str) -> String {
+    let Some(r) = outcomes.iter().find_map(|o| o.as_ref().ok()) else {
+        return String::new();
+    };
+    format!(
+        "<p class=\"meta\">seed {} · {} replication{} {per}</p>\n",
+        r.seed,
+        r.replications,
+        if r.replications == 1 { "" } else { "s" }
+    )
+}
+
+/// The summary table of a comparison: one row per scenario (named by `names`) with the
+/// figures of the terminal table ([`table::figure_header`]); an overloaded run's row says so.
+pub(crate) fn figures_table(names: &[String], outcomes: &[Outcome]) -> String {
+    let labels: Vec<Vec<String>> = names.iter().map(|n| vec![n.clone()]).collect();
+    labelled_figures_table(&["scenario".to_string()], &labels, outcomes)
+}
+
+/// [`figures_table`] with several label columns (a sweep's swept keys): `labels[i]` holds
+/// the label cells of row `i`, under `label_header`. Cost columns appear only when some run
+/// has a cost.
+pub(crate) fn labelled_figures_table(
+    label_header: &[String],
+    labels: &[Vec<String>],
+    outcomes: &[Outcome],
+) -> String {
+    let header = table::figure_header();
+    let cells: Vec<Option<Vec<String>>> = outcomes
         .iter()
-        .zip(outcomes)
-        .map(|(n, o)| {
-            let mut r = vec![n.clone()];
-            match o {
-                Ok(res) => r.extend(table::figure_cells(res)),
-                Err(e) => r.push(e.clone()),
-            }
-            r
+        .map(|o| o.as_ref().ok().map(table::figure_cells))
+        .collect();
+    let keep: Vec<usize> = (0..header.len())
+        .filter(|&i| {
+            !header[i].starts_with("cost")
+                || cells
+                    .iter()
+                    .flatten()
+                    .any(|c| c.get(i).is_some_and(|v| v != "-"))
         })
         .collect();
-    Ok(page(
-        "archsim: comparison",
-        "",
-        &table::render(&header, &rows, 1),
-        &figs,
-    ))
+    let mut s = String::from("<table class=\"figures\">\n<tr>");
+    for h in label_header {
+        s.push_str(&format!("<th class=\"label\">{}</th>", esc(h)));
+    }
+    for &i in &keep {
+        s.push_str(&format!("<th>{}</th>", esc(&header[i])));
+    }
+    s.push_str("</tr>\n");
+    for ((label, o), c) in labels.iter().zip(outcomes).zip(&cells) {
+        let class = if o.is_err() {
+            " class=\"overload\""
+        } else {
+            ""
+        };
+        s.push_str(&format!("<tr{class}>"));
+        for l in label {
+            s.push_str(&format!("<td class=\"label\">{}</td>", esc(l)));
+        }
+        match (o, c) {
+            (Ok(_), Some(c)) => {
+                for &i in &keep {
+                    let v = c.get(i).map_or("-", |v| v.as_str());
+                    let bad = header[i] == "slo" && v.ends_with("MISSED");
+                    s.push_str(&if bad {
+                        format!("<td class=\"bad\">{}</td>", esc(v))
+                    } else {
+                        format!("<td>{}</td>", esc(v))
+                    });
+                }
+            }
+            _ => {
+                let why = o.as_ref().err().map_or("", |e| e.as_str());
+                let why = why.strip_prefix("overload: ").unwrap_or(why);
+                s.push_str(&format!(
+                    "<td class=\"label bad\" colspan=\"{}\"><b>overload</b>: {}</td>",
+                    keep.len(),
+                    esc(why)
+                ));
+            }
+        }
+        s.push_str("</tr>\n");
+    }
+    s.push_str("</table>\n");
+    s
 }
 
 /// Sweep points sharing the values of the other axes: those values, and (first-axis index,
 /// result) of each point.
 type Group<'a> = (Vec<usize>, Vec<(usize, &'a SimResult)>);
 
-/// The HTML report of a sweep: p50/p95/p99, throughput and errors against the first swept
-/// key (one line per combination of the other keys).
+/// The HTML report of a sweep: the figures table (one row per point, labelled by the swept
+/// values), then p50/p95/p99, throughput and errors against the first swept key (one line per
+/// combination of the other keys).
 pub(crate) fn sweep_html(
     name: &str,
     axes: &[Axis],
@@ -1057,30 +1163,22 @@ pub(crate) fn sweep_html(
             )?,
         ),
     ];
-    let mut header: Vec<String> = axes.iter().map(|a| a.key.clone()).collect();
-    header.extend(table::figure_header());
-    let rows: Vec<Vec<String>> = points
+    let keys: Vec<String> = axes.iter().map(|a| a.key.clone()).collect();
+    let labels: Vec<Vec<String>> = points
         .iter()
-        .zip(outcomes)
-        .map(|(p, o)| {
-            let mut r: Vec<String> = axes
-                .iter()
+        .map(|p| {
+            axes.iter()
                 .zip(p)
                 .map(|(a, &i)| a.values[i].clone())
-                .collect();
-            match o {
-                Ok(res) => r.extend(table::figure_cells(res)),
-                Err(e) => r.push(e.clone()),
-            }
-            r
+                .collect()
         })
         .collect();
-    Ok(page(
-        &format!("archsim: sweep of {name}"),
-        "",
-        &table::render(&header, &rows, 0),
-        &figs,
-    ))
+    let head = format!(
+        "{}{}",
+        run_meta(outcomes, "per point"),
+        labelled_figures_table(&keys, &labels, outcomes)
+    );
+    Ok(page(&format!("archsim: sweep of {name}"), &head, "", &figs))
 }
 
 /// The HTML report of a capacity search: the judged latency figure at each probe, with the

@@ -464,6 +464,9 @@ struct CacheBody {
     hits: u64,
     misses: u64,
     writes: u64,
+    /// Lookups that hit / missed, per series bucket (warm-up included), for `hit_ratio`.
+    hits_per: Vec<u64>,
+    misses_per: Vec<u64>,
 }
 
 /// How a call resumes from the work list.
@@ -1046,6 +1049,8 @@ impl World {
                         hits: 0,
                         misses: 0,
                         writes: 0,
+                        hits_per: Vec::new(),
+                        misses_per: Vec::new(),
                         policy: cs.write_policy,
                         flush_interval: cs.flush_interval.max(SimTime::from_micros(1)),
                         coalesce: cs.coalesce,
@@ -1489,6 +1494,10 @@ impl World {
         for c in &mut world.comps {
             c.calls_per = vec![0; buckets];
             c.errors_per = vec![0; buckets];
+            if let Body::Cache(cb) = &mut c.body {
+                cb.hits_per = vec![0; buckets];
+                cb.misses_per = vec![0; buckets];
+            }
         }
         // Reasons added by component kinds, registered up front so every replication lists
         // them in the same order.
@@ -1661,6 +1670,16 @@ impl World {
                     ("evictions".to_string(), evictions),
                     ("expirations".to_string(), expirations),
                 ]);
+                let cut = |v: &Vec<u64>| {
+                    v[..buckets.min(v.len())]
+                        .iter()
+                        .map(|x| *x as f64)
+                        .collect()
+                };
+                s.series
+                    .push(("lookup_hits".to_string(), cut(&cb.hits_per)));
+                s.series
+                    .push(("lookup_misses".to_string(), cut(&cb.misses_per)));
             }
             if let Some(changes) = &c.live_changes {
                 s.series.push((
@@ -2748,6 +2767,7 @@ impl World {
     fn cache_arrive(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
         let now = ctx.now().as_nanos();
         let measured = self.rec.window().contains(now);
+        let bucket = self.rec.bucket_index(now);
         let Call {
             comp,
             inst,
@@ -2773,6 +2793,7 @@ impl World {
                 };
             if hit {
                 cb.hits += measured as u64;
+                cb.hits_per[bucket] += 1;
                 let d = edge.saturating_add(cb.hit.sample(&mut cm.rng));
                 if d == SimTime::ZERO {
                     return self.finish_call(ctx, c);
@@ -2782,6 +2803,7 @@ impl World {
             }
             if at_edge {
                 cb.misses += measured as u64;
+                cb.misses_per[bucket] += 1;
                 if cb.hit_prob.is_none() {
                     self.calls[c as usize].step = 1;
                 }
@@ -2821,6 +2843,7 @@ impl World {
             }
         } else if key != NO_KEY && cb.stores[inst as usize].get(key, now) == Lookup::Hit {
             cb.hits += measured as u64;
+            cb.hits_per[bucket] += 1;
             let d = cb.hit.sample(&mut cm.rng);
             let refresh = cb.refresh_after_ns.is_some_and(|after| {
                 let stored = cb.stores[inst as usize].stored_at(key).unwrap_or(now);
@@ -2837,6 +2860,7 @@ impl World {
             return;
         } else {
             cb.misses += measured as u64;
+            cb.misses_per[bucket] += 1;
             if cb.coalesce && key != NO_KEY {
                 if let Some(w) = cb.waiting[inst as usize].get_mut(&key) {
                     // Another miss of this key is on its way to the backing store: wait for it.

@@ -148,7 +148,7 @@ pub struct ComponentResult {
     /// Time series, one value per series bucket, averaged over replications: `utilization`
     /// (components with cores), `queue` (mean requests waiting per instance), `errors` (calls
     /// failed at the component per second), `calls_per_s`, and kind-specific ones (a queue's
-    /// backlog, consumer lag and consumption rate).
+    /// backlog, consumer lag and consumption rate; a cache's `hit_ratio`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub series: Option<IndexMap<String, Vec<Option<f64>>>>,
     /// Load of each instance (components with several instances): hot shards show here.
@@ -265,7 +265,9 @@ pub struct Cost {
 }
 
 /// A component's series for the result: sums become per-replication means; `lag_ms_sum`
-/// over `consumed` becomes the mean lag `lag_ms`; `consumed` becomes a rate per second.
+/// over `consumed` becomes the mean lag `lag_ms`; `consumed` becomes a rate per second;
+/// a cache's `lookup_hits` and `lookup_misses` become `hit_ratio` (hits over lookups in the
+/// bucket, pooled over replications; `null` in a bucket without lookups).
 ///
 /// Every component gets `utilization` (with cores: busy core time over cores x instances x
 /// the bucket's simulated time; for an autoscaled service, over cores x its ready instance
@@ -326,6 +328,18 @@ fn component_series(
                     out.insert("lag_ms".to_string(), lag);
                 }
             }
+            // A cache's lookups per bucket: the share that hit, `null` without lookups.
+            "lookup_hits" => {
+                if let Some(m) = get("lookup_misses") {
+                    let ratio = v
+                        .iter()
+                        .zip(m)
+                        .map(|(h, m)| (h + m > 0.0).then(|| h / (h + m)))
+                        .collect();
+                    out.insert("hit_ratio".to_string(), ratio);
+                }
+            }
+            "lookup_misses" => {}
             "consumed" => {
                 let per_s = interval_ns as f64 / 1e9 * reps;
                 out.insert(
