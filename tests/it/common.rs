@@ -2,8 +2,8 @@
 
 use archsim::scenario::{from_str, load};
 use archsim::stats::SimResult;
-use std::path::Path;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 /// The `simulate` binary built for these tests.
 pub fn bin() -> Command {
@@ -58,4 +58,22 @@ pub fn zipf(n: usize, s: f64) -> Vec<f64> {
     let w: Vec<f64> = (1..=n).map(|k| (k as f64).powf(-s)).collect();
     let t: f64 = w.iter().sum();
     w.into_iter().map(|x| x / t).collect()
+}
+
+/// An empty scratch folder unique to this process and `test` (`group` names the module).
+pub fn scratch_dir(group: &str, test: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("archsim-{group}-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// The command exited 0 (else: fails with its stderr).
+pub fn ok(o: &Output) {
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "stderr:\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }

@@ -1,28 +1,12 @@
 //! The HTML pages: the figures table on top of compare and sweep pages, and the cache hit
 //! ratio series with its chart.
 
+use crate::common::{bin, ok, scratch_dir};
 use serde_json::Value;
 use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_simulate"))
-}
 
 fn dir(test: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("archsim-html-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn ok(o: &Output) {
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "stderr:\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    scratch_dir("html", test)
 }
 
 /// M/M/c with mu = 100/s per core at `rate`.

@@ -1,27 +1,11 @@
 //! Confidence intervals, and the CSV and HTML reports.
 
+use crate::common::{bin, ok, scratch_dir};
 use serde_json::Value;
 use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_simulate"))
-}
 
 fn dir(test: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("archsim-reports-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn ok(o: &Output) {
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "stderr:\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    scratch_dir("reports", test)
 }
 
 /// M/M/1 with mu = 100/s at `rate`.
