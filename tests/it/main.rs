@@ -4,6 +4,7 @@ mod cache;
 mod cascades;
 mod cli;
 mod compare;
+mod compare_suite;
 mod database;
 mod determinism;
 mod faults;
