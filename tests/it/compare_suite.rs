@@ -264,3 +264,73 @@ fn a_question_folder_alone_is_a_flat_comparison() {
     assert_eq!(v.as_array().unwrap().len(), 4);
     assert!(!String::from_utf8_lossy(&out.stderr).contains("verdict"));
 }
+
+const TINY: &str = r#"
+[run]
+duration = "5s"
+[traffic]
+entry = "server"
+rate = 50
+[components.server]
+kind = "service"
+cores = 1
+[components.server.endpoints.default]
+cpu = "exp(5ms)"
+"#;
+
+fn scratch(test: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("archsim-suite-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn suites_need_a_folder_without_scenarios_of_its_own_and_are_checked_first() {
+    // Own .toml files: flat, as before suites existed (subfolders ignored).
+    let d = scratch("own");
+    std::fs::write(d.join("top.toml"), TINY).unwrap();
+    std::fs::create_dir_all(d.join("q")).unwrap();
+    std::fs::write(d.join("q/inner.toml"), TINY).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_simulate"))
+        .args(["compare", d.to_str().unwrap(), "--json", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(v[0]["name"], "top");
+
+    // A suite with a bad scenario in its second question: exit 2 before anything runs.
+    let d = scratch("bad");
+    for q in ["q1", "q2"] {
+        std::fs::create_dir_all(d.join(q)).unwrap();
+    }
+    std::fs::write(d.join("q1/a.toml"), TINY).unwrap();
+    std::fs::write(d.join("q2/b.toml"), TINY.replace("rate = 50", "rate = -1")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_simulate"))
+        .args(["compare", d.to_str().unwrap(), "--json", "-"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("b.toml:") && err.contains("in the question q2"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+
+    // The same suite fixed: two questions; no README, so no question text.
+    std::fs::write(d.join("q2/b.toml"), TINY).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_simulate"))
+        .args(["compare", d.to_str().unwrap(), "--json", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let qs = v["questions"].as_array().unwrap();
+    assert_eq!(qs.len(), 2);
+    assert_eq!(qs[1]["name"], "q2");
+    assert!(qs[1]["question"].is_null());
+    assert_eq!(qs[0]["scenarios"][0]["name"], "a");
+}

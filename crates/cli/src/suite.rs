@@ -1,10 +1,11 @@
 //! `simulate compare SUITE/`: a folder of question folders, one comparison table per question.
 //!
-//! A folder given alone to `compare` is a *suite* when at least one of its subfolders holds
-//! `.toml` files. Each such subfolder (in name order) is one question: its `.toml` files are
-//! compared like a flat folder, and the first line of its `README.md` (without leading `#`)
-//! is the question. `.toml` files directly in the suite folder, if any, form a first question
-//! named after the suite folder. Every scenario of every question runs under the same seed.
+//! A folder given alone to `compare` is a *suite* when it holds no `.toml` files of its own
+//! and at least one of its subfolders does. Each such subfolder (in name order) is one
+//! question: its `.toml` files are compared like a flat folder, and the first line of its
+//! `README.md` (without leading `#`) is the question. A folder with `.toml` files of its own
+//! stays a flat comparison of those files (as before suites existed). Every scenario of every
+//! question runs under the same seed.
 
 use crate::multi::{self, Outcome};
 use crate::table;
@@ -45,9 +46,10 @@ fn question_text(dir: &Path) -> Option<String> {
     (!line.is_empty()).then(|| line.to_string())
 }
 
-/// The questions of `dir` when it is a suite (a subfolder holds `.toml` files), else `None`.
+/// The questions of `dir` when it is a suite (no `.toml` files of its own, and a subfolder
+/// holds some), else `None`.
 pub(crate) fn questions(dir: &Path) -> Option<Vec<Question>> {
-    if !dir.is_dir() {
+    if !dir.is_dir() || !tomls(dir).is_empty() {
         return None;
     }
     let mut subs: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -61,7 +63,7 @@ pub(crate) fn questions(dir: &Path) -> Option<Vec<Question>> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| p.display().to_string())
     };
-    let mut qs: Vec<Question> = subs
+    let qs: Vec<Question> = subs
         .into_iter()
         .filter_map(|d| {
             let files = tomls(&d);
@@ -73,22 +75,7 @@ pub(crate) fn questions(dir: &Path) -> Option<Vec<Question>> {
             })
         })
         .collect();
-    if qs.is_empty() {
-        return None;
-    }
-    let own = tomls(dir);
-    if !own.is_empty() {
-        qs.insert(
-            0,
-            Question {
-                name: name_of(dir),
-                question: question_text(dir),
-                dir: dir.to_path_buf(),
-                files: own,
-            },
-        );
-    }
-    Some(qs)
+    (!qs.is_empty()).then_some(qs)
 }
 
 /// Row labels: scenario names, or files where two scenarios share a name.
