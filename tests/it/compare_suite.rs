@@ -36,10 +36,12 @@ struct Suite {
     json: Value,
     text: String,
     csv: String,
+    html: String,
 }
 
 fn run_suite() -> Suite {
     let csv = std::env::temp_dir().join(format!("archsim-suite-{}.csv", std::process::id()));
+    let html = csv.with_extension("html");
     let out = Command::new(env!("CARGO_BIN_EXE_simulate"))
         .args([
             "compare",
@@ -49,17 +51,22 @@ fn run_suite() -> Suite {
             "--csv",
         ])
         .arg(&csv)
+        .arg("--html")
+        .arg(&html)
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(0), "stderr:\n{text}");
     let json = serde_json::from_slice(&out.stdout).unwrap();
     let csv_text = std::fs::read_to_string(&csv).unwrap();
+    let html_text = std::fs::read_to_string(&html).unwrap();
     let _ = std::fs::remove_file(&csv);
+    let _ = std::fs::remove_file(&html);
     Suite {
         json,
         text,
         csv: csv_text,
+        html: html_text,
     }
 }
 
@@ -121,6 +128,14 @@ fn the_suite_answers_each_question() {
             "{name}: README.md gives the question"
         );
         assert!(s.text.contains(&format!("== {name} ==")), "{}", s.text);
+        // One HTML section per question, with its own chart ids.
+        for id in [
+            format!("id=\"q-{name}\""),
+            format!("id=\"chart-compare-p99-{name}\""),
+            format!("id=\"chart-compare-throughput-{name}\""),
+        ] {
+            assert_eq!(s.html.matches(&id).count(), 1, "{id}");
+        }
         // Common random numbers: every scenario of a question saw the same arrivals.
         let gen: Vec<&Value> = q["scenarios"]
             .as_array()
