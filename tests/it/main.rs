@@ -5,6 +5,7 @@ mod cascades;
 mod cli;
 mod common;
 mod compare;
+mod compare_suite;
 mod database;
 mod determinism;
 mod faults;

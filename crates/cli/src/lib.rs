@@ -14,6 +14,7 @@ mod capacity;
 mod multi;
 mod progress;
 mod report;
+mod suite;
 mod table;
 
 /// Exit code: success.
@@ -98,7 +99,8 @@ enum Command {
     },
     /// Run several scenarios under the same seed and compare them side by side.
     Compare {
-        /// Scenario files, or folders whose .toml files are all compared (in name order).
+        /// Scenario files, or folders whose .toml files are all compared (in name order);
+        /// a folder of question folders, given alone, is a suite: one table per question.
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Override a key in every scenario (repeatable).

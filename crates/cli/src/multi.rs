@@ -30,7 +30,7 @@ pub(crate) fn overrides(set: &[String], args: &MultiArgs) -> Vec<String> {
 
 /// Runs `scenarios` one after another (each runs its replications in parallel), with one
 /// progress bar over all of them. An overload is an outcome; any other failure stops.
-fn run_all(scenarios: &[Scenario], args: &MultiArgs) -> Result<Vec<Outcome>, i32> {
+pub(crate) fn run_all(scenarios: &[Scenario], args: &MultiArgs) -> Result<Vec<Outcome>, i32> {
     let quiet = args.json.as_deref() == Some("-");
     let total = scenarios.iter().map(|s| s.progress_total_ns()).sum();
     let bar = Progress::start(!quiet, total);
@@ -99,7 +99,7 @@ pub(crate) fn emit(
 }
 
 /// A run's result as JSON with extra keys first.
-fn result_json(extra: serde_json::Value, o: &Outcome) -> serde_json::Value {
+pub(crate) fn result_json(extra: serde_json::Value, o: &Outcome) -> serde_json::Value {
     let mut m = match extra {
         serde_json::Value::Object(m) => m,
         _ => serde_json::Map::new(),
@@ -119,7 +119,7 @@ fn result_json(extra: serde_json::Value, o: &Outcome) -> serde_json::Value {
     serde_json::Value::Object(m)
 }
 
-fn figure_row(o: &Outcome) -> Vec<String> {
+pub(crate) fn figure_row(o: &Outcome) -> Vec<String> {
     match o {
         Ok(r) => table::figure_cells(r),
         Err(_) => {
@@ -130,7 +130,7 @@ fn figure_row(o: &Outcome) -> Vec<String> {
     }
 }
 
-fn figure_csv_row(o: &Outcome) -> Vec<String> {
+pub(crate) fn figure_csv_row(o: &Outcome) -> Vec<String> {
     match o {
         Ok(r) => table::figure_csv(r),
         Err(_) => vec![String::new(); table::figure_csv_header().len()],
@@ -161,6 +161,12 @@ fn expand(files: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 
 /// `simulate compare A.toml B.toml ...`.
 pub(crate) fn compare(files: &[PathBuf], set: &[String], args: &MultiArgs) -> i32 {
+    // A folder of question folders, given alone, is a suite: one table per question.
+    if let [dir] = files {
+        if let Some(qs) = crate::suite::questions(dir) {
+            return crate::suite::compare_suite(dir, &qs, set, args);
+        }
+    }
     let paths = match expand(files) {
         Ok(p) => p,
         Err(e) => {

@@ -1249,3 +1249,98 @@ pub(crate) fn capacity_html(
         &figs,
     ))
 }
+
+/// One question of a comparison suite, for [`compare_suite_html`].
+pub(crate) struct SuiteSection<'a> {
+    /// The question's folder name.
+    pub name: String,
+    /// The question, from the folder's README.md.
+    pub question: Option<String>,
+    /// The verdict line.
+    pub verdict: String,
+    /// Row labels.
+    pub names: Vec<String>,
+    /// The runs.
+    pub outcomes: &'a [Outcome],
+}
+
+/// The HTML report of a comparison suite: per question, its table, verdict, and p99 and
+/// throughput bars (`chart-compare-p99-NAME`, `chart-compare-throughput-NAME`, NAME the
+/// folder name with characters other than letters, digits, `-` and `_` replaced by `-`).
+pub(crate) fn compare_suite_html(suite: &str, sections: &[SuiteSection]) -> anyhow::Result<String> {
+    let mut body = String::new();
+    let mut header = vec!["scenario".to_string()];
+    header.extend(table::figure_header());
+    for s in sections {
+        let id: String = s
+            .name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        body.push_str(&format!("<h2 id=\"q-{id}\">{}</h2>\n", esc(&s.name)));
+        if let Some(q) = &s.question {
+            body.push_str(&format!("<p>{}</p>\n", esc(q)));
+        }
+        let rows: Vec<Vec<String>> = s
+            .names
+            .iter()
+            .zip(s.outcomes)
+            .map(|(n, o)| {
+                let mut r = vec![n.clone()];
+                match o {
+                    Ok(res) => r.extend(table::figure_cells(res)),
+                    Err(e) => r.push(e.clone()),
+                }
+                r
+            })
+            .collect();
+        body.push_str(&format!(
+            "<pre>{}\n{}</pre>\n",
+            esc(&table::render(&header, &rows, 1)),
+            esc(&s.verdict)
+        ));
+        let ok: Vec<(String, &SimResult)> = s
+            .names
+            .iter()
+            .zip(s.outcomes)
+            .filter_map(|(n, o)| o.as_ref().ok().map(|r| (n.clone(), r)))
+            .collect();
+        let p99: Vec<(String, f64)> = ok
+            .iter()
+            .map(|(n, r)| (n.clone(), r.latency_ms.p99.unwrap_or(f64::NAN)))
+            .collect();
+        let thr: Vec<(String, f64)> = ok
+            .iter()
+            .map(|(n, r)| (n.clone(), r.throughput_rps))
+            .collect();
+        body.push_str(&figure(
+            &format!("compare-p99-{id}"),
+            &format!("{}: p99 latency per architecture", s.name),
+            bar_chart("p99 latency per architecture", "p99 (ms)", &p99, |v| {
+                table::ms(Some(v))
+            })?,
+        ));
+        body.push_str(&figure(
+            &format!("compare-throughput-{id}"),
+            &format!("{}: throughput per architecture", s.name),
+            bar_chart(
+                "Throughput per architecture",
+                "requests per second",
+                &thr,
+                |v| format!("{v:.0}"),
+            )?,
+        ));
+    }
+    Ok(page(
+        &format!("archsim: comparison suite {suite}"),
+        &body,
+        "",
+        &[],
+    ))
+}
