@@ -1,20 +1,14 @@
 //! `simulate compare`, `sweep` and `capacity` against queueing closed forms, and their
 //! command-line errors.
 
+use crate::common::{bin, scratch_dir};
 use serde_json::Value;
 use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_simulate"))
-}
+use std::process::Output;
 
 /// A scratch folder unique to this test.
 fn dir(test: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("archsim-compare-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    scratch_dir("compare", test)
 }
 
 /// An M/M/c queue: Poisson arrivals at `rate`, `cores` servers, exponential 10 ms service

@@ -4,9 +4,9 @@
 //! saturation, 5% and more elsewhere), so a small change of the model does not flip them,
 //! but each assertion fails if the architecture stops making the difference.
 
+use crate::common::bin;
 use serde_json::Value;
 use std::path::PathBuf;
-use std::process::Command;
 
 fn suite_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/compare")
@@ -42,7 +42,7 @@ struct Suite {
 fn run_suite() -> Suite {
     let csv = std::env::temp_dir().join(format!("archsim-suite-{}.csv", std::process::id()));
     let html = csv.with_extension("html");
-    let out = Command::new(env!("CARGO_BIN_EXE_simulate"))
+    let out = bin()
         .args([
             "compare",
             suite_dir().to_str().unwrap(),
@@ -264,7 +264,7 @@ fn the_suite_answers_each_question() {
 fn a_question_folder_alone_is_a_flat_comparison() {
     // The folder of one question has no subfolders: the flat mode, an array of runs.
     let dir = suite_dir().join("lb-policy");
-    let out = Command::new(env!("CARGO_BIN_EXE_simulate"))
+    let out = bin()
         .args(["compare", dir.to_str().unwrap(), "--json", "-"])
         .args(["--set", "run.duration=20s", "--set", "run.warmup=5s"])
         .output()
@@ -307,7 +307,7 @@ fn suites_need_a_folder_without_scenarios_of_its_own_and_are_checked_first() {
     std::fs::write(d.join("top.toml"), TINY).unwrap();
     std::fs::create_dir_all(d.join("q")).unwrap();
     std::fs::write(d.join("q/inner.toml"), TINY).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_simulate"))
+    let out = bin()
         .args(["compare", d.to_str().unwrap(), "--json", "-"])
         .output()
         .unwrap();
@@ -323,7 +323,7 @@ fn suites_need_a_folder_without_scenarios_of_its_own_and_are_checked_first() {
     }
     std::fs::write(d.join("q1/a.toml"), TINY).unwrap();
     std::fs::write(d.join("q2/b.toml"), TINY.replace("rate = 50", "rate = -1")).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_simulate"))
+    let out = bin()
         .args(["compare", d.to_str().unwrap(), "--json", "-"])
         .output()
         .unwrap();
@@ -337,7 +337,7 @@ fn suites_need_a_folder_without_scenarios_of_its_own_and_are_checked_first() {
 
     // The same suite fixed: two questions; no README, so no question text.
     std::fs::write(d.join("q2/b.toml"), TINY).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_simulate"))
+    let out = bin()
         .args(["compare", d.to_str().unwrap(), "--json", "-"])
         .output()
         .unwrap();

@@ -2,9 +2,10 @@
 //! charts drawn by `plotters` (SVG backend), inlined so the page needs no network.
 //!
 //! Every chart sits in `<figure id="chart-NAME">` with a stable NAME: `latency`,
-//! `throughput`, `errors`, `utilization`, `hit-ratio` (with caches), `timeline` for a run; `compare-p99`,
-//! `compare-throughput` for a comparison; `sweep-p99`, `sweep-throughput`, `sweep-errors` for a
-//! sweep; `capacity-probes` for a capacity search.
+//! `throughput`, `errors`, `utilization`, `hit-ratio` (with caches), `timeline` for a run;
+//! `compare-p99`, `compare-throughput` for a comparison (`compare-p99-QUESTION` and
+//! `compare-throughput-QUESTION` per question of a suite); `sweep-p99`, `sweep-throughput`,
+//! `sweep-errors` for a sweep; `capacity-probes` for a capacity search.
 
 use crate::multi::{Axis, Outcome};
 use crate::table::{self, csv_line};
@@ -1269,8 +1270,9 @@ pub(crate) struct SuiteSection<'a> {
 /// folder name with characters other than letters, digits, `-` and `_` replaced by `-`).
 pub(crate) fn compare_suite_html(suite: &str, sections: &[SuiteSection]) -> anyhow::Result<String> {
     let mut body = String::new();
-    let mut header = vec!["scenario".to_string()];
-    header.extend(table::figure_header());
+    if let Some(first) = sections.first() {
+        body.push_str(&run_meta(first.outcomes, "each"));
+    }
     for s in sections {
         let id: String = s
             .name
@@ -1287,23 +1289,10 @@ pub(crate) fn compare_suite_html(suite: &str, sections: &[SuiteSection]) -> anyh
         if let Some(q) = &s.question {
             body.push_str(&format!("<p>{}</p>\n", esc(q)));
         }
-        let rows: Vec<Vec<String>> = s
-            .names
-            .iter()
-            .zip(s.outcomes)
-            .map(|(n, o)| {
-                let mut r = vec![n.clone()];
-                match o {
-                    Ok(res) => r.extend(table::figure_cells(res)),
-                    Err(e) => r.push(e.clone()),
-                }
-                r
-            })
-            .collect();
+        body.push_str(&figures_table(&s.names, s.outcomes));
         body.push_str(&format!(
-            "<pre>{}\n{}</pre>\n",
-            esc(&table::render(&header, &rows, 1)),
-            esc(&s.verdict)
+            "<p class=\"verdict\">{}</p>\n",
+            esc(&s.verdict).replace('\n', "<br>")
         ));
         let ok: Vec<(String, &SimResult)> = s
             .names
