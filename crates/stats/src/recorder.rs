@@ -169,21 +169,36 @@ pub struct TimelineEntry {
 
 /// A time-weighted average and maximum of an integer level (busy cores, queue length),
 /// clipped to a window; optionally also its integral over each series bucket.
+///
+/// Changes come often (twice per request at each instance), so a change costs one
+/// comparison, one multiply-add and one `max` while the level stays between two
+/// *boundaries*: the window's start and end and the series buckets' ends. Crossing one
+/// closes the running integral and hands it to the bucket and (inside the window) to the
+/// window's figures.
 #[derive(Clone, Debug)]
 pub struct TimeAverage {
     start: u64,
     end: u64,
     last_t: u64,
     value: u64,
-    /// Integral of the level over the window, in level x nanoseconds.
+    /// Integral of the level over the window, in level x nanoseconds (complete after
+    /// [`TimeAverage::finish`]).
     pub area: u128,
-    /// Largest level seen inside the window.
+    /// Largest level the window saw (complete after [`TimeAverage::finish`]).
     pub max: u64,
     /// Series bucket width (`u64::MAX`: no series).
     interval: u64,
     /// End of the bucket that holds `last_t`.
     bucket_end: u64,
-    /// Integral of the level from that bucket's start to `last_t`.
+    /// The last boundary crossed (0 at first).
+    seg_start: u64,
+    /// The next boundary: none lies in `(seg_start, next)`.
+    next: u64,
+    /// Integral of the level from `seg_start` to `last_t`.
+    acc: u128,
+    /// Largest level since `seg_start` (the level held across it included).
+    seg_max: u64,
+    /// Integral of the level from the current bucket's start to `seg_start`.
     bucket_area: u128,
     /// Integral of the level over each earlier bucket (from time zero, whole run).
     buckets: Vec<u128>,
@@ -192,29 +207,40 @@ pub struct TimeAverage {
 impl TimeAverage {
     /// A level of zero from time zero, measured over `[start, end)`.
     pub fn new(w: Window) -> Self {
-        Self {
+        Self::with_interval(w, u64::MAX)
+    }
+    /// As [`TimeAverage::new`], also integrating the level over every series bucket of
+    /// `interval_ns` from time zero (see [`TimeAverage::bucket_areas`]).
+    pub fn with_series(w: Window, interval_ns: u64) -> Self {
+        Self::with_interval(w, interval_ns.max(1))
+    }
+    fn with_interval(w: Window, interval: u64) -> Self {
+        let mut a = Self {
             start: w.warmup_ns,
             end: w.end_ns,
             last_t: 0,
             value: 0,
             area: 0,
             max: 0,
-            interval: u64::MAX,
-            bucket_end: u64::MAX,
-            bucket_area: 0,
-            buckets: Vec::new(),
-        }
-    }
-    /// As [`TimeAverage::new`], also integrating the level over every series bucket of
-    /// `interval_ns` from time zero (see [`TimeAverage::bucket_areas`]). The cost per change
-    /// is one comparison and one multiply-add while the level stays in one bucket.
-    pub fn with_series(w: Window, interval_ns: u64) -> Self {
-        let interval = interval_ns.max(1);
-        Self {
             interval,
             bucket_end: interval,
-            ..Self::new(w)
-        }
+            seg_start: 0,
+            next: 0,
+            acc: 0,
+            seg_max: 0,
+            bucket_area: 0,
+            buckets: Vec::new(),
+        };
+        a.next = a.boundary_after(0);
+        a
+    }
+    /// The first boundary (window start or end, bucket end) after `t`; `u64::MAX` if none.
+    fn boundary_after(&self, t: u64) -> u64 {
+        [self.bucket_end, self.start, self.end]
+            .into_iter()
+            .filter(|&b| b > t)
+            .min()
+            .unwrap_or(u64::MAX)
     }
     /// The current level.
     #[inline]
@@ -224,41 +250,63 @@ impl TimeAverage {
     /// The level changes to `v` at time `t_ns` (times must not decrease).
     #[inline]
     pub fn set(&mut self, t_ns: u64, v: u64) {
-        let lo = self.last_t.max(self.start);
-        let hi = t_ns.min(self.end);
-        if hi > lo {
-            self.area += self.value as u128 * (hi - lo) as u128;
-            self.max = self.max.max(self.value);
-        }
-        if t_ns >= self.start && t_ns < self.end {
-            self.max = self.max.max(v);
-        }
-        if t_ns < self.bucket_end {
-            self.bucket_area += self.value as u128 * t_ns.saturating_sub(self.last_t) as u128;
+        if t_ns < self.next {
+            self.acc += self.value as u128 * t_ns.saturating_sub(self.last_t) as u128;
+            self.seg_max = self.seg_max.max(v);
         } else {
-            self.roll(t_ns);
+            self.cross(t_ns, v);
         }
         self.last_t = t_ns;
         self.value = v;
     }
-    /// Closes the buckets up to the one holding `t_ns` (at the old level).
+    /// Closes the running integral at every boundary up to `t_ns` (at the old level), then
+    /// starts the next one with the change to `v`.
     #[cold]
     #[inline(never)]
-    fn roll(&mut self, t_ns: u64) {
-        let v = self.value as u128;
-        self.buckets
-            .push(self.bucket_area + v * (self.bucket_end - self.last_t) as u128);
-        let mut start = self.bucket_end;
-        while t_ns - start >= self.interval {
-            self.buckets.push(v * self.interval as u128);
-            start += self.interval;
+    fn cross(&mut self, t_ns: u64, v: u64) {
+        let level = self.value as u128;
+        while self.next <= t_ns {
+            let b = self.next;
+            let seg = self.acc + level * b.saturating_sub(self.last_t) as u128;
+            if self.in_window() {
+                self.area += seg;
+                self.max = self.max.max(self.seg_max);
+            }
+            if b == self.bucket_end {
+                self.buckets.push(self.bucket_area + seg);
+                self.bucket_area = 0;
+                self.bucket_end = b.saturating_add(self.interval);
+            } else {
+                self.bucket_area += seg;
+            }
+            self.acc = 0;
+            self.last_t = b;
+            self.seg_start = b;
+            self.seg_max = self.value;
+            if b == u64::MAX {
+                break;
+            }
+            self.next = self.boundary_after(b);
         }
-        self.bucket_area = v * (t_ns - start) as u128;
-        self.bucket_end = start.saturating_add(self.interval);
+        self.acc = level * t_ns.saturating_sub(self.last_t) as u128;
+        // The old level counts if it was held for some time after the boundary.
+        self.seg_max = if t_ns == self.seg_start {
+            v
+        } else {
+            self.seg_max.max(v)
+        };
     }
-    /// Closes the integral at `t_ns` (call once at the end of the run).
+    /// Whether the running segment lies in the window (boundaries split it at both ends).
+    fn in_window(&self) -> bool {
+        self.seg_start >= self.start && self.seg_start < self.end
+    }
+    /// Closes the integral at `t_ns` (call once, at the end of the run).
     pub fn finish(&mut self, t_ns: u64) {
         self.set(t_ns, self.value);
+        if self.in_window() {
+            self.area += self.acc;
+            self.max = self.max.max(self.seg_max);
+        }
     }
     /// The integral of the level over each series bucket up to the last change (the last
     /// one partial), in level x nanoseconds; empty without a series.
@@ -267,7 +315,7 @@ impl TimeAverage {
         self.buckets
             .iter()
             .copied()
-            .chain(std::iter::once(self.bucket_area))
+            .chain(std::iter::once(self.bucket_area + self.acc))
             .filter(move |_| series)
     }
     /// Adds [`TimeAverage::bucket_areas`] into `out`, element by element (growing it).
@@ -748,6 +796,72 @@ mod tests {
         assert_eq!(b.iter().sum::<u128>(), a.area);
         let plain = TimeAverage::new(w);
         assert_eq!(plain.bucket_areas().count(), 0);
+    }
+
+    /// The level as a step function, integrated the slow way: per unit of time.
+    fn reference(
+        w: Window,
+        interval: u64,
+        changes: &[(u64, u64)],
+        end: u64,
+    ) -> (u128, u64, Vec<u128>) {
+        let (mut area, mut max) = (0u128, 0u64);
+        // Up to the bucket holding `end` (partial, possibly empty).
+        let mut buckets = vec![0u128; (end / interval + 1) as usize];
+        let level_at = |t: u64| {
+            changes
+                .iter()
+                .take_while(|c| c.0 <= t)
+                .last()
+                .map_or(0, |c| c.1)
+        };
+        for t in 0..end {
+            let v = level_at(t);
+            if t >= w.warmup_ns && t < w.end_ns {
+                area += v as u128;
+                max = max.max(v);
+            }
+            buckets[(t / interval) as usize] += v as u128;
+        }
+        // A level set (and changed again at the same instant) in the window still counts;
+        // so does the level at `finish`, which sets it once more.
+        let last = changes.last().map_or(0, |c| c.1);
+        for &(t, v) in changes.iter().chain(std::iter::once(&(end, last))) {
+            if t >= w.warmup_ns && t < w.end_ns {
+                max = max.max(v);
+            }
+        }
+        (area, max, buckets)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn time_average_matches_a_unit_step_reference(
+            warmup in 0u64..60,
+            len in 0u64..80,
+            interval in 1u64..25,
+            steps in proptest::collection::vec((0u64..6, 0u64..9), 0..40),
+            tail in 1u64..30,
+        ) {
+            let w = Window { warmup_ns: warmup, end_ns: warmup + len };
+            let mut t = 0;
+            let mut changes = Vec::new();
+            for (dt, v) in steps {
+                t += dt;
+                changes.push((t, v));
+            }
+            let end = t + tail;
+            let mut a = TimeAverage::with_series(w, interval);
+            for &(t, v) in &changes {
+                a.set(t, v);
+            }
+            a.finish(end);
+            let (area, max, buckets) = reference(w, interval, &changes, end);
+            proptest::prop_assert_eq!(a.area, area);
+            proptest::prop_assert_eq!(a.max, max);
+            let got: Vec<u128> = a.bucket_areas().collect();
+            proptest::prop_assert_eq!(got, buckets);
+        }
     }
 
     #[test]
