@@ -159,6 +159,20 @@ fn expand(files: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
+/// Row labels: scenario names, or files where two scenarios share a name.
+pub(crate) fn labels(scenarios: &[Scenario]) -> Vec<String> {
+    scenarios
+        .iter()
+        .map(|s| {
+            if scenarios.iter().filter(|o| o.name == s.name).count() > 1 {
+                s.file.clone()
+            } else {
+                s.name.clone()
+            }
+        })
+        .collect()
+}
+
 /// `simulate compare A.toml B.toml ...`.
 pub(crate) fn compare(files: &[PathBuf], set: &[String], args: &MultiArgs) -> i32 {
     // A folder of question folders, given alone, is a suite: one table per question.
@@ -186,17 +200,7 @@ pub(crate) fn compare(files: &[PathBuf], set: &[String], args: &MultiArgs) -> i3
         Ok(o) => o,
         Err(code) => return code,
     };
-    // Names label rows; two files with one name are told apart by their paths.
-    let names: Vec<String> = scenarios
-        .iter()
-        .map(|s| {
-            if scenarios.iter().filter(|o| o.name == s.name).count() > 1 {
-                s.file.clone()
-            } else {
-                s.name.clone()
-            }
-        })
-        .collect();
+    let names = labels(&scenarios);
     let mut header = vec!["scenario".to_string()];
     header.extend(table::figure_header());
     let rows: Vec<Vec<String>> = names

@@ -925,9 +925,15 @@ pub(crate) fn run_html(r: &SimResult) -> anyhow::Result<String> {
     ))
 }
 
-/// The HTML report of a comparison: the figures table ([`figures_table`]), then p99 and
-/// throughput per architecture.
-pub(crate) fn compare_html(names: &[String], outcomes: &[Outcome]) -> anyhow::Result<String> {
+/// The p99 and throughput bar charts of a comparison (the runs that did not overload), with
+/// ids `compare-p99{id_suffix}` and `compare-throughput{id_suffix}` and captions after
+/// `caption_prefix`.
+fn compare_charts(
+    names: &[String],
+    outcomes: &[Outcome],
+    id_suffix: &str,
+    caption_prefix: &str,
+) -> anyhow::Result<Vec<String>> {
     let ok: Vec<(String, &SimResult)> = names
         .iter()
         .zip(outcomes)
@@ -941,17 +947,17 @@ pub(crate) fn compare_html(names: &[String], outcomes: &[Outcome]) -> anyhow::Re
         .iter()
         .map(|(n, r)| (n.clone(), r.throughput_rps))
         .collect();
-    let figs = vec![
+    Ok(vec![
         figure(
-            "compare-p99",
-            "p99 latency per architecture",
+            &format!("compare-p99{id_suffix}"),
+            &format!("{caption_prefix}p99 latency per architecture"),
             bar_chart("p99 latency per architecture", "p99 (ms)", &p99, |v| {
                 table::ms(Some(v))
             })?,
         ),
         figure(
-            "compare-throughput",
-            "Throughput per architecture",
+            &format!("compare-throughput{id_suffix}"),
+            &format!("{caption_prefix}Throughput per architecture"),
             bar_chart(
                 "Throughput per architecture",
                 "requests per second",
@@ -959,7 +965,13 @@ pub(crate) fn compare_html(names: &[String], outcomes: &[Outcome]) -> anyhow::Re
                 |v| format!("{v:.0}"),
             )?,
         ),
-    ];
+    ])
+}
+
+/// The HTML report of a comparison: the figures table ([`figures_table`]), then p99 and
+/// throughput per architecture.
+pub(crate) fn compare_html(names: &[String], outcomes: &[Outcome]) -> anyhow::Result<String> {
+    let figs = compare_charts(names, outcomes, "", "")?;
     let head = format!(
         "{}{}",
         run_meta(outcomes, "each"),
@@ -1294,37 +1306,14 @@ pub(crate) fn compare_suite_html(suite: &str, sections: &[SuiteSection]) -> anyh
             "<p class=\"verdict\">{}</p>\n",
             esc(&s.verdict).replace('\n', "<br>")
         ));
-        let ok: Vec<(String, &SimResult)> = s
-            .names
-            .iter()
-            .zip(s.outcomes)
-            .filter_map(|(n, o)| o.as_ref().ok().map(|r| (n.clone(), r)))
-            .collect();
-        let p99: Vec<(String, f64)> = ok
-            .iter()
-            .map(|(n, r)| (n.clone(), r.latency_ms.p99.unwrap_or(f64::NAN)))
-            .collect();
-        let thr: Vec<(String, f64)> = ok
-            .iter()
-            .map(|(n, r)| (n.clone(), r.throughput_rps))
-            .collect();
-        body.push_str(&figure(
-            &format!("compare-p99-{id}"),
-            &format!("{}: p99 latency per architecture", s.name),
-            bar_chart("p99 latency per architecture", "p99 (ms)", &p99, |v| {
-                table::ms(Some(v))
-            })?,
-        ));
-        body.push_str(&figure(
-            &format!("compare-throughput-{id}"),
-            &format!("{}: throughput per architecture", s.name),
-            bar_chart(
-                "Throughput per architecture",
-                "requests per second",
-                &thr,
-                |v| format!("{v:.0}"),
-            )?,
-        ));
+        for f in compare_charts(
+            &s.names,
+            s.outcomes,
+            &format!("-{id}"),
+            &format!("{}: ", s.name),
+        )? {
+            body.push_str(&f);
+        }
     }
     Ok(page(
         &format!("archsim: comparison suite {suite}"),

@@ -78,20 +78,6 @@ pub(crate) fn questions(dir: &Path) -> Option<Vec<Question>> {
     (!qs.is_empty()).then_some(qs)
 }
 
-/// Row labels: scenario names, or files where two scenarios share a name.
-fn labels(scenarios: &[Scenario]) -> Vec<String> {
-    scenarios
-        .iter()
-        .map(|s| {
-            if scenarios.iter().filter(|o| o.name == s.name).count() > 1 {
-                s.file.clone()
-            } else {
-                s.name.clone()
-            }
-        })
-        .collect()
-}
-
 /// What the figures of one question say: the lowest p99, and the cheapest run per million
 /// requests among those that meet their SLO (or, without costs, those that meet it).
 pub(crate) struct Verdict {
@@ -303,7 +289,7 @@ pub(crate) fn compare_suite(dir: &Path, qs: &[Question], set: &[String], args: &
         .map(|(q, b)| Answered {
             q,
             scenarios: &scenarios[b.clone()],
-            names: labels(&scenarios[b.clone()]),
+            names: multi::labels(&scenarios[b.clone()]),
             outcomes: &outcomes[b.clone()],
         })
         .collect();
