@@ -25,6 +25,11 @@
 //! ```
 #![deny(missing_docs)]
 
+/// The README's Rust examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 pub use archsim_engine as engine;
 pub use archsim_models as models;
 pub use archsim_scenario as scenario;
