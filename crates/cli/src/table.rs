@@ -121,22 +121,32 @@ pub(crate) fn bottleneck_json(r: &SimResult) -> serde_json::Value {
     }
 }
 
-/// A figure with its 95% confidence half-width when there is one: `212ms ±8.1`.
+/// A figure with its 95% confidence half-width when there is one, in the figure's unit:
+/// `212ms ±8.1`, `1.25s ±0.007`.
 fn with_ci(v: Option<f64>, ci: Option<[f64; 2]>) -> String {
     match (v, ci) {
-        (Some(_), Some([lo, hi])) => format!("{} ±{}", ms(v), half(lo, hi)),
+        (Some(x), Some([lo, hi])) => {
+            let h = (hi - lo) / 2.0;
+            let h = if x >= 1000.0 {
+                half(h / 1000.0)
+            } else {
+                half(h)
+            };
+            format!("{} ±{h}", ms(v))
+        }
         _ => ms(v),
     }
 }
 
-fn half(lo: f64, hi: f64) -> String {
-    let h = (hi - lo) / 2.0;
+fn half(h: f64) -> String {
     if h >= 100.0 {
         format!("{h:.0}")
     } else if h >= 1.0 {
         format!("{h:.1}")
-    } else {
+    } else if h >= 0.01 {
         format!("{h:.2}")
+    } else {
+        format!("{h:.3}")
     }
 }
 
@@ -237,4 +247,21 @@ pub(crate) fn figure_csv_header() -> Vec<String> {
     .iter()
     .map(|s| s.to_string())
     .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_half_width_is_in_the_unit_of_its_figure() {
+        assert_eq!(with_ci(Some(212.0), Some([203.9, 220.1])), "212ms ±8.1");
+        assert_eq!(with_ci(Some(27.5), Some([27.23, 27.77])), "27.5ms ±0.27");
+        assert_eq!(
+            with_ci(Some(1250.0), Some([1243.1, 1256.9])),
+            "1.25s ±0.007"
+        );
+        assert_eq!(with_ci(Some(2400.0), Some([2100.0, 2700.0])), "2.40s ±0.30");
+        assert_eq!(with_ci(Some(5.0), None), "5.00ms");
+    }
 }
