@@ -124,6 +124,10 @@ pub(crate) fn bottleneck_json(r: &SimResult) -> serde_json::Value {
 /// A figure with its 95% confidence half-width when there is one: `212ms ±8.1`.
 fn with_ci(v: Option<f64>, ci: Option<[f64; 2]>) -> String {
     match (v, ci) {
+        // The half-width in the unit `ms` shows the value in (seconds from 1000 ms on).
+        (Some(x), Some([lo, hi])) if x >= 1000.0 => {
+            format!("{} ±{}", ms(v), half(lo / 1000.0, hi / 1000.0))
+        }
         (Some(_), Some([lo, hi])) => format!("{} ±{}", ms(v), half(lo, hi)),
         _ => ms(v),
     }
@@ -237,4 +241,16 @@ pub(crate) fn figure_csv_header() -> Vec<String> {
     .iter()
     .map(|s| s.to_string())
     .collect()
+}
+
+#[cfg(test)]
+mod ci_unit_tests {
+    use super::*;
+
+    #[test]
+    fn the_half_width_has_the_unit_of_its_value() {
+        assert_eq!(with_ci(Some(27.5), Some([27.2, 27.8])), "27.5ms ±0.30");
+        // 2.43 s ± 147 ms reads as 2.43s ±0.15, not 2.43s ±147.
+        assert_eq!(with_ci(Some(2430.0), Some([2283.0, 2577.0])), "2.43s ±0.15");
+    }
 }
