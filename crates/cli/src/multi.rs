@@ -185,7 +185,7 @@ pub(crate) fn note_mixed_runs(scenarios: &[Scenario]) {
             let mut vals = vals;
             vals.dedup();
             eprintln!(
-                "note: the scenarios set different {what} ({}); the header shows the first; pass {key} to run them all alike",
+                "note: the scenarios set different {what} ({}); the header shows the first scenario's; pass {key} to run them all alike",
                 vals.join(", ")
             );
         }
@@ -193,7 +193,7 @@ pub(crate) fn note_mixed_runs(scenarios: &[Scenario]) {
     let mut seeds: Vec<u64> = scenarios.iter().map(|s| s.seed).collect();
     seeds.sort_unstable();
     mixed(
-        "seeds (run.seed)",
+        "run.seed values",
         scenarios.iter().any(|s| s.seed != first.seed),
         seeds.iter().map(|s| s.to_string()).collect(),
         "--seed",
@@ -201,7 +201,7 @@ pub(crate) fn note_mixed_runs(scenarios: &[Scenario]) {
     let mut reps: Vec<u32> = scenarios.iter().map(|s| s.replications).collect();
     reps.sort_unstable();
     mixed(
-        "replication counts (run.replications)",
+        "run.replications values",
         scenarios
             .iter()
             .any(|s| s.replications != first.replications),
