@@ -20,4 +20,5 @@ mod resilience;
 mod review_fixes;
 mod sharding;
 mod stages;
+mod suite_review;
 mod validation;

@@ -173,6 +173,43 @@ pub(crate) fn labels(scenarios: &[Scenario]) -> Vec<String> {
         .collect()
 }
 
+/// Warns (on stderr) when the scenarios do not share one seed and one replication count:
+/// the header shows the first scenario's, and runs under different seeds do not see the
+/// same arrivals.
+pub(crate) fn note_mixed_runs(scenarios: &[Scenario]) {
+    let Some(first) = scenarios.first() else {
+        return;
+    };
+    let mixed = |what: &str, differs: bool, vals: Vec<String>, key: &str| {
+        if differs {
+            let mut vals = vals;
+            vals.dedup();
+            eprintln!(
+                "note: the scenarios set different {what} ({}); the header shows the first scenario's; pass {key} to run them all alike",
+                vals.join(", ")
+            );
+        }
+    };
+    let mut seeds: Vec<u64> = scenarios.iter().map(|s| s.seed).collect();
+    seeds.sort_unstable();
+    mixed(
+        "run.seed values",
+        scenarios.iter().any(|s| s.seed != first.seed),
+        seeds.iter().map(|s| s.to_string()).collect(),
+        "--seed",
+    );
+    let mut reps: Vec<u32> = scenarios.iter().map(|s| s.replications).collect();
+    reps.sort_unstable();
+    mixed(
+        "run.replications values",
+        scenarios
+            .iter()
+            .any(|s| s.replications != first.replications),
+        reps.iter().map(|s| s.to_string()).collect(),
+        "--replications",
+    );
+}
+
 /// `simulate compare A.toml B.toml ...`.
 pub(crate) fn compare(files: &[PathBuf], set: &[String], args: &MultiArgs) -> i32 {
     // A folder of question folders, given alone, is a suite: one table per question.
@@ -196,6 +233,7 @@ pub(crate) fn compare(files: &[PathBuf], set: &[String], args: &MultiArgs) -> i3
             Err(code) => return code,
         }
     }
+    note_mixed_runs(&scenarios);
     let outcomes = match run_all(&scenarios, args) {
         Ok(o) => o,
         Err(code) => return code,

@@ -1279,14 +1279,20 @@ pub(crate) struct SuiteSection<'a> {
 
 /// The HTML report of a comparison suite: per question, its table, verdict, and p99 and
 /// throughput bars (`chart-compare-p99-NAME`, `chart-compare-throughput-NAME`, NAME the
-/// folder name with characters other than letters, digits, `-` and `_` replaced by `-`).
+/// folder name with characters other than letters, digits, `-` and `_` replaced by `-`, and
+/// `-2`, `-3`... appended when an earlier question already took that NAME).
 pub(crate) fn compare_suite_html(suite: &str, sections: &[SuiteSection]) -> anyhow::Result<String> {
     let mut body = String::new();
-    if let Some(first) = sections.first() {
-        body.push_str(&run_meta(first.outcomes, "each"));
+    // The seed line comes from the first run that finished, whichever question it is in.
+    if let Some(s) = sections
+        .iter()
+        .find(|s| s.outcomes.iter().any(|o| o.is_ok()))
+    {
+        body.push_str(&run_meta(s.outcomes, "each"));
     }
+    let mut used: Vec<String> = Vec::new();
     for s in sections {
-        let id: String = s
+        let base: String = s
             .name
             .chars()
             .map(|c| {
@@ -1297,6 +1303,14 @@ pub(crate) fn compare_suite_html(suite: &str, sections: &[SuiteSection]) -> anyh
                 }
             })
             .collect();
+        // Two folder names can map to one id (`a b` and `a-b`): later ones get `-2`, `-3`...
+        let mut id = base.clone();
+        let mut k = 1;
+        while used.contains(&id) {
+            k += 1;
+            id = format!("{base}-{k}");
+        }
+        used.push(id.clone());
         body.push_str(&format!("<h2 id=\"q-{id}\">{}</h2>\n", esc(&s.name)));
         if let Some(q) = &s.question {
             body.push_str(&format!("<p>{}</p>\n", esc(q)));

@@ -78,6 +78,30 @@ pub(crate) fn questions(dir: &Path) -> Option<Vec<Question>> {
     (!qs.is_empty()).then_some(qs)
 }
 
+/// Whether `dir` or a folder below it (at most `depth` levels down) holds `.toml` files.
+fn tomls_below(dir: &Path, depth: u32) -> bool {
+    !tomls(dir).is_empty()
+        || (depth > 0
+            && std::fs::read_dir(dir).is_ok_and(|rd| {
+                rd.filter_map(|e| e.ok().map(|e| e.path()))
+                    .any(|p| p.is_dir() && tomls_below(&p, depth - 1))
+            }))
+}
+
+/// The subfolders of the suite `dir` that are not questions although scenarios sit deeper
+/// in them (a suite is one level deep), in name order.
+fn nested_only(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_dir() && tomls(p).is_empty() && tomls_below(p, 4))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
 /// What the figures of one question say: the lowest p99, and the cheapest run per million
 /// requests among those that meet their SLO (or, without costs, those that meet it).
 pub(crate) struct Verdict {
@@ -279,6 +303,13 @@ pub(crate) fn compare_suite(dir: &Path, qs: &[Question], set: &[String], args: &
         eprintln!("error: {}: no scenarios", dir.display());
         return EXIT_INVALID;
     }
+    for d in nested_only(dir) {
+        eprintln!(
+            "note: {} is not a question: it holds no .toml files of its own, only in its subfolders (a question's scenarios sit directly in its folder)",
+            d.display()
+        );
+    }
+    multi::note_mixed_runs(&scenarios);
     let outcomes = match multi::run_all(&scenarios, args) {
         Ok(o) => o,
         Err(code) => return code,

@@ -263,5 +263,7 @@ mod tests {
         );
         assert_eq!(with_ci(Some(2400.0), Some([2100.0, 2700.0])), "2.40s ±0.30");
         assert_eq!(with_ci(Some(5.0), None), "5.00ms");
+        // 2.43 s ± 147 ms reads as 2.43s ±0.15, not 2.43s ±147.
+        assert_eq!(with_ci(Some(2430.0), Some([2283.0, 2577.0])), "2.43s ±0.15");
     }
 }

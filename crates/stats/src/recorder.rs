@@ -838,12 +838,14 @@ mod tests {
         #[test]
         fn time_average_matches_a_unit_step_reference(
             warmup in 0u64..60,
-            len in 0u64..80,
-            interval in 1u64..25,
+            // The window may end before the warm-up (then it measures nothing).
+            len in -20i64..80,
+            // Up to longer than the whole run.
+            interval in proptest::prop_oneof![1u64..25, 25u64..400],
             steps in proptest::collection::vec((0u64..6, 0u64..9), 0..40),
             tail in 1u64..30,
         ) {
-            let w = Window { warmup_ns: warmup, end_ns: warmup + len };
+            let w = Window { warmup_ns: warmup, end_ns: (warmup as i64 + len).max(0) as u64 };
             let mut t = 0;
             let mut changes = Vec::new();
             for (dt, v) in steps {
@@ -873,5 +875,73 @@ mod tests {
         let p99 = h.quantile_ms(0.99).unwrap();
         assert!((p99 - 99.0).abs() / 99.0 < 0.001, "{p99}");
         assert!((h.mean_ms().unwrap() - 50.0005).abs() < 1e-6);
+    }
+}
+
+/// Edge cases outside the ranges of the proptest above: times near `u64::MAX`, a window
+/// that ends before the warm-up, several boundaries at one instant.
+#[cfg(test)]
+mod time_average_edges {
+    use super::*;
+
+    #[test]
+    fn times_near_the_end_of_u64_neither_panic_nor_loop() {
+        let m = u64::MAX;
+        let w = Window {
+            warmup_ns: m - 100,
+            end_ns: m - 10,
+        };
+        // Four buckets, the last one ending at u64::MAX (saturated).
+        let mut a = TimeAverage::with_series(w, m / 4);
+        a.set(5, 3);
+        a.set(m - 50, 7); // held for no time: counts for the maximum only
+        a.set(m - 50, 2);
+        a.set(m, 1);
+        a.finish(m);
+        // [m-100, m-50) at 3, [m-50, m-10) at 2.
+        assert_eq!(a.area, 3 * 50 + 2 * 40);
+        assert_eq!(a.max, 7);
+        let b: Vec<u128> = a.bucket_areas().collect();
+        let i = (m / 4) as u128;
+        assert_eq!(&b[..4], &[3 * (i - 5), 3 * i, 3 * i, 3 * (i - 47) + 2 * 47]);
+        // The last bucket, [4i, m) = [m-3, m), at 2.
+        assert_eq!(b[4], 6);
+        let mut plain = TimeAverage::new(w);
+        plain.set(m - 20, 5);
+        plain.finish(m);
+        assert_eq!((plain.area, plain.max), (5 * 10, 5));
+    }
+
+    #[test]
+    fn a_window_ending_before_the_warm_up_measures_nothing() {
+        let w = Window {
+            warmup_ns: 50,
+            end_ns: 20,
+        };
+        let mut a = TimeAverage::with_series(w, 1000);
+        a.set(10, 4);
+        a.set(30, 9);
+        a.finish(100);
+        assert_eq!((a.area, a.max), (0, 0));
+        // The series still covers the run: [10, 30) at 4, [30, 100) at 9.
+        assert_eq!(a.bucket_areas().collect::<Vec<_>>(), [4 * 20 + 9 * 70]);
+    }
+
+    #[test]
+    fn a_change_on_a_bucket_end_and_the_window_start_at_once() {
+        // The window starts where the second bucket starts; the level changes there twice.
+        let w = Window {
+            warmup_ns: 10,
+            end_ns: 30,
+        };
+        let mut a = TimeAverage::with_series(w, 10);
+        a.set(4, 8);
+        a.set(10, 5);
+        a.set(10, 1);
+        a.set(30, 6); // on the window end and a bucket end: outside the window
+        a.finish(30);
+        assert_eq!(a.area, 20);
+        assert_eq!(a.max, 5);
+        assert_eq!(a.bucket_areas().collect::<Vec<_>>(), [8 * 6, 10, 10, 0]);
     }
 }
