@@ -244,6 +244,17 @@ fn set_overrides_keys_and_reports_its_own_errors() {
         "{}",
         stderr(&out)
     );
+
+    // An unknown key is reported at its table; the message still names the --set.
+    let out = bin()
+        .arg(&p)
+        .args(["--set", "run.bogus=1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let e = stderr(&out);
+    assert!(e.contains("unknown field `bogus`"), "{e}");
+    assert!(e.contains("(from --set run.bogus=1)"), "{e}");
 }
 
 #[test]

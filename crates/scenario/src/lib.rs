@@ -195,11 +195,21 @@ pub fn from_str(text: &str, file: &str, overrides: &[String]) -> Result<Scenario
     let (text, override_spans) = apply_overrides(text, overrides)?;
     let diag = |span: Range<usize>, message: String| {
         let (line, column) = position(&text, span.start);
-        let message = match override_spans
+        // The override the error is in; an unknown key is reported at its table, so an
+        // override that added that key is named too.
+        let from = override_spans
             .iter()
             .find(|(_, r)| r.start <= span.start && span.start <= r.end)
-        {
-            Some((arg, _)) => format!("{message} (from --set {arg})"),
+            .map(|(arg, _)| arg)
+            .or_else(|| {
+                overrides.iter().find(|arg| {
+                    let key = arg.split_once('=').map_or(arg.as_str(), |(k, _)| k);
+                    let last = key.rsplit('.').next().unwrap_or(key).trim();
+                    message.starts_with(&format!("unknown field `{last}`"))
+                })
+            });
+        let message = match from {
+            Some(arg) => format!("{message} (from --set {arg})"),
             None => message,
         };
         Diagnostic {
