@@ -242,6 +242,11 @@ fn the_suite_answers_each_question() {
         q["verdict"]["lowest_p99_by_class"]["checkout"]["name"],
         "b-services"
     );
+    // The verdict's lowest p99 carries its run's error rate (p99 counts successes only).
+    let lowest = &q["verdict"]["lowest_p99"];
+    let name = lowest["name"].as_str().unwrap();
+    assert_eq!(f(&lowest["error_rate"]), f(&res(q, name)["error_rate"]));
+    assert!(f(&lowest["error_rate"]) > 0.0);
 
     // Load-balancing policy: with one slow instance, policies that see load beat blind ones.
     let q = question(v, "lb-policy");

@@ -105,8 +105,9 @@ fn nested_only(dir: &Path) -> Vec<PathBuf> {
 /// What the figures of one question say: the lowest p99, and the cheapest run per million
 /// requests among those that meet their SLO (or, without costs, those that meet it).
 pub(crate) struct Verdict {
-    /// Label and p99 (ms) of the run with the lowest p99.
-    pub lowest_p99: Option<(String, f64)>,
+    /// Label, p99 (ms) and error rate of the run with the lowest p99 (p99 is over the
+    /// requests that succeeded, so its errors are shown beside it).
+    pub lowest_p99: Option<(String, f64, f64)>,
     /// Labels of the runs that meet their SLO (`None`: no run has an SLO).
     pub meets_slo: Option<Vec<String>>,
     /// Label and cost per million requests of the cheapest run that meets its SLO (any run
@@ -125,8 +126,8 @@ pub(crate) fn verdict(names: &[String], outcomes: &[Outcome]) -> Verdict {
         .collect();
     let lowest_p99 = ok
         .iter()
-        .filter_map(|(n, r)| r.latency_ms.p99.map(|p| ((*n).clone(), p)))
-        .fold(None::<(String, f64)>, |best, c| match best {
+        .filter_map(|(n, r)| r.latency_ms.p99.map(|p| ((*n).clone(), p, r.error_rate)))
+        .fold(None::<(String, f64, f64)>, |best, c| match best {
             Some(b) if b.1 <= c.1 => Some(b),
             _ => Some(c),
         });
@@ -181,8 +182,13 @@ pub(crate) fn verdict(names: &[String], outcomes: &[Outcome]) -> Verdict {
 impl Verdict {
     fn text(&self) -> String {
         let mut parts = Vec::new();
-        if let Some((n, p)) = &self.lowest_p99 {
-            parts.push(format!("lowest p99: {n} ({})", table::ms(Some(*p))));
+        if let Some((n, p, e)) = &self.lowest_p99 {
+            let errors = if *e > 0.0 {
+                format!(", with {} errors", table::pct(*e))
+            } else {
+                String::new()
+            };
+            parts.push(format!("lowest p99: {n} ({}{errors})", table::ms(Some(*p))));
         }
         match (&self.meets_slo, &self.cheapest) {
             (Some(m), _) if m.is_empty() => parts.push("none meets the SLO".into()),
@@ -217,7 +223,7 @@ impl Verdict {
 
     fn json(&self) -> serde_json::Value {
         serde_json::json!({
-            "lowest_p99": self.lowest_p99.as_ref().map(|(n, p)| serde_json::json!({"name": n, "p99_ms": p})),
+            "lowest_p99": self.lowest_p99.as_ref().map(|(n, p, e)| serde_json::json!({"name": n, "p99_ms": p, "error_rate": e})),
             "meets_slo": self.meets_slo,
             "cheapest_meeting_slo": self.cheapest.as_ref().map(|(n, c)| serde_json::json!({"name": n, "per_million_requests": c})),
             "lowest_p99_by_class": self.by_class.iter().map(|(c, n, p)| (c.clone(), serde_json::json!({"name": n, "p99_ms": p}))).collect::<serde_json::Map<String, serde_json::Value>>(),
