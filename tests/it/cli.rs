@@ -2,7 +2,7 @@
 
 use crate::common::{bin, line_of};
 use std::path::PathBuf;
-use std::process::Output;
+use std::process::{Command, Output};
 
 /// A scratch file holding `text`, unique per test.
 fn scratch(name: &str, text: &str) -> PathBuf {
@@ -321,4 +321,35 @@ fn runaway_overload_stops_with_a_clear_error_not_a_full_memory() {
     let err = stderr(&out);
     assert!(err.contains("overload: more than 20000 calls"), "{err}");
     assert!(!err.contains("panicked"));
+}
+
+/// `--json` to a named pipe (as to `/dev/null` or `/dev/stdout`) writes into it: renaming a
+/// temporary file over it, as for a regular file, would replace the pipe (or the device).
+#[cfg(unix)]
+#[test]
+fn json_to_a_pipe_writes_into_the_pipe() {
+    use std::os::unix::fs::FileTypeExt;
+    let p = scratch("pipe.toml", GOOD);
+    let fifo = p.parent().unwrap().join("result.fifo");
+    let _ = std::fs::remove_file(&fifo);
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("no mkfifo here; skipped");
+        return;
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = fifo.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(std::fs::read_to_string(&reader));
+    });
+    let out = bin().arg(&p).arg("--json").arg(&fifo).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+    assert!(kind.is_fifo(), "the pipe was replaced by a {kind:?}");
+    let text = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("the reader got the JSON")
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert!(v["requests"]["generated"].as_u64().unwrap() > 0);
 }

@@ -280,8 +280,16 @@ fn run(scenario: &Scenario, args: &RunArgs) -> anyhow::Result<()> {
 }
 
 /// Writes `bytes` to a temporary file beside `path`, then renames it over `path`, so the
-/// file is written whole or not at all.
+/// file is written whole or not at all. A device or pipe at `path` is written in place.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    // A device or a pipe (`--json /dev/null`, `--csv /dev/stdout`, a named pipe) is written
+    // in place: renaming a file over it would replace the device itself.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
+        f.write_all(bytes)?;
+        f.write_all(b"\n")?;
+        return f.flush();
+    }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
