@@ -137,17 +137,22 @@ pub(crate) fn figure_csv_row(o: &Outcome) -> Vec<String> {
     }
 }
 
+/// The `.toml` files directly in `dir`, in name order.
+pub(crate) fn toml_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
 /// The scenario files named by `files`: folders give their `.toml` files in name order.
 fn expand(files: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let mut out = Vec::new();
     for f in files {
         if f.is_dir() {
-            let rd = std::fs::read_dir(f).map_err(|e| format!("{}: {e}", f.display()))?;
-            let mut v: Vec<PathBuf> = rd
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "toml"))
-                .collect();
-            v.sort();
+            let v = toml_files(f).map_err(|e| format!("{}: {e}", f.display()))?;
             if v.is_empty() {
                 return Err(format!("{}: no .toml files in this folder", f.display()));
             }

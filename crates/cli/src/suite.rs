@@ -27,15 +27,7 @@ pub(crate) struct Question {
 }
 
 fn tomls(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "toml"))
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
+    multi::toml_files(dir).unwrap_or_default()
 }
 
 /// The first non-empty line of `dir/README.md`, without leading `#` and spaces.
