@@ -391,6 +391,8 @@ struct Svc {
     lifo_above: Option<u32>,
     /// Calls dropped before their CPU time because their caller had given up.
     dropped: u64,
+    /// No workers, rate limit or database: an arriving call goes straight to core admission.
+    plain: bool,
 }
 
 type KeyMap<V> = HashMap<u64, V, BuildHasherDefault<KeyHasher>>;
@@ -972,6 +974,7 @@ impl World {
                             changes: vec![(0, active[comps.len()].clamp(a.min, a.max))],
                         });
                     }
+                    let plain = s.workers.is_none() && s.rate_limit.is_none() && db.is_none();
                     Body::Service(Svc {
                         cores: s.cores,
                         workers: s.workers,
@@ -988,6 +991,7 @@ impl World {
                             Discipline::AdaptiveLifo { above } => Some(above),
                         },
                         dropped: 0,
+                        plain,
                     })
                 }
                 KindSpec::LoadBalancer { targets, policy } => Body::Lb {
@@ -1999,7 +2003,7 @@ impl World {
     }
 
     /// Sends `ev` across one network hop.
-    #[inline]
+    #[inline(always)]
     fn hop(&mut self, ctx: &mut Context<'_, Ev>, ev: Ev) {
         if self.links {
             return self.hop_links(ctx, ev);
@@ -2039,6 +2043,8 @@ impl World {
             return self.fail_now(ctx, c, UNAVAILABLE);
         }
         match &self.comps[comp as usize].body {
+            // What `svc_arrive` comes to without workers, rate limit or database.
+            Body::Service(s) if s.plain => self.core_admission(ctx, c),
             Body::Service(_) => self.svc_arrive(ctx, c),
             Body::Lb { target, policy } => {
                 let (mut target, mut policy) = (*target, *policy);
@@ -2073,7 +2079,7 @@ impl World {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn set_queue(&mut self, comp: u32, inst: u32, now: u64) {
         let i = &mut self.comps[comp as usize].insts[inst as usize];
         let q = (i.wait_q.len() + i.cpu_q.len()) as u64;
@@ -2471,10 +2477,17 @@ impl World {
             return self.free_call(c);
         }
         let now = ctx.now().as_nanos();
-        let Call { comp, inst, .. } = self.calls[c as usize];
-        let (cores, workers, lifo_above) = {
+        let Call {
+            comp,
+            inst,
+            class,
+            step,
+            ..
+        } = self.calls[c as usize];
+        let (cores, workers, lifo_above, no_calls) = {
             let s = self.svc(comp);
-            (s.cores, s.workers, s.lifo_above)
+            let no_calls = s.endpoints[class as usize].calls.len() <= step as usize;
+            (s.cores, s.workers, s.lifo_above, no_calls)
         };
         if cores.is_some() {
             let i = &mut self.comps[comp as usize].insts[inst as usize];
@@ -2500,8 +2513,9 @@ impl World {
                 }
             }
         }
-        if self.drop_work && self.calls[c as usize].err != 0 {
-            return self.finish_call(ctx, c); // dropped: no downstream calls
+        // What `continue_calls` comes to with no calls left; dropped work makes none.
+        if no_calls || self.drop_work && self.calls[c as usize].err != 0 {
+            return self.finish_call(ctx, c);
         }
         self.continue_calls(ctx, c);
     }
@@ -2544,8 +2558,39 @@ impl World {
 
     /// The component is done with call `c` (with or without error): free its worker, reply.
     fn finish_call(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
-        let now = ctx.now().as_nanos();
         let call = &mut self.calls[c as usize];
+        if call.orphan || call.done {
+            return self.finish_orphan(c);
+        }
+        call.done = true;
+        let Call {
+            comp,
+            inst,
+            holds_worker,
+            holds_lock,
+            err,
+            parent,
+            ..
+        } = *call;
+        let cm = &mut self.comps[comp as usize];
+        cm.served += 1;
+        cm.insts[inst as usize].served += 1;
+        if err == 0
+            && parent != INTERNAL
+            && matches!(cm.body, Body::Service(Svc { db: Some(_), .. }))
+        {
+            self.commit(ctx, c);
+        }
+        if holds_lock || holds_worker {
+            self.release_held(ctx, c);
+        }
+        self.hop(ctx, Ev::Reply(c));
+    }
+
+    /// `finish_call` of a call already answered: nothing, or free an orphan's slot.
+    #[cold]
+    fn finish_orphan(&mut self, c: u32) {
+        let call = &self.calls[c as usize];
         if call.orphan {
             // The component answering a call its crashed instance held: the caller was told
             // already. A delayed answer (a cache hit) was the last event about it; a custom
@@ -2554,22 +2599,19 @@ impl World {
             {
                 self.free_call(c);
             }
-            return;
         }
-        if call.done {
-            return;
-        }
-        call.done = true;
+    }
+
+    /// A finished call lets go of its row lock and its worker.
+    fn release_held(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        let now = ctx.now().as_nanos();
         let Call {
             comp,
             inst,
             holds_worker,
             holds_lock,
             ..
-        } = *call;
-        self.comps[comp as usize].served += 1;
-        self.comps[comp as usize].insts[inst as usize].served += 1;
-        self.commit(ctx, c);
+        } = self.calls[c as usize];
         if holds_lock {
             self.release_lock(ctx, c);
         }
@@ -2590,23 +2632,13 @@ impl World {
                 None => i.busy_workers -= 1,
             }
         }
-        self.hop(ctx, Ev::Reply(c));
     }
 
     /// A write finished at a database primary: record its commit and send it to every replica,
     /// where it applies after a replication-lag draw, through the replica's own queue and cores.
+    /// Called for a call answered without error, not internal, at a database.
     fn commit(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
-        let call = &self.calls[c as usize];
-        if call.err != 0 || call.parent == INTERNAL {
-            return;
-        }
-        if !matches!(
-            self.comps[call.comp as usize].body,
-            Body::Service(Svc { db: Some(_), .. })
-        ) {
-            return;
-        }
-        let call = *call;
+        let call = self.calls[c as usize];
         let now = ctx.now().as_nanos();
         let comp = &mut self.comps[call.comp as usize];
         let Body::Service(Svc { db: Some(db), .. }) = &mut comp.body else {
@@ -3571,8 +3603,16 @@ impl World {
     /// Chooses an instance of `to` like `pick`, then avoids instances out of rotation (a
     /// deployment) or ejected by balancer `lb`'s health check. When every instance is to be
     /// avoided, the first choice stands (fail open).
-    #[inline]
+    #[inline(always)]
     fn choose(&mut self, lb: u32, to: u32, policy: Policy, key: u64, class: u16) -> u32 {
+        let c = &self.comps[to as usize];
+        if c.active == 1 && c.reshard.is_none() && !self.ops_pick {
+            return 0; // what `pick` comes to, without the calls
+        }
+        self.choose_among(lb, to, policy, key, class)
+    }
+
+    fn choose_among(&mut self, lb: u32, to: u32, policy: Policy, key: u64, class: u16) -> u32 {
         let i = self.pick(to, policy, key, class);
         if !self.ops_pick || self.usable(lb, to, i) {
             return i;
