@@ -3,8 +3,8 @@
 //! This crate knows nothing about TOML, files or the component catalogue. It owns:
 //!
 //! * simulated time, [`SimTime`], an integer count of nanoseconds;
-//! * the event queue, [`EventQueue`], a monotone radix heap ordered by time and then by
-//!   insertion sequence;
+//! * the event queue, [`EventQueue`], ordered by time and then by insertion sequence: a
+//!   short unordered array while a few events are pending, a monotone radix heap beyond;
 //! * the run loop, [`Simulation`], which pops events and hands them to one [`Handler`]
 //!   together with a [`Context`] (`now`, `schedule_at`, `schedule_in`);
 //! * component ids, [`ComponentId`], and a name registry, [`Registry`];

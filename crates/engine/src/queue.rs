@@ -1,4 +1,5 @@
-//! A monotone priority queue of events: a radix heap over `(time, sequence)` keys.
+//! A monotone priority queue of events over `(time, sequence)` keys: a short unordered array
+//! while a few events are pending, a radix heap beyond.
 //!
 //! # Why a radix heap
 //!
@@ -11,6 +12,14 @@
 //! does `O(log n)` random accesses. With a million pending events the difference is large
 //! (see the `engine` benchmark).
 //!
+//! # Few pending events
+//!
+//! While at most [`SMALL`] events are pending (an M/M/1 server has two: the next arrival and
+//! the next departure) they sit unordered in one short array and a pop scans it for the
+//! minimum: a handful of comparisons and no bucket work, cheaper than any heap at that size.
+//! The first push beyond [`SMALL`] moves them into the radix heap, which then serves until the
+//! queue is empty again.
+//!
 //! # Order
 //!
 //! The key is `time << 64 | sequence`, where the sequence is a counter incremented on every
@@ -21,11 +30,18 @@ use crate::SimTime;
 
 const BUCKETS: usize = 129;
 
+/// Pending events held in the unordered array before the radix heap takes over.
+const SMALL: usize = 8;
+
 /// A priority queue of events ordered by time, then insertion sequence.
 ///
 /// Pushing a time earlier than the last popped time is allowed (it costs one `O(n)` rebuild),
 /// which only happens when events are scheduled from outside a run; handlers never do it.
 pub struct EventQueue<E> {
+    /// While not `spilled`: every pending event, unordered (at most [`SMALL`]).
+    small: Vec<(u128, E)>,
+    /// The events are in the radix heap (`buckets` and `front`), not in `small`.
+    spilled: bool,
     /// `buckets[b]` holds the keys whose highest bit differing from `last` is bit `b - 1`.
     /// Bucket 0 (keys equal to `last`) holds at most one element, since keys are unique: it
     /// is `front` instead, and `buckets[0]` stays empty.
@@ -45,6 +61,19 @@ impl<E> Default for EventQueue<E> {
     }
 }
 
+/// Index of the smallest key (keys are unique).
+#[inline]
+fn min_index<E>(events: &[(u128, E)]) -> Option<usize> {
+    let mut it = events.iter().enumerate();
+    let (mut best, &(mut min, _)) = it.next()?;
+    for (i, &(k, _)) in it {
+        if k < min {
+            (best, min) = (i, k);
+        }
+    }
+    Some(best)
+}
+
 #[inline]
 fn bucket_of(key: u128, last: u128) -> usize {
     (128 - (key ^ last).leading_zeros()) as usize
@@ -54,6 +83,8 @@ impl<E> EventQueue<E> {
     /// An empty queue.
     pub fn new() -> Self {
         Self {
+            small: Vec::with_capacity(SMALL),
+            spilled: false,
             buckets: (0..BUCKETS).map(|_| Vec::new()).collect(),
             nonempty: [0; 3],
             front: None,
@@ -81,6 +112,12 @@ impl<E> EventQueue<E> {
         let key = ((time.0 as u128) << 64) | self.seq as u128;
         self.seq += 1;
         self.len += 1;
+        if !self.spilled {
+            if self.small.len() < SMALL {
+                return self.small.push((key, event));
+            }
+            self.spill();
+        }
         if key < self.last {
             return self.rebase(key, event);
         }
@@ -99,14 +136,58 @@ impl<E> EventQueue<E> {
         for b in &mut self.buckets {
             all.append(b);
         }
+        self.reset_to(key, event, all);
+    }
+
+    /// Moves the small array's events into the (empty) radix heap: the smallest becomes
+    /// `last` and the front.
+    #[cold]
+    fn spill(&mut self) {
+        debug_assert!(self.front.is_none() && self.nonempty == [0; 3]);
+        self.spilled = true;
+        let mut small = std::mem::take(&mut self.small);
+        if let Some(i) = min_index(&small) {
+            let (key, event) = small.swap_remove(i);
+            self.reset_to(key, event, small.drain(..));
+        }
+        self.small = small; // keeps its allocation
+    }
+
+    /// With the buckets empty: makes `key` the new `last` and `(key, event)` the front, and
+    /// buckets `rest` (all greater) relative to it.
+    fn reset_to(&mut self, key: u128, event: E, rest: impl IntoIterator<Item = (u128, E)>) {
         self.last = key;
         self.nonempty = [0; 3];
-        for (k, e) in all {
+        for (k, e) in rest {
             let b = bucket_of(k, key);
             self.buckets[b].push((k, e));
             self.nonempty[b >> 6] |= 1 << (b & 63);
         }
         self.front = Some((key, event));
+    }
+
+    /// Index of the smallest key in the small array.
+    #[inline]
+    fn small_min(&self) -> Option<usize> {
+        min_index(&self.small)
+    }
+
+    /// Takes the small array's event at `i`.
+    #[inline]
+    fn take_small(&mut self, i: usize) -> (SimTime, E) {
+        let (k, e) = self.small.swap_remove(i);
+        self.len -= 1;
+        (SimTime((k >> 64) as u64), e)
+    }
+
+    /// After a pop from the radix heap: back to the small array once it is empty.
+    #[inline]
+    fn popped(&mut self, k: u128, e: E) -> (SimTime, E) {
+        self.len -= 1;
+        if self.len == 0 {
+            self.spilled = false;
+        }
+        (SimTime((k >> 64) as u64), e)
     }
 
     #[inline]
@@ -163,6 +244,11 @@ impl<E> EventQueue<E> {
     /// The time of the earliest event, without removing it.
     #[inline]
     pub fn peek_time(&mut self) -> Option<SimTime> {
+        if !self.spilled {
+            return self
+                .small_min()
+                .map(|i| SimTime((self.small[i].0 >> 64) as u64));
+        }
         if self.settle() {
             Some(SimTime((self.last >> 64) as u64))
         } else {
@@ -173,17 +259,27 @@ impl<E> EventQueue<E> {
     /// Removes and returns the earliest event.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
+        if !self.spilled {
+            let i = self.small_min()?;
+            return Some(self.take_small(i));
+        }
         if !self.settle() {
             return None;
         }
         let (k, e) = self.front.take().expect("settled");
-        self.len -= 1;
-        Some((SimTime((k >> 64) as u64), e))
+        Some(self.popped(k, e))
     }
 
     /// Removes and returns the earliest event if it is at or before `end`.
     #[inline]
     pub fn pop_until(&mut self, end: SimTime) -> Option<(SimTime, E)> {
+        if !self.spilled {
+            let i = self.small_min()?;
+            if (self.small[i].0 >> 64) as u64 > end.0 {
+                return None;
+            }
+            return Some(self.take_small(i));
+        }
         if self.front.is_none() {
             // Fast path: a lowest bucket holding one element holds the minimum; take it
             // straight out, without a trip through `front`.
@@ -196,8 +292,7 @@ impl<E> EventQueue<E> {
                 let (k, e) = self.buckets[b].pop().expect("one element");
                 self.nonempty[b >> 6] &= !(1 << (b & 63));
                 self.last = k;
-                self.len -= 1;
-                return Some((SimTime((k >> 64) as u64), e));
+                return Some(self.popped(k, e));
             }
             self.refill();
         }
@@ -205,12 +300,13 @@ impl<E> EventQueue<E> {
             return None;
         }
         let (k, e) = self.front.take().expect("settled");
-        self.len -= 1;
-        Some((SimTime((k >> 64) as u64), e))
+        Some(self.popped(k, e))
     }
 
     /// Removes every event (keeps the allocations and the sequence counter).
     pub fn clear(&mut self) {
+        self.small.clear();
+        self.spilled = false;
         for b in &mut self.buckets {
             b.clear();
         }
@@ -248,6 +344,32 @@ mod tests {
         q.push(SimTime(50), 'b');
         assert_eq!(q.pop(), Some((SimTime(50), 'b')));
         assert_eq!(q.pop(), Some((SimTime(100), 'a')));
+    }
+
+    #[test]
+    fn spills_into_the_radix_heap_and_comes_back_when_empty() {
+        let mut q = EventQueue::new();
+        let n = SMALL as u64 * 3;
+        // Decreasing times: every push is the new minimum, in both modes.
+        for i in 0..n {
+            q.push(SimTime(1_000 - i), i);
+            assert_eq!(q.spilled, i >= SMALL as u64, "after {} pushes", i + 1);
+        }
+        assert_eq!(q.peek_time(), Some(SimTime(1_000 - (n - 1))));
+        for i in (0..n).rev() {
+            assert_eq!(q.pop_until(SimTime(2_000)), Some((SimTime(1_000 - i), i)));
+        }
+        assert!(!q.spilled && q.is_empty());
+        // Small again: a later run of a few events, with a tie kept in insertion order.
+        q.push(SimTime(5), 1);
+        q.push(SimTime(3), 2);
+        q.push(SimTime(5), 3);
+        assert_eq!(q.pop_until(SimTime(2)), None);
+        assert_eq!(q.pop(), Some((SimTime(3), 2)));
+        assert_eq!(q.pop(), Some((SimTime(5), 1)));
+        assert_eq!(q.pop(), Some((SimTime(5), 3)));
+        assert_eq!(q.pop(), None);
+        assert!(!q.spilled);
     }
 
     #[derive(Debug, Clone)]
