@@ -107,7 +107,7 @@ impl<E> EventQueue<E> {
     }
 
     /// Queues `event` at `time`.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, time: SimTime, event: E) {
         let key = ((time.0 as u128) << 64) | self.seq as u128;
         self.seq += 1;
