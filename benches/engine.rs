@@ -27,6 +27,12 @@
 //! 0.5 s (the bare heap with 1,000,000 timers: about 3 s), so the groups use flat sampling
 //! with 10 samples.
 //!
+//! Criterion measures the two sides one after the other, a few seconds each, so a change in
+//! the machine's speed between them moves the ratio (on the shared 2-core machine the bare W1
+//! loop's own time moves by 30% between runs). W1 to W3 therefore also print a *paired* ratio:
+//! single runs of the bare loop and of archsim in turn, eleven pairs after a warm-up pair,
+//! and the median of the per-pair ratios, which cancels most of the drift.
+//!
 //! (`Dist::Exp` is `Exp1` times the mean, rounded to integer nanoseconds: the very draw the
 //! model makes; `rand_distr` itself is not a dev-dependency of this crate.)
 
@@ -43,7 +49,7 @@ use rand::Rng;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The seed of every run (a scenario's default `run.seed`).
 const SEED: u64 = 1;
@@ -53,6 +59,75 @@ fn configure(g: &mut BenchmarkGroup<'_, WallTime>) {
         .sampling_mode(SamplingMode::Flat)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3));
+}
+
+/// Pairs timed by `paired_ratio`, after one warm-up pair.
+const PAIRS: usize = 11;
+
+/// Runs the bare loop and archsim in turn, `PAIRS` times, and prints the median, the lowest
+/// and the highest of the per-pair ratios (archsim's time over the bare loop's: the bare
+/// throughput over archsim's, as in the README's table). Skipped when criterion's filter
+/// leaves `group` out, and in criterion's test, list and profile modes.
+fn paired_ratio(group: &str, mut bare: impl FnMut(), mut engine: impl FnMut()) {
+    if !selected(group) {
+        return;
+    }
+    let time = |f: &mut dyn FnMut()| {
+        let t = Instant::now();
+        f();
+        t.elapsed().as_secs_f64()
+    };
+    time(&mut bare);
+    time(&mut engine);
+    let mut ratios: Vec<f64> = (0..PAIRS)
+        .map(|_| {
+            let b = time(&mut bare);
+            time(&mut engine) / b
+        })
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    println!(
+        "{group}: archsim time / bare loop time, paired: median {:.2} (lowest {:.2}, highest {:.2}) over {PAIRS} pairs",
+        ratios[PAIRS / 2],
+        ratios[0],
+        ratios[PAIRS - 1]
+    );
+}
+
+/// Whether this run measures `group`: not in criterion's test, list or profile modes, and
+/// the filter (its first free argument, read as `|`-separated substrings, which covers the
+/// usual `w1` and `w1|w2`) matches it or there is none.
+fn selected(group: &str) -> bool {
+    const WITH_VALUE: [&str; 13] = [
+        "--save-baseline",
+        "--baseline",
+        "--load-baseline",
+        "--sample-size",
+        "--warm-up-time",
+        "--measurement-time",
+        "--nresamples",
+        "--noise-threshold",
+        "--confidence-level",
+        "--significance-level",
+        "--plotting-backend",
+        "--output-format",
+        "--color",
+    ];
+    let mut args = std::env::args().skip(1);
+    let mut filter = None;
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--test" | "--list" | "--profile-time" => return false,
+            _ if WITH_VALUE.contains(&a.as_str()) => {
+                args.next();
+            }
+            _ if a.starts_with('-') => {}
+            _ => {
+                filter.get_or_insert(a);
+            }
+        }
+    }
+    filter.is_none_or(|f| f.split('|').any(|part| group.contains(part)))
 }
 
 fn scenario(text: &str, name: &str) -> Scenario {
@@ -197,6 +272,15 @@ fn mmc_group(c: &mut Criterion, group: &str, rate_per_s: f64, cores: u32, durati
         b.iter(|| black_box(&sc).run_stats().expect("runs").generated)
     });
     g.finish();
+    paired_ratio(
+        group,
+        || {
+            black_box(bare_mmc(black_box(rate_per_s), 1e6, cores, duration_ns));
+        },
+        || {
+            black_box(black_box(&sc).run_stats().expect("runs"));
+        },
+    );
 }
 
 /// W1: M/M/1 at rho 0.9, about 900,000 requests per iteration.
@@ -363,6 +447,15 @@ fn w3_three_tier(c: &mut Criterion) {
         b.iter(|| black_box(&sc).run_stats().expect("runs").generated)
     });
     g.finish();
+    paired_ratio(
+        "w3_three_tier",
+        || {
+            black_box(bare_three_tier(black_box(duration_ns)));
+        },
+        || {
+            black_box(black_box(&sc).run_stats().expect("runs"));
+        },
+    );
 }
 
 // ----- W4: self-rearming timers --------------------------------------------------------

@@ -2046,30 +2046,40 @@ impl World {
             // What `svc_arrive` comes to without workers, rate limit or database.
             Body::Service(s) if s.plain => self.core_admission(ctx, c),
             Body::Service(_) => self.svc_arrive(ctx, c),
-            Body::Lb { target, policy } => {
-                let (mut target, mut policy) = (*target, *policy);
-                let Call { key, class, .. } = self.calls[c as usize];
-                if !self.comps[comp as usize].global.is_empty() {
-                    target = self.global_target(comp, c);
-                    policy = self.comps[target as usize].balance;
-                }
-                let i = self.choose(comp, target, policy, key, class);
-                self.calls[c as usize].pending = 1;
-                self.call_out(ctx, c, target, i);
-            }
+            &Body::Lb { target, policy } => self.lb_arrive(ctx, c, target, policy),
             Body::Cache(_) => self.cache_arrive(ctx, c),
             Body::Queue(_) => self.queue_publish(ctx, c),
-            Body::Custom(_) => {
-                let call = self.calls[c as usize];
-                let req = Request {
-                    id: CallId(c),
-                    class: call.class as usize,
-                    key: (call.key != NO_KEY).then_some(call.key),
-                    arrived: ctx.now(),
-                };
-                self.run_behavior(ctx, comp, inst, |b, bctx| b.on_request(req, bctx));
-            }
+            Body::Custom(_) => self.custom_arrive(ctx, c),
         }
+    }
+
+    /// A balancer passes call `c` on to an instance of its target.
+    #[inline(never)]
+    fn lb_arrive(&mut self, ctx: &mut Context<'_, Ev>, c: u32, target: u32, policy: Policy) {
+        let (mut target, mut policy) = (target, policy);
+        let Call {
+            comp, key, class, ..
+        } = self.calls[c as usize];
+        if !self.comps[comp as usize].global.is_empty() {
+            target = self.global_target(comp, c);
+            policy = self.comps[target as usize].balance;
+        }
+        let i = self.choose(comp, target, policy, key, class);
+        self.calls[c as usize].pending = 1;
+        self.call_out(ctx, c, target, i);
+    }
+
+    /// A custom component's behaviour gets call `c`.
+    #[inline(never)]
+    fn custom_arrive(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        let call = self.calls[c as usize];
+        let req = Request {
+            id: CallId(c),
+            class: call.class as usize,
+            key: (call.key != NO_KEY).then_some(call.key),
+            arrived: ctx.now(),
+        };
+        self.run_behavior(ctx, call.comp, call.inst, |b, bctx| b.on_request(req, bctx));
     }
 
     fn svc(&self, comp: u32) -> &Svc {
@@ -3280,7 +3290,7 @@ impl World {
         if parent.pending > 0 {
             return;
         }
-        let (pcomp, pinst, perr) = (parent.comp, parent.inst, parent.err);
+        let (pcomp, perr) = (parent.comp, parent.err);
         match &self.comps[pcomp as usize].body {
             Body::Service(_) => {
                 if perr != 0 {
@@ -3291,52 +3301,61 @@ impl World {
             }
             // A queue's consumers are internal calls; it has no children of its own.
             Body::Lb { .. } | Body::Queue(_) => self.finish_call(ctx, p),
-            Body::Cache(_) => {
-                // A read miss stores its key once the backing store has answered.
-                let pc = self.calls[p as usize];
-                let now = ctx.now().as_nanos();
-                let mut waiters = Vec::new();
-                let comp = &mut self.comps[pcomp as usize];
-                if let Body::Cache(cb) = &mut comp.body {
-                    if pc.key != NO_KEY && pc.step == 1 && cb.coalesce {
-                        waiters = cb.waiting[pinst as usize]
-                            .remove(&pc.key)
-                            .unwrap_or_default();
-                    }
-                    if perr == 0 && (pc.step == 1 || pc.step == 2) && pc.key != NO_KEY {
-                        cb.stores[pinst as usize].insert(pc.key, now, &mut comp.rng);
-                    }
-                }
-                // A CDN answers after the user-to-edge round trip drawn on arrival.
-                if pc.aux > 0
-                    && matches!(&self.comps[pcomp as usize].body, Body::Cache(cb) if cb.edge_class.is_some())
-                {
-                    ctx.schedule_in(SimTime(pc.aux), Ev::Finish(p));
-                    return;
-                }
-                self.finish_call(ctx, p);
-                // Misses that waited on this one get its answer.
-                for w in waiters {
-                    self.calls[w as usize].err = perr;
-                    self.finish_call(ctx, w);
-                }
+            Body::Cache(_) => self.cache_answered(ctx, p, perr),
+            Body::Custom(_) => self.custom_answered(ctx, p, perr),
+        }
+    }
+
+    /// The backing store answered cache call `p` (its error `perr`, or 0).
+    #[inline(never)]
+    fn cache_answered(&mut self, ctx: &mut Context<'_, Ev>, p: u32, perr: u8) {
+        // A read miss stores its key once the backing store has answered.
+        let pc = self.calls[p as usize];
+        let (pcomp, pinst) = (pc.comp, pc.inst);
+        let now = ctx.now().as_nanos();
+        let mut waiters = Vec::new();
+        let comp = &mut self.comps[pcomp as usize];
+        if let Body::Cache(cb) = &mut comp.body {
+            if pc.key != NO_KEY && pc.step == 1 && cb.coalesce {
+                waiters = cb.waiting[pinst as usize]
+                    .remove(&pc.key)
+                    .unwrap_or_default();
             }
-            Body::Custom(_) => {
-                let pc = self.calls[p as usize];
-                let req = Request {
-                    id: CallId(p),
-                    class: pc.class as usize,
-                    key: (pc.key != NO_KEY).then_some(pc.key),
-                    arrived: SimTime(pc.arrived),
-                };
-                let reason = (perr != 0).then(|| self.rec.reasons()[perr as usize - 1].clone());
-                // The error is handed to the behaviour, which decides the call's fate.
-                self.calls[p as usize].err = 0;
-                self.run_behavior(ctx, pcomp, pinst, |b, bctx| {
-                    b.on_reply(req, reason.as_deref(), bctx)
-                });
+            if perr == 0 && (pc.step == 1 || pc.step == 2) && pc.key != NO_KEY {
+                cb.stores[pinst as usize].insert(pc.key, now, &mut comp.rng);
             }
         }
+        // A CDN answers after the user-to-edge round trip drawn on arrival.
+        if pc.aux > 0
+            && matches!(&self.comps[pcomp as usize].body, Body::Cache(cb) if cb.edge_class.is_some())
+        {
+            ctx.schedule_in(SimTime(pc.aux), Ev::Finish(p));
+            return;
+        }
+        self.finish_call(ctx, p);
+        // Misses that waited on this one get its answer.
+        for w in waiters {
+            self.calls[w as usize].err = perr;
+            self.finish_call(ctx, w);
+        }
+    }
+
+    /// A downstream call of custom component call `p` answered (its error `perr`, or 0).
+    #[inline(never)]
+    fn custom_answered(&mut self, ctx: &mut Context<'_, Ev>, p: u32, perr: u8) {
+        let pc = self.calls[p as usize];
+        let req = Request {
+            id: CallId(p),
+            class: pc.class as usize,
+            key: (pc.key != NO_KEY).then_some(pc.key),
+            arrived: SimTime(pc.arrived),
+        };
+        let reason = (perr != 0).then(|| self.rec.reasons()[perr as usize - 1].clone());
+        // The error is handed to the behaviour, which decides the call's fate.
+        self.calls[p as usize].err = 0;
+        self.run_behavior(ctx, pc.comp, pc.inst, |b, bctx| {
+            b.on_reply(req, reason.as_deref(), bctx)
+        });
     }
 
     fn run_behavior(
@@ -3460,6 +3479,24 @@ impl Handler for World {
                     self.attempt_failed(ctx, r, TIMEOUT);
                 }
             }
+            other => self.handle_rare(other, ctx),
+        }
+    }
+}
+
+impl World {
+    /// The events that are not about every request's way (retries, faults, probes, scaling,
+    /// timers), out of line so that `handle` stays small.
+    #[inline(never)]
+    fn handle_rare(&mut self, ev: Ev, ctx: &mut Context<'_, Ev>) {
+        match ev {
+            Ev::Arrival(_)
+            | Ev::Wake(_)
+            | Ev::Deliver(_)
+            | Ev::CpuDone(_)
+            | Ev::Reply(_)
+            | Ev::Finish(_)
+            | Ev::Timeout(..) => unreachable!("handled in `handle`"),
             Ev::Retry(r, gen) => {
                 let req = self.reqs[r as usize];
                 if req.live && req.gen == gen {
