@@ -248,7 +248,7 @@ impl TimeAverage {
         self.value
     }
     /// The level changes to `v` at time `t_ns` (times must not decrease).
-    #[inline]
+    #[inline(always)]
     pub fn set(&mut self, t_ns: u64, v: u64) {
         if t_ns < self.next {
             self.acc += self.value as u128 * t_ns.saturating_sub(self.last_t) as u128;
