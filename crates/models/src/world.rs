@@ -2096,6 +2096,7 @@ impl World {
         i.queue.set(now, q);
     }
 
+    #[inline(never)]
     fn svc_arrive(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
         let now = ctx.now().as_nanos();
         let Call {
@@ -2224,6 +2225,7 @@ impl World {
 
     /// A producer publishes: the message joins the backlog, the producer gets its
     /// acknowledgement after the publish latency, and an idle consumer takes the message.
+    #[inline(never)]
     fn queue_publish(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
         let now = ctx.now().as_nanos();
         let Call {
@@ -2613,6 +2615,7 @@ impl World {
     }
 
     /// A finished call lets go of its row lock and its worker.
+    #[inline(never)]
     fn release_held(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
         let now = ctx.now().as_nanos();
         let Call {
@@ -2647,6 +2650,7 @@ impl World {
     /// A write finished at a database primary: record its commit and send it to every replica,
     /// where it applies after a replication-lag draw, through the replica's own queue and cores.
     /// Called for a call answered without error, not internal, at a database.
+    #[inline(never)]
     fn commit(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
         let call = self.calls[c as usize];
         let now = ctx.now().as_nanos();
@@ -2682,6 +2686,7 @@ impl World {
     }
 
     /// An internal call answered: a replica applied a write (or lost it in a crash).
+    #[inline(never)]
     fn internal_done(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
         let call = self.calls[c as usize];
         self.free_call(c);
@@ -2806,6 +2811,7 @@ impl World {
     }
 
     /// A request reaches a cache instance.
+    #[inline(never)]
     fn cache_arrive(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
         let now = ctx.now().as_nanos();
         let measured = self.rec.window().contains(now);
@@ -2922,6 +2928,7 @@ impl World {
     }
 
     /// Fails call `c` at once because its instance is down.
+    #[inline(never)]
     fn fail_now(&mut self, ctx: &mut Context<'_, Ev>, c: u32, reason: usize) {
         let call = &mut self.calls[c as usize];
         call.err = reason as u8 + 1;
