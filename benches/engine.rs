@@ -23,7 +23,7 @@
 //! so they reproduce the engine's response times exactly (checked before measuring).
 //! W4's throughput is in events per second.
 //!
-//! Run: `cargo bench --bench engine` (about two minutes on 2 cores). One iteration is 0.1 to
+//! Run: `cargo bench --bench engine` (about three minutes on 2 cores). One iteration is 0.1 to
 //! 0.5 s (the bare heap with 1,000,000 timers: about 3 s), so the groups use flat sampling
 //! with 10 samples.
 //!
