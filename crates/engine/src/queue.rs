@@ -74,6 +74,12 @@ fn min_index<E>(events: &[(u128, E)]) -> Option<usize> {
     Some(best)
 }
 
+/// The time part of a key.
+#[inline]
+fn time_of(key: u128) -> SimTime {
+    SimTime((key >> 64) as u64)
+}
+
 #[inline]
 fn bucket_of(key: u128, last: u128) -> usize {
     (128 - (key ^ last).leading_zeros()) as usize
@@ -177,7 +183,7 @@ impl<E> EventQueue<E> {
     fn take_small(&mut self, i: usize) -> (SimTime, E) {
         let (k, e) = self.small.swap_remove(i);
         self.len -= 1;
-        (SimTime((k >> 64) as u64), e)
+        (time_of(k), e)
     }
 
     /// After a pop from the radix heap: back to the small array once it is empty.
@@ -187,7 +193,7 @@ impl<E> EventQueue<E> {
         if self.len == 0 {
             self.spilled = false;
         }
-        (SimTime((k >> 64) as u64), e)
+        (time_of(k), e)
     }
 
     #[inline]
@@ -245,12 +251,10 @@ impl<E> EventQueue<E> {
     #[inline]
     pub fn peek_time(&mut self) -> Option<SimTime> {
         if !self.spilled {
-            return self
-                .small_min()
-                .map(|i| SimTime((self.small[i].0 >> 64) as u64));
+            return self.small_min().map(|i| time_of(self.small[i].0));
         }
         if self.settle() {
-            Some(SimTime((self.last >> 64) as u64))
+            Some(time_of(self.last))
         } else {
             None
         }
@@ -275,7 +279,7 @@ impl<E> EventQueue<E> {
     pub fn pop_until(&mut self, end: SimTime) -> Option<(SimTime, E)> {
         if !self.spilled {
             let i = self.small_min()?;
-            if (self.small[i].0 >> 64) as u64 > end.0 {
+            if time_of(self.small[i].0) > end {
                 return None;
             }
             return Some(self.take_small(i));
@@ -286,7 +290,7 @@ impl<E> EventQueue<E> {
             let b = self.lowest_nonempty()?;
             if self.buckets[b].len() == 1 {
                 let k = self.buckets[b][0].0;
-                if (k >> 64) as u64 > end.0 {
+                if time_of(k) > end {
                     return None;
                 }
                 let (k, e) = self.buckets[b].pop().expect("one element");
@@ -296,7 +300,7 @@ impl<E> EventQueue<E> {
             }
             self.refill();
         }
-        if (self.last >> 64) as u64 > end.0 {
+        if time_of(self.last) > end {
             return None;
         }
         let (k, e) = self.front.take().expect("settled");

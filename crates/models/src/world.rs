@@ -2055,8 +2055,13 @@ impl World {
 
     /// A balancer passes call `c` on to an instance of its target.
     #[inline(never)]
-    fn lb_arrive(&mut self, ctx: &mut Context<'_, Ev>, c: u32, target: u32, policy: Policy) {
-        let (mut target, mut policy) = (target, policy);
+    fn lb_arrive(
+        &mut self,
+        ctx: &mut Context<'_, Ev>,
+        c: u32,
+        mut target: u32,
+        mut policy: Policy,
+    ) {
         let Call {
             comp, key, class, ..
         } = self.calls[c as usize];
