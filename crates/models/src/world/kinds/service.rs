@@ -1,0 +1,404 @@
+//! The service kind (also the CPU side of a database): admission, workers, cores and locks, CPU time, downstream call steps, release.
+
+use crate::world::*;
+
+impl World {
+    pub(in crate::world) fn svc(&self, comp: u32) -> &Svc {
+        match &self.comps[comp as usize].body {
+            Body::Service(s) => s,
+            _ => unreachable!("not a service"),
+        }
+    }
+    #[inline(always)]
+    pub(in crate::world) fn set_queue(&mut self, comp: u32, inst: u32, now: u64) {
+        let i = &mut self.comps[comp as usize].insts[inst as usize];
+        let q = (i.wait_q.len() + i.cpu_q.len()) as u64;
+        i.queue.set(now, q);
+    }
+    #[inline(never)]
+    pub(in crate::world) fn svc_arrive(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        let now = ctx.now().as_nanos();
+        let Call {
+            comp, inst, class, ..
+        } = self.calls[c as usize];
+        let (workers, queue, limit, has_db) = {
+            let s = self.svc(comp);
+            (s.workers, s.queue, s.limit, s.db.is_some())
+        };
+        if let Some((rate_per_ns, burst)) = limit {
+            if self.calls[c as usize].parent != INTERNAL {
+                let i = &mut self.comps[comp as usize].insts[inst as usize];
+                i.tokens =
+                    (i.tokens.min(burst) + (now - i.tokens_at) as f64 * rate_per_ns).min(burst);
+                i.tokens_at = now;
+                if i.tokens < 1.0 {
+                    let Body::Service(s) = &mut self.comps[comp as usize].body else {
+                        unreachable!()
+                    };
+                    s.limited += self.rec.window().contains(now) as u64;
+                    let reason = s.limited_reason;
+                    self.failed_here(comp, now);
+                    let call = &mut self.calls[c as usize];
+                    call.err = reason as u8 + 1;
+                    call.done = true;
+                    return self.hop(ctx, Ev::Reply(c));
+                }
+                i.tokens -= 1.0;
+            }
+        }
+        if !has_db {
+            return self.svc_admit(ctx, c, workers, queue);
+        }
+        if let Body::Service(Svc { db: Some(db), .. }) = &mut self.comps[comp as usize].body {
+            let call = &self.calls[c as usize];
+            if call.parent == INTERNAL && call.gen == APPLY && db.failover.is_some() {
+                if call.req != db.term {
+                    // Shipped by a primary that has since been replaced: void.
+                    let call = &mut self.calls[c as usize];
+                    call.err = UNAVAILABLE as u8 + 1;
+                    call.done = true;
+                    return self.reply(ctx, c);
+                }
+                db.undelivered[inst as usize] = db.undelivered[inst as usize].saturating_sub(1);
+            }
+            if inst != db.primary && db.replicas > 0 && !db.is_write[class as usize] {
+                // A read at a replica is stale if the primary has committed a newer write of
+                // its key than the replica has applied.
+                let measured = self.rec.window().contains(now);
+                db.replica_reads += measured as u64;
+                if call.key != NO_KEY {
+                    let latest = db.latest.get(&call.key).copied().unwrap_or(0);
+                    let applied = db.applied[inst as usize]
+                        .get(&call.key)
+                        .copied()
+                        .unwrap_or(0);
+                    if latest > applied && measured {
+                        db.stale_reads += 1;
+                    }
+                }
+            }
+        }
+        self.check_read_model(c, now);
+        self.svc_admit(ctx, c, workers, queue);
+    }
+    /// Admission to a service instance: a worker (or the bounded room), then lock and CPU.
+    #[inline]
+    pub(in crate::world) fn svc_admit(
+        &mut self,
+        ctx: &mut Context<'_, Ev>,
+        c: u32,
+        workers: Option<u32>,
+        queue: Option<u32>,
+    ) {
+        let now = ctx.now().as_nanos();
+        let Call { comp, inst, .. } = self.calls[c as usize];
+        let internal = self.calls[c as usize].parent == INTERNAL;
+        let i = &mut self.comps[comp as usize].insts[inst as usize];
+        if let Some(w) = workers {
+            if i.busy_workers < w {
+                i.busy_workers += 1;
+                self.calls[c as usize].holds_worker = true;
+                self.lock_then_cpu(ctx, c);
+            } else if !internal && queue.is_some_and(|q| i.wait_q.len() >= q as usize) {
+                self.reject(ctx, c, REJECTED);
+            } else {
+                i.wait_q.push_back(c);
+                self.set_queue(comp, inst, now);
+            }
+            return;
+        }
+        if self.must_wait_for_lock(c) {
+            return;
+        }
+        self.core_admission(ctx, c);
+    }
+    /// Whether call `c` is a write that must wait for its key's row lock (then it is parked
+    /// in the lock's queue); otherwise it takes the lock if it needs one.
+    pub(in crate::world) fn must_wait_for_lock(&mut self, c: u32) -> bool {
+        let Call {
+            comp,
+            inst,
+            class,
+            key,
+            parent,
+            ..
+        } = self.calls[c as usize];
+        if key == NO_KEY || parent == INTERNAL {
+            return false;
+        }
+        let Body::Service(Svc { db: Some(db), .. }) = &mut self.comps[comp as usize].body else {
+            return false;
+        };
+        if !db.row_locks || !db.is_write[class as usize] {
+            return false;
+        }
+        match db.locks[inst as usize].entry(key) {
+            std::collections::hash_map::Entry::Occupied(mut e) => {
+                e.get_mut().push_back(c);
+                db.lock_waits += 1;
+                true
+            }
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(VecDeque::new());
+                self.calls[c as usize].holds_lock = true;
+                false
+            }
+        }
+    }
+    /// Holding a worker: take the row lock (or wait for it), then the CPU.
+    pub(in crate::world) fn lock_then_cpu(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        if !self.must_wait_for_lock(c) {
+            self.start_cpu(ctx, c);
+        }
+    }
+    /// Releases call `c`'s row lock and lets the next write of the key go on.
+    pub(in crate::world) fn release_lock(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        let Call {
+            comp, inst, key, ..
+        } = self.calls[c as usize];
+        self.calls[c as usize].holds_lock = false;
+        let (next, workers) = {
+            let Body::Service(svc) = &mut self.comps[comp as usize].body else {
+                return;
+            };
+            let Some(db) = &mut svc.db else { return };
+            let locks = &mut db.locks[inst as usize];
+            let next = locks.get_mut(&key).and_then(|q| q.pop_front());
+            if next.is_none() {
+                locks.remove(&key);
+            }
+            (next, svc.workers)
+        };
+        if let Some(n) = next {
+            // The lock passes straight to the next writer of the key.
+            self.calls[n as usize].holds_lock = true;
+            let how = if workers.is_some() {
+                Resume::StartCpu
+            } else {
+                Resume::CoreAdmission
+            };
+            self.resume_later(ctx, n, how);
+        }
+    }
+    /// Continues a call that just got a worker or a lock. Continuing at once could recurse
+    /// without bound (a call that needs no CPU finishes at once and hands its worker on), so
+    /// calls join a work list that the outermost caller drains.
+    pub(in crate::world) fn resume_later(
+        &mut self,
+        ctx: &mut Context<'_, Ev>,
+        c: u32,
+        how: Resume,
+    ) {
+        self.ready.push_back((c, how));
+        if self.draining {
+            return;
+        }
+        self.draining = true;
+        while let Some((c, how)) = self.ready.pop_front() {
+            match how {
+                Resume::LockThenCpu => self.lock_then_cpu(ctx, c),
+                Resume::StartCpu => self.start_cpu(ctx, c),
+                Resume::CoreAdmission => self.core_admission(ctx, c),
+            }
+        }
+        self.draining = false;
+    }
+    /// Without workers: take a core, or wait for one in the bounded room.
+    pub(in crate::world) fn core_admission(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        let now = ctx.now().as_nanos();
+        let Call {
+            comp,
+            inst,
+            class,
+            parent,
+            ..
+        } = self.calls[c as usize];
+        let internal = parent == INTERNAL;
+        let (cores, queue, needs_cpu) = {
+            let s = self.svc(comp);
+            (s.cores, s.queue, s.endpoints[class as usize].cpu.is_some())
+        };
+        let i = &mut self.comps[comp as usize].insts[inst as usize];
+        match cores {
+            Some(k) if needs_cpu => {
+                if i.busy_cores < k {
+                    i.busy_cores += 1;
+                    let b = i.busy_cores as u64;
+                    i.busy.set(now, b);
+                    self.schedule_cpu(ctx, c);
+                } else if !internal && queue.is_some_and(|q| i.wait_q.len() >= q as usize) {
+                    self.reject(ctx, c, REJECTED);
+                } else {
+                    i.wait_q.push_back(c);
+                    self.set_queue(comp, inst, now);
+                }
+            }
+            _ => self.start_cpu(ctx, c),
+        }
+    }
+    /// The call may run: take a core (or wait for one) and spend the CPU time.
+    pub(in crate::world) fn start_cpu(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        let now = ctx.now().as_nanos();
+        let Call {
+            comp, inst, class, ..
+        } = self.calls[c as usize];
+        let s = self.svc(comp);
+        if s.endpoints[class as usize].cpu.is_none() {
+            return self.continue_calls(ctx, c);
+        }
+        match s.cores {
+            None => self.schedule_cpu(ctx, c),
+            Some(k) => {
+                let i = &mut self.comps[comp as usize].insts[inst as usize];
+                if i.busy_cores < k {
+                    i.busy_cores += 1;
+                    let b = i.busy_cores as u64;
+                    i.busy.set(now, b);
+                    self.schedule_cpu(ctx, c);
+                } else {
+                    i.cpu_q.push_back(c);
+                    self.set_queue(comp, inst, now);
+                }
+            }
+        }
+    }
+    #[inline]
+    pub(in crate::world) fn schedule_cpu(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        if self.drop_work && self.should_drop(c) {
+            // The core is released through the normal path, at once, with no work done.
+            return ctx.schedule_in(SimTime::ZERO, Ev::CpuDone(c));
+        }
+        let Call {
+            comp, inst, class, ..
+        } = self.calls[c as usize];
+        let comp = &mut self.comps[comp as usize];
+        let Body::Service(s) = &comp.body else {
+            unreachable!()
+        };
+        let mut d = s.endpoints[class as usize]
+            .cpu
+            .as_ref()
+            .expect("has cpu")
+            .sample(&mut comp.rng);
+        let slow = comp.insts[inst as usize].slow;
+        if slow != 1.0 {
+            d = SimTime::from_nanos_f64(d.as_nanos() as f64 * slow);
+        }
+        ctx.schedule_in(d, Ev::CpuDone(c));
+    }
+    pub(in crate::world) fn cpu_done(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        if self.calls[c as usize].orphan {
+            // Its instance crashed during the CPU time; this was the last event about it.
+            return self.free_call(c);
+        }
+        let now = ctx.now().as_nanos();
+        let Call {
+            comp,
+            inst,
+            class,
+            step,
+            ..
+        } = self.calls[c as usize];
+        let (cores, workers, lifo_above, no_calls) = {
+            let s = self.svc(comp);
+            let no_calls = s.endpoints[class as usize].calls.len() <= step as usize;
+            (s.cores, s.workers, s.lifo_above, no_calls)
+        };
+        if cores.is_some() {
+            let i = &mut self.comps[comp as usize].insts[inst as usize];
+            let q = if workers.is_some() {
+                &mut i.cpu_q
+            } else {
+                &mut i.wait_q
+            };
+            let next = match lifo_above {
+                Some(a) if q.len() > a as usize => q.pop_back(),
+                _ => q.pop_front(),
+            };
+            match next {
+                // The core passes straight to the next call: busy count unchanged.
+                Some(n) => {
+                    self.set_queue(comp, inst, now);
+                    self.schedule_cpu(ctx, n);
+                }
+                None => {
+                    i.busy_cores -= 1;
+                    let b = i.busy_cores as u64;
+                    i.busy.set(now, b);
+                }
+            }
+        }
+        // What `continue_calls` comes to with no calls left; dropped work makes none.
+        if no_calls || self.drop_work && self.calls[c as usize].err != 0 {
+            return self.finish_call(ctx, c);
+        }
+        self.continue_calls(ctx, c);
+    }
+    /// Makes the next downstream call step, or finishes.
+    pub(in crate::world) fn continue_calls(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        let Call {
+            comp, class, step, ..
+        } = self.calls[c as usize];
+        let ep = &self.svc(comp).endpoints[class as usize];
+        let Some(&(to, fanout)) = ep.calls.get(step as usize) else {
+            return self.finish_call(ctx, c);
+        };
+        let policy = if self.has_policies {
+            ep.policy[step as usize]
+        } else {
+            NONE
+        };
+        self.calls[c as usize].step += 1;
+        let balance = self.comps[to as usize].balance;
+        let n = self.comps[to as usize].active;
+        let key = self.calls[c as usize].key;
+        let (base, fanout) = if balance.by_key() && key == NO_KEY {
+            // No key to route by: ask every shard and wait for all (scatter-gather).
+            (0, n)
+        } else {
+            (self.choose(NONE, to, balance, key, class), fanout)
+        };
+        self.calls[c as usize].pending = fanout as u16;
+        if policy != NONE {
+            for j in 0..fanout {
+                self.guard_start(ctx, c, policy, (base + j) % n);
+            }
+            return;
+        }
+        for j in 0..fanout {
+            self.call_out(ctx, c, to, (base + j) % n);
+        }
+    }
+    /// A finished call lets go of its row lock and its worker.
+    #[inline(never)]
+    pub(in crate::world) fn release_held(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        let now = ctx.now().as_nanos();
+        let Call {
+            comp,
+            inst,
+            holds_worker,
+            holds_lock,
+            ..
+        } = self.calls[c as usize];
+        if holds_lock {
+            self.release_lock(ctx, c);
+        }
+        if holds_worker {
+            self.calls[c as usize].holds_worker = false;
+            let lifo_above = self.svc(comp).lifo_above;
+            let i = &mut self.comps[comp as usize].insts[inst as usize];
+            let next = match lifo_above {
+                Some(a) if i.wait_q.len() > a as usize => i.wait_q.pop_back(),
+                _ => i.wait_q.pop_front(),
+            };
+            match next {
+                Some(n) => {
+                    self.calls[n as usize].holds_worker = true;
+                    self.set_queue(comp, inst, now);
+                    self.resume_later(ctx, n, Resume::LockThenCpu);
+                }
+                None => i.busy_workers -= 1,
+            }
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! The network: request origins, regions and the links a hop crosses.
+
+use super::*;
+
+impl World {
+    pub(super) fn draw_origin(&mut self) -> u8 {
+        let u: f64 = self.rng_origin.random();
+        self.origins
+            .iter()
+            .find(|(_, cum)| u < *cum)
+            .or(self.origins.last())
+            .map_or(NO_REGION, |o| o.0)
+    }
+    /// The component a call comes from (`NONE`: the client).
+    pub(super) fn source_of(&self, c: u32) -> u32 {
+        let call = &self.calls[c as usize];
+        match call.parent {
+            NONE => NONE,
+            INTERNAL if call.gen == APPLY => call.comp,
+            INTERNAL => call.req,
+            p => self.calls[p as usize].comp,
+        }
+    }
+    /// The region a call comes from.
+    /// A component without a region is where its caller is (a global balancer forwards
+    /// from the user's region).
+    pub(super) fn region_from(&self, c: u32) -> u8 {
+        if self.regions.is_empty() {
+            return NO_REGION;
+        }
+        // Up the chain of callers; a chain is never longer than the components (calls form
+        // no cycles), and the bound keeps a slot reused after its caller gave up from looping.
+        let mut c = c;
+        for _ in 0..=self.comps.len() {
+            let call = &self.calls[c as usize];
+            match self.source_of(c) {
+                NONE => return call.origin,
+                s => match self.comps[s as usize].region {
+                    NO_REGION if call.parent != INTERNAL && call.parent != NONE => c = call.parent,
+                    r => return r,
+                },
+            }
+        }
+        NO_REGION
+    }
+    /// A hop when partitions, latency faults or regions are in play.
+    pub(super) fn hop_links(&mut self, ctx: &mut Context<'_, Ev>, ev: Ev) {
+        let (c, deliver) = match ev {
+            Ev::Deliver(c) => (c, true),
+            Ev::Reply(c) => (c, false),
+            other => {
+                let d = self.net.sample(&mut self.rng_net);
+                return ctx.schedule_in(d, other);
+            }
+        };
+        let src = self.source_of(c);
+        let dst = self.calls[c as usize].comp;
+        if deliver && !self.partitions.is_empty() && src != NONE {
+            let cut = self
+                .partitions
+                .iter()
+                .find(|(a, b, _)| (*a == src && *b == dst) || (*a == dst && *b == src))
+                .map(|p| p.2);
+            match cut {
+                // Lost in the network: never answered; the caller's timeout decides. The
+                // instance never sees it, so it is not outstanding there (balancers and
+                // deploy drains look at that count).
+                Some(true) => {
+                    let inst = self.calls[c as usize].inst;
+                    let o = &mut self.comps[dst as usize].insts[inst as usize].outstanding;
+                    *o = o.saturating_sub(1);
+                    return;
+                }
+                // Refused at once.
+                Some(false) => {
+                    let reason = self.partitioned_reason;
+                    let call = &mut self.calls[c as usize];
+                    call.err = reason as u8 + 1;
+                    call.done = true;
+                    return self.reply(ctx, c);
+                }
+                None => {}
+            }
+        }
+        let (ra, rb) = (self.region_from(c), self.comps[dst as usize].region);
+        let mut d = if ra != rb && ra != NO_REGION && rb != NO_REGION {
+            let nr = self.regions.len();
+            match &self.region_net[ra as usize * nr + rb as usize] {
+                Some(dist) => dist.sample(&mut self.rng_net),
+                None => self.net.sample(&mut self.rng_net),
+            }
+        } else if self.net_zero {
+            SimTime::ZERO
+        } else {
+            self.net.sample(&mut self.rng_net)
+        };
+        if deliver {
+            for k in 0..self.delays.len() {
+                let f = &self.faults[self.delays[k] as usize];
+                if f.comp == dst && (f.peer == NONE || f.peer == src) {
+                    if let FaultKind::Latency { add, .. } = &f.kind {
+                        d = d.saturating_add(add.sample(&mut self.rng_net));
+                    }
+                }
+            }
+        }
+        if d == SimTime::ZERO {
+            match ev {
+                Ev::Deliver(c) => self.deliver(ctx, c),
+                _ => self.reply(ctx, c),
+            }
+        } else {
+            ctx.schedule_in(d, ev);
+        }
+    }
+}

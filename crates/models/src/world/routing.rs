@@ -1,0 +1,184 @@
+//! Routing: choosing the instance a call goes to (balancing policies, key rings, rotation, global targets).
+
+use super::*;
+
+impl World {
+    // ----- routing -----
+
+    /// Chooses an instance of `comp` by `policy`.
+    pub(super) fn pick(&mut self, comp: u32, policy: Policy, key: u64, class: u16) -> u32 {
+        let key_count = self.key_count;
+        let now = self.now;
+        let c = &mut self.comps[comp as usize];
+        let n = c.active;
+        if n == 1 && c.reshard.is_none() {
+            return 0;
+        }
+        if let Body::Service(Svc { db: Some(db), .. }) = &mut c.body {
+            if db.replicas > 0 {
+                // Writes go to the primary; reads where the read policy says.
+                if db.is_write[class as usize] {
+                    return db.primary;
+                }
+                db.rr = db.rr.wrapping_add(1);
+                let r = match db.reads {
+                    Reads::Primary => db.primary,
+                    Reads::Replicas => {
+                        // The k-th replica: instances other than the primary, in order.
+                        let k = db.rr % db.replicas;
+                        k + (k >= db.primary) as u32
+                    }
+                    Reads::Any => db.rr % (db.replicas + 1),
+                };
+                // With failover, reads avoid a replica that is down.
+                if db.failover.is_some() && c.insts[r as usize].down {
+                    return db.primary;
+                }
+                return r;
+            }
+        }
+        match policy {
+            Policy::Hash | Policy::Range | Policy::Consistent if key != NO_KEY => {
+                if let Some((start, end, to, ring)) = &c.reshard {
+                    // Keys move in a hash-chosen order as the reshard progresses.
+                    let done = (now - start) as f64 / (end - start).max(1) as f64;
+                    if key_unit(key) < done {
+                        return route_key(policy, key, *to, key_count, ring);
+                    }
+                }
+                route_key(policy, key, n, key_count, &c.ring)
+            }
+            Policy::RoundRobin | Policy::Hash | Policy::Range | Policy::Consistent => {
+                let i = c.rr;
+                c.rr = (c.rr + 1) % n;
+                i
+            }
+            Policy::Random => c.rng.random_range(0..n),
+            Policy::LeastOutstanding => {
+                // Scan from a rotating start so ties spread instead of piling on instance 0.
+                let start = c.rr;
+                c.rr = (c.rr + 1) % n;
+                let mut best = start;
+                let mut best_load = u32::MAX;
+                for k in 0..n {
+                    let i = (start + k) % n;
+                    let load = c.insts[i as usize].outstanding;
+                    if load < best_load {
+                        best = i;
+                        best_load = load;
+                    }
+                }
+                best
+            }
+            Policy::P2c => {
+                let a = c.rng.random_range(0..n);
+                let mut b = c.rng.random_range(0..n - 1);
+                if b >= a {
+                    b += 1;
+                }
+                if c.insts[b as usize].outstanding < c.insts[a as usize].outstanding {
+                    b
+                } else {
+                    a
+                }
+            }
+        }
+    }
+    /// Chooses an instance of `to` like `pick`, then avoids instances out of rotation (a
+    /// deployment) or ejected by balancer `lb`'s health check. When every instance is to be
+    /// avoided, the first choice stands (fail open).
+    #[inline(always)]
+    pub(super) fn choose(&mut self, lb: u32, to: u32, policy: Policy, key: u64, class: u16) -> u32 {
+        let c = &self.comps[to as usize];
+        if c.active == 1 && c.reshard.is_none() && !self.ops_pick {
+            return 0; // what `pick` comes to, without the calls
+        }
+        self.choose_among(lb, to, policy, key, class)
+    }
+    pub(super) fn choose_among(
+        &mut self,
+        lb: u32,
+        to: u32,
+        policy: Policy,
+        key: u64,
+        class: u16,
+    ) -> u32 {
+        let i = self.pick(to, policy, key, class);
+        if !self.ops_pick || self.usable(lb, to, i) {
+            return i;
+        }
+        self.repick(lb, to, policy, i)
+    }
+    pub(super) fn usable(&self, lb: u32, to: u32, i: u32) -> bool {
+        if self.comps[to as usize].insts[i as usize].out {
+            return false;
+        }
+        if lb == NONE {
+            return true;
+        }
+        match &self.comps[lb as usize].health {
+            Some(h) => match h.targets.iter().position(|t| *t == to) {
+                Some(t) => !h.ejected[t][i as usize],
+                None => true,
+            },
+            None => true,
+        }
+    }
+    pub(super) fn repick(&mut self, lb: u32, to: u32, policy: Policy, first: u32) -> u32 {
+        // Only the instances callers spread over (an autoscaler's idle ones are not ready).
+        let n = self.comps[to as usize].active;
+        let ok: Vec<u32> = (0..n).filter(|&j| self.usable(lb, to, j)).collect();
+        if ok.is_empty() {
+            return first;
+        }
+        let c = &mut self.comps[to as usize];
+        match policy {
+            Policy::Random => ok[c.rng.random_range(0..ok.len())],
+            Policy::LeastOutstanding => *ok
+                .iter()
+                .min_by_key(|j| c.insts[**j as usize].outstanding)
+                .expect("not empty"),
+            Policy::P2c if ok.len() > 1 => {
+                let a = c.rng.random_range(0..ok.len());
+                let mut b = c.rng.random_range(0..ok.len() - 1);
+                if b >= a {
+                    b += 1;
+                }
+                let (a, b) = (ok[a], ok[b]);
+                if c.insts[b as usize].outstanding < c.insts[a as usize].outstanding {
+                    b
+                } else {
+                    a
+                }
+            }
+            // In turn, and by key: the next instance that takes calls.
+            _ => ok.iter().copied().find(|j| *j > first).unwrap_or(ok[0]),
+        }
+    }
+    /// A global balancer's target for call `c`: the nearest to the call's origin with an
+    /// instance that is up, in rotation and not ejected; the nearest if none is.
+    pub(super) fn global_target(&self, lb: u32, c: u32) -> u32 {
+        let origin = self.region_from(c);
+        let g = &self.comps[lb as usize].global;
+        let order = &g[if origin == NO_REGION {
+            g.len() - 1
+        } else {
+            origin as usize
+        }];
+        for &t in order {
+            let n = self.comps[t as usize].active;
+            let healthy = (0..n).any(|i| {
+                let inst = &self.comps[t as usize].insts[i as usize];
+                !inst.out
+                    && match &self.comps[lb as usize].health {
+                        Some(_) => self.usable(lb, t, i),
+                        None => !inst.down,
+                    }
+            });
+            if healthy {
+                return t;
+            }
+        }
+        order[0]
+    }
+}
