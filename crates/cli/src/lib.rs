@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 mod capacity;
 mod multi;
+mod outcome;
 mod progress;
 mod report;
 mod suite;
@@ -169,7 +170,17 @@ where
             }
             Err(code) => code,
         },
-        Some(Command::Compare { files, set, args }) => multi::compare(&files, &set, &args),
+        Some(Command::Compare { files, set, args }) => {
+            // A folder of question folders, given alone, is a suite: one table per question.
+            let suite = match files.as_slice() {
+                [dir] => suite::questions(dir).map(|qs| (dir, qs)),
+                _ => None,
+            };
+            match suite {
+                Some((dir, qs)) => suite::compare_suite(dir, &qs, &set, &args),
+                None => multi::compare(&files, &set, &args),
+            }
+        }
         Some(Command::Sweep { file, set, args }) => multi::sweep(&file, &set, &args),
         Some(Command::Capacity {
             file,

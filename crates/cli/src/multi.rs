@@ -1,20 +1,17 @@
 //! `simulate compare` and `simulate sweep`: many runs, one table.
 
+use crate::outcome::{Axis, Outcome};
 use crate::progress::Progress;
 use crate::table::{self, bottleneck_json};
 use crate::{
     load_scenario, report, write_atomically, MultiArgs, EXIT_FAILURE, EXIT_INVALID, EXIT_OK,
 };
 use archsim_scenario::Scenario;
-use archsim_stats::SimResult;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The most points a sweep may have.
 const MAX_POINTS: usize = 10_000;
-
-/// One run's outcome: a result, or why the architecture could not keep up (overload).
-pub(crate) type Outcome = Result<SimResult, String>;
 
 /// `--seed` and `--replications` as overrides, after the user's `--set`s.
 pub(crate) fn overrides(set: &[String], args: &MultiArgs) -> Vec<String> {
@@ -217,12 +214,6 @@ pub(crate) fn note_mixed_runs(scenarios: &[Scenario]) {
 
 /// `simulate compare A.toml B.toml ...`.
 pub(crate) fn compare(files: &[PathBuf], set: &[String], args: &MultiArgs) -> i32 {
-    // A folder of question folders, given alone, is a suite: one table per question.
-    if let [dir] = files {
-        if let Some(qs) = crate::suite::questions(dir) {
-            return crate::suite::compare_suite(dir, &qs, set, args);
-        }
-    }
     let paths = match expand(files) {
         Ok(p) => p,
         Err(e) => {
@@ -332,12 +323,6 @@ pub(crate) fn split_list(value: &str) -> Vec<String> {
     }
     out.push(cur.trim().to_string());
     out
-}
-
-/// A swept key and its values.
-pub(crate) struct Axis {
-    pub key: String,
-    pub values: Vec<String>,
 }
 
 /// Splits sweep `--set`s into fixed overrides and axes (values given as lists).

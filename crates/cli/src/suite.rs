@@ -7,7 +7,8 @@
 //! stays a flat comparison of those files (as before suites existed). Every scenario of every
 //! question runs under the same seed.
 
-use crate::multi::{self, Outcome};
+use crate::multi;
+use crate::outcome::Outcome;
 use crate::table;
 use crate::{load_scenario, report, MultiArgs, EXIT_INVALID};
 use archsim_scenario::Scenario;

@@ -1,0 +1,460 @@
+//! Chart drawing: line, bar and legend drawing with `plotters` (SVG backend); the only
+//! plotters code of the crate.
+
+use super::thousands;
+use anyhow::anyhow;
+use plotters::coord::ranged1d::{SegmentValue, ValueFormatter};
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+/// The colour type of the charts, for the pages that colour their tables alike.
+pub(super) use plotters::style::RGBColor;
+
+pub(super) const W: u32 = 1060;
+pub(super) const H: u32 = 360;
+
+pub(super) type Line = (String, Vec<(f64, f64)>);
+
+/// A labelled vertical line on a time chart (one or more timeline events at one moment).
+pub(super) struct Marker {
+    pub(super) x: f64,
+    pub(super) label: String,
+    pub(super) color: RGBColor,
+}
+
+/// What a line chart shows besides its lines.
+#[derive(Clone, Copy, Default)]
+pub(super) struct Opts<'a> {
+    /// Vertical event lines.
+    pub(super) markers: &'a [Marker],
+    /// A horizontal reference line (a limit) and its legend label.
+    pub(super) hline: Option<(f64, &'a str)>,
+    /// The x range, when several charts share one time axis.
+    pub(super) x_range: Option<(f64, f64)>,
+    /// Whether the y axis may turn logarithmic when the values span orders of magnitude.
+    pub(super) log_ok: bool,
+    /// A fixed top of the y axis (utilization: 100%).
+    pub(super) y_max: Option<f64>,
+    /// A shaded x interval with its label (the warm-up).
+    pub(super) shade: Option<(f64, f64, &'a str)>,
+    /// No tick labels above this (a percentage axis stretched to make room for marker
+    /// labels should not read 120%).
+    pub(super) y_label_max: Option<f64>,
+    /// Legend entries for the marker colours.
+    pub(super) marker_kinds: &'a [(&'static str, RGBColor)],
+}
+
+/// Width of a chart, and of the legend panel at its right (outside the plot, so it never
+/// covers data).
+pub(super) const LEGEND_W: u32 = 210;
+/// Height of a row of marker labels, as a fraction of the plot.
+pub(super) const ROW_FRAC: f64 = 0.065;
+/// Rows of marker labels at most (further labels share the last row).
+pub(super) const MAX_ROWS: usize = 4;
+
+/// Series colours: distinct and readable on white (the first is not yellow).
+pub(super) fn color(i: usize) -> RGBColor {
+    const C: [RGBColor; 10] = [
+        RGBColor(31, 119, 180),
+        RGBColor(255, 127, 14),
+        RGBColor(44, 160, 44),
+        RGBColor(214, 39, 40),
+        RGBColor(148, 103, 189),
+        RGBColor(140, 86, 75),
+        RGBColor(227, 119, 194),
+        RGBColor(127, 127, 127),
+        RGBColor(188, 189, 34),
+        RGBColor(23, 190, 207),
+    ];
+    C[i % C.len()]
+}
+
+/// A tick label without needless decimals: `0`, `2.5`, `150,000`.
+pub(super) fn tick(v: f64) -> String {
+    let a = v.abs();
+    if a >= 1000.0 && v.fract().abs() < 1e-9 && a < 1e15 {
+        let sign = if v < 0.0 { "-" } else { "" };
+        return format!("{sign}{}", thousands(a as u64));
+    }
+    let s = if a >= 100.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.3}")
+    };
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    };
+    if s == "-0" {
+        "0".into()
+    } else {
+        s
+    }
+}
+
+pub(super) fn bounds(lines: &[Line], markers: &[Marker]) -> (f64, f64, f64) {
+    let mut x0 = f64::INFINITY;
+    let mut x1 = f64::NEG_INFINITY;
+    let mut y1: f64 = 0.0;
+    for (_, pts) in lines {
+        for &(x, y) in pts {
+            x0 = x0.min(x);
+            x1 = x1.max(x);
+            if y.is_finite() {
+                y1 = y1.max(y);
+            }
+        }
+    }
+    for m in markers {
+        x0 = x0.min(m.x);
+        x1 = x1.max(m.x);
+    }
+    if !x0.is_finite() {
+        (x0, x1) = (0.0, 1.0);
+    }
+    if x1 <= x0 {
+        x1 = x0 + 1.0;
+    }
+    if y1 <= 0.0 {
+        y1 = 1.0;
+    }
+    (x0, x1, y1 * 1.1)
+}
+
+/// Smallest positive y of the lines.
+pub(super) fn min_positive(lines: &[Line]) -> Option<f64> {
+    lines
+        .iter()
+        .flat_map(|l| l.1.iter().map(|p| p.1))
+        .filter(|y| y.is_finite() && *y > 0.0)
+        .min_by(f64::total_cmp)
+}
+
+/// A line chart with its legend in a panel at the right; see [`Opts`].
+pub(super) fn line_chart(
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+    lines: &[Line],
+    o: &Opts,
+) -> anyhow::Result<String> {
+    let mut buf = String::new();
+    let (mut x0, mut x1, mut y1) = bounds(lines, o.markers);
+    if let Some((a, b)) = o.x_range {
+        (x0, x1) = (a, b.max(a + 1e-9));
+    }
+    if let Some((y, _)) = o.hline {
+        y1 = y1.max(y * 1.2);
+    }
+    if let Some(m) = o.y_max {
+        y1 = y1.max(m);
+    }
+    // Log scale when the values span more than a factor of 30 (a latency that jumps from
+    // milliseconds to seconds would otherwise flatten everything else to the floor).
+    let log = o
+        .log_ok
+        .then(|| min_positive(lines))
+        .flatten()
+        .filter(|lo| y1 / 1.1 / lo > 30.0);
+    // Marker labels sit in rows above the data: a label goes down a row while it would
+    // touch the previous label of its row.
+    let plot_w = (W - LEGEND_W - 110) as f64;
+    let mut row_end: Vec<f64> = Vec::new();
+    let rows: Vec<usize> = o
+        .markers
+        .iter()
+        .map(|m| {
+            let at = (m.x - x0) / (x1 - x0) * plot_w;
+            let w = 7.0 * m.label.len() as f64 + 6.0;
+            let row = row_end
+                .iter()
+                .position(|&e| e <= at)
+                .unwrap_or_else(|| {
+                    row_end.push(f64::NEG_INFINITY);
+                    row_end.len() - 1
+                })
+                .min(MAX_ROWS - 1);
+            row_end[row] = row_end[row].max(at + w);
+            row
+        })
+        .collect();
+    // The room made above the data for marker labels gets no tick labels.
+    let cap = o.y_label_max.map_or(y1, |m| m.min(y1));
+    let o = &Opts {
+        y_label_max: Some(cap),
+        ..*o
+    };
+    let head = if o.markers.is_empty() {
+        0.0
+    } else {
+        ROW_FRAC * (row_end.len().min(MAX_ROWS) as f64) + 0.02
+    };
+    {
+        let root = SVGBackend::with_string(&mut buf, (W, H)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
+        let (left, right) = root.split_horizontally(W - LEGEND_W);
+        // The title is the figure's caption, outside the picture.
+        let _ = title;
+        let mut builder = ChartBuilder::on(&left);
+        builder
+            .margin(10)
+            .margin_top(16)
+            .margin_right(24)
+            .x_label_area_size(48)
+            .y_label_area_size(72);
+        let mut entries: Vec<(String, ShapeStyle)> = Vec::new();
+        match log {
+            Some(lo) => {
+                let lo = 10f64.powf((lo * 0.9).log10().floor());
+                let y1 = y1 * (y1 / lo).powf(head / (1.0 - head));
+                let mut chart = builder
+                    .build_cartesian_2d(x0..x1, (lo..y1).log_scale())
+                    .map_err(|e| anyhow!("{e}"))?;
+                draw(
+                    &mut chart,
+                    x_desc,
+                    &format!("{y_desc}, log scale"),
+                    lines,
+                    o,
+                    lo,
+                    y1,
+                    &rows,
+                    &mut entries,
+                )?;
+            }
+            None => {
+                let y1 = y1 / (1.0 - head);
+                let mut chart = builder
+                    .build_cartesian_2d(x0..x1, 0f64..y1)
+                    .map_err(|e| anyhow!("{e}"))?;
+                draw(
+                    &mut chart,
+                    x_desc,
+                    y_desc,
+                    lines,
+                    o,
+                    0.0,
+                    y1,
+                    &rows,
+                    &mut entries,
+                )?;
+            }
+        }
+        legend(&right, &entries)?;
+        root.present().map_err(|e| anyhow!("{e}"))?;
+    }
+    Ok(buf)
+}
+
+/// Draws the mesh, lines, markers, limit and shading of [`line_chart`] on either y scale;
+/// pushes the legend entries.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn draw<Y>(
+    chart: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<RangedCoordf64, Y>>,
+    x_desc: &str,
+    y_desc: &str,
+    lines: &[Line],
+    o: &Opts,
+    y0: f64,
+    y1: f64,
+    rows: &[usize],
+    entries: &mut Vec<(String, ShapeStyle)>,
+) -> anyhow::Result<()>
+where
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let (x0, x1) = {
+        let r = chart.x_range();
+        (r.start, r.end)
+    };
+    if let Some((a, b, label)) = o.shade {
+        let b = b.min(x1);
+        if b > a {
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(a, y0), (b, y1)],
+                    RGBColor(0, 0, 0).mix(0.06).filled(),
+                )))
+                .map_err(|e| anyhow!("{e}"))?;
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    label.to_string(),
+                    (a, y1),
+                    ("sans-serif", 12).into_font().color(&RGBColor(90, 90, 90)),
+                )))
+                .map_err(|e| anyhow!("{e}"))?;
+        }
+    }
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 14))
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&|v| match o.y_label_max {
+            Some(m) if *v > m + 1e-9 => String::new(),
+            _ => tick(*v),
+        })
+        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(RGBColor(0, 0, 0).mix(0.1))
+        .draw()
+        .map_err(|e| anyhow!("{e}"))?;
+    for (i, (name, pts)) in lines.iter().enumerate() {
+        let c = color(i);
+        let pts: Vec<(f64, f64)> = pts.iter().copied().filter(|p| p.1 >= y0).collect();
+        chart
+            .draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(2)))
+            .map_err(|e| anyhow!("{e}"))?;
+        if pts.len() <= 40 {
+            chart
+                .draw_series(pts.iter().map(|&p| Circle::new(p, 3, c.filled())))
+                .map_err(|e| anyhow!("{e}"))?;
+        }
+        entries.push((name.clone(), c.stroke_width(2)));
+    }
+    for (m, row) in o.markers.iter().zip(rows) {
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(m.x, y0), (m.x, y1)],
+                m.color.mix(0.6).stroke_width(1),
+            )))
+            .map_err(|e| anyhow!("{e}"))?;
+        let frac = 1.0 - 0.005 - ROW_FRAC * *row as f64;
+        let y = if y0 > 0.0 {
+            // Log scale: rows spaced evenly in log space.
+            y0 * (y1 / y0).powf(frac)
+        } else {
+            y1 * frac
+        };
+        chart
+            .draw_series(std::iter::once(Text::new(
+                m.label.clone(),
+                (m.x, y),
+                ("sans-serif", 12)
+                    .into_font()
+                    .style(FontStyle::Bold)
+                    .color(&m.color),
+            )))
+            .map_err(|e| anyhow!("{e}"))?;
+    }
+    if let Some((y, label)) = o.hline {
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(x0, y), (x1, y)],
+                BLACK.mix(0.7).stroke_width(1),
+            )))
+            .map_err(|e| anyhow!("{e}"))?;
+        entries.push((label.to_string(), BLACK.mix(0.7).stroke_width(1)));
+    }
+    for (name, c) in o.marker_kinds {
+        entries.push((format!("event: {name}"), c.mix(0.7).stroke_width(1)));
+    }
+    Ok(())
+}
+
+/// The legend panel: a swatch and a name per series.
+pub(super) fn legend(
+    area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    entries: &[(String, ShapeStyle)],
+) -> anyhow::Result<()> {
+    for (i, (name, style)) in entries.iter().enumerate() {
+        let y = 48 + 22 * i as i32;
+        area.draw(&PathElement::new(vec![(4, y), (26, y)], *style))
+            .map_err(|e| anyhow!("{e}"))?;
+        let mut name = name.clone();
+        if name.chars().count() > 26 {
+            name = name.chars().take(25).collect::<String>() + "…";
+        }
+        area.draw(&Text::new(
+            name,
+            (32, y - 7),
+            ("sans-serif", 13).into_font(),
+        ))
+        .map_err(|e| anyhow!("{e}"))?;
+    }
+    Ok(())
+}
+
+/// A bar chart of one value per name, each bar labelled with its value.
+pub(super) fn bar_chart(
+    _title: &str,
+    y_desc: &str,
+    bars: &[(String, f64)],
+    fmt: fn(f64) -> String,
+) -> anyhow::Result<String> {
+    let mut buf = String::new();
+    // A segmented 0..k range has k + 1 slots: 0..n-1 gives one slot per bar.
+    let n = bars.len().max(2) as i32;
+    let ymax = bars
+        .iter()
+        .map(|b| b.1)
+        .filter(|v| v.is_finite())
+        .fold(0.0, f64::max);
+    let y1 = if ymax > 0.0 { ymax * 1.15 } else { 1.0 };
+    let names: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
+    {
+        let root = SVGBackend::with_string(&mut buf, (W, H)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(10)
+            .margin_right(24)
+            .x_label_area_size(40)
+            .y_label_area_size(72)
+            .build_cartesian_2d((0..n - 1).into_segmented(), 0f64..y1)
+            .map_err(|e| anyhow!("{e}"))?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .light_line_style(WHITE.mix(0.0))
+            .bold_line_style(RGBColor(0, 0, 0).mix(0.1))
+            .label_style(("sans-serif", 13))
+            .axis_desc_style(("sans-serif", 14))
+            .y_desc(y_desc)
+            .y_label_formatter(&|v| tick(*v))
+            .x_labels(names.len().max(1))
+            .x_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => names.get(*i as usize).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
+            .draw()
+            .map_err(|e| anyhow!("{e}"))?;
+        chart
+            .draw_series(bars.iter().enumerate().map(|(i, (_, v))| {
+                let i = i as i32;
+                let mut r = Rectangle::new(
+                    [
+                        (SegmentValue::Exact(i), 0.0),
+                        (SegmentValue::Exact(i + 1), v.max(0.0)),
+                    ],
+                    color(i as usize).filled(),
+                );
+                r.set_margin(0, 0, 24, 24);
+                r
+            }))
+            .map_err(|e| anyhow!("{e}"))?;
+        let label = ("sans-serif", 14)
+            .into_font()
+            .into_text_style(&root)
+            .pos(Pos::new(HPos::Center, VPos::Bottom));
+        chart
+            .draw_series(bars.iter().enumerate().map(|(i, (_, v))| {
+                Text::new(
+                    if v.is_finite() { fmt(*v) } else { "-".into() },
+                    (SegmentValue::CenterOf(i as i32), v.max(0.0) + y1 * 0.01),
+                    label.clone(),
+                )
+            }))
+            .map_err(|e| anyhow!("{e}"))?;
+        root.present().map_err(|e| anyhow!("{e}"))?;
+    }
+    Ok(buf)
+}
+
+pub(super) fn pairs(t: &[f64], v: &[Option<f64>]) -> Vec<(f64, f64)> {
+    t.iter()
+        .zip(v)
+        .filter_map(|(t, v)| v.filter(|v| v.is_finite()).map(|v| (*t, v)))
+        .collect()
+}

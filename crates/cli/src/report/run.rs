@@ -1,0 +1,356 @@
+//! The HTML page of one run: headline table, incidents, time charts and the timeline.
+
+use super::chart::{bar_chart, line_chart, pairs, tick, Line, Marker, Opts, RGBColor};
+use super::{esc, figure, page, thousands};
+use crate::table;
+use archsim_stats::SimResult;
+
+/// The kind of a timeline event and its colour on the charts: faults red, recoveries
+/// green, scaling blue, saturation orange, breakers purple, anything else grey.
+pub(super) fn event_kind(event: &str) -> (&'static str, RGBColor) {
+    let e = event;
+    let has = |words: &[&str]| words.iter().any(|w| e.contains(w));
+    if has(&["breaker", "circuit"]) {
+        ("breaker", RGBColor(148, 103, 189))
+    } else if e.starts_with("scale") || e.starts_with("instance") || e.starts_with("deploy") {
+        ("scaling / deploy", RGBColor(31, 119, 180))
+    } else if has(&["saturat", "errors_high", "spike_start", "backlog_start"]) {
+        ("overload", RGBColor(230, 110, 0))
+    } else if has(&[
+        "crash",
+        "fault_start",
+        "down",
+        "slow_start",
+        "kill",
+        "eject",
+        "failed",
+    ]) || (e.ends_with("_start") && !e.starts_with("spike"))
+    {
+        ("fault", RGBColor(200, 30, 30))
+    } else if has(&["recover", "normal", "readmit", "restart", "promote"])
+        || e.ends_with("_end")
+        || e.ends_with("_up")
+    {
+        ("recovery", RGBColor(44, 140, 44))
+    } else {
+        ("other event", RGBColor(110, 110, 110))
+    }
+}
+
+pub(super) fn event_color(event: &str) -> RGBColor {
+    event_kind(event).1
+}
+
+/// Timeline events grouped into numbered markers (events closer than 1% of the time axis
+/// share one), and the HTML table that explains the numbers.
+pub(super) fn timeline_markers(r: &SimResult, span: f64) -> (Vec<Marker>, String) {
+    let mut markers: Vec<Marker> = Vec::new();
+    let mut rows = String::new();
+    let mut last_x = f64::NEG_INFINITY;
+    for e in &r.timeline {
+        if markers.is_empty() || e.t_s - last_x > span * 0.01 {
+            markers.push(Marker {
+                x: e.t_s,
+                label: (markers.len() + 1).to_string(),
+                color: event_color(&e.event),
+            });
+            last_x = e.t_s;
+        }
+        let c = event_color(&e.event);
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td style=\"color:rgb({},{},{})\">{}</td><td>{}</td></tr>\n",
+            markers.len(),
+            tick(e.t_s),
+            esc(&e.component),
+            c.0,
+            c.1,
+            c.2,
+            esc(&e.event),
+            esc(&e.detail)
+        ));
+    }
+    let table = if rows.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<div class=\"events\"><table>\n<tr><th>#</th><th>time (s)</th><th>component</th>\
+             <th>event</th><th>detail</th></tr>\n{rows}</table></div>\n"
+        )
+    };
+    (markers, table)
+}
+
+/// The headline table at the top of a run report: the figures a reader looks for first,
+/// then the incidents as sentences.
+pub(super) fn headline(r: &SimResult) -> String {
+    let mut rows: Vec<(String, String)> = Vec::new();
+    let q = &r.requests;
+    rows.push((
+        "requests".into(),
+        format!(
+            "{} generated, {} succeeded, {} failed, {} in flight",
+            thousands(q.generated),
+            thousands(q.succeeded),
+            thousands(q.failed),
+            thousands(q.in_flight)
+        ),
+    ));
+    let l = &r.latency_ms;
+    rows.push((
+        "latency".into(),
+        format!(
+            "p50 {} · p95 {} · p99 {} · p99.9 {} · max {}",
+            table::ms(l.p50),
+            table::ms(l.p95),
+            table::ms(l.p99),
+            table::ms(l.p999),
+            table::ms(l.max)
+        ),
+    ));
+    rows.push((
+        "throughput".into(),
+        format!("{:.1} requests per second", r.throughput_rps),
+    ));
+    let mut err = table::pct(r.error_rate);
+    if !r.errors.is_empty() {
+        let reasons: Vec<String> = r
+            .errors
+            .iter()
+            .map(|(k, v)| format!("{} {}", esc(k), thousands(*v)))
+            .collect();
+        err.push_str(&format!(" ({})", reasons.join(", ")));
+    }
+    rows.push(("errors".into(), err));
+    if let Some(slo) = &r.slo {
+        rows.push((
+            "SLO".into(),
+            format!(
+                "{:.3}% good (ok within {}), target {:.3}%: <b class=\"{}\">{}</b>",
+                slo.attained * 100.0,
+                table::ms(Some(slo.latency_ms)),
+                slo.target * 100.0,
+                if slo.met { "ok" } else { "bad" },
+                if slo.met { "met" } else { "MISSED" }
+            ),
+        ));
+    }
+    if let Some((_, b)) = table::bottleneck(r) {
+        rows.push(("busiest".into(), esc(&b)));
+    }
+    if let Some(c) = &r.cost {
+        rows.push((
+            "cost".into(),
+            format!(
+                "{:.2} per hour, {} per million requests",
+                c.per_hour,
+                c.per_million_requests
+                    .map_or("-".into(), |v| format!("{v:.3}"))
+            ),
+        ));
+    }
+    let mut s = String::from("<table class=\"headline\">\n");
+    for (k, v) in rows {
+        // Values are escaped where they hold names; the SLO cell carries its own markup.
+        s.push_str(&format!("<tr><th>{k}</th><td>{v}</td></tr>\n"));
+    }
+    s.push_str("</table>\n");
+    if !r.cascades.is_empty() {
+        s.push_str("<h2>Incidents</h2>\n<ol class=\"incidents\">\n");
+        for c in &r.cascades {
+            s.push_str(&format!("<li>{}</li>\n", esc(&c.sentence())));
+        }
+        s.push_str("</ol>\n");
+    }
+    s
+}
+
+/// The HTML report of one run: latency, throughput, errors, utilization, timeline.
+pub(crate) fn run_html(r: &SimResult) -> anyhow::Result<String> {
+    let s = &r.series;
+    // Buckets after the last arrival are the drain after traffic ended: drawn, they read as
+    // a collapse of throughput and utilization to zero.
+    let n = s
+        .rps
+        .iter()
+        .rposition(|v| *v > 0.0)
+        .map_or(s.t_s.len(), |i| i + 1);
+    let t = &s.t_s[..n.min(s.t_s.len())];
+    let some = |v: &[f64]| v.iter().map(|x| Some(*x)).collect::<Vec<_>>();
+    let t_end = t
+        .last()
+        .copied()
+        .unwrap_or(1.0)
+        .max(r.timeline.iter().map(|e| e.t_s).fold(0.0, f64::max));
+    let x_range = Some((0.0, t_end.max(1.0)));
+    let (markers, events_table) = timeline_markers(r, t_end.max(1.0));
+    let shade = (r.warmup_s > 0.0).then_some((0.0, r.warmup_s, " warm-up"));
+    let mut kinds: Vec<(&'static str, RGBColor)> = Vec::new();
+    for e in &r.timeline {
+        let k = event_kind(&e.event);
+        if !kinds.iter().any(|x| x.0 == k.0) {
+            kinds.push(k);
+        }
+    }
+    let base = Opts {
+        x_range,
+        shade,
+        markers: &markers,
+        marker_kinds: &kinds,
+        ..Default::default()
+    };
+    let mut figs = Vec::new();
+    let lat = vec![
+        ("p50".to_string(), pairs(t, &s.p50_ms)),
+        ("p95".to_string(), pairs(t, &s.p95_ms)),
+        ("p99".to_string(), pairs(t, &s.p99_ms)),
+    ];
+    figs.push(figure(
+        "latency",
+        "Latency percentiles over time",
+        line_chart(
+            "Latency percentiles over time",
+            "time (s)",
+            "latency (ms)",
+            &lat,
+            &Opts {
+                log_ok: true,
+                ..base
+            },
+        )?,
+    ));
+    let thr = vec![
+        ("offered (req/s)".to_string(), pairs(t, &some(&s.rps))),
+        (
+            "goodput (req/s)".to_string(),
+            pairs(t, &some(&s.goodput_rps)),
+        ),
+    ];
+    figs.push(figure(
+        "throughput",
+        "Throughput over time",
+        line_chart(
+            "Throughput over time",
+            "time (s)",
+            "requests per second",
+            &thr,
+            &base,
+        )?,
+    ));
+    let err = vec![(
+        "error rate (%)".to_string(),
+        pairs(
+            t,
+            &s.error_rate
+                .iter()
+                .map(|x| Some(x * 100.0))
+                .collect::<Vec<_>>(),
+        ),
+    )];
+    let err_title = if r.requests.failed == 0 {
+        "Errors over time (no request failed)"
+    } else {
+        "Errors over time"
+    };
+    figs.push(figure(
+        "errors",
+        err_title,
+        line_chart(
+            err_title,
+            "time (s)",
+            "failed requests (%)",
+            &err,
+            &Opts {
+                y_label_max: Some(100.0),
+                ..base
+            },
+        )?,
+    ));
+    // Utilization per component: its series when the run has one, else the run's average.
+    let util_lines: Vec<Line> = r
+        .components
+        .iter()
+        .filter_map(|(n, c)| {
+            let u = c.series.as_ref()?.get("utilization")?;
+            Some((
+                n.clone(),
+                pairs(
+                    t,
+                    &u.iter().map(|x| x.map(|x| x * 100.0)).collect::<Vec<_>>(),
+                ),
+            ))
+        })
+        .collect();
+    let util_svg = if util_lines.is_empty() {
+        let bars: Vec<(String, f64)> = r
+            .components
+            .iter()
+            .filter_map(|(n, c)| c.utilization.map(|u| (n.clone(), u * 100.0)))
+            .collect();
+        bar_chart(
+            "Utilization per component (measured window)",
+            "utilization (%)",
+            &bars,
+            |v| format!("{v:.1}%"),
+        )?
+    } else {
+        line_chart(
+            "Utilization per component over time",
+            "time (s)",
+            "utilization (%)",
+            &util_lines,
+            &Opts {
+                y_max: Some(100.0),
+                y_label_max: Some(100.0),
+                ..base
+            },
+        )?
+    };
+    figs.push(figure("utilization", "Utilization per component", util_svg));
+    // Cache hit ratio per cache (and CDN edge) over time; no chart without caches.
+    let hit_lines: Vec<Line> = r
+        .components
+        .iter()
+        .filter_map(|(n, c)| Some((n.clone(), pairs(t, c.series.as_ref()?.get("hit_ratio")?))))
+        .collect();
+    if !hit_lines.is_empty() {
+        let title = "Cache hit ratio over time";
+        figs.push(figure(
+            "hit-ratio",
+            title,
+            line_chart(
+                title,
+                "time (s)",
+                "hit ratio (hits / lookups)",
+                &hit_lines,
+                &Opts {
+                    y_max: Some(1.0),
+                    y_label_max: Some(1.0),
+                    ..base
+                },
+            )?,
+        ));
+    }
+    let title = if markers.is_empty() {
+        "Fault and scaling timeline (no events)"
+    } else {
+        "Fault and scaling timeline (numbers refer to the table below)"
+    };
+    let mut timeline_fig = figure(
+        "timeline",
+        title,
+        line_chart(title, "time (s)", "requests per second", &thr, &base)?,
+    );
+    if !events_table.is_empty() {
+        let at = timeline_fig
+            .rfind("</figure>")
+            .unwrap_or(timeline_fig.len());
+        timeline_fig.insert_str(at, &events_table);
+    }
+    figs.push(timeline_fig);
+    Ok(page(
+        &format!("archsim: {}", r.scenario),
+        &headline(r),
+        &r.summary(),
+        &figs,
+    ))
+}
