@@ -12,6 +12,7 @@ mod faults;
 mod gateway;
 mod html_pages;
 mod operations;
+mod pooling;
 mod props;
 mod queue;
 mod replica_autoscale;

@@ -58,15 +58,16 @@ impl World {
                 s.counters.push(("rate_limited".to_string(), *limited));
             }
             if let Body::Service(Svc { db: Some(db), .. }) = &c.body {
+                // `stale_reads` once, whether the stale reads come from a read model
+                // (`source`), from replicas, or both: a name emitted twice is pooled twice.
+                if db.source.is_some() || db.replicas > 0 {
+                    s.counters.push(("stale_reads".to_string(), db.stale_reads));
+                }
                 if db.source.is_some() {
-                    s.counters.extend([
-                        ("stale_reads".to_string(), db.stale_reads),
-                        ("model_reads".to_string(), db.model_reads),
-                    ]);
+                    s.counters.push(("model_reads".to_string(), db.model_reads));
                 }
                 if db.replicas > 0 {
                     s.counters.extend([
-                        ("stale_reads".to_string(), db.stale_reads),
                         ("replica_reads".to_string(), db.replica_reads),
                         ("replica_applies".to_string(), db.applies),
                         ("replication_lag_us_total".to_string(), db.lag_total_us),
@@ -147,6 +148,12 @@ impl World {
             comps.push(s);
         }
         self.resilience_stats(&mut comps, end_ns);
+        // Counters pool by name: one name twice in a component would be pooled twice.
+        debug_assert!(comps.iter().all(|c| c
+            .counters
+            .iter()
+            .enumerate()
+            .all(|(i, (n, _))| c.counters[..i].iter().all(|(m, _)| m != n))));
         let live = self.live;
         self.rec.finish(live, end_ns, events, comps)
     }
