@@ -21,5 +21,6 @@ mod resilience;
 mod review_fixes;
 mod sharding;
 mod stages;
+mod stalls;
 mod suite_review;
 mod validation;

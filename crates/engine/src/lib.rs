@@ -108,17 +108,42 @@ impl Registry {
 pub struct Context<'a, E> {
     now: SimTime,
     queue: &'a mut EventQueue<E>,
-    stop: &'a mut bool,
+    halt: &'a mut Halt,
+}
+
+/// When a run loop returns: on a handler's stop request, or once the event count reaches
+/// `limit` (the loops test only the count, so a stop also lowers the limit to zero).
+#[derive(Debug)]
+pub struct Halt {
+    stopped: bool,
+    limit: u64,
+}
+
+impl Default for Halt {
+    fn default() -> Self {
+        Self {
+            stopped: false,
+            limit: u64::MAX,
+        }
+    }
+}
+
+impl Halt {
+    /// Whether a stop was asked for.
+    pub fn stopped(&self) -> bool {
+        self.stopped
+    }
 }
 
 impl<'a, E> Context<'a, E> {
     /// A context at `now` over `queue` (for testing handlers alone).
-    pub fn new(now: SimTime, queue: &'a mut EventQueue<E>, stop: &'a mut bool) -> Self {
-        Self { now, queue, stop }
+    pub fn new(now: SimTime, queue: &'a mut EventQueue<E>, halt: &'a mut Halt) -> Self {
+        Self { now, queue, halt }
     }
     /// Asks the run loop to stop after this event (the queue keeps what is pending).
     pub fn stop(&mut self) {
-        *self.stop = true;
+        self.halt.stopped = true;
+        self.halt.limit = 0;
     }
     /// The current simulated time.
     #[inline]
@@ -159,7 +184,7 @@ pub struct Simulation<H: Handler> {
     queue: EventQueue<H::Event>,
     now: SimTime,
     events: u64,
-    stopped: bool,
+    halt: Halt,
     handler: H,
 }
 
@@ -170,7 +195,7 @@ impl<H: Handler> Simulation<H> {
             queue: EventQueue::new(),
             now: SimTime::ZERO,
             events: 0,
-            stopped: false,
+            halt: Halt::default(),
             handler,
         }
     }
@@ -182,11 +207,11 @@ impl<H: Handler> Simulation<H> {
     /// Whether a handler asked the run to stop ([`Context::stop`]); the run loops then
     /// return, and [`Simulation::resume`] clears the flag.
     pub fn stopped(&self) -> bool {
-        self.stopped
+        self.halt.stopped
     }
     /// Clears a stop request.
     pub fn resume(&mut self) {
-        self.stopped = false;
+        self.halt = Halt::default();
     }
     /// Runs the earliest event, if any; returns whether one ran.
     pub fn step(&mut self) -> bool {
@@ -207,19 +232,19 @@ impl<H: Handler> Simulation<H> {
         let mut ctx = Context {
             now: t,
             queue: &mut self.queue,
-            stop: &mut self.stopped,
+            halt: &mut self.halt,
         };
         self.handler.handle(ev, &mut ctx);
     }
     /// Runs every event at or before `end`, then sets the clock to `end` (if it is later).
     pub fn run_until(&mut self, end: SimTime) {
         while let Some(t) = self.queue.peek_time() {
-            if t > end || self.stopped {
+            if t > end || self.halt.stopped {
                 break;
             }
             self.step();
         }
-        if end > self.now && !self.stopped {
+        if end > self.now && !self.halt.stopped {
             self.now = end;
         }
     }
@@ -230,7 +255,7 @@ impl<H: Handler> Simulation<H> {
     /// Runs every event at or before `end` without moving the clock past the last event run;
     /// returns whether events remain (all after `end`).
     pub fn run_through(&mut self, end: SimTime) -> bool {
-        while !self.stopped {
+        while self.events < self.halt.limit {
             let Some((t, ev)) = self.queue.pop_until(end) else {
                 return !self.queue.is_empty();
             };
@@ -238,9 +263,30 @@ impl<H: Handler> Simulation<H> {
         }
         true
     }
+    /// [`Simulation::run_through`] for at most `budget` events: `None` when the budget ran
+    /// out first (events at or before `end` may remain), else what `run_through` returns.
+    /// A caller guards against time that cannot advance by checking the clock between
+    /// budgets; the check costs one comparison per event.
+    pub fn run_through_budget(&mut self, end: SimTime, budget: u64) -> Option<bool> {
+        if self.halt.stopped {
+            return Some(true);
+        }
+        self.halt.limit = self.events.saturating_add(budget);
+        let more = self.run_through(end);
+        if self.halt.stopped {
+            return Some(true);
+        }
+        let out_of_budget = self.events >= self.halt.limit;
+        self.halt.limit = u64::MAX;
+        if out_of_budget {
+            None
+        } else {
+            Some(more)
+        }
+    }
     /// Runs until the queue is empty.
     pub fn run(&mut self) {
-        while !self.stopped && self.step() {}
+        while !self.halt.stopped && self.step() {}
     }
     /// The current simulated time.
     pub fn now(&self) -> SimTime {
@@ -265,5 +311,57 @@ impl<H: Handler> Simulation<H> {
     /// Gives back the handler.
     pub fn into_handler(self) -> H {
         self.handler
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reschedules itself at the same instant forever: time cannot advance.
+    struct Spin;
+    impl Handler for Spin {
+        type Event = ();
+        fn handle(&mut self, _: (), ctx: &mut Context<'_, ()>) {
+            ctx.schedule_in(SimTime::ZERO, ());
+        }
+    }
+
+    /// Ticks once per millisecond.
+    struct Tick;
+    impl Handler for Tick {
+        type Event = ();
+        fn handle(&mut self, _: (), ctx: &mut Context<'_, ()>) {
+            ctx.schedule_in(SimTime::from_millis(1), ());
+        }
+    }
+
+    #[test]
+    fn a_budget_ends_a_run_that_cannot_advance() {
+        let mut sim = Simulation::new(Spin);
+        sim.schedule_at(SimTime::from_millis(5), ());
+        assert_eq!(sim.run_through_budget(SimTime::from_secs(1), 1000), None);
+        assert_eq!(sim.events_processed(), 1000);
+        assert_eq!(sim.now(), SimTime::from_millis(5));
+        assert_eq!(sim.run_through_budget(SimTime::from_secs(1), 10), None);
+        assert_eq!(sim.events_processed(), 1010);
+    }
+
+    #[test]
+    fn a_budget_larger_than_the_work_runs_like_run_through() {
+        let mut a = Simulation::new(Tick);
+        let mut b = Simulation::new(Tick);
+        a.schedule_at(SimTime::ZERO, ());
+        b.schedule_at(SimTime::ZERO, ());
+        let end = SimTime::from_millis(100);
+        assert_eq!(a.run_through_budget(end, 1_000), Some(b.run_through(end)));
+        assert_eq!(a.events_processed(), b.events_processed());
+        assert_eq!(a.now(), b.now());
+        // A budget that runs out part way, then resumes, reaches the same point.
+        let mut c = Simulation::new(Tick);
+        c.schedule_at(SimTime::ZERO, ());
+        assert_eq!(c.run_through_budget(end, 40), None);
+        assert_eq!(c.run_through_budget(end, 1_000), Some(true));
+        assert_eq!(c.events_processed(), a.events_processed());
     }
 }

@@ -127,6 +127,23 @@ impl Dist {
         }
     }
 
+    /// The smallest duration a draw can come near, in nanoseconds (0 for the exponential,
+    /// a normal with any spread, and the lognormal).
+    pub fn min_ns(&self) -> f64 {
+        match self {
+            Dist::Const(ns) => *ns as f64,
+            Dist::Exp { .. } | Dist::LogNormal { .. } => 0.0,
+            Dist::Uniform { lo_ns, .. } => *lo_ns,
+            Dist::Normal { mean_ns, sd_ns } if *sd_ns == 0.0 => mean_ns.max(0.0),
+            Dist::Normal { .. } => 0.0,
+            Dist::Pareto { scale_ns, .. } => *scale_ns,
+            Dist::Mix(parts) => parts
+                .iter()
+                .map(|(_, d)| d.min_ns())
+                .fold(f64::INFINITY, f64::min),
+        }
+    }
+
     /// The mean in nanoseconds (infinite for a Pareto with shape <= 1).
     pub fn mean_ns(&self) -> f64 {
         match self {

@@ -635,6 +635,17 @@ pub enum ModelError {
         /// The limit.
         limit: u64,
     },
+    /// Simulated time stopped advancing: a whole budget of events happened at one instant.
+    Stalled {
+        /// The instant.
+        at: SimTime,
+        /// Events that passed without the clock moving.
+        events: u64,
+        /// Components that kept handling calls at that instant.
+        components: Vec<String>,
+        /// The likely cause and what to change.
+        cause: String,
+    },
 }
 
 impl fmt::Display for ModelError {
@@ -662,6 +673,23 @@ impl fmt::Display for ModelError {
                  raise run.max_in_flight",
                 at.as_secs_f64()
             ),
+            ModelError::Stalled {
+                at,
+                events,
+                components,
+                cause,
+            } => {
+                write!(
+                    f,
+                    "simulated time stopped advancing at t = {:.3}s: more than {events} events \
+                     happened at that instant",
+                    at.as_secs_f64()
+                )?;
+                if !components.is_empty() {
+                    write!(f, ", handled by {}", components.join(", "))?;
+                }
+                write!(f, ". Likely cause: {cause}")
+            }
         }
     }
 }

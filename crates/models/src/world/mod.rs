@@ -57,8 +57,10 @@ mod replica_scale;
 mod report;
 mod resilience;
 mod routing;
+mod stall;
 mod traffic;
 use resilience::scale_period;
+use stall::{stall, stall_budget};
 
 /// A consistent-hashing ring: (point, instance), sorted by point.
 type Ring = Vec<(u64, u32)>;
@@ -836,29 +838,40 @@ pub fn run_with_progress(
     }
     let end = spec.duration.saturating_add(spec.drain);
     // Run through the drain; stop early when nothing is left to do. The run covers at least
-    // the whole traffic duration.
-    let more = match progress {
-        None => sim.run_through(end),
-        Some(p) => {
-            use std::sync::atomic::Ordering::Relaxed;
-            let step = spec.series_interval.as_nanos().max(1_000_000);
-            let mut t = 0u64;
-            let more = loop {
-                let upto = SimTime::from_nanos(t.saturating_add(step)).min(end);
-                let more = sim.run_through(upto);
-                p.fetch_add(upto.as_nanos() - t, Relaxed);
-                t = upto.as_nanos();
-                if sim.stopped() {
-                    break true;
-                }
-                if !more || upto == end {
-                    break more;
-                }
-            };
-            p.fetch_add(end.as_nanos() - t, Relaxed);
-            more
+    // the whole traffic duration. With a progress counter the run goes one series bucket at
+    // a time; either way it goes at most `budget` events at a time, and a whole budget of
+    // events at one instant means simulated time cannot advance (a stall).
+    use std::sync::atomic::Ordering::Relaxed;
+    let step = match progress {
+        Some(_) => spec.series_interval.as_nanos().max(1_000_000),
+        None => u64::MAX,
+    };
+    let budget = stall_budget(spec);
+    let mut t = 0u64;
+    let mut window_start = sim.now();
+    let more = loop {
+        let upto = SimTime::from_nanos(t.saturating_add(step)).min(end);
+        let Some(more) = sim.run_through_budget(upto, budget) else {
+            if sim.now() == window_start && !sim.stopped() {
+                return Err(stall(&mut sim, spec, budget));
+            }
+            window_start = sim.now();
+            continue;
+        };
+        if let Some(p) = progress {
+            p.fetch_add(upto.as_nanos() - t, Relaxed);
+        }
+        t = upto.as_nanos();
+        if sim.stopped() {
+            break true;
+        }
+        if !more || upto == end {
+            break more;
         }
     };
+    if let Some(p) = progress {
+        p.fetch_add(end.as_nanos() - t, Relaxed);
+    }
     if let Some(at) = sim.handler().overload {
         return Err(ModelError::Overload {
             at,
