@@ -16,6 +16,7 @@ mod pooling;
 mod props;
 mod queue;
 mod replica_autoscale;
+mod replica_faults;
 mod reports;
 mod resilience;
 mod review_fixes;

@@ -456,6 +456,10 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                 let min = a.get_ref().min.as_ref().map_or(1, |m| *m.get_ref());
                 return min.clamp(1, MAX_INSTANCES) as u32;
             }
+            // A database with replicas: the primary is instance 0, the replicas 1..=N.
+            if let Some(r) = &c.replicas {
+                return (*r.get_ref()).clamp(0, MAX_INSTANCES - 1) as u32 + 1;
+            }
             c.instances
                 .as_ref()
                 .or(c.shards.as_ref())
@@ -2074,35 +2078,44 @@ fn find_cycle(
     n: usize,
     edges: &[(usize, usize, Range<usize>)],
 ) -> Option<Vec<(usize, usize, Range<usize>)>> {
-    let mut state = vec![0u8; n];
-    let mut path: Vec<(usize, usize, Range<usize>)> = Vec::new();
-    fn dfs(
-        v: usize,
-        edges: &[(usize, usize, Range<usize>)],
-        state: &mut [u8],
-        path: &mut Vec<(usize, usize, Range<usize>)>,
-    ) -> Option<usize> {
-        state[v] = 1;
-        for e in edges.iter().filter(|e| e.0 == v) {
-            path.push(e.clone());
-            if state[e.1] == 1 {
-                return Some(e.1);
-            }
-            if state[e.1] == 0 {
-                if let Some(x) = dfs(e.1, edges, state, path) {
-                    return Some(x);
-                }
-            }
-            path.pop();
-        }
-        state[v] = 2;
-        None
+    // Out-edges per vertex, in the order given: the search visits them as a scan of the
+    // edge list would, in time linear in vertices plus edges, with an explicit stack (a
+    // chain of 50,000 calls must not overflow the thread's stack).
+    let mut out: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (i, e) in edges.iter().enumerate() {
+        out[e.0].push(i);
     }
-    for v in 0..n {
-        if state[v] == 0 {
-            if let Some(start) = dfs(v, edges, &mut state, &mut path) {
-                let pos = path.iter().position(|e| e.0 == start).unwrap_or(0);
-                return Some(path[pos..].to_vec());
+    let mut state = vec![0u8; n];
+    // (vertex, next out-edge to try); `path[k]` is the edge that entered `stack[k + 1]`.
+    let mut stack: Vec<(usize, usize)> = Vec::new();
+    let mut path: Vec<usize> = Vec::new();
+    for root in 0..n {
+        if state[root] != 0 {
+            continue;
+        }
+        state[root] = 1;
+        stack.push((root, 0));
+        while let Some(&mut (v, ref mut next)) = stack.last_mut() {
+            let Some(&e) = out[v].get(*next) else {
+                state[v] = 2;
+                stack.pop();
+                path.pop();
+                continue;
+            };
+            *next += 1;
+            let to = edges[e].1;
+            match state[to] {
+                1 => {
+                    path.push(e);
+                    let pos = path.iter().position(|&i| edges[i].0 == to).unwrap_or(0);
+                    return Some(path[pos..].iter().map(|&i| edges[i].clone()).collect());
+                }
+                0 => {
+                    state[to] = 1;
+                    path.push(e);
+                    stack.push((to, 0));
+                }
+                _ => {}
             }
         }
     }

@@ -30,9 +30,15 @@ impl World {
                     }
                     Reads::Any => db.rr % (db.replicas + 1),
                 };
-                // With failover, reads avoid a replica that is down.
-                if db.failover.is_some() && c.insts[r as usize].down {
-                    return db.primary;
+                // Reads avoid a replica that is down: the next replica that is up takes
+                // them, else the primary (as a driver or proxy with health checks does).
+                if c.insts[r as usize].down && !matches!(db.reads, Reads::Primary) {
+                    let total = db.replicas + 1;
+                    let any = matches!(db.reads, Reads::Any);
+                    return (1..total)
+                        .map(|k| (r + k) % total)
+                        .find(|&i| (any || i != db.primary) && !c.insts[i as usize].down)
+                        .unwrap_or(db.primary);
                 }
                 return r;
             }
