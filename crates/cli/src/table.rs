@@ -86,19 +86,103 @@ pub(crate) fn num(v: f64) -> String {
     }
 }
 
-/// The component that limits the architecture: the highest utilization, or (when no
-/// component has limited cores) the most rejections. Returns its name and why.
-pub(crate) fn bottleneck(r: &SimResult) -> Option<(String, String)> {
-    let by_util = r
-        .components
-        .iter()
-        .filter_map(|(n, c)| c.utilization.map(|u| (n, u)))
-        .fold(None::<(&String, f64)>, |best, (n, u)| match best {
-            Some((_, b)) if b >= u => best,
-            _ => Some((n, u)),
-        });
-    if let Some((n, u)) = by_util {
-        return Some((n.clone(), format!("{n} {}", pct(u))));
+/// What limits an architecture: the most exhausted bounded resource of any component.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Bottleneck {
+    /// The component.
+    pub component: String,
+    /// The instance, when one instance is markedly hotter than the component's mean.
+    pub instance: Option<usize>,
+    /// `cpu` (cores), `workers` (a worker or connection pool) or `queue` (a waiting room,
+    /// for a component with neither bound).
+    pub resource: &'static str,
+    /// How full the resource was over the measured window (the hottest instance's figure).
+    pub utilization: Option<f64>,
+    /// Calls the component turned away.
+    pub rejected: u64,
+    /// Chosen because its full waiting room turned calls away (its resource was exhausted
+    /// at times, whatever its mean over the window).
+    pub full: bool,
+}
+
+impl Bottleneck {
+    /// `app[3] cpu 100%`, `app workers 97.1%`, `db queue full (120 rejected)`.
+    pub fn label(&self) -> String {
+        let at = match self.instance {
+            Some(i) => format!("{}[{i}]", self.component),
+            None => self.component.clone(),
+        };
+        match (self.full, self.utilization) {
+            (true, _) | (_, None) => {
+                format!("{at} {} full, {} rejected", self.resource, self.rejected)
+            }
+            (false, Some(u)) => format!("{at} {} {}", self.resource, pct(u)),
+        }
+    }
+}
+
+/// A resource this full counts as exhausted, whatever else turned calls away.
+const SATURATED: f64 = 0.95;
+
+/// The hottest instance's figure of `per` (the component mean `mean` when there is no
+/// per-instance figure), and the instance when it is hotter than the mean by over 5%.
+fn hottest(mean: f64, per: Option<&Vec<f64>>) -> (f64, Option<usize>) {
+    let Some((i, &max)) = per.and_then(|v| {
+        v.iter()
+            .enumerate()
+            .fold(None::<(usize, &f64)>, |best, (i, u)| match best {
+                Some((_, b)) if b >= u => best,
+                _ => Some((i, u)),
+            })
+    }) else {
+        return (mean, None);
+    };
+    (max, (max > mean * 1.05).then_some(i))
+}
+
+/// The resource that limits the architecture. Every component's cores and workers are
+/// judged by their hottest instance; the fullest resource wins, unless none is saturated
+/// and some component turned calls away from a full queue (then the one that turned away
+/// the most). `None` when nothing is bounded and nothing was rejected.
+pub(crate) fn bottleneck_of(r: &SimResult) -> Option<Bottleneck> {
+    let mut best: Option<Bottleneck> = None;
+    for (n, c) in &r.components {
+        let per = c.per_instance.as_ref();
+        let candidates = [
+            (
+                "cpu",
+                c.utilization,
+                per.and_then(|p| p.utilization.as_ref()),
+            ),
+            (
+                "workers",
+                c.worker_utilization,
+                per.and_then(|p| p.worker_utilization.as_ref()),
+            ),
+        ];
+        for (resource, mean, per) in candidates {
+            let Some(mean) = mean else { continue };
+            let (u, instance) = hottest(mean, per);
+            if best
+                .as_ref()
+                .is_none_or(|b| b.utilization.is_some_and(|bu| u > bu))
+            {
+                best = Some(Bottleneck {
+                    component: n.clone(),
+                    instance,
+                    resource,
+                    utilization: Some(u),
+                    rejected: c.rejected,
+                    full: false,
+                });
+            }
+        }
+    }
+    if best
+        .as_ref()
+        .is_some_and(|b| b.utilization.is_some_and(|u| u >= SATURATED))
+    {
+        return best;
     }
     let by_rej = r.components.iter().filter(|(_, c)| c.rejected > 0).fold(
         None::<(&String, u64)>,
@@ -107,16 +191,53 @@ pub(crate) fn bottleneck(r: &SimResult) -> Option<(String, String)> {
             _ => Some((n, c.rejected)),
         },
     );
-    by_rej.map(|(n, k)| (n.clone(), format!("{n} ({k} rejected)")))
+    // A call waits in the room only while every worker (without workers: every core) is
+    // taken, so a rejection shows that resource exhausted.
+    match by_rej {
+        Some((n, k)) => {
+            let c = &r.components[n];
+            let per = c.per_instance.as_ref();
+            let (resource, figure) = match (c.worker_utilization, c.utilization) {
+                (Some(w), _) => (
+                    "workers",
+                    Some(hottest(w, per.and_then(|p| p.worker_utilization.as_ref()))),
+                ),
+                (None, Some(u)) => (
+                    "cpu",
+                    Some(hottest(u, per.and_then(|p| p.utilization.as_ref()))),
+                ),
+                (None, None) => ("queue", None),
+            };
+            Some(Bottleneck {
+                component: n.clone(),
+                instance: figure.and_then(|f| f.1),
+                resource,
+                utilization: figure.map(|f| f.0),
+                rejected: k,
+                full: true,
+            })
+        }
+        None => best,
+    }
 }
 
-/// The bottleneck as JSON: `{component, utilization, rejected}` or `null`.
+/// The bottleneck's component and its label ([`Bottleneck::label`]).
+pub(crate) fn bottleneck(r: &SimResult) -> Option<(String, String)> {
+    bottleneck_of(r).map(|b| (b.component.clone(), b.label()))
+}
+
+/// The bottleneck as JSON: `{component, instance, resource, utilization, rejected}` or
+/// `null`.
 pub(crate) fn bottleneck_json(r: &SimResult) -> serde_json::Value {
-    match bottleneck(r) {
-        Some((n, _)) => {
-            let c = &r.components[&n];
-            serde_json::json!({"component": n, "utilization": c.utilization, "rejected": c.rejected})
-        }
+    match bottleneck_of(r) {
+        Some(b) => serde_json::json!({
+            "component": b.component,
+            "instance": b.instance,
+            "resource": b.resource,
+            "utilization": b.utilization,
+            "rejected": b.rejected,
+            "full": b.full,
+        }),
         None => serde_json::Value::Null,
     }
 }
@@ -225,6 +346,8 @@ pub(crate) fn figure_csv(r: &SimResult) -> Vec<String> {
         r.error_rate.to_string(),
         o(r.slo.as_ref().map(|s| s.attained)),
         bottleneck(r).map_or(String::new(), |b| b.0),
+        bottleneck_of(r).map_or(String::new(), |b| b.label()),
+        o(bottleneck_of(r).and_then(|b| b.utilization)),
         o(r.cost.as_ref().map(|c| c.per_hour)),
         o(r.cost.as_ref().and_then(|c| c.per_million_requests)),
     ]
@@ -241,6 +364,8 @@ pub(crate) fn figure_csv_header() -> Vec<String> {
         "error_rate",
         "slo_attained",
         "bottleneck",
+        "bottleneck_resource",
+        "bottleneck_utilization",
         "cost_per_hour",
         "cost_per_million_requests",
     ]
@@ -252,6 +377,45 @@ pub(crate) fn figure_csv_header() -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn compare_file(rel: &str) -> SimResult {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../scenarios/compare")
+            .join(rel);
+        archsim_scenario::load(&path, &[]).unwrap().run().unwrap()
+    }
+
+    /// The bottleneck is judged by the hottest instance and by every bounded resource,
+    /// not by the CPU mean over instances (issue 11 item 9).
+    #[test]
+    fn the_bottleneck_names_the_exhausted_resource() {
+        // One replica at 93% while the database's mean is near 50%.
+        let b = bottleneck_of(&compare_file("how-many-replicas/a-one-replica.toml")).unwrap();
+        assert_eq!(
+            (b.component.as_str(), b.instance, b.resource),
+            ("db", Some(1), "cpu")
+        );
+        assert!(b.utilization.unwrap() > 0.9, "{b:?}");
+        // Round robin over unequal instances: app[3] saturates while the mean is ~72%.
+        let b = bottleneck_of(&compare_file("lb-policy/a-round-robin.toml")).unwrap();
+        assert_eq!(
+            (b.component.as_str(), b.instance, b.resource),
+            ("app", Some(3), "cpu")
+        );
+        assert_eq!(
+            b.label(),
+            format!("app[3] cpu {}", pct(b.utilization.unwrap()))
+        );
+        // The monolith's limit is its worker pool (CPU is at 12%).
+        let b = bottleneck_of(&compare_file("monolith-or-services/a-monolith.toml")).unwrap();
+        // Its workers are taken for the 20 s of a slow catalog, and its waiting room turns
+        // requests away: a mean of 63% over the window, but exhausted.
+        assert_eq!(
+            (b.component.as_str(), b.resource, b.full),
+            ("app", "workers", true)
+        );
+        assert!(b.label().starts_with("app workers full, "), "{}", b.label());
+    }
 
     #[test]
     fn a_half_width_is_in_the_unit_of_its_figure() {

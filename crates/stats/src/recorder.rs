@@ -358,6 +358,11 @@ pub struct ComponentStats {
     pub per_instance_served: Vec<u64>,
     /// Busy core time of each instance over the measured window (core x ns).
     pub per_instance_busy: Vec<u128>,
+    /// Workers per instance (the concurrency limit); `None` = unlimited.
+    pub workers: Option<u32>,
+    /// Busy worker time of each instance over the measured window (worker x ns; empty
+    /// without a worker limit).
+    pub per_instance_workers: Vec<u128>,
     /// Kind-specific time series, one value per series bucket, added on merge.
     pub series: Vec<(String, Vec<f64>)>,
     /// Per series bucket: busy core time summed over instances (core x ns).
@@ -400,6 +405,13 @@ impl ComponentStats {
             *a += b;
         }
         for (a, b) in self.per_instance_busy.iter_mut().zip(&o.per_instance_busy) {
+            *a += b;
+        }
+        for (a, b) in self
+            .per_instance_workers
+            .iter_mut()
+            .zip(&o.per_instance_workers)
+        {
             *a += b;
         }
         add_series(&mut self.busy_series, &o.busy_series);

@@ -134,6 +134,10 @@ pub struct ComponentResult {
     pub cores: Option<u32>,
     /// Busy core time / (cores x instances x time); `null` where cores are unlimited.
     pub utilization: Option<f64>,
+    /// Busy worker time / (workers x instances x time): how full the concurrency limit (a
+    /// worker or connection pool) was; only for a component with `workers`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worker_utilization: Option<f64>,
     /// Mean requests waiting per instance.
     pub mean_queue: f64,
     /// Most requests waiting at one instance.
@@ -163,6 +167,9 @@ pub struct PerInstance {
     pub served: Vec<u64>,
     /// Utilization of each instance (`null` where cores are unlimited).
     pub utilization: Option<Vec<f64>>,
+    /// Worker utilization of each instance (only with `workers`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worker_utilization: Option<Vec<f64>>,
 }
 
 impl PerInstance {
@@ -514,6 +521,15 @@ impl SimResult {
                             let denom = c.cores? as f64 * ms as f64 * 1e6;
                             (denom > 0.0).then(|| c.busy_area as f64 / denom)
                         }),
+                        worker_utilization: c.workers.and_then(|w| {
+                            let area: u128 = c.per_instance_workers.iter().sum();
+                            let denom = match ready_ms {
+                                Some(ms) => w as f64 * ms as f64 * 1e6,
+                                None => w as f64 * c.instances as f64 * c.window_ns as f64,
+                            };
+                            (denom > 0.0 && !c.per_instance_workers.is_empty())
+                                .then(|| area as f64 / denom)
+                        }),
                         mean_queue: ready_ms.map_or(c.mean_queue(), |ms| {
                             if ms > 0 {
                                 c.queue_area as f64 / (ms as f64 * 1e6)
@@ -542,6 +558,26 @@ impl SimResult {
                                         .map(|b| if denom > 0.0 { *b as f64 / denom } else { 0.0 })
                                         .collect()
                                 }),
+                                worker_utilization: c
+                                    .workers
+                                    .filter(|_| {
+                                        c.per_instance_workers.len() == c.per_instance_served.len()
+                                    })
+                                    .map(|w| {
+                                        let denom = w as f64 * c.window_ns as f64;
+                                        c.per_instance_workers
+                                            .iter()
+                                            .map(
+                                                |b| {
+                                                    if denom > 0.0 {
+                                                        *b as f64 / denom
+                                                    } else {
+                                                        0.0
+                                                    }
+                                                },
+                                            )
+                                            .collect()
+                                    }),
                             },
                         ),
                     },

@@ -82,6 +82,7 @@ impl World {
                 outstanding: 0,
                 busy: TimeAverage::with_series(window, spec.series_interval.as_nanos()),
                 queue: TimeAverage::with_series(window, spec.series_interval.as_nanos()),
+                workers: TimeAverage::new(window),
                 down: false,
                 slow: 1.0,
                 slows: Vec::new(),

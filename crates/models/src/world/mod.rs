@@ -356,6 +356,8 @@ struct Inst {
     outstanding: u32,
     busy: TimeAverage,
     queue: TimeAverage,
+    /// Busy workers (held only with a worker limit).
+    workers: TimeAverage,
     /// Crashed: every call to it fails at once.
     down: bool,
     /// Factor on every CPU time drawn: the product of the active `slow` faults.

@@ -249,6 +249,7 @@ impl World {
         let i = &mut self.comps[comp as usize].insts[inst as usize];
         i.busy_cores = 0;
         i.busy_workers = 0;
+        i.workers.set(now, 0);
         i.busy.set(now, 0);
         i.queue.set(now, backlog);
         let queued = held.len();

@@ -30,6 +30,11 @@ impl World {
                 window_ns: self.rec.window().len_ns() as u128,
                 per_instance_served: Vec::new(),
                 per_instance_busy: Vec::new(),
+                workers: match &c.body {
+                    Body::Service(s) => s.workers,
+                    _ => None,
+                },
+                per_instance_workers: Vec::new(),
                 series: Vec::new(),
                 counters: vec![("unavailable".to_string(), c.unavailable)],
                 busy_series: Vec::new(),
@@ -48,6 +53,10 @@ impl World {
                 s.max_queue = s.max_queue.max(i.queue.max);
                 s.per_instance_served.push(i.served);
                 s.per_instance_busy.push(i.busy.area);
+                if s.workers.is_some() {
+                    i.workers.finish(end_ns);
+                    s.per_instance_workers.push(i.workers.area);
+                }
             }
             if let Body::Service(Svc {
                 limit: Some(_),

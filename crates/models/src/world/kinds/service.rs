@@ -97,6 +97,7 @@ impl World {
         if let Some(w) = workers {
             if i.busy_workers < w {
                 i.busy_workers += 1;
+                i.workers.set(now, i.busy_workers as u64);
                 self.calls[c as usize].holds_worker = true;
                 self.lock_then_cpu(ctx, c);
             } else if !internal && queue.is_some_and(|q| i.wait_q.len() >= q as usize) {
@@ -397,7 +398,10 @@ impl World {
                     self.set_queue(comp, inst, now);
                     self.resume_later(ctx, n, Resume::LockThenCpu);
                 }
-                None => i.busy_workers -= 1,
+                None => {
+                    i.busy_workers -= 1;
+                    i.workers.set(now, i.busy_workers as u64);
+                }
             }
         }
     }
