@@ -353,3 +353,190 @@ fn json_to_a_pipe_writes_into_the_pipe() {
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert!(v["requests"]["generated"].as_u64().unwrap() > 0);
 }
+
+// ---- Failed writes to stdout and stderr (issue 11 item 1) ----
+
+/// The calls of every command that prints, on a small fast scenario `p`.
+fn printing_commands(p: &std::path::Path) -> Vec<Vec<String>> {
+    let p = p.display().to_string();
+    let short = ["--set", "run.duration=3s", "--set", "run.warmup=0s"];
+    let with = |head: &[&str]| -> Vec<String> {
+        head.iter()
+            .map(|s| s.to_string())
+            .chain(short.iter().map(|s| s.to_string()))
+            .collect()
+    };
+    vec![
+        vec!["check".into(), p.clone()],
+        with(&[&p]),
+        with(&[&p, "--json", "-"]),
+        with(&["compare", &p, &p]),
+        with(&["sweep", &p, "--set", "traffic.rate=50,100"]),
+        with(&[
+            "capacity",
+            &p,
+            "--slo",
+            "p99<40ms",
+            "--replications",
+            "1",
+            "--tolerance",
+            "0.3",
+        ]),
+    ]
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn stdout_on_a_full_disk_exits_1_with_a_message_not_a_panic() {
+    let p = scratch("full.toml", GOOD);
+    for args in printing_commands(&p) {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = bin().args(&args).stdout(full).output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(
+            err.contains("writing to stdout") && err.contains("No space left"),
+            "{args:?}: {err}"
+        );
+    }
+    // The shipped scenario of the issue.
+    let stage1 = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/stage1.toml");
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = bin().args(["check", stage1]).stdout(full).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"));
+}
+
+#[test]
+fn a_closed_stdout_ends_the_program_quietly_with_exit_0() {
+    let p = scratch("closed.toml", GOOD);
+    let mut calls = printing_commands(&p);
+    calls.push(vec![concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/stage1.toml"
+    )
+    .into()]);
+    calls.push(vec!["--help".into()]);
+    for args in calls {
+        let mut child = bin()
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes away before anything is written (`| head -c 0`).
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(!err.contains("Broken pipe"), "{args:?}: {err}");
+    }
+    // `| head -c 10`: the reader takes a little, then goes away.
+    let mut child = bin()
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scenarios/stage1.toml"
+        ))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 10];
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"));
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn stderr_on_a_full_disk_keeps_the_exit_code() {
+    let bad = scratch("bad-full.toml", &GOOD.replace("rate = 200", "rate = = 200"));
+    let good = scratch("good-full.toml", GOOD);
+    let cases: Vec<(Vec<String>, i32)> = vec![
+        (vec![bad.display().to_string()], 2),
+        (vec!["check".into(), bad.display().to_string()], 2),
+        (vec!["compare".into(), bad.display().to_string()], 2),
+        (vec!["--no-such-flag".into()], 2),
+        (
+            vec![
+                good.display().to_string(),
+                "--json".into(),
+                "-".into(),
+                "--set".into(),
+                "run.duration=2s".into(),
+                "--set".into(),
+                "run.warmup=0s".into(),
+            ],
+            0,
+        ),
+    ];
+    for (args, code) in cases {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = bin().args(&args).stderr(full).output().unwrap();
+        assert_eq!(out.status.code(), Some(code), "{args:?}");
+    }
+}
+
+/// The class stays fixed: no `print!`-family macro (they panic when the write fails) and no
+/// direct `stdout()` in the command's sources outside `out.rs`.
+#[test]
+fn the_command_prints_only_through_its_output_module() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    let mut dirs = vec![root.join("crates/cli/src"), root.join("src")];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                files.push(p);
+            }
+        }
+    }
+    assert!(files.len() > 5, "{files:?}");
+    let mut found = Vec::new();
+    for f in files.iter().filter(|f| !f.ends_with("out.rs")) {
+        let text = std::fs::read_to_string(f).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            let code = line.trim_start();
+            if code.starts_with("//") {
+                continue;
+            }
+            for bad in [
+                "print!(",
+                "println!(",
+                "eprint!(",
+                "eprintln!(",
+                "dbg!(",
+                "io::stdout()",
+            ] {
+                let hit = code.match_indices(bad).any(|(at, _)| {
+                    // `outp!(`/`errp!(` and friends are fine; a bare `print!(` is not.
+                    !code[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_')
+                });
+                if hit {
+                    found.push(format!("{}:{}: {line}", f.display(), i + 1));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "print outside out.rs:\n{}",
+        found.join("\n")
+    );
+}

@@ -9,6 +9,7 @@
 //! is narrower than `--tolerance` of its low end. An overloaded run fails the objective.
 
 use crate::multi::{emit, overrides};
+use crate::out::errln;
 use crate::progress::Progress;
 use crate::table::{self, bottleneck, ms, num, pct};
 use crate::{load_scenario, MultiArgs, EXIT_FAILURE, EXIT_INVALID};
@@ -237,7 +238,7 @@ fn fmt_value(v: f64, integer: bool) -> String {
 /// `simulate capacity FILE --slo "p99<200ms"`.
 pub(crate) fn capacity(file: &Path, opts: &Options, args: &MultiArgs) -> i32 {
     if !(opts.tolerance > 0.0 && opts.tolerance < 1.0) {
-        eprintln!(
+        errln!(
             "error: --tolerance {}: give a fraction between 0 and 1, e.g. 0.01 for 1%",
             opts.tolerance
         );
@@ -248,7 +249,7 @@ pub(crate) fn capacity(file: &Path, opts: &Options, args: &MultiArgs) -> i32 {
         match parse_objective(s) {
             Ok(o) => objectives.push(o),
             Err(e) => {
-                eprintln!("error: {e}");
+                errln!("error: {e}");
                 return EXIT_INVALID;
             }
         }
@@ -271,13 +272,13 @@ pub(crate) fn capacity(file: &Path, opts: &Options, args: &MultiArgs) -> i32 {
                 inclusive: true,
             }),
             None => {
-                eprintln!("error: capacity needs an objective: --slo \"p99<200ms\" (or an [slo] in the scenario)");
+                errln!("error: capacity needs an objective: --slo \"p99<200ms\" (or an [slo] in the scenario)");
                 return EXIT_INVALID;
             }
         }
     }
     if objectives.iter().any(|o| o.figure == Figure::Attained) && base.slo.is_none() {
-        eprintln!("error: `slo_attained` needs an [slo] in the scenario (it sets the latency a good request meets)");
+        errln!("error: `slo_attained` needs an [slo] in the scenario (it sets the latency a good request meets)");
         return EXIT_INVALID;
     }
     // The key and where to start.
@@ -305,7 +306,7 @@ pub(crate) fn capacity(file: &Path, opts: &Options, args: &MultiArgs) -> i32 {
                 (Some((v, i)), s) => (k.clone(), s.unwrap_or(v), i),
                 (None, Some(s)) => (k.clone(), s, s == s.trunc()),
                 (None, None) => {
-                    eprintln!(
+                    errln!(
                         "error: --key {k}: the scenario has no number there; give --start VALUE"
                     );
                     return EXIT_INVALID;
@@ -314,7 +315,7 @@ pub(crate) fn capacity(file: &Path, opts: &Options, args: &MultiArgs) -> i32 {
         }
     };
     if !(start.is_finite() && start > 0.0) {
-        eprintln!("error: the search starts at {key} = {start}; give a positive --start VALUE");
+        errln!("error: the search starts at {key} = {start}; give a positive --start VALUE");
         return EXIT_INVALID;
     }
     let quiet = args.json.as_deref() == Some("-");
@@ -371,7 +372,7 @@ impl Search<'_> {
         let s: Scenario = match load_scenario(self.file, &overrides(&set, self.args)) {
             Ok(s) => s,
             Err(code) => {
-                eprintln!("(at {} = {shown}; the search stopped)", self.key);
+                errln!("(at {} = {shown}; the search stopped)", self.key);
                 return Err(code);
             }
         };
@@ -384,9 +385,10 @@ impl Search<'_> {
             }
             Err(e) if e.is_overload() => (false, vec![(None, None, None); n], Err(e.to_string())),
             Err(e) => {
-                eprintln!(
+                errln!(
                     "error: simulating {} at {} = {shown}: {e}",
-                    s.file, self.key
+                    s.file,
+                    self.key
                 );
                 return Err(EXIT_FAILURE);
             }

@@ -7,11 +7,13 @@
 use anyhow::Context as _;
 use archsim_scenario::{load, Scenario, ScenarioError};
 use clap::{Args, Parser, Subcommand};
+use out::{errln, errp, outln, outp};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 mod capacity;
 mod multi;
+mod out;
 mod outcome;
 mod progress;
 mod report;
@@ -154,18 +156,21 @@ where
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() {
-                EXIT_INVALID
-            } else {
-                EXIT_OK
-            };
+            // `--help` and `--version` go to stdout, usage errors to stderr.
+            let printed = e.print();
+            if !e.use_stderr() {
+                if let Err(w) = printed {
+                    out::stdout_failed(&w);
+                }
+                return EXIT_OK;
+            }
+            return EXIT_INVALID;
         }
     };
     match cli.command {
         Some(Command::Check { file, set }) => match load_scenario(&file, &set) {
             Ok(_) => {
-                println!("ok");
+                outln!("ok");
                 EXIT_OK
             }
             Err(code) => code,
@@ -217,7 +222,7 @@ where
             match run(&scenario, &cli.run) {
                 Ok(()) => EXIT_OK,
                 Err(e) => {
-                    eprintln!("error: {e:#}");
+                    errln!("error: {e:#}");
                     EXIT_FAILURE
                 }
             }
@@ -241,13 +246,13 @@ pub(crate) fn load_scenario(file: &Path, overrides: &[String]) -> Result<Scenari
             match &e {
                 ScenarioError::Invalid(ds) => {
                     for d in ds {
-                        eprintln!("error: {d}");
+                        errln!("error: {d}");
                     }
                     if ds.len() > 1 {
-                        eprintln!("{} problems found; nothing was simulated", ds.len());
+                        errln!("{} problems found; nothing was simulated", ds.len());
                     }
                 }
-                _ => eprintln!("error: {e}"),
+                _ => errln!("error: {e}"),
             }
             Err(code)
         }
@@ -273,19 +278,16 @@ fn run(scenario: &Scenario, args: &RunArgs) -> anyhow::Result<()> {
     match args.json.as_deref() {
         Some("-") => {
             let json = result.to_json()?;
-            eprint!("{summary}");
-            let mut out = std::io::stdout().lock();
-            out.write_all(json.as_bytes())?;
-            out.write_all(b"\n")?;
-            out.flush()?;
+            errp!("{summary}");
+            out::stdout_bytes(format!("{json}\n").as_bytes());
         }
         Some(path) => {
             let json = result.to_json()?;
             write_atomically(Path::new(path), json.as_bytes())
                 .with_context(|| format!("writing the JSON result to {path}"))?;
-            print!("{summary}");
+            outp!("{summary}");
         }
-        None => print!("{summary}"),
+        None => outp!("{summary}"),
     }
     Ok(())
 }

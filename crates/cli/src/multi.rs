@@ -1,5 +1,6 @@
 //! `simulate compare` and `simulate sweep`: many runs, one table.
 
+use crate::out::{errln, errp, outp};
 use crate::outcome::{Axis, Outcome};
 use crate::progress::Progress;
 use crate::table::{self, bottleneck_json};
@@ -7,7 +8,6 @@ use crate::{
     load_scenario, report, write_atomically, MultiArgs, EXIT_FAILURE, EXIT_INVALID, EXIT_OK,
 };
 use archsim_scenario::Scenario;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The most points a sweep may have.
@@ -38,7 +38,7 @@ pub(crate) fn run_all(scenarios: &[Scenario], args: &MultiArgs) -> Result<Vec<Ou
             Err(e) if e.is_overload() => out.push(Err(e.to_string())),
             Err(e) => {
                 bar.finish();
-                eprintln!("error: simulating {}: {e}", s.file);
+                errln!("error: simulating {}: {e}", s.file);
                 return Err(EXIT_FAILURE);
             }
         }
@@ -69,27 +69,24 @@ pub(crate) fn emit(
         }
         match args.json.as_deref() {
             Some("-") => {
-                eprint!("{text}");
+                errp!("{text}");
                 let s = serde_json::to_string_pretty(&json())?;
-                let mut out = std::io::stdout().lock();
-                out.write_all(s.as_bytes())?;
-                out.write_all(b"\n")?;
-                out.flush()?;
+                crate::out::stdout_bytes(format!("{s}\n").as_bytes());
             }
             Some(path) => {
                 let s = serde_json::to_string_pretty(&json())?;
                 write_atomically(Path::new(path), s.as_bytes())
                     .with_context(|| format!("writing the JSON result to {path}"))?;
-                print!("{text}");
+                outp!("{text}");
             }
-            None => print!("{text}"),
+            None => outp!("{text}"),
         }
         Ok(())
     })();
     match res {
         Ok(()) => EXIT_OK,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            errln!("error: {e:#}");
             EXIT_FAILURE
         }
     }
@@ -186,7 +183,7 @@ pub(crate) fn note_mixed_runs(scenarios: &[Scenario]) {
         if differs {
             let mut vals = vals;
             vals.dedup();
-            eprintln!(
+            errln!(
                 "note: the scenarios set different {what} ({}); the header shows the first scenario's; pass {key} to run them all alike",
                 vals.join(", ")
             );
@@ -217,7 +214,7 @@ pub(crate) fn compare(files: &[PathBuf], set: &[String], args: &MultiArgs) -> i3
     let paths = match expand(files) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return EXIT_INVALID;
         }
     };
@@ -409,7 +406,7 @@ pub(crate) fn sweep(file: &Path, set: &[String], args: &MultiArgs) -> i32 {
     let (fixed, axes) = match parse_axes(set) {
         Ok(x) => x,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return EXIT_INVALID;
         }
     };
@@ -428,7 +425,7 @@ pub(crate) fn sweep(file: &Path, set: &[String], args: &MultiArgs) -> i32 {
                     .zip(p)
                     .map(|(a, &i)| format!("{}={}", a.key, a.values[i]))
                     .collect();
-                eprintln!(
+                errln!(
                     "(in the sweep point {}; nothing was simulated)",
                     at.join(" ")
                 );

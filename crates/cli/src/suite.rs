@@ -8,6 +8,7 @@
 //! question runs under the same seed.
 
 use crate::multi;
+use crate::out::errln;
 use crate::outcome::Outcome;
 use crate::table;
 use crate::{load_scenario, report, MultiArgs, EXIT_INVALID};
@@ -291,7 +292,7 @@ pub(crate) fn compare_suite(dir: &Path, qs: &[Question], set: &[String], args: &
             match load_scenario(p, &ov) {
                 Ok(s) => scenarios.push(s),
                 Err(code) => {
-                    eprintln!("(in the question {}; nothing was simulated)", q.name);
+                    errln!("(in the question {}; nothing was simulated)", q.name);
                     return code;
                 }
             }
@@ -299,11 +300,11 @@ pub(crate) fn compare_suite(dir: &Path, qs: &[Question], set: &[String], args: &
         bounds.push(start..scenarios.len());
     }
     if scenarios.is_empty() {
-        eprintln!("error: {}: no scenarios", dir.display());
+        errln!("error: {}: no scenarios", dir.display());
         return EXIT_INVALID;
     }
     for d in nested_only(dir) {
-        eprintln!(
+        errln!(
             "note: {} is not a question: it holds no .toml files of its own, only in its subfolders (a question's scenarios sit directly in its folder)",
             d.display()
         );

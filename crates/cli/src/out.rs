@@ -1,0 +1,73 @@
+//! Everything the command writes to stdout and stderr goes through here, so that a failed
+//! write never panics (issue 11 item 1).
+//!
+//! * A closed stdout (`simulate ... | head`: `BrokenPipe`) ends the program quietly with
+//!   exit 0, as command-line tools do.
+//! * Any other failure to write stdout (a full disk: `> /dev/full`) exits 1 with a message on
+//!   stderr when one can still be written.
+//! * A failure to write stderr is ignored: there is nowhere left to say it, and the exit
+//!   code still tells what happened.
+
+use crate::{EXIT_FAILURE, EXIT_OK};
+use std::io::Write;
+
+/// `print!` that never panics: see the module docs.
+macro_rules! outp {
+    ($($t:tt)*) => { $crate::out::stdout_text(&format!($($t)*)) };
+}
+
+/// `println!` that never panics: see the module docs.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        let mut s = format!($($t)*);
+        s.push('\n');
+        $crate::out::stdout_text(&s)
+    }};
+}
+
+/// `eprint!` that never panics: see the module docs.
+macro_rules! errp {
+    ($($t:tt)*) => { $crate::out::stderr_text(&format!($($t)*)) };
+}
+
+/// `eprintln!` that never panics: see the module docs.
+macro_rules! errln {
+    ($($t:tt)*) => {{
+        let mut s = format!($($t)*);
+        s.push('\n');
+        $crate::out::stderr_text(&s)
+    }};
+}
+
+pub(crate) use {errln, errp, outln, outp};
+
+/// Writes text for people to stdout.
+pub(crate) fn stdout_text(s: &str) {
+    stdout_bytes(s.as_bytes());
+}
+
+/// Writes `bytes` to stdout as they are, and flushes; a failure ends the program (see the
+/// module docs).
+pub(crate) fn stdout_bytes(bytes: &[u8]) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(bytes).and_then(|()| out.flush()) {
+        drop(out);
+        stdout_failed(&e);
+    }
+}
+
+/// Writes text for people to stderr; a failure is ignored.
+pub(crate) fn stderr_text(s: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(s.as_bytes()).and_then(|()| err.flush());
+}
+
+/// Ends the program after stdout could not be written: quietly with exit 0 for a closed
+/// pipe, else exit 1 with a message on stderr.
+pub(crate) fn stdout_failed(e: &std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(EXIT_OK);
+    }
+    stderr_text(&format!("error: writing to stdout: {e}\n"));
+    std::process::exit(EXIT_FAILURE);
+}
