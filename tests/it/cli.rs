@@ -294,14 +294,14 @@ fn json_file_is_written_whole() {
     // No temporary file is left behind.
     let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
     assert_eq!(left.len(), 1);
-    // An unwritable path fails with exit 1 and leaves nothing.
+    // A path in a missing folder is refused before anything runs (exit 2) and leaves nothing.
     let out = bin()
         .arg(&p)
         .arg("--json")
         .arg("/nonexistent-dir/result.json")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]
@@ -539,4 +539,144 @@ fn the_command_prints_only_through_its_output_module() {
         "print outside out.rs:\n{}",
         found.join("\n")
     );
+}
+
+// ---- Output paths (issue 11 item 15) ----
+
+/// `simulate ARGS` exits 2 at once, naming `needles` on stderr, with nothing on stdout.
+fn refused_before_running(args: &[&str], needles: &[&str]) {
+    let t0 = std::time::Instant::now();
+    let out = bin().args(args).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    for n in needles {
+        assert!(err.contains(n), "{args:?}: expected `{n}` in:\n{err}");
+    }
+    assert!(err.contains("nothing was simulated"), "{args:?}: {err}");
+    assert!(out.stdout.is_empty(), "{args:?}: something ran");
+    assert!(
+        t0.elapsed().as_secs() < 5,
+        "{args:?}: took {:?}",
+        t0.elapsed()
+    );
+}
+
+#[test]
+fn output_paths_are_checked_before_anything_runs() {
+    let p = scratch("outputs.toml", GOOD);
+    let dir = crate::common::scratch_dir("cli", "outputs");
+    let f = p.display().to_string();
+    let d = dir.display().to_string();
+    let before = std::fs::read_to_string(&p).unwrap();
+    // A long run: were anything simulated, the test would notice the time.
+    let long = ["--set", "run.duration=2h"];
+    let with = |a: &[&str]| -> Vec<String> {
+        a.iter().chain(long.iter()).map(|s| s.to_string()).collect()
+    };
+    let cases: Vec<(Vec<String>, Vec<String>)> = vec![
+        (
+            with(&[&f, "--csv", "/nonexistent-dir/x.csv"]),
+            vec![
+                "--csv /nonexistent-dir/x.csv".into(),
+                "does not exist".into(),
+            ],
+        ),
+        (
+            with(&[&f, "--json", &d]),
+            vec![format!("--json {d}"), "is a folder".into()],
+        ),
+        (
+            with(&[&f, "--html", "/proc/archsim-x.html"]),
+            vec!["--html /proc/archsim-x.html".into(), "cannot write".into()],
+        ),
+        (
+            with(&[&f, "--json", &f]),
+            vec![format!("--json {f}"), "scenario file".into()],
+        ),
+        (
+            with(&[
+                &f,
+                "--csv",
+                &format!("{d}/same.out"),
+                "--html",
+                &format!("{d}/./same.out"),
+            ]),
+            vec!["--csv".into(), "--html".into(), "the same file".into()],
+        ),
+        (
+            with(&["compare", &f, &f, "--json", &f]),
+            vec![format!("--json {f}"), "scenario file".into()],
+        ),
+        (
+            with(&[
+                "sweep",
+                &f,
+                "--set",
+                "traffic.rate=1,2",
+                "--csv",
+                "/nonexistent-dir/s.csv",
+            ]),
+            vec!["--csv /nonexistent-dir/s.csv".into()],
+        ),
+        (
+            with(&[
+                "capacity",
+                &f,
+                "--slo",
+                "p99<50ms",
+                "--csv",
+                "/nonexistent/x.csv",
+            ]),
+            vec!["--csv /nonexistent/x.csv".into(), "does not exist".into()],
+        ),
+    ];
+    for (args, needles) in &cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let needles: Vec<&str> = needles.iter().map(String::as_str).collect();
+        refused_before_running(&args, &needles);
+    }
+    assert_eq!(
+        std::fs::read_to_string(&p).unwrap(),
+        before,
+        "the scenario was overwritten"
+    );
+    // The probe of each folder leaves nothing behind.
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_failed_output_loses_neither_the_others_nor_the_summary() {
+    let p = scratch("one-fails.toml", GOOD);
+    let dir = crate::common::scratch_dir("cli", "one-fails");
+    let json = dir.join("r.json");
+    let html = dir.join("r.html");
+    let short = ["--set", "run.duration=3s", "--set", "run.warmup=0s"];
+    for cmd in [vec![], vec!["compare"]] {
+        let _ = std::fs::remove_file(&json);
+        let _ = std::fs::remove_file(&html);
+        let out = bin()
+            .args(&cmd)
+            .arg(&p)
+            .args(short)
+            // /dev/full passes the check (a device is written in place), then fails.
+            .args(["--csv", "/dev/full", "--json"])
+            .arg(&json)
+            .arg("--html")
+            .arg(&html)
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{cmd:?}: {err}");
+        assert!(err.contains("--csv") && err.contains("/dev/full"), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("p99"),
+            "no summary"
+        );
+        let v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&json).expect("the JSON was written")).unwrap();
+        assert!(v.is_object() || v.is_array());
+        assert!(std::fs::read_to_string(&html).unwrap().contains("<html"));
+    }
 }

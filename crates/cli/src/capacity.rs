@@ -244,6 +244,9 @@ pub(crate) fn capacity(file: &Path, opts: &Options, args: &MultiArgs) -> i32 {
         );
         return EXIT_INVALID;
     }
+    if let Err(code) = crate::check_outputs(&args.outputs(), &[file]) {
+        return code;
+    }
     let mut objectives = Vec::new();
     for s in &opts.slo {
         match parse_objective(s) {

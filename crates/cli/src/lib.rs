@@ -7,14 +7,15 @@
 use anyhow::Context as _;
 use archsim_scenario::{load, Scenario, ScenarioError};
 use clap::{Args, Parser, Subcommand};
-use out::{errln, errp, outln, outp};
-use std::io::Write;
+use out::{errln, outln};
+pub use outputs::write_atomically;
 use std::path::{Path, PathBuf};
 
 mod capacity;
 mod multi;
 mod out;
 mod outcome;
+mod outputs;
 mod progress;
 mod report;
 mod suite;
@@ -215,17 +216,14 @@ where
             if let Some(n) = cli.run.replications {
                 overrides.push(format!("run.replications={n}"));
             }
+            if let Err(code) = check_outputs(&cli.run.outputs(), &[&file]) {
+                return code;
+            }
             let scenario = match load_scenario(&file, &overrides) {
                 Ok(s) => s,
                 Err(code) => return code,
             };
-            match run(&scenario, &cli.run) {
-                Ok(()) => EXIT_OK,
-                Err(e) => {
-                    errln!("error: {e:#}");
-                    EXIT_FAILURE
-                }
-            }
+            run(&scenario, &cli.run)
         }
     }
 }
@@ -259,68 +257,53 @@ pub(crate) fn load_scenario(file: &Path, overrides: &[String]) -> Result<Scenari
     }
 }
 
-fn run(scenario: &Scenario, args: &RunArgs) -> anyhow::Result<()> {
+impl RunArgs {
+    fn outputs(&self) -> outputs::Outputs<'_> {
+        outputs::Outputs {
+            json: self.json.as_deref(),
+            csv: self.csv.as_deref(),
+            html: self.html.as_deref(),
+        }
+    }
+}
+
+impl MultiArgs {
+    pub(crate) fn outputs(&self) -> outputs::Outputs<'_> {
+        outputs::Outputs {
+            json: self.json.as_deref(),
+            csv: self.csv.as_deref(),
+            html: self.html.as_deref(),
+        }
+    }
+}
+
+/// Checks the output paths of a command over the scenario files `inputs` before anything
+/// runs; the error is the exit code to use (the message is printed).
+pub(crate) fn check_outputs(outputs: &outputs::Outputs, inputs: &[&Path]) -> Result<(), i32> {
+    outputs::check(outputs, inputs).map_err(|e| {
+        errln!("error: {e}; nothing was simulated");
+        EXIT_INVALID
+    })
+}
+
+/// Runs one scenario and writes what was asked for; the exit code.
+fn run(scenario: &Scenario, args: &RunArgs) -> i32 {
     let quiet = args.json.as_deref() == Some("-");
     let bar = progress::Progress::start(!quiet, scenario.progress_total_ns());
     let result = scenario.run_with_progress(Some(bar.counter()));
     bar.finish();
-    let result = result.with_context(|| format!("simulating {}", scenario.file))?;
-    if let Some(path) = &args.csv {
-        write_atomically(path, report::series_csv(&result).trim_end().as_bytes())
-            .with_context(|| format!("writing the CSV series to {}", path.display()))?;
-    }
-    if let Some(path) = &args.html {
-        let html = report::run_html(&result)?;
-        write_atomically(path, html.as_bytes())
-            .with_context(|| format!("writing the HTML report to {}", path.display()))?;
-    }
-    let summary = result.summary();
-    match args.json.as_deref() {
-        Some("-") => {
-            let json = result.to_json()?;
-            errp!("{summary}");
-            out::stdout_bytes(format!("{json}\n").as_bytes());
+    let result = match result.with_context(|| format!("simulating {}", scenario.file)) {
+        Ok(r) => r,
+        Err(e) => {
+            errln!("error: {e:#}");
+            return EXIT_FAILURE;
         }
-        Some(path) => {
-            let json = result.to_json()?;
-            write_atomically(Path::new(path), json.as_bytes())
-                .with_context(|| format!("writing the JSON result to {path}"))?;
-            outp!("{summary}");
-        }
-        None => outp!("{summary}"),
-    }
-    Ok(())
-}
-
-/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`, so the
-/// file is written whole or not at all. A device or pipe at `path` is written in place.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    // A device or a pipe (`--json /dev/null`, `--csv /dev/stdout`, a named pipe) is written
-    // in place: renaming a file over it would replace the device itself.
-    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
-        let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
-        f.write_all(bytes)?;
-        f.write_all(b"\n")?;
-        return f.flush();
-    }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
     };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "result".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let res = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.write_all(b"\n")?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if res.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    res
+    outputs::emit(
+        &args.outputs(),
+        &result.summary(),
+        || Ok(result.to_json()?),
+        || report::series_csv(&result),
+        || report::run_html(&result),
+    )
 }

@@ -1,12 +1,10 @@
 //! `simulate compare` and `simulate sweep`: many runs, one table.
 
-use crate::out::{errln, errp, outp};
+use crate::out::errln;
 use crate::outcome::{Axis, Outcome};
 use crate::progress::Progress;
 use crate::table::{self, bottleneck_json};
-use crate::{
-    load_scenario, report, write_atomically, MultiArgs, EXIT_FAILURE, EXIT_INVALID, EXIT_OK,
-};
+use crate::{check_outputs, load_scenario, report, MultiArgs, EXIT_FAILURE, EXIT_INVALID};
 use archsim_scenario::Scenario;
 use std::path::{Path, PathBuf};
 
@@ -47,8 +45,8 @@ pub(crate) fn run_all(scenarios: &[Scenario], args: &MultiArgs) -> Result<Vec<Ou
     Ok(out)
 }
 
-/// Prints `text` (to stderr when the JSON goes to stdout) and writes the JSON, CSV and HTML
-/// outputs that were asked for.
+/// Writes the JSON, CSV and HTML outputs that were asked for, each on its own, and prints
+/// `text` (to stderr when the JSON goes to stdout); see [`crate::outputs::emit`].
 pub(crate) fn emit(
     args: &MultiArgs,
     text: &str,
@@ -56,40 +54,13 @@ pub(crate) fn emit(
     csv: impl FnOnce() -> String,
     html: impl FnOnce() -> anyhow::Result<String>,
 ) -> i32 {
-    let res = (|| -> anyhow::Result<()> {
-        use anyhow::Context as _;
-        if let Some(path) = &args.csv {
-            write_atomically(path, csv().trim_end().as_bytes())
-                .with_context(|| format!("writing the CSV table to {}", path.display()))?;
-        }
-        if let Some(path) = &args.html {
-            let page = html()?;
-            write_atomically(path, page.as_bytes())
-                .with_context(|| format!("writing the HTML report to {}", path.display()))?;
-        }
-        match args.json.as_deref() {
-            Some("-") => {
-                errp!("{text}");
-                let s = serde_json::to_string_pretty(&json())?;
-                crate::out::stdout_bytes(format!("{s}\n").as_bytes());
-            }
-            Some(path) => {
-                let s = serde_json::to_string_pretty(&json())?;
-                write_atomically(Path::new(path), s.as_bytes())
-                    .with_context(|| format!("writing the JSON result to {path}"))?;
-                outp!("{text}");
-            }
-            None => outp!("{text}"),
-        }
-        Ok(())
-    })();
-    match res {
-        Ok(()) => EXIT_OK,
-        Err(e) => {
-            errln!("error: {e:#}");
-            EXIT_FAILURE
-        }
-    }
+    crate::outputs::emit(
+        &args.outputs(),
+        text,
+        || Ok(serde_json::to_string_pretty(&json())?),
+        csv,
+        html,
+    )
 }
 
 /// A run's result as JSON with extra keys first.
@@ -218,6 +189,10 @@ pub(crate) fn compare(files: &[PathBuf], set: &[String], args: &MultiArgs) -> i3
             return EXIT_INVALID;
         }
     };
+    let inputs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+    if let Err(code) = check_outputs(&args.outputs(), &inputs) {
+        return code;
+    }
     let ov = overrides(set, args);
     let mut scenarios = Vec::new();
     for p in &paths {
@@ -403,6 +378,9 @@ pub(crate) fn value_json(v: &str) -> serde_json::Value {
 
 /// `simulate sweep FILE --set KEY=V1,V2,...`.
 pub(crate) fn sweep(file: &Path, set: &[String], args: &MultiArgs) -> i32 {
+    if let Err(code) = check_outputs(&args.outputs(), &[file]) {
+        return code;
+    }
     let (fixed, axes) = match parse_axes(set) {
         Ok(x) => x,
         Err(e) => {

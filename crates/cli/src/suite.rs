@@ -282,6 +282,13 @@ pub(crate) struct Answered<'a> {
 
 /// `simulate compare SUITE/`.
 pub(crate) fn compare_suite(dir: &Path, qs: &[Question], set: &[String], args: &MultiArgs) -> i32 {
+    let inputs: Vec<&Path> = qs
+        .iter()
+        .flat_map(|q| q.files.iter().map(PathBuf::as_path))
+        .collect();
+    if let Err(code) = crate::check_outputs(&args.outputs(), &inputs) {
+        return code;
+    }
     let ov = multi::overrides(set, args);
     // Load (and check) everything before anything runs.
     let mut scenarios: Vec<Scenario> = Vec::new();
