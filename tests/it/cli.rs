@@ -680,3 +680,59 @@ fn a_failed_output_loses_neither_the_others_nor_the_summary() {
         assert!(std::fs::read_to_string(&html).unwrap().contains("<html"));
     }
 }
+
+// ---- Terminal escapes in user strings (issue 11 item 16) ----
+
+#[test]
+fn control_characters_in_names_are_escaped_in_the_text() {
+    // A title-setting OSC sequence and a colour in the name (component names are refused
+    // unless letters, digits, `_` or `-`).
+    let text = format!("name = \"evil\\u001b]0;pwned\\u0007\\u001b[31mred\"\n{GOOD}");
+    let p = scratch("escapes.toml", &text);
+    let check = bin().arg("check").arg(&p).output().unwrap();
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    let short = ["--set", "run.duration=2s", "--set", "run.warmup=0s"];
+    for args in [
+        vec![p.display().to_string()],
+        vec!["compare".into(), p.display().to_string()],
+        vec![
+            "sweep".into(),
+            p.display().to_string(),
+            "--set".into(),
+            "traffic.rate=50,100".into(),
+        ],
+    ] {
+        let out = bin().args(&args).args(short).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        let shown = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            !out.stdout.iter().any(|&b| b == 0x1b || b == 0x07),
+            "{args:?}: raw control bytes in:\n{shown}"
+        );
+        assert!(
+            shown.contains("evil\\u{1b}]0;pwned\\u{7}\\u{1b}[31mred"),
+            "{args:?}:\n{shown}"
+        );
+    }
+    // The JSON keeps the name as it is (JSON escapes it).
+    let out = bin()
+        .arg(&p)
+        .args(short)
+        .args(["--json", "-"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["scenario"], "evil\u{1b}]0;pwned\u{7}\u{1b}[31mred");
+    // Errors that quote what was typed are escaped too.
+    let out = bin()
+        .arg(&p)
+        .args(["--set", "traffic.entry=\"\u{1b}[2J\""])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!out.stderr.contains(&0x1b), "{}", stderr(&out));
+    assert!(stderr(&out).contains("\\u{1b}[2J"), "{}", stderr(&out));
+    let out = bin().arg(&p).arg("--bogus\u{1b}[2J").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!out.stderr.contains(&0x1b), "{}", stderr(&out));
+}

@@ -7,7 +7,7 @@
 use anyhow::Context as _;
 use archsim_scenario::{load, Scenario, ScenarioError};
 use clap::{Args, Parser, Subcommand};
-use out::{errln, outln};
+use out::{errln, errp, outln};
 pub use outputs::write_atomically;
 use std::path::{Path, PathBuf};
 
@@ -157,14 +157,15 @@ where
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
-            // `--help` and `--version` go to stdout, usage errors to stderr.
-            let printed = e.print();
+            // `--help` and `--version` go to stdout as clap styles them; a usage error
+            // quotes what was typed, so it goes to stderr plain and escaped.
             if !e.use_stderr() {
-                if let Err(w) = printed {
+                if let Err(w) = e.print() {
                     out::stdout_failed(&w);
                 }
                 return EXIT_OK;
             }
+            errp!("{}", e.render());
             return EXIT_INVALID;
         }
     };

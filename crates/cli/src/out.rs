@@ -7,8 +7,15 @@
 //!   stderr when one can still be written.
 //! * A failure to write stderr is ignored: there is nowhere left to say it, and the exit
 //!   code still tells what happened.
+//!
+//! Text meant for people ([`stdout_text`], [`stderr_text`] and the macros) is escaped
+//! (issue 11 item 16): control characters other than newline and tab (terminal escape
+//! sequences in a scenario `name`, a component name, a `--set` value) are shown as `\u{1b}`
+//! instead of reaching the terminal raw. Machine output (`--json -`) is written as it is
+//! ([`stdout_bytes`]); JSON escapes such characters itself.
 
 use crate::{EXIT_FAILURE, EXIT_OK};
+use std::borrow::Cow;
 use std::io::Write;
 
 /// `print!` that never panics: see the module docs.
@@ -41,9 +48,30 @@ macro_rules! errln {
 
 pub(crate) use {errln, errp, outln, outp};
 
-/// Writes text for people to stdout.
+/// Whether `c` is shown escaped in text for people.
+fn needs_escape(c: char) -> bool {
+    c.is_control() && c != '\n' && c != '\t'
+}
+
+/// `s` with every control character other than newline and tab written as `\u{..}`.
+pub(crate) fn escape(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(needs_escape) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if needs_escape(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Writes text for people to stdout (escaped).
 pub(crate) fn stdout_text(s: &str) {
-    stdout_bytes(s.as_bytes());
+    stdout_bytes(escape(s).as_bytes());
 }
 
 /// Writes `bytes` to stdout as they are, and flushes; a failure ends the program (see the
@@ -56,10 +84,12 @@ pub(crate) fn stdout_bytes(bytes: &[u8]) {
     }
 }
 
-/// Writes text for people to stderr; a failure is ignored.
+/// Writes text for people to stderr (escaped); a failure is ignored.
 pub(crate) fn stderr_text(s: &str) {
     let mut err = std::io::stderr().lock();
-    let _ = err.write_all(s.as_bytes()).and_then(|()| err.flush());
+    let _ = err
+        .write_all(escape(s).as_bytes())
+        .and_then(|()| err.flush());
 }
 
 /// Ends the program after stdout could not be written: quietly with exit 0 for a closed
@@ -70,4 +100,17 @@ pub(crate) fn stdout_failed(e: &std::io::Error) -> ! {
     }
     stderr_text(&format!("error: writing to stdout: {e}\n"));
     std::process::exit(EXIT_FAILURE);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped_but_newlines_and_tabs_kept() {
+        assert_eq!(escape("stage1\n\tok"), "stage1\n\tok");
+        assert!(matches!(escape("plain"), Cow::Borrowed(_)));
+        assert_eq!(escape("a\x1b[31mred\x07"), "a\\u{1b}[31mred\\u{7}");
+        assert_eq!(escape("cr\rnul\0c1\u{9b}"), "cr\\u{d}nul\\u{0}c1\\u{9b}");
+    }
 }
