@@ -736,3 +736,53 @@ fn control_characters_in_names_are_escaped_in_the_text() {
     assert_eq!(out.status.code(), Some(2));
     assert!(!out.stderr.contains(&0x1b), "{}", stderr(&out));
 }
+
+// ---- Temporary files of the final write (issue 11 item 17) ----
+
+#[test]
+fn partial_files_of_dead_processes_are_removed_on_the_next_write() {
+    let p = scratch("partials.toml", GOOD);
+    let dir = crate::common::scratch_dir("cli", "partials");
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(600);
+    let make = |name: &str, aged: bool| {
+        let f = std::fs::File::create(dir.join(name)).unwrap();
+        if aged {
+            f.set_modified(old).unwrap();
+        }
+    };
+    // Left by a process that is gone (no such PID), long ago: removed.
+    make(".r.json.simulate-partial-999999999.tmp", true);
+    make(".other.csv.simulate-partial-999999998.tmp", true);
+    // A live process (this test), or a fresh file: kept.
+    let live = format!(".r.json.simulate-partial-{}.tmp", std::process::id());
+    make(&live, true);
+    make(".r.json.simulate-partial-999999997.tmp", false);
+    // Not ours: kept.
+    make(".r.json.12345.tmp", true);
+    let out = bin()
+        .arg(&p)
+        .args([
+            "--set",
+            "run.duration=2s",
+            "--set",
+            "run.warmup=0s",
+            "--json",
+        ])
+        .arg(dir.join("r.json"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut left: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    let mut want = vec![
+        ".r.json.12345.tmp".to_string(),
+        ".r.json.simulate-partial-999999997.tmp".to_string(),
+        live,
+        "r.json".to_string(),
+    ];
+    want.sort();
+    assert_eq!(left, want);
+}

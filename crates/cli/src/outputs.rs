@@ -191,17 +191,65 @@ pub(crate) fn emit(
     }
 }
 
+/// What marks the temporary file of an unfinished write: `.NAME.simulate-partial-PID.tmp`
+/// beside the target (a dot file, so listings hide it; the words say it is safe to delete).
+const PARTIAL: &str = ".simulate-partial-";
+
+/// A partial file must be at least this old before another process removes it, in case the
+/// folder is shared with processes this one cannot see (another PID namespace).
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The temporary file beside `path` that [`write_atomically`] writes first.
 pub(crate) fn temp_path(path: &Path) -> PathBuf {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "result".into());
-    folder_of(path).join(format!(".{name}.{}.tmp", std::process::id()))
+    folder_of(path).join(format!(".{name}{PARTIAL}{}.tmp", std::process::id()))
 }
 
-/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`, so the
-/// file is written whole or not at all. A device or pipe at `path` is written in place.
+/// The process id in the name of a partial file, if `name` is one.
+fn partial_pid(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix('.')?.strip_suffix(".tmp")?;
+    let (_, pid) = rest.rsplit_once(PARTIAL)?;
+    pid.parse().ok()
+}
+
+/// Removes the partial files in `dir` left by processes that are gone (a kill during the
+/// final write). Where `/proc` cannot tell whether a process lives, nothing is removed.
+fn remove_stale_partials(dir: &Path) {
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name.to_str().and_then(partial_pid) else {
+            continue;
+        };
+        if pid == std::process::id() || proc.join(pid.to_string()).exists() {
+            continue;
+        }
+        let old = e
+            .metadata()
+            .ok()
+            .filter(|m| m.is_file())
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age >= STALE_AFTER);
+        if old {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+/// Writes `bytes` to a temporary file beside `path` (`.NAME.simulate-partial-PID.tmp`), then
+/// renames it over `path`, so the file is written whole or not at all. A device or pipe at
+/// `path` is written in place. Partial files in that folder left by processes that are gone
+/// (and untouched for a minute) are removed first.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     // A device or a pipe (`--json /dev/null`, `--csv /dev/stdout`, a named pipe) is written
     // in place: renaming a file over it would replace the device itself.
@@ -211,6 +259,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         f.write_all(b"\n")?;
         return f.flush();
     }
+    remove_stale_partials(&folder_of(path));
     let tmp = temp_path(path);
     let res = (|| {
         let mut f = std::fs::File::create(&tmp)?;
@@ -223,4 +272,24 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partial_files_are_recognised_by_name() {
+        let t = temp_path(Path::new("out/result.json"));
+        let name = t.file_name().unwrap().to_str().unwrap();
+        assert_eq!(
+            name,
+            format!(".result.json.simulate-partial-{}.tmp", std::process::id())
+        );
+        assert_eq!(partial_pid(name), Some(std::process::id()));
+        assert_eq!(partial_pid(".a.simulate-partial-12.tmp"), Some(12));
+        assert_eq!(partial_pid(".a.simulate-partial-x.tmp"), None);
+        assert_eq!(partial_pid(".result.json.123.tmp"), None);
+        assert_eq!(partial_pid("a.simulate-partial-12.tmp"), None);
+    }
 }
