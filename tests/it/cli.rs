@@ -786,3 +786,77 @@ fn partial_files_of_dead_processes_are_removed_on_the_next_write() {
     want.sort();
     assert_eq!(left, want);
 }
+
+// ---- `--fail-on-slo` (issue 12 item 11) ----
+
+#[test]
+fn fail_on_slo_exits_3_after_writing_every_output() {
+    let slo = |latency: &str| format!("{GOOD}\n[slo]\nlatency = \"{latency}\"\ntarget = 0.99\n");
+    let missed = scratch("slo-missed.toml", &slo("1ms"));
+    let met = scratch("slo-met.toml", &slo("10s"));
+    let none = scratch("slo-none.toml", GOOD);
+    let dir = crate::common::scratch_dir("cli", "fail-on-slo");
+    let short = ["--set", "run.duration=3s", "--set", "run.warmup=0s"];
+    let run = |args: &[&std::ffi::OsStr]| bin().args(args).args(short).output().unwrap();
+    let os = |s: &str| std::ffi::OsString::from(s);
+    let (m, k, n) = (
+        missed.as_os_str().to_owned(),
+        met.as_os_str().to_owned(),
+        none.as_os_str().to_owned(),
+    );
+    let json = dir.join("r.json").into_os_string();
+    let flag = os("--fail-on-slo");
+    let cases: Vec<(Vec<std::ffi::OsString>, i32)> = vec![
+        (vec![m.clone()], 0),
+        (vec![m.clone(), flag.clone(), os("--json"), json.clone()], 3),
+        (vec![k.clone(), flag.clone()], 0),
+        (vec![n.clone(), flag.clone()], 2),
+        (vec![os("compare"), k.clone(), m.clone(), flag.clone()], 3),
+        (vec![os("compare"), k.clone(), n.clone(), flag.clone()], 0),
+        (vec![os("compare"), k.clone(), m.clone()], 0),
+        (
+            vec![
+                os("sweep"),
+                k.clone(),
+                flag.clone(),
+                os("--set"),
+                os("slo.latency=\"1ms\",\"10s\""),
+            ],
+            3,
+        ),
+        (
+            vec![
+                os("sweep"),
+                k.clone(),
+                flag.clone(),
+                os("--set"),
+                os("traffic.rate=50,100"),
+            ],
+            0,
+        ),
+    ];
+    for (args, code) in &cases {
+        let _ = std::fs::remove_file(&json);
+        let a: Vec<&std::ffi::OsStr> = args.iter().map(|s| s.as_os_str()).collect();
+        let out = run(&a);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(*code), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        match code {
+            3 => {
+                assert!(err.contains("--fail-on-slo"), "{err}");
+                assert!(String::from_utf8_lossy(&out.stdout).contains("p99"));
+            }
+            2 => {
+                assert!(err.contains("no [slo]"), "{err}");
+                assert!(out.stdout.is_empty());
+            }
+            _ => {}
+        }
+        if args.contains(&json) {
+            let v: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&json).expect("JSON written")).unwrap();
+            assert_eq!(v["slo"]["met"], false);
+        }
+    }
+}

@@ -1,7 +1,8 @@
 //! The `simulate` command: parse arguments, load the scenario, run, render, exit code.
 //!
 //! Exit codes: 0 success; 2 the scenario or the command line is invalid (nothing is
-//! simulated); 1 any other failure.
+//! simulated); 3 the runs finished and an SLO was missed (only with `--fail-on-slo`); 1 any
+//! other failure.
 #![deny(missing_docs)]
 
 use anyhow::Context as _;
@@ -27,6 +28,9 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_FAILURE: i32 = 1;
 /// Exit code: invalid scenario or command line; nothing was simulated.
 pub const EXIT_INVALID: i32 = 2;
+/// Exit code: the runs finished, every output was written, and an SLO was missed (only with
+/// `--fail-on-slo`).
+pub const EXIT_SLO_MISSED: i32 = 3;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -35,7 +39,8 @@ pub const EXIT_INVALID: i32 = 2;
     about = "Simulate a distributed software architecture described in a TOML scenario",
     long_about = "Simulate a distributed software architecture described in a TOML scenario.\n\n\
         Prints a summary of latency, throughput, errors and per-component load.\n\
-        Exit codes: 0 success, 2 invalid scenario or command line, 1 other failure.",
+        Exit codes: 0 success, 2 invalid scenario or command line, 3 SLO missed (with\n\
+        --fail-on-slo), 1 other failure.",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
 )]
@@ -69,6 +74,9 @@ struct RunArgs {
     /// Write a self-contained HTML report with charts to PATH.
     #[arg(long, value_name = "PATH")]
     html: Option<PathBuf>,
+    /// Exit with code 3 when the scenario's [slo] is missed (after writing every output).
+    #[arg(long)]
+    fail_on_slo: bool,
 }
 
 /// Options shared by the commands that run several scenarios or points.
@@ -110,6 +118,9 @@ enum Command {
         /// Override a key in every scenario (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
+        /// Exit with code 3 when a scenario misses its [slo] (after writing every output).
+        #[arg(long)]
+        fail_on_slo: bool,
         #[command(flatten)]
         args: MultiArgs,
     },
@@ -120,6 +131,9 @@ enum Command {
         /// KEY=VALUE, or KEY=V1,V2,... to sweep (several lists make a grid; repeatable).
         #[arg(long = "set", value_name = "KEY=V1,V2,...")]
         set: Vec<String>,
+        /// Exit with code 3 when a point misses the [slo] (after writing every output).
+        #[arg(long)]
+        fail_on_slo: bool,
         #[command(flatten)]
         args: MultiArgs,
     },
@@ -177,18 +191,28 @@ where
             }
             Err(code) => code,
         },
-        Some(Command::Compare { files, set, args }) => {
+        Some(Command::Compare {
+            files,
+            set,
+            fail_on_slo,
+            args,
+        }) => {
             // A folder of question folders, given alone, is a suite: one table per question.
             let suite = match files.as_slice() {
                 [dir] => suite::questions(dir).map(|qs| (dir, qs)),
                 _ => None,
             };
             match suite {
-                Some((dir, qs)) => suite::compare_suite(dir, &qs, &set, &args),
-                None => multi::compare(&files, &set, &args),
+                Some((dir, qs)) => suite::compare_suite(dir, &qs, &set, &args, fail_on_slo),
+                None => multi::compare(&files, &set, &args, fail_on_slo),
             }
         }
-        Some(Command::Sweep { file, set, args }) => multi::sweep(&file, &set, &args),
+        Some(Command::Sweep {
+            file,
+            set,
+            fail_on_slo,
+            args,
+        }) => multi::sweep(&file, &set, &args, fail_on_slo),
         Some(Command::Capacity {
             file,
             slo,
@@ -224,6 +248,11 @@ where
                 Ok(s) => s,
                 Err(code) => return code,
             };
+            if cli.run.fail_on_slo {
+                if let Err(code) = check_slo_gate(&[&scenario]) {
+                    return code;
+                }
+            }
             run(&scenario, &cli.run)
         }
     }
@@ -287,6 +316,52 @@ pub(crate) fn check_outputs(outputs: &outputs::Outputs, inputs: &[&Path]) -> Res
     })
 }
 
+/// `--fail-on-slo` needs an [slo] to judge: refuses (exit 2) when no scenario has one.
+pub(crate) fn check_slo_gate(scenarios: &[&Scenario]) -> Result<(), i32> {
+    if scenarios.iter().any(|s| s.slo.is_some()) {
+        return Ok(());
+    }
+    let files: Vec<&str> = scenarios.iter().map(|s| s.file.as_str()).collect();
+    errln!(
+        "error: --fail-on-slo: {} {} no [slo] to judge; add one (latency, target) or drop the option; nothing was simulated",
+        files.join(", "),
+        if files.len() == 1 { "has" } else { "have" }
+    );
+    Err(EXIT_INVALID)
+}
+
+/// The exit code after every output was written: `code` unless it is success and `missed`
+/// (the runs that missed their SLO, under `--fail-on-slo`) is not empty.
+pub(crate) fn slo_gate(code: i32, missed: &[String]) -> i32 {
+    if code != EXIT_OK || missed.is_empty() {
+        return code;
+    }
+    errln!(
+        "slo missed: {} (--fail-on-slo: exit {EXIT_SLO_MISSED})",
+        missed.join(", ")
+    );
+    EXIT_SLO_MISSED
+}
+
+/// The labels of the outcomes that missed their SLO: a finished run whose [slo] is not met,
+/// or an overloaded run of a scenario with an [slo].
+pub(crate) fn missed_slo(
+    labels: &[String],
+    scenarios: &[Scenario],
+    outcomes: &[outcome::Outcome],
+) -> Vec<String> {
+    labels
+        .iter()
+        .zip(scenarios)
+        .zip(outcomes)
+        .filter(|((_, s), o)| match o {
+            Ok(r) => r.slo.as_ref().is_some_and(|slo| !slo.met),
+            Err(_) => s.slo.is_some(),
+        })
+        .map(|((l, _), _)| l.clone())
+        .collect()
+}
+
 /// Runs one scenario and writes what was asked for; the exit code.
 fn run(scenario: &Scenario, args: &RunArgs) -> i32 {
     let quiet = args.json.as_deref() == Some("-");
@@ -300,11 +375,17 @@ fn run(scenario: &Scenario, args: &RunArgs) -> i32 {
             return EXIT_FAILURE;
         }
     };
-    outputs::emit(
+    let code = outputs::emit(
         &args.outputs(),
         &result.summary(),
         || Ok(result.to_json()?),
         || report::series_csv(&result),
         || report::run_html(&result),
-    )
+    );
+    let missed = if args.fail_on_slo && result.slo.as_ref().is_some_and(|s| !s.met) {
+        vec![scenario.name.clone()]
+    } else {
+        Vec::new()
+    };
+    slo_gate(code, &missed)
 }

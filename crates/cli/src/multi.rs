@@ -4,7 +4,10 @@ use crate::out::errln;
 use crate::outcome::{Axis, Outcome};
 use crate::progress::Progress;
 use crate::table::{self, bottleneck_json};
-use crate::{check_outputs, load_scenario, report, MultiArgs, EXIT_FAILURE, EXIT_INVALID};
+use crate::{
+    check_outputs, check_slo_gate, load_scenario, missed_slo, report, slo_gate, MultiArgs,
+    EXIT_FAILURE, EXIT_INVALID,
+};
 use archsim_scenario::Scenario;
 use std::path::{Path, PathBuf};
 
@@ -181,7 +184,12 @@ pub(crate) fn note_mixed_runs(scenarios: &[Scenario]) {
 }
 
 /// `simulate compare A.toml B.toml ...`.
-pub(crate) fn compare(files: &[PathBuf], set: &[String], args: &MultiArgs) -> i32 {
+pub(crate) fn compare(
+    files: &[PathBuf],
+    set: &[String],
+    args: &MultiArgs,
+    fail_on_slo: bool,
+) -> i32 {
     let paths = match expand(files) {
         Ok(p) => p,
         Err(e) => {
@@ -199,6 +207,11 @@ pub(crate) fn compare(files: &[PathBuf], set: &[String], args: &MultiArgs) -> i3
         match load_scenario(p, &ov) {
             Ok(s) => scenarios.push(s),
             Err(code) => return code,
+        }
+    }
+    if fail_on_slo {
+        if let Err(code) = check_slo_gate(&scenarios.iter().collect::<Vec<_>>()) {
+            return code;
         }
     }
     note_mixed_runs(&scenarios);
@@ -231,7 +244,12 @@ pub(crate) fn compare(files: &[PathBuf], set: &[String], args: &MultiArgs) -> i3
             text.push_str(&format!("{n}: {e}\n"));
         }
     }
-    emit(
+    let missed = if fail_on_slo {
+        missed_slo(&names, &scenarios, &outcomes)
+    } else {
+        Vec::new()
+    };
+    let code = emit(
         args,
         &text,
         || {
@@ -258,7 +276,8 @@ pub(crate) fn compare(files: &[PathBuf], set: &[String], args: &MultiArgs) -> i3
             c
         },
         || report::compare_html(&names, &outcomes),
-    )
+    );
+    slo_gate(code, &missed)
 }
 
 /// Splits a `--set` value at its top-level commas (not inside brackets, braces or quotes).
@@ -377,7 +396,7 @@ pub(crate) fn value_json(v: &str) -> serde_json::Value {
 }
 
 /// `simulate sweep FILE --set KEY=V1,V2,...`.
-pub(crate) fn sweep(file: &Path, set: &[String], args: &MultiArgs) -> i32 {
+pub(crate) fn sweep(file: &Path, set: &[String], args: &MultiArgs, fail_on_slo: bool) -> i32 {
     if let Err(code) = check_outputs(&args.outputs(), &[file]) {
         return code;
     }
@@ -411,6 +430,11 @@ pub(crate) fn sweep(file: &Path, set: &[String], args: &MultiArgs) -> i32 {
             }
         }
     }
+    if fail_on_slo {
+        if let Err(code) = check_slo_gate(&scenarios.iter().collect::<Vec<_>>()) {
+            return code;
+        }
+    }
     let outcomes = match run_all(&scenarios, args) {
         Ok(o) => o,
         Err(code) => return code,
@@ -440,7 +464,22 @@ pub(crate) fn sweep(file: &Path, set: &[String], args: &MultiArgs) -> i32 {
         points.len()
     );
     text.push_str(&table::render(&header, &rows, 0));
-    emit(
+    let missed = if fail_on_slo {
+        let at: Vec<String> = points
+            .iter()
+            .map(|p| {
+                axes.iter()
+                    .zip(p)
+                    .map(|(a, &i)| format!("{}={}", a.key, a.values[i]))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        missed_slo(&at, &scenarios, &outcomes)
+    } else {
+        Vec::new()
+    };
+    let code = emit(
         args,
         &text,
         || {
@@ -479,7 +518,8 @@ pub(crate) fn sweep(file: &Path, set: &[String], args: &MultiArgs) -> i32 {
             c
         },
         || report::sweep_html(&first.name, &axes, &points, &outcomes),
-    )
+    );
+    slo_gate(code, &missed)
 }
 
 #[cfg(test)]
