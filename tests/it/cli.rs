@@ -860,3 +860,22 @@ fn fail_on_slo_exits_3_after_writing_every_output() {
         }
     }
 }
+
+// ---- Shell completions (issue 12 item 10) ----
+
+#[test]
+fn completions_print_a_script_for_each_shell() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let out = bin().args(["completions", shell]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{shell}: {}", stderr(&out));
+        let script = String::from_utf8_lossy(&out.stdout);
+        assert!(script.contains("simulate"), "{shell}:\n{script}");
+        for sub in ["check", "compare", "sweep", "capacity"] {
+            assert!(script.contains(sub), "{shell}: no `{sub}` in:\n{script}");
+        }
+        assert!(script.contains("fail-on-slo"), "{shell}: options too");
+    }
+    let out = bin().args(["completions", "tcsh"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("bash"), "{}", stderr(&out));
+}

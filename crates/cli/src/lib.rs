@@ -7,7 +7,7 @@
 
 use anyhow::Context as _;
 use archsim_scenario::{load, Scenario, ScenarioError};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory as _, Parser, Subcommand};
 use out::{errln, errp, outln};
 pub use outputs::write_atomically;
 use std::path::{Path, PathBuf};
@@ -137,6 +137,11 @@ enum Command {
         #[command(flatten)]
         args: MultiArgs,
     },
+    /// Print a shell completion script: `simulate completions bash > /etc/bash_completion.d/simulate`.
+    Completions {
+        /// The shell: bash, zsh, fish, powershell or elvish.
+        shell: clap_complete::Shell,
+    },
     /// Find the largest load that still meets an SLO (exponential search, then bisection).
     Capacity {
         /// The scenario file.
@@ -206,6 +211,12 @@ where
                 Some((dir, qs)) => suite::compare_suite(dir, &qs, &set, &args, fail_on_slo),
                 None => multi::compare(&files, &set, &args, fail_on_slo),
             }
+        }
+        Some(Command::Completions { shell }) => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "simulate", &mut script);
+            out::stdout_bytes(&script);
+            EXIT_OK
         }
         Some(Command::Sweep {
             file,
