@@ -491,7 +491,7 @@ fn stderr_on_a_full_disk_keeps_the_exit_code() {
 }
 
 /// The class stays fixed: no `print!`-family macro (they panic when the write fails) and no
-/// direct `stdout()` in the command's sources outside `out.rs`.
+/// direct write to `stdout()` in the command's sources outside `out.rs`.
 #[test]
 fn the_command_prints_only_through_its_output_module() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -522,7 +522,8 @@ fn the_command_prints_only_through_its_output_module() {
                 "eprint!(",
                 "eprintln!(",
                 "dbg!(",
-                "io::stdout()",
+                "io::stdout().lock",
+                "io::stdout().write",
             ] {
                 let hit = code.match_indices(bad).any(|(at, _)| {
                     // `outp!(`/`errp!(` and friends are fine; a bare `print!(` is not.
@@ -878,4 +879,61 @@ fn completions_print_a_script_for_each_shell() {
     let out = bin().args(["completions", "tcsh"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("bash"), "{}", stderr(&out));
+}
+
+// ---- Colour on a terminal only (issue 12 item 14) ----
+
+#[test]
+fn colour_only_when_asked_for_or_on_a_terminal_and_never_with_no_color() {
+    let missed = scratch(
+        "colour.toml",
+        &format!("{GOOD}\n[slo]\nlatency = \"1ms\"\ntarget = 0.99\n"),
+    );
+    let short = ["--set", "run.duration=3s", "--set", "run.warmup=0s"];
+    let run = |env: &[(&str, &str)]| {
+        let mut c = bin();
+        c.arg(&missed).args(short).env_remove("NO_COLOR");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+    // A pipe: plain, byte for byte the same with NO_COLOR (apart from the wall time).
+    let wall = |o: &Output| {
+        let s = String::from_utf8_lossy(&o.stdout).into_owned();
+        let first = s.find('\n').unwrap();
+        s[first..].to_string()
+    };
+    let plain = run(&[]);
+    assert!(!plain.stdout.contains(&0x1b));
+    assert!(String::from_utf8_lossy(&plain.stdout).contains(": MISSED"));
+    assert_eq!(wall(&plain), wall(&run(&[("NO_COLOR", "1")])));
+    // Forced (as a terminal would get it): MISSED is red.
+    let forced = run(&[("CLICOLOR_FORCE", "1")]);
+    assert!(
+        String::from_utf8_lossy(&forced.stdout).contains(": \x1b[1;31mMISSED\x1b[0m"),
+        "{}",
+        String::from_utf8_lossy(&forced.stdout)
+    );
+    // NO_COLOR wins.
+    let both = run(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]);
+    assert!(!both.stdout.contains(&0x1b));
+    // Errors on stderr.
+    let bad = scratch(
+        "colour-bad.toml",
+        &GOOD.replace("rate = 200", "rate = = 200"),
+    );
+    let out = bin()
+        .arg(&bad)
+        .env("CLICOLOR_FORCE", "1")
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&out).starts_with("\x1b[1;31merror:\x1b[0m"),
+        "{}",
+        stderr(&out)
+    );
+    let out = bin().arg(&bad).output().unwrap();
+    assert!(stderr(&out).starts_with("error: "), "{}", stderr(&out));
 }

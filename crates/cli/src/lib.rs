@@ -13,6 +13,7 @@ pub use outputs::write_atomically;
 use std::path::{Path, PathBuf};
 
 mod capacity;
+mod colour;
 mod multi;
 mod out;
 mod outcome;

@@ -12,8 +12,10 @@
 //! (issue 11 item 16): control characters other than newline and tab (terminal escape
 //! sequences in a scenario `name`, a component name, a `--set` value) are shown as `\u{1b}`
 //! instead of reaching the terminal raw. Machine output (`--json -`) is written as it is
-//! ([`stdout_bytes`]); JSON escapes such characters itself.
+//! ([`stdout_bytes`]); JSON escapes such characters itself. On a terminal, the escaped text
+//! is then coloured (see `colour`).
 
+use crate::colour::{self, Stream};
 use crate::{EXIT_FAILURE, EXIT_OK};
 use std::borrow::Cow;
 use std::io::Write;
@@ -69,9 +71,14 @@ pub(crate) fn escape(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Writes text for people to stdout (escaped).
+/// Writes text for people to stdout (escaped; coloured on a terminal).
 pub(crate) fn stdout_text(s: &str) {
-    stdout_bytes(escape(s).as_bytes());
+    let s = escape(s);
+    if colour::enabled(Stream::Stdout) {
+        stdout_bytes(colour::paint(&s).as_bytes());
+    } else {
+        stdout_bytes(s.as_bytes());
+    }
 }
 
 /// Writes `bytes` to stdout as they are, and flushes; a failure ends the program (see the
@@ -84,12 +91,16 @@ pub(crate) fn stdout_bytes(bytes: &[u8]) {
     }
 }
 
-/// Writes text for people to stderr (escaped); a failure is ignored.
+/// Writes text for people to stderr (escaped; coloured on a terminal); a failure is ignored.
 pub(crate) fn stderr_text(s: &str) {
+    let s = escape(s);
+    let s = if colour::enabled(Stream::Stderr) {
+        Cow::Owned(colour::paint(&s).into_owned())
+    } else {
+        s
+    };
     let mut err = std::io::stderr().lock();
-    let _ = err
-        .write_all(escape(s).as_bytes())
-        .and_then(|()| err.flush());
+    let _ = err.write_all(s.as_bytes()).and_then(|()| err.flush());
 }
 
 /// Ends the program after stdout could not be written: quietly with exit 0 for a closed
