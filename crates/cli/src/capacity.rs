@@ -21,6 +21,11 @@ use std::path::Path;
 pub(crate) const DEFAULT_REPLICATIONS: u32 = 5;
 /// Doublings or halvings before the search gives up.
 const MAX_STEPS: u32 = 40;
+/// The search stops (exit 1) when a load this many times the start still meets the
+/// objective while no resource saturates: the model has nothing that load can exhaust.
+const UNSATURATED_BOUND: f64 = 1024.0;
+/// A resource at this utilization or more counts as saturating.
+const SATURATING: f64 = 0.5;
 
 /// What to search.
 pub(crate) struct Options {
@@ -396,6 +401,20 @@ impl Search<'_> {
                 return Err(EXIT_FAILURE);
             }
         };
+        let mut line = format!("probe {}: {} = {shown}:", probes.len() + 1, self.key);
+        for (o, (v, _, _)) in self.objectives.iter().zip(&figures) {
+            let v = v.map_or("-".into(), |v| o.figure.show(v));
+            line.push_str(&format!(" {} {v}", o.figure.name()));
+        }
+        match &result {
+            Ok(r) => line.push_str(&format!(
+                ", bottleneck {}",
+                bottleneck(r).map_or("-".into(), |b| b.1)
+            )),
+            Err(_) => line.push_str(", overload"),
+        }
+        line.push_str(if meets { ", meets" } else { ", fails" });
+        self.bar.println(&line);
         probes.push(Probe {
             value: v,
             meets,
@@ -432,6 +451,21 @@ impl Search<'_> {
                 let i = self.probe(x, probes)?;
                 if probes[i].meets {
                     lo = Some(i);
+                    let p = &probes[i];
+                    if p.value >= start * UNSATURATED_BOUND {
+                        if let Ok(r) = &p.result {
+                            if !saturating(r) {
+                                self.bar.println(&format!(
+                                    "error: capacity: at {} = {} ({}x the start) the objective is still met and no resource saturates (no component's cores, workers or queue are near their limit: {}); this model has no limit the load can reach, so the search stopped. Give the components cores, workers or a queue, or search another --key",
+                                    self.key,
+                                    fmt_value(p.value, self.integer),
+                                    UNSATURATED_BOUND,
+                                    bottleneck(r).map_or("no bounded resource".into(), |b| format!("the busiest is {}", b.1)),
+                                ));
+                                return Err(EXIT_FAILURE);
+                            }
+                        }
+                    }
                 } else {
                     hi = Some(i);
                 }
@@ -477,6 +511,21 @@ impl Search<'_> {
         }
         Ok((Some(l), Some(h)))
     }
+}
+
+/// Whether some resource of `r` is at or near its limit: an instance's cores at
+/// [`SATURATING`] or more, a request waiting or rejected anywhere, or any error.
+fn saturating(r: &SimResult) -> bool {
+    r.error_rate > 0.0
+        || r.components.values().any(|c| {
+            let hottest = c
+                .per_instance
+                .as_ref()
+                .and_then(|p| p.utilization.as_ref())
+                .and_then(|u| u.iter().copied().reduce(f64::max))
+                .or(c.utilization);
+            hottest.is_some_and(|u| u >= SATURATING) || c.rejected > 0 || c.max_queue > 0
+        })
 }
 
 #[allow(clippy::too_many_arguments)]

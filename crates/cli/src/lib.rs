@@ -377,6 +377,7 @@ pub(crate) fn missed_slo(
 /// Runs one scenario and writes what was asked for; the exit code.
 fn run(scenario: &Scenario, args: &RunArgs) -> i32 {
     let quiet = args.json.as_deref() == Some("-");
+    progress::announce(!quiet, scenario.estimate_work());
     let bar = progress::Progress::start(!quiet, scenario.progress_total_ns());
     let result = scenario.run_with_progress(Some(bar.counter()));
     bar.finish();

@@ -8,7 +8,7 @@ use crate::{
     check_outputs, check_slo_gate, load_scenario, missed_slo, report, slo_gate, MultiArgs,
     EXIT_FAILURE, EXIT_INVALID,
 };
-use archsim_scenario::Scenario;
+use archsim_scenario::{Scenario, WorkEstimate};
 use std::path::{Path, PathBuf};
 
 /// The most points a sweep may have.
@@ -31,6 +31,11 @@ pub(crate) fn overrides(set: &[String], args: &MultiArgs) -> Vec<String> {
 pub(crate) fn run_all(scenarios: &[Scenario], args: &MultiArgs) -> Result<Vec<Outcome>, i32> {
     let quiet = args.json.as_deref() == Some("-");
     let total = scenarios.iter().map(|s| s.progress_total_ns()).sum();
+    let works = scenarios.iter().map(|s| s.estimate_work());
+    crate::progress::announce(
+        !quiet,
+        works.fold(WorkEstimate::default(), |a, w| a.plus(&w)),
+    );
     let bar = Progress::start(!quiet, total);
     let mut out = Vec::with_capacity(scenarios.len());
     for s in scenarios {
