@@ -294,14 +294,14 @@ fn json_file_is_written_whole() {
     // No temporary file is left behind.
     let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
     assert_eq!(left.len(), 1);
-    // An unwritable path fails with exit 1 and leaves nothing.
+    // A path in a missing folder is refused before anything runs (exit 2) and leaves nothing.
     let out = bin()
         .arg(&p)
         .arg("--json")
         .arg("/nonexistent-dir/result.json")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]
@@ -352,4 +352,588 @@ fn json_to_a_pipe_writes_into_the_pipe() {
         .unwrap();
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert!(v["requests"]["generated"].as_u64().unwrap() > 0);
+}
+
+// ---- Failed writes to stdout and stderr (issue 11 item 1) ----
+
+/// The calls of every command that prints, on a small fast scenario `p`.
+fn printing_commands(p: &std::path::Path) -> Vec<Vec<String>> {
+    let p = p.display().to_string();
+    let short = ["--set", "run.duration=3s", "--set", "run.warmup=0s"];
+    let with = |head: &[&str]| -> Vec<String> {
+        head.iter()
+            .map(|s| s.to_string())
+            .chain(short.iter().map(|s| s.to_string()))
+            .collect()
+    };
+    vec![
+        vec!["check".into(), p.clone()],
+        with(&[&p]),
+        with(&[&p, "--json", "-"]),
+        with(&["compare", &p, &p]),
+        with(&["sweep", &p, "--set", "traffic.rate=50,100"]),
+        with(&[
+            "capacity",
+            &p,
+            "--slo",
+            "p99<40ms",
+            "--replications",
+            "1",
+            "--tolerance",
+            "0.3",
+        ]),
+    ]
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn stdout_on_a_full_disk_exits_1_with_a_message_not_a_panic() {
+    let p = scratch("full.toml", GOOD);
+    for args in printing_commands(&p) {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = bin().args(&args).stdout(full).output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(
+            err.contains("writing to stdout") && err.contains("No space left"),
+            "{args:?}: {err}"
+        );
+    }
+    // The shipped scenario of the issue.
+    let stage1 = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/stage1.toml");
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = bin().args(["check", stage1]).stdout(full).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"));
+}
+
+#[test]
+fn a_closed_stdout_ends_the_program_quietly_with_exit_0() {
+    let p = scratch("closed.toml", GOOD);
+    let mut calls = printing_commands(&p);
+    calls.push(vec![concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/stage1.toml"
+    )
+    .into()]);
+    calls.push(vec!["--help".into()]);
+    for args in calls {
+        let mut child = bin()
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes away before anything is written (`| head -c 0`).
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(!err.contains("Broken pipe"), "{args:?}: {err}");
+    }
+    // `| head -c 10`: the reader takes a little, then goes away.
+    let mut child = bin()
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scenarios/stage1.toml"
+        ))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 10];
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"));
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn stderr_on_a_full_disk_keeps_the_exit_code() {
+    let bad = scratch("bad-full.toml", &GOOD.replace("rate = 200", "rate = = 200"));
+    let good = scratch("good-full.toml", GOOD);
+    let cases: Vec<(Vec<String>, i32)> = vec![
+        (vec![bad.display().to_string()], 2),
+        (vec!["check".into(), bad.display().to_string()], 2),
+        (vec!["compare".into(), bad.display().to_string()], 2),
+        (vec!["--no-such-flag".into()], 2),
+        (
+            vec![
+                good.display().to_string(),
+                "--json".into(),
+                "-".into(),
+                "--set".into(),
+                "run.duration=2s".into(),
+                "--set".into(),
+                "run.warmup=0s".into(),
+            ],
+            0,
+        ),
+    ];
+    for (args, code) in cases {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = bin().args(&args).stderr(full).output().unwrap();
+        assert_eq!(out.status.code(), Some(code), "{args:?}");
+    }
+}
+
+/// The class stays fixed: no `print!`-family macro (they panic when the write fails) and no
+/// direct write to `stdout()` in the command's sources outside `out.rs`.
+#[test]
+fn the_command_prints_only_through_its_output_module() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    let mut dirs = vec![root.join("crates/cli/src"), root.join("src")];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                files.push(p);
+            }
+        }
+    }
+    assert!(files.len() > 5, "{files:?}");
+    let mut found = Vec::new();
+    for f in files.iter().filter(|f| !f.ends_with("out.rs")) {
+        let text = std::fs::read_to_string(f).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            let code = line.trim_start();
+            if code.starts_with("//") {
+                continue;
+            }
+            for bad in [
+                "print!(",
+                "println!(",
+                "eprint!(",
+                "eprintln!(",
+                "dbg!(",
+                "io::stdout().lock",
+                "io::stdout().write",
+            ] {
+                let hit = code.match_indices(bad).any(|(at, _)| {
+                    // `outp!(`/`errp!(` and friends are fine; a bare `print!(` is not.
+                    !code[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_')
+                });
+                if hit {
+                    found.push(format!("{}:{}: {line}", f.display(), i + 1));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "print outside out.rs:\n{}",
+        found.join("\n")
+    );
+}
+
+// ---- Output paths (issue 11 item 15) ----
+
+/// `simulate ARGS` exits 2 at once, naming `needles` on stderr, with nothing on stdout.
+fn refused_before_running(args: &[&str], needles: &[&str]) {
+    let t0 = std::time::Instant::now();
+    let out = bin().args(args).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    for n in needles {
+        assert!(err.contains(n), "{args:?}: expected `{n}` in:\n{err}");
+    }
+    assert!(err.contains("nothing was simulated"), "{args:?}: {err}");
+    assert!(out.stdout.is_empty(), "{args:?}: something ran");
+    assert!(
+        t0.elapsed().as_secs() < 5,
+        "{args:?}: took {:?}",
+        t0.elapsed()
+    );
+}
+
+#[test]
+fn output_paths_are_checked_before_anything_runs() {
+    let p = scratch("outputs.toml", GOOD);
+    let dir = crate::common::scratch_dir("cli", "outputs");
+    let f = p.display().to_string();
+    let d = dir.display().to_string();
+    let before = std::fs::read_to_string(&p).unwrap();
+    // A long run: were anything simulated, the test would notice the time.
+    let long = ["--set", "run.duration=2h"];
+    let with = |a: &[&str]| -> Vec<String> {
+        a.iter().chain(long.iter()).map(|s| s.to_string()).collect()
+    };
+    let cases: Vec<(Vec<String>, Vec<String>)> = vec![
+        (
+            with(&[&f, "--csv", "/nonexistent-dir/x.csv"]),
+            vec![
+                "--csv /nonexistent-dir/x.csv".into(),
+                "does not exist".into(),
+            ],
+        ),
+        (
+            with(&[&f, "--json", &d]),
+            vec![format!("--json {d}"), "is a folder".into()],
+        ),
+        (
+            with(&[&f, "--html", "/proc/archsim-x.html"]),
+            vec!["--html /proc/archsim-x.html".into(), "cannot write".into()],
+        ),
+        (
+            with(&[&f, "--json", &f]),
+            vec![format!("--json {f}"), "scenario file".into()],
+        ),
+        (
+            with(&[
+                &f,
+                "--csv",
+                &format!("{d}/same.out"),
+                "--html",
+                &format!("{d}/./same.out"),
+            ]),
+            vec!["--csv".into(), "--html".into(), "the same file".into()],
+        ),
+        (
+            with(&["compare", &f, &f, "--json", &f]),
+            vec![format!("--json {f}"), "scenario file".into()],
+        ),
+        (
+            with(&[
+                "sweep",
+                &f,
+                "--set",
+                "traffic.rate=1,2",
+                "--csv",
+                "/nonexistent-dir/s.csv",
+            ]),
+            vec!["--csv /nonexistent-dir/s.csv".into()],
+        ),
+        (
+            with(&[
+                "capacity",
+                &f,
+                "--slo",
+                "p99<50ms",
+                "--csv",
+                "/nonexistent/x.csv",
+            ]),
+            vec!["--csv /nonexistent/x.csv".into(), "does not exist".into()],
+        ),
+    ];
+    for (args, needles) in &cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let needles: Vec<&str> = needles.iter().map(String::as_str).collect();
+        refused_before_running(&args, &needles);
+    }
+    assert_eq!(
+        std::fs::read_to_string(&p).unwrap(),
+        before,
+        "the scenario was overwritten"
+    );
+    // The probe of each folder leaves nothing behind.
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_failed_output_loses_neither_the_others_nor_the_summary() {
+    let p = scratch("one-fails.toml", GOOD);
+    let dir = crate::common::scratch_dir("cli", "one-fails");
+    let json = dir.join("r.json");
+    let html = dir.join("r.html");
+    let short = ["--set", "run.duration=3s", "--set", "run.warmup=0s"];
+    for cmd in [vec![], vec!["compare"]] {
+        let _ = std::fs::remove_file(&json);
+        let _ = std::fs::remove_file(&html);
+        let out = bin()
+            .args(&cmd)
+            .arg(&p)
+            .args(short)
+            // /dev/full passes the check (a device is written in place), then fails.
+            .args(["--csv", "/dev/full", "--json"])
+            .arg(&json)
+            .arg("--html")
+            .arg(&html)
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{cmd:?}: {err}");
+        assert!(err.contains("--csv") && err.contains("/dev/full"), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("p99"),
+            "no summary"
+        );
+        let v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&json).expect("the JSON was written")).unwrap();
+        assert!(v.is_object() || v.is_array());
+        assert!(std::fs::read_to_string(&html).unwrap().contains("<html"));
+    }
+}
+
+// ---- Terminal escapes in user strings (issue 11 item 16) ----
+
+#[test]
+fn control_characters_in_names_are_escaped_in_the_text() {
+    // A title-setting OSC sequence and a colour in the name (component names are refused
+    // unless letters, digits, `_` or `-`).
+    let text = format!("name = \"evil\\u001b]0;pwned\\u0007\\u001b[31mred\"\n{GOOD}");
+    let p = scratch("escapes.toml", &text);
+    let check = bin().arg("check").arg(&p).output().unwrap();
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    let short = ["--set", "run.duration=2s", "--set", "run.warmup=0s"];
+    for args in [
+        vec![p.display().to_string()],
+        vec!["compare".into(), p.display().to_string()],
+        vec![
+            "sweep".into(),
+            p.display().to_string(),
+            "--set".into(),
+            "traffic.rate=50,100".into(),
+        ],
+    ] {
+        let out = bin().args(&args).args(short).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        let shown = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            !out.stdout.iter().any(|&b| b == 0x1b || b == 0x07),
+            "{args:?}: raw control bytes in:\n{shown}"
+        );
+        assert!(
+            shown.contains("evil\\u{1b}]0;pwned\\u{7}\\u{1b}[31mred"),
+            "{args:?}:\n{shown}"
+        );
+    }
+    // The JSON keeps the name as it is (JSON escapes it).
+    let out = bin()
+        .arg(&p)
+        .args(short)
+        .args(["--json", "-"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["scenario"], "evil\u{1b}]0;pwned\u{7}\u{1b}[31mred");
+    // Errors that quote what was typed are escaped too.
+    let out = bin()
+        .arg(&p)
+        .args(["--set", "traffic.entry=\"\u{1b}[2J\""])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!out.stderr.contains(&0x1b), "{}", stderr(&out));
+    assert!(stderr(&out).contains("\\u{1b}[2J"), "{}", stderr(&out));
+    let out = bin().arg(&p).arg("--bogus\u{1b}[2J").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!out.stderr.contains(&0x1b), "{}", stderr(&out));
+}
+
+// ---- Temporary files of the final write (issue 11 item 17) ----
+
+#[test]
+fn partial_files_of_dead_processes_are_removed_on_the_next_write() {
+    let p = scratch("partials.toml", GOOD);
+    let dir = crate::common::scratch_dir("cli", "partials");
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(600);
+    let make = |name: &str, aged: bool| {
+        let f = std::fs::File::create(dir.join(name)).unwrap();
+        if aged {
+            f.set_modified(old).unwrap();
+        }
+    };
+    // Left by a process that is gone (no such PID), long ago: removed.
+    make(".r.json.simulate-partial-999999999.tmp", true);
+    make(".other.csv.simulate-partial-999999998.tmp", true);
+    // A live process (this test), or a fresh file: kept.
+    let live = format!(".r.json.simulate-partial-{}.tmp", std::process::id());
+    make(&live, true);
+    make(".r.json.simulate-partial-999999997.tmp", false);
+    // Not ours: kept.
+    make(".r.json.12345.tmp", true);
+    let out = bin()
+        .arg(&p)
+        .args([
+            "--set",
+            "run.duration=2s",
+            "--set",
+            "run.warmup=0s",
+            "--json",
+        ])
+        .arg(dir.join("r.json"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut left: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    let mut want = vec![
+        ".r.json.12345.tmp".to_string(),
+        ".r.json.simulate-partial-999999997.tmp".to_string(),
+        live,
+        "r.json".to_string(),
+    ];
+    want.sort();
+    assert_eq!(left, want);
+}
+
+// ---- `--fail-on-slo` (issue 12 item 11) ----
+
+#[test]
+fn fail_on_slo_exits_3_after_writing_every_output() {
+    let slo = |latency: &str| format!("{GOOD}\n[slo]\nlatency = \"{latency}\"\ntarget = 0.99\n");
+    let missed = scratch("slo-missed.toml", &slo("1ms"));
+    let met = scratch("slo-met.toml", &slo("10s"));
+    let none = scratch("slo-none.toml", GOOD);
+    let dir = crate::common::scratch_dir("cli", "fail-on-slo");
+    let short = ["--set", "run.duration=3s", "--set", "run.warmup=0s"];
+    let run = |args: &[&std::ffi::OsStr]| bin().args(args).args(short).output().unwrap();
+    let os = |s: &str| std::ffi::OsString::from(s);
+    let (m, k, n) = (
+        missed.as_os_str().to_owned(),
+        met.as_os_str().to_owned(),
+        none.as_os_str().to_owned(),
+    );
+    let json = dir.join("r.json").into_os_string();
+    let flag = os("--fail-on-slo");
+    let cases: Vec<(Vec<std::ffi::OsString>, i32)> = vec![
+        (vec![m.clone()], 0),
+        (vec![m.clone(), flag.clone(), os("--json"), json.clone()], 3),
+        (vec![k.clone(), flag.clone()], 0),
+        (vec![n.clone(), flag.clone()], 2),
+        (vec![os("compare"), k.clone(), m.clone(), flag.clone()], 3),
+        (vec![os("compare"), k.clone(), n.clone(), flag.clone()], 0),
+        (vec![os("compare"), k.clone(), m.clone()], 0),
+        (
+            vec![
+                os("sweep"),
+                k.clone(),
+                flag.clone(),
+                os("--set"),
+                os("slo.latency=\"1ms\",\"10s\""),
+            ],
+            3,
+        ),
+        (
+            vec![
+                os("sweep"),
+                k.clone(),
+                flag.clone(),
+                os("--set"),
+                os("traffic.rate=50,100"),
+            ],
+            0,
+        ),
+    ];
+    for (args, code) in &cases {
+        let _ = std::fs::remove_file(&json);
+        let a: Vec<&std::ffi::OsStr> = args.iter().map(|s| s.as_os_str()).collect();
+        let out = run(&a);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(*code), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        match code {
+            3 => {
+                assert!(err.contains("--fail-on-slo"), "{err}");
+                assert!(String::from_utf8_lossy(&out.stdout).contains("p99"));
+            }
+            2 => {
+                assert!(err.contains("no [slo]"), "{err}");
+                assert!(out.stdout.is_empty());
+            }
+            _ => {}
+        }
+        if args.contains(&json) {
+            let v: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&json).expect("JSON written")).unwrap();
+            assert_eq!(v["slo"]["met"], false);
+        }
+    }
+}
+
+// ---- Shell completions (issue 12 item 10) ----
+
+#[test]
+fn completions_print_a_script_for_each_shell() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let out = bin().args(["completions", shell]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{shell}: {}", stderr(&out));
+        let script = String::from_utf8_lossy(&out.stdout);
+        assert!(script.contains("simulate"), "{shell}:\n{script}");
+        for sub in ["check", "compare", "sweep", "capacity"] {
+            assert!(script.contains(sub), "{shell}: no `{sub}` in:\n{script}");
+        }
+        assert!(script.contains("fail-on-slo"), "{shell}: options too");
+    }
+    let out = bin().args(["completions", "tcsh"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("bash"), "{}", stderr(&out));
+}
+
+// ---- Colour on a terminal only (issue 12 item 14) ----
+
+#[test]
+fn colour_only_when_asked_for_or_on_a_terminal_and_never_with_no_color() {
+    let missed = scratch(
+        "colour.toml",
+        &format!("{GOOD}\n[slo]\nlatency = \"1ms\"\ntarget = 0.99\n"),
+    );
+    let short = ["--set", "run.duration=3s", "--set", "run.warmup=0s"];
+    let run = |env: &[(&str, &str)]| {
+        let mut c = bin();
+        c.arg(&missed).args(short).env_remove("NO_COLOR");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+    // A pipe: plain, byte for byte the same with NO_COLOR (apart from the wall time).
+    let wall = |o: &Output| {
+        let s = String::from_utf8_lossy(&o.stdout).into_owned();
+        let first = s.find('\n').unwrap();
+        s[first..].to_string()
+    };
+    let plain = run(&[]);
+    assert!(!plain.stdout.contains(&0x1b));
+    assert!(String::from_utf8_lossy(&plain.stdout).contains(": MISSED"));
+    assert_eq!(wall(&plain), wall(&run(&[("NO_COLOR", "1")])));
+    // Forced (as a terminal would get it): MISSED is red.
+    let forced = run(&[("CLICOLOR_FORCE", "1")]);
+    assert!(
+        String::from_utf8_lossy(&forced.stdout).contains(": \x1b[1;31mMISSED\x1b[0m"),
+        "{}",
+        String::from_utf8_lossy(&forced.stdout)
+    );
+    // NO_COLOR wins.
+    let both = run(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]);
+    assert!(!both.stdout.contains(&0x1b));
+    // Errors on stderr.
+    let bad = scratch(
+        "colour-bad.toml",
+        &GOOD.replace("rate = 200", "rate = = 200"),
+    );
+    let out = bin()
+        .arg(&bad)
+        .env("CLICOLOR_FORCE", "1")
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&out).starts_with("\x1b[1;31merror:\x1b[0m"),
+        "{}",
+        stderr(&out)
+    );
+    let out = bin().arg(&bad).output().unwrap();
+    assert!(stderr(&out).starts_with("error: "), "{}", stderr(&out));
 }

@@ -5,9 +5,11 @@ use archsim::stats::SimResult;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// The `simulate` binary built for these tests.
+/// The `simulate` binary built for these tests (never told to colour a pipe).
 pub fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_simulate"))
+    let mut c = Command::new(env!("CARGO_BIN_EXE_simulate"));
+    c.env_remove("CLICOLOR_FORCE");
+    c
 }
 
 fn owned(set: &[&str]) -> Vec<String> {

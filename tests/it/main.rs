@@ -9,6 +9,7 @@ mod compare_suite;
 mod database;
 mod determinism;
 mod faults;
+mod feedback;
 mod gateway;
 mod html_pages;
 mod operations;

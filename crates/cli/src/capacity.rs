@@ -9,6 +9,7 @@
 //! is narrower than `--tolerance` of its low end. An overloaded run fails the objective.
 
 use crate::multi::{emit, overrides};
+use crate::out::errln;
 use crate::progress::Progress;
 use crate::table::{self, bottleneck, ms, num, pct};
 use crate::{load_scenario, MultiArgs, EXIT_FAILURE, EXIT_INVALID};
@@ -20,6 +21,11 @@ use std::path::Path;
 pub(crate) const DEFAULT_REPLICATIONS: u32 = 5;
 /// Doublings or halvings before the search gives up.
 const MAX_STEPS: u32 = 40;
+/// The search stops (exit 1) when a load this many times the start still meets the
+/// objective while no resource saturates: the model has nothing that load can exhaust.
+const UNSATURATED_BOUND: f64 = 1024.0;
+/// A resource at this utilization or more counts as saturating.
+const SATURATING: f64 = 0.5;
 
 /// What to search.
 pub(crate) struct Options {
@@ -237,18 +243,21 @@ fn fmt_value(v: f64, integer: bool) -> String {
 /// `simulate capacity FILE --slo "p99<200ms"`.
 pub(crate) fn capacity(file: &Path, opts: &Options, args: &MultiArgs) -> i32 {
     if !(opts.tolerance > 0.0 && opts.tolerance < 1.0) {
-        eprintln!(
+        errln!(
             "error: --tolerance {}: give a fraction between 0 and 1, e.g. 0.01 for 1%",
             opts.tolerance
         );
         return EXIT_INVALID;
+    }
+    if let Err(code) = crate::check_outputs(&args.outputs(), &[file]) {
+        return code;
     }
     let mut objectives = Vec::new();
     for s in &opts.slo {
         match parse_objective(s) {
             Ok(o) => objectives.push(o),
             Err(e) => {
-                eprintln!("error: {e}");
+                errln!("error: {e}");
                 return EXIT_INVALID;
             }
         }
@@ -271,13 +280,13 @@ pub(crate) fn capacity(file: &Path, opts: &Options, args: &MultiArgs) -> i32 {
                 inclusive: true,
             }),
             None => {
-                eprintln!("error: capacity needs an objective: --slo \"p99<200ms\" (or an [slo] in the scenario)");
+                errln!("error: capacity needs an objective: --slo \"p99<200ms\" (or an [slo] in the scenario)");
                 return EXIT_INVALID;
             }
         }
     }
     if objectives.iter().any(|o| o.figure == Figure::Attained) && base.slo.is_none() {
-        eprintln!("error: `slo_attained` needs an [slo] in the scenario (it sets the latency a good request meets)");
+        errln!("error: `slo_attained` needs an [slo] in the scenario (it sets the latency a good request meets)");
         return EXIT_INVALID;
     }
     // The key and where to start.
@@ -305,7 +314,7 @@ pub(crate) fn capacity(file: &Path, opts: &Options, args: &MultiArgs) -> i32 {
                 (Some((v, i)), s) => (k.clone(), s.unwrap_or(v), i),
                 (None, Some(s)) => (k.clone(), s, s == s.trunc()),
                 (None, None) => {
-                    eprintln!(
+                    errln!(
                         "error: --key {k}: the scenario has no number there; give --start VALUE"
                     );
                     return EXIT_INVALID;
@@ -314,7 +323,7 @@ pub(crate) fn capacity(file: &Path, opts: &Options, args: &MultiArgs) -> i32 {
         }
     };
     if !(start.is_finite() && start > 0.0) {
-        eprintln!("error: the search starts at {key} = {start}; give a positive --start VALUE");
+        errln!("error: the search starts at {key} = {start}; give a positive --start VALUE");
         return EXIT_INVALID;
     }
     let quiet = args.json.as_deref() == Some("-");
@@ -371,7 +380,7 @@ impl Search<'_> {
         let s: Scenario = match load_scenario(self.file, &overrides(&set, self.args)) {
             Ok(s) => s,
             Err(code) => {
-                eprintln!("(at {} = {shown}; the search stopped)", self.key);
+                errln!("(at {} = {shown}; the search stopped)", self.key);
                 return Err(code);
             }
         };
@@ -384,13 +393,28 @@ impl Search<'_> {
             }
             Err(e) if e.is_overload() => (false, vec![(None, None, None); n], Err(e.to_string())),
             Err(e) => {
-                eprintln!(
+                errln!(
                     "error: simulating {} at {} = {shown}: {e}",
-                    s.file, self.key
+                    s.file,
+                    self.key
                 );
                 return Err(EXIT_FAILURE);
             }
         };
+        let mut line = format!("probe {}: {} = {shown}:", probes.len() + 1, self.key);
+        for (o, (v, _, _)) in self.objectives.iter().zip(&figures) {
+            let v = v.map_or("-".into(), |v| o.figure.show(v));
+            line.push_str(&format!(" {} {v}", o.figure.name()));
+        }
+        match &result {
+            Ok(r) => line.push_str(&format!(
+                ", bottleneck {}",
+                bottleneck(r).map_or("-".into(), |b| b.1)
+            )),
+            Err(_) => line.push_str(", overload"),
+        }
+        line.push_str(if meets { ", meets" } else { ", fails" });
+        self.bar.println(&line);
         probes.push(Probe {
             value: v,
             meets,
@@ -427,6 +451,21 @@ impl Search<'_> {
                 let i = self.probe(x, probes)?;
                 if probes[i].meets {
                     lo = Some(i);
+                    let p = &probes[i];
+                    if p.value >= start * UNSATURATED_BOUND {
+                        if let Ok(r) = &p.result {
+                            if !saturating(r) {
+                                self.bar.println(&format!(
+                                    "error: capacity: at {} = {} ({}x the start) the objective is still met and no resource saturates (no component's cores, workers or queue are near their limit: {}); this model has no limit the load can reach, so the search stopped. Give the components cores, workers or a queue, or search another --key",
+                                    self.key,
+                                    fmt_value(p.value, self.integer),
+                                    UNSATURATED_BOUND,
+                                    bottleneck(r).map_or("no bounded resource".into(), |b| format!("the busiest is {}", b.1)),
+                                ));
+                                return Err(EXIT_FAILURE);
+                            }
+                        }
+                    }
                 } else {
                     hi = Some(i);
                 }
@@ -472,6 +511,21 @@ impl Search<'_> {
         }
         Ok((Some(l), Some(h)))
     }
+}
+
+/// Whether some resource of `r` is at or near its limit: an instance's cores at
+/// [`SATURATING`] or more, a request waiting or rejected anywhere, or any error.
+fn saturating(r: &SimResult) -> bool {
+    r.error_rate > 0.0
+        || r.components.values().any(|c| {
+            let hottest = c
+                .per_instance
+                .as_ref()
+                .and_then(|p| p.utilization.as_ref())
+                .and_then(|u| u.iter().copied().reduce(f64::max))
+                .or(c.utilization);
+            hottest.is_some_and(|u| u >= SATURATING) || c.rejected > 0 || c.max_queue > 0
+        })
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -1,18 +1,23 @@
 //! The `simulate` command: parse arguments, load the scenario, run, render, exit code.
 //!
 //! Exit codes: 0 success; 2 the scenario or the command line is invalid (nothing is
-//! simulated); 1 any other failure.
+//! simulated); 3 the runs finished and an SLO was missed (only with `--fail-on-slo`); 1 any
+//! other failure.
 #![deny(missing_docs)]
 
 use anyhow::Context as _;
 use archsim_scenario::{load, Scenario, ScenarioError};
-use clap::{Args, Parser, Subcommand};
-use std::io::Write;
+use clap::{Args, CommandFactory as _, Parser, Subcommand};
+use out::{errln, errp, outln};
+pub use outputs::write_atomically;
 use std::path::{Path, PathBuf};
 
 mod capacity;
+mod colour;
 mod multi;
+mod out;
 mod outcome;
+mod outputs;
 mod progress;
 mod report;
 mod suite;
@@ -24,6 +29,9 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_FAILURE: i32 = 1;
 /// Exit code: invalid scenario or command line; nothing was simulated.
 pub const EXIT_INVALID: i32 = 2;
+/// Exit code: the runs finished, every output was written, and an SLO was missed (only with
+/// `--fail-on-slo`).
+pub const EXIT_SLO_MISSED: i32 = 3;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -32,7 +40,8 @@ pub const EXIT_INVALID: i32 = 2;
     about = "Simulate a distributed software architecture described in a TOML scenario",
     long_about = "Simulate a distributed software architecture described in a TOML scenario.\n\n\
         Prints a summary of latency, throughput, errors and per-component load.\n\
-        Exit codes: 0 success, 2 invalid scenario or command line, 1 other failure.",
+        Exit codes: 0 success, 2 invalid scenario or command line, 3 SLO missed (with\n\
+        --fail-on-slo), 1 other failure.",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
 )]
@@ -66,6 +75,9 @@ struct RunArgs {
     /// Write a self-contained HTML report with charts to PATH.
     #[arg(long, value_name = "PATH")]
     html: Option<PathBuf>,
+    /// Exit with code 3 when the scenario's [slo] is missed (after writing every output).
+    #[arg(long)]
+    fail_on_slo: bool,
 }
 
 /// Options shared by the commands that run several scenarios or points.
@@ -107,6 +119,9 @@ enum Command {
         /// Override a key in every scenario (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
+        /// Exit with code 3 when a scenario misses its [slo] (after writing every output).
+        #[arg(long)]
+        fail_on_slo: bool,
         #[command(flatten)]
         args: MultiArgs,
     },
@@ -117,8 +132,16 @@ enum Command {
         /// KEY=VALUE, or KEY=V1,V2,... to sweep (several lists make a grid; repeatable).
         #[arg(long = "set", value_name = "KEY=V1,V2,...")]
         set: Vec<String>,
+        /// Exit with code 3 when a point misses the [slo] (after writing every output).
+        #[arg(long)]
+        fail_on_slo: bool,
         #[command(flatten)]
         args: MultiArgs,
+    },
+    /// Print a shell completion script: `simulate completions bash > /etc/bash_completion.d/simulate`.
+    Completions {
+        /// The shell: bash, zsh, fish, powershell or elvish.
+        shell: clap_complete::Shell,
     },
     /// Find the largest load that still meets an SLO (exponential search, then bisection).
     Capacity {
@@ -154,34 +177,54 @@ where
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() {
-                EXIT_INVALID
-            } else {
-                EXIT_OK
-            };
+            // `--help` and `--version` go to stdout as clap styles them; a usage error
+            // quotes what was typed, so it goes to stderr plain and escaped.
+            if !e.use_stderr() {
+                if let Err(w) = e.print() {
+                    out::stdout_failed(&w);
+                }
+                return EXIT_OK;
+            }
+            errp!("{}", e.render());
+            return EXIT_INVALID;
         }
     };
     match cli.command {
         Some(Command::Check { file, set }) => match load_scenario(&file, &set) {
             Ok(_) => {
-                println!("ok");
+                outln!("ok");
                 EXIT_OK
             }
             Err(code) => code,
         },
-        Some(Command::Compare { files, set, args }) => {
+        Some(Command::Compare {
+            files,
+            set,
+            fail_on_slo,
+            args,
+        }) => {
             // A folder of question folders, given alone, is a suite: one table per question.
             let suite = match files.as_slice() {
                 [dir] => suite::questions(dir).map(|qs| (dir, qs)),
                 _ => None,
             };
             match suite {
-                Some((dir, qs)) => suite::compare_suite(dir, &qs, &set, &args),
-                None => multi::compare(&files, &set, &args),
+                Some((dir, qs)) => suite::compare_suite(dir, &qs, &set, &args, fail_on_slo),
+                None => multi::compare(&files, &set, &args, fail_on_slo),
             }
         }
-        Some(Command::Sweep { file, set, args }) => multi::sweep(&file, &set, &args),
+        Some(Command::Completions { shell }) => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "simulate", &mut script);
+            out::stdout_bytes(&script);
+            EXIT_OK
+        }
+        Some(Command::Sweep {
+            file,
+            set,
+            fail_on_slo,
+            args,
+        }) => multi::sweep(&file, &set, &args, fail_on_slo),
         Some(Command::Capacity {
             file,
             slo,
@@ -210,17 +253,19 @@ where
             if let Some(n) = cli.run.replications {
                 overrides.push(format!("run.replications={n}"));
             }
+            if let Err(code) = check_outputs(&cli.run.outputs(), &[&file]) {
+                return code;
+            }
             let scenario = match load_scenario(&file, &overrides) {
                 Ok(s) => s,
                 Err(code) => return code,
             };
-            match run(&scenario, &cli.run) {
-                Ok(()) => EXIT_OK,
-                Err(e) => {
-                    eprintln!("error: {e:#}");
-                    EXIT_FAILURE
+            if cli.run.fail_on_slo {
+                if let Err(code) = check_slo_gate(&[&scenario]) {
+                    return code;
                 }
             }
+            run(&scenario, &cli.run)
         }
     }
 }
@@ -241,84 +286,119 @@ pub(crate) fn load_scenario(file: &Path, overrides: &[String]) -> Result<Scenari
             match &e {
                 ScenarioError::Invalid(ds) => {
                     for d in ds {
-                        eprintln!("error: {d}");
+                        errln!("error: {d}");
                     }
                     if ds.len() > 1 {
-                        eprintln!("{} problems found; nothing was simulated", ds.len());
+                        errln!("{} problems found; nothing was simulated", ds.len());
                     }
                 }
-                _ => eprintln!("error: {e}"),
+                _ => errln!("error: {e}"),
             }
             Err(code)
         }
     }
 }
 
-fn run(scenario: &Scenario, args: &RunArgs) -> anyhow::Result<()> {
+impl RunArgs {
+    fn outputs(&self) -> outputs::Outputs<'_> {
+        outputs::Outputs {
+            json: self.json.as_deref(),
+            csv: self.csv.as_deref(),
+            html: self.html.as_deref(),
+        }
+    }
+}
+
+impl MultiArgs {
+    pub(crate) fn outputs(&self) -> outputs::Outputs<'_> {
+        outputs::Outputs {
+            json: self.json.as_deref(),
+            csv: self.csv.as_deref(),
+            html: self.html.as_deref(),
+        }
+    }
+}
+
+/// Checks the output paths of a command over the scenario files `inputs` before anything
+/// runs; the error is the exit code to use (the message is printed).
+pub(crate) fn check_outputs(outputs: &outputs::Outputs, inputs: &[&Path]) -> Result<(), i32> {
+    outputs::check(outputs, inputs).map_err(|e| {
+        errln!("error: {e}; nothing was simulated");
+        EXIT_INVALID
+    })
+}
+
+/// `--fail-on-slo` needs an [slo] to judge: refuses (exit 2) when no scenario has one.
+pub(crate) fn check_slo_gate(scenarios: &[&Scenario]) -> Result<(), i32> {
+    if scenarios.iter().any(|s| s.slo.is_some()) {
+        return Ok(());
+    }
+    let files: Vec<&str> = scenarios.iter().map(|s| s.file.as_str()).collect();
+    errln!(
+        "error: --fail-on-slo: {} {} no [slo] to judge; add one (latency, target) or drop the option; nothing was simulated",
+        files.join(", "),
+        if files.len() == 1 { "has" } else { "have" }
+    );
+    Err(EXIT_INVALID)
+}
+
+/// The exit code after every output was written: `code` unless it is success and `missed`
+/// (the runs that missed their SLO, under `--fail-on-slo`) is not empty.
+pub(crate) fn slo_gate(code: i32, missed: &[String]) -> i32 {
+    if code != EXIT_OK || missed.is_empty() {
+        return code;
+    }
+    errln!(
+        "slo missed: {} (--fail-on-slo: exit {EXIT_SLO_MISSED})",
+        missed.join(", ")
+    );
+    EXIT_SLO_MISSED
+}
+
+/// The labels of the outcomes that missed their SLO: a finished run whose [slo] is not met,
+/// or an overloaded run of a scenario with an [slo].
+pub(crate) fn missed_slo(
+    labels: &[String],
+    scenarios: &[Scenario],
+    outcomes: &[outcome::Outcome],
+) -> Vec<String> {
+    labels
+        .iter()
+        .zip(scenarios)
+        .zip(outcomes)
+        .filter(|((_, s), o)| match o {
+            Ok(r) => r.slo.as_ref().is_some_and(|slo| !slo.met),
+            Err(_) => s.slo.is_some(),
+        })
+        .map(|((l, _), _)| l.clone())
+        .collect()
+}
+
+/// Runs one scenario and writes what was asked for; the exit code.
+fn run(scenario: &Scenario, args: &RunArgs) -> i32 {
     let quiet = args.json.as_deref() == Some("-");
+    progress::announce(!quiet, scenario.estimate_work());
     let bar = progress::Progress::start(!quiet, scenario.progress_total_ns());
     let result = scenario.run_with_progress(Some(bar.counter()));
     bar.finish();
-    let result = result.with_context(|| format!("simulating {}", scenario.file))?;
-    if let Some(path) = &args.csv {
-        write_atomically(path, report::series_csv(&result).trim_end().as_bytes())
-            .with_context(|| format!("writing the CSV series to {}", path.display()))?;
-    }
-    if let Some(path) = &args.html {
-        let html = report::run_html(&result)?;
-        write_atomically(path, html.as_bytes())
-            .with_context(|| format!("writing the HTML report to {}", path.display()))?;
-    }
-    let summary = result.summary();
-    match args.json.as_deref() {
-        Some("-") => {
-            let json = result.to_json()?;
-            eprint!("{summary}");
-            let mut out = std::io::stdout().lock();
-            out.write_all(json.as_bytes())?;
-            out.write_all(b"\n")?;
-            out.flush()?;
+    let result = match result.with_context(|| format!("simulating {}", scenario.file)) {
+        Ok(r) => r,
+        Err(e) => {
+            errln!("error: {e:#}");
+            return EXIT_FAILURE;
         }
-        Some(path) => {
-            let json = result.to_json()?;
-            write_atomically(Path::new(path), json.as_bytes())
-                .with_context(|| format!("writing the JSON result to {path}"))?;
-            print!("{summary}");
-        }
-        None => print!("{summary}"),
-    }
-    Ok(())
-}
-
-/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`, so the
-/// file is written whole or not at all. A device or pipe at `path` is written in place.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    // A device or a pipe (`--json /dev/null`, `--csv /dev/stdout`, a named pipe) is written
-    // in place: renaming a file over it would replace the device itself.
-    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
-        let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
-        f.write_all(bytes)?;
-        f.write_all(b"\n")?;
-        return f.flush();
-    }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
     };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "result".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let res = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.write_all(b"\n")?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if res.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    res
+    let code = outputs::emit(
+        &args.outputs(),
+        &result.summary(),
+        || Ok(result.to_json()?),
+        || report::series_csv(&result),
+        || report::run_html(&result),
+    );
+    let missed = if args.fail_on_slo && result.slo.as_ref().is_some_and(|s| !s.met) {
+        vec![scenario.name.clone()]
+    } else {
+        Vec::new()
+    };
+    slo_gate(code, &missed)
 }

@@ -1,13 +1,14 @@
 //! `simulate compare` and `simulate sweep`: many runs, one table.
 
+use crate::out::errln;
 use crate::outcome::{Axis, Outcome};
 use crate::progress::Progress;
 use crate::table::{self, bottleneck_json};
 use crate::{
-    load_scenario, report, write_atomically, MultiArgs, EXIT_FAILURE, EXIT_INVALID, EXIT_OK,
+    check_outputs, check_slo_gate, load_scenario, missed_slo, report, slo_gate, MultiArgs,
+    EXIT_FAILURE, EXIT_INVALID,
 };
-use archsim_scenario::Scenario;
-use std::io::Write;
+use archsim_scenario::{Scenario, WorkEstimate};
 use std::path::{Path, PathBuf};
 
 /// The most points a sweep may have.
@@ -30,6 +31,11 @@ pub(crate) fn overrides(set: &[String], args: &MultiArgs) -> Vec<String> {
 pub(crate) fn run_all(scenarios: &[Scenario], args: &MultiArgs) -> Result<Vec<Outcome>, i32> {
     let quiet = args.json.as_deref() == Some("-");
     let total = scenarios.iter().map(|s| s.progress_total_ns()).sum();
+    let works = scenarios.iter().map(|s| s.estimate_work());
+    crate::progress::announce(
+        !quiet,
+        works.fold(WorkEstimate::default(), |a, w| a.plus(&w)),
+    );
     let bar = Progress::start(!quiet, total);
     let mut out = Vec::with_capacity(scenarios.len());
     for s in scenarios {
@@ -38,7 +44,7 @@ pub(crate) fn run_all(scenarios: &[Scenario], args: &MultiArgs) -> Result<Vec<Ou
             Err(e) if e.is_overload() => out.push(Err(e.to_string())),
             Err(e) => {
                 bar.finish();
-                eprintln!("error: simulating {}: {e}", s.file);
+                errln!("error: simulating {}: {e}", s.file);
                 return Err(EXIT_FAILURE);
             }
         }
@@ -47,8 +53,8 @@ pub(crate) fn run_all(scenarios: &[Scenario], args: &MultiArgs) -> Result<Vec<Ou
     Ok(out)
 }
 
-/// Prints `text` (to stderr when the JSON goes to stdout) and writes the JSON, CSV and HTML
-/// outputs that were asked for.
+/// Writes the JSON, CSV and HTML outputs that were asked for, each on its own, and prints
+/// `text` (to stderr when the JSON goes to stdout); see [`crate::outputs::emit`].
 pub(crate) fn emit(
     args: &MultiArgs,
     text: &str,
@@ -56,43 +62,13 @@ pub(crate) fn emit(
     csv: impl FnOnce() -> String,
     html: impl FnOnce() -> anyhow::Result<String>,
 ) -> i32 {
-    let res = (|| -> anyhow::Result<()> {
-        use anyhow::Context as _;
-        if let Some(path) = &args.csv {
-            write_atomically(path, csv().trim_end().as_bytes())
-                .with_context(|| format!("writing the CSV table to {}", path.display()))?;
-        }
-        if let Some(path) = &args.html {
-            let page = html()?;
-            write_atomically(path, page.as_bytes())
-                .with_context(|| format!("writing the HTML report to {}", path.display()))?;
-        }
-        match args.json.as_deref() {
-            Some("-") => {
-                eprint!("{text}");
-                let s = serde_json::to_string_pretty(&json())?;
-                let mut out = std::io::stdout().lock();
-                out.write_all(s.as_bytes())?;
-                out.write_all(b"\n")?;
-                out.flush()?;
-            }
-            Some(path) => {
-                let s = serde_json::to_string_pretty(&json())?;
-                write_atomically(Path::new(path), s.as_bytes())
-                    .with_context(|| format!("writing the JSON result to {path}"))?;
-                print!("{text}");
-            }
-            None => print!("{text}"),
-        }
-        Ok(())
-    })();
-    match res {
-        Ok(()) => EXIT_OK,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            EXIT_FAILURE
-        }
-    }
+    crate::outputs::emit(
+        &args.outputs(),
+        text,
+        || Ok(serde_json::to_string_pretty(&json())?),
+        csv,
+        html,
+    )
 }
 
 /// A run's result as JSON with extra keys first.
@@ -186,7 +162,7 @@ pub(crate) fn note_mixed_runs(scenarios: &[Scenario]) {
         if differs {
             let mut vals = vals;
             vals.dedup();
-            eprintln!(
+            errln!(
                 "note: the scenarios set different {what} ({}); the header shows the first scenario's; pass {key} to run them all alike",
                 vals.join(", ")
             );
@@ -213,20 +189,34 @@ pub(crate) fn note_mixed_runs(scenarios: &[Scenario]) {
 }
 
 /// `simulate compare A.toml B.toml ...`.
-pub(crate) fn compare(files: &[PathBuf], set: &[String], args: &MultiArgs) -> i32 {
+pub(crate) fn compare(
+    files: &[PathBuf],
+    set: &[String],
+    args: &MultiArgs,
+    fail_on_slo: bool,
+) -> i32 {
     let paths = match expand(files) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return EXIT_INVALID;
         }
     };
+    let inputs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+    if let Err(code) = check_outputs(&args.outputs(), &inputs) {
+        return code;
+    }
     let ov = overrides(set, args);
     let mut scenarios = Vec::new();
     for p in &paths {
         match load_scenario(p, &ov) {
             Ok(s) => scenarios.push(s),
             Err(code) => return code,
+        }
+    }
+    if fail_on_slo {
+        if let Err(code) = check_slo_gate(&scenarios.iter().collect::<Vec<_>>()) {
+            return code;
         }
     }
     note_mixed_runs(&scenarios);
@@ -259,7 +249,12 @@ pub(crate) fn compare(files: &[PathBuf], set: &[String], args: &MultiArgs) -> i3
             text.push_str(&format!("{n}: {e}\n"));
         }
     }
-    emit(
+    let missed = if fail_on_slo {
+        missed_slo(&names, &scenarios, &outcomes)
+    } else {
+        Vec::new()
+    };
+    let code = emit(
         args,
         &text,
         || {
@@ -286,7 +281,8 @@ pub(crate) fn compare(files: &[PathBuf], set: &[String], args: &MultiArgs) -> i3
             c
         },
         || report::compare_html(&names, &outcomes),
-    )
+    );
+    slo_gate(code, &missed)
 }
 
 /// Splits a `--set` value at its top-level commas (not inside brackets, braces or quotes).
@@ -405,11 +401,14 @@ pub(crate) fn value_json(v: &str) -> serde_json::Value {
 }
 
 /// `simulate sweep FILE --set KEY=V1,V2,...`.
-pub(crate) fn sweep(file: &Path, set: &[String], args: &MultiArgs) -> i32 {
+pub(crate) fn sweep(file: &Path, set: &[String], args: &MultiArgs, fail_on_slo: bool) -> i32 {
+    if let Err(code) = check_outputs(&args.outputs(), &[file]) {
+        return code;
+    }
     let (fixed, axes) = match parse_axes(set) {
         Ok(x) => x,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return EXIT_INVALID;
         }
     };
@@ -428,12 +427,17 @@ pub(crate) fn sweep(file: &Path, set: &[String], args: &MultiArgs) -> i32 {
                     .zip(p)
                     .map(|(a, &i)| format!("{}={}", a.key, a.values[i]))
                     .collect();
-                eprintln!(
+                errln!(
                     "(in the sweep point {}; nothing was simulated)",
                     at.join(" ")
                 );
                 return code;
             }
+        }
+    }
+    if fail_on_slo {
+        if let Err(code) = check_slo_gate(&scenarios.iter().collect::<Vec<_>>()) {
+            return code;
         }
     }
     let outcomes = match run_all(&scenarios, args) {
@@ -465,7 +469,22 @@ pub(crate) fn sweep(file: &Path, set: &[String], args: &MultiArgs) -> i32 {
         points.len()
     );
     text.push_str(&table::render(&header, &rows, 0));
-    emit(
+    let missed = if fail_on_slo {
+        let at: Vec<String> = points
+            .iter()
+            .map(|p| {
+                axes.iter()
+                    .zip(p)
+                    .map(|(a, &i)| format!("{}={}", a.key, a.values[i]))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        missed_slo(&at, &scenarios, &outcomes)
+    } else {
+        Vec::new()
+    };
+    let code = emit(
         args,
         &text,
         || {
@@ -504,7 +523,8 @@ pub(crate) fn sweep(file: &Path, set: &[String], args: &MultiArgs) -> i32 {
             c
         },
         || report::sweep_html(&first.name, &axes, &points, &outcomes),
-    )
+    );
+    slo_gate(code, &missed)
 }
 
 #[cfg(test)]

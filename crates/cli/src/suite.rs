@@ -8,6 +8,7 @@
 //! question runs under the same seed.
 
 use crate::multi;
+use crate::out::errln;
 use crate::outcome::Outcome;
 use crate::table;
 use crate::{load_scenario, report, MultiArgs, EXIT_INVALID};
@@ -280,7 +281,20 @@ pub(crate) struct Answered<'a> {
 }
 
 /// `simulate compare SUITE/`.
-pub(crate) fn compare_suite(dir: &Path, qs: &[Question], set: &[String], args: &MultiArgs) -> i32 {
+pub(crate) fn compare_suite(
+    dir: &Path,
+    qs: &[Question],
+    set: &[String],
+    args: &MultiArgs,
+    fail_on_slo: bool,
+) -> i32 {
+    let inputs: Vec<&Path> = qs
+        .iter()
+        .flat_map(|q| q.files.iter().map(PathBuf::as_path))
+        .collect();
+    if let Err(code) = crate::check_outputs(&args.outputs(), &inputs) {
+        return code;
+    }
     let ov = multi::overrides(set, args);
     // Load (and check) everything before anything runs.
     let mut scenarios: Vec<Scenario> = Vec::new();
@@ -291,7 +305,7 @@ pub(crate) fn compare_suite(dir: &Path, qs: &[Question], set: &[String], args: &
             match load_scenario(p, &ov) {
                 Ok(s) => scenarios.push(s),
                 Err(code) => {
-                    eprintln!("(in the question {}; nothing was simulated)", q.name);
+                    errln!("(in the question {}; nothing was simulated)", q.name);
                     return code;
                 }
             }
@@ -299,14 +313,19 @@ pub(crate) fn compare_suite(dir: &Path, qs: &[Question], set: &[String], args: &
         bounds.push(start..scenarios.len());
     }
     if scenarios.is_empty() {
-        eprintln!("error: {}: no scenarios", dir.display());
+        errln!("error: {}: no scenarios", dir.display());
         return EXIT_INVALID;
     }
     for d in nested_only(dir) {
-        eprintln!(
+        errln!(
             "note: {} is not a question: it holds no .toml files of its own, only in its subfolders (a question's scenarios sit directly in its folder)",
             d.display()
         );
+    }
+    if fail_on_slo {
+        if let Err(code) = crate::check_slo_gate(&scenarios.iter().collect::<Vec<_>>()) {
+            return code;
+        }
     }
     multi::note_mixed_runs(&scenarios);
     let outcomes = match multi::run_all(&scenarios, args) {
@@ -365,7 +384,22 @@ pub(crate) fn compare_suite(dir: &Path, qs: &[Question], set: &[String], args: &
         text.push_str(&verdict(&a.names, a.outcomes).text());
         text.push('\n');
     }
-    multi::emit(
+    let missed: Vec<String> = if fail_on_slo {
+        answered
+            .iter()
+            .flat_map(|a| {
+                let labels: Vec<String> = a
+                    .names
+                    .iter()
+                    .map(|n| format!("{}/{n}", a.q.name))
+                    .collect();
+                crate::missed_slo(&labels, a.scenarios, a.outcomes)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let code = multi::emit(
         args,
         &text,
         || {
@@ -427,5 +461,6 @@ pub(crate) fn compare_suite(dir: &Path, qs: &[Question], set: &[String], args: &
                 .collect();
             report::compare_suite_html(&dir.display().to_string(), &sections)
         },
-    )
+    );
+    crate::slo_gate(code, &missed)
 }

@@ -30,6 +30,7 @@
 mod check;
 mod cost;
 mod raw;
+mod work;
 
 use archsim_engine::derive_seed;
 use archsim_models::{ModelError, Spec};
@@ -43,6 +44,7 @@ use std::time::Instant;
 
 pub use check::{MAX_DURATION, MAX_INSTANCES, MAX_RATE, MAX_REPLICATIONS, MAX_USERS};
 pub use cost::ComponentCost;
+pub use work::WorkEstimate;
 
 /// One problem in a scenario, with its place.
 #[derive(Clone, Debug, PartialEq, Eq)]
