@@ -353,3 +353,47 @@ fn json_to_a_pipe_writes_into_the_pipe() {
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert!(v["requests"]["generated"].as_u64().unwrap() > 0);
 }
+
+/// Serde's words ("invalid type", "expected f64") never reach a user: each type error names
+/// the key by its dotted path, what to write there with an example, and what was got.
+#[test]
+fn type_errors_say_what_to_write() {
+    let text = GOOD.replace("rate = 200", "rate = \"100\"");
+    expect_invalid(
+        "rate-string.toml",
+        &text,
+        line_of(&text, "rate = \"100\""),
+        "traffic.rate must be a number of requests per second, like 900; got the string \"100\"",
+    );
+    let text = GOOD.replace("cpu = \"exp(5ms)\"", "cpu = 5");
+    expect_invalid(
+        "cpu-number.toml",
+        &text,
+        line_of(&text, "cpu = 5"),
+        "components.app.endpoints.default.cpu must be a duration or a distribution, like \"5ms\" or \"exp(5ms)\"; got 5",
+    );
+    let p = scratch("users-word.toml", GOOD);
+    let out = bin()
+        .arg("check")
+        .arg(&p)
+        .args(["--set", "traffic.users=abc"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "traffic.users must be a whole number of users, like 500; got the string \"abc\""
+        ),
+        "{err}"
+    );
+    assert!(err.contains("(from --set traffic.users=abc)"), "{err}");
+    for word in [
+        "invalid type",
+        "expected i64",
+        "expected f64",
+        "expected a string",
+    ] {
+        assert!(!err.contains(word), "{err}");
+    }
+}

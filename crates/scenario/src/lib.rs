@@ -29,6 +29,8 @@
 
 mod check;
 mod cost;
+mod locate;
+mod messages;
 mod raw;
 
 use archsim_engine::derive_seed;
@@ -223,7 +225,7 @@ pub fn from_str(text: &str, file: &str, overrides: &[String]) -> Result<Scenario
         Ok(r) => r,
         Err(e) => {
             let span = e.span().unwrap_or(0..0);
-            let msg = e.message().trim().to_string();
+            let msg = messages::explain(&text, e.message(), &span);
             return Err(ScenarioError::Invalid(vec![diag(span, msg)]));
         }
     };

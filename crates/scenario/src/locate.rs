@@ -1,0 +1,135 @@
+//! Where a byte offset falls in a TOML document: the dotted key path of the innermost key,
+//! value or table header there. Messages use it to name the key a serde error is about, and
+//! the `--set` handling uses it to tell a problem in an override from one in the file.
+
+use std::ops::Range;
+use toml_edit::{Item, Table, Value};
+
+/// The innermost key, value or table header at an offset.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Found {
+    /// The dotted key path; list elements are their index (`faults.0.at`).
+    pub path: Vec<String>,
+    /// The span of what was found.
+    pub span: Range<usize>,
+}
+
+/// The innermost key, value or table header of `doc` whose span holds `offset`.
+pub fn path_at(doc: &Item, offset: usize) -> Option<Found> {
+    let mut w = Walk {
+        offset,
+        path: Vec::new(),
+        best: None,
+    };
+    w.item(doc);
+    w.best
+}
+
+struct Walk {
+    offset: usize,
+    path: Vec<String>,
+    best: Option<Found>,
+}
+
+impl Walk {
+    /// Records `span` for the current path if it holds the offset and is no wider than the
+    /// best so far (visited later = deeper, so ties go to the deeper one).
+    fn consider(&mut self, span: Option<Range<usize>>) {
+        let Some(span) = span else { return };
+        let holds = span.start <= self.offset && self.offset < span.end.max(span.start + 1);
+        let narrower = self
+            .best
+            .as_ref()
+            .is_none_or(|b| span.len() <= b.span.len());
+        if holds && narrower {
+            self.best = Some(Found {
+                path: self.path.clone(),
+                span,
+            });
+        }
+    }
+
+    fn item(&mut self, item: &Item) {
+        match item {
+            Item::None => {}
+            Item::Value(v) => self.value(v),
+            Item::Table(t) => self.table(t),
+            Item::ArrayOfTables(a) => {
+                self.consider(a.span());
+                for (i, t) in a.iter().enumerate() {
+                    self.path.push(i.to_string());
+                    self.table(t);
+                    self.path.pop();
+                }
+            }
+        }
+    }
+
+    fn table(&mut self, t: &Table) {
+        self.consider(t.span());
+        for (k, it) in t.iter() {
+            self.path.push(k.to_string());
+            self.consider(t.key(k).and_then(|k| k.span()));
+            self.item(it);
+            self.path.pop();
+        }
+    }
+
+    fn value(&mut self, v: &Value) {
+        self.consider(v.span());
+        match v {
+            Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    self.path.push(i.to_string());
+                    self.value(x);
+                    self.path.pop();
+                }
+            }
+            Value::InlineTable(t) => {
+                for (k, x) in t.iter() {
+                    self.path.push(k.to_string());
+                    self.consider(t.key(k).and_then(|k| k.span()));
+                    self.value(x);
+                    self.path.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str, needle: &str) -> Vec<String> {
+        let doc = toml_edit::ImDocument::parse(text.to_string()).unwrap();
+        path_at(doc.as_item(), text.find(needle).unwrap())
+            .unwrap()
+            .path
+    }
+
+    #[test]
+    fn finds_keys_values_headers_and_list_elements() {
+        let text = "[traffic]\nrate = \"100\"\n[components.app]\ncores = 2\n\
+                    [components.app.endpoints.default]\ncalls = [{ to = \"db\", fanout = \"x\" }]\n\
+                    [[faults]]\nat = 5\n";
+        assert_eq!(at(text, "\"100\""), ["traffic", "rate"]);
+        assert_eq!(at(text, "cores"), ["components", "app", "cores"]);
+        assert_eq!(at(text, "[components.app]"), ["components", "app"]);
+        assert_eq!(
+            at(text, "\"x\""),
+            [
+                "components",
+                "app",
+                "endpoints",
+                "default",
+                "calls",
+                "0",
+                "fanout"
+            ]
+        );
+        assert_eq!(at(text, "[[faults]]"), ["faults", "0"]);
+        assert_eq!(at(text, "5\n"), ["faults", "0", "at"]);
+    }
+}
