@@ -397,3 +397,30 @@ fn type_errors_say_what_to_write() {
         assert!(!err.contains(word), "{err}");
     }
 }
+
+/// Durations may be compound (`"1h30m"`, `"2m30s"`, `"1m0.5s"`), units from largest to
+/// smallest; anything else is refused with a located message that shows the form.
+#[test]
+fn compound_durations() {
+    let text = GOOD
+        .replace("duration = \"20s\"", "duration = \"1m0.5s\"")
+        .replace("warmup = \"2s\"", "warmup = \"0m2s\"")
+        .replace("exp(5ms)", "exp(1ms500us)");
+    let p = scratch("compound.toml", &text);
+    let out = bin()
+        .arg("check")
+        .arg(&p)
+        .args(["--set", "traffic.timeout=1h30m"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for bad in ["30m1h", "1h1h"] {
+        let text = GOOD.replace("duration = \"20s\"", &format!("duration = \"{bad}\""));
+        expect_invalid(
+            &format!("compound-{bad}.toml"),
+            &text,
+            line_of(&text, bad),
+            "units go from largest to smallest, each once",
+        );
+    }
+}
