@@ -96,8 +96,30 @@ fn unknown_key() {
         "unknown.toml",
         &text,
         line_of(&text, "rat = 5"),
-        "unknown field `rat`",
+        "unknown key `rat` in [traffic]; did you mean `rate`?",
     );
+}
+
+/// An unknown key suggests the nearest key of its table and of that component kind only,
+/// instead of listing the keys of every kind.
+#[test]
+fn unknown_key_suggests_the_nearest_of_its_kind() {
+    let text = GOOD.replace("cores = 4", "coers = 4");
+    let line = line_of(&text, "coers = 4");
+    expect_invalid(
+        "coers.toml",
+        &text,
+        line,
+        "unknown key `coers` in components.db (a database); did you mean `cores`?",
+    );
+    let text = GOOD.replace(
+        "targets = \"app\"",
+        "targets = \"app\"\ncores = 2\nbogus = 1",
+    );
+    let p = scratch("lb-bogus.toml", &text);
+    let err = stderr(&bin().arg("check").arg(&p).output().unwrap());
+    assert!(err.contains("unknown key `bogus` in components.lb (a load_balancer); its keys are: kind, description, instances, balance, targets, policy, restart, region, health_check, cost_per_hour"), "{err}");
+    assert!(!err.contains("eviction"), "{err}");
 }
 
 #[test]
@@ -253,7 +275,7 @@ fn set_overrides_keys_and_reports_its_own_errors() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let e = stderr(&out);
-    assert!(e.contains("unknown field `bogus`"), "{e}");
+    assert!(e.contains("unknown key `bogus` in [run]"), "{e}");
     assert!(e.contains("(from --set run.bogus=1)"), "{e}");
 }
 

@@ -264,6 +264,19 @@ const KINDS: &[&str] = &[
     "gateway",
     "queue",
 ];
+/// The keys a component of `kind` takes beyond `kind`, `instances`, `balance`,
+/// `description` and the operational keys; `None` for an unknown kind.
+pub fn kind_keys(kind: &str) -> Option<&'static [&'static str]> {
+    Some(match kind {
+        "load_balancer" => LB_KEYS,
+        "cache" => CACHE_KEYS,
+        "database" => DATABASE_KEYS,
+        "queue" => QUEUE_KEYS,
+        "cdn" => CDN_KEYS,
+        "service" | "gateway" => SERVICE_KEYS,
+        _ => return None,
+    })
+}
 /// Fault kinds, in the order the checker matches them.
 const FAULT_KINDS: &[&str] = &[
     "crash",
@@ -511,14 +524,7 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
             }
         };
         // keys that do not belong to this kind
-        let allowed: &[&str] = match kind {
-            "load_balancer" => LB_KEYS,
-            "cache" => CACHE_KEYS,
-            "database" => DATABASE_KEYS,
-            "queue" => QUEUE_KEYS,
-            "cdn" => CDN_KEYS,
-            _ => SERVICE_KEYS,
-        };
+        let allowed: &[&str] = kind_keys(kind).unwrap_or(SERVICE_KEYS);
         let present: [(&str, Option<Range<usize>>); 37] = [
             ("cores", r.cores.as_ref().map(|v| v.span())),
             ("workers", r.workers.as_ref().map(|v| v.span())),

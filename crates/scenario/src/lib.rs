@@ -32,6 +32,7 @@ mod cost;
 mod locate;
 mod messages;
 mod raw;
+mod suggest;
 
 use archsim_engine::derive_seed;
 use archsim_models::{ModelError, Spec};
@@ -207,7 +208,7 @@ pub fn from_str(text: &str, file: &str, overrides: &[String]) -> Result<Scenario
                 overrides.iter().find(|arg| {
                     let key = arg.split_once('=').map_or(arg.as_str(), |(k, _)| k);
                     let last = key.rsplit('.').next().unwrap_or(key).trim();
-                    message.starts_with(&format!("unknown field `{last}`"))
+                    message.starts_with(&format!("unknown key `{last}`"))
                 })
             });
         let message = match from {

@@ -25,6 +25,18 @@ pub fn path_at(doc: &Item, offset: usize) -> Option<Found> {
     w.best
 }
 
+/// The item at dotted `path` of `doc` (list elements by index).
+pub fn item_at<'a>(doc: &'a Item, path: &[String]) -> Option<&'a Item> {
+    let mut cur = doc;
+    for seg in path {
+        cur = match seg.parse::<usize>() {
+            Ok(i) if cur.is_array() || cur.is_array_of_tables() => cur.get(i)?,
+            _ => cur.get(seg.as_str())?,
+        };
+    }
+    Some(cur)
+}
+
 struct Walk {
     offset: usize,
     path: Vec<String>,

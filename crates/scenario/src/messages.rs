@@ -3,9 +3,10 @@
 //! and what was found instead (`traffic.rate must be a number of requests per second, like
 //! 900; got the string "100"`).
 
-use crate::locate::path_at;
+use crate::locate::{item_at, path_at};
+use crate::suggest::{component_keys, nearest};
 use std::ops::Range;
-use toml_edit::ImDocument;
+use toml_edit::{ImDocument, Item};
 
 /// What a key takes: a phrase and an example of a valid value.
 struct Want {
@@ -286,11 +287,14 @@ pub fn explain(text: &str, message: &str, span: &Range<usize>) -> String {
     let Some(found) = path_at(doc.as_item(), span.start) else {
         return message.to_string();
     };
-    explain_at(&found.path, message)
+    explain_at(doc.as_item(), &found.path, message)
 }
 
-/// The message for a serde error about the key at `path`.
-fn explain_at(path: &[String], message: &str) -> String {
+/// The message for a serde error about the key at `path` of `doc`.
+fn explain_at(doc: &Item, path: &[String], message: &str) -> String {
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        return unknown_key(doc, path, rest);
+    }
     let Some((unexpected, expected)) = message
         .strip_prefix("invalid type: ")
         .and_then(|m| m.rsplit_once(", expected "))
@@ -306,6 +310,52 @@ fn explain_at(path: &[String], message: &str) -> String {
         w.example,
         got(unexpected)
     )
+}
+
+/// serde's field list after "expected": "`a`", "`a` or `b`", "one of `a`, `b`, `c`".
+fn field_list(text: &str) -> Vec<&str> {
+    text.split('`').skip(1).step_by(2).collect::<Vec<_>>()
+}
+
+/// An unknown key (`rest` is serde's message after "unknown field `"): the nearest valid
+/// key of that table, and of that component kind, as a suggestion.
+fn unknown_key(doc: &Item, path: &[String], rest: &str) -> String {
+    let (word, after) = rest.split_once('`').unwrap_or((rest, ""));
+    let mut valid = field_list(after);
+    let table = match path.split_last() {
+        Some((last, parent)) if last == word => parent,
+        _ => path,
+    };
+    let mut of = if table.is_empty() {
+        "at the top of the file".to_string()
+    } else {
+        format!("in [{}]", dotted(table))
+    };
+    if let [first, name] = table {
+        if first != "components" {
+            return suggestion(word, &of, &valid);
+        }
+        let kind = item_at(doc, table)
+            .and_then(|c| c.get("kind"))
+            .and_then(|k| k.as_str());
+        if let Some((kind, keys)) = kind.and_then(|k| Some((k, component_keys(k)?))) {
+            valid.retain(|k| keys.contains(k));
+            of = format!("in components.{name} (a {kind})");
+        }
+    }
+    suggestion(word, &of, &valid)
+}
+
+/// "unknown key `word` {of}" with the nearest of `valid`, or the list of them.
+fn suggestion(word: &str, of: &str, valid: &[&str]) -> String {
+    match nearest(word, valid) {
+        Some(k) => format!("unknown key `{word}` {of}; did you mean `{k}`?"),
+        None if valid.is_empty() => format!("unknown key `{word}` {of}; this table takes no keys"),
+        None => format!(
+            "unknown key `{word}` {of}; its keys are: {}",
+            valid.join(", ")
+        ),
+    }
 }
 
 /// The message for a TOML syntax error; never empty.
@@ -398,6 +448,51 @@ mod tests {
                 "{m}"
             );
         }
+    }
+
+    #[test]
+    fn unknown_keys_suggest_the_nearest_key_of_their_table_and_kind() {
+        let all =
+            "expected one of `kind`, `description`, `instances`, `cores`, `capacity`, `eviction`";
+        let t = "[components.app]\nkind = \"service\"\ncoers = 2\n";
+        assert_eq!(
+            msg(t, "coers", &format!("unknown field `coers`, {all}")),
+            "unknown key `coers` in components.app (a service); did you mean `cores`?"
+        );
+        // A cache is matched against cache keys only.
+        let t = "[components.c]\nkind = \"cache\"\ncores = 2\nbogus = 1\n";
+        let m = msg(t, "bogus", &format!("unknown field `bogus`, {all}"));
+        assert_eq!(
+            m,
+            "unknown key `bogus` in components.c (a cache); its keys are: kind, description, instances, capacity, eviction"
+        );
+        let t = "[traffic]\nrat = 5\n";
+        assert_eq!(
+            msg(
+                t,
+                "rat",
+                "unknown field `rat`, expected one of `entry`, `rate`, `users`"
+            ),
+            "unknown key `rat` in [traffic]; did you mean `rate`?"
+        );
+        let t = "[traffic.keys]\ncont = 5\n";
+        assert_eq!(
+            msg(
+                t,
+                "cont",
+                "unknown field `cont`, expected `count` or `zipf`"
+            ),
+            "unknown key `cont` in [traffic.keys]; did you mean `count`?"
+        );
+        let t = "nmae = \"x\"\n";
+        assert_eq!(
+            msg(
+                t,
+                "nmae",
+                "unknown field `nmae`, expected one of `name`, `run`"
+            ),
+            "unknown key `nmae` at the top of the file; did you mean `name`?"
+        );
     }
 
     #[test]
