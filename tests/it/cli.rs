@@ -446,3 +446,43 @@ fn compound_durations() {
         );
     }
 }
+
+/// A problem in a `--set` value points at the `--set`, not at a place in the file (the end
+/// of the file or a blank line where the override landed); `replicas` on a service is one
+/// error, not a second one about databases.
+#[test]
+fn set_errors_point_at_the_set() {
+    let p = scratch("set-place.toml", GOOD);
+    for arg in [
+        "components.app.coers=3",
+        "traffic.users=abc",
+        "components.extra.cores=2",
+    ] {
+        let out = bin()
+            .arg("check")
+            .arg(&p)
+            .args(["--set", arg])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = stderr(&out);
+        assert!(
+            err.starts_with(&format!("error: {}: ", p.display())),
+            "no file position for {arg}:\n{err}"
+        );
+        assert!(err.contains(&format!("(from --set {arg})")), "{err}");
+    }
+    let out = bin()
+        .arg("check")
+        .arg(&p)
+        .args(["--set", "components.app.replicas=2"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("`replicas` does not apply to a component of kind \"service\""),
+        "{err}"
+    );
+    assert!(!err.contains("database with"), "{err}");
+}

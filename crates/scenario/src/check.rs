@@ -600,7 +600,10 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
             .and_then(|i| ck.int(i, &format!("components.{name}.instances"), 1, MAX_INSTANCES))
             .unwrap_or(1) as u32;
         let mut replicas = 0u32;
-        if let Some(rp) = &r.replicas {
+        // A key that does not apply to this kind has been reported above; checking it
+        // further would only add a second, misleading message.
+        let applies = |key: &str| allowed.contains(&key);
+        if let Some(rp) = r.replicas.as_ref().filter(|_| applies("replicas")) {
             if r.instances.is_some() || r.shards.is_some() {
                 ck.err(rp.span(), format!("`{name}`: a database with `replicas` has one primary plus its replicas; drop `instances`/`shards`"));
             }
@@ -609,7 +612,7 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                 instances = 1 + replicas;
             }
         }
-        if let Some(sh) = &r.shards {
+        if let Some(sh) = r.shards.as_ref().filter(|_| applies("shards")) {
             if r.instances.is_some() {
                 ck.err(sh.span(), format!("`{name}`: give `shards` or `instances`, not both (each shard is one instance)"));
             }

@@ -12,6 +12,8 @@ pub struct Found {
     pub path: Vec<String>,
     /// The span of what was found.
     pub span: Range<usize>,
+    /// Whether it is the key (not the value or the table header).
+    pub key: bool,
 }
 
 /// The innermost key, value or table header of `doc` whose span holds `offset`.
@@ -37,6 +39,24 @@ pub fn item_at<'a>(doc: &'a Item, path: &[String]) -> Option<&'a Item> {
     Some(cur)
 }
 
+/// The span of the item at `path`, or of its key when `key` (an item's own span may be
+/// missing, as for an implicit table).
+pub fn span_of(doc: &Item, path: &[String], key: bool) -> Option<Range<usize>> {
+    let (last, parent) = path.split_last()?;
+    let parent = item_at(doc, parent)?;
+    let key_span = match parent {
+        Item::Table(t) => t.key(last).and_then(|k| k.span()),
+        Item::Value(Value::InlineTable(t)) => t.key(last).and_then(|k| k.span()),
+        _ => None,
+    };
+    let own = item_at(doc, path).and_then(|i| i.span());
+    if key {
+        key_span.or(own)
+    } else {
+        own.or(key_span)
+    }
+}
+
 struct Walk {
     offset: usize,
     path: Vec<String>,
@@ -46,7 +66,7 @@ struct Walk {
 impl Walk {
     /// Records `span` for the current path if it holds the offset and is no wider than the
     /// best so far (visited later = deeper, so ties go to the deeper one).
-    fn consider(&mut self, span: Option<Range<usize>>) {
+    fn consider(&mut self, span: Option<Range<usize>>, key: bool) {
         let Some(span) = span else { return };
         let holds = span.start <= self.offset && self.offset < span.end.max(span.start + 1);
         let narrower = self
@@ -57,6 +77,7 @@ impl Walk {
             self.best = Some(Found {
                 path: self.path.clone(),
                 span,
+                key,
             });
         }
     }
@@ -67,7 +88,7 @@ impl Walk {
             Item::Value(v) => self.value(v),
             Item::Table(t) => self.table(t),
             Item::ArrayOfTables(a) => {
-                self.consider(a.span());
+                self.consider(a.span(), false);
                 for (i, t) in a.iter().enumerate() {
                     self.path.push(i.to_string());
                     self.table(t);
@@ -78,17 +99,17 @@ impl Walk {
     }
 
     fn table(&mut self, t: &Table) {
-        self.consider(t.span());
+        self.consider(t.span(), false);
         for (k, it) in t.iter() {
             self.path.push(k.to_string());
-            self.consider(t.key(k).and_then(|k| k.span()));
+            self.consider(t.key(k).and_then(|k| k.span()), true);
             self.item(it);
             self.path.pop();
         }
     }
 
     fn value(&mut self, v: &Value) {
-        self.consider(v.span());
+        self.consider(v.span(), false);
         match v {
             Value::Array(a) => {
                 for (i, x) in a.iter().enumerate() {
@@ -100,7 +121,7 @@ impl Walk {
             Value::InlineTable(t) => {
                 for (k, x) in t.iter() {
                     self.path.push(k.to_string());
-                    self.consider(t.key(k).and_then(|k| k.span()));
+                    self.consider(t.key(k).and_then(|k| k.span()), true);
                     self.value(x);
                     self.path.pop();
                 }
