@@ -486,3 +486,28 @@ fn set_errors_point_at_the_set() {
     );
     assert!(!err.contains("database with"), "{err}");
 }
+
+/// Where only a fixed duration is allowed, a distribution is refused with a message saying a
+/// fixed duration is needed (not one listing distribution syntax as valid); `const(5ms)` is a
+/// fixed duration.
+#[test]
+fn fixed_duration_where_a_distribution_is_given() {
+    let text = GOOD.replace("rate = 200", "rate = 200\ntimeout = \"exp(5ms)\"");
+    expect_invalid(
+        "timeout-dist.toml",
+        &text,
+        line_of(&text, "timeout"),
+        "traffic.timeout must be a fixed duration, like \"30s\"",
+    );
+    let p = scratch("timeout-dist.toml", &text);
+    let err = stderr(&bin().arg("check").arg(&p).output().unwrap());
+    assert!(!err.contains("uniform("), "{err}");
+    let p = scratch("timeout-const.toml", GOOD);
+    let out = bin()
+        .arg("check")
+        .arg(&p)
+        .args(["--set", "traffic.timeout=const(5ms)"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

@@ -1,6 +1,7 @@
 //! The second layer: raw values checked into a typed [`Spec`], every problem collected with
 //! its span.
 
+use crate::messages;
 use crate::raw::*;
 use archsim_engine::SimTime;
 use archsim_models::{
@@ -65,14 +66,23 @@ impl Ck {
         });
     }
 
+    /// A fixed duration (`"30s"`, `"1h30m"`, or `"const(30s)"`); a distribution is refused
+    /// with a message that says a fixed duration is needed here.
     fn duration(&mut self, v: &Spanned<String>, what: &str) -> Option<SimTime> {
-        match parse_duration(v.get_ref()) {
+        let text = v.get_ref();
+        match parse_duration(text) {
             Ok(d) => Some(d),
-            Err(e) => {
-                let s = v.span();
-                self.err(s.clone(), format!("{what}: {e} (got \"{}\")", v.get_ref()));
-                None
-            }
+            Err(e) => match Dist::parse(text) {
+                Ok(Dist::Const(ns)) => Some(SimTime::from_nanos(ns)),
+                Ok(_) => {
+                    self.err(v.span(), messages::fixed_duration_needed(what, text));
+                    None
+                }
+                Err(_) => {
+                    self.err(v.span(), messages::bad_duration(what, text, &e.message));
+                    None
+                }
+            },
         }
     }
 

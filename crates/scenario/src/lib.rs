@@ -491,6 +491,30 @@ cpu = "exp(10ms)"
     }
 
     #[test]
+    fn a_fixed_duration_accepts_const_and_refuses_a_distribution() {
+        let s = from_str(OK, "x.toml", &["traffic.timeout=const(5ms)".into()]).unwrap();
+        assert_eq!(
+            s.spec.traffic.timeout,
+            Some(archsim_engine::SimTime::from_millis(5))
+        );
+        let s = from_str(OK, "x.toml", &["traffic.timeout=1m30s".into()]).unwrap();
+        assert_eq!(
+            s.spec.traffic.timeout,
+            Some(archsim_engine::SimTime::from_secs(90))
+        );
+        let text = OK.replace("[traffic]", "[traffic]\ntimeout = \"exp(5ms)\"");
+        let ds = problems(&text, &[]);
+        assert_eq!(ds.len(), 1, "{ds:?}");
+        assert!(
+            ds[0]
+                .message
+                .starts_with("traffic.timeout must be a fixed duration"),
+            "{ds:?}"
+        );
+        assert_eq!(ds[0].line, 5);
+    }
+
+    #[test]
     fn several_problems_are_collected() {
         let text = OK
             .replace("rate = 50", "rate = -1")

@@ -358,6 +358,24 @@ fn suggestion(word: &str, of: &str, valid: &[&str]) -> String {
     }
 }
 
+/// A distribution written where only a fixed duration is allowed.
+pub fn fixed_duration_needed(what: &str, got: &str) -> String {
+    format!(
+        "{what} must be a fixed duration, like \"30s\" or \"1h30m\" (\"const(30s)\" works too); a distribution is not allowed here (got \"{got}\")"
+    )
+}
+
+/// A value that is neither a duration nor a distribution, where a fixed duration is
+/// allowed: the parser's words, without its list of distributions.
+pub fn bad_duration(what: &str, got: &str, parser: &str) -> String {
+    let why = if parser.starts_with("expected a duration like") {
+        "expected a fixed duration: a number and a unit (ns, us, ms, s, m, h), like \"250ms\", \"1.5s\" or \"1h30m\""
+    } else {
+        parser
+    };
+    format!("{what}: {why} (got \"{got}\")")
+}
+
 /// The message for a TOML syntax error; never empty.
 pub fn syntax(_text: &str, message: &str, _span: &Range<usize>) -> String {
     let message = message.trim();
@@ -492,6 +510,26 @@ mod tests {
                 "unknown field `nmae`, expected one of `name`, `run`"
             ),
             "unknown key `nmae` at the top of the file; did you mean `name`?"
+        );
+    }
+
+    #[test]
+    fn fixed_durations_say_so() {
+        let m = fixed_duration_needed("traffic.timeout", "exp(5ms)");
+        assert!(
+            m.starts_with("traffic.timeout must be a fixed duration, like \"30s\""),
+            "{m}"
+        );
+        let m = bad_duration(
+            "run.duration",
+            "soon",
+            "expected a duration like \"5ms\" or a distribution: const(5ms), exp(5ms)",
+        );
+        assert!(!m.contains("exp("), "{m}");
+        assert!(m.contains("a number and a unit"), "{m}");
+        assert_eq!(
+            bad_duration("run.duration", "5", "has no unit"),
+            "run.duration: has no unit (got \"5\")"
         );
     }
 
