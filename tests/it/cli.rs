@@ -511,3 +511,33 @@ fn fixed_duration_where_a_distribution_is_given() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+/// A file that is not UTF-8 is invalid input (exit 2) located at its first bad byte; a
+/// control character in a comment gives a located message that says what is wrong.
+#[test]
+fn non_utf8_and_control_characters_are_located() {
+    let dir = std::env::temp_dir().join(format!("archsim-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("latin1.toml");
+    let mut bytes = GOOD.as_bytes().to_vec();
+    let at = GOOD.find("rate = 200").unwrap() + "rate = 200".len();
+    bytes.splice(at..at, b" # caf\xe9".iter().copied());
+    std::fs::write(&p, &bytes).unwrap();
+    for args in [vec![], vec!["check"]] {
+        let out = bin().args(&args).arg(&p).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        let err = stderr(&out);
+        let loc = format!("{}:{}:17: ", p.display(), line_of(GOOD, "rate = 200"));
+        assert!(err.contains(&loc), "{loc} in\n{err}");
+        assert!(err.contains("not UTF-8"), "{err}");
+    }
+    for c in ['\u{0}', '\u{f}'] {
+        let text = GOOD.replace("rate = 200", &format!("rate = 200 # a{c}b"));
+        expect_invalid(
+            "control.toml",
+            &text,
+            line_of(&text, "rate = 200"),
+            &format!("control character U+{:04X} is not allowed", c as u32),
+        );
+    }
+}

@@ -193,10 +193,27 @@ pub struct Scenario {
 /// Reads and checks the scenario at `path`, with `--set KEY=VALUE` overrides applied.
 pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+    let bytes = std::fs::read(path).map_err(|source| ScenarioError::Read {
         file: file.clone(),
         source,
     })?;
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            // Invalid input, located at its first bad byte.
+            let bad = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
+            let valid = std::str::from_utf8(&bytes[..bad]).expect("valid up to here");
+            let (line, column) = position(valid, valid.len());
+            return Err(ScenarioError::Invalid(vec![Diagnostic {
+                file,
+                line,
+                column,
+                message: messages::not_utf8(bytes[bad]),
+                set: None,
+            }]));
+        }
+    };
     from_str(&text, &file, overrides)
 }
 
@@ -206,6 +223,16 @@ pub fn from_str(
     file: &str,
     overrides: &[String],
 ) -> Result<Scenario, ScenarioError> {
+    if let Some((at, c)) = messages::first_forbidden_control(written) {
+        let (line, column) = position(written, at);
+        return Err(ScenarioError::Invalid(vec![Diagnostic {
+            file: file.to_string(),
+            line,
+            column,
+            message: messages::control_message(c),
+            set: None,
+        }]));
+    }
     let (text, applied) = overrides::apply(written, overrides)?;
     let origins = overrides::Origins::new(written, &text, applied);
     let diag = |span: Range<usize>, message: String| match origins.of(span.start) {
@@ -512,6 +539,34 @@ cpu = "exp(10ms)"
             "{ds:?}"
         );
         assert_eq!(ds[0].line, 5);
+    }
+
+    #[test]
+    fn control_characters_are_located_and_named() {
+        for c in ['\u{0}', '\u{f}', '\u{7f}'] {
+            let text = OK.replace("[traffic]", &format!("[traffic] # a{c}b"));
+            let ds = problems(&text, &[]);
+            assert_eq!(ds.len(), 1);
+            assert_eq!((ds[0].line, ds[0].column), (4, 14), "{ds:?}");
+            assert!(
+                ds[0].message.contains(&format!("U+{:04X}", c as u32)),
+                "{ds:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_file_that_is_not_utf8_is_invalid_at_its_first_bad_byte() {
+        let dir = std::env::temp_dir().join(format!("archsim-utf8-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("latin1.toml");
+        std::fs::write(&p, b"[run]\nduration = \"20s\" # caf\xe9\n").unwrap();
+        let Err(ScenarioError::Invalid(ds)) = load(&p, &[]) else {
+            panic!("not invalid")
+        };
+        assert_eq!((ds[0].line, ds[0].column), (2, 23), "{ds:?}");
+        assert!(ds[0].message.contains("not UTF-8"), "{ds:?}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

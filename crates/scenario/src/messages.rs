@@ -376,14 +376,42 @@ pub fn bad_duration(what: &str, got: &str, parser: &str) -> String {
     format!("{what}: {why} (got \"{got}\")")
 }
 
-/// The message for a TOML syntax error; never empty.
-pub fn syntax(_text: &str, message: &str, _span: &Range<usize>) -> String {
+/// The message for a TOML syntax error; never empty, and specific about characters TOML
+/// does not allow.
+pub fn syntax(text: &str, message: &str, span: &Range<usize>) -> String {
+    let at = text.get(span.start..).and_then(|s| s.chars().next());
+    if let Some(c) = at.filter(|c| is_forbidden_control(*c)) {
+        return control_message(c);
+    }
     let message = message.trim();
     if message.is_empty() {
         "this is not valid TOML here".to_string()
     } else {
         message.to_string()
     }
+}
+
+/// Control characters TOML allows nowhere raw (tab, newline and carriage return are fine).
+pub fn is_forbidden_control(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) && (c as u32) < 0x80
+}
+
+/// What to say about control character `c` in the text.
+pub fn control_message(c: char) -> String {
+    format!(
+        "control character U+{:04X} is not allowed in TOML, not even in a comment; delete it (in a string, write it as \"\\u{:04X}\")",
+        c as u32, c as u32
+    )
+}
+
+/// The first control character TOML does not allow, with its byte offset.
+pub fn first_forbidden_control(text: &str) -> Option<(usize, char)> {
+    text.char_indices().find(|(_, c)| is_forbidden_control(*c))
+}
+
+/// What to say about a file that is not UTF-8, whose first bad byte is `byte`.
+pub fn not_utf8(byte: u8) -> String {
+    format!("the file is not UTF-8 text: byte 0x{byte:02X} here is not part of a UTF-8 character; save the file as UTF-8")
 }
 
 #[cfg(test)]
@@ -535,6 +563,15 @@ mod tests {
 
     #[test]
     fn syntax_messages_are_never_empty() {
+        let t = "# a\u{f}b\n";
+        let m = syntax(t, "", &(3..4));
+        assert!(m.contains("U+000F") && m.contains("comment"), "{m}");
+        assert_eq!(
+            first_forbidden_control("a\tb\r\nc\u{0}"),
+            Some((6, '\u{0}'))
+        );
+        assert_eq!(first_forbidden_control("caf\u{e9} \u{85}"), None);
+        assert!(not_utf8(0xff).contains("0xFF"));
         assert_eq!(syntax("x", " ", &(0..1)), "this is not valid TOML here");
     }
 }
