@@ -541,3 +541,32 @@ fn non_utf8_and_control_characters_are_located() {
         );
     }
 }
+
+/// Valid TOML for the same data is accepted: calls as `[[...calls]]` tables. A table written
+/// as an array of tables (`[[run]]`) is refused in plain words.
+#[test]
+fn array_of_tables_forms() {
+    let text = GOOD.replace(
+        "calls = [\"db\"]",
+        "[[components.app.endpoints.default.calls]]\nto = \"db\"",
+    );
+    let p = scratch("calls-tables.toml", &text);
+    let out = bin().arg(&p).args(["--json", "-"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["components"]["db"]["served"].as_u64().unwrap() > 0);
+    let text = GOOD.replace("[run]", "[[run]]");
+    expect_invalid(
+        "run-array.toml",
+        &text,
+        line_of(&text, "[[run]]"),
+        "`run` must be a table, written [run], not an array of tables ([[run]])",
+    );
+    let text = format!("{GOOD}\n[[traffic.classes.a]]\nweight = 1\n");
+    expect_invalid(
+        "class-array.toml",
+        &text,
+        line_of(&text, "[[traffic.classes.a]]"),
+        "`traffic.classes.a` must be a table",
+    );
+}

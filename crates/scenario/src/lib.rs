@@ -570,6 +570,57 @@ cpu = "exp(10ms)"
     }
 
     #[test]
+    fn an_array_of_tables_where_a_table_is_meant_says_so() {
+        for (table, extra) in [
+            ("run", ""),
+            ("traffic", ""),
+            ("slo", "latency = \"1s\"\ntarget = 0.9\n"),
+            ("network", "latency = \"1ms\"\n"),
+            ("traffic.retry", "max = 1\n"),
+            ("traffic.keys", "count = 10\n"),
+            ("traffic.classes.a", "weight = 1\n"),
+            ("components.x", "kind = \"service\"\n"),
+            ("components.app.endpoints.default", "cpu = \"1ms\"\n"),
+        ] {
+            let header = format!("[{table}]");
+            let text = if OK.contains(&header) {
+                OK.replace(&header, &format!("[{header}]"))
+            } else {
+                format!("{OK}[{header}]\n{extra}")
+            };
+            let ds = problems(&text, &[]);
+            assert_eq!(ds.len(), 1, "{table}: {ds:?}");
+            assert_eq!(
+                ds[0].message,
+                format!("`{table}` must be a table, written [{table}], not an array of tables ([[{table}]])"),
+                "{table}"
+            );
+            let line = text[..text.find(&format!("[{header}]")).unwrap()]
+                .matches('\n')
+                .count()
+                + 1;
+            assert_eq!(ds[0].line, line, "{table}");
+        }
+    }
+
+    #[test]
+    fn calls_as_an_array_of_tables_are_the_same_as_inline_calls() {
+        let inline = OK.replace(
+            "cpu = \"exp(10ms)\"",
+            "cpu = \"exp(10ms)\"\ncalls = [{ to = \"db\", timeout = \"1s\" }, \"db\"]",
+        ) + "[components.db]\nkind = \"database\"\ncores = 1\n[components.db.endpoints.default]\ncpu = \"exp(1ms)\"\n";
+        let tables = OK.replace(
+            "cpu = \"exp(10ms)\"",
+            "cpu = \"exp(10ms)\"\n[[components.app.endpoints.default.calls]]\nto = \"db\"\ntimeout = \"1s\"\n[[components.app.endpoints.default.calls]]\nto = \"db\"",
+        ) + "[components.db]\nkind = \"database\"\ncores = 1\n[components.db.endpoints.default]\ncpu = \"exp(1ms)\"\n";
+        let a = from_str(&inline, "a.toml", &[]).unwrap();
+        let b = from_str(&tables, "a.toml", &[]).unwrap();
+        assert_eq!(format!("{:?}", a.spec), format!("{:?}", b.spec));
+        let (ra, rb) = (a.run_stats().unwrap(), b.run_stats().unwrap());
+        assert_eq!(format!("{ra:?}"), format!("{rb:?}"));
+    }
+
+    #[test]
     fn several_problems_are_collected() {
         let text = OK
             .replace("rate = 50", "rate = -1")

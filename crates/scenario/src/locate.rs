@@ -67,7 +67,10 @@ impl Walk {
     /// Records `span` for the current path if it holds the offset and is no wider than the
     /// best so far (visited later = deeper, so ties go to the deeper one).
     fn consider(&mut self, span: Option<Range<usize>>, key: bool) {
-        let Some(span) = span else { return };
+        // The document itself (span 0..0) is no match: a match names a key.
+        let Some(span) = span.filter(|_| !self.path.is_empty()) else {
+            return;
+        };
         let holds = span.start <= self.offset && self.offset < span.end.max(span.start + 1);
         let narrower = self
             .best

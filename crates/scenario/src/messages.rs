@@ -301,6 +301,17 @@ fn explain_at(doc: &Item, path: &[String], message: &str) -> String {
     else {
         return message.to_string();
     };
+    // `[[run]]` where `[run]` is meant: the error is at the header of one element.
+    if let Some((last, parent)) = path.split_last() {
+        let in_array_of_tables = last.parse::<usize>().is_ok()
+            && item_at(doc, parent).is_some_and(|i| i.is_array_of_tables());
+        if in_array_of_tables && expected != "a sequence" {
+            let key = dotted(parent);
+            return format!(
+                "`{key}` must be a table, written [{key}], not an array of tables ([[{key}]])"
+            );
+        }
+    }
     let key = dotted(path);
     let segs: Vec<&str> = path.iter().map(String::as_str).collect();
     let w = describe(&segs).unwrap_or_else(|| want_of_serde(expected));
@@ -559,6 +570,22 @@ mod tests {
             bad_duration("run.duration", "5", "has no unit"),
             "run.duration: has no unit (got \"5\")"
         );
+    }
+
+    #[test]
+    fn an_array_of_tables_where_a_table_is_meant() {
+        let t = "[[run]]\nduration = \"1s\"\n";
+        assert_eq!(
+            msg(t, "[[run]]", "invalid type: map, expected a string"),
+            "`run` must be a table, written [run], not an array of tables ([[run]])"
+        );
+        let t = "[traffic]\nrate = 1\n[[traffic.classes.a]]\nweight = 1\n";
+        assert!(msg(
+            t,
+            "[[traffic.classes.a]]",
+            "invalid type: map, expected f64"
+        )
+        .starts_with("`traffic.classes.a` must be a table"));
     }
 
     #[test]
