@@ -570,3 +570,54 @@ fn array_of_tables_forms() {
         "`traffic.classes.a` must be a table",
     );
 }
+
+/// A seed beyond `run.seed`'s range is refused as `--seed` (exit 2), not as a `--set`
+/// nobody typed; a directory given as the scenario is invalid input (exit 2) with a clear
+/// message, like a missing file.
+#[test]
+fn out_of_range_seed_and_a_directory_as_scenario() {
+    let p = scratch("seed.toml", GOOD);
+    for seed in ["18446744073709551615", "9223372036854775808"] {
+        for cmd in [vec![], vec!["sweep"]] {
+            let out = bin()
+                .args(&cmd)
+                .arg(&p)
+                .args(["--seed", seed])
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+            let err = stderr(&out);
+            assert!(err.contains("--seed"), "{err}");
+            assert!(
+                !err.contains("--set") && !err.contains("run.seed="),
+                "{err}"
+            );
+        }
+    }
+    let out = bin()
+        .arg("check")
+        .arg(&p)
+        .args(["--set", "run.seed=9223372036854775807"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let dir = p.parent().unwrap().join("a-folder");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (cmd, extra) in [
+        (vec![], vec![]),
+        (vec!["check"], vec![]),
+        (vec!["sweep"], vec!["--set", "traffic.rate=100,200"]),
+        (vec!["capacity"], vec![]),
+    ] {
+        let out = bin().args(&cmd).arg(&dir).args(&extra).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{cmd:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!(
+                "{} is a directory, not a scenario file",
+                dir.display()
+            )),
+            "{cmd:?}: {err}"
+        );
+    }
+}

@@ -90,6 +90,11 @@ pub enum ScenarioError {
     },
     /// The scenario is invalid; every problem found, in file order.
     Invalid(Vec<Diagnostic>),
+    /// The path is a directory, not a scenario file.
+    NotAFile {
+        /// The path.
+        file: String,
+    },
     /// A `--set` argument is malformed.
     BadOverride {
         /// The argument as given.
@@ -112,6 +117,10 @@ impl fmt::Display for ScenarioError {
                 }
                 Ok(())
             }
+            ScenarioError::NotAFile { file } => write!(
+                f,
+                "{file} is a directory, not a scenario file; give a .toml file (`simulate compare {file}` runs every scenario in a folder)"
+            ),
             ScenarioError::BadOverride { arg, message } => {
                 write!(f, "--set {arg}: {message}")
             }
@@ -193,6 +202,9 @@ pub struct Scenario {
 /// Reads and checks the scenario at `path`, with `--set KEY=VALUE` overrides applied.
 pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
     let file = path.display().to_string();
+    if path.is_dir() {
+        return Err(ScenarioError::NotAFile { file });
+    }
     let bytes = std::fs::read(path).map_err(|source| ScenarioError::Read {
         file: file.clone(),
         source,
@@ -618,6 +630,17 @@ cpu = "exp(10ms)"
         assert_eq!(format!("{:?}", a.spec), format!("{:?}", b.spec));
         let (ra, rb) = (a.run_stats().unwrap(), b.run_stats().unwrap());
         assert_eq!(format!("{ra:?}"), format!("{rb:?}"));
+    }
+
+    #[test]
+    fn a_directory_is_not_a_scenario_file() {
+        let e = load(&std::env::temp_dir(), &[]).unwrap_err();
+        assert!(matches!(e, ScenarioError::NotAFile { .. }), "{e:?}");
+        assert!(
+            e.to_string()
+                .contains("is a directory, not a scenario file"),
+            "{e}"
+        );
     }
 
     #[test]
