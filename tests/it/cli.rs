@@ -96,8 +96,30 @@ fn unknown_key() {
         "unknown.toml",
         &text,
         line_of(&text, "rat = 5"),
-        "unknown field `rat`",
+        "unknown key `rat` in [traffic]; did you mean `rate`?",
     );
+}
+
+/// An unknown key suggests the nearest key of its table and of that component kind only,
+/// instead of listing the keys of every kind.
+#[test]
+fn unknown_key_suggests_the_nearest_of_its_kind() {
+    let text = GOOD.replace("cores = 4", "coers = 4");
+    let line = line_of(&text, "coers = 4");
+    expect_invalid(
+        "coers.toml",
+        &text,
+        line,
+        "unknown key `coers` in components.db (a database); did you mean `cores`?",
+    );
+    let text = GOOD.replace(
+        "targets = \"app\"",
+        "targets = \"app\"\ncores = 2\nbogus = 1",
+    );
+    let p = scratch("lb-bogus.toml", &text);
+    let err = stderr(&bin().arg("check").arg(&p).output().unwrap());
+    assert!(err.contains("unknown key `bogus` in components.lb (a load_balancer); its keys are: kind, description, instances, balance, targets, policy, restart, region, health_check, cost_per_hour"), "{err}");
+    assert!(!err.contains("eviction"), "{err}");
 }
 
 #[test]
@@ -253,7 +275,7 @@ fn set_overrides_keys_and_reports_its_own_errors() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let e = stderr(&out);
-    assert!(e.contains("unknown field `bogus`"), "{e}");
+    assert!(e.contains("unknown key `bogus` in [run]"), "{e}");
     assert!(e.contains("(from --set run.bogus=1)"), "{e}");
 }
 
@@ -936,4 +958,250 @@ fn colour_only_when_asked_for_or_on_a_terminal_and_never_with_no_color() {
     );
     let out = bin().arg(&bad).output().unwrap();
     assert!(stderr(&out).starts_with("error: "), "{}", stderr(&out));
+}
+
+/// Serde's words ("invalid type", "expected f64") never reach a user: each type error names
+/// the key by its dotted path, what to write there with an example, and what was got.
+#[test]
+fn type_errors_say_what_to_write() {
+    let text = GOOD.replace("rate = 200", "rate = \"100\"");
+    expect_invalid(
+        "rate-string.toml",
+        &text,
+        line_of(&text, "rate = \"100\""),
+        "traffic.rate must be a number of requests per second, like 900; got the string \"100\"",
+    );
+    let text = GOOD.replace("cpu = \"exp(5ms)\"", "cpu = 5");
+    expect_invalid(
+        "cpu-number.toml",
+        &text,
+        line_of(&text, "cpu = 5"),
+        "components.app.endpoints.default.cpu must be a duration or a distribution, like \"5ms\" or \"exp(5ms)\"; got 5",
+    );
+    let p = scratch("users-word.toml", GOOD);
+    let out = bin()
+        .arg("check")
+        .arg(&p)
+        .args(["--set", "traffic.users=abc"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "traffic.users must be a whole number of users, like 500; got the string \"abc\""
+        ),
+        "{err}"
+    );
+    assert!(err.contains("(from --set traffic.users=abc)"), "{err}");
+    for word in [
+        "invalid type",
+        "expected i64",
+        "expected f64",
+        "expected a string",
+    ] {
+        assert!(!err.contains(word), "{err}");
+    }
+}
+
+/// Durations may be compound (`"1h30m"`, `"2m30s"`, `"1m0.5s"`), units from largest to
+/// smallest; anything else is refused with a located message that shows the form.
+#[test]
+fn compound_durations() {
+    let text = GOOD
+        .replace("duration = \"20s\"", "duration = \"1m0.5s\"")
+        .replace("warmup = \"2s\"", "warmup = \"0m2s\"")
+        .replace("exp(5ms)", "exp(1ms500us)");
+    let p = scratch("compound.toml", &text);
+    let out = bin()
+        .arg("check")
+        .arg(&p)
+        .args(["--set", "traffic.timeout=1h30m"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for bad in ["30m1h", "1h1h"] {
+        let text = GOOD.replace("duration = \"20s\"", &format!("duration = \"{bad}\""));
+        expect_invalid(
+            &format!("compound-{bad}.toml"),
+            &text,
+            line_of(&text, bad),
+            "units go from largest to smallest, each once",
+        );
+    }
+}
+
+/// A problem in a `--set` value points at the `--set`, not at a place in the file (the end
+/// of the file or a blank line where the override landed); `replicas` on a service is one
+/// error, not a second one about databases.
+#[test]
+fn set_errors_point_at_the_set() {
+    let p = scratch("set-place.toml", GOOD);
+    for arg in [
+        "components.app.coers=3",
+        "traffic.users=abc",
+        "components.extra.cores=2",
+    ] {
+        let out = bin()
+            .arg("check")
+            .arg(&p)
+            .args(["--set", arg])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = stderr(&out);
+        assert!(
+            err.starts_with(&format!("error: {}: ", p.display())),
+            "no file position for {arg}:\n{err}"
+        );
+        assert!(err.contains(&format!("(from --set {arg})")), "{err}");
+    }
+    let out = bin()
+        .arg("check")
+        .arg(&p)
+        .args(["--set", "components.app.replicas=2"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("`replicas` does not apply to a component of kind \"service\""),
+        "{err}"
+    );
+    assert!(!err.contains("database with"), "{err}");
+}
+
+/// Where only a fixed duration is allowed, a distribution is refused with a message saying a
+/// fixed duration is needed (not one listing distribution syntax as valid); `const(5ms)` is a
+/// fixed duration.
+#[test]
+fn fixed_duration_where_a_distribution_is_given() {
+    let text = GOOD.replace("rate = 200", "rate = 200\ntimeout = \"exp(5ms)\"");
+    expect_invalid(
+        "timeout-dist.toml",
+        &text,
+        line_of(&text, "timeout"),
+        "traffic.timeout must be a fixed duration, like \"30s\"",
+    );
+    let p = scratch("timeout-dist.toml", &text);
+    let err = stderr(&bin().arg("check").arg(&p).output().unwrap());
+    assert!(!err.contains("uniform("), "{err}");
+    let p = scratch("timeout-const.toml", GOOD);
+    let out = bin()
+        .arg("check")
+        .arg(&p)
+        .args(["--set", "traffic.timeout=const(5ms)"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+/// A file that is not UTF-8 is invalid input (exit 2) located at its first bad byte; a
+/// control character in a comment gives a located message that says what is wrong.
+#[test]
+fn non_utf8_and_control_characters_are_located() {
+    let dir = std::env::temp_dir().join(format!("archsim-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("latin1.toml");
+    let mut bytes = GOOD.as_bytes().to_vec();
+    let at = GOOD.find("rate = 200").unwrap() + "rate = 200".len();
+    bytes.splice(at..at, b" # caf\xe9".iter().copied());
+    std::fs::write(&p, &bytes).unwrap();
+    for args in [vec![], vec!["check"]] {
+        let out = bin().args(&args).arg(&p).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        let err = stderr(&out);
+        let loc = format!("{}:{}:17: ", p.display(), line_of(GOOD, "rate = 200"));
+        assert!(err.contains(&loc), "{loc} in\n{err}");
+        assert!(err.contains("not UTF-8"), "{err}");
+    }
+    for c in ['\u{0}', '\u{f}'] {
+        let text = GOOD.replace("rate = 200", &format!("rate = 200 # a{c}b"));
+        expect_invalid(
+            "control.toml",
+            &text,
+            line_of(&text, "rate = 200"),
+            &format!("control character U+{:04X} is not allowed", c as u32),
+        );
+    }
+}
+
+/// Valid TOML for the same data is accepted: calls as `[[...calls]]` tables. A table written
+/// as an array of tables (`[[run]]`) is refused in plain words.
+#[test]
+fn array_of_tables_forms() {
+    let text = GOOD.replace(
+        "calls = [\"db\"]",
+        "[[components.app.endpoints.default.calls]]\nto = \"db\"",
+    );
+    let p = scratch("calls-tables.toml", &text);
+    let out = bin().arg(&p).args(["--json", "-"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["components"]["db"]["served"].as_u64().unwrap() > 0);
+    let text = GOOD.replace("[run]", "[[run]]");
+    expect_invalid(
+        "run-array.toml",
+        &text,
+        line_of(&text, "[[run]]"),
+        "`run` must be a table, written [run], not an array of tables ([[run]])",
+    );
+    let text = format!("{GOOD}\n[[traffic.classes.a]]\nweight = 1\n");
+    expect_invalid(
+        "class-array.toml",
+        &text,
+        line_of(&text, "[[traffic.classes.a]]"),
+        "`traffic.classes.a` must be a table",
+    );
+}
+
+/// A seed beyond `run.seed`'s range is refused as `--seed` (exit 2), not as a `--set`
+/// nobody typed; a directory given as the scenario is invalid input (exit 2) with a clear
+/// message, like a missing file.
+#[test]
+fn out_of_range_seed_and_a_directory_as_scenario() {
+    let p = scratch("seed.toml", GOOD);
+    for seed in ["18446744073709551615", "9223372036854775808"] {
+        for cmd in [vec![], vec!["sweep"]] {
+            let out = bin()
+                .args(&cmd)
+                .arg(&p)
+                .args(["--seed", seed])
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+            let err = stderr(&out);
+            assert!(err.contains("--seed"), "{err}");
+            assert!(
+                !err.contains("--set") && !err.contains("run.seed="),
+                "{err}"
+            );
+        }
+    }
+    let out = bin()
+        .arg("check")
+        .arg(&p)
+        .args(["--set", "run.seed=9223372036854775807"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let dir = p.parent().unwrap().join("a-folder");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (cmd, extra) in [
+        (vec![], vec![]),
+        (vec!["check"], vec![]),
+        (vec!["sweep"], vec!["--set", "traffic.rate=100,200"]),
+        (vec!["capacity"], vec![]),
+    ] {
+        let out = bin().args(&cmd).arg(&dir).args(&extra).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{cmd:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!(
+                "{} is a directory, not a scenario file",
+                dir.display()
+            )),
+            "{cmd:?}: {err}"
+        );
+    }
 }

@@ -168,7 +168,7 @@ fn bad_replica_autoscale_keys_are_reported_with_positions() {
         (
             "startup = \"20s\"",
             "startup = \"20s\", warmup = \"1s\"",
-            "unknown field `warmup`",
+            "unknown key `warmup`",
         ),
         (
             "interval = \"10s\"",

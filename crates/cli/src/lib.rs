@@ -60,8 +60,8 @@ struct RunArgs {
     /// Also write the full result as JSON to PATH (`-` = stdout; the summary then goes to stderr).
     #[arg(long, value_name = "PATH")]
     json: Option<String>,
-    /// Override `run.seed`.
-    #[arg(long, value_name = "N")]
+    /// Override `run.seed` (0 to 9223372036854775807, like `run.seed` in a file).
+    #[arg(long, value_name = "N", value_parser = seed_parser())]
     seed: Option<u64>,
     /// Override `run.replications` (run in parallel, pooled exactly).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
@@ -86,8 +86,8 @@ pub(crate) struct MultiArgs {
     /// Write the results as JSON to PATH (`-` = stdout; the table then goes to stderr).
     #[arg(long, value_name = "PATH")]
     pub json: Option<String>,
-    /// Override `run.seed` in every run.
-    #[arg(long, value_name = "N")]
+    /// Override `run.seed` in every run (0 to 9223372036854775807).
+    #[arg(long, value_name = "N", value_parser = seed_parser())]
     pub seed: Option<u64>,
     /// Override `run.replications` in every run.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
@@ -98,6 +98,12 @@ pub(crate) struct MultiArgs {
     /// Write a self-contained HTML report with charts to PATH.
     #[arg(long, value_name = "PATH")]
     pub html: Option<PathBuf>,
+}
+
+/// `--seed`: the range of `run.seed` (a TOML integer), so an out-of-range seed is refused
+/// as `--seed`, not later as an override nobody typed.
+fn seed_parser() -> clap::builder::RangedU64ValueParser<u64> {
+    clap::value_parser!(u64).range(0..=i64::MAX as u64)
 }
 
 #[derive(Subcommand, Debug)]

@@ -332,38 +332,73 @@ impl Parser<'_> {
             _ => Err(self.err(format!("`{}` is not a number", &self.s[start..i]))),
         }
     }
-    /// A number followed by a unit, in ns; must be >= 0.
+    /// A number followed by a unit, in ns; must be >= 0. Compound durations (`"1h30m"`,
+    /// `"2m30s"`, `"1m0.5s"`) add their parts; the units go from largest to smallest, each
+    /// once, and the parts follow each other without spaces.
     fn duration(&mut self) -> Result<f64, DistError> {
+        /// Units from largest to smallest, with their length in ns.
+        const UNITS: [(&str, f64); 6] = [
+            ("h", 3600e9),
+            ("m", 60e9),
+            ("s", 1e9),
+            ("ms", 1e6),
+            ("us", 1e3),
+            ("ns", 1.0),
+        ];
         self.ws();
         let at = self.pos;
-        let v = self.number()?;
-        let unit_at = self.pos;
-        let unit = self.ident().to_string();
-        let scale = match unit.as_str() {
-            "ns" => 1.0,
-            "us" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            "" => {
-                self.pos = unit_at;
-                return Err(self.err(format!(
-                    "the duration `{v}` has no unit; add one of ns, us, ms, s, m, h (e.g. \"{v}ms\")"
-                )));
+        let mut ns = 0.0;
+        let mut previous: Option<usize> = None;
+        loop {
+            let part_at = self.pos;
+            let v = self.number()?;
+            self.ws();
+            let unit_at = self.pos;
+            let unit_len = self
+                .rest()
+                .find(|c: char| !c.is_ascii_alphabetic())
+                .unwrap_or(self.rest().len());
+            let unit = self.rest()[..unit_len].to_string();
+            self.pos += unit_len;
+            let rank = match UNITS.iter().position(|(u, _)| *u == unit) {
+                Some(r) => r,
+                None if unit.is_empty() => {
+                    self.pos = unit_at;
+                    return Err(self.err(format!(
+                        "the duration `{v}` has no unit; add one of ns, us, ms, s, m, h (e.g. \"{v}ms\")"
+                    )));
+                }
+                None => {
+                    self.pos = unit_at;
+                    return Err(self.err(format!(
+                        "unknown time unit `{unit}`; use one of ns, us, ms, s, m, h"
+                    )));
+                }
+            };
+            if v < 0.0 {
+                self.pos = part_at;
+                self.ws();
+                return Err(self.err("a duration cannot be negative".into()));
             }
-            u => {
-                self.pos = unit_at;
-                return Err(self.err(format!(
-                    "unknown time unit `{u}`; use one of ns, us, ms, s, m, h"
-                )));
+            if let Some(p) = previous {
+                if rank <= p {
+                    self.pos = unit_at;
+                    return Err(self.err(format!(
+                        "in a compound duration the units go from largest to smallest, each once (h, m, s, ms, us, ns), like \"1h30m\" or \"2m30s\"; `{unit}` cannot follow `{}`",
+                        UNITS[p].0
+                    )));
+                }
             }
-        };
-        if v < 0.0 {
-            self.pos = at;
-            return Err(self.err("a duration cannot be negative".into()));
+            previous = Some(rank);
+            ns += v * UNITS[rank].1;
+            // Another part follows only directly: `1h30m`, not `1h 30m`.
+            if !self
+                .rest()
+                .starts_with(|c: char| c.is_ascii_digit() || c == '.')
+            {
+                break;
+            }
         }
-        let ns = v * scale;
         if ns > 1e18 {
             self.pos = at;
             return Err(self.err("duration too large (the limit is about 30 years)".into()));
@@ -622,6 +657,43 @@ mod tests {
         let m = Dist::parse("mix(0.99: const(1ms), 0.01: const(1s))").unwrap();
         assert!((m.mean_ns() - (0.99e6 + 0.01e9)).abs() < 1.0);
         assert_eq!(parse_duration("10m").unwrap(), SimTime::from_secs(600));
+    }
+
+    #[test]
+    fn compound_durations_add_their_parts() {
+        let d = |t: &str| parse_duration(t).unwrap_or_else(|e| panic!("{t}: {e}"));
+        assert_eq!(d("1h30m"), SimTime::from_secs(5400));
+        assert_eq!(d("20h30m"), SimTime::from_secs(73_800));
+        assert_eq!(d("2m30s"), SimTime::from_secs(150));
+        assert_eq!(d("1m0.5s"), SimTime::from_millis(60_500));
+        assert_eq!(d("1h2m3s4ms"), SimTime::from_millis(3_723_004));
+        assert_eq!(d(" 1s500ms "), SimTime::from_millis(1500));
+        // Single units are unchanged, spaces before the unit included.
+        assert_eq!(d("250ms"), SimTime::from_millis(250));
+        assert_eq!(d("5 ms"), SimTime::from_millis(5));
+        // Anywhere a duration is drawn, too.
+        assert_eq!(
+            Dist::parse("const(1m30s)").unwrap(),
+            Dist::Const(90_000_000_000)
+        );
+        let u = Dist::parse("uniform(1s, 1m30s)").unwrap();
+        assert!((u.mean_ns() - 45.5e9).abs() < 1.0);
+    }
+
+    #[test]
+    fn compound_durations_refuse_garbage() {
+        let e = |t: &str| parse_duration(t).unwrap_err().message;
+        for t in ["1h1h", "30m1h", "1s1m", "1ms1s", "1s1s"] {
+            let m = e(t);
+            assert!(m.contains("largest to smallest"), "{t}: {m}");
+            assert!(m.contains("\"1h30m\""), "{t}: {m}");
+        }
+        assert!(e("1h30").contains("no unit"), "{}", e("1h30"));
+        assert!(e("1h30x").contains("unknown time unit `x`"));
+        assert!(e("1h 30m").contains("unexpected `30m`"), "{}", e("1h 30m"));
+        assert!(e("1h-30m").contains("unexpected `-30m`"), "{}", e("1h-30m"));
+        assert!(e("1h30mm").contains("unknown time unit `mm`"));
+        assert!(e("h30m").contains("expected a duration"), "{}", e("h30m"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The second layer: raw values checked into a typed [`Spec`], every problem collected with
 //! its span.
 
+use crate::messages;
 use crate::raw::*;
 use archsim_engine::SimTime;
 use archsim_models::{
@@ -65,14 +66,23 @@ impl Ck {
         });
     }
 
+    /// A fixed duration (`"30s"`, `"1h30m"`, or `"const(30s)"`); a distribution is refused
+    /// with a message that says a fixed duration is needed here.
     fn duration(&mut self, v: &Spanned<String>, what: &str) -> Option<SimTime> {
-        match parse_duration(v.get_ref()) {
+        let text = v.get_ref();
+        match parse_duration(text) {
             Ok(d) => Some(d),
-            Err(e) => {
-                let s = v.span();
-                self.err(s.clone(), format!("{what}: {e} (got \"{}\")", v.get_ref()));
-                None
-            }
+            Err(e) => match Dist::parse(text) {
+                Ok(Dist::Const(ns)) => Some(SimTime::from_nanos(ns)),
+                Ok(_) => {
+                    self.err(v.span(), messages::fixed_duration_needed(what, text));
+                    None
+                }
+                Err(_) => {
+                    self.err(v.span(), messages::bad_duration(what, text, &e.message));
+                    None
+                }
+            },
         }
     }
 
@@ -264,6 +274,19 @@ const KINDS: &[&str] = &[
     "gateway",
     "queue",
 ];
+/// The keys a component of `kind` takes beyond `kind`, `instances`, `balance`,
+/// `description` and the operational keys; `None` for an unknown kind.
+pub fn kind_keys(kind: &str) -> Option<&'static [&'static str]> {
+    Some(match kind {
+        "load_balancer" => LB_KEYS,
+        "cache" => CACHE_KEYS,
+        "database" => DATABASE_KEYS,
+        "queue" => QUEUE_KEYS,
+        "cdn" => CDN_KEYS,
+        "service" | "gateway" => SERVICE_KEYS,
+        _ => return None,
+    })
+}
 /// Fault kinds, in the order the checker matches them.
 const FAULT_KINDS: &[&str] = &[
     "crash",
@@ -515,14 +538,7 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
             }
         };
         // keys that do not belong to this kind
-        let allowed: &[&str] = match kind {
-            "load_balancer" => LB_KEYS,
-            "cache" => CACHE_KEYS,
-            "database" => DATABASE_KEYS,
-            "queue" => QUEUE_KEYS,
-            "cdn" => CDN_KEYS,
-            _ => SERVICE_KEYS,
-        };
+        let allowed: &[&str] = kind_keys(kind).unwrap_or(SERVICE_KEYS);
         let present: [(&str, Option<Range<usize>>); 37] = [
             ("cores", r.cores.as_ref().map(|v| v.span())),
             ("workers", r.workers.as_ref().map(|v| v.span())),
@@ -598,7 +614,10 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
             .and_then(|i| ck.int(i, &format!("components.{name}.instances"), 1, MAX_INSTANCES))
             .unwrap_or(1) as u32;
         let mut replicas = 0u32;
-        if let Some(rp) = &r.replicas {
+        // A key that does not apply to this kind has been reported above; checking it
+        // further would only add a second, misleading message.
+        let applies = |key: &str| allowed.contains(&key);
+        if let Some(rp) = r.replicas.as_ref().filter(|_| applies("replicas")) {
             if r.instances.is_some() || r.shards.is_some() {
                 ck.err(rp.span(), format!("`{name}`: a database with `replicas` has one primary plus its replicas; drop `instances`/`shards`"));
             }
@@ -607,7 +626,7 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                 instances = 1 + replicas;
             }
         }
-        if let Some(sh) = &r.shards {
+        if let Some(sh) = r.shards.as_ref().filter(|_| applies("shards")) {
             if r.instances.is_some() {
                 ck.err(sh.span(), format!("`{name}`: give `shards` or `instances`, not both (each shard is one instance)"));
             }

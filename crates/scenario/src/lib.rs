@@ -29,7 +29,11 @@
 
 mod check;
 mod cost;
+mod locate;
+mod messages;
+mod overrides;
 mod raw;
+mod suggest;
 mod work;
 
 use archsim_engine::derive_seed;
@@ -57,15 +61,21 @@ pub struct Diagnostic {
     pub column: usize,
     /// What is wrong and what to change.
     pub message: String,
+    /// The `--set KEY=VALUE` argument the problem is in, if it is in one; then `line` and
+    /// `column` are 0 (the value is on the command line, not in the file).
+    pub set: Option<String>,
 }
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.file, self.line, self.column, self.message
-        )
+        match &self.set {
+            Some(arg) => write!(f, "{}: {} (from --set {arg})", self.file, self.message),
+            None => write!(
+                f,
+                "{}:{}:{}: {}",
+                self.file, self.line, self.column, self.message
+            ),
+        }
     }
 }
 
@@ -82,6 +92,11 @@ pub enum ScenarioError {
     },
     /// The scenario is invalid; every problem found, in file order.
     Invalid(Vec<Diagnostic>),
+    /// The path is a directory, not a scenario file.
+    NotAFile {
+        /// The path.
+        file: String,
+    },
     /// A `--set` argument is malformed.
     BadOverride {
         /// The argument as given.
@@ -104,6 +119,10 @@ impl fmt::Display for ScenarioError {
                 }
                 Ok(())
             }
+            ScenarioError::NotAFile { file } => write!(
+                f,
+                "{file} is a directory, not a scenario file; give a .toml file (`simulate compare {file}` runs every scenario in a folder)"
+            ),
             ScenarioError::BadOverride { arg, message } => {
                 write!(f, "--set {arg}: {message}")
             }
@@ -185,47 +204,76 @@ pub struct Scenario {
 /// Reads and checks the scenario at `path`, with `--set KEY=VALUE` overrides applied.
 pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+    if path.is_dir() {
+        return Err(ScenarioError::NotAFile { file });
+    }
+    let bytes = std::fs::read(path).map_err(|source| ScenarioError::Read {
         file: file.clone(),
         source,
     })?;
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            // Invalid input, located at its first bad byte.
+            let bad = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
+            let valid = std::str::from_utf8(&bytes[..bad]).expect("valid up to here");
+            let (line, column) = position(valid, valid.len());
+            return Err(ScenarioError::Invalid(vec![Diagnostic {
+                file,
+                line,
+                column,
+                message: messages::not_utf8(bytes[bad]),
+                set: None,
+            }]));
+        }
+    };
     from_str(&text, &file, overrides)
 }
 
 /// Checks scenario `text` (named `file` in messages), with overrides applied.
-pub fn from_str(text: &str, file: &str, overrides: &[String]) -> Result<Scenario, ScenarioError> {
-    let (text, override_spans) = apply_overrides(text, overrides)?;
-    let diag = |span: Range<usize>, message: String| {
-        let (line, column) = position(&text, span.start);
-        // The override the error is in; an unknown key is reported at its table, so an
-        // override that added that key is named too.
-        let from = override_spans
-            .iter()
-            .find(|(_, r)| r.start <= span.start && span.start <= r.end)
-            .map(|(arg, _)| arg)
-            .or_else(|| {
-                overrides.iter().find(|arg| {
-                    let key = arg.split_once('=').map_or(arg.as_str(), |(k, _)| k);
-                    let last = key.rsplit('.').next().unwrap_or(key).trim();
-                    message.starts_with(&format!("unknown field `{last}`"))
-                })
-            });
-        let message = match from {
-            Some(arg) => format!("{message} (from --set {arg})"),
-            None => message,
-        };
-        Diagnostic {
+pub fn from_str(
+    written: &str,
+    file: &str,
+    overrides: &[String],
+) -> Result<Scenario, ScenarioError> {
+    if let Some((at, c)) = messages::first_forbidden_control(written) {
+        let (line, column) = position(written, at);
+        return Err(ScenarioError::Invalid(vec![Diagnostic {
             file: file.to_string(),
             line,
             column,
+            message: messages::control_message(c),
+            set: None,
+        }]));
+    }
+    let (text, applied) = overrides::apply(written, overrides)?;
+    let origins = overrides::Origins::new(written, &text, applied);
+    let diag = |span: Range<usize>, message: String| match origins.of(span.start) {
+        // The value is on the command line: no place in the file to point at.
+        overrides::Origin::Set(arg) => Diagnostic {
+            file: file.to_string(),
+            line: 0,
+            column: 0,
             message,
+            set: Some(arg),
+        },
+        overrides::Origin::File(offset) => {
+            let (line, column) = position(written, offset);
+            Diagnostic {
+                file: file.to_string(),
+                line,
+                column,
+                message,
+                set: None,
+            }
         }
     };
     let raw: raw::RawScenario = match toml::from_str(&text) {
         Ok(r) => r,
         Err(e) => {
             let span = e.span().unwrap_or(0..0);
-            let msg = e.message().trim().to_string();
+            let msg = messages::explain(&text, e.message(), &span);
             return Err(ScenarioError::Invalid(vec![diag(span, msg)]));
         }
     };
@@ -273,116 +321,6 @@ pub fn position(text: &str, offset: usize) -> (usize, usize) {
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let column = text[line_start..offset].chars().count() + 1;
     (line, column)
-}
-
-/// Where each `--set` argument landed in the overridden text.
-type OverrideSpans = Vec<(String, Range<usize>)>;
-
-/// Applies `KEY=VALUE` overrides to the TOML text. Returns the new text and, for each
-/// override, the byte range it occupies there (so errors in it can name it).
-fn apply_overrides(
-    text: &str,
-    overrides: &[String],
-) -> Result<(String, OverrideSpans), ScenarioError> {
-    if overrides.is_empty() {
-        return Ok((text.to_string(), Vec::new()));
-    }
-    let bad = |arg: &str, message: String| ScenarioError::BadOverride {
-        arg: arg.to_string(),
-        message,
-    };
-    let mut doc: toml_edit::DocumentMut = match text.parse() {
-        Ok(d) => d,
-        // Let the normal parse report the syntax error with its position.
-        Err(_) => return Ok((text.to_string(), Vec::new())),
-    };
-    let mut parsed = Vec::new();
-    for arg in overrides {
-        let (key, value) = arg.split_once('=').ok_or_else(|| {
-            bad(
-                arg,
-                "expected KEY=VALUE, e.g. --set traffic.rate=2000".into(),
-            )
-        })?;
-        let path: Vec<&str> = key.trim().split('.').map(str::trim).collect();
-        if path.iter().any(|p| p.is_empty()) {
-            return Err(bad(arg, format!("`{key}` is not a dotted key path")));
-        }
-        let value_text = value.trim();
-        let v: toml_edit::Value = match value_text.parse::<toml_edit::Value>() {
-            Ok(v) => v,
-            Err(_) => toml_edit::Value::from(value_text),
-        };
-        set_path(doc.as_item_mut(), &path, v).map_err(|m| bad(arg, m))?;
-        parsed.push((
-            arg.clone(),
-            path.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
-        ));
-    }
-    let new_text = doc.to_string();
-    // Find where each override landed, for error messages.
-    let mut spans = Vec::new();
-    if let Ok(im) = toml_edit::ImDocument::parse(new_text.clone()) {
-        for (arg, path) in parsed {
-            let mut cur: Option<&toml_edit::Item> = Some(im.as_item());
-            for seg in &path {
-                cur = cur.and_then(|c| match seg.parse::<usize>() {
-                    Ok(i) if c.is_array() || c.is_array_of_tables() => c.get(i),
-                    _ => c.get(seg.as_str()),
-                });
-            }
-            if let Some(span) = cur.and_then(|c| c.span()) {
-                spans.push((arg, span));
-            }
-        }
-    }
-    Ok((new_text, spans))
-}
-
-fn set_path(root: &mut toml_edit::Item, path: &[&str], v: toml_edit::Value) -> Result<(), String> {
-    let mut cur = root;
-    for (depth, seg) in path.iter().enumerate() {
-        let last = depth + 1 == path.len();
-        let so_far = path[..=depth].join(".");
-        if cur.is_array() || cur.is_array_of_tables() {
-            let i: usize = seg.parse().map_err(|_| {
-                format!(
-                    "`{}` is a list; index it with a number",
-                    path[..depth].join(".")
-                )
-            })?;
-            if last {
-                return Err(format!("`{so_far}`: replacing a whole list element is not supported; set one of its keys"));
-            }
-            cur = cur
-                .get_mut(i)
-                .ok_or_else(|| format!("`{so_far}`: no element {i} in the list"))?;
-            continue;
-        }
-        if !cur.is_table_like() {
-            return Err(format!(
-                "`{}` is a value, not a table",
-                path[..depth].join(".")
-            ));
-        }
-        if last {
-            cur[*seg] = toml_edit::Item::Value(v);
-            return Ok(());
-        }
-        if cur.get(*seg).is_none() {
-            if cur.is_inline_table() {
-                cur[*seg] = toml_edit::Item::Value(toml_edit::Value::InlineTable(
-                    toml_edit::InlineTable::new(),
-                ));
-            } else {
-                let mut t = toml_edit::Table::new();
-                t.set_implicit(true);
-                cur[*seg] = toml_edit::Item::Table(t);
-            }
-        }
-        cur = cur.get_mut(*seg).expect("just inserted");
-    }
-    Ok(())
 }
 
 /// The seed of replication `r` (replication 0 uses the base seed itself).
@@ -535,6 +473,176 @@ cpu = "exp(10ms)"
         assert!(msg.starts_with("x.toml:"), "{msg}");
         let e = from_str(OK, "x.toml", &["traffic".into()]).unwrap_err();
         assert!(matches!(e, ScenarioError::BadOverride { .. }));
+    }
+
+    fn problems(text: &str, set: &[&str]) -> Vec<Diagnostic> {
+        let set: Vec<String> = set.iter().map(|s| s.to_string()).collect();
+        match from_str(text, "x.toml", &set) {
+            Err(ScenarioError::Invalid(ds)) => ds,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn set_errors_point_at_the_set_not_into_the_file() {
+        for (arg, needle) in [
+            ("components.app.coers=3", "unknown key `coers`"),
+            ("traffic.rate=abc", "traffic.rate must be a number"),
+            ("traffic.rate=-1", "traffic.rate must be"),
+            ("components.extra.cores=1", "component `extra` needs `kind`"),
+        ] {
+            let ds = problems(OK, &[arg]);
+            assert_eq!(ds.len(), 1, "{ds:?}");
+            let d = &ds[0];
+            assert_eq!(d.set.as_deref(), Some(arg), "{d:?}");
+            assert_eq!((d.line, d.column), (0, 0));
+            let shown = d.to_string();
+            assert!(shown.starts_with(&format!("x.toml: {needle}")), "{shown}");
+            assert!(shown.ends_with(&format!("(from --set {arg})")), "{shown}");
+        }
+    }
+
+    #[test]
+    fn file_errors_keep_their_place_in_the_file_as_written() {
+        let text = OK.replace("cpu = \"exp(10ms)\"", "cpu = \"expo(10ms)\"");
+        let line = text[..text.find("expo").unwrap()].matches('\n').count() + 1;
+        // The inserted key shifts the lines below it in the overridden text.
+        let ds = problems(&text, &["components.app.workers=5", "run.warmup=1s"]);
+        assert_eq!(ds.len(), 1, "{ds:?}");
+        assert_eq!(
+            (ds[0].line, ds[0].column, ds[0].set.as_deref()),
+            (line, 7, None)
+        );
+    }
+
+    #[test]
+    fn replicas_on_a_service_is_one_error() {
+        let text = OK.replace("cores = 2", "cores = 2\ninstances = 2");
+        let ds = problems(&text, &["components.app.replicas=2"]);
+        assert_eq!(ds.len(), 1, "{ds:?}");
+        assert!(ds[0]
+            .message
+            .contains("`replicas` does not apply to a component of kind \"service\""));
+        let ds = problems(
+            &text.replace("instances = 2", "instances = 2\nreplicas = 2\nshards = 2"),
+            &[],
+        );
+        assert_eq!(ds.len(), 2, "{ds:?}");
+        assert!(ds.iter().all(|d| !d.message.contains("database")), "{ds:?}");
+    }
+
+    #[test]
+    fn a_fixed_duration_accepts_const_and_refuses_a_distribution() {
+        let s = from_str(OK, "x.toml", &["traffic.timeout=const(5ms)".into()]).unwrap();
+        assert_eq!(
+            s.spec.traffic.timeout,
+            Some(archsim_engine::SimTime::from_millis(5))
+        );
+        let s = from_str(OK, "x.toml", &["traffic.timeout=1m30s".into()]).unwrap();
+        assert_eq!(
+            s.spec.traffic.timeout,
+            Some(archsim_engine::SimTime::from_secs(90))
+        );
+        let text = OK.replace("[traffic]", "[traffic]\ntimeout = \"exp(5ms)\"");
+        let ds = problems(&text, &[]);
+        assert_eq!(ds.len(), 1, "{ds:?}");
+        assert!(
+            ds[0]
+                .message
+                .starts_with("traffic.timeout must be a fixed duration"),
+            "{ds:?}"
+        );
+        assert_eq!(ds[0].line, 5);
+    }
+
+    #[test]
+    fn control_characters_are_located_and_named() {
+        for c in ['\u{0}', '\u{f}', '\u{7f}'] {
+            let text = OK.replace("[traffic]", &format!("[traffic] # a{c}b"));
+            let ds = problems(&text, &[]);
+            assert_eq!(ds.len(), 1);
+            assert_eq!((ds[0].line, ds[0].column), (4, 14), "{ds:?}");
+            assert!(
+                ds[0].message.contains(&format!("U+{:04X}", c as u32)),
+                "{ds:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_file_that_is_not_utf8_is_invalid_at_its_first_bad_byte() {
+        let dir = std::env::temp_dir().join(format!("archsim-utf8-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("latin1.toml");
+        std::fs::write(&p, b"[run]\nduration = \"20s\" # caf\xe9\n").unwrap();
+        let Err(ScenarioError::Invalid(ds)) = load(&p, &[]) else {
+            panic!("not invalid")
+        };
+        assert_eq!((ds[0].line, ds[0].column), (2, 23), "{ds:?}");
+        assert!(ds[0].message.contains("not UTF-8"), "{ds:?}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn an_array_of_tables_where_a_table_is_meant_says_so() {
+        for (table, extra) in [
+            ("run", ""),
+            ("traffic", ""),
+            ("slo", "latency = \"1s\"\ntarget = 0.9\n"),
+            ("network", "latency = \"1ms\"\n"),
+            ("traffic.retry", "max = 1\n"),
+            ("traffic.keys", "count = 10\n"),
+            ("traffic.classes.a", "weight = 1\n"),
+            ("components.x", "kind = \"service\"\n"),
+            ("components.app.endpoints.default", "cpu = \"1ms\"\n"),
+        ] {
+            let header = format!("[{table}]");
+            let text = if OK.contains(&header) {
+                OK.replace(&header, &format!("[{header}]"))
+            } else {
+                format!("{OK}[{header}]\n{extra}")
+            };
+            let ds = problems(&text, &[]);
+            assert_eq!(ds.len(), 1, "{table}: {ds:?}");
+            assert_eq!(
+                ds[0].message,
+                format!("`{table}` must be a table, written [{table}], not an array of tables ([[{table}]])"),
+                "{table}"
+            );
+            let line = text[..text.find(&format!("[{header}]")).unwrap()]
+                .matches('\n')
+                .count()
+                + 1;
+            assert_eq!(ds[0].line, line, "{table}");
+        }
+    }
+
+    #[test]
+    fn calls_as_an_array_of_tables_are_the_same_as_inline_calls() {
+        let inline = OK.replace(
+            "cpu = \"exp(10ms)\"",
+            "cpu = \"exp(10ms)\"\ncalls = [{ to = \"db\", timeout = \"1s\" }, \"db\"]",
+        ) + "[components.db]\nkind = \"database\"\ncores = 1\n[components.db.endpoints.default]\ncpu = \"exp(1ms)\"\n";
+        let tables = OK.replace(
+            "cpu = \"exp(10ms)\"",
+            "cpu = \"exp(10ms)\"\n[[components.app.endpoints.default.calls]]\nto = \"db\"\ntimeout = \"1s\"\n[[components.app.endpoints.default.calls]]\nto = \"db\"",
+        ) + "[components.db]\nkind = \"database\"\ncores = 1\n[components.db.endpoints.default]\ncpu = \"exp(1ms)\"\n";
+        let a = from_str(&inline, "a.toml", &[]).unwrap();
+        let b = from_str(&tables, "a.toml", &[]).unwrap();
+        assert_eq!(format!("{:?}", a.spec), format!("{:?}", b.spec));
+        let (ra, rb) = (a.run_stats().unwrap(), b.run_stats().unwrap());
+        assert_eq!(format!("{ra:?}"), format!("{rb:?}"));
+    }
+
+    #[test]
+    fn a_directory_is_not_a_scenario_file() {
+        let e = load(&std::env::temp_dir(), &[]).unwrap_err();
+        assert!(matches!(e, ScenarioError::NotAFile { .. }), "{e:?}");
+        assert!(
+            e.to_string()
+                .contains("is a directory, not a scenario file"),
+            "{e}"
+        );
     }
 
     #[test]
