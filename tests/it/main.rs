@@ -11,6 +11,7 @@ mod determinism;
 mod faults;
 mod gateway;
 mod html_pages;
+mod library;
 mod operations;
 mod props;
 mod queue;
