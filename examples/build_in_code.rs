@@ -11,6 +11,7 @@
 //! those 20 seconds. Run it with `cargo run --release --example build_in_code`.
 
 use archsim::models::{Component, Policy, Spec};
+use archsim::Options;
 
 fn main() {
     let spec = Spec::builder("5m")
@@ -46,23 +47,15 @@ fn main() {
         .build()
         .unwrap_or_else(|e| panic!("the model is invalid: {e}"));
 
-    // Running it: a Scenario around the Spec gives the command's result and summary.
-    let scenario = archsim::scenario::Scenario {
-        name: "build_in_code".into(),
-        description: None,
-        file: "build_in_code.rs".into(),
-        seed: 1,
-        replications: 1,
-        slo: Some(archsim::stats::SloSpec {
-            latency_ms: 200.0,
-            target: 0.99,
-        }),
-        spec,
-        costs: Vec::new(),
-    };
-    let result = scenario.run().expect("the model runs");
-    print!("{}", result.summary());
+    // One call runs it as the command would: replications pooled, the SLO, the summary.
+    let report = archsim::simulate(
+        &spec,
+        &Options::new().name("build_in_code").slo_target(0.99),
+    )
+    .unwrap_or_else(|e| panic!("the run failed: {e}"));
+    print!("{}", report.summary_text());
 
+    let result = report.result();
     let unavailable = result.errors.get("unavailable").copied().unwrap_or(0);
     assert!(unavailable > 0, "the crash fails some requests");
     let hit_ratio = result.components["cache"].extra["hit_ratio"].as_f64();

@@ -1,7 +1,11 @@
-//! The library API: a model built in Rust runs exactly like its TOML scenario.
+//! The library API: a model built in Rust runs exactly like its TOML scenario, and one call
+//! gives what the command prints.
 
+use crate::common::bin;
 use archsim::models::{Component, Policy, Spec};
-use archsim::scenario::from_str;
+use archsim::scenario::{from_str, load};
+use archsim::{simulate, Options};
+use std::path::Path;
 
 /// The scenario that [`built`] writes in Rust, key for key.
 const TOML: &str = r#"
@@ -154,4 +158,55 @@ fn builder_problems_name_their_keys() {
         "{e}"
     );
     assert!(e.contains("components.app.endpoints.default.cpu:"), "{e}");
+}
+
+#[test]
+fn simulate_gives_the_commands_json_and_summary() {
+    // A shipped scenario with an SLO, costs and a fault; two replications at seed 7 (so
+    // confidence intervals too), given as options rather than as --set.
+    let rel = "scenarios/compare/lb-policy/a-round-robin.toml";
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
+    let scenario = load(&path, &[]).unwrap_or_else(|e| panic!("{e}"));
+    let options = Options::of(&scenario).seed(7).replications(2);
+    let report = simulate(&scenario.spec, &options).unwrap_or_else(|e| panic!("{e}"));
+
+    let out = bin()
+        .arg(&path)
+        .args(["--seed", "7", "--replications", "2", "--json", "-"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let command_json = String::from_utf8(out.stdout).unwrap();
+    let json = report.to_json().unwrap();
+    assert_eq!(without_wall(&json), without_wall(command_json.trim_end()));
+    assert!(
+        json.contains("\"ci95\"") && json.contains("\"cost\""),
+        "{json}"
+    );
+    // The summary is the command's, apart from the wall time in its first line.
+    let summary = report.summary_text();
+    let command_summary = String::from_utf8(out.stderr).unwrap();
+    let tail = |s: &str| s.split_once('\n').map(|(_, t)| t.to_string());
+    assert_eq!(tail(&summary), tail(&command_summary));
+    assert_eq!(report.replications, 2);
+}
+
+#[test]
+fn simulate_refuses_options_that_do_not_fit() {
+    let spec = built();
+    let e = simulate(&spec, &Options::new()).unwrap_err().to_string();
+    assert!(e.contains("no SLO target"), "{e}");
+    let e = simulate(&spec, &Options::new().slo_target(0.99).replications(0))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("replications must be between 1 and"), "{e}");
+    let report = simulate(&spec, &Options::new().name("built").slo_target(0.99)).unwrap();
+    assert_eq!(report.scenario, "built");
+    assert!(report
+        .summary_text()
+        .starts_with("built | seed 1 | 1 replication"));
 }
