@@ -5,7 +5,11 @@
 //! * [`engine`]: simulated time, the event queue, the run loop, seeded random streams;
 //! * [`models`]: component kinds, distributions, the flow of a request;
 //! * [`stats`]: histograms, counters, series, the result and its renderings;
-//! * [`scenario`]: TOML scenarios, checking, replications.
+//! * [`scenario`]: TOML scenarios, checking, replications;
+//!
+//! and adds [`simulate`]: one call from a [`models::Spec`] (written with
+//! [`models::Spec::builder`], or loaded from a scenario) to the result the `simulate` command
+//! prints.
 //!
 //! ```
 //! let scenario = archsim::scenario::from_str(r#"
@@ -30,7 +34,10 @@
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
+mod simulate;
+
 pub use archsim_engine as engine;
 pub use archsim_models as models;
 pub use archsim_scenario as scenario;
 pub use archsim_stats as stats;
+pub use simulate::{simulate, Error, Options, Report};

@@ -12,6 +12,7 @@ mod faults;
 mod feedback;
 mod gateway;
 mod html_pages;
+mod library;
 mod operations;
 mod pooling;
 mod props;

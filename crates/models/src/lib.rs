@@ -2,7 +2,8 @@
 //! the flow of a request through them.
 //!
 //! A model is described by a [`Spec`] (the `scenario` crate builds one from TOML; you can
-//! write one in Rust) and run by [`run`], which returns the statistics of one replication.
+//! write one in Rust, most shortly with [`Spec::builder`], see [`SpecBuilder`]) and run by
+//! [`run`], which returns the statistics of one replication. Written out in full:
 //!
 //! ```
 //! use archsim_engine::SimTime;
@@ -50,19 +51,21 @@
 #![deny(missing_docs)]
 
 mod behavior;
+mod build;
 mod cache;
 mod dist;
 mod spec;
 mod world;
 
 pub use behavior::{Behavior, BehaviorCtx, CallId, Effect, Request};
+pub use build::{BuildError, Component, IntoDist, IntoTime, SpecBuilder};
 pub use cache::{Eviction, KeyHasher, KeyStore, Lookup};
 pub use dist::{inverse_normal_cdf, parse_duration, std_normal_cdf, Dist, DistError};
 pub use spec::{
     Arrivals, AutoscaleSpec, BreakerSpec, CacheSpec, CallPolicy, CallSpec, CdnSpec, CompOps,
     ComponentSpec, DbSpec, Discipline, EndpointSpec, Failover, FaultKind, FaultSpec, HealthCheck,
     Keys, KindSpec, Load, ModelError, OpsSpec, Policy, QueueSpec, Reads, RetrySpec, ServiceSpec,
-    Spec, TrafficSpec, WritePolicy, MAX_USERS,
+    Spec, TrafficSpec, WritePolicy, DEFAULT_MAX_IN_FLIGHT, MAX_USERS,
 };
 pub use world::{run, run_with_progress, Ev, World, REJECTED, TIMEOUT, UNAVAILABLE};
 

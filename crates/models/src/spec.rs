@@ -10,6 +10,9 @@ use std::sync::Arc;
 /// Most closed-loop users (the scenario check's bound, and the cap of spikes and profiles).
 pub const MAX_USERS: u32 = 50_000_000;
 
+/// `run.max_in_flight` when a scenario does not set it.
+pub const DEFAULT_MAX_IN_FLIGHT: u64 = 2_000_000;
+
 /// A whole model: run settings, traffic, components.
 #[derive(Clone, Debug)]
 pub struct Spec {
@@ -38,6 +41,28 @@ pub struct Spec {
     pub faults: Vec<FaultSpec>,
     /// Operations: restarts, health checks, failover, regions (all off by default).
     pub ops: OpsSpec,
+}
+
+impl Default for Spec {
+    /// The scenario defaults: no warm-up, 60 s of drain, 1 s series buckets, at most
+    /// [`DEFAULT_MAX_IN_FLIGHT`] calls in flight, no SLO, no network latency, no components,
+    /// faults or operations, and [`TrafficSpec::default`]. A scenario has no default
+    /// `duration` (here 0) or entry: set both.
+    fn default() -> Self {
+        Spec {
+            duration: SimTime::ZERO,
+            warmup: SimTime::ZERO,
+            drain: SimTime::from_secs(60),
+            series_interval: SimTime::from_secs(1),
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            slo_latency: None,
+            traffic: TrafficSpec::default(),
+            network_latency: Dist::Const(0),
+            components: Vec::new(),
+            faults: Vec::new(),
+            ops: OpsSpec::default(),
+        }
+    }
 }
 
 /// Operational features of a model: orchestrator restarts, balancer health checks, database
@@ -189,6 +214,27 @@ pub struct TrafficSpec {
     pub profile: Vec<(SimTime, f64)>,
 }
 
+impl Default for TrafficSpec {
+    /// The scenario defaults: an open loop of Poisson arrivals (rate 0 until set), one class
+    /// `default`, no timeout, keys, retries or load curve. The entry (here empty) has no
+    /// default: set it.
+    fn default() -> Self {
+        TrafficSpec {
+            entry: String::new(),
+            load: Load::Open {
+                rate_per_s: 0.0,
+                arrivals: Arrivals::Poisson,
+            },
+            timeout: None,
+            keys: None,
+            classes: vec![("default".to_string(), 1.0)],
+            unkeyed: Vec::new(),
+            retry: None,
+            profile: Vec::new(),
+        }
+    }
+}
+
 /// Open loop (a rate) or closed loop (users who think and wait).
 #[derive(Clone, Debug)]
 pub enum Load {
@@ -241,6 +287,20 @@ pub struct RetrySpec {
     pub budget: Option<f64>,
 }
 
+impl Default for RetrySpec {
+    /// The scenario defaults of `[traffic.retry]`: 3 retries, 100 ms before the first,
+    /// doubled for each next one, no jitter, no budget.
+    fn default() -> Self {
+        RetrySpec {
+            max: 3,
+            backoff: SimTime::from_millis(100),
+            multiplier: 2.0,
+            jitter: false,
+            budget: None,
+        }
+    }
+}
+
 /// A named component.
 #[derive(Clone, Debug)]
 pub struct ComponentSpec {
@@ -252,6 +312,19 @@ pub struct ComponentSpec {
     pub balance: Policy,
     /// What kind and its parameters.
     pub kind: KindSpec,
+}
+
+impl Default for ComponentSpec {
+    /// One instance of a service with unlimited cores and no endpoints, reached round robin;
+    /// the name (here empty) has no default.
+    fn default() -> Self {
+        ComponentSpec {
+            name: String::new(),
+            instances: 1,
+            balance: Policy::RoundRobin,
+            kind: KindSpec::Service(ServiceSpec::default()),
+        }
+    }
 }
 
 /// Policies for choosing an instance.

@@ -40,7 +40,7 @@ type Edge = (usize, usize, Range<usize>);
 /// Limits that keep a run's memory and time bounded.
 pub const MAX_DURATION: SimTime = SimTime::from_secs(30 * 24 * 3600);
 /// Default limit of requests live at once (about 100 bytes each).
-pub const DEFAULT_MAX_IN_FLIGHT: u64 = 2_000_000;
+pub const DEFAULT_MAX_IN_FLIGHT: u64 = archsim_models::DEFAULT_MAX_IN_FLIGHT;
 /// Most series buckets a run may have.
 pub const MAX_SERIES_BUCKETS: u64 = 1_000_000;
 /// Most replications.

@@ -1,0 +1,212 @@
+//! The library API: a model built in Rust runs exactly like its TOML scenario, and one call
+//! gives what the command prints.
+
+use crate::common::bin;
+use archsim::models::{Component, Policy, Spec};
+use archsim::scenario::{from_str, load};
+use archsim::{simulate, Options};
+use std::path::Path;
+
+/// The scenario that [`built`] writes in Rust, key for key.
+const TOML: &str = r#"
+[run]
+duration = "60s"
+warmup = "10s"
+
+[slo]
+latency = "100ms"
+target = 0.99
+
+[traffic]
+entry = "lb"
+rate = 400
+timeout = "2s"
+keys = { count = 10000, zipf = 0.9 }
+[traffic.classes.read]
+weight = 0.9
+[traffic.classes.write]
+weight = 0.1
+[traffic.retry]
+
+[components.lb]
+kind = "load_balancer"
+targets = "app"
+policy = "p2c"
+
+[components.app]
+kind = "service"
+instances = 3
+cores = 2
+queue = 100
+[components.app.endpoints.default]
+cpu = "exp(4ms)"
+calls = ["cache"]
+[components.app.endpoints.write]
+cpu = "exp(6ms)"
+calls = ["db"]
+
+[components.cache]
+kind = "cache"
+capacity = 2000
+hit = "exp(0.3ms)"
+backing = "db"
+writes = ["write"]
+
+[components.db]
+kind = "database"
+replicas = 1
+cores = 4
+writes = ["write"]
+[components.db.endpoints.default]
+cpu = "exp(3ms)"
+
+[[faults]]
+at = "20s"
+for = "5s"
+target = "app[1]"
+kind = "crash"
+
+[[faults]]
+at = "30s"
+for = "5s"
+target = "app"
+kind = "slow"
+factor = 2.0
+
+[[faults]]
+at = "40s"
+for = "5s"
+kind = "spike"
+factor = 1.5
+"#;
+
+/// [`TOML`] built in Rust.
+fn built() -> Spec {
+    Spec::builder("60s")
+        .warmup("10s")
+        .slo_latency("100ms")
+        .entry("lb")
+        .rate(400.0)
+        .timeout("2s")
+        .keys(10_000, 0.9)
+        .class("read", 0.9)
+        .class("write", 0.1)
+        .retry(Default::default())
+        .component(Component::load_balancer("lb", "app").policy(Policy::P2c))
+        .component(
+            Component::service("app")
+                .instances(3)
+                .cores(2)
+                .queue(100)
+                .cpu("exp(4ms)")
+                .calls(["cache"])
+                .endpoint("write", "exp(6ms)", ["db"]),
+        )
+        .component(
+            Component::cache("cache", "db")
+                .capacity(2000)
+                .hit("exp(0.3ms)")
+                .writes(["write"]),
+        )
+        .component(
+            Component::database("db")
+                .replicas(1)
+                .cores(4)
+                .writes(["write"])
+                .cpu("exp(3ms)"),
+        )
+        .crash("app[1]", "20s", "5s")
+        .slow("app", "30s", "5s", 2.0)
+        .spike("40s", "5s", 1.5)
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn without_wall(json: &str) -> String {
+    json.lines()
+        .filter(|l| !l.contains("\"wall_s\""))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn a_builder_made_spec_runs_byte_identical_to_its_toml() {
+    let scenario = from_str(TOML, "library.toml", &[]).unwrap_or_else(|e| panic!("{e}"));
+    let spec = built();
+    // The same model, field for field (a difference here names the field) ...
+    assert_eq!(format!("{spec:#?}"), format!("{:#?}", scenario.spec));
+    // ... so the same result, byte for byte.
+    let mut from_code = scenario.clone();
+    from_code.spec = spec;
+    let a = scenario.run().unwrap().to_json().unwrap();
+    let b = from_code.run().unwrap().to_json().unwrap();
+    assert_eq!(without_wall(&a), without_wall(&b));
+    assert!(a.contains("\"unavailable\""), "the crash shows: {a}");
+}
+
+#[test]
+fn builder_problems_name_their_keys() {
+    let e = Spec::builder("1m")
+        .warmup("2m")
+        .entry("app")
+        .component(Component::service("app").cpu("exp(5)"))
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("run.warmup (120s) must be shorter than run.duration (60s)"),
+        "{e}"
+    );
+    assert!(e.contains("components.app.endpoints.default.cpu:"), "{e}");
+}
+
+#[test]
+fn simulate_gives_the_commands_json_and_summary() {
+    // A shipped scenario with an SLO, costs and a fault; two replications at seed 7 (so
+    // confidence intervals too), given as options rather than as --set.
+    let rel = "scenarios/compare/lb-policy/a-round-robin.toml";
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
+    let scenario = load(&path, &[]).unwrap_or_else(|e| panic!("{e}"));
+    let options = Options::of(&scenario).seed(7).replications(2);
+    let report = simulate(&scenario.spec, &options).unwrap_or_else(|e| panic!("{e}"));
+
+    let out = bin()
+        .arg(&path)
+        .args(["--seed", "7", "--replications", "2", "--json", "-"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let command_json = String::from_utf8(out.stdout).unwrap();
+    let json = report.to_json().unwrap();
+    assert_eq!(without_wall(&json), without_wall(command_json.trim_end()));
+    assert!(
+        json.contains("\"ci95\"") && json.contains("\"cost\""),
+        "{json}"
+    );
+    // The summary is the command's, apart from the wall time in its first line.
+    let summary = report.summary_text();
+    let command_summary = String::from_utf8(out.stderr).unwrap();
+    let tail = |s: &str| s.split_once('\n').map(|(_, t)| t.to_string());
+    assert_eq!(tail(&summary), tail(&command_summary));
+    assert_eq!(report.replications, 2);
+}
+
+#[test]
+fn simulate_refuses_options_that_do_not_fit() {
+    let spec = built();
+    let e = simulate(&spec, &Options::new()).unwrap_err().to_string();
+    assert!(e.contains("no SLO target"), "{e}");
+    let e = simulate(&spec, &Options::new().slo_target(0.99).replications(0))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("replications must be between 1 and"), "{e}");
+    let report = simulate(&spec, &Options::new().name("built").slo_target(0.99)).unwrap();
+    assert_eq!(report.scenario, "built");
+    assert!(report
+        .summary_text()
+        .starts_with("built | seed 1 | 1 replication"));
+}
