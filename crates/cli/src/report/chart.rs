@@ -286,13 +286,22 @@ where
                 .map_err(|e| anyhow!("{e}"))?;
         }
     }
+    // A time axis past an hour reads h:mm:ss (issue 12 item 13).
+    let clock = x_desc == "time (s)" && x1 > archsim_stats::CLOCK_AFTER_S;
+    let x_desc = if clock { "time (h:mm:ss)" } else { x_desc };
     chart
         .configure_mesh()
         .x_desc(x_desc)
         .y_desc(y_desc)
         .label_style(("sans-serif", 13))
         .axis_desc_style(("sans-serif", 14))
-        .x_label_formatter(&|v| tick(*v))
+        .x_label_formatter(&|v| {
+            if clock {
+                archsim_stats::clock(*v, 0)
+            } else {
+                tick(*v)
+            }
+        })
         .y_label_formatter(&|v| match o.y_label_max {
             Some(m) if *v > m + 1e-9 => String::new(),
             _ => tick(*v),

@@ -47,6 +47,7 @@ pub(super) fn timeline_markers(r: &SimResult, span: f64) -> (Vec<Marker>, String
     let mut markers: Vec<Marker> = Vec::new();
     let mut rows = String::new();
     let mut last_x = f64::NEG_INFINITY;
+    let long = r.simulated_s > archsim_stats::CLOCK_AFTER_S;
     for e in &r.timeline {
         if markers.is_empty() || e.t_s - last_x > span * 0.01 {
             markers.push(Marker {
@@ -60,7 +61,11 @@ pub(super) fn timeline_markers(r: &SimResult, span: f64) -> (Vec<Marker>, String
         rows.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td style=\"color:rgb({},{},{})\">{}</td><td>{}</td></tr>\n",
             markers.len(),
-            tick(e.t_s),
+            if long {
+                archsim_stats::clock(e.t_s, 3)
+            } else {
+                tick(e.t_s)
+            },
             esc(&e.component),
             c.0,
             c.1,
@@ -73,8 +78,9 @@ pub(super) fn timeline_markers(r: &SimResult, span: f64) -> (Vec<Marker>, String
         String::new()
     } else {
         format!(
-            "<div class=\"events\"><table>\n<tr><th>#</th><th>time (s)</th><th>component</th>\
-             <th>event</th><th>detail</th></tr>\n{rows}</table></div>\n"
+            "<div class=\"events\"><table>\n<tr><th>#</th><th>{}</th><th>component</th>\
+             <th>event</th><th>detail</th></tr>\n{rows}</table></div>\n",
+            if long { "time (h:mm:ss)" } else { "time (s)" }
         )
     };
     (markers, table)
@@ -157,7 +163,10 @@ pub(super) fn headline(r: &SimResult) -> String {
     if !r.cascades.is_empty() {
         s.push_str("<h2>Incidents</h2>\n<ol class=\"incidents\">\n");
         for c in &r.cascades {
-            s.push_str(&format!("<li>{}</li>\n", esc(&c.sentence())));
+            s.push_str(&format!(
+                "<li>{}</li>\n",
+                esc(&c.sentence_in(r.simulated_s))
+            ));
         }
         s.push_str("</ol>\n");
     }
