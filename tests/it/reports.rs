@@ -401,3 +401,54 @@ fn runs_longer_than_an_hour_show_times_as_h_mm_ss() {
         "{text}"
     );
 }
+
+#[test]
+fn the_summary_labels_the_window_of_each_figure_when_they_differ() {
+    let text = r#"
+[run]
+duration = "20s"
+warmup = "5s"
+[traffic]
+entry = "app"
+rate = 300
+[components.app]
+kind = "service"
+cores = 1
+queue = 2
+[components.app.endpoints.default]
+cpu = "exp(5ms)"
+"#;
+    let d = dir("windows");
+    let f = d.join("w.toml");
+    std::fs::write(&f, text).unwrap();
+    let out = bin().arg(&f).output().unwrap();
+    ok(&out);
+    let s = String::from_utf8_lossy(&out.stdout);
+    let line = |p: &str| {
+        s.lines()
+            .find(|l| l.starts_with(p))
+            .unwrap_or("")
+            .to_string()
+    };
+    assert!(line("requests ").ends_with(" in flight (whole run)"), "{s}");
+    let errors = line("errors ");
+    assert!(errors.starts_with("errors       rejected "), "{s}");
+    assert!(
+        errors.ends_with(" (measured window, after the 5s warm-up)"),
+        "{s}"
+    );
+    // Without a warm-up there is one window and no label.
+    let f0 = d.join("w0.toml");
+    std::fs::write(&f0, text.replace("warmup = \"5s\"\n", "")).unwrap();
+    let out = bin().arg(&f0).output().unwrap();
+    ok(&out);
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !s.contains("(whole run)") && !s.contains("measured window"),
+        "{s}"
+    );
+    assert!(
+        s.lines().any(|l| l.starts_with("errors       rejected ")),
+        "{s}"
+    );
+}

@@ -74,9 +74,21 @@ impl SimResult {
             self.wall_s
         );
         let r = &self.requests;
+        // With a warm-up the figures cover two windows; each says which (issue 12 item 4).
+        let (whole, measured) = if self.warmup_s > 0.0 {
+            (
+                " (whole run)".to_string(),
+                format!(
+                    " (measured window, after the {} warm-up)",
+                    span(self.warmup_s)
+                ),
+            )
+        } else {
+            (String::new(), String::new())
+        };
         let _ = writeln!(
             s,
-            "requests    {} generated, {} succeeded, {} failed, {} in flight",
+            "requests    {} generated, {} succeeded, {} failed, {} in flight{whole}",
             thousands(r.generated),
             thousands(r.succeeded),
             thousands(r.failed),
@@ -139,7 +151,7 @@ impl SimResult {
                 .iter()
                 .map(|(k, v)| format!("{k} {}", thousands(*v)))
                 .collect();
-            let _ = writeln!(s, "errors       {}", reasons.join(", "));
+            let _ = writeln!(s, "errors       {}{measured}", reasons.join(", "));
         }
         if let Some(slo) = &self.slo {
             let _ = writeln!(
