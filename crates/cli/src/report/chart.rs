@@ -40,8 +40,8 @@ pub(super) struct Opts<'a> {
     /// No tick labels above this (a percentage axis stretched to make room for marker
     /// labels should not read 120%).
     pub(super) y_label_max: Option<f64>,
-    /// Legend entries for the marker colours.
-    pub(super) marker_kinds: &'a [(&'static str, RGBColor)],
+    /// Legend entries for the marker colours, as shown (`event: fault`, `spike_end (absorbed)`).
+    pub(super) marker_kinds: &'a [(String, RGBColor)],
 }
 
 /// Width of a chart, and of the legend panel at its right (outside the plot, so it never
@@ -358,7 +358,7 @@ where
         entries.push((label.to_string(), BLACK.mix(0.7).stroke_width(1)));
     }
     for (name, c) in o.marker_kinds {
-        entries.push((format!("event: {name}"), c.mix(0.7).stroke_width(1)));
+        entries.push((name.clone(), c.mix(0.7).stroke_width(1)));
     }
     Ok(())
 }

@@ -37,6 +37,31 @@ pub(super) fn event_kind(event: &str) -> (&'static str, RGBColor) {
     }
 }
 
+/// The legend name of a timeline event's colour: its kind for faults, scaling and breakers;
+/// for the events the kinds would misname (a spike that was absorbed is no "overload", its
+/// end no "recovery" when it never recovered) the event's own name, and at the end of an
+/// incident's trigger the incident's verdict (issue 12 item 17).
+pub(super) fn legend_label(r: &SimResult, e: &archsim_stats::TimelineEntry) -> String {
+    let (kind, _) = event_kind(&e.event);
+    if kind != "overload" && kind != "recovery" {
+        return format!("event: {kind}");
+    }
+    let verdict = r.cascades.iter().find_map(|c| {
+        let t = &c.trigger;
+        let ends = t.end_s.is_some_and(|end| (end - e.t_s).abs() < 1e-9);
+        let stem = |ev: &str| {
+            ev.rsplit_once('_')
+                .map_or(ev.to_string(), |x| x.0.to_string())
+        };
+        (ends && t.component == e.component && stem(&t.event) == stem(&e.event))
+            .then(|| c.verdict.clone())
+    });
+    match verdict {
+        Some(v) => format!("{} ({v})", e.event),
+        None => e.event.clone(),
+    }
+}
+
 pub(super) fn event_color(event: &str) -> RGBColor {
     event_kind(event).1
 }
@@ -193,9 +218,9 @@ pub(crate) fn run_html(r: &SimResult) -> anyhow::Result<String> {
     let x_range = Some((0.0, t_end.max(1.0)));
     let (markers, events_table) = timeline_markers(r, t_end.max(1.0));
     let shade = (r.warmup_s > 0.0).then_some((0.0, r.warmup_s, " warm-up"));
-    let mut kinds: Vec<(&'static str, RGBColor)> = Vec::new();
+    let mut kinds: Vec<(String, RGBColor)> = Vec::new();
     for e in &r.timeline {
-        let k = event_kind(&e.event);
+        let k = (legend_label(r, e), event_kind(&e.event).1);
         if !kinds.iter().any(|x| x.0 == k.0) {
             kinds.push(k);
         }
