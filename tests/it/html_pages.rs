@@ -365,3 +365,23 @@ fn the_event_legend_names_the_event_and_the_incident_verdict() {
     assert!(page.contains(">\nspike_end (absorbed)\n<"), "legend");
     assert!(!page.contains("event: overload") && !page.contains("event: recovery"));
 }
+
+#[test]
+fn a_stretch_without_successes_is_named_on_the_latency_chart() {
+    let d = scratch_dir("html", "no-success");
+    let html = d.join("rs.html");
+    let f = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/failures/retry-storm.toml");
+    let out = bin().arg(&f).arg("--html").arg(&html).output().unwrap();
+    ok(&out);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("Latency percentiles over time (no successful requests 65–240 s)"),
+        "caption"
+    );
+    let s2 = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/stage2.toml");
+    let html2 = d.join("s2.html");
+    ok(&bin().arg(&s2).arg("--html").arg(&html2).output().unwrap());
+    assert!(!std::fs::read_to_string(&html2)
+        .unwrap()
+        .contains("no successful requests"));
+}

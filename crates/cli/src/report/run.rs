@@ -238,11 +238,35 @@ pub(crate) fn run_html(r: &SimResult) -> anyhow::Result<String> {
         ("p95".to_string(), pairs(t, &s.p95_ms)),
         ("p99".to_string(), pairs(t, &s.p99_ms)),
     ];
+    // Stretches where requests arrived and none succeeded: the lines stop there, so the
+    // caption says why (issue 12 item 19).
+    let mut gaps: Vec<(f64, f64)> = Vec::new();
+    let w = s.interval_s;
+    for (i, &x) in t.iter().enumerate() {
+        if s.p50_ms.get(i).is_some_and(|v| v.is_none()) && s.rps.get(i).is_some_and(|r| *r > 0.0) {
+            match gaps.last_mut() {
+                Some(g) if (g.1 - x).abs() < 1e-9 => g.1 = x + w,
+                _ => gaps.push((x, x + w)),
+            }
+        }
+    }
+    let lat_title = if gaps.is_empty() {
+        "Latency percentiles over time".to_string()
+    } else {
+        let parts: Vec<String> = gaps
+            .iter()
+            .map(|(a, b)| format!("{}–{} s", tick(*a), tick(*b)))
+            .collect();
+        format!(
+            "Latency percentiles over time (no successful requests {})",
+            parts.join(", ")
+        )
+    };
     figs.push(figure(
         "latency",
-        "Latency percentiles over time",
+        &lat_title,
         line_chart(
-            "Latency percentiles over time",
+            &lat_title,
             "time (s)",
             "latency (ms)",
             &lat,
