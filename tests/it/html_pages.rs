@@ -3,7 +3,7 @@
 
 use crate::common::{bin, ok, scratch_dir};
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 fn dir(test: &str) -> PathBuf {
     scratch_dir("html", test)
@@ -350,4 +350,38 @@ fn no_hit_ratio_chart_without_caches() {
     assert!(v["components"]["server"]["series"]
         .get("hit_ratio")
         .is_none());
+}
+
+#[test]
+fn the_event_legend_names_the_event_and_the_incident_verdict() {
+    let d = scratch_dir("html", "legend");
+    let html = d.join("s2.html");
+    let f = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/stage2.toml");
+    let out = bin().arg(&f).arg("--html").arg(&html).output().unwrap();
+    ok(&out);
+    let page = std::fs::read_to_string(&html).unwrap();
+    // stage 2's spike is absorbed: its start is no "overload", its end no "recovery".
+    assert!(page.contains(">\nspike_start\n<"), "legend");
+    assert!(page.contains(">\nspike_end (absorbed)\n<"), "legend");
+    assert!(!page.contains("event: overload") && !page.contains("event: recovery"));
+}
+
+#[test]
+fn a_stretch_without_successes_is_named_on_the_latency_chart() {
+    let d = scratch_dir("html", "no-success");
+    let html = d.join("rs.html");
+    let f = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/failures/retry-storm.toml");
+    let out = bin().arg(&f).arg("--html").arg(&html).output().unwrap();
+    ok(&out);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("Latency percentiles over time (no successful requests 65–240 s)"),
+        "caption"
+    );
+    let s2 = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/stage2.toml");
+    let html2 = d.join("s2.html");
+    ok(&bin().arg(&s2).arg("--html").arg(&html2).output().unwrap());
+    assert!(!std::fs::read_to_string(&html2)
+        .unwrap()
+        .contains("no successful requests"));
 }

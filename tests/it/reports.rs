@@ -332,3 +332,123 @@ fn cost_counts_instances_and_replicas() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("applies to a database with `replicas`"));
 }
+
+/// Two hours at a low rate with a crash at 1:30:00 (issue 12 item 13).
+const TWO_HOURS: &str = r#"
+name = "two-hours"
+[run]
+duration = "2h"
+series_interval = "60s"
+[traffic]
+entry = "app"
+rate = 2
+[[faults]]
+kind = "crash"
+target = "app"
+at = "90m"
+for = "10m"
+[components.app]
+kind = "service"
+cores = 1
+[components.app.endpoints.default]
+cpu = "exp(5ms)"
+"#;
+
+#[test]
+fn runs_longer_than_an_hour_show_times_as_h_mm_ss() {
+    let d = dir("two-hours");
+    let f = d.join("two-hours.toml");
+    std::fs::write(&f, TWO_HOURS).unwrap();
+    let html = d.join("r.html");
+    let out = bin().arg(&f).arg("--html").arg(&html).output().unwrap();
+    ok(&out);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("\n   1:30:00.000  app              crash "),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n   1:40:00.000  app              recover"),
+        "{text}"
+    );
+    assert!(
+        text.contains("incident 1: app crashed at 1:30:00 for 600s"),
+        "{text}"
+    );
+    assert!(!text.contains("5400.0"), "{text}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<li>app crashed at 1:30:00 for 600s"));
+    assert!(page.contains("<th>time (h:mm:ss)</th>"));
+    assert!(page.contains("<td>1:30:00.000</td>"));
+    // The chart axes: h:mm:ss ticks and their caption.
+    assert!(page.contains(">\ntime (h:mm:ss)\n<"));
+    assert!(page.contains(">\n0:50:00\n<") || page.contains(">\n1:00:00\n<"));
+    // An hour or less keeps seconds.
+    let short = d.join("short.toml");
+    let text = TWO_HOURS
+        .replace("\"2h\"", "\"50m\"")
+        .replace("\"90m\"", "\"20m\"");
+    std::fs::write(&short, text).unwrap();
+    let out = bin().arg(&short).output().unwrap();
+    ok(&out);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("\n   1200.000s  app              crash "),
+        "{text}"
+    );
+    assert!(
+        text.contains("incident 1: app crashed at 1200.0s for 600s"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_summary_labels_the_window_of_each_figure_when_they_differ() {
+    let text = r#"
+[run]
+duration = "20s"
+warmup = "5s"
+[traffic]
+entry = "app"
+rate = 300
+[components.app]
+kind = "service"
+cores = 1
+queue = 2
+[components.app.endpoints.default]
+cpu = "exp(5ms)"
+"#;
+    let d = dir("windows");
+    let f = d.join("w.toml");
+    std::fs::write(&f, text).unwrap();
+    let out = bin().arg(&f).output().unwrap();
+    ok(&out);
+    let s = String::from_utf8_lossy(&out.stdout);
+    let line = |p: &str| {
+        s.lines()
+            .find(|l| l.starts_with(p))
+            .unwrap_or("")
+            .to_string()
+    };
+    assert!(line("requests ").ends_with(" in flight (whole run)"), "{s}");
+    let errors = line("errors ");
+    assert!(errors.starts_with("errors       rejected "), "{s}");
+    assert!(
+        errors.ends_with(" (measured window, after the 5s warm-up)"),
+        "{s}"
+    );
+    // Without a warm-up there is one window and no label.
+    let f0 = d.join("w0.toml");
+    std::fs::write(&f0, text.replace("warmup = \"5s\"\n", "")).unwrap();
+    let out = bin().arg(&f0).output().unwrap();
+    ok(&out);
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !s.contains("(whole run)") && !s.contains("measured window"),
+        "{s}"
+    );
+    assert!(
+        s.lines().any(|l| l.starts_with("errors       rejected ")),
+        "{s}"
+    );
+}

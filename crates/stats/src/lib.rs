@@ -39,6 +39,7 @@ mod loghist;
 mod recorder;
 mod result;
 mod text;
+pub use text::{clock, CLOCK_AFTER_S};
 
 pub use cascade::{Cascade, Crossing, Trigger};
 pub use ci::{interval, t975, Ci95, Headline, Interval, LatencyCi};

@@ -56,6 +56,7 @@ impl SimResult {
     /// The human summary printed by `simulate`.
     pub fn summary(&self) -> String {
         let mut s = String::new();
+        let long = self.simulated_s > CLOCK_AFTER_S;
         let reps = if self.replications == 1 {
             "1 replication".to_string()
         } else {
@@ -73,9 +74,21 @@ impl SimResult {
             self.wall_s
         );
         let r = &self.requests;
+        // With a warm-up the figures cover two windows; each says which (issue 12 item 4).
+        let (whole, measured) = if self.warmup_s > 0.0 {
+            (
+                " (whole run)".to_string(),
+                format!(
+                    " (measured window, after the {} warm-up)",
+                    span(self.warmup_s)
+                ),
+            )
+        } else {
+            (String::new(), String::new())
+        };
         let _ = writeln!(
             s,
-            "requests    {} generated, {} succeeded, {} failed, {} in flight",
+            "requests    {} generated, {} succeeded, {} failed, {} in flight{whole}",
             thousands(r.generated),
             thousands(r.succeeded),
             thousands(r.failed),
@@ -138,7 +151,7 @@ impl SimResult {
                 .iter()
                 .map(|(k, v)| format!("{k} {}", thousands(*v)))
                 .collect();
-            let _ = writeln!(s, "errors       {}", reasons.join(", "));
+            let _ = writeln!(s, "errors       {}{measured}", reasons.join(", "));
         }
         if let Some(slo) = &self.slo {
             let _ = writeln!(
@@ -216,10 +229,12 @@ impl SimResult {
             let _ = writeln!(s);
             let _ = writeln!(s, "timeline");
             for e in self.timeline.iter().take(20) {
-                let line = format!(
-                    "  {:>9.3}s  {:<16} {:<18} {}",
-                    e.t_s, e.component, e.event, e.detail
-                );
+                let t = if long {
+                    format!("{:>12}", clock(e.t_s, 3))
+                } else {
+                    format!("{:>9.3}s", e.t_s)
+                };
+                let line = format!("  {t}  {:<16} {:<18} {}", e.component, e.event, e.detail);
                 // No trailing blanks when an event has no detail.
                 let _ = writeln!(s, "{}", line.trim_end());
             }
@@ -234,7 +249,7 @@ impl SimResult {
         if !self.cascades.is_empty() {
             let _ = writeln!(s);
             for (i, c) in self.cascades.iter().enumerate().take(10) {
-                let _ = writeln!(s, "incident {}: {}", i + 1, story(c));
+                let _ = writeln!(s, "incident {}: {}", i + 1, story(c, long));
             }
             if self.cascades.len() > 10 {
                 let _ = writeln!(
@@ -306,8 +321,37 @@ fn ci_line(r: &SimResult, ci: &crate::Ci95) -> String {
     )
 }
 
-/// Seconds with one decimal: `2.1s`.
-fn secs(v: f64) -> String {
+/// A moment with one decimal: `2.1s`, or `14:00:00` (`14:00:00.5`) in a run longer than
+/// an hour (issue 12 item 13).
+fn secs(v: f64, long: bool) -> String {
+    if long {
+        let c = clock(v, 1);
+        c.strip_suffix(".0").map_or(c.clone(), str::to_string)
+    } else {
+        format!("{v:.1}s")
+    }
+}
+
+/// Runs longer than this show their moments as `h:mm:ss`.
+pub const CLOCK_AFTER_S: f64 = 3600.0;
+
+/// `t_s` seconds as `h:mm:ss` with `decimals` decimals of a second: `14:00:00.000`,
+/// `1:02:03` (the hours are not padded and go past 24).
+pub fn clock(t_s: f64, decimals: usize) -> String {
+    let scale = 10f64.powi(decimals as i32);
+    let units = (t_s.max(0.0) * scale).round();
+    let whole = (units / scale).floor();
+    let frac = units - whole * scale;
+    let w = whole as u64;
+    let mut s = format!("{}:{:02}:{:02}", w / 3600, w / 60 % 60, w % 60);
+    if decimals > 0 {
+        s.push_str(&format!(".{:0width$}", frac as u64, width = decimals));
+    }
+    s
+}
+
+/// A duration with one decimal: `2.1s`.
+fn span1(v: f64) -> String {
     format!("{v:.1}s")
 }
 
@@ -334,17 +378,24 @@ fn trigger_verb(t: &Trigger) -> String {
 }
 
 impl Cascade {
-    /// The incident as the sentence the summary prints after `incident N:`.
+    /// The incident as the sentence the summary prints after `incident N:` (times in
+    /// seconds).
     pub fn sentence(&self) -> String {
-        story(self)
+        story(self, false)
+    }
+
+    /// The sentence of an incident of a run of `run_s` seconds: times as `h:mm:ss` when the
+    /// run is longer than an hour.
+    pub fn sentence_in(&self, run_s: f64) -> String {
+        story(self, run_s > CLOCK_AFTER_S)
     }
 }
 
 /// One incident as a sentence: trigger -> crossings, peak errors; verdict.
-pub(crate) fn story(c: &Cascade) -> String {
+pub(crate) fn story(c: &Cascade, long: bool) -> String {
     let t = &c.trigger;
     let mut s = if t.kind == "load" {
-        format!("load at {}", secs(t.start_s))
+        format!("load at {}", secs(t.start_s, long))
     } else {
         // Triggers of one kind at one time (a fault on every instance) read as one.
         let same: Vec<&Trigger> = c
@@ -361,7 +412,11 @@ pub(crate) fn story(c: &Cascade) -> String {
             Some(e) => format!(" for {}", span(e - t.start_s)),
             None => " until the end".to_string(),
         };
-        let mut s = format!("{who} {} at {}{dur}", trigger_verb(t), secs(t.start_s));
+        let mut s = format!(
+            "{who} {} at {}{dur}",
+            trigger_verb(t),
+            secs(t.start_s, long)
+        );
         let others = c.more_triggers.len() - same.len();
         if others > 0 {
             let _ = write!(
@@ -382,7 +437,7 @@ pub(crate) fn story(c: &Cascade) -> String {
             } else {
                 "saturated"
             };
-            format!("{} {what} +{}", x.component, secs(x.after_s))
+            format!("{} {what} +{}", x.component, span1(x.after_s))
         })
         .collect();
     s.push_str(" -> ");
@@ -399,7 +454,7 @@ pub(crate) fn story(c: &Cascade) -> String {
                 s,
                 ", errors peaked at {} (+{})",
                 pct(c.peak_error_rate),
-                secs((at - t.start_s).max(0.0))
+                span1((at - t.start_s).max(0.0))
             );
         }
         _ => s.push_str(", no errors"),
@@ -414,7 +469,7 @@ pub(crate) fn story(c: &Cascade) -> String {
             let _ = write!(
                 s,
                 "; recovered {} after {since}",
-                secs(c.recovered_after_s.unwrap_or(0.0))
+                span1(c.recovered_after_s.unwrap_or(0.0))
             );
         }
         "metastable" => {
@@ -478,12 +533,25 @@ mod tests {
             still_failing_after_s: None,
         };
         assert_eq!(
-            story(&c),
+            story(&c, false),
             "db crashed at 120.0s for 30s -> db failing +0.0s, app saturated +2.1s, \
              errors peaked at 43.0% (+5.0s); recovered 4.0s after the trigger ended"
         );
         c.verdict = "metastable".into();
         c.still_failing_after_s = Some(240.0);
-        assert!(story(&c).ends_with("; still failing 240s after the trigger ended: metastable"));
+        assert!(
+            story(&c, false).ends_with("; still failing 240s after the trigger ended: metastable")
+        );
+    }
+
+    #[test]
+    fn clock_reads_hours_minutes_seconds() {
+        assert_eq!(clock(50400.0, 3), "14:00:00.000");
+        assert_eq!(clock(3723.4567, 3), "1:02:03.457");
+        assert_eq!(clock(59.9996, 3), "0:01:00.000");
+        assert_eq!(clock(7200.0, 0), "2:00:00");
+        assert_eq!(secs(5400.5, true), "1:30:00.5");
+        assert_eq!(secs(5400.0, true), "1:30:00");
+        assert_eq!(secs(5400.0, false), "5400.0s");
     }
 }

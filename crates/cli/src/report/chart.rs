@@ -40,8 +40,8 @@ pub(super) struct Opts<'a> {
     /// No tick labels above this (a percentage axis stretched to make room for marker
     /// labels should not read 120%).
     pub(super) y_label_max: Option<f64>,
-    /// Legend entries for the marker colours.
-    pub(super) marker_kinds: &'a [(&'static str, RGBColor)],
+    /// Legend entries for the marker colours, as shown (`event: fault`, `spike_end (absorbed)`).
+    pub(super) marker_kinds: &'a [(String, RGBColor)],
 }
 
 /// Width of a chart, and of the legend panel at its right (outside the plot, so it never
@@ -286,13 +286,22 @@ where
                 .map_err(|e| anyhow!("{e}"))?;
         }
     }
+    // A time axis past an hour reads h:mm:ss (issue 12 item 13).
+    let clock = x_desc == "time (s)" && x1 > archsim_stats::CLOCK_AFTER_S;
+    let x_desc = if clock { "time (h:mm:ss)" } else { x_desc };
     chart
         .configure_mesh()
         .x_desc(x_desc)
         .y_desc(y_desc)
         .label_style(("sans-serif", 13))
         .axis_desc_style(("sans-serif", 14))
-        .x_label_formatter(&|v| tick(*v))
+        .x_label_formatter(&|v| {
+            if clock {
+                archsim_stats::clock(*v, 0)
+            } else {
+                tick(*v)
+            }
+        })
         .y_label_formatter(&|v| match o.y_label_max {
             Some(m) if *v > m + 1e-9 => String::new(),
             _ => tick(*v),
@@ -349,7 +358,7 @@ where
         entries.push((label.to_string(), BLACK.mix(0.7).stroke_width(1)));
     }
     for (name, c) in o.marker_kinds {
-        entries.push((format!("event: {name}"), c.mix(0.7).stroke_width(1)));
+        entries.push((name.clone(), c.mix(0.7).stroke_width(1)));
     }
     Ok(())
 }

@@ -37,6 +37,31 @@ pub(super) fn event_kind(event: &str) -> (&'static str, RGBColor) {
     }
 }
 
+/// The legend name of a timeline event's colour: its kind for faults, scaling and breakers;
+/// for the events the kinds would misname (a spike that was absorbed is no "overload", its
+/// end no "recovery" when it never recovered) the event's own name, and at the end of an
+/// incident's trigger the incident's verdict (issue 12 item 17).
+pub(super) fn legend_label(r: &SimResult, e: &archsim_stats::TimelineEntry) -> String {
+    let (kind, _) = event_kind(&e.event);
+    if kind != "overload" && kind != "recovery" {
+        return format!("event: {kind}");
+    }
+    let verdict = r.cascades.iter().find_map(|c| {
+        let t = &c.trigger;
+        let ends = t.end_s.is_some_and(|end| (end - e.t_s).abs() < 1e-9);
+        let stem = |ev: &str| {
+            ev.rsplit_once('_')
+                .map_or(ev.to_string(), |x| x.0.to_string())
+        };
+        (ends && t.component == e.component && stem(&t.event) == stem(&e.event))
+            .then(|| c.verdict.clone())
+    });
+    match verdict {
+        Some(v) => format!("{} ({v})", e.event),
+        None => e.event.clone(),
+    }
+}
+
 pub(super) fn event_color(event: &str) -> RGBColor {
     event_kind(event).1
 }
@@ -47,6 +72,7 @@ pub(super) fn timeline_markers(r: &SimResult, span: f64) -> (Vec<Marker>, String
     let mut markers: Vec<Marker> = Vec::new();
     let mut rows = String::new();
     let mut last_x = f64::NEG_INFINITY;
+    let long = r.simulated_s > archsim_stats::CLOCK_AFTER_S;
     for e in &r.timeline {
         if markers.is_empty() || e.t_s - last_x > span * 0.01 {
             markers.push(Marker {
@@ -60,7 +86,11 @@ pub(super) fn timeline_markers(r: &SimResult, span: f64) -> (Vec<Marker>, String
         rows.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td style=\"color:rgb({},{},{})\">{}</td><td>{}</td></tr>\n",
             markers.len(),
-            tick(e.t_s),
+            if long {
+                archsim_stats::clock(e.t_s, 3)
+            } else {
+                tick(e.t_s)
+            },
             esc(&e.component),
             c.0,
             c.1,
@@ -73,8 +103,9 @@ pub(super) fn timeline_markers(r: &SimResult, span: f64) -> (Vec<Marker>, String
         String::new()
     } else {
         format!(
-            "<div class=\"events\"><table>\n<tr><th>#</th><th>time (s)</th><th>component</th>\
-             <th>event</th><th>detail</th></tr>\n{rows}</table></div>\n"
+            "<div class=\"events\"><table>\n<tr><th>#</th><th>{}</th><th>component</th>\
+             <th>event</th><th>detail</th></tr>\n{rows}</table></div>\n",
+            if long { "time (h:mm:ss)" } else { "time (s)" }
         )
     };
     (markers, table)
@@ -157,7 +188,10 @@ pub(super) fn headline(r: &SimResult) -> String {
     if !r.cascades.is_empty() {
         s.push_str("<h2>Incidents</h2>\n<ol class=\"incidents\">\n");
         for c in &r.cascades {
-            s.push_str(&format!("<li>{}</li>\n", esc(&c.sentence())));
+            s.push_str(&format!(
+                "<li>{}</li>\n",
+                esc(&c.sentence_in(r.simulated_s))
+            ));
         }
         s.push_str("</ol>\n");
     }
@@ -184,9 +218,9 @@ pub(crate) fn run_html(r: &SimResult) -> anyhow::Result<String> {
     let x_range = Some((0.0, t_end.max(1.0)));
     let (markers, events_table) = timeline_markers(r, t_end.max(1.0));
     let shade = (r.warmup_s > 0.0).then_some((0.0, r.warmup_s, " warm-up"));
-    let mut kinds: Vec<(&'static str, RGBColor)> = Vec::new();
+    let mut kinds: Vec<(String, RGBColor)> = Vec::new();
     for e in &r.timeline {
-        let k = event_kind(&e.event);
+        let k = (legend_label(r, e), event_kind(&e.event).1);
         if !kinds.iter().any(|x| x.0 == k.0) {
             kinds.push(k);
         }
@@ -204,11 +238,35 @@ pub(crate) fn run_html(r: &SimResult) -> anyhow::Result<String> {
         ("p95".to_string(), pairs(t, &s.p95_ms)),
         ("p99".to_string(), pairs(t, &s.p99_ms)),
     ];
+    // Stretches where requests arrived and none succeeded: the lines stop there, so the
+    // caption says why (issue 12 item 19).
+    let mut gaps: Vec<(f64, f64)> = Vec::new();
+    let w = s.interval_s;
+    for (i, &x) in t.iter().enumerate() {
+        if s.p50_ms.get(i).is_some_and(|v| v.is_none()) && s.rps.get(i).is_some_and(|r| *r > 0.0) {
+            match gaps.last_mut() {
+                Some(g) if (g.1 - x).abs() < 1e-9 => g.1 = x + w,
+                _ => gaps.push((x, x + w)),
+            }
+        }
+    }
+    let lat_title = if gaps.is_empty() {
+        "Latency percentiles over time".to_string()
+    } else {
+        let parts: Vec<String> = gaps
+            .iter()
+            .map(|(a, b)| format!("{}–{} s", tick(*a), tick(*b)))
+            .collect();
+        format!(
+            "Latency percentiles over time (no successful requests {})",
+            parts.join(", ")
+        )
+    };
     figs.push(figure(
         "latency",
-        "Latency percentiles over time",
+        &lat_title,
         line_chart(
-            "Latency percentiles over time",
+            &lat_title,
             "time (s)",
             "latency (ms)",
             &lat,
