@@ -227,7 +227,7 @@ fn draw(
     while !stop.load(Relaxed) {
         let t_ms = total.load(Relaxed) / 1_000_000;
         let d_ms = (done.load(Relaxed) / 1_000_000).min(t_ms);
-        if ticks % 5 == 0 {
+        if ticks.is_multiple_of(5) {
             eta.sample(t0.elapsed().as_secs_f64(), d_ms as f64 * 1e6);
         }
         ticks = ticks.wrapping_add(1);
