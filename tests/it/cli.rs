@@ -1205,3 +1205,21 @@ fn out_of_range_seed_and_a_directory_as_scenario() {
         );
     }
 }
+
+/// `check` is near-linear in the number of components calling one component (it was
+/// quadratic: 40,000 callers took over 20 s); 50,000 callers check at once.
+#[test]
+fn fifty_thousand_callers_of_one_component_check() {
+    let mut text = String::from(
+        "[run]\nduration = \"10s\"\n[traffic]\nentry = \"c0\"\nrate = 10\n\
+         [components.db]\nkind = \"database\"\n",
+    );
+    for i in 0..50_000 {
+        text.push_str(&format!(
+            "[components.c{i}]\nkind = \"service\"\n\
+             [components.c{i}.endpoints.default]\ncalls = [{{ to = \"db\" }}]\n"
+        ));
+    }
+    let sc = archsim::scenario::from_str(&text, "callers.toml", &[]).unwrap();
+    assert_eq!(sc.spec.components.len(), 50_001);
+}

@@ -434,6 +434,13 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
 
     // components (checked before traffic so references can be resolved)
     let names: Vec<&String> = raw.components.keys().collect();
+    // Name -> index, so resolving each call's target is not a scan of every name (a check
+    // of 50,000 callers of one component would be quadratic).
+    let index_of: std::collections::HashMap<&str, usize> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
     let mut comps: Vec<ComponentSpec> = Vec::new();
     let mut comp_spans: Vec<Range<usize>> = Vec::new();
     let mut ops = OpsSpec::default();
@@ -957,7 +964,7 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                                         ck.int(f, "fanout", 1, MAX_INSTANCES).unwrap_or(1) as u32
                                     }
                                 };
-                                match names.iter().position(|n| *n == to) {
+                                match index_of.get(to.as_str()).copied() {
                                     None => ck.err(
                                         to_span,
                                         format!(
