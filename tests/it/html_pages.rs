@@ -385,3 +385,70 @@ fn a_stretch_without_successes_is_named_on_the_latency_chart() {
         .unwrap()
         .contains("no successful requests"));
 }
+
+/// Regression (issue 12 item 16): with a second swept key the legend cut every line to
+/// `p99 components.lb.policy=…`; lines are now named by the values that differ, under the
+/// key's last segment, and the caption names the key in full.
+#[test]
+fn sweep_legend_names_each_line_by_the_values_that_differ() {
+    let d = dir("sweep-legend");
+    let f = d.join("lb.toml");
+    std::fs::write(
+        &f,
+        r#"
+[run]
+duration = "20s"
+warmup = "5s"
+series_interval = "5s"
+[traffic]
+entry = "lb"
+rate = 50
+[components.lb]
+kind = "load_balancer"
+targets = "server"
+[components.server]
+kind = "service"
+instances = 2
+cores = 1
+[components.server.endpoints.default]
+cpu = "exp(10ms)"
+"#,
+    )
+    .unwrap();
+    let page = d.join("sweep.html");
+    ok(&bin()
+        .arg("sweep")
+        .arg(&f)
+        .args([
+            "--set",
+            "traffic.rate=50,100",
+            "--set",
+            "components.lb.policy=round_robin,least_outstanding",
+            "--set",
+            "components.server.cores=1",
+        ])
+        .arg("--html")
+        .arg(&page)
+        .output()
+        .unwrap());
+    let html = std::fs::read_to_string(&page).unwrap();
+    for id in ["sweep-p99", "sweep-throughput", "sweep-errors"] {
+        let fig = chart(&html, id).unwrap_or_else(|| panic!("{id}"));
+        assert!(
+            fig.contains("(a line per components.lb.policy)</figcaption>"),
+            "{id}: caption"
+        );
+        assert!(!fig.contains('…'), "{id}: a cut legend");
+        // The single-valued key names no line.
+        assert!(!fig.contains("cores=1"), "{id}");
+    }
+    let p99 = chart(&html, "sweep-p99").unwrap();
+    assert!(p99.contains(">\np99 policy=round_robin\n<"), "legend");
+    // 28 characters: wrapped onto a second line of the legend, not cut.
+    assert!(
+        p99.contains(">\np99\n<") && p99.contains(">\npolicy=least_outstanding\n<"),
+        "legend"
+    );
+    let thr = chart(&html, "sweep-throughput").unwrap();
+    assert!(thr.contains(">\npolicy=round_robin\n<"), "legend");
+}

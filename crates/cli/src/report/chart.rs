@@ -368,22 +368,63 @@ pub(super) fn legend(
     area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
     entries: &[(String, ShapeStyle)],
 ) -> anyhow::Result<()> {
-    for (i, (name, style)) in entries.iter().enumerate() {
-        let y = 48 + 22 * i as i32;
+    let mut y = 48;
+    for (name, style) in entries {
         area.draw(&PathElement::new(vec![(4, y), (26, y)], *style))
             .map_err(|e| anyhow!("{e}"))?;
-        let mut name = name.clone();
-        if name.chars().count() > 26 {
-            name = name.chars().take(25).collect::<String>() + "…";
+        // A long name wraps onto further lines rather than being cut (issue 12 item 16).
+        let lines = wrap(name, LEGEND_CHARS);
+        for (j, line) in lines.iter().enumerate() {
+            area.draw(&Text::new(
+                line.clone(),
+                (32, y - 7 + 16 * j as i32),
+                ("sans-serif", 13).into_font(),
+            ))
+            .map_err(|e| anyhow!("{e}"))?;
         }
-        area.draw(&Text::new(
-            name,
-            (32, y - 7),
-            ("sans-serif", 13).into_font(),
-        ))
-        .map_err(|e| anyhow!("{e}"))?;
+        y += 22 + 16 * (lines.len() as i32 - 1);
     }
     Ok(())
+}
+
+/// Characters of a legend line in the legend panel.
+pub(super) const LEGEND_CHARS: usize = 26;
+
+/// `text` in lines of at most `width` characters, broken at spaces, else after a `.`, `=`
+/// or `,`, else anywhere.
+pub(super) fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for word in text.split(' ') {
+        let mut word = word.to_string();
+        loop {
+            let len = cur.chars().count();
+            let sep = usize::from(len > 0);
+            if len + sep + word.chars().count() <= width {
+                if sep == 1 {
+                    cur.push(' ');
+                }
+                cur.push_str(&word);
+                break;
+            }
+            if len > 0 {
+                lines.push(std::mem::take(&mut cur));
+                continue;
+            }
+            // A word longer than a line: break it after a separator within the width.
+            let chars: Vec<char> = word.chars().collect();
+            let cut = (1..width)
+                .rev()
+                .find(|&i| matches!(chars[i - 1], '.' | '=' | ','))
+                .unwrap_or(width);
+            lines.push(chars[..cut].iter().collect());
+            word = chars[cut..].iter().collect();
+        }
+    }
+    if !cur.is_empty() || lines.is_empty() {
+        lines.push(cur);
+    }
+    lines
 }
 
 /// A bar chart of one value per name, each bar labelled with its value.
@@ -466,4 +507,24 @@ pub(super) fn pairs(t: &[f64], v: &[Option<f64>]) -> Vec<(f64, f64)> {
         .zip(v)
         .filter_map(|(t, v)| v.filter(|v| v.is_finite()).map(|v| (*t, v)))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn legend_names_wrap_instead_of_being_cut() {
+        assert_eq!(wrap("p99 policy=p2c", 26), ["p99 policy=p2c"]);
+        assert_eq!(
+            wrap("p99 components.lb.policy=least_outstanding", 26),
+            ["p99", "components.lb.policy=", "least_outstanding"]
+        );
+        assert_eq!(wrap("abcdefghij", 4), ["abcd", "efgh", "ij"]);
+        assert_eq!(wrap("", 26), [""]);
+        let long = "error rate components.app.instances=12 traffic.users=150000";
+        let lines = wrap(long, 26);
+        assert!(lines.iter().all(|l| l.chars().count() <= 26), "{lines:?}");
+        assert_eq!(lines.join(" ").replace("= ", "="), long);
+    }
 }
