@@ -452,3 +452,103 @@ cpu = "exp(10ms)"
     let thr = chart(&html, "sweep-throughput").unwrap();
     assert!(thr.contains(">\npolicy=round_robin\n<"), "legend");
 }
+
+/// The terminal's millisecond format (`49.7ms`, `2.65s`).
+fn ms(v: f64) -> String {
+    if v >= 1000.0 {
+        format!("{:.2}s", v / 1000.0)
+    } else if v >= 100.0 {
+        format!("{v:.0}ms")
+    } else if v >= 10.0 {
+        format!("{v:.1}ms")
+    } else {
+        format!("{v:.2}ms")
+    }
+}
+
+/// The heights of the coloured bars of a bar chart, left to right.
+fn bar_heights(fig: &str) -> Vec<f64> {
+    fig.split("<rect ")
+        .skip(1)
+        .filter(|r| !r.contains("fill=\"#FFFFFF\""))
+        .filter_map(|r| {
+            let h = r.split("height=\"").nth(1)?;
+            h[..h.find('"')?].parse().ok()
+        })
+        .collect()
+}
+
+/// Regression (issue 12 item 20): p99 bars of 49.7 ms and 58.6 ms beside 2.65 s were a
+/// few pixels on a linear axis. The axis turns logarithmic, every bar carries its value, and
+/// error-rate and cost bars follow.
+#[test]
+fn compare_bars_show_small_p99s_beside_large_ones_with_errors_and_cost() {
+    let d = dir("compare-bars");
+    let (json, page) = (d.join("c.json"), d.join("c.html"));
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/compare/lb-policy");
+    ok(&bin()
+        .arg("compare")
+        .arg(&folder)
+        .arg("--json")
+        .arg(&json)
+        .arg("--html")
+        .arg(&page)
+        .output()
+        .unwrap());
+    let html = std::fs::read_to_string(&page).unwrap();
+    let v: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let runs: Vec<&Value> = v.as_array().unwrap().iter().map(|s| &s["result"]).collect();
+    assert_eq!(runs.len(), 4);
+    let p99: Vec<f64> = runs
+        .iter()
+        .map(|r| r["latency_ms"]["p99"].as_f64().unwrap())
+        .collect();
+    let (lo, hi) = (
+        p99.iter().copied().fold(f64::INFINITY, f64::min),
+        p99.iter().copied().fold(0.0, f64::max),
+    );
+    assert!(
+        hi / lo > 30.0,
+        "the folder still spans orders of magnitude: {p99:?}"
+    );
+    let fig = chart(&html, "compare-p99").expect("p99 bars");
+    assert!(fig.contains("p99 (ms), log scale"), "log axis");
+    for p in &p99 {
+        assert!(
+            fig.contains(&format!(">\n{}\n<", ms(*p))),
+            "label {}",
+            ms(*p)
+        );
+    }
+    let h = bar_heights(fig);
+    assert_eq!(h.len(), 4, "{h:?}");
+    let (hmin, hmax) = (
+        h.iter().copied().fold(f64::INFINITY, f64::min),
+        h.iter().copied().fold(0.0, f64::max),
+    );
+    assert!(hmin > 0.2 * hmax, "the smallest bar is visible: {h:?}");
+    let fig = chart(&html, "compare-errors").expect("error-rate bars");
+    for r in &runs {
+        let e = r["error_rate"].as_f64().unwrap();
+        let label = if e == 0.0 {
+            "0%".to_string()
+        } else {
+            format!("{:.1}%", e * 100.0)
+        };
+        assert!(fig.contains(&format!(">\n{label}\n<")), "label {label}");
+    }
+    assert_eq!(bar_heights(fig).len(), 4);
+    let fig = chart(&html, "compare-cost").expect("cost bars");
+    for r in &runs {
+        let c = &r["cost"];
+        let label = format!(
+            "{:.3} ({:.2}/h)",
+            c["per_million_requests"].as_f64().unwrap(),
+            c["per_hour"].as_f64().unwrap()
+        );
+        assert!(fig.contains(&format!(">\n{label}\n<")), "label {label}");
+    }
+    // Throughput stays linear: its bars are close in value.
+    let fig = chart(&html, "compare-throughput").unwrap();
+    assert!(!fig.contains("log scale"));
+}

@@ -3,8 +3,8 @@
 //!
 //! Every chart sits in `<figure id="chart-NAME">` with a stable NAME: `latency`,
 //! `throughput`, `errors`, `utilization`, `hit-ratio` (with caches), `timeline` for a run;
-//! `compare-p99`, `compare-throughput` for a comparison (`compare-p99-QUESTION` and
-//! `compare-throughput-QUESTION` per question of a suite); `sweep-p99`, `sweep-throughput`,
+//! `compare-p99`, `compare-throughput`, `compare-errors` and (with costs) `compare-cost` for
+//! a comparison (the same ids with `-QUESTION` per question of a suite); `sweep-p99`, `sweep-throughput`,
 //! `sweep-errors` for a sweep; `capacity-probes` for a capacity search.
 //!
 //! `chart` draws (the only `plotters` code), `csv` writes the series, and each page kind has

@@ -348,7 +348,8 @@ pub(crate) fn run_html(r: &SimResult) -> anyhow::Result<String> {
             "Utilization per component (measured window)",
             "utilization (%)",
             &bars,
-            |v| format!("{v:.1}%"),
+            false,
+            &|_, v| format!("{v:.1}%"),
         )?
     } else {
         line_chart(
