@@ -552,3 +552,54 @@ fn compare_bars_show_small_p99s_beside_large_ones_with_errors_and_cost() {
     let fig = chart(&html, "compare-throughput").unwrap();
     assert!(!fig.contains("log scale"));
 }
+
+/// Regression (issue 12 item 18): the "timeline" chart repeated the throughput chart. It now
+/// lays the timeline's events on the time axis, a lane per component: a bar for the crash
+/// of the database from 120 s to its recovery, dots and names for the events, and the
+/// numbered markers of the events table below it.
+#[test]
+fn the_timeline_chart_lays_out_the_events_in_lanes() {
+    let d = dir("events");
+    let (json, page) = (d.join("r.json"), d.join("r.html"));
+    let f = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/failures/spof-database-failover.toml");
+    ok(&bin()
+        .arg(&f)
+        .arg("--json")
+        .arg(&json)
+        .arg("--html")
+        .arg(&page)
+        .output()
+        .unwrap());
+    let html = std::fs::read_to_string(&page).unwrap();
+    let v: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let timeline = v["timeline"].as_array().unwrap();
+    let fig = chart(&html, "timeline").expect("the events chart");
+    assert!(fig.contains("a lane per component"), "caption");
+    // Not the throughput chart again.
+    assert!(!fig.contains("requests per second") && !fig.contains("goodput"));
+    // A lane per component (instances share their component's lane).
+    for lane in ["db", "system"] {
+        assert!(fig.contains(&format!(">\n{lane}\n<")), "lane {lane}");
+    }
+    assert!(!fig.contains(">\ndb[0]\n<"), "instances share a lane");
+    // The crash is named on its lane, and drawn as a bar in the fault colour.
+    assert!(fig.contains(">\ncrash\n<"), "event name");
+    assert!(
+        fig.split("<rect ")
+            .any(|r| r.contains("fill=\"#C81E1E\"") && !r.contains("width=\"0\"")),
+        "the crash as a bar"
+    );
+    // A dot per event.
+    assert!(fig.matches("<circle").count() >= timeline.len() - 3, "dots");
+    // The numbered markers, and the table they refer to.
+    assert!(
+        fig.contains(">\n1\n<") && fig.contains(">\n2\n<"),
+        "markers"
+    );
+    assert!(fig.contains("<div class=\"events\">"), "the events table");
+    for e in timeline {
+        let name = e["event"].as_str().unwrap();
+        assert!(fig.contains(&format!(">{name}</td>")), "table row {name}");
+    }
+}

@@ -157,28 +157,7 @@ pub(super) fn line_chart(
         .then(|| min_positive(lines))
         .flatten()
         .filter(|lo| y1 / 1.1 / lo > 30.0);
-    // Marker labels sit in rows above the data: a label goes down a row while it would
-    // touch the previous label of its row.
-    let plot_w = (W - LEGEND_W - 110) as f64;
-    let mut row_end: Vec<f64> = Vec::new();
-    let rows: Vec<usize> = o
-        .markers
-        .iter()
-        .map(|m| {
-            let at = (m.x - x0) / (x1 - x0) * plot_w;
-            let w = 7.0 * m.label.len() as f64 + 6.0;
-            let row = row_end
-                .iter()
-                .position(|&e| e <= at)
-                .unwrap_or_else(|| {
-                    row_end.push(f64::NEG_INFINITY);
-                    row_end.len() - 1
-                })
-                .min(MAX_ROWS - 1);
-            row_end[row] = row_end[row].max(at + w);
-            row
-        })
-        .collect();
+    let (rows, n_rows) = marker_rows(o.markers, x0, x1);
     // The room made above the data for marker labels gets no tick labels.
     let cap = o.y_label_max.map_or(y1, |m| m.min(y1));
     let o = &Opts {
@@ -188,7 +167,7 @@ pub(super) fn line_chart(
     let head = if o.markers.is_empty() {
         0.0
     } else {
-        ROW_FRAC * (row_end.len().min(MAX_ROWS) as f64) + 0.02
+        ROW_FRAC * (n_rows as f64) + 0.02
     };
     {
         let root = SVGBackend::with_string(&mut buf, (W, H)).into_drawing_area();
@@ -241,6 +220,194 @@ pub(super) fn line_chart(
                 )?;
             }
         }
+        legend(&right, &entries)?;
+        root.present().map_err(|e| anyhow!("{e}"))?;
+    }
+    Ok(buf)
+}
+
+/// Width in pixels of the plot of a time chart (the chart less its legend and axis labels).
+const PLOT_W: f64 = (W - LEGEND_W - 110) as f64;
+
+/// The row of each marker's label above the data, and the rows used: a label goes down a
+/// row while it would touch the previous label of its row.
+fn marker_rows(markers: &[Marker], x0: f64, x1: f64) -> (Vec<usize>, usize) {
+    let mut row_end: Vec<f64> = Vec::new();
+    let rows = markers
+        .iter()
+        .map(|m| {
+            let at = (m.x - x0) / (x1 - x0) * PLOT_W;
+            let w = 7.0 * m.label.len() as f64 + 6.0;
+            let row = row_end
+                .iter()
+                .position(|&e| e <= at)
+                .unwrap_or_else(|| {
+                    row_end.push(f64::NEG_INFINITY);
+                    row_end.len() - 1
+                })
+                .min(MAX_ROWS - 1);
+            row_end[row] = row_end[row].max(at + w);
+            row
+        })
+        .collect();
+    (rows, row_end.len().min(MAX_ROWS))
+}
+
+/// The events chart (see `events`): a lane per component over the time axis of the line
+/// charts (same width, margins and x range, so times line up down the page), a bar per
+/// state, a dot per event, the event's name where there is room, and the numbered markers
+/// of the events table. The legend names the colours.
+pub(super) fn lanes_chart(
+    l: &super::events::Lanes,
+    x_range: (f64, f64),
+    shade: Option<(f64, f64, &str)>,
+    kinds: &[(String, RGBColor)],
+) -> anyhow::Result<String> {
+    let (x0, x1) = (x_range.0, x_range.1.max(x_range.0 + 1e-9));
+    let n = l.names.len().max(1) as f64;
+    let (rows, n_rows) = marker_rows(l.markers, x0, x1);
+    // A lane is 34 px; a row of marker numbers a little over half a lane.
+    const LANE_PX: f64 = 34.0;
+    const ROW: f64 = 0.55;
+    let top = n + ROW * n_rows as f64 + 0.05;
+    let h = (16.0 + 10.0 + 48.0 + LANE_PX * top).round().max(150.0) as u32;
+    let px = |x: f64| (x - x0) / (x1 - x0) * PLOT_W;
+    let mut buf = String::new();
+    {
+        let root = SVGBackend::with_string(&mut buf, (W, h)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
+        let (left, right) = root.split_horizontally(W - LEGEND_W);
+        let mut chart = ChartBuilder::on(&left)
+            .margin(10)
+            .margin_top(16)
+            .margin_right(24)
+            .x_label_area_size(48)
+            .y_label_area_size(72)
+            .build_cartesian_2d(x0..x1, 0f64..top)
+            .map_err(|e| anyhow!("{e}"))?;
+        let clock = x1 > archsim_stats::CLOCK_AFTER_S;
+        chart
+            .configure_mesh()
+            .x_desc(if clock { "time (h:mm:ss)" } else { "time (s)" })
+            .y_desc("component")
+            .label_style(("sans-serif", 13))
+            .axis_desc_style(("sans-serif", 14))
+            .x_label_formatter(&|v| {
+                if clock {
+                    archsim_stats::clock(*v, 0)
+                } else {
+                    tick(*v)
+                }
+            })
+            .y_labels(0)
+            .disable_y_mesh()
+            .light_line_style(WHITE.mix(0.0))
+            .bold_line_style(RGBColor(0, 0, 0).mix(0.1))
+            .draw()
+            .map_err(|e| anyhow!("{e}"))?;
+        // Lane i (0 on top) spans y from n - 1 - i to n - i; every other lane is shaded.
+        let bottom = |lane: usize| n - 1.0 - lane as f64;
+        for i in (1..l.names.len()).step_by(2) {
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(x0, bottom(i)), (x1, bottom(i) + 1.0)],
+                    RGBColor(0, 0, 0).mix(0.035).filled(),
+                )))
+                .map_err(|e| anyhow!("{e}"))?;
+        }
+        if let Some((a, b, label)) = shade {
+            let b = b.min(x1);
+            if b > a {
+                chart
+                    .draw_series(std::iter::once(Rectangle::new(
+                        [(a, 0.0), (b, n)],
+                        RGBColor(0, 0, 0).mix(0.06).filled(),
+                    )))
+                    .map_err(|e| anyhow!("{e}"))?;
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        label.to_string(),
+                        (a, top),
+                        ("sans-serif", 12).into_font().color(&RGBColor(90, 90, 90)),
+                    )))
+                    .map_err(|e| anyhow!("{e}"))?;
+            }
+        }
+        for (m, row) in l.markers.iter().zip(&rows) {
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(m.x, 0.0), (m.x, n)],
+                    m.color.mix(0.35).stroke_width(1),
+                )))
+                .map_err(|e| anyhow!("{e}"))?;
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    m.label.clone(),
+                    (m.x, top - 0.02 - ROW * *row as f64),
+                    ("sans-serif", 12)
+                        .into_font()
+                        .style(FontStyle::Bold)
+                        .color(&m.color),
+                )))
+                .map_err(|e| anyhow!("{e}"))?;
+        }
+        for s in &l.spans {
+            let b = bottom(s.lane);
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(s.x0, b + 0.14), (s.x1.max(s.x0), b + 0.48)],
+                    s.color.mix(0.3).filled(),
+                )))
+                .map_err(|e| anyhow!("{e}"))?;
+        }
+        for p in &l.points {
+            chart
+                .draw_series(std::iter::once(Circle::new(
+                    (p.x, bottom(p.lane) + 0.31),
+                    4,
+                    p.color.filled(),
+                )))
+                .map_err(|e| anyhow!("{e}"))?;
+        }
+        // Names: the lane's at its left; an event's above its dot while it does not touch
+        // the previous name in the lane.
+        let grey = ("sans-serif", 12)
+            .into_font()
+            .color(&RGBColor(80, 80, 80))
+            .pos(Pos::new(HPos::Left, VPos::Top));
+        let mut name_end: Vec<f64> = Vec::new();
+        for (i, name) in l.names.iter().enumerate() {
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    name.clone(),
+                    (x0, bottom(i) + 0.95),
+                    grey.clone(),
+                )))
+                .map_err(|e| anyhow!("{e}"))?;
+            name_end.push(7.0 * name.chars().count() as f64 + 10.0);
+        }
+        for p in &l.points {
+            let at = px(p.x);
+            let w = 6.5 * p.label.chars().count() as f64 + 8.0;
+            if p.label.is_empty() || at < name_end[p.lane] || at + w > PLOT_W + 20.0 {
+                continue;
+            }
+            name_end[p.lane] = at + w;
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    p.label.clone(),
+                    (p.x, bottom(p.lane) + 0.95),
+                    ("sans-serif", 11)
+                        .into_font()
+                        .color(&p.color)
+                        .pos(Pos::new(HPos::Left, VPos::Top)),
+                )))
+                .map_err(|e| anyhow!("{e}"))?;
+        }
+        let entries: Vec<(String, ShapeStyle)> = kinds
+            .iter()
+            .map(|(k, c)| (k.clone(), c.mix(0.6).stroke_width(6)))
+            .collect();
         legend(&right, &entries)?;
         root.present().map_err(|e| anyhow!("{e}"))?;
     }
