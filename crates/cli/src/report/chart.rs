@@ -315,20 +315,15 @@ pub(super) fn lanes_chart(
                 )))
                 .map_err(|e| anyhow!("{e}"))?;
         }
-        if let Some((a, b, label)) = shade {
+        // The warm-up is shaded but not labelled here: the charts above label it, and its
+        // label would sit on a marker number at 0 s.
+        if let Some((a, b, _)) = shade {
             let b = b.min(x1);
             if b > a {
                 chart
                     .draw_series(std::iter::once(Rectangle::new(
                         [(a, 0.0), (b, n)],
                         RGBColor(0, 0, 0).mix(0.06).filled(),
-                    )))
-                    .map_err(|e| anyhow!("{e}"))?;
-                chart
-                    .draw_series(std::iter::once(Text::new(
-                        label.to_string(),
-                        (a, top),
-                        ("sans-serif", 12).into_font().color(&RGBColor(90, 90, 90)),
                     )))
                     .map_err(|e| anyhow!("{e}"))?;
             }
