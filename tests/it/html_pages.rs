@@ -385,3 +385,221 @@ fn a_stretch_without_successes_is_named_on_the_latency_chart() {
         .unwrap()
         .contains("no successful requests"));
 }
+
+/// Regression (issue 12 item 16): with a second swept key the legend cut every line to
+/// `p99 components.lb.policy=…`; lines are now named by the values that differ, under the
+/// key's last segment, and the caption names the key in full.
+#[test]
+fn sweep_legend_names_each_line_by_the_values_that_differ() {
+    let d = dir("sweep-legend");
+    let f = d.join("lb.toml");
+    std::fs::write(
+        &f,
+        r#"
+[run]
+duration = "20s"
+warmup = "5s"
+series_interval = "5s"
+[traffic]
+entry = "lb"
+rate = 50
+[components.lb]
+kind = "load_balancer"
+targets = "server"
+[components.server]
+kind = "service"
+instances = 2
+cores = 1
+[components.server.endpoints.default]
+cpu = "exp(10ms)"
+"#,
+    )
+    .unwrap();
+    let page = d.join("sweep.html");
+    ok(&bin()
+        .arg("sweep")
+        .arg(&f)
+        .args([
+            "--set",
+            "traffic.rate=50,100",
+            "--set",
+            "components.lb.policy=round_robin,least_outstanding",
+            "--set",
+            "components.server.cores=1",
+        ])
+        .arg("--html")
+        .arg(&page)
+        .output()
+        .unwrap());
+    let html = std::fs::read_to_string(&page).unwrap();
+    for id in ["sweep-p99", "sweep-throughput", "sweep-errors"] {
+        let fig = chart(&html, id).unwrap_or_else(|| panic!("{id}"));
+        assert!(
+            fig.contains("(a line per components.lb.policy)</figcaption>"),
+            "{id}: caption"
+        );
+        assert!(!fig.contains('…'), "{id}: a cut legend");
+        // The single-valued key names no line.
+        assert!(!fig.contains("cores=1"), "{id}");
+    }
+    let p99 = chart(&html, "sweep-p99").unwrap();
+    assert!(p99.contains(">\np99 policy=round_robin\n<"), "legend");
+    // 28 characters: wrapped onto a second line of the legend, not cut.
+    assert!(
+        p99.contains(">\np99\n<") && p99.contains(">\npolicy=least_outstanding\n<"),
+        "legend"
+    );
+    let thr = chart(&html, "sweep-throughput").unwrap();
+    assert!(thr.contains(">\npolicy=round_robin\n<"), "legend");
+}
+
+/// The terminal's millisecond format (`49.7ms`, `2.65s`).
+fn ms(v: f64) -> String {
+    if v >= 1000.0 {
+        format!("{:.2}s", v / 1000.0)
+    } else if v >= 100.0 {
+        format!("{v:.0}ms")
+    } else if v >= 10.0 {
+        format!("{v:.1}ms")
+    } else {
+        format!("{v:.2}ms")
+    }
+}
+
+/// The heights of the coloured bars of a bar chart, left to right.
+fn bar_heights(fig: &str) -> Vec<f64> {
+    fig.split("<rect ")
+        .skip(1)
+        .filter(|r| !r.contains("fill=\"#FFFFFF\""))
+        .filter_map(|r| {
+            let h = r.split("height=\"").nth(1)?;
+            h[..h.find('"')?].parse().ok()
+        })
+        .collect()
+}
+
+/// Regression (issue 12 item 20): p99 bars of 49.7 ms and 58.6 ms beside 2.65 s were a
+/// few pixels on a linear axis. The axis turns logarithmic, every bar carries its value, and
+/// error-rate and cost bars follow.
+#[test]
+fn compare_bars_show_small_p99s_beside_large_ones_with_errors_and_cost() {
+    let d = dir("compare-bars");
+    let (json, page) = (d.join("c.json"), d.join("c.html"));
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/compare/lb-policy");
+    ok(&bin()
+        .arg("compare")
+        .arg(&folder)
+        .arg("--json")
+        .arg(&json)
+        .arg("--html")
+        .arg(&page)
+        .output()
+        .unwrap());
+    let html = std::fs::read_to_string(&page).unwrap();
+    let v: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let runs: Vec<&Value> = v.as_array().unwrap().iter().map(|s| &s["result"]).collect();
+    assert_eq!(runs.len(), 4);
+    let p99: Vec<f64> = runs
+        .iter()
+        .map(|r| r["latency_ms"]["p99"].as_f64().unwrap())
+        .collect();
+    let (lo, hi) = (
+        p99.iter().copied().fold(f64::INFINITY, f64::min),
+        p99.iter().copied().fold(0.0, f64::max),
+    );
+    assert!(
+        hi / lo > 30.0,
+        "the folder still spans orders of magnitude: {p99:?}"
+    );
+    let fig = chart(&html, "compare-p99").expect("p99 bars");
+    assert!(fig.contains("p99 (ms), log scale"), "log axis");
+    for p in &p99 {
+        assert!(
+            fig.contains(&format!(">\n{}\n<", ms(*p))),
+            "label {}",
+            ms(*p)
+        );
+    }
+    let h = bar_heights(fig);
+    assert_eq!(h.len(), 4, "{h:?}");
+    let (hmin, hmax) = (
+        h.iter().copied().fold(f64::INFINITY, f64::min),
+        h.iter().copied().fold(0.0, f64::max),
+    );
+    assert!(hmin > 0.2 * hmax, "the smallest bar is visible: {h:?}");
+    let fig = chart(&html, "compare-errors").expect("error-rate bars");
+    for r in &runs {
+        let e = r["error_rate"].as_f64().unwrap();
+        let label = if e == 0.0 {
+            "0%".to_string()
+        } else {
+            format!("{:.1}%", e * 100.0)
+        };
+        assert!(fig.contains(&format!(">\n{label}\n<")), "label {label}");
+    }
+    assert_eq!(bar_heights(fig).len(), 4);
+    let fig = chart(&html, "compare-cost").expect("cost bars");
+    for r in &runs {
+        let c = &r["cost"];
+        let label = format!(
+            "{:.3} ({:.2}/h)",
+            c["per_million_requests"].as_f64().unwrap(),
+            c["per_hour"].as_f64().unwrap()
+        );
+        assert!(fig.contains(&format!(">\n{label}\n<")), "label {label}");
+    }
+    // Throughput stays linear: its bars are close in value.
+    let fig = chart(&html, "compare-throughput").unwrap();
+    assert!(!fig.contains("log scale"));
+}
+
+/// Regression (issue 12 item 18): the "timeline" chart repeated the throughput chart. It now
+/// lays the timeline's events on the time axis, a lane per component: a bar for the crash
+/// of the database from 120 s to its recovery, dots and names for the events, and the
+/// numbered markers of the events table below it.
+#[test]
+fn the_timeline_chart_lays_out_the_events_in_lanes() {
+    let d = dir("events");
+    let (json, page) = (d.join("r.json"), d.join("r.html"));
+    let f = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/failures/spof-database-failover.toml");
+    ok(&bin()
+        .arg(&f)
+        .arg("--json")
+        .arg(&json)
+        .arg("--html")
+        .arg(&page)
+        .output()
+        .unwrap());
+    let html = std::fs::read_to_string(&page).unwrap();
+    let v: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let timeline = v["timeline"].as_array().unwrap();
+    let fig = chart(&html, "timeline").expect("the events chart");
+    assert!(fig.contains("a lane per component"), "caption");
+    // Not the throughput chart again.
+    assert!(!fig.contains("requests per second") && !fig.contains("goodput"));
+    // A lane per component (instances share their component's lane).
+    for lane in ["db", "system"] {
+        assert!(fig.contains(&format!(">\n{lane}\n<")), "lane {lane}");
+    }
+    assert!(!fig.contains(">\ndb[0]\n<"), "instances share a lane");
+    // The crash is named on its lane, and drawn as a bar in the fault colour.
+    assert!(fig.contains(">\ncrash\n<"), "event name");
+    assert!(
+        fig.split("<rect ")
+            .any(|r| r.contains("fill=\"#C81E1E\"") && !r.contains("width=\"0\"")),
+        "the crash as a bar"
+    );
+    // A dot per event.
+    assert!(fig.matches("<circle").count() >= timeline.len() - 3, "dots");
+    // The numbered markers, and the table they refer to.
+    assert!(
+        fig.contains(">\n1\n<") && fig.contains(">\n2\n<"),
+        "markers"
+    );
+    assert!(fig.contains("<div class=\"events\">"), "the events table");
+    for e in timeline {
+        let name = e["event"].as_str().unwrap();
+        assert!(fig.contains(&format!(">{name}</td>")), "table row {name}");
+    }
+}

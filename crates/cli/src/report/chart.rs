@@ -3,8 +3,8 @@
 
 use super::thousands;
 use anyhow::anyhow;
-use plotters::coord::ranged1d::{SegmentValue, ValueFormatter};
-use plotters::coord::types::RangedCoordf64;
+use plotters::coord::ranged1d::{SegmentValue, SegmentedCoord, ValueFormatter};
+use plotters::coord::types::{RangedCoordf64, RangedCoordi32};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 /// The colour type of the charts, for the pages that colour their tables alike.
@@ -157,28 +157,7 @@ pub(super) fn line_chart(
         .then(|| min_positive(lines))
         .flatten()
         .filter(|lo| y1 / 1.1 / lo > 30.0);
-    // Marker labels sit in rows above the data: a label goes down a row while it would
-    // touch the previous label of its row.
-    let plot_w = (W - LEGEND_W - 110) as f64;
-    let mut row_end: Vec<f64> = Vec::new();
-    let rows: Vec<usize> = o
-        .markers
-        .iter()
-        .map(|m| {
-            let at = (m.x - x0) / (x1 - x0) * plot_w;
-            let w = 7.0 * m.label.len() as f64 + 6.0;
-            let row = row_end
-                .iter()
-                .position(|&e| e <= at)
-                .unwrap_or_else(|| {
-                    row_end.push(f64::NEG_INFINITY);
-                    row_end.len() - 1
-                })
-                .min(MAX_ROWS - 1);
-            row_end[row] = row_end[row].max(at + w);
-            row
-        })
-        .collect();
+    let (rows, n_rows) = marker_rows(o.markers, x0, x1);
     // The room made above the data for marker labels gets no tick labels.
     let cap = o.y_label_max.map_or(y1, |m| m.min(y1));
     let o = &Opts {
@@ -188,7 +167,7 @@ pub(super) fn line_chart(
     let head = if o.markers.is_empty() {
         0.0
     } else {
-        ROW_FRAC * (row_end.len().min(MAX_ROWS) as f64) + 0.02
+        ROW_FRAC * (n_rows as f64) + 0.02
     };
     {
         let root = SVGBackend::with_string(&mut buf, (W, H)).into_drawing_area();
@@ -241,6 +220,189 @@ pub(super) fn line_chart(
                 )?;
             }
         }
+        legend(&right, &entries)?;
+        root.present().map_err(|e| anyhow!("{e}"))?;
+    }
+    Ok(buf)
+}
+
+/// Width in pixels of the plot of a time chart (the chart less its legend and axis labels).
+const PLOT_W: f64 = (W - LEGEND_W - 110) as f64;
+
+/// The row of each marker's label above the data, and the rows used: a label goes down a
+/// row while it would touch the previous label of its row.
+fn marker_rows(markers: &[Marker], x0: f64, x1: f64) -> (Vec<usize>, usize) {
+    let mut row_end: Vec<f64> = Vec::new();
+    let rows = markers
+        .iter()
+        .map(|m| {
+            let at = (m.x - x0) / (x1 - x0) * PLOT_W;
+            let w = 7.0 * m.label.len() as f64 + 6.0;
+            let row = row_end
+                .iter()
+                .position(|&e| e <= at)
+                .unwrap_or_else(|| {
+                    row_end.push(f64::NEG_INFINITY);
+                    row_end.len() - 1
+                })
+                .min(MAX_ROWS - 1);
+            row_end[row] = row_end[row].max(at + w);
+            row
+        })
+        .collect();
+    (rows, row_end.len().min(MAX_ROWS))
+}
+
+/// The events chart (see `events`): a lane per component over the time axis of the line
+/// charts (same width, margins and x range, so times line up down the page), a bar per
+/// state, a dot per event, the event's name where there is room, and the numbered markers
+/// of the events table. The legend names the colours.
+pub(super) fn lanes_chart(
+    l: &super::events::Lanes,
+    x_range: (f64, f64),
+    shade: Option<(f64, f64, &str)>,
+    kinds: &[(String, RGBColor)],
+) -> anyhow::Result<String> {
+    let (x0, x1) = (x_range.0, x_range.1.max(x_range.0 + 1e-9));
+    let n = l.names.len().max(1) as f64;
+    let (rows, n_rows) = marker_rows(l.markers, x0, x1);
+    // A lane is 34 px; a row of marker numbers a little over half a lane.
+    const LANE_PX: f64 = 34.0;
+    const ROW: f64 = 0.55;
+    let top = n + ROW * n_rows as f64 + 0.05;
+    let h = (16.0 + 10.0 + 48.0 + LANE_PX * top).round().max(150.0) as u32;
+    let px = |x: f64| (x - x0) / (x1 - x0) * PLOT_W;
+    let mut buf = String::new();
+    {
+        let root = SVGBackend::with_string(&mut buf, (W, h)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
+        let (left, right) = root.split_horizontally(W - LEGEND_W);
+        let mut chart = ChartBuilder::on(&left)
+            .margin(10)
+            .margin_top(16)
+            .margin_right(24)
+            .x_label_area_size(48)
+            .y_label_area_size(72)
+            .build_cartesian_2d(x0..x1, 0f64..top)
+            .map_err(|e| anyhow!("{e}"))?;
+        let clock = x1 > archsim_stats::CLOCK_AFTER_S;
+        chart
+            .configure_mesh()
+            .x_desc(if clock { "time (h:mm:ss)" } else { "time (s)" })
+            .y_desc("component")
+            .label_style(("sans-serif", 13))
+            .axis_desc_style(("sans-serif", 14))
+            .x_label_formatter(&|v| {
+                if clock {
+                    archsim_stats::clock(*v, 0)
+                } else {
+                    tick(*v)
+                }
+            })
+            .y_labels(0)
+            .disable_y_mesh()
+            .light_line_style(WHITE.mix(0.0))
+            .bold_line_style(RGBColor(0, 0, 0).mix(0.1))
+            .draw()
+            .map_err(|e| anyhow!("{e}"))?;
+        // Lane i (0 on top) spans y from n - 1 - i to n - i; every other lane is shaded.
+        let bottom = |lane: usize| n - 1.0 - lane as f64;
+        for i in (1..l.names.len()).step_by(2) {
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(x0, bottom(i)), (x1, bottom(i) + 1.0)],
+                    RGBColor(0, 0, 0).mix(0.035).filled(),
+                )))
+                .map_err(|e| anyhow!("{e}"))?;
+        }
+        // The warm-up is shaded but not labelled here: the charts above label it, and its
+        // label would sit on a marker number at 0 s.
+        if let Some((a, b, _)) = shade {
+            let b = b.min(x1);
+            if b > a {
+                chart
+                    .draw_series(std::iter::once(Rectangle::new(
+                        [(a, 0.0), (b, n)],
+                        RGBColor(0, 0, 0).mix(0.06).filled(),
+                    )))
+                    .map_err(|e| anyhow!("{e}"))?;
+            }
+        }
+        for (m, row) in l.markers.iter().zip(&rows) {
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(m.x, 0.0), (m.x, n)],
+                    m.color.mix(0.35).stroke_width(1),
+                )))
+                .map_err(|e| anyhow!("{e}"))?;
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    m.label.clone(),
+                    (m.x, top - 0.02 - ROW * *row as f64),
+                    ("sans-serif", 12)
+                        .into_font()
+                        .style(FontStyle::Bold)
+                        .color(&m.color),
+                )))
+                .map_err(|e| anyhow!("{e}"))?;
+        }
+        for s in &l.spans {
+            let b = bottom(s.lane);
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(s.x0, b + 0.14), (s.x1.max(s.x0), b + 0.48)],
+                    s.color.mix(0.3).filled(),
+                )))
+                .map_err(|e| anyhow!("{e}"))?;
+        }
+        for p in &l.points {
+            chart
+                .draw_series(std::iter::once(Circle::new(
+                    (p.x, bottom(p.lane) + 0.31),
+                    4,
+                    p.color.filled(),
+                )))
+                .map_err(|e| anyhow!("{e}"))?;
+        }
+        // Names: the lane's at its left; an event's above its dot while it does not touch
+        // the previous name in the lane.
+        let grey = ("sans-serif", 12)
+            .into_font()
+            .color(&RGBColor(80, 80, 80))
+            .pos(Pos::new(HPos::Left, VPos::Top));
+        let mut name_end: Vec<f64> = Vec::new();
+        for (i, name) in l.names.iter().enumerate() {
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    name.clone(),
+                    (x0, bottom(i) + 0.95),
+                    grey.clone(),
+                )))
+                .map_err(|e| anyhow!("{e}"))?;
+            name_end.push(7.0 * name.chars().count() as f64 + 10.0);
+        }
+        for p in &l.points {
+            let at = px(p.x);
+            let w = 6.5 * p.label.chars().count() as f64 + 8.0;
+            if p.label.is_empty() || at < name_end[p.lane] || at + w > PLOT_W + 20.0 {
+                continue;
+            }
+            name_end[p.lane] = at + w;
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    p.label.clone(),
+                    (p.x, bottom(p.lane) + 0.95),
+                    ("sans-serif", 11)
+                        .into_font()
+                        .color(&p.color)
+                        .pos(Pos::new(HPos::Left, VPos::Top)),
+                )))
+                .map_err(|e| anyhow!("{e}"))?;
+        }
+        let entries: Vec<(String, ShapeStyle)> = kinds
+            .iter()
+            .map(|(k, c)| (k.clone(), c.mix(0.6).stroke_width(6)))
+            .collect();
         legend(&right, &entries)?;
         root.present().map_err(|e| anyhow!("{e}"))?;
     }
@@ -368,97 +530,192 @@ pub(super) fn legend(
     area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
     entries: &[(String, ShapeStyle)],
 ) -> anyhow::Result<()> {
-    for (i, (name, style)) in entries.iter().enumerate() {
-        let y = 48 + 22 * i as i32;
+    let mut y = 48;
+    for (name, style) in entries {
         area.draw(&PathElement::new(vec![(4, y), (26, y)], *style))
             .map_err(|e| anyhow!("{e}"))?;
-        let mut name = name.clone();
-        if name.chars().count() > 26 {
-            name = name.chars().take(25).collect::<String>() + "…";
+        // A long name wraps onto further lines rather than being cut (issue 12 item 16).
+        let lines = wrap(name, LEGEND_CHARS);
+        for (j, line) in lines.iter().enumerate() {
+            area.draw(&Text::new(
+                line.clone(),
+                (32, y - 7 + 16 * j as i32),
+                ("sans-serif", 13).into_font(),
+            ))
+            .map_err(|e| anyhow!("{e}"))?;
         }
-        area.draw(&Text::new(
-            name,
-            (32, y - 7),
-            ("sans-serif", 13).into_font(),
-        ))
-        .map_err(|e| anyhow!("{e}"))?;
+        y += 22 + 16 * (lines.len() as i32 - 1);
     }
     Ok(())
 }
 
-/// A bar chart of one value per name, each bar labelled with its value.
+/// Characters of a legend line in the legend panel.
+pub(super) const LEGEND_CHARS: usize = 26;
+
+/// `text` in lines of at most `width` characters, broken at spaces, else after a `.`, `=`
+/// or `,`, else anywhere.
+pub(super) fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for word in text.split(' ') {
+        let mut word = word.to_string();
+        loop {
+            let len = cur.chars().count();
+            let sep = usize::from(len > 0);
+            if len + sep + word.chars().count() <= width {
+                if sep == 1 {
+                    cur.push(' ');
+                }
+                cur.push_str(&word);
+                break;
+            }
+            if len > 0 {
+                lines.push(std::mem::take(&mut cur));
+                continue;
+            }
+            // A word longer than a line: break it after a separator within the width.
+            let chars: Vec<char> = word.chars().collect();
+            let cut = (1..width)
+                .rev()
+                .find(|&i| matches!(chars[i - 1], '.' | '=' | ','))
+                .unwrap_or(width);
+            lines.push(chars[..cut].iter().collect());
+            word = chars[cut..].iter().collect();
+        }
+    }
+    if !cur.is_empty() || lines.is_empty() {
+        lines.push(cur);
+    }
+    lines
+}
+
+/// A bar chart of one value per name, each bar labelled by `label(index, value)`. With
+/// `log_ok`, the y axis turns logarithmic when the positive values span more than a factor
+/// of 30, so a 50 ms bar stays visible beside a 2.6 s one (issue 12 item 20).
 pub(super) fn bar_chart(
     _title: &str,
     y_desc: &str,
     bars: &[(String, f64)],
-    fmt: fn(f64) -> String,
+    log_ok: bool,
+    label: &dyn Fn(usize, f64) -> String,
 ) -> anyhow::Result<String> {
     let mut buf = String::new();
-    // A segmented 0..k range has k + 1 slots: 0..n-1 gives one slot per bar.
-    let n = bars.len().max(2) as i32;
     let ymax = bars
         .iter()
         .map(|b| b.1)
         .filter(|v| v.is_finite())
         .fold(0.0, f64::max);
-    let y1 = if ymax > 0.0 { ymax * 1.15 } else { 1.0 };
-    let names: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
+    let lo = bars
+        .iter()
+        .map(|b| b.1)
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .min_by(f64::total_cmp);
+    let log = lo
+        .filter(|lo| log_ok && ymax / lo > 30.0)
+        .map(|lo| 10f64.powf((lo * 0.9).log10().floor()));
     {
         let root = SVGBackend::with_string(&mut buf, (W, H)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
-        let mut chart = ChartBuilder::on(&root)
+        // A segmented 0..k range has k + 1 slots: 0..n-1 gives one slot per bar.
+        let n = bars.len().max(2) as i32;
+        let mut builder = ChartBuilder::on(&root);
+        builder
             .margin(10)
             .margin_right(24)
             .x_label_area_size(40)
-            .y_label_area_size(72)
-            .build_cartesian_2d((0..n - 1).into_segmented(), 0f64..y1)
-            .map_err(|e| anyhow!("{e}"))?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .light_line_style(WHITE.mix(0.0))
-            .bold_line_style(RGBColor(0, 0, 0).mix(0.1))
-            .label_style(("sans-serif", 13))
-            .axis_desc_style(("sans-serif", 14))
-            .y_desc(y_desc)
-            .y_label_formatter(&|v| tick(*v))
-            .x_labels(names.len().max(1))
-            .x_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) => names.get(*i as usize).cloned().unwrap_or_default(),
-                _ => String::new(),
-            })
-            .draw()
-            .map_err(|e| anyhow!("{e}"))?;
-        chart
-            .draw_series(bars.iter().enumerate().map(|(i, (_, v))| {
-                let i = i as i32;
-                let mut r = Rectangle::new(
-                    [
-                        (SegmentValue::Exact(i), 0.0),
-                        (SegmentValue::Exact(i + 1), v.max(0.0)),
-                    ],
-                    color(i as usize).filled(),
-                );
-                r.set_margin(0, 0, 24, 24);
-                r
-            }))
-            .map_err(|e| anyhow!("{e}"))?;
-        let label = ("sans-serif", 14)
-            .into_font()
-            .into_text_style(&root)
-            .pos(Pos::new(HPos::Center, VPos::Bottom));
-        chart
-            .draw_series(bars.iter().enumerate().map(|(i, (_, v))| {
-                Text::new(
-                    if v.is_finite() { fmt(*v) } else { "-".into() },
-                    (SegmentValue::CenterOf(i as i32), v.max(0.0) + y1 * 0.01),
-                    label.clone(),
-                )
-            }))
-            .map_err(|e| anyhow!("{e}"))?;
+            .y_label_area_size(72);
+        match log {
+            Some(lo) => {
+                // Room above the tallest bar for its label: a fifth of a decade.
+                let y1 = ymax * 10f64.powf(0.2);
+                let mut chart = builder
+                    .build_cartesian_2d((0..n - 1).into_segmented(), (lo..y1).log_scale())
+                    .map_err(|e| anyhow!("{e}"))?;
+                draw_bars(
+                    &mut chart,
+                    &format!("{y_desc}, log scale"),
+                    bars,
+                    lo,
+                    &|v| v * (y1 / lo).powf(0.01),
+                    label,
+                )?;
+            }
+            None => {
+                let y1 = if ymax > 0.0 { ymax * 1.15 } else { 1.0 };
+                let mut chart = builder
+                    .build_cartesian_2d((0..n - 1).into_segmented(), 0f64..y1)
+                    .map_err(|e| anyhow!("{e}"))?;
+                draw_bars(&mut chart, y_desc, bars, 0.0, &|v| v + y1 * 0.01, label)?;
+            }
+        }
         root.present().map_err(|e| anyhow!("{e}"))?;
     }
     Ok(buf)
+}
+
+/// The mesh, bars and value labels of [`bar_chart`] on either y scale: bars rise from `y0`,
+/// a value's label sits at `above(value)`.
+fn draw_bars<Y>(
+    chart: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<SegmentedCoord<RangedCoordi32>, Y>>,
+    y_desc: &str,
+    bars: &[(String, f64)],
+    y0: f64,
+    above: &dyn Fn(f64) -> f64,
+    label: &dyn Fn(usize, f64) -> String,
+) -> anyhow::Result<()>
+where
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let names: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(RGBColor(0, 0, 0).mix(0.1))
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 14))
+        .y_desc(y_desc)
+        .y_label_formatter(&|v| tick(*v))
+        .x_labels(names.len().max(1))
+        .x_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) => names.get(*i as usize).cloned().unwrap_or_default(),
+            _ => String::new(),
+        })
+        .draw()
+        .map_err(|e| anyhow!("{e}"))?;
+    let top = |v: f64| if v.is_finite() { v.max(y0) } else { y0 };
+    chart
+        .draw_series(bars.iter().enumerate().map(|(i, (_, v))| {
+            let i = i as i32;
+            let mut r = Rectangle::new(
+                [
+                    (SegmentValue::Exact(i), y0),
+                    (SegmentValue::Exact(i + 1), top(*v)),
+                ],
+                color(i as usize).filled(),
+            );
+            r.set_margin(0, 0, 24, 24);
+            r
+        }))
+        .map_err(|e| anyhow!("{e}"))?;
+    let style = ("sans-serif", 14)
+        .into_font()
+        .into_text_style(chart.plotting_area())
+        .pos(Pos::new(HPos::Center, VPos::Bottom));
+    chart
+        .draw_series(bars.iter().enumerate().map(|(i, (_, v))| {
+            Text::new(
+                if v.is_finite() {
+                    label(i, *v)
+                } else {
+                    "-".into()
+                },
+                (SegmentValue::CenterOf(i as i32), above(top(*v))),
+                style.clone(),
+            )
+        }))
+        .map_err(|e| anyhow!("{e}"))?;
+    Ok(())
 }
 
 pub(super) fn pairs(t: &[f64], v: &[Option<f64>]) -> Vec<(f64, f64)> {
@@ -466,4 +723,24 @@ pub(super) fn pairs(t: &[f64], v: &[Option<f64>]) -> Vec<(f64, f64)> {
         .zip(v)
         .filter_map(|(t, v)| v.filter(|v| v.is_finite()).map(|v| (*t, v)))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn legend_names_wrap_instead_of_being_cut() {
+        assert_eq!(wrap("p99 policy=p2c", 26), ["p99 policy=p2c"]);
+        assert_eq!(
+            wrap("p99 components.lb.policy=least_outstanding", 26),
+            ["p99", "components.lb.policy=", "least_outstanding"]
+        );
+        assert_eq!(wrap("abcdefghij", 4), ["abcd", "efgh", "ij"]);
+        assert_eq!(wrap("", 26), [""]);
+        let long = "error rate components.app.instances=12 traffic.users=150000";
+        let lines = wrap(long, 26);
+        assert!(lines.iter().all(|l| l.chars().count() <= 26), "{lines:?}");
+        assert_eq!(lines.join(" ").replace("= ", "="), long);
+    }
 }

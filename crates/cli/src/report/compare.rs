@@ -7,9 +7,10 @@ use crate::outcome::Outcome;
 use crate::table;
 use archsim_stats::SimResult;
 
-/// The p99 and throughput bar charts of a comparison (the runs that did not overload), with
-/// ids `compare-p99{id_suffix}` and `compare-throughput{id_suffix}` and captions after
-/// `caption_prefix`.
+/// The bar charts of a comparison (the runs that did not overload): p99 (log scale when the
+/// bars span orders of magnitude), throughput, error rate, and cost per million requests
+/// when some run has a cost; ids `compare-p99{id_suffix}`, `compare-throughput{id_suffix}`,
+/// `compare-errors{id_suffix}`, `compare-cost{id_suffix}`, captions after `caption_prefix`.
 pub(super) fn compare_charts(
     names: &[String],
     outcomes: &[Outcome],
@@ -21,21 +22,23 @@ pub(super) fn compare_charts(
         .zip(outcomes)
         .filter_map(|(n, o)| o.as_ref().ok().map(|r| (n.clone(), r)))
         .collect();
-    let p99: Vec<(String, f64)> = ok
-        .iter()
-        .map(|(n, r)| (n.clone(), r.latency_ms.p99.unwrap_or(f64::NAN)))
-        .collect();
-    let thr: Vec<(String, f64)> = ok
-        .iter()
-        .map(|(n, r)| (n.clone(), r.throughput_rps))
-        .collect();
-    Ok(vec![
+    let bars = |f: &dyn Fn(&SimResult) -> f64| -> Vec<(String, f64)> {
+        ok.iter().map(|(n, r)| (n.clone(), f(r))).collect()
+    };
+    let p99 = bars(&|r| r.latency_ms.p99.unwrap_or(f64::NAN));
+    let thr = bars(&|r| r.throughput_rps);
+    let err = bars(&|r| r.error_rate * 100.0);
+    let mut figs = vec![
         figure(
             &format!("compare-p99{id_suffix}"),
             &format!("{caption_prefix}p99 latency per architecture"),
-            bar_chart("p99 latency per architecture", "p99 (ms)", &p99, |v| {
-                table::ms(Some(v))
-            })?,
+            bar_chart(
+                "p99 latency per architecture",
+                "p99 (ms)",
+                &p99,
+                true,
+                &|_, v| table::ms(Some(v)),
+            )?,
         ),
         figure(
             &format!("compare-throughput{id_suffix}"),
@@ -44,10 +47,51 @@ pub(super) fn compare_charts(
                 "Throughput per architecture",
                 "requests per second",
                 &thr,
-                |v| format!("{v:.0}"),
+                false,
+                &|_, v| format!("{v:.0}"),
             )?,
         ),
-    ])
+        figure(
+            &format!("compare-errors{id_suffix}"),
+            &format!("{caption_prefix}Error rate per architecture"),
+            bar_chart(
+                "Error rate per architecture",
+                "failed requests (%)",
+                &err,
+                false,
+                &|_, v| table::pct(v / 100.0),
+            )?,
+        ),
+    ];
+    if ok.iter().any(|(_, r)| r.cost.is_some()) {
+        let per_m = bars(&|r| {
+            r.cost
+                .as_ref()
+                .and_then(|c| c.per_million_requests)
+                .unwrap_or(f64::NAN)
+        });
+        let per_h: Vec<Option<f64>> = ok
+            .iter()
+            .map(|(_, r)| r.cost.as_ref().map(|c| c.per_hour))
+            .collect();
+        figs.push(figure(
+            &format!("compare-cost{id_suffix}"),
+            &format!(
+                "{caption_prefix}Cost per million requests per architecture (per hour in brackets)"
+            ),
+            bar_chart(
+                "Cost per million requests per architecture",
+                "cost per million requests",
+                &per_m,
+                false,
+                &|i, v| match per_h.get(i).copied().flatten() {
+                    Some(h) => format!("{v:.3} ({h:.2}/h)"),
+                    None => format!("{v:.3}"),
+                },
+            )?,
+        ));
+    }
+    Ok(figs)
 }
 
 /// The HTML report of a comparison: the figures table ([`figures_table`]), then p99 and

@@ -2,12 +2,13 @@
 //! charts drawn by `plotters` (SVG backend), inlined so the page needs no network.
 //!
 //! Every chart sits in `<figure id="chart-NAME">` with a stable NAME: `latency`,
-//! `throughput`, `errors`, `utilization`, `hit-ratio` (with caches), `timeline` for a run;
-//! `compare-p99`, `compare-throughput` for a comparison (`compare-p99-QUESTION` and
-//! `compare-throughput-QUESTION` per question of a suite); `sweep-p99`, `sweep-throughput`,
+//! `throughput`, `errors`, `utilization`, `hit-ratio` (with caches), `timeline` (the events chart) for a run;
+//! `compare-p99`, `compare-throughput`, `compare-errors` and (with costs) `compare-cost` for
+//! a comparison (the same ids with `-QUESTION` per question of a suite); `sweep-p99`, `sweep-throughput`,
 //! `sweep-errors` for a sweep; `capacity-probes` for a capacity search.
 //!
-//! `chart` draws (the only `plotters` code), `csv` writes the series, and each page kind has
+//! `chart` draws (the only `plotters` code), `csv` writes the series, `events` lays the
+//! timeline out in lanes, and each page kind has
 //! its file (`run`, `compare`, `sweep`, `capacity`, `suite`); this module holds the page frame
 //! and the escaping they share.
 
@@ -15,6 +16,7 @@ mod capacity;
 mod chart;
 mod compare;
 mod csv;
+mod events;
 mod run;
 mod suite;
 mod sweep;

@@ -1,6 +1,8 @@
-//! The HTML page of one run: headline table, incidents, time charts and the timeline.
+//! The HTML page of one run: headline table, incidents, time charts and the events chart
+//! with the table of timeline events.
 
-use super::chart::{bar_chart, line_chart, pairs, tick, Line, Marker, Opts, RGBColor};
+use super::chart::{bar_chart, lanes_chart, line_chart, pairs, tick, Line, Marker, Opts, RGBColor};
+use super::events;
 use super::{esc, figure, page, thousands};
 use crate::table;
 use archsim_stats::SimResult;
@@ -348,7 +350,8 @@ pub(crate) fn run_html(r: &SimResult) -> anyhow::Result<String> {
             "Utilization per component (measured window)",
             "utilization (%)",
             &bars,
-            |v| format!("{v:.1}%"),
+            false,
+            &|_, v| format!("{v:.1}%"),
         )?
     } else {
         line_chart(
@@ -388,15 +391,19 @@ pub(crate) fn run_html(r: &SimResult) -> anyhow::Result<String> {
             )?,
         ));
     }
+    // The timeline's events on the shared time axis, a lane per component (issue 12 item
+    // 18): it used to repeat the throughput chart with markers.
     let title = if markers.is_empty() {
-        "Fault and scaling timeline (no events)"
+        "Events (none: no fault, crash, scaling, breaker or spike)"
     } else {
-        "Fault and scaling timeline (numbers refer to the table below)"
+        "Events: a lane per component, bars for states with a start and an end, dots for \
+         events (numbers refer to the table below)"
     };
+    let lanes = events::lanes(r, t_end.max(1.0), &markers);
     let mut timeline_fig = figure(
         "timeline",
         title,
-        line_chart(title, "time (s)", "requests per second", &thr, &base)?,
+        lanes_chart(&lanes, (0.0, t_end.max(1.0)), shade, &kinds)?,
     );
     if !events_table.is_empty() {
         let at = timeline_fig

@@ -18,8 +18,8 @@ pub(crate) struct SuiteSection<'a> {
     pub outcomes: &'a [Outcome],
 }
 
-/// The HTML report of a comparison suite: per question, its table, verdict, and p99 and
-/// throughput bars (`chart-compare-p99-NAME`, `chart-compare-throughput-NAME`, NAME the
+/// The HTML report of a comparison suite: per question, its table, verdict, and the bars of
+/// [`compare_charts`] (`chart-compare-p99-NAME`, `chart-compare-throughput-NAME`, ..., NAME the
 /// folder name with characters other than letters, digits, `-` and `_` replaced by `-`, and
 /// `-2`, `-3`... appended when an earlier question already took that NAME).
 pub(crate) fn compare_suite_html(suite: &str, sections: &[SuiteSection]) -> anyhow::Result<String> {

@@ -38,11 +38,18 @@ pub(crate) fn sweep_html(
             None => groups.push((rest, vec![(p[0], r)])),
         }
     }
+    // Lines are told apart by the values that differ between them, under keys shortened to
+    // their last distinct segments (issue 12 item 16): `p99 policy=p2c`, not a legend cut
+    // to `p99 components.lb.policy=…` on every line.
+    let keys: Vec<&str> = axes.iter().map(|a| a.key.as_str()).collect();
+    let short = short_keys(&keys);
     let label = |rest: &Vec<usize>| -> String {
         axes[1..]
             .iter()
+            .zip(&short[1..])
             .zip(rest)
-            .map(|(a, &i)| format!("{}={}", a.key, a.values[i]))
+            .filter(|((a, _), _)| a.values.len() > 1)
+            .map(|((a, k), &i)| format!("{k}={}", a.values[i]))
             .collect::<Vec<_>>()
             .join(" ")
     };
@@ -75,10 +82,21 @@ pub(crate) fn sweep_html(
     } else {
         format!("{} (point index)", a0.key)
     };
+    // The caption names in full the keys the legend shortens.
+    let per: Vec<&str> = axes[1..]
+        .iter()
+        .filter(|a| a.values.len() > 1)
+        .map(|a| a.key.as_str())
+        .collect();
+    let lines_note = if per.is_empty() {
+        String::new()
+    } else {
+        format!(" (a line per {})", per.join(" × "))
+    };
     let figs = vec![
         figure(
             "sweep-p99",
-            &format!("Latency vs {}", a0.key),
+            &format!("Latency vs {}{lines_note}", a0.key),
             line_chart(
                 &format!("Latency vs {}", a0.key),
                 &x_desc,
@@ -92,7 +110,7 @@ pub(crate) fn sweep_html(
         ),
         figure(
             "sweep-throughput",
-            &format!("Throughput vs {}", a0.key),
+            &format!("Throughput vs {}{lines_note}", a0.key),
             line_chart(
                 &format!("Throughput vs {}", a0.key),
                 &x_desc,
@@ -103,7 +121,7 @@ pub(crate) fn sweep_html(
         ),
         figure(
             "sweep-errors",
-            &format!("Error rate vs {}", a0.key),
+            &format!("Error rate vs {}{lines_note}", a0.key),
             line_chart(
                 &format!("Error rate vs {}", a0.key),
                 &x_desc,
@@ -129,4 +147,49 @@ pub(crate) fn sweep_html(
         labelled_figures_table(&keys, &labels, outcomes)
     );
     Ok(page(&format!("archsim: sweep of {name}"), &head, "", &figs))
+}
+
+/// Each dotted key cut to its shortest suffix of segments that no other key ends with:
+/// `components.lb.policy` -> `policy`, but `components.app.cores` and `components.db.cores`
+/// -> `app.cores` and `db.cores`.
+pub(super) fn short_keys(keys: &[&str]) -> Vec<String> {
+    let suffix = |k: &str, n: usize| -> String {
+        let parts: Vec<&str> = k.split('.').collect();
+        parts[parts.len().saturating_sub(n)..].join(".")
+    };
+    keys.iter()
+        .map(|k| {
+            let segments = k.split('.').count();
+            (1..=segments)
+                .map(|n| suffix(k, n))
+                .find(|s| {
+                    keys.iter()
+                        .filter(|o| *o != k)
+                        .all(|o| *o != s.as_str() && !o.ends_with(&format!(".{s}")))
+                })
+                .unwrap_or_else(|| k.to_string())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_keys;
+
+    #[test]
+    fn keys_shorten_to_their_last_distinct_segments() {
+        assert_eq!(
+            short_keys(&["traffic.rate", "components.lb.policy"]),
+            ["rate", "policy"]
+        );
+        assert_eq!(
+            short_keys(&[
+                "traffic.rate",
+                "components.app.cores",
+                "components.db.cores"
+            ]),
+            ["rate", "app.cores", "db.cores"]
+        );
+        assert_eq!(short_keys(&["a.b", "b"]), ["a.b", "b"]);
+    }
 }

@@ -1,0 +1,173 @@
+//! The run page's events chart (issue 12 item 18): the timeline laid out on the time axis of
+//! the other charts, a lane per component, a bar for each state that has a start and an end
+//! (a crash until its recovery, a spike, a saturation, an open breaker, an ejection) and a
+//! dot for each moment (a scale-out, an instance ready, a promotion). This module pairs the
+//! events into spans; `chart::lanes_chart` draws them.
+
+use super::chart::{Marker, RGBColor};
+use super::run::event_kind;
+use archsim_stats::SimResult;
+
+/// Lanes at most; components beyond share the last lane, named `other`.
+pub(super) const MAX_LANES: usize = 12;
+
+/// A state on a lane from `x0` to `x1` (its first event is a [`Point`] with its name).
+pub(super) struct Span {
+    pub(super) lane: usize,
+    pub(super) x0: f64,
+    pub(super) x1: f64,
+    pub(super) color: RGBColor,
+}
+
+/// A moment on a lane.
+pub(super) struct Point {
+    pub(super) lane: usize,
+    pub(super) x: f64,
+    pub(super) color: RGBColor,
+    pub(super) label: String,
+}
+
+/// What the events chart draws: lane names top to bottom, spans, points, and the numbered
+/// markers that the events table below the chart refers to.
+pub(super) struct Lanes<'a> {
+    pub(super) names: Vec<String>,
+    pub(super) spans: Vec<Span>,
+    pub(super) points: Vec<Point>,
+    pub(super) markers: &'a [Marker],
+}
+
+/// Whether `event` opens (`Some((state, true))`) or closes (`Some((state, false))`) a state,
+/// or is a moment (`None`).
+pub(super) fn state_of(event: &str) -> Option<(String, bool)> {
+    let pair = |s: &str, open: bool| Some((s.to_string(), open));
+    match event {
+        "crash" | "kill" => return pair("crash", true),
+        "recover" | "restart" => return pair("crash", false),
+        "saturated" => return pair("saturated", true),
+        "recovered" => return pair("saturated", false),
+        "errors_high" => return pair("errors", true),
+        "errors_normal" => return pair("errors", false),
+        "eject" => return pair("eject", true),
+        "readmit" => return pair("eject", false),
+        "breaker_open" | "circuit_open" => return pair("breaker", true),
+        "breaker_close" | "circuit_close" => return pair("breaker", false),
+        "deploy_batch_down" => return pair("deploy_batch", true),
+        "deploy_batch_in" => return pair("deploy_batch", false),
+        _ => {}
+    }
+    for (suffix, open) in [
+        ("_start", true),
+        ("_end", false),
+        ("_down", true),
+        ("_up", false),
+    ] {
+        if let Some(stem) = event.strip_suffix(suffix) {
+            // `start_up` is a moment (an instance begins its start-up), not the end of `start`.
+            if !stem.is_empty() && event != "start_up" {
+                return pair(stem, open);
+            }
+        }
+    }
+    None
+}
+
+/// The lane of a component: its name without an instance index (`app[2]` -> `app`).
+fn lane_name(component: &str) -> &str {
+    component
+        .split_once('[')
+        .map_or(component, |(base, _)| base)
+}
+
+/// The timeline of `r` as lanes, spans and points; a state still open at the end of the
+/// run lasts to `t_end`.
+pub(super) fn lanes<'a>(r: &SimResult, t_end: f64, markers: &'a [Marker]) -> Lanes<'a> {
+    let mut names: Vec<String> = Vec::new();
+    let mut spans: Vec<Span> = Vec::new();
+    let mut points: Vec<Point> = Vec::new();
+    // Open states: (component with its instance, state) -> index into `spans`.
+    let mut open: Vec<((String, String), usize)> = Vec::new();
+    for e in &r.timeline {
+        let base = lane_name(&e.component);
+        let lane = match names.iter().position(|n| n == base) {
+            Some(i) => i,
+            None if names.len() < MAX_LANES - 1 => {
+                names.push(base.to_string());
+                names.len() - 1
+            }
+            None => {
+                if names.len() < MAX_LANES {
+                    names.push("other".into());
+                }
+                MAX_LANES - 1
+            }
+        };
+        let color = event_kind(&e.event).1;
+        let point = |label: &str| Point {
+            lane,
+            x: e.t_s,
+            color,
+            label: label.to_string(),
+        };
+        match state_of(&e.event) {
+            Some((state, true)) => {
+                let key = (e.component.clone(), state);
+                if open.iter().any(|(k, _)| *k == key) {
+                    // Opened again while open (a breaker that half-opened and tripped
+                    // again): the state goes on; the event is a moment within it.
+                    points.push(point(""));
+                } else {
+                    open.push((key, spans.len()));
+                    spans.push(Span {
+                        lane,
+                        x0: e.t_s,
+                        x1: t_end,
+                        color,
+                    });
+                    points.push(point(&e.event));
+                }
+            }
+            Some((state, false)) => {
+                let key = (e.component.clone(), state);
+                match open.iter().position(|(k, _)| *k == key) {
+                    Some(i) => {
+                        let (_, s) = open.remove(i);
+                        spans[s].x1 = e.t_s;
+                    }
+                    // An end without a start: a moment.
+                    None => points.push(point(&e.event)),
+                }
+            }
+            None => points.push(point(&e.event)),
+        }
+    }
+    Lanes {
+        names,
+        spans,
+        points,
+        markers,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::state_of;
+
+    #[test]
+    fn events_pair_into_states() {
+        let s = state_of;
+        assert_eq!(s("crash"), Some(("crash".into(), true)));
+        assert_eq!(s("recover"), Some(("crash".into(), false)));
+        assert_eq!(s("spike_start"), Some(("spike".into(), true)));
+        assert_eq!(s("spike_end"), Some(("spike".into(), false)));
+        assert_eq!(s("region_down"), Some(("region".into(), true)));
+        assert_eq!(s("region_up"), Some(("region".into(), false)));
+        assert_eq!(s("breaker_open"), Some(("breaker".into(), true)));
+        assert_eq!(s("breaker_close"), Some(("breaker".into(), false)));
+        assert_eq!(s("deploy_batch_down"), Some(("deploy_batch".into(), true)));
+        assert_eq!(s("scale_out"), None);
+        assert_eq!(s("instance_ready"), None);
+        assert_eq!(s("start_up"), None);
+        assert_eq!(s("breaker_half_open"), None);
+        assert_eq!(s("promote"), None);
+    }
+}
