@@ -14,6 +14,7 @@ mod gateway;
 mod html_pages;
 mod library;
 mod operations;
+mod partials;
 mod pooling;
 mod props;
 mod queue;

@@ -192,22 +192,37 @@ pub(crate) fn is_partial_name(name: &str) -> bool {
 /// Reads and parses a partial; the error says what is wrong with the file.
 pub(crate) fn read(path: &Path) -> Result<Partial, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read it: {e}"))?;
-    let header: Header = serde_json::from_str(&text)
-        .map_err(|_| "not a partial result of `simulate --shard` (no format and version)")?;
-    if header.format != FORMAT {
-        return Err(format!(
-            "not a partial result of `simulate --shard` (format {:?})",
-            header.format
-        ));
-    }
-    if header.version != VERSION {
-        return Err(format!(
+    let full = serde_json::from_str::<Partial>(&text);
+    let header = match &full {
+        Ok(p) => Ok(Header {
+            format: p.format.clone(),
+            version: p.version,
+        }),
+        Err(_) => serde_json::from_str::<Header>(&text),
+    };
+    match header {
+        Ok(h) if h.format != FORMAT => {
+            return Err(format!(
+                "not a partial result of `simulate --shard` (format {:?})",
+                h.format
+            ))
+        }
+        Ok(h) if h.version != VERSION => return Err(format!(
             "partial format version {} cannot be read by this build (it reads version {VERSION})",
-            header.version
-        ));
+            h.version
+        )),
+        Ok(_) => {}
+        // Unreadable as a whole: a partial cut short, or another file.
+        Err(_)
+            if !text
+                .trim_start()
+                .starts_with(&format!("{{\"format\":\"{FORMAT}\"")) =>
+        {
+            return Err("not a partial result of `simulate --shard`".into())
+        }
+        Err(_) => {}
     }
-    let p: Partial =
-        serde_json::from_str(&text).map_err(|e| format!("corrupt partial result: {e}"))?;
+    let p = full.map_err(|e| format!("corrupt partial result: {e}"))?;
     if p.fingerprint != fingerprint(&p.job, &p.texts) {
         return Err("corrupt partial result: its fingerprint does not match its contents".into());
     }
