@@ -61,6 +61,17 @@ skipped=$(grep -c 'already done; skipped' <<<"$out" || true)
 [ "$skipped" = $((SLICES - 1)) ] || { echo "FAIL: a re-run skipped $skipped of $((SLICES - 1)) done slices"; exit 1; }
 echo "ok: GNU parallel re-run skipped the $skipped slices already done"
 
+# capacity: each probe's replications as tasks through a launcher, merged per probe.
+CAP=(capacity scenarios/stage2.toml --slo 'p99<200ms' --replications 4 --set run.duration=30s --set run.warmup=5s --tolerance 0.05)
+"$SIM" "${CAP[@]}" --json "$WORK/cap-one.json" >"$WORK/cap-one.txt" 2>/dev/null
+cap_same() {
+  cmp -s <(sed '/"wall_s"/d' "$WORK/cap-one.json") <(sed '/"wall_s"/d' "$1.json") && cmp -s "$WORK/cap-one.txt" "$1.txt" \
+    || { echo "FAIL: $2: capacity differs from one process"; diff "$WORK/cap-one.txt" "$1.txt" | head; exit 1; }
+  echo "ok: $2: capacity search identical to one process"
+}
+"$SIM" "${CAP[@]}" --launcher "parallel -j$(nproc) :::" --partial "$WORK" --json "$WORK/cap-par.json" >"$WORK/cap-par.txt" 2>/dev/null
+cap_same "$WORK/cap-par" "capacity --launcher 'parallel :::'"
+
 if [ "$(id -u)" != 0 ] || [ "${SKIP_SLURM:-0}" = 1 ]; then
   echo "slurm: skipped (needs root to run the daemons)"; exit 0
 fi
@@ -124,4 +135,8 @@ echo "slurm: $SLICES-task array and merge job done in $(( ($(date +%s%N) - ts) /
 state=$(scontrol show job "$MERGE" | grep -o 'JobState=[A-Z]*' | head -1)
 [ "$state" = JobState=COMPLETED ] || { echo "FAIL: merge job $state"; cat "$S/logs/"*.log | tail -20; exit 1; }
 same "$S" "Slurm job array of $SLICES tasks + dependent merge job"
+ts=$(date +%s%N)
+"$SIM" "${CAP[@]}" --launcher "srun -n1 -c1 --exact" --partial "$S" --json "$WORK/cap-srun.json" >"$WORK/cap-srun.txt" 2>/dev/null
+echo "slurm: capacity with srun as the launcher in $(( ($(date +%s%N) - ts) / 1000000 )) ms"
+cap_same "$WORK/cap-srun" "capacity --launcher 'srun -n1 -c1 --exact'"
 echo "cluster tests passed after $(el)"

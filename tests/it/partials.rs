@@ -341,3 +341,61 @@ fn missing_duplicate_foreign_corrupt_and_mixed_partials_are_refused() {
     refused(&run(&["merge", &s(&a), "--json", &s(&a0)]), "overwrite");
     ok(&run(&["merge", &s(&a)]));
 }
+
+#[test]
+fn capacity_through_a_launcher_finds_what_one_process_finds() {
+    let dir = scratch_dir("partials", "launcher");
+    let cmd = [
+        "capacity",
+        "scenarios/stage1.toml",
+        "--slo",
+        "p99<150ms",
+        "--replications",
+        "2",
+        "--set",
+        "run.duration=20s",
+        "--set",
+        "run.warmup=5s",
+        "--tolerance",
+        "0.05",
+    ];
+    let one_json = dir.join("one.json").display().to_string();
+    let mut a = cmd.to_vec();
+    a.extend(["--json", &one_json]);
+    let one = run(&a);
+    ok(&one);
+    // `env TASK` runs each task as it is: a launcher in the form `srun -n1 ...` takes.
+    let launched_json = dir.join("launched.json").display().to_string();
+    let p = dir.display().to_string();
+    let mut b = cmd.to_vec();
+    b.extend([
+        "--launcher",
+        "env",
+        "--partial",
+        &p,
+        "--json",
+        &launched_json,
+    ]);
+    let launched = run(&b);
+    ok(&launched);
+    assert_eq!(
+        without_wall(&std::fs::read_to_string(&one_json).unwrap()),
+        without_wall(&std::fs::read_to_string(&launched_json).unwrap())
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&one.stdout),
+        String::from_utf8_lossy(&launched.stdout)
+    );
+    // Nothing is left behind.
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
+    // A launcher that fails stops the search with exit 1 and says which task.
+    let mut c = cmd.to_vec();
+    c.extend(["--launcher", "false", "--partial", &p]);
+    let failed = run(&c);
+    assert_eq!(failed.status.code(), Some(1), "{}", stderr(&failed));
+    assert!(
+        stderr(&failed).contains("a task failed"),
+        "{}",
+        stderr(&failed)
+    );
+}

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 mod capacity;
 mod colour;
+mod launch;
 mod merge;
 mod multi;
 mod out;
@@ -187,6 +188,15 @@ enum Command {
         /// Override a key (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
+        /// Run each probe's replications as shard tasks through a batch launcher, e.g.
+        /// 'srun -n1 -c1 --exact' (one launch per task) or 'parallel -j8 :::' (one launch,
+        /// every task after the `:::`), then merge them; the figures are those of one process.
+        #[arg(long, value_name = "CMD")]
+        launcher: Option<String>,
+        /// With --launcher: the (shared) folder the tasks' partials go to (default: a folder
+        /// under the working directory); removed afterwards.
+        #[arg(long, value_name = "DIR", requires = "launcher")]
+        partial: Option<PathBuf>,
         #[command(flatten)]
         args: MultiArgs,
     },
@@ -285,6 +295,8 @@ where
             start,
             tolerance,
             set,
+            launcher,
+            partial,
             args,
         }) => capacity::capacity(
             &file,
@@ -294,6 +306,8 @@ where
                 start,
                 tolerance,
                 set,
+                launcher,
+                partial,
             },
             &args,
         ),

@@ -163,13 +163,45 @@ fn difference(a: &Partial, b: &Partial) -> String {
     "the overrides (--set, --seed, --replications) or the swept values differ".into()
 }
 
+/// Partials read, checked and put in order.
+pub(crate) struct Gathered {
+    pub job: Job,
+    pub merged: Merged,
+    /// The partial files.
+    pub files: Vec<PathBuf>,
+}
+
 /// `simulate merge`.
 pub(crate) fn merge(args: &MergeArgs) -> i32 {
-    let files = match files(&args.paths) {
+    let Gathered { job, merged, files } = match gather(&args.paths, args.allow_mixed_builds) {
+        Ok(g) => g,
+        Err(code) => return code,
+    };
+    // Outputs must not overwrite a partial or a scenario file.
+    let mut inputs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let job_files: Vec<String> = job.files().into_iter().map(String::from).collect();
+    inputs.extend(job_files.iter().map(Path::new));
+    let multi = MultiArgs {
+        json: args.json.clone(),
+        csv: args.csv.clone(),
+        html: args.html.clone(),
+        ..MultiArgs::default()
+    };
+    if let Err(code) = crate::check_outputs(&multi.outputs(), &inputs) {
+        return code;
+    }
+    replay(job, &Mode::Merge(merged), args, multi)
+}
+
+/// Reads the partials named by `paths` and checks that they belong to one command (and
+/// build, unless `allow_mixed_builds`) and hold each slice once. Problems are printed (the
+/// error is exit 2).
+pub(crate) fn gather(paths: &[PathBuf], allow_mixed_builds: bool) -> Result<Gathered, i32> {
+    let files = match files(paths) {
         Ok(f) => f,
         Err(e) => {
             errln!("error: {e}; nothing was merged");
-            return EXIT_INVALID;
+            return Err(EXIT_INVALID);
         }
     };
     let mut parts: Vec<(PathBuf, Partial)> = Vec::with_capacity(files.len());
@@ -178,7 +210,7 @@ pub(crate) fn merge(args: &MergeArgs) -> i32 {
             Ok(p) => parts.push((f, p)),
             Err(e) => {
                 errln!("error: {}: {e}; nothing was merged", f.display());
-                return EXIT_INVALID;
+                return Err(EXIT_INVALID);
             }
         }
     }
@@ -191,9 +223,9 @@ pub(crate) fn merge(args: &MergeArgs) -> i32 {
                 f0.display(),
                 difference(p0, p)
             );
-            return EXIT_INVALID;
+            return Err(EXIT_INVALID);
         }
-        if p.build != p0.build && !args.allow_mixed_builds {
+        if p.build != p0.build && !allow_mixed_builds {
             let b = |x: &partial::Build| {
                 format!("{} {} float check {}", x.version, x.target, x.float_check)
             };
@@ -204,7 +236,7 @@ pub(crate) fn merge(args: &MergeArgs) -> i32 {
                 b(&p.build),
                 b(&p0.build)
             );
-            return EXIT_INVALID;
+            return Err(EXIT_INVALID);
         }
         if p.shard.count != p0.shard.count || p.shard.total != p0.shard.total {
             errln!(
@@ -216,7 +248,7 @@ pub(crate) fn merge(args: &MergeArgs) -> i32 {
                 p0.shard.index,
                 p0.shard.count
             );
-            return EXIT_INVALID;
+            return Err(EXIT_INVALID);
         }
     }
     let count = p0.shard.count;
@@ -230,7 +262,7 @@ pub(crate) fn merge(args: &MergeArgs) -> i32 {
                 parts[j].0.display(),
                 f.display()
             );
-            return EXIT_INVALID;
+            return Err(EXIT_INVALID);
         }
         *slot = Some(k);
     }
@@ -249,24 +281,11 @@ pub(crate) fn merge(args: &MergeArgs) -> i32 {
             missing.len(),
             missing.join(", ")
         );
-        return EXIT_INVALID;
+        return Err(EXIT_INVALID);
     }
-    // Outputs must not overwrite a partial or a scenario file.
-    let part_paths: Vec<PathBuf> = parts.iter().map(|(f, _)| f.clone()).collect();
+    let files: Vec<PathBuf> = parts.iter().map(|(f, _)| f.clone()).collect();
     let job = p0.job.clone();
     let texts = p0.texts.clone();
-    let mut inputs: Vec<&Path> = part_paths.iter().map(PathBuf::as_path).collect();
-    let job_files: Vec<String> = job.files().into_iter().map(String::from).collect();
-    inputs.extend(job_files.iter().map(Path::new));
-    let multi = MultiArgs {
-        json: args.json.clone(),
-        csv: args.csv.clone(),
-        html: args.html.clone(),
-        ..MultiArgs::default()
-    };
-    if let Err(code) = crate::check_outputs(&multi.outputs(), &inputs) {
-        return code;
-    }
     let mut units = Vec::with_capacity(p0.shard.total as usize);
     let mut parts: Vec<Option<Partial>> = parts.into_iter().map(|(_, p)| Some(p)).collect();
     for k in by_index.into_iter().flatten() {
@@ -274,8 +293,11 @@ pub(crate) fn merge(args: &MergeArgs) -> i32 {
             units.extend(p.units);
         }
     }
-    let mode = Mode::Merge(Merged { texts, units });
-    replay(job, &mode, args, multi)
+    Ok(Gathered {
+        job,
+        merged: Merged { texts, units },
+        files,
+    })
 }
 
 /// Reports `job` with the runs of `mode`, through the command's own code.

@@ -207,10 +207,12 @@ pub(crate) fn read(path: &Path) -> Result<Partial, String> {
                 h.format
             ))
         }
-        Ok(h) if h.version != VERSION => return Err(format!(
+        Ok(h) if h.version != VERSION => {
+            return Err(format!(
             "partial format version {} cannot be read by this build (it reads version {VERSION})",
             h.version
-        )),
+        ))
+        }
         Ok(_) => {}
         // Unreadable as a whole: a partial cut short, or another file.
         Err(_)
