@@ -15,6 +15,7 @@ mod gateway;
 mod html_pages;
 mod library;
 mod operations;
+mod partials;
 mod pooling;
 mod props;
 mod queue;

@@ -34,6 +34,10 @@ pub(crate) struct Options {
     pub start: Option<f64>,
     pub tolerance: f64,
     pub set: Vec<String>,
+    /// `--launcher CMD`: run each probe's replications as shard tasks through it.
+    pub launcher: Option<String>,
+    /// `--partial DIR`: where the launched tasks' partials go.
+    pub partial: Option<std::path::PathBuf>,
 }
 
 /// A figure an objective constrains.
@@ -327,7 +331,18 @@ pub(crate) fn capacity(file: &Path, opts: &Options, args: &MultiArgs) -> i32 {
         return EXIT_INVALID;
     }
     let quiet = args.json.as_deref() == Some("-");
+    let launch = match &opts.launcher {
+        None => None,
+        Some(l) => match crate::launch::Workspace::new(opts.partial.as_deref()) {
+            Ok(ws) => Some((l.as_str(), ws)),
+            Err(e) => {
+                errln!("error: {e}; nothing was simulated");
+                return EXIT_INVALID;
+            }
+        },
+    };
     let search = Search {
+        launch,
         file,
         key: &key,
         integer,
@@ -358,6 +373,8 @@ pub(crate) fn capacity(file: &Path, opts: &Options, args: &MultiArgs) -> i32 {
 }
 
 struct Search<'a> {
+    /// `--launcher` and the folder its tasks write to.
+    launch: Option<(&'a str, crate::launch::Workspace)>,
     file: &'a Path,
     key: &'a str,
     integer: bool,
@@ -377,7 +394,8 @@ impl Search<'_> {
         let shown = fmt_value(v, self.integer);
         let mut set = self.set.to_vec();
         set.push(format!("{}={shown}", self.key));
-        let s: Scenario = match load_scenario(self.file, &overrides(&set, self.args)) {
+        let ov = overrides(&set, self.args);
+        let s: Scenario = match load_scenario(self.file, &ov) {
             Ok(s) => s,
             Err(code) => {
                 errln!("(at {} = {shown}; the search stopped)", self.key);
@@ -386,13 +404,25 @@ impl Search<'_> {
         };
         self.bar.add_total(s.progress_total_ns());
         let n = self.objectives.len();
-        let (meets, figures, result) = match s.run_with_progress(Some(self.bar.counter())) {
+        let run = match &self.launch {
+            None => s
+                .run_with_progress(Some(self.bar.counter()))
+                .map_err(|e| (e.to_string(), e.is_overload())),
+            Some((launcher, ws)) => {
+                let r = crate::launch::probe(launcher, ws, probes.len(), self.file, &ov, &s)?;
+                self.bar
+                    .counter()
+                    .fetch_add(s.progress_total_ns(), std::sync::atomic::Ordering::Relaxed);
+                r
+            }
+        };
+        let (meets, figures, result) = match run {
             Ok(r) => {
                 let (m, f) = judge(self.objectives, &r);
                 (m, f, Ok(r))
             }
-            Err(e) if e.is_overload() => (false, vec![(None, None, None); n], Err(e.to_string())),
-            Err(e) => {
+            Err((e, true)) => (false, vec![(None, None, None); n], Err(e)),
+            Err((e, false)) => {
                 errln!(
                     "error: simulating {} at {} = {shown}: {e}",
                     s.file,

@@ -14,12 +14,16 @@ use std::path::{Path, PathBuf};
 
 mod capacity;
 mod colour;
+mod launch;
+mod merge;
 mod multi;
 mod out;
 mod outcome;
 mod outputs;
+mod partial;
 mod progress;
 mod report;
+mod shard;
 mod suite;
 mod table;
 
@@ -78,6 +82,11 @@ struct RunArgs {
     /// Exit with code 3 when the scenario's [slo] is missed (after writing every output).
     #[arg(long)]
     fail_on_slo: bool,
+    /// Run replications on at most N threads (default: RAYON_NUM_THREADS, else one per core).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    threads: Option<u32>,
+    #[command(flatten)]
+    shard: shard::ShardArgs,
 }
 
 /// Options shared by the commands that run several scenarios or points.
@@ -98,6 +107,9 @@ pub(crate) struct MultiArgs {
     /// Write a self-contained HTML report with charts to PATH.
     #[arg(long, value_name = "PATH")]
     pub html: Option<PathBuf>,
+    /// Run replications on at most N threads (default: RAYON_NUM_THREADS, else one per core).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub threads: Option<u32>,
 }
 
 /// `--seed`: the range of `run.seed` (a TOML integer), so an out-of-range seed is refused
@@ -130,6 +142,8 @@ enum Command {
         fail_on_slo: bool,
         #[command(flatten)]
         args: MultiArgs,
+        #[command(flatten)]
+        shard: shard::ShardArgs,
     },
     /// Run a scenario over a list (or a grid) of values: --set KEY=V1,V2,V3.
     Sweep {
@@ -143,7 +157,12 @@ enum Command {
         fail_on_slo: bool,
         #[command(flatten)]
         args: MultiArgs,
+        #[command(flatten)]
+        shard: shard::ShardArgs,
     },
+    /// Pool the partial results of a sharded command (`--shard I/N --partial DIR`) into the
+    /// output the command gives in one process.
+    Merge(merge::MergeArgs),
     /// Print a shell completion script: `simulate completions bash > /etc/bash_completion.d/simulate`.
     Completions {
         /// The shell: bash, zsh, fish, powershell or elvish.
@@ -169,6 +188,15 @@ enum Command {
         /// Override a key (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
+        /// Run each probe's replications as shard tasks through a batch launcher, e.g.
+        /// 'srun -n1 -c1 --exact' (one launch per task) or 'parallel -j8 :::' (one launch,
+        /// every task after the `:::`), then merge them; the figures are those of one process.
+        #[arg(long, value_name = "CMD")]
+        launcher: Option<String>,
+        /// With --launcher: the (shared) folder the tasks' partials go to (default: a folder
+        /// under the working directory); removed afterwards.
+        #[arg(long, value_name = "DIR", requires = "launcher")]
+        partial: Option<PathBuf>,
         #[command(flatten)]
         args: MultiArgs,
     },
@@ -195,7 +223,27 @@ where
             return EXIT_INVALID;
         }
     };
+    let threads = match &cli.command {
+        None => cli.run.threads,
+        Some(Command::Compare { args, .. })
+        | Some(Command::Sweep { args, .. })
+        | Some(Command::Capacity { args, .. }) => args.threads,
+        _ => None,
+    };
+    if let Some(n) = threads {
+        // Fails only when a pool was already built (a library caller's); that one stays.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n as usize)
+            .build_global();
+    }
+    let mode = |s: &shard::ShardArgs| {
+        s.mode().map_err(|e| {
+            errln!("error: {e}; nothing was simulated");
+            EXIT_INVALID
+        })
+    };
     match cli.command {
+        Some(Command::Merge(m)) => merge::merge(&m),
         Some(Command::Check { file, set }) => match load_scenario(&file, &set) {
             Ok(_) => {
                 outln!("ok");
@@ -208,15 +256,20 @@ where
             set,
             fail_on_slo,
             args,
+            shard,
         }) => {
+            let mode = match mode(&shard) {
+                Ok(m) => m,
+                Err(code) => return code,
+            };
             // A folder of question folders, given alone, is a suite: one table per question.
             let suite = match files.as_slice() {
                 [dir] => suite::questions(dir).map(|qs| (dir, qs)),
                 _ => None,
             };
             match suite {
-                Some((dir, qs)) => suite::compare_suite(dir, &qs, &set, &args, fail_on_slo),
-                None => multi::compare(&files, &set, &args, fail_on_slo),
+                Some((dir, qs)) => suite::compare_suite(dir, &qs, &set, &args, fail_on_slo, &mode),
+                None => multi::compare(&files, &set, &args, fail_on_slo, &mode),
             }
         }
         Some(Command::Completions { shell }) => {
@@ -230,7 +283,11 @@ where
             set,
             fail_on_slo,
             args,
-        }) => multi::sweep(&file, &set, &args, fail_on_slo),
+            shard,
+        }) => match mode(&shard) {
+            Ok(m) => multi::sweep(&file, &set, &args, fail_on_slo, &m),
+            Err(code) => code,
+        },
         Some(Command::Capacity {
             file,
             slo,
@@ -238,6 +295,8 @@ where
             start,
             tolerance,
             set,
+            launcher,
+            partial,
             args,
         }) => capacity::capacity(
             &file,
@@ -247,11 +306,13 @@ where
                 start,
                 tolerance,
                 set,
+                launcher,
+                partial,
             },
             &args,
         ),
         None => {
-            let file = cli.file.expect("clap requires FILE");
+            let file = cli.file.clone().expect("clap requires FILE");
             let mut overrides = cli.run.set.clone();
             if let Some(seed) = cli.run.seed {
                 overrides.push(format!("run.seed={seed}"));
@@ -259,28 +320,69 @@ where
             if let Some(n) = cli.run.replications {
                 overrides.push(format!("run.replications={n}"));
             }
-            if let Err(code) = check_outputs(&cli.run.outputs(), &[&file]) {
-                return code;
+            match mode(&cli.run.shard) {
+                Ok(m) => run_file(&file, &overrides, &cli.run, &m),
+                Err(code) => code,
             }
-            let scenario = match load_scenario(&file, &overrides) {
-                Ok(s) => s,
-                Err(code) => return code,
+        }
+    }
+}
+
+/// `simulate FILE`: loads the scenario with `overrides`, runs it as `mode` says, writes what
+/// was asked for; the exit code.
+pub(crate) fn run_file(
+    file: &Path,
+    overrides: &[String],
+    args: &RunArgs,
+    mode: &shard::Mode,
+) -> i32 {
+    if let Err(code) = mode.check_outputs(&args.outputs()) {
+        return code;
+    }
+    if let Err(code) = check_outputs(&args.outputs(), &[file]) {
+        return code;
+    }
+    let scenario = match mode.load(file, overrides) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    if args.fail_on_slo {
+        if let Err(code) = check_slo_gate(&[&scenario]) {
+            return code;
+        }
+    }
+    let result = match mode {
+        shard::Mode::Local => return run(&scenario, args),
+        shard::Mode::Shard(slice) => {
+            let job = partial::Job::Run {
+                file: file.display().to_string(),
+                set: overrides.to_vec(),
             };
-            if cli.run.fail_on_slo {
-                if let Err(code) = check_slo_gate(&[&scenario]) {
-                    return code;
-                }
-            }
-            run(&scenario, &cli.run)
+            return shard::run(job, std::slice::from_ref(&scenario), slice, false);
+        }
+        shard::Mode::Merge(m) => match m.results(std::slice::from_ref(&scenario)) {
+            Ok(mut r) => r.pop().expect("one scenario, one result"),
+            Err(code) => return code,
+        },
+    };
+    match result {
+        Ok(r) => report_run(&scenario, &r, args),
+        Err((message, _)) => {
+            errln!("error: simulating {}: {message}", scenario.file);
+            EXIT_FAILURE
         }
     }
 }
 
 /// Loads a scenario, printing its problems; the error is the exit code to use.
 pub(crate) fn load_scenario(file: &Path, overrides: &[String]) -> Result<Scenario, i32> {
-    match load(file, overrides) {
-        Ok(s) => Ok(s),
-        Err(e) => {
+    load(file, overrides).map_err(report_scenario_error)
+}
+
+/// Prints why a scenario cannot be loaded; the exit code to use.
+pub(crate) fn report_scenario_error(e: ScenarioError) -> i32 {
+    {
+        {
             let code = match &e {
                 ScenarioError::Read { source, .. }
                     if source.kind() != std::io::ErrorKind::NotFound =>
@@ -300,7 +402,7 @@ pub(crate) fn load_scenario(file: &Path, overrides: &[String]) -> Result<Scenari
                 }
                 _ => errln!("error: {e}"),
             }
-            Err(code)
+            code
         }
     }
 }
@@ -394,12 +496,17 @@ fn run(scenario: &Scenario, args: &RunArgs) -> i32 {
             return EXIT_FAILURE;
         }
     };
+    report_run(scenario, &result, args)
+}
+
+/// Writes one scenario's result as asked; the exit code.
+fn report_run(scenario: &Scenario, result: &archsim_stats::SimResult, args: &RunArgs) -> i32 {
     let code = outputs::emit(
         &args.outputs(),
         &result.summary(),
         || Ok(result.to_json()?),
-        || report::series_csv(&result),
-        || report::run_html(&result),
+        || report::series_csv(result),
+        || report::run_html(result),
     );
     let missed = if args.fail_on_slo && result.slo.as_ref().is_some_and(|s| !s.met) {
         vec![scenario.name.clone()]

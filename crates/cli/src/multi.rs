@@ -2,11 +2,13 @@
 
 use crate::out::errln;
 use crate::outcome::{Axis, Outcome};
+use crate::partial::Job;
 use crate::progress::Progress;
+use crate::shard::{self, Mode};
 use crate::table::{self, bottleneck_json};
 use crate::{
-    check_outputs, check_slo_gate, load_scenario, missed_slo, report, slo_gate, MultiArgs,
-    EXIT_FAILURE, EXIT_INVALID,
+    check_outputs, check_slo_gate, missed_slo, report, slo_gate, MultiArgs, EXIT_FAILURE,
+    EXIT_INVALID,
 };
 use archsim_scenario::{Scenario, WorkEstimate};
 use std::path::{Path, PathBuf};
@@ -194,7 +196,11 @@ pub(crate) fn compare(
     set: &[String],
     args: &MultiArgs,
     fail_on_slo: bool,
+    mode: &Mode,
 ) -> i32 {
+    if let Err(code) = mode.check_outputs(&args.outputs()) {
+        return code;
+    }
     let paths = match expand(files) {
         Ok(p) => p,
         Err(e) => {
@@ -209,7 +215,7 @@ pub(crate) fn compare(
     let ov = overrides(set, args);
     let mut scenarios = Vec::new();
     for p in &paths {
-        match load_scenario(p, &ov) {
+        match mode.load(p, &ov) {
             Ok(s) => scenarios.push(s),
             Err(code) => return code,
         }
@@ -220,7 +226,13 @@ pub(crate) fn compare(
         }
     }
     note_mixed_runs(&scenarios);
-    let outcomes = match run_all(&scenarios, args) {
+    let job = || Job::Compare {
+        files: paths.iter().map(|p| p.display().to_string()).collect(),
+        set: set.to_vec(),
+        seed: args.seed,
+        replications: args.replications,
+    };
+    let outcomes = match shard::outcomes(mode, job, &scenarios, args) {
         Ok(o) => o,
         Err(code) => return code,
     };
@@ -401,7 +413,16 @@ pub(crate) fn value_json(v: &str) -> serde_json::Value {
 }
 
 /// `simulate sweep FILE --set KEY=V1,V2,...`.
-pub(crate) fn sweep(file: &Path, set: &[String], args: &MultiArgs, fail_on_slo: bool) -> i32 {
+pub(crate) fn sweep(
+    file: &Path,
+    set: &[String],
+    args: &MultiArgs,
+    fail_on_slo: bool,
+    mode: &Mode,
+) -> i32 {
+    if let Err(code) = mode.check_outputs(&args.outputs()) {
+        return code;
+    }
     if let Err(code) = check_outputs(&args.outputs(), &[file]) {
         return code;
     }
@@ -419,7 +440,7 @@ pub(crate) fn sweep(file: &Path, set: &[String], args: &MultiArgs, fail_on_slo: 
         for (a, &i) in axes.iter().zip(p) {
             ov.push(format!("{}={}", a.key, a.values[i]));
         }
-        match load_scenario(file, &overrides(&ov, args)) {
+        match mode.load(file, &overrides(&ov, args)) {
             Ok(s) => scenarios.push(s),
             Err(code) => {
                 let at: Vec<String> = axes
@@ -440,7 +461,13 @@ pub(crate) fn sweep(file: &Path, set: &[String], args: &MultiArgs, fail_on_slo: 
             return code;
         }
     }
-    let outcomes = match run_all(&scenarios, args) {
+    let job = || Job::Sweep {
+        file: file.display().to_string(),
+        set: set.to_vec(),
+        seed: args.seed,
+        replications: args.replications,
+    };
+    let outcomes = match shard::outcomes(mode, job, &scenarios, args) {
         Ok(o) => o,
         Err(code) => return code,
     };

@@ -20,6 +20,10 @@ pub(crate) struct Outputs<'a> {
 }
 
 impl<'a> Outputs<'a> {
+    /// Whether any output was asked for.
+    pub(crate) fn any(&self) -> bool {
+        self.json.is_some() || self.csv.is_some() || self.html.is_some()
+    }
     /// The file outputs as (option, path); `--json -` is stdout, not a file.
     fn files(&self) -> Vec<(&'static str, &'a Path)> {
         let mut v = Vec::new();

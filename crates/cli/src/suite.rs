@@ -10,8 +10,10 @@
 use crate::multi;
 use crate::out::errln;
 use crate::outcome::Outcome;
+use crate::partial::{Job, QuestionJob};
+use crate::shard::{self, Mode};
 use crate::table;
-use crate::{load_scenario, report, MultiArgs, EXIT_INVALID};
+use crate::{report, MultiArgs, EXIT_INVALID};
 use archsim_scenario::Scenario;
 use archsim_stats::SimResult;
 use std::path::{Path, PathBuf};
@@ -287,7 +289,11 @@ pub(crate) fn compare_suite(
     set: &[String],
     args: &MultiArgs,
     fail_on_slo: bool,
+    mode: &Mode,
 ) -> i32 {
+    if let Err(code) = mode.check_outputs(&args.outputs()) {
+        return code;
+    }
     let inputs: Vec<&Path> = qs
         .iter()
         .flat_map(|q| q.files.iter().map(PathBuf::as_path))
@@ -302,7 +308,7 @@ pub(crate) fn compare_suite(
     for q in qs {
         let start = scenarios.len();
         for p in &q.files {
-            match load_scenario(p, &ov) {
+            match mode.load(p, &ov) {
                 Ok(s) => scenarios.push(s),
                 Err(code) => {
                     errln!("(in the question {}; nothing was simulated)", q.name);
@@ -328,7 +334,22 @@ pub(crate) fn compare_suite(
         }
     }
     multi::note_mixed_runs(&scenarios);
-    let outcomes = match multi::run_all(&scenarios, args) {
+    let job = || Job::Suite {
+        dir: dir.display().to_string(),
+        questions: qs
+            .iter()
+            .map(|q| QuestionJob {
+                name: q.name.clone(),
+                question: q.question.clone(),
+                dir: q.dir.display().to_string(),
+                files: q.files.iter().map(|f| f.display().to_string()).collect(),
+            })
+            .collect(),
+        set: set.to_vec(),
+        seed: args.seed,
+        replications: args.replications,
+    };
+    let outcomes = match shard::outcomes(mode, job, &scenarios, args) {
         Ok(o) => o,
         Err(code) => return code,
     };

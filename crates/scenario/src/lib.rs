@@ -140,6 +140,8 @@ pub enum RunError {
     Model(ModelError),
     /// The result could not be built.
     Result(ResultError),
+    /// No replication to pool (`replications = 0`, or [`Scenario::result_of`] given none).
+    NoReplications,
 }
 
 impl fmt::Display for RunError {
@@ -147,6 +149,7 @@ impl fmt::Display for RunError {
         match self {
             RunError::Model(e) => write!(f, "{e}"),
             RunError::Result(e) => write!(f, "{e}"),
+            RunError::NoReplications => write!(f, "no replication to pool"),
         }
     }
 }
@@ -332,6 +335,42 @@ pub fn replication_seed(seed: u64, r: u32) -> u64 {
     }
 }
 
+/// Replications pooled one by one, in replication order, with each one's headline figures.
+struct Pool {
+    pooled: Option<RunStats>,
+    headlines: Vec<Headline>,
+    with_slo: bool,
+}
+
+impl Pool {
+    fn new(s: &Scenario) -> Self {
+        Pool {
+            pooled: None,
+            headlines: Vec::with_capacity(s.replications as usize),
+            with_slo: s.slo.is_some(),
+        }
+    }
+    fn add(&mut self, run: RunStats) {
+        self.headlines.push(Headline::of(&run, self.with_slo));
+        match &mut self.pooled {
+            None => self.pooled = Some(run),
+            Some(p) => p.merge(&run),
+        }
+    }
+    fn add_ref(&mut self, run: &RunStats) {
+        match &mut self.pooled {
+            None => self.add(run.clone()),
+            Some(p) => {
+                self.headlines.push(Headline::of(run, self.with_slo));
+                p.merge(run);
+            }
+        }
+    }
+    fn finish(self) -> Option<(RunStats, Vec<Headline>)> {
+        Some((self.pooled?, self.headlines))
+    }
+}
+
 impl Scenario {
     /// Runs every replication (in parallel) and pools them in replication order.
     pub fn run_stats(&self) -> Result<RunStats, RunError> {
@@ -346,36 +385,59 @@ impl Scenario {
         &self,
         progress: Option<&AtomicU64>,
     ) -> Result<(RunStats, Vec<Headline>), RunError> {
-        let mut pooled: Option<RunStats> = None;
-        let mut headlines = Vec::with_capacity(self.replications as usize);
-        let with_slo = self.slo.is_some();
+        let mut pool = Pool::new(self);
         // Chunks bound the memory held at once; merging in order keeps results identical
         // whatever the number of threads.
         let chunk = (rayon::current_num_threads() * 2).max(2) as u32;
         let mut start = 0;
         while start < self.replications {
             let end = (start + chunk).min(self.replications);
-            let runs: Vec<Result<RunStats, ModelError>> = (start..end)
+            let runs: Vec<Result<RunStats, RunError>> = (start..end)
                 .into_par_iter()
-                .map(|r| {
-                    archsim_models::run_with_progress(
-                        &self.spec,
-                        replication_seed(self.seed, r),
-                        progress,
-                    )
-                })
+                .map(|r| self.run_one(r, progress))
                 .collect();
             for run in runs {
-                let run = run.map_err(RunError::Model)?;
-                headlines.push(Headline::of(&run, with_slo));
-                match &mut pooled {
-                    None => pooled = Some(run),
-                    Some(p) => p.merge(&run),
-                }
+                pool.add(run?);
             }
             start = end;
         }
-        Ok((pooled.expect("at least one replication"), headlines))
+        pool.finish().ok_or(RunError::NoReplications)
+    }
+
+    /// Runs replication `r` alone (its seed is [`replication_seed`]), unpooled: the unit of
+    /// work a shard of a multi-run command runs.
+    pub fn run_one(&self, r: u32, progress: Option<&AtomicU64>) -> Result<RunStats, RunError> {
+        archsim_models::run_with_progress(&self.spec, replication_seed(self.seed, r), progress)
+            .map_err(RunError::Model)
+    }
+
+    /// The result of replications already run (by [`Scenario::run_one`], here or in other
+    /// processes), pooled in the order given, which must be replication order: the same
+    /// figures as [`Scenario::run_with_progress`], byte for byte. `wall_s` is reported as is.
+    pub fn result_of<'a>(
+        &self,
+        runs: impl IntoIterator<Item = &'a RunStats>,
+        wall_s: f64,
+    ) -> Result<SimResult, RunError> {
+        let mut pool = Pool::new(self);
+        for run in runs {
+            pool.add_ref(run);
+        }
+        let (stats, headlines) = pool.finish().ok_or(RunError::NoReplications)?;
+        self.build_result(&stats, &headlines, wall_s)
+    }
+
+    fn build_result(
+        &self,
+        stats: &RunStats,
+        headlines: &[Headline],
+        wall_s: f64,
+    ) -> Result<SimResult, RunError> {
+        let mut result = SimResult::build(&self.name, self.seed, stats, self.slo, wall_s)
+            .map_err(RunError::Result)?;
+        result.ci95 = Ci95::of(headlines);
+        cost::apply(&self.costs, &mut result);
+        Ok(result)
     }
 
     /// The simulated nanoseconds a whole run adds to its progress counter: every
@@ -399,17 +461,7 @@ impl Scenario {
     pub fn run_with_progress(&self, progress: Option<&AtomicU64>) -> Result<SimResult, RunError> {
         let t0 = Instant::now();
         let (stats, headlines) = self.run_replications(progress)?;
-        let mut result = SimResult::build(
-            &self.name,
-            self.seed,
-            &stats,
-            self.slo,
-            t0.elapsed().as_secs_f64(),
-        )
-        .map_err(RunError::Result)?;
-        result.ci95 = Ci95::of(&headlines);
-        cost::apply(&self.costs, &mut result);
-        Ok(result)
+        self.build_result(&stats, &headlines, t0.elapsed().as_secs_f64())
     }
 
     /// The key that sets this scenario's load (`traffic.rate` for an open loop,

@@ -38,6 +38,7 @@ mod ci;
 mod loghist;
 mod recorder;
 mod result;
+mod serial;
 mod text;
 pub use text::{clock, CLOCK_AFTER_S};
 

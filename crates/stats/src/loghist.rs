@@ -12,7 +12,7 @@ const SUB: usize = 1 << SUB_BITS; // 32 sub-buckets per power of two
 const EXACT: u64 = 2 * SUB as u64; // 0..64 counted exactly
 
 /// A log-linear histogram of `u64` values.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LogHist {
     counts: Vec<u32>,
     total: u64,

@@ -5,7 +5,7 @@ use hdrhistogram::Histogram;
 
 /// The measured window: requests that arrive in `[warmup_ns, end_ns)` count in every latency
 /// and rate figure; time-weighted averages are taken over the same interval.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Window {
     /// Start of the measured window (the warm-up's end), in nanoseconds.
     pub warmup_ns: u64,
@@ -29,9 +29,10 @@ impl Window {
 /// with an exact sum, count and maximum beside it.
 #[derive(Clone, Debug)]
 pub struct Hist {
-    h: Histogram<u64>,
-    sum_ns: u128,
-    max_ns: u64,
+    // Serialized in `crate::serial` (HdrHistogram V2, compressed).
+    pub(crate) h: Histogram<u64>,
+    pub(crate) sum_ns: u128,
+    pub(crate) max_ns: u64,
 }
 
 impl Default for Hist {
@@ -96,7 +97,7 @@ impl Hist {
 }
 
 /// Counters of outcomes over measured requests.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Outcomes {
     /// Succeeded requests.
     pub succeeded: u64,
@@ -130,7 +131,7 @@ impl Outcomes {
 
 /// One interval of the time series. Arrivals are bucketed by arrival time, outcomes by
 /// completion time (what a dashboard would show).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct SeriesBucket {
     /// First attempts that arrived in the interval.
     pub arrivals: u64,
@@ -155,7 +156,7 @@ impl SeriesBucket {
 }
 
 /// One state change in the timeline.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TimelineEntry {
     /// When, in simulated seconds.
     pub t_s: f64,
@@ -330,7 +331,7 @@ impl TimeAverage {
 }
 
 /// The figures of one component over one run (or several merged).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ComponentStats {
     /// The component's name.
     pub name: String,
@@ -693,7 +694,7 @@ impl Recorder {
 }
 
 /// Everything one replication (or several, merged) produced.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct RunStats {
     /// The measured window of one replication.
     pub window: Window,
