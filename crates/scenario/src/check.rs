@@ -1773,25 +1773,39 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
         return Err(ck.problems);
     }
     let (duration, _) = duration.expect("checked");
+    let spec = Spec {
+        duration,
+        warmup,
+        drain,
+        series_interval: interval,
+        max_in_flight,
+        slo_latency,
+        traffic: traffic.expect("checked"),
+        network_latency: network,
+        components: comps,
+        faults,
+        ops,
+    };
+    if let Some(why) = crate::stall::proof(&spec) {
+        // At the think time, else the users (think defaults to 0).
+        let at = raw
+            .traffic
+            .as_ref()
+            .and_then(|t| {
+                let t = t.get_ref();
+                (t.think.as_ref().map(|v| v.span())).or_else(|| t.users.as_ref().map(|u| u.span()))
+            })
+            .unwrap_or(top.clone());
+        ck.err(at, why);
+        return Err(ck.problems);
+    }
     Ok(Checked {
         name: raw.name.map(|n| n.into_inner()),
         description: raw.description,
         seed,
         replications,
         slo,
-        spec: Spec {
-            duration,
-            warmup,
-            drain,
-            series_interval: interval,
-            max_in_flight,
-            slo_latency,
-            traffic: traffic.expect("checked"),
-            network_latency: network,
-            components: comps,
-            faults,
-            ops,
-        },
+        spec,
     })
 }
 
