@@ -16,7 +16,9 @@
 //! the client does not wait before retrying. Caches, custom kinds and calls with policies
 //! are never taken to answer at once.
 
+use archsim_engine::SimTime;
 use archsim_models::{Dist, FaultKind, KindSpec, Load, Spec};
+use std::collections::HashMap;
 
 /// Whether every draw of `d` is zero.
 fn always_zero(d: &Dist) -> bool {
@@ -46,6 +48,10 @@ struct Prover<'a> {
     users: f64,
     /// Most requests the rate limits of the model admit at one instant (their bursts).
     admits: f64,
+    /// Components by name.
+    index: HashMap<&'a str, usize>,
+    /// Components that a crash fault takes down whole before traffic ends: from when.
+    crashed: HashMap<&'a str, SimTime>,
 }
 
 impl Prover<'_> {
@@ -54,14 +60,14 @@ impl Prover<'_> {
         if depth > self.spec.components.len() {
             return None; // no cycles pass `check`; the bound is a guard
         }
-        let c = self.spec.components.iter().find(|c| c.name == name)?;
+        let c = &self.spec.components[*self.index.get(name)?];
         let here = |why: String, error: bool| Way {
             path: vec![name.to_string()],
             why,
             error,
         };
         if self.errors_count {
-            if let Some(at) = self.crashed_whole(name, c.instances) {
+            if let Some(at) = self.crashed.get(name) {
                 return Some(here(
                     format!("`{name}` is down from {at} on and fails calls at once"),
                     true,
@@ -114,23 +120,6 @@ impl Prover<'_> {
             _ => None,
         }
     }
-
-    /// When a crash fault takes every instance of `name` down before traffic ends.
-    fn crashed_whole(&self, name: &str, instances: u32) -> Option<String> {
-        self.spec
-            .faults
-            .iter()
-            .filter(|f| {
-                f.kind == FaultKind::Crash
-                    && f.target == name
-                    && (f.instance.is_none() || instances == 1)
-                    && f.at < self.spec.duration
-                    && f.duration > archsim_engine::SimTime::ZERO
-            })
-            .map(|f| f.at)
-            .min()
-            .map(|at| at.to_string())
-    }
 }
 
 /// Why `spec` can never advance simulated time, if that can be proven: the message for the
@@ -156,15 +145,35 @@ pub(crate) fn proof(spec: &Spec) -> Option<String> {
             _ => None,
         })
         .sum();
+    let index: HashMap<&str, usize> = spec
+        .components
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.name.as_str(), i))
+        .collect();
+    let mut crashed: HashMap<&str, SimTime> = HashMap::new();
+    for f in &spec.faults {
+        let whole = f.instance.is_none()
+            || index
+                .get(f.target.as_str())
+                .is_some_and(|&i| spec.components[i].instances == 1);
+        if f.kind == FaultKind::Crash && whole && f.at < spec.duration && f.duration > SimTime::ZERO
+        {
+            let at = crashed.entry(f.target.as_str()).or_insert(f.at);
+            *at = (*at).min(f.at);
+        }
+    }
     let p = Prover {
         spec,
+        index,
+        crashed,
         users: *users as f64,
         admits,
         errors_count: spec
             .traffic
             .retry
             .as_ref()
-            .is_none_or(|r| r.max == 0 || r.backoff == archsim_engine::SimTime::ZERO),
+            .is_none_or(|r| r.max == 0 || r.backoff == SimTime::ZERO),
     };
     // Every class needs such a way: a user who draws a class that takes time leaves the
     // instant.
