@@ -1223,3 +1223,51 @@ fn fifty_thousand_callers_of_one_component_check() {
     let sc = archsim::scenario::from_str(&text, "callers.toml", &[]).unwrap();
     assert_eq!(sc.spec.components.len(), 50_001);
 }
+
+/// Every by-name reference `check` resolves goes through the name index: balancer targets,
+/// fault targets and peers, restarts (it was quadratic: 25,000 balancers and 10,000
+/// partitions took 6.7 s of CPU in release, now 0.4 s).
+#[test]
+fn fifty_thousand_components_referring_by_name_check() {
+    let mut text =
+        String::from("[run]\nduration = \"10s\"\n[traffic]\nentry = \"lb0\"\nrate = 10\n");
+    for i in 0..25_000 {
+        text.push_str(&format!(
+            "[components.lb{i}]\nkind = \"load_balancer\"\ntargets = \"s{i}\"\n\
+             [components.s{i}]\nkind = \"service\"\nrestart = \"1s\"\n"
+        ));
+    }
+    for i in 0..10_000 {
+        text.push_str(&format!(
+            "[[faults]]\nkind = \"partition\"\ntarget = \"lb{i}\"\npeer = \"s{i}\"\n\
+             at = \"1s\"\nfor = \"1s\"\n"
+        ));
+    }
+    let t0 = std::time::Instant::now();
+    let sc = archsim::scenario::from_str(&text, "refs.toml", &[]).unwrap();
+    assert_eq!(sc.spec.components.len(), 50_000);
+    assert_eq!(sc.spec.faults.len(), 10_000);
+    // Generous for a debug build on a busy machine; quadratic took minutes there.
+    assert!(t0.elapsed().as_secs() < 60, "{:?}", t0.elapsed());
+}
+
+/// Components in more regions than a run can number are refused by `check` (the pairs of
+/// regions it checks for a latency would be quadratic in them).
+#[test]
+fn more_than_254_component_regions_are_refused() {
+    let mut text =
+        String::from("[run]\nduration = \"10s\"\n[traffic]\nentry = \"c0\"\nrate = 10\n");
+    for i in 0..300 {
+        text.push_str(&format!(
+            "[components.c{i}]\nkind = \"service\"\nregion = \"r{i}\"\n"
+        ));
+    }
+    let Err(err) = archsim::scenario::from_str(&text, "regions.toml", &[]) else {
+        panic!("300 regions accepted");
+    };
+    let err = err.to_string();
+    assert!(
+        err.contains("components are in 300 regions; at most 254"),
+        "{err}"
+    );
+}

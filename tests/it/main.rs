@@ -8,6 +8,7 @@ mod compare;
 mod compare_suite;
 mod database;
 mod determinism;
+mod failover;
 mod faults;
 mod feedback;
 mod figures;

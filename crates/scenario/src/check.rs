@@ -37,6 +37,10 @@ type KeyKinds<'a> = (&'a str, Option<Range<usize>>, &'a [&'a str]);
 /// A call reference between components: (from, to, where it is written).
 type Edge = (usize, usize, Range<usize>);
 
+/// Component name -> index, so that resolving a reference is not a scan of every name (a
+/// check of 50,000 components referring to others would be quadratic).
+type NameIndex<'a> = std::collections::HashMap<&'a str, usize>;
+
 /// Limits that keep a run's memory and time bounded.
 pub const MAX_DURATION: SimTime = SimTime::from_secs(30 * 24 * 3600);
 /// Default limit of requests live at once (about 100 bytes each).
@@ -108,7 +112,7 @@ impl Ck {
     fn component_ref(
         &mut self,
         v: Option<&Spanned<String>>,
-        names: &[&String],
+        (names, index): (&[&String], &NameIndex<'_>),
         (from, edges): (usize, &mut Vec<Edge>),
         span: &Range<usize>,
         missing: String,
@@ -117,7 +121,7 @@ impl Ck {
             self.err(span.clone(), missing);
             return String::new();
         };
-        match names.iter().position(|n| *n == t.get_ref()) {
+        match index.get(t.get_ref().as_str()).copied() {
             None => self.err(
                 t.span(),
                 format!(
@@ -195,6 +199,18 @@ impl Ck {
         } else {
             Some(x)
         }
+    }
+}
+
+/// Most regions components may be in (a run numbers them in a byte).
+const MAX_REGIONS: usize = 254;
+
+/// A pair of regions in a fixed order, for a latency given either way round.
+fn region_pair(a: &str, b: &str) -> (String, String) {
+    if a <= b {
+        (a.to_string(), b.to_string())
+    } else {
+        (b.to_string(), a.to_string())
     }
 }
 
@@ -436,7 +452,7 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
     let names: Vec<&String> = raw.components.keys().collect();
     // Name -> index, so resolving each call's target is not a scan of every name (a check
     // of 50,000 callers of one component would be quadratic).
-    let index_of: std::collections::HashMap<&str, usize> = names
+    let index_of: NameIndex = names
         .iter()
         .enumerate()
         .map(|(i, n)| (n.as_str(), i))
@@ -444,12 +460,14 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
     let mut comps: Vec<ComponentSpec> = Vec::new();
     let mut comp_spans: Vec<Range<usize>> = Vec::new();
     let mut ops = OpsSpec::default();
+    // Region pairs with a latency, either way round.
+    let mut known_pairs: std::collections::HashSet<(String, String)> = Default::default();
     if let Some(n) = &raw.network {
         if let Some(m) = &n.regions {
             for (pair, d) in m.get_ref() {
                 match pair.split_once('/') {
                     Some((a, b)) if valid_name(a) && valid_name(b) && a != b => {
-                        if ops.region_latency.iter().any(|(x, y, _)| (x == b && y == a) || (x == a && y == b)) {
+                        if !known_pairs.insert(region_pair(a, b)) {
                             ck.err(d.span(), format!("network.regions: `{pair}` is given twice (the latency is symmetric)"));
                         }
                         if let Some(dist) = ck.dist(d, &format!("network.regions.\"{pair}\"")) {
@@ -678,15 +696,17 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                         if list.len() < 2 {
                             ck.err(sp.clone(), format!("`{name}`: a list of targets makes a global balancer and needs at least two components (or give one as a string)"));
                         }
+                        let mut seen = std::collections::HashMap::new();
                         for t in list {
                             ck.component_ref(
                                 Some(&Spanned::new(sp.clone(), t.clone())),
-                                &names,
+                                (&names, &index_of),
                                 (ci, &mut edges),
                                 &span,
                                 String::new(),
                             );
-                            if list.iter().filter(|x| *x == t).count() > 1 {
+                            *seen.entry(t.as_str()).or_insert(0u32) += 1;
+                            if seen[t.as_str()] == 2 {
                                 ck.err(
                                     sp.clone(),
                                     format!("`{name}`: target `{t}` is listed twice"),
@@ -703,7 +723,7 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                     }
                     None => None,
                 };
-                let targets = ck.component_ref(one.as_ref(), &names, (ci, &mut edges), &span, format!("load balancer `{name}` needs `targets`, the component whose instances it spreads requests over"));
+                let targets = ck.component_ref(one.as_ref(), (&names, &index_of), (ci, &mut edges), &span, format!("load balancer `{name}` needs `targets`, the component whose instances it spreads requests over"));
                 let policy = match &r.policy {
                     _ if !global_targets.is_empty() => Policy::RoundRobin,
                     Some(p) if p.get_ref() == "nearest" => {
@@ -735,7 +755,7 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                     .unwrap_or(1) as u32;
                 let consumer = ck.component_ref(
                     r.consumer.as_ref(),
-                    &names,
+                    (&names, &index_of),
                     (ci, &mut edges),
                     &span,
                     format!(
@@ -798,7 +818,7 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                 };
                 let backing = ck.component_ref(
                     r.backing.as_ref(),
-                    &names,
+                    (&names, &index_of),
                     (ci, &mut edges),
                     &span,
                     format!(
@@ -1113,7 +1133,7 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                     None
                 }
                 Some(e) => {
-                    if !names.contains(&e.get_ref()) {
+                    if !index_of.contains_key(e.get_ref().as_str()) {
                         ck.err(
                             e.span(),
                             format!(
@@ -1346,14 +1366,28 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
 
     // regions: traffic origins, and a latency for every pair of regions in use
     let mut regions_used: Vec<String> = Vec::new();
+    let mut region_set: std::collections::HashSet<String> = Default::default();
     for (_, o) in &ops.components {
         if let Some(r) = &o.region {
-            if !regions_used.contains(r) {
+            if region_set.insert(r.clone()) {
                 regions_used.push(r.clone());
             }
         }
     }
+    if regions_used.len() > MAX_REGIONS {
+        // The pairs below would be quadratic in them, and a run refuses them anyway.
+        ck.err(
+            top.clone(),
+            format!(
+                "components are in {} regions; at most {MAX_REGIONS}",
+                regions_used.len()
+            ),
+        );
+        regions_used.clear();
+        region_set.clear();
+    }
     let component_regions = regions_used.clone();
+    let component_region_set = region_set.clone();
     if let Some(rs) = raw
         .traffic
         .as_ref()
@@ -1362,16 +1396,12 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
         for (region, w) in rs.get_ref() {
             // Users may live where no component runs (then every component region needs a
             // latency from theirs), but not nowhere.
-            if !component_regions.contains(region) {
+            if !component_region_set.contains(region) {
                 if component_regions.is_empty() {
                     ck.err(w.span(), format!("traffic.regions: no component is in region `{region}`; regions of components: none (set `region` on components)"));
                 } else {
                     for b in &component_regions {
-                        let known = ops
-                            .region_latency
-                            .iter()
-                            .any(|(x, y, _)| (x == region && y == b) || (x == b && y == region));
-                        if !known {
+                        if !known_pairs.contains(&region_pair(region, b)) {
                             ck.err(w.span(), format!("traffic.regions: users in `{region}` reach components in `{b}`, but [network.regions] gives no latency between them; add \"{region}/{b}\" = \"80ms\""));
                         }
                     }
@@ -1395,23 +1425,38 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
         .unwrap_or(top.clone());
     for (a, b, _) in &ops.region_latency {
         for x in [a, b] {
-            if !regions_used.contains(x) {
+            if region_set.insert(x.clone()) {
                 regions_used.push(x.clone());
             }
         }
     }
+    let all_regions = regions_used.len()
+        + ops
+            .origins
+            .iter()
+            .filter(|(r, _)| !region_set.contains(r))
+            .count();
+    if all_regions > MAX_REGIONS && component_regions.len() <= MAX_REGIONS {
+        ck.err(
+            matrix_span.clone(),
+            format!("the scenario names {all_regions} regions; at most {MAX_REGIONS}"),
+        );
+    }
     for (i, a) in component_regions.iter().enumerate() {
         for b in &component_regions[i + 1..] {
-            let known = ops
-                .region_latency
-                .iter()
-                .any(|(x, y, _)| (x == a && y == b) || (x == b && y == a));
-            if !known {
+            if !known_pairs.contains(&region_pair(a, b)) {
                 ck.err(matrix_span.clone(), format!("components are in regions `{a}` and `{b}`, but [network.regions] gives no latency between them; add \"{a}/{b}\" = \"80ms\""));
             }
         }
     }
 
+    // Components an orchestrator restarts (a crash of one may leave out `for`).
+    let restarted: std::collections::HashSet<&str> = ops
+        .components
+        .iter()
+        .filter(|(_, o)| o.restart.is_some())
+        .map(|(c, _)| c.as_str())
+        .collect();
     let mut faults = Vec::new();
     for f in &raw.faults {
         let span = f.span();
@@ -1435,11 +1480,9 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                 .to_string()
         });
         let restarts = kind_name == "crash"
-            && target_comp.as_ref().is_some_and(|n| {
-                ops.components
-                    .iter()
-                    .any(|(c, o)| c == n && o.restart.is_some())
-            });
+            && target_comp
+                .as_ref()
+                .is_some_and(|n| restarted.contains(n.as_str()));
         let duration = match &r.for_ {
             None if kind_name == "deploy" => Some(SimTime::ZERO),
             None if restarts => Some(FOREVER),
@@ -1474,7 +1517,7 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                 None
             }
             Some(t) if kind_name == "region" => {
-                if regions_used.contains(t.get_ref()) && component_regions.contains(t.get_ref()) {
+                if component_region_set.contains(t.get_ref()) {
                     Some((t.get_ref().clone(), None))
                 } else {
                     ck.err(t.span(), format!("a region fault's target is a region; no component is in region `{}`; regions of components: {}", t.get_ref(), if component_regions.is_empty() { "none (set `region` on components)".to_string() } else { component_regions.join(", ") }));
@@ -1497,7 +1540,7 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
                     ck.err(t.span(), format!("fault target `{text}`: write a component name, or name[index] for one instance"));
                     None
                 } else {
-                    match (names.iter().position(|n| *n == name), instance) {
+                    match (index_of.get(name), instance) {
                         (None, _) => {
                             ck.err(
                                 t.span(),
@@ -1559,7 +1602,7 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
             }
         }
         let peer = r.peer.as_ref().and_then(|p| {
-            if !names.contains(&p.get_ref()) {
+            if !index_of.contains_key(p.get_ref().as_str()) {
                 ck.err(
                     p.span(),
                     format!(
@@ -1773,25 +1816,39 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
         return Err(ck.problems);
     }
     let (duration, _) = duration.expect("checked");
+    let spec = Spec {
+        duration,
+        warmup,
+        drain,
+        series_interval: interval,
+        max_in_flight,
+        slo_latency,
+        traffic: traffic.expect("checked"),
+        network_latency: network,
+        components: comps,
+        faults,
+        ops,
+    };
+    if let Some(why) = crate::stall::proof(&spec) {
+        // At the think time, else the users (think defaults to 0).
+        let at = raw
+            .traffic
+            .as_ref()
+            .and_then(|t| {
+                let t = t.get_ref();
+                (t.think.as_ref().map(|v| v.span())).or_else(|| t.users.as_ref().map(|u| u.span()))
+            })
+            .unwrap_or(top.clone());
+        ck.err(at, why);
+        return Err(ck.problems);
+    }
     Ok(Checked {
         name: raw.name.map(|n| n.into_inner()),
         description: raw.description,
         seed,
         replications,
         slo,
-        spec: Spec {
-            duration,
-            warmup,
-            drain,
-            series_interval: interval,
-            max_in_flight,
-            slo_latency,
-            traffic: traffic.expect("checked"),
-            network_latency: network,
-            components: comps,
-            faults,
-            ops,
-        },
+        spec,
     })
 }
 

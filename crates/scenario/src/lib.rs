@@ -33,6 +33,7 @@ mod locate;
 mod messages;
 mod overrides;
 mod raw;
+mod stall;
 mod suggest;
 mod work;
 

@@ -465,6 +465,14 @@ pub(crate) fn story(c: &Cascade, long: bool) -> String {
         "the trigger ended"
     };
     match c.verdict.as_str() {
+        // Back to normal while the trigger was still on (a failover, a balancer's ejection).
+        "recovered" if matches!((c.normal_at_s, t.end_s), (Some(n), Some(e)) if n < e) => {
+            let _ = write!(
+                s,
+                "; recovered {} after it began, before the trigger ended",
+                span1((c.normal_at_s.unwrap_or(t.start_s) - t.start_s).max(0.0))
+            );
+        }
         "recovered" => {
             let _ = write!(
                 s,
@@ -536,6 +544,16 @@ mod tests {
             story(&c, false),
             "db crashed at 120.0s for 30s -> db failing +0.0s, app saturated +2.1s, \
              errors peaked at 43.0% (+5.0s); recovered 4.0s after the trigger ended"
+        );
+        // Normal again before the trigger ended (a failover): said from the trigger's start.
+        let mut early = c.clone();
+        early.recovered_after_s = Some(0.0);
+        early.normal_at_s = Some(135.0);
+        assert!(
+            story(&early, false)
+                .ends_with("; recovered 15.0s after it began, before the trigger ended"),
+            "{}",
+            story(&early, false)
         );
         c.verdict = "metastable".into();
         c.still_failing_after_s = Some(240.0);

@@ -249,6 +249,11 @@ impl World {
                                 term: 0,
                                 undelivered: vec![0; c.instances as usize],
                                 lost_writes: 0,
+                                behind: (0..c.instances).map(|_| VecDeque::new()).collect(),
+                                replaying: vec![0; c.instances as usize],
+                                resync: vec![false; c.instances as usize],
+                                catchup: vec![(0, 0); c.instances as usize],
+                                replayed: 0,
                             }))
                         }
                         _ => None,

@@ -37,10 +37,10 @@ impl World {
         call.delivered = true;
         let (comp, inst) = (call.comp, call.inst);
         let b = self.rec.bucket_index(now);
-        self.comps[comp as usize].calls_per[b] += 1;
         if self.comps[comp as usize].insts[inst as usize].down {
-            return self.fail_now(ctx, c, UNAVAILABLE);
+            return self.deliver_down(ctx, c, b);
         }
+        self.comps[comp as usize].calls_per[b] += 1;
         match &self.comps[comp as usize].body {
             // What `svc_arrive` comes to without workers, rate limit or database.
             Body::Service(s) if s.plain => self.core_admission(ctx, c),
@@ -50,6 +50,18 @@ impl World {
             Body::Queue(_) => self.queue_publish(ctx, c),
             Body::Custom(_) => self.custom_arrive(ctx, c),
         }
+    }
+    /// A call reaching an instance that is down fails at once; a write shipped to a down
+    /// replica waits in the primary's log instead (no request waits for it: it is neither a
+    /// call the replica received nor a failed one).
+    #[cold]
+    pub(super) fn deliver_down(&mut self, ctx: &mut Context<'_, Ev>, c: u32, bucket: usize) {
+        let call = &self.calls[c as usize];
+        if call.parent == INTERNAL && is_apply(call.gen) {
+            return self.apply_missed(c, true);
+        }
+        self.comps[call.comp as usize].calls_per[bucket] += 1;
+        self.fail_now(ctx, c, UNAVAILABLE)
     }
     #[inline]
     pub(super) fn bucket_of(&self, t_ns: u64) -> usize {

@@ -46,6 +46,18 @@ const FLUSH: u32 = 2;
 /// `gen` of an internal call: a cache refreshing an entry ahead of its TTL (`req` is the
 /// cache, `aux` its instance).
 const REFRESH: u32 = 3;
+/// `gen` of an internal call: a replica that was down (or is still catching up) replaying a
+/// write from the primary's log (`req` is the primary's term, `aux` the commit time).
+const REPLAY: u32 = 4;
+/// The most writes a primary keeps in its log for one replica that cannot apply them (about
+/// 24 MB); beyond, the replica resyncs from a copy of the primary's data when it is back.
+const BACKLOG_CAP: usize = 1 << 20;
+
+/// Whether an internal call of `gen` applies a write at a replica.
+#[inline]
+fn is_apply(gen: u32) -> bool {
+    gen == APPLY || gen == REPLAY
+}
 
 mod arena;
 mod build;
@@ -448,6 +460,25 @@ struct DbState {
     /// Per instance: writes shipped to it and not yet arrived (lost if it is promoted).
     undelivered: Vec<u64>,
     lost_writes: u64,
+    /// Per instance: writes it could not apply yet, in commit order (the primary's log kept
+    /// for it while it is down, and while it replays): replayed when it is back.
+    behind: Vec<VecDeque<Missed>>,
+    /// Per instance: replayed writes in flight.
+    replaying: Vec<u32>,
+    /// Per instance: the log kept for it outgrew `BACKLOG_CAP`; it resyncs when back.
+    resync: Vec<bool>,
+    /// Per instance: when its catch-up began (0: none) and the writes replayed since.
+    catchup: Vec<(u64, u64)>,
+    /// Writes replayed by replicas catching up (measured window).
+    replayed: u64,
+}
+
+/// A write a replica has still to apply.
+#[derive(Clone, Copy, Debug)]
+struct Missed {
+    key: u64,
+    commit: u64,
+    class: u16,
 }
 
 struct CacheBody {

@@ -16,7 +16,7 @@ impl World {
         let call = &self.calls[c as usize];
         match call.parent {
             NONE => NONE,
-            INTERNAL if call.gen == APPLY => call.comp,
+            INTERNAL if is_apply(call.gen) => call.comp,
             INTERNAL => call.req,
             p => self.calls[p as usize].comp,
         }

@@ -176,6 +176,7 @@ impl World {
                     if i.down && i.crashes == 0 && i.region_down == 0 && !i.deploying {
                         i.down = false;
                         self.rec.timeline(now, &label, "recover", String::new());
+                        self.back_up(ctx, comp, inst);
                     }
                 }
             }
@@ -276,8 +277,20 @@ impl World {
                 }
             }
         }
-        let lost = held.len() as u64;
+        let mut lost = 0;
         for (k, c) in held.into_iter().enumerate() {
+            let call = &mut self.calls[c as usize];
+            if call.parent == INTERNAL && is_apply(call.gen) {
+                // A write the replica was applying: it replays it when it is back.
+                call.holds_worker = false;
+                call.holds_lock = false;
+                if k >= queued {
+                    call.orphan = true;
+                }
+                self.apply_missed(c, k < queued);
+                continue;
+            }
+            lost += 1;
             if k < queued {
                 let call = &mut self.calls[c as usize];
                 call.holds_worker = false;
@@ -423,7 +436,8 @@ impl World {
                     if self.comps[k as usize].region != region {
                         continue;
                     }
-                    for inst in &mut self.comps[k as usize].insts {
+                    for j in 0..self.comps[k as usize].insts.len() as u32 {
+                        let inst = &mut self.comps[k as usize].insts[j as usize];
                         inst.region_down = inst.region_down.saturating_sub(1);
                         if inst.down
                             && inst.region_down == 0
@@ -431,6 +445,7 @@ impl World {
                             && !inst.deploying
                         {
                             inst.down = false;
+                            self.back_up(ctx, k, j);
                         }
                     }
                     self.note_live(k, now);
@@ -478,6 +493,7 @@ impl World {
             "restart",
             "back after the orchestrator's restart delay".into(),
         );
+        self.back_up(ctx, comp, inst);
         self.note_live(comp, now);
         if matches!(self.comps[comp as usize].body, Body::Queue(_)) {
             self.consume(ctx, comp);
@@ -572,6 +588,11 @@ impl World {
         let lost = db.undelivered[p as usize];
         db.lost_writes += lost;
         db.undelivered.iter_mut().for_each(|u| *u = 0);
+        // The new primary's backlog was in the lost writes; the old primary, a replica when
+        // it is back, holds every write it committed and catches up from there.
+        db.behind[p as usize].clear();
+        db.catchup[p as usize] = (0, 0);
+        db.applied[old as usize] = db.latest.clone();
         db.term = db.term.wrapping_add(1);
         db.primary = p;
         let label = format!("{}[{p}]", c.name);
@@ -667,6 +688,7 @@ impl World {
             inst.out = false;
             if inst.crashes == 0 && inst.region_down == 0 {
                 inst.down = false;
+                self.back_up(ctx, comp, i);
             }
         }
         self.rec.timeline(

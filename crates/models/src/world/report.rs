@@ -82,6 +82,11 @@ impl World {
                         ("replication_lag_us_total".to_string(), db.lag_total_us),
                     ]);
                 }
+                if db.replicas > 0 && c.live_changes.is_some() {
+                    // Instances can go down: the writes they replayed when back.
+                    s.counters
+                        .push(("replayed_writes".to_string(), db.replayed));
+                }
                 if db.row_locks {
                     s.counters.push(("lock_waits".to_string(), db.lock_waits));
                 }

@@ -1,6 +1,16 @@
-//! The database kind's data side: read models (stale reads), commits and their replication to replicas.
+//! The database kind's data side: read models (stale reads), commits and their replication to
+//! replicas, and a recovered replica's catch-up (replaying the writes it missed).
 
 use crate::world::*;
+
+impl DbState {
+    /// Whether instance `inst` has writes to catch up on (a newly shipped write then queues
+    /// behind them).
+    #[inline]
+    pub(in crate::world) fn catching_up(&self, inst: u32) -> bool {
+        !self.behind[inst as usize].is_empty() || self.replaying[inst as usize] > 0
+    }
+}
 
 impl World {
     /// A read of a CQRS read model is stale if its key has a message published and not yet
@@ -97,20 +107,169 @@ impl World {
             }
             return;
         }
-        if call.err != 0 {
-            return;
-        }
         let now = ctx.now().as_nanos();
         let measured = self.rec.window().contains(now);
         if let Body::Service(Svc { db: Some(db), .. }) = &mut self.comps[call.comp as usize].body {
-            if call.inst != db.primary && call.key != NO_KEY {
-                let applied = db.applied[call.inst as usize].entry(call.key).or_insert(0);
-                *applied = (*applied).max(call.aux);
+            let inst = call.inst as usize;
+            if call.gen == REPLAY {
+                db.replaying[inst] = db.replaying[inst].saturating_sub(1);
             }
-            if measured {
-                db.applies += 1;
-                db.lag_total_us += (now - call.aux) / 1_000;
+            if call.err == 0 {
+                if call.inst != db.primary && call.key != NO_KEY {
+                    let applied = db.applied[inst].entry(call.key).or_insert(0);
+                    *applied = (*applied).max(call.aux);
+                }
+                if measured {
+                    db.applies += 1;
+                    db.lag_total_us += (now - call.aux) / 1_000;
+                }
+                if call.gen == REPLAY {
+                    db.replayed += measured as u64;
+                    db.catchup[inst].1 += 1;
+                }
             }
+        }
+        if call.gen == REPLAY {
+            self.replay(ctx, call.comp, call.inst);
+        }
+    }
+    /// A write that reached a replica unable to apply it now (down, or still replaying older
+    /// writes): it joins the replica's backlog, the primary's log kept for it, to be replayed
+    /// in commit order. It is no failed call: no request waits for it. Frees the call's slot
+    /// unless its crashed instance still holds it (`free` false: an orphan).
+    #[inline(never)]
+    pub(in crate::world) fn apply_missed(&mut self, c: u32, free: bool) {
+        let call = self.calls[c as usize];
+        let comp = &mut self.comps[call.comp as usize];
+        comp.insts[call.inst as usize].outstanding -= 1;
+        if let Body::Service(Svc { db: Some(db), .. }) = &mut comp.body {
+            let inst = call.inst as usize;
+            let m = Missed {
+                key: call.key,
+                commit: call.aux,
+                class: call.class,
+            };
+            if call.gen == REPLAY {
+                db.replaying[inst] = db.replaying[inst].saturating_sub(1);
+                db.behind[inst].push_front(m);
+            } else if db.failover.is_some() && call.req != db.term {
+                // Shipped by a primary that has since been replaced: void.
+            } else if db.resync[inst] || db.behind[inst].len() >= BACKLOG_CAP {
+                // The primary no longer keeps its log for this replica.
+                db.resync[inst] = true;
+                db.behind[inst] = VecDeque::new();
+            } else {
+                db.behind[inst].push_back(m);
+            }
+        }
+        if free {
+            self.free_call(c);
+        }
+    }
+    /// An instance is up again: a database replica starts to catch up on the writes it
+    /// missed, replaying them from the primary's log (or, when the log was not kept that
+    /// long, copying the primary's data).
+    pub(in crate::world) fn back_up(&mut self, ctx: &mut Context<'_, Ev>, comp: u32, inst: u32) {
+        let now = ctx.now().as_nanos();
+        let c = &mut self.comps[comp as usize];
+        let n = c.insts.len();
+        let Body::Service(Svc { db: Some(db), .. }) = &mut c.body else {
+            return;
+        };
+        let i = inst as usize;
+        if c.insts[i].down || inst == db.primary {
+            return;
+        }
+        let label = if n == 1 {
+            c.name.clone()
+        } else {
+            format!("{}[{inst}]", c.name)
+        };
+        if db.resync[i] {
+            db.resync[i] = false;
+            db.applied[i] = db.latest.clone();
+            db.undelivered[i] = 0;
+            self.rec.timeline(
+                now,
+                &label,
+                "resync",
+                format!(
+                    "more than {BACKLOG_CAP} writes behind: copies the primary's data instead of replaying its log"
+                ),
+            );
+            return;
+        }
+        if !db.catching_up(inst) {
+            return;
+        }
+        if db.catchup[i].0 == 0 {
+            db.catchup[i] = (now.max(1), 0);
+        }
+        let behind = db.behind[i].len();
+        self.rec.timeline(
+            now,
+            &label,
+            "catching_up",
+            format!("replays {behind} writes committed while it was down"),
+        );
+        self.replay(ctx, comp, inst);
+    }
+    /// Keeps a catching-up replica's replay going: as many writes in flight as it has cores
+    /// (each through its queue and cores at the write's CPU cost, beside its reads), in
+    /// commit order, until the backlog is empty.
+    pub(in crate::world) fn replay(&mut self, ctx: &mut Context<'_, Ev>, comp: u32, inst: u32) {
+        let now = ctx.now().as_nanos();
+        let c = &mut self.comps[comp as usize];
+        let n = c.insts.len();
+        let Body::Service(s) = &mut c.body else {
+            return;
+        };
+        let streams = s.cores.or(s.workers).unwrap_or(64).max(1);
+        let Some(db) = &mut s.db else { return };
+        let i = inst as usize;
+        if c.insts[i].down {
+            return;
+        }
+        if inst == db.primary {
+            // Promoted while behind: what it had not applied was lost (`lost_writes`).
+            db.behind[i].clear();
+            db.catchup[i] = (0, 0);
+            return;
+        }
+        let term = db.term;
+        let mut next = Vec::new();
+        while db.replaying[i] < streams {
+            let Some(m) = db.behind[i].pop_front() else {
+                break;
+            };
+            db.replaying[i] += 1;
+            next.push(m);
+        }
+        if next.is_empty() && db.replaying[i] == 0 && db.catchup[i].0 != 0 {
+            let (since, done) = db.catchup[i];
+            db.catchup[i] = (0, 0);
+            let label = if n == 1 {
+                c.name.clone()
+            } else {
+                format!("{}[{inst}]", c.name)
+            };
+            self.rec.timeline(
+                now,
+                &label,
+                "caught_up",
+                format!(
+                    "replayed {done} writes (those shipped meanwhile included) in {:.1}s",
+                    now.saturating_sub(since) as f64 / 1e9
+                ),
+            );
+            return;
+        }
+        for m in next {
+            let a = self.new_call(Call::new(
+                INTERNAL, term, REPLAY, comp, inst, m.class, m.key, m.commit,
+            ));
+            self.comps[comp as usize].insts[i].outstanding += 1;
+            ctx.schedule_in(SimTime::ZERO, Ev::Deliver(a));
         }
     }
 }

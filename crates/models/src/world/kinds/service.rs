@@ -51,15 +51,25 @@ impl World {
         }
         if let Body::Service(Svc { db: Some(db), .. }) = &mut self.comps[comp as usize].body {
             let call = &self.calls[c as usize];
-            if call.parent == INTERNAL && call.gen == APPLY && db.failover.is_some() {
-                if call.req != db.term {
+            if call.parent == INTERNAL && is_apply(call.gen) {
+                if db.failover.is_some() && call.req != db.term {
                     // Shipped by a primary that has since been replaced: void.
                     let call = &mut self.calls[c as usize];
                     call.err = UNAVAILABLE as u8 + 1;
                     call.done = true;
                     return self.reply(ctx, c);
                 }
-                db.undelivered[inst as usize] = db.undelivered[inst as usize].saturating_sub(1);
+                if call.gen == APPLY && db.catching_up(inst) {
+                    // Queues behind the older writes the replica is replaying: the log is
+                    // applied in commit order. Its replay is the call.
+                    let b = self.rec.bucket_index(now);
+                    self.comps[comp as usize].calls_per[b] -= 1;
+                    return self.apply_missed(c, true);
+                }
+                if db.failover.is_some() {
+                    let u = &mut db.undelivered[inst as usize];
+                    *u = u.saturating_sub(1);
+                }
             }
             if inst != db.primary && db.replicas > 0 && !db.is_write[class as usize] {
                 // A read at a replica is stale if the primary has committed a newer write of
