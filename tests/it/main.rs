@@ -13,6 +13,7 @@ mod feedback;
 mod gateway;
 mod html_pages;
 mod library;
+mod memory;
 mod operations;
 mod pooling;
 mod props;

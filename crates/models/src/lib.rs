@@ -67,7 +67,10 @@ pub use spec::{
     Keys, KindSpec, Load, ModelError, OpsSpec, Policy, QueueSpec, Reads, RetrySpec, ServiceSpec,
     Spec, TrafficSpec, WritePolicy, DEFAULT_MAX_IN_FLIGHT, MAX_USERS,
 };
-pub use world::{run, run_with_progress, Ev, World, REJECTED, TIMEOUT, UNAVAILABLE};
+pub use world::{
+    estimate_memory, run, run_with_progress, Ev, MemoryEstimate, MemoryPart, World,
+    IN_FLIGHT_RESERVE, REJECTED, TIMEOUT, UNAVAILABLE,
+};
 
 /// The components each component calls (services' endpoint calls, a balancer's targets, a
 /// custom component's declared calls), by index.

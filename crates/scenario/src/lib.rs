@@ -30,6 +30,7 @@
 mod check;
 mod cost;
 mod locate;
+mod memory;
 mod messages;
 mod overrides;
 mod raw;
@@ -48,6 +49,10 @@ use std::time::Instant;
 
 pub use check::{MAX_DURATION, MAX_INSTANCES, MAX_RATE, MAX_REPLICATIONS, MAX_USERS};
 pub use cost::ComponentCost;
+pub use memory::{
+    human as human_bytes, machine_budget, parse_size, Budget, BudgetSource, MemoryPlan,
+    ASSUMED_BUDGET,
+};
 pub use work::WorkEstimate;
 
 /// One problem in a scenario, with its place.
@@ -140,6 +145,18 @@ pub enum RunError {
     Model(ModelError),
     /// The result could not be built.
     Result(ResultError),
+    /// More calls were in the system than the memory budget has room for (fewer than
+    /// `run.max_in_flight`): the run stopped before memory ran out.
+    MemoryBound {
+        /// When the bound was crossed.
+        at: archsim_engine::SimTime,
+        /// The calls the budget has room for.
+        limit: u64,
+        /// The budget.
+        budget: Budget,
+        /// Bytes a call in flight costs at most.
+        per_call: u64,
+    },
 }
 
 impl fmt::Display for RunError {
@@ -147,6 +164,19 @@ impl fmt::Display for RunError {
         match self {
             RunError::Model(e) => write!(f, "{e}"),
             RunError::Result(e) => write!(f, "{e}"),
+            RunError::MemoryBound {
+                at,
+                limit,
+                budget,
+                per_call,
+            } => write!(
+                f,
+                "overload: more than {limit} calls in the system at t = {:.3}s, as many as fit in \
+                 {budget} (up to {per_call} bytes a call); it cannot keep up with its traffic \
+                 and its queues are unbounded. Bound them (`queue`), or give it more memory \
+                 with run.memory_limit",
+                at.as_secs_f64()
+            ),
         }
     }
 }
@@ -157,7 +187,10 @@ impl RunError {
     /// Whether the run stopped because more calls than `run.max_in_flight` were in the
     /// system (the architecture cannot keep up): an outcome of the load, not a fault.
     pub fn is_overload(&self) -> bool {
-        matches!(self, RunError::Model(ModelError::Overload { .. }))
+        matches!(
+            self,
+            RunError::Model(ModelError::Overload { .. }) | RunError::MemoryBound { .. }
+        )
     }
 }
 
@@ -199,6 +232,8 @@ pub struct Scenario {
     pub spec: Spec,
     /// Component costs (`cost_per_hour`, `replica_cost_per_hour`).
     pub costs: Vec<ComponentCost>,
+    /// Its memory estimate and budget (`None`: not checked, e.g. a spec written in Rust).
+    pub memory: Option<MemoryPlan>,
 }
 
 /// Reads and checks the scenario at `path`, with `--set KEY=VALUE` overrides applied.
@@ -277,7 +312,8 @@ pub fn from_str(
             return Err(ScenarioError::Invalid(vec![diag(span, msg)]));
         }
     };
-    let (costs, cost_problems) = cost::collect(&raw);
+    let (costs, mut cost_problems) = cost::collect(&raw);
+    let spans = memory::spans(&raw, &mut cost_problems);
     let to_invalid = |problems: Vec<check::Problem>| {
         let mut ds: Vec<Diagnostic> = problems
             .into_iter()
@@ -298,7 +334,7 @@ pub fn from_str(
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "scenario".into());
-    Ok(Scenario {
+    let mut scenario = Scenario {
         name: checked.name.unwrap_or(stem),
         description: checked.description,
         file: file.to_string(),
@@ -307,7 +343,10 @@ pub fn from_str(
         slo: checked.slo,
         spec: checked.spec,
         costs,
-    })
+        memory: None,
+    };
+    memory::plan(&mut scenario, &spans).map_err(|p| to_invalid(vec![p]))?;
+    Ok(scenario)
 }
 
 /// 1-based line and column (in characters) of byte `offset` in `text`.
@@ -366,7 +405,7 @@ impl Scenario {
                 })
                 .collect();
             for run in runs {
-                let run = run.map_err(RunError::Model)?;
+                let run = run.map_err(|e| self.run_error(e))?;
                 headlines.push(Headline::of(&run, with_slo));
                 match &mut pooled {
                     None => pooled = Some(run),
@@ -376,6 +415,28 @@ impl Scenario {
             start = end;
         }
         Ok((pooled.expect("at least one replication"), headlines))
+    }
+
+    /// A model error as a run error: an overload at the bound the memory budget set is the
+    /// budget's.
+    fn run_error(&self, e: ModelError) -> RunError {
+        match (&e, &self.memory) {
+            (
+                ModelError::Overload { at, limit },
+                Some(MemoryPlan {
+                    in_flight_cap: Some(cap),
+                    budget,
+                    per_call,
+                    ..
+                }),
+            ) if limit == cap => RunError::MemoryBound {
+                at: *at,
+                limit: *limit,
+                budget: *budget,
+                per_call: *per_call,
+            },
+            _ => RunError::Model(e),
+        }
     }
 
     /// The simulated nanoseconds a whole run adds to its progress counter: every

@@ -51,6 +51,7 @@ mod arena;
 mod build;
 mod flow;
 mod kinds;
+mod memory;
 mod net;
 mod ops;
 mod replica_scale;
@@ -59,6 +60,7 @@ mod resilience;
 mod routing;
 mod stall;
 mod traffic;
+pub use memory::{estimate_memory, MemoryEstimate, MemoryPart, IN_FLIGHT_RESERVE};
 use resilience::scale_period;
 use stall::{stall, stall_budget};
 
