@@ -10,6 +10,7 @@ mod database;
 mod determinism;
 mod faults;
 mod feedback;
+mod fuzz;
 mod gateway;
 mod html_pages;
 mod library;
