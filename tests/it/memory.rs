@@ -207,3 +207,34 @@ fn memory_limit_is_a_key_of_run_and_of_set() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// A queue without a `capacity` whose consumers fall behind: its backlog grew until the
+/// process aborted (the in-flight guard does not see messages).
+const BACKLOG: &str = r#"[run]
+duration = "600s"
+[traffic]
+entry = "events"
+rate = 1000000
+[components.events]
+kind = "queue"
+consumers = 1
+consumer = "worker"
+[components.worker]
+kind = "service"
+cores = 1
+[components.worker.endpoints.default]
+cpu = "1ms"
+"#;
+
+#[test]
+fn an_unbounded_queue_backlog_stops_as_an_overload_before_memory_runs_out() {
+    let p = write("backlog.toml", BACKLOG);
+    let o = limited(1024 * 1024, &[p.to_str().unwrap()], 120);
+    assert_eq!(code(&o, "backlog"), 1);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("overload: queue `events` held more than"),
+        "{err}"
+    );
+    assert!(err.contains("Bound it (`capacity`)"), "{err}");
+}

@@ -16,6 +16,7 @@
 //!     drain: SimTime::from_secs(60),
 //!     series_interval: SimTime::from_secs(10),
 //!     max_in_flight: 1_000_000,
+//!     max_backlog: u64::MAX,
 //!     slo_latency: None,
 //!     traffic: TrafficSpec {
 //!         entry: "server".into(),

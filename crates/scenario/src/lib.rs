@@ -157,6 +157,18 @@ pub enum RunError {
         /// Bytes a call in flight costs at most.
         per_call: u64,
     },
+    /// A queue without a `capacity` held more messages than the memory budget has room
+    /// for: the run stopped before memory ran out.
+    BacklogBound {
+        /// When the bound was crossed.
+        at: archsim_engine::SimTime,
+        /// The queue.
+        queue: String,
+        /// The messages the budget has room for.
+        limit: u64,
+        /// The budget.
+        budget: Budget,
+    },
 }
 
 impl fmt::Display for RunError {
@@ -177,6 +189,19 @@ impl fmt::Display for RunError {
                  with run.memory_limit",
                 at.as_secs_f64()
             ),
+            RunError::BacklogBound {
+                at,
+                queue,
+                limit,
+                budget,
+            } => write!(
+                f,
+                "overload: queue `{queue}` held more than {limit} messages at t = {:.3}s, as \
+                 many as fit in its share of {budget}; its consumers cannot keep up and it has \
+                 no `capacity`. Bound it (`capacity`), or give it more memory with \
+                 run.memory_limit",
+                at.as_secs_f64()
+            ),
         }
     }
 }
@@ -189,7 +214,9 @@ impl RunError {
     pub fn is_overload(&self) -> bool {
         matches!(
             self,
-            RunError::Model(ModelError::Overload { .. }) | RunError::MemoryBound { .. }
+            RunError::Model(ModelError::Overload { .. } | ModelError::Backlog { .. })
+                | RunError::MemoryBound { .. }
+                | RunError::BacklogBound { .. }
         )
     }
 }
@@ -434,6 +461,19 @@ impl Scenario {
                 limit: *limit,
                 budget: *budget,
                 per_call: *per_call,
+            },
+            (
+                ModelError::Backlog { at, queue, limit },
+                Some(MemoryPlan {
+                    backlog_cap: Some(_),
+                    budget,
+                    ..
+                }),
+            ) => RunError::BacklogBound {
+                at: *at,
+                queue: queue.clone(),
+                limit: *limit,
+                budget: *budget,
             },
             _ => RunError::Model(e),
         }

@@ -8,7 +8,9 @@
 use crate::check::Problem;
 use crate::raw::RawScenario;
 use crate::Scenario;
-use archsim_models::{estimate_memory, Load, MemoryEstimate, MemoryPart, IN_FLIGHT_RESERVE};
+use archsim_models::{
+    estimate_memory, KindSpec, Load, MemoryEstimate, MemoryPart, IN_FLIGHT_RESERVE,
+};
 use std::fmt;
 use std::ops::Range;
 use std::sync::OnceLock;
@@ -77,6 +79,9 @@ pub struct MemoryPlan {
     pub concurrent: u32,
     /// `Some(n)` when the budget, not `run.max_in_flight`, bounds the calls in flight: `n`.
     pub in_flight_cap: Option<u64>,
+    /// The messages each queue without a `capacity` may hold, from the budget (`None`: no
+    /// such queue).
+    pub backlog_cap: Option<u64>,
 }
 
 /// `bytes` for a reader: `850 MB`, `3.9 GB` (powers of 1000).
@@ -303,7 +308,24 @@ pub(crate) fn plan(scenario: &mut Scenario, spans: &KeySpans) -> Result<(), Prob
     if total > budget.bytes {
         return Err(refusal(scenario, spans, &e, conc, total, &budget));
     }
-    let calls = (budget.bytes - total) / (e.per_call.max(1) * conc as u64);
+    // What is left goes to the calls in flight, or half of it when queues without a
+    // `capacity` may grow too (the other half shared by them).
+    let left = (budget.bytes - total) / conc as u64;
+    let unbounded = scenario
+        .spec
+        .components
+        .iter()
+        .filter(|c| matches!(&c.kind, KindSpec::Queue(q) if q.capacity.is_none()))
+        .count() as u64;
+    let (left, backlog_cap) = match (left / 2).checked_div(unbounded) {
+        Some(share) => {
+            let cap = (share / e.per_message.max(1)).max(1);
+            scenario.spec.max_backlog = cap;
+            (left / 2, Some(cap))
+        }
+        None => (left, None),
+    };
+    let calls = left / e.per_call.max(1);
     let cap = calls.saturating_add(IN_FLIGHT_RESERVE.min(scenario.spec.max_in_flight));
     let in_flight_cap = (cap < scenario.spec.max_in_flight).then(|| {
         scenario.spec.max_in_flight = cap.max(1);
@@ -315,6 +337,7 @@ pub(crate) fn plan(scenario: &mut Scenario, spans: &KeySpans) -> Result<(), Prob
         per_call: e.per_call,
         concurrent: conc,
         in_flight_cap,
+        backlog_cap,
     });
     Ok(())
 }
@@ -568,6 +591,34 @@ cpu = "exp(1ms)"
         let s = crate::from_str(&text, "m.toml", &["run.memory_limit=1TB".into()]).unwrap();
         assert_eq!(s.memory.unwrap().in_flight_cap, None);
         assert_eq!(s.spec.max_in_flight, archsim_models::DEFAULT_MAX_IN_FLIGHT);
+    }
+
+    #[test]
+    fn the_budget_bounds_the_backlog_of_a_queue_without_capacity() {
+        let text = r#"[run]
+duration = "10s"
+[traffic]
+entry = "events"
+rate = 10
+[components.events]
+kind = "queue"
+consumer = "worker"
+[components.worker]
+kind = "service"
+[components.worker.endpoints.default]
+cpu = "1ms"
+"#;
+        let s = crate::from_str(text, "q.toml", &["run.memory_limit=100MB".into()]).unwrap();
+        let m = s.memory.clone().unwrap();
+        let cap = m.backlog_cap.expect("a queue without capacity");
+        assert_eq!(s.spec.max_backlog, cap);
+        // Half of what is left, at 48 bytes a message.
+        let half = (100_000_000 - m.estimate) / 2;
+        assert_eq!(cap, half / 48);
+        let bounded = text.replace("consumer = ", "capacity = 1000\nconsumer = ");
+        let s = crate::from_str(&bounded, "q.toml", &[]).unwrap();
+        assert_eq!(s.memory.unwrap().backlog_cap, None);
+        assert_eq!(s.spec.max_backlog, u64::MAX);
     }
 
     #[test]

@@ -48,6 +48,9 @@ pub struct MemoryEstimate {
     /// Bytes each call in flight costs at most: its arena slot, its request record, its
     /// place in a waiting room and the free list, and a pending event.
     pub per_call: u64,
+    /// Bytes each message waiting in a queue costs at most (its place in the backlog,
+    /// doubled by growth).
+    pub per_message: u64,
     /// Series buckets of the run.
     pub buckets: u64,
     /// Series kept per bucket: the run's own, one per component and one per instance.
@@ -212,6 +215,7 @@ pub fn estimate_memory(spec: &Spec, requests: f64, hops: f64) -> MemoryEstimate 
         parts,
         kept,
         per_call,
+        per_message: 2 * size_of::<Msg>() as u64,
         buckets,
         series: 1 + comps + instances,
     }

@@ -633,6 +633,9 @@ pub struct World {
     live: u64,
     max_in_flight: u64,
     overload: Option<SimTime>,
+    /// The queue whose backlog passed `max_backlog` (with `overload`).
+    overload_queue: Option<u32>,
+    max_backlog: u64,
     timers: Vec<(u32, u32, u64)>,
     free_timers: Vec<u32>,
     faults: Vec<Fault>,
@@ -877,6 +880,13 @@ pub fn run_with_progress(
         p.fetch_add(end.as_nanos() - t, Relaxed);
     }
     if let Some(at) = sim.handler().overload {
+        if let Some(q) = sim.handler().overload_queue {
+            return Err(ModelError::Backlog {
+                at,
+                queue: spec.components[q as usize].name.clone(),
+                limit: spec.max_backlog,
+            });
+        }
         return Err(ModelError::Overload {
             at,
             limit: spec.max_in_flight,
