@@ -9,7 +9,7 @@ use crate::check::Problem;
 use crate::raw::RawScenario;
 use crate::Scenario;
 use archsim_models::{
-    estimate_memory, KindSpec, Load, MemoryEstimate, MemoryPart, IN_FLIGHT_RESERVE,
+    estimate_memory, in_flight_reserve, KindSpec, Load, MemoryEstimate, MemoryPart,
 };
 use std::fmt;
 use std::ops::Range;
@@ -326,7 +326,7 @@ pub(crate) fn plan(scenario: &mut Scenario, spans: &KeySpans) -> Result<(), Prob
         None => (left, None),
     };
     let calls = left / e.per_call.max(1);
-    let cap = calls.saturating_add(IN_FLIGHT_RESERVE.min(scenario.spec.max_in_flight));
+    let cap = calls.saturating_add(in_flight_reserve(&scenario.spec));
     let in_flight_cap = (cap < scenario.spec.max_in_flight).then(|| {
         scenario.spec.max_in_flight = cap.max(1);
         cap.max(1)
@@ -585,7 +585,7 @@ cpu = "exp(1ms)"
         // What is left of the budget after the estimate, at the cost of a call.
         let left = (100_000_000 - m.estimate) / m.per_call;
         assert!(
-            cap >= left && cap <= left + IN_FLIGHT_RESERVE,
+            cap >= left && cap <= left + archsim_models::IN_FLIGHT_RESERVE,
             "{cap} {left}"
         );
         let s = crate::from_str(&text, "m.toml", &["run.memory_limit=1TB".into()]).unwrap();

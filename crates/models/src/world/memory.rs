@@ -28,8 +28,8 @@ pub enum MemoryPart {
     /// Keys stored by databases with replicas or row locks and by queues
     /// (`traffic.keys.count`).
     Keys,
-    /// The calls in flight reserved up front: `run.max_in_flight`, at most
-    /// [`IN_FLIGHT_RESERVE`] of them (the rest of the budget bounds them while the run goes).
+    /// The calls in flight reserved up front (see [`in_flight_reserve`]; the rest of the
+    /// budget bounds them while the run goes).
     InFlight,
 }
 
@@ -110,9 +110,7 @@ pub fn estimate_memory(spec: &Spec, requests: f64, hops: f64) -> MemoryEstimate 
     // Calls in flight: the arena slot and the request record (each at most doubled by
     // growth), a waiting-room slot and a free-list slot (u32, doubled), a pending event
     // (timeouts, replies) in the event queue's buckets (doubled).
-    let simple = matches!(spec.traffic.load, Load::Open { .. })
-        && spec.traffic.timeout.is_none()
-        && spec.traffic.retry.is_none();
+    let simple = matches!(spec.traffic.load, Load::Open { .. }) && simple_client(spec);
     let per_call = 2 * (size_of::<Call>() as u64 + 8)
         + if simple {
             0
@@ -135,8 +133,16 @@ pub fn estimate_memory(spec: &Spec, requests: f64, hops: f64) -> MemoryEstimate 
             .fold(1.0_f64, f64::max);
         let n = (users as f64 * peak).min(u32::MAX as f64) as u64;
         // The first wake-up of each user, listed and then queued (the queue's buckets may
-        // hold twice what they use), and whether each is in the loop.
-        let per_user = size_of::<(SimTime, Ev)>() as u64 + 2 * event + 1;
+        // hold twice what they use), and whether each is in the loop; with a timeout or
+        // retries, each user may also hold a request record and a pending timeout.
+        let per_user = size_of::<(SimTime, Ev)>() as u64
+            + 2 * event
+            + 1
+            + if simple_client(spec) {
+                0
+            } else {
+                2 * size_of::<Req>() as u64 + 2 * event
+            };
         parts.push((MemoryPart::Users, n.saturating_mul(per_user)));
     }
 
@@ -208,7 +214,7 @@ pub fn estimate_memory(spec: &Spec, requests: f64, hops: f64) -> MemoryEstimate 
     parts.push((MemoryPart::Keys, keys));
     parts.push((
         MemoryPart::InFlight,
-        spec.max_in_flight.min(IN_FLIGHT_RESERVE) * per_call,
+        in_flight_reserve(spec).saturating_mul(per_call),
     ));
     parts.retain(|(_, b)| *b > 0);
     MemoryEstimate {
@@ -219,6 +225,38 @@ pub fn estimate_memory(spec: &Spec, requests: f64, hops: f64) -> MemoryEstimate 
         buckets,
         series: 1 + comps + instances,
     }
+}
+
+/// The client keeps no record of a request: no timeout, no retries.
+fn simple_client(spec: &Spec) -> bool {
+    spec.traffic.timeout.is_none() && spec.traffic.retry.is_none()
+}
+
+/// Calls in flight reserved up front: [`IN_FLIGHT_RESERVE`], or more when every service
+/// bounds what it admits and lets wait (`workers` or `cores`, and `queue`): then the calls
+/// at services are at most the sum of those bounds, and each balancer or cache in front may
+/// hold one more call per call below it. Never more than `run.max_in_flight`.
+pub fn in_flight_reserve(spec: &Spec) -> u64 {
+    let mut at_services = 0u64;
+    let mut layers = 1u64;
+    for c in &spec.components {
+        let n = instances_of(spec, c);
+        match &c.kind {
+            KindSpec::Service(s) => match (s.workers.or(s.cores), s.queue) {
+                (Some(w), Some(q)) => {
+                    at_services = at_services.saturating_add(n * (w as u64 + q as u64))
+                }
+                _ => return IN_FLIGHT_RESERVE.min(spec.max_in_flight),
+            },
+            KindSpec::LoadBalancer { .. } | KindSpec::Cache(_) => layers += 1,
+            KindSpec::Queue(q) => at_services = at_services.saturating_add(q.consumers as u64),
+            KindSpec::Custom { .. } => return IN_FLIGHT_RESERVE.min(spec.max_in_flight),
+        }
+    }
+    at_services
+        .saturating_mul(layers)
+        .max(IN_FLIGHT_RESERVE)
+        .min(spec.max_in_flight)
 }
 
 /// Instances a component is built with: an autoscaled service or replica set has its
@@ -294,6 +332,22 @@ mod tests {
             (9 * 16_001 * 64..=10 * 16_001 * 64).contains(&more),
             "{more}"
         );
+    }
+
+    #[test]
+    fn bounded_waiting_rooms_bound_the_reserve() {
+        let mut s = spec(None);
+        // Unlimited queue: the fixed reserve.
+        assert_eq!(in_flight_reserve(&s), IN_FLIGHT_RESERVE);
+        let KindSpec::Service(svc) = &mut s.components[0].kind else {
+            panic!()
+        };
+        svc.workers = Some(200);
+        svc.queue = Some(19_800);
+        s.components[0].instances = 3;
+        assert_eq!(in_flight_reserve(&s), 60_000);
+        s.max_in_flight = 50_000;
+        assert_eq!(in_flight_reserve(&s), 50_000);
     }
 
     #[test]

@@ -60,7 +60,9 @@ mod resilience;
 mod routing;
 mod stall;
 mod traffic;
-pub use memory::{estimate_memory, MemoryEstimate, MemoryPart, IN_FLIGHT_RESERVE};
+pub use memory::{
+    estimate_memory, in_flight_reserve, MemoryEstimate, MemoryPart, IN_FLIGHT_RESERVE,
+};
 use resilience::scale_period;
 use stall::{stall, stall_budget};
 
