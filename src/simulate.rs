@@ -185,6 +185,7 @@ pub fn simulate(spec: &Spec, options: &Options) -> Result<Report, Error> {
         slo,
         spec: spec.clone(),
         costs: options.costs.clone(),
+        memory: None,
     };
     let result = scenario.run().map_err(Error::Run)?;
     Ok(Report { result })

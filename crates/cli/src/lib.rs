@@ -245,8 +245,15 @@ where
     match cli.command {
         Some(Command::Merge(m)) => merge::merge(&m),
         Some(Command::Check { file, set }) => match load_scenario(&file, &set) {
-            Ok(_) => {
+            Ok(s) => {
                 outln!("ok");
+                if let Some(m) = &s.memory {
+                    errln!(
+                        "memory: about {} (estimate) of {}",
+                        archsim_scenario::human_bytes(m.estimate),
+                        m.budget
+                    );
+                }
                 EXIT_OK
             }
             Err(code) => code,

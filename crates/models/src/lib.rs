@@ -16,6 +16,7 @@
 //!     drain: SimTime::from_secs(60),
 //!     series_interval: SimTime::from_secs(10),
 //!     max_in_flight: 1_000_000,
+//!     max_backlog: u64::MAX,
 //!     slo_latency: None,
 //!     traffic: TrafficSpec {
 //!         entry: "server".into(),
@@ -67,7 +68,10 @@ pub use spec::{
     Keys, KindSpec, Load, ModelError, OpsSpec, Policy, QueueSpec, Reads, RetrySpec, ServiceSpec,
     Spec, TrafficSpec, WritePolicy, DEFAULT_MAX_IN_FLIGHT, MAX_USERS,
 };
-pub use world::{run, run_with_progress, Ev, World, REJECTED, TIMEOUT, UNAVAILABLE};
+pub use world::{
+    estimate_memory, in_flight_reserve, run, run_with_progress, Ev, MemoryEstimate, MemoryPart,
+    World, IN_FLIGHT_RESERVE, REJECTED, TIMEOUT, UNAVAILABLE,
+};
 
 /// The components each component calls (services' endpoint calls, a balancer's targets, a
 /// custom component's declared calls), by index.

@@ -29,6 +29,10 @@ pub struct Spec {
     /// system at once (requests, their downstream calls, and work whose client gave up): an
     /// unbounded queue under overload would otherwise eat the machine's memory.
     pub max_in_flight: u64,
+    /// The run stops with [`ModelError::Backlog`] when a queue without a `capacity` holds more
+    /// messages than this (the scenario crate sets it from the memory budget; `u64::MAX`: no
+    /// bound).
+    pub max_backlog: u64,
     /// A request is good if it succeeds within this (SLO latency).
     pub slo_latency: Option<SimTime>,
     /// The traffic.
@@ -55,6 +59,7 @@ impl Default for Spec {
             drain: SimTime::from_secs(60),
             series_interval: SimTime::from_secs(1),
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            max_backlog: u64::MAX,
             slo_latency: None,
             traffic: TrafficSpec::default(),
             network_latency: Dist::Const(0),
@@ -708,6 +713,15 @@ pub enum ModelError {
         /// The limit.
         limit: u64,
     },
+    /// A queue without a `capacity` held more messages than the run allows.
+    Backlog {
+        /// When the bound was crossed.
+        at: SimTime,
+        /// The queue.
+        queue: String,
+        /// The bound.
+        limit: u64,
+    },
     /// Simulated time stopped advancing: a whole budget of events happened at one instant.
     Stalled {
         /// The instant.
@@ -744,6 +758,12 @@ impl fmt::Display for ModelError {
                 "overload: more than {limit} calls in the system at t = {:.3}s; it cannot keep \
                  up with its traffic and its queues are unbounded. Bound them (`queue`) or \
                  raise run.max_in_flight",
+                at.as_secs_f64()
+            ),
+            ModelError::Backlog { at, queue, limit } => write!(
+                f,
+                "overload: queue `{queue}` held more than {limit} messages at t = {:.3}s; its \
+                 consumers cannot keep up and it has no `capacity`. Bound it (`capacity`)",
                 at.as_secs_f64()
             ),
             ModelError::Stalled {

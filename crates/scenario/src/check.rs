@@ -1822,6 +1822,7 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
         drain,
         series_interval: interval,
         max_in_flight,
+        max_backlog: u64::MAX,
         slo_latency,
         traffic: traffic.expect("checked"),
         network_latency: network,

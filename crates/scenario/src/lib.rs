@@ -30,6 +30,7 @@
 mod check;
 mod cost;
 mod locate;
+mod memory;
 mod messages;
 mod overrides;
 mod raw;
@@ -49,6 +50,10 @@ use std::time::Instant;
 
 pub use check::{MAX_DURATION, MAX_INSTANCES, MAX_RATE, MAX_REPLICATIONS, MAX_USERS};
 pub use cost::ComponentCost;
+pub use memory::{
+    human as human_bytes, machine_budget, parse_size, Budget, BudgetSource, MemoryPlan,
+    ASSUMED_BUDGET,
+};
 pub use work::WorkEstimate;
 
 /// One problem in a scenario, with its place.
@@ -143,6 +148,30 @@ pub enum RunError {
     Result(ResultError),
     /// No replication to pool (`replications = 0`, or [`Scenario::result_of`] given none).
     NoReplications,
+    /// More calls were in the system than the memory budget has room for (fewer than
+    /// `run.max_in_flight`): the run stopped before memory ran out.
+    MemoryBound {
+        /// When the bound was crossed.
+        at: archsim_engine::SimTime,
+        /// The calls the budget has room for.
+        limit: u64,
+        /// The budget.
+        budget: Budget,
+        /// Bytes a call in flight costs at most.
+        per_call: u64,
+    },
+    /// A queue without a `capacity` held more messages than the memory budget has room
+    /// for: the run stopped before memory ran out.
+    BacklogBound {
+        /// When the bound was crossed.
+        at: archsim_engine::SimTime,
+        /// The queue.
+        queue: String,
+        /// The messages the budget has room for.
+        limit: u64,
+        /// The budget.
+        budget: Budget,
+    },
 }
 
 impl fmt::Display for RunError {
@@ -151,6 +180,32 @@ impl fmt::Display for RunError {
             RunError::Model(e) => write!(f, "{e}"),
             RunError::Result(e) => write!(f, "{e}"),
             RunError::NoReplications => write!(f, "no replication to pool"),
+            RunError::MemoryBound {
+                at,
+                limit,
+                budget,
+                per_call,
+            } => write!(
+                f,
+                "overload: more than {limit} calls in the system at t = {:.3}s, as many as fit in \
+                 {budget} (up to {per_call} bytes a call); it cannot keep up with its traffic \
+                 and its queues are unbounded. Bound them (`queue`), or give it more memory \
+                 with run.memory_limit",
+                at.as_secs_f64()
+            ),
+            RunError::BacklogBound {
+                at,
+                queue,
+                limit,
+                budget,
+            } => write!(
+                f,
+                "overload: queue `{queue}` held more than {limit} messages at t = {:.3}s, as \
+                 many as fit in its share of {budget}; its consumers cannot keep up and it has \
+                 no `capacity`. Bound it (`capacity`), or give it more memory with \
+                 run.memory_limit",
+                at.as_secs_f64()
+            ),
         }
     }
 }
@@ -161,7 +216,12 @@ impl RunError {
     /// Whether the run stopped because more calls than `run.max_in_flight` were in the
     /// system (the architecture cannot keep up): an outcome of the load, not a fault.
     pub fn is_overload(&self) -> bool {
-        matches!(self, RunError::Model(ModelError::Overload { .. }))
+        matches!(
+            self,
+            RunError::Model(ModelError::Overload { .. } | ModelError::Backlog { .. })
+                | RunError::MemoryBound { .. }
+                | RunError::BacklogBound { .. }
+        )
     }
 }
 
@@ -203,6 +263,8 @@ pub struct Scenario {
     pub spec: Spec,
     /// Component costs (`cost_per_hour`, `replica_cost_per_hour`).
     pub costs: Vec<ComponentCost>,
+    /// Its memory estimate and budget (`None`: not checked, e.g. a spec written in Rust).
+    pub memory: Option<MemoryPlan>,
 }
 
 /// Reads and checks the scenario at `path`, with `--set KEY=VALUE` overrides applied.
@@ -281,7 +343,8 @@ pub fn from_str(
             return Err(ScenarioError::Invalid(vec![diag(span, msg)]));
         }
     };
-    let (costs, cost_problems) = cost::collect(&raw);
+    let (costs, mut cost_problems) = cost::collect(&raw);
+    let spans = memory::spans(&raw, &mut cost_problems);
     let to_invalid = |problems: Vec<check::Problem>| {
         let mut ds: Vec<Diagnostic> = problems
             .into_iter()
@@ -302,7 +365,7 @@ pub fn from_str(
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "scenario".into());
-    Ok(Scenario {
+    let mut scenario = Scenario {
         name: checked.name.unwrap_or(stem),
         description: checked.description,
         file: file.to_string(),
@@ -311,7 +374,10 @@ pub fn from_str(
         slo: checked.slo,
         spec: checked.spec,
         costs,
-    })
+        memory: None,
+    };
+    memory::plan(&mut scenario, &spans).map_err(|p| to_invalid(vec![p]))?;
+    Ok(scenario)
 }
 
 /// 1-based line and column (in characters) of byte `offset` in `text`.
@@ -409,7 +475,7 @@ impl Scenario {
     /// work a shard of a multi-run command runs.
     pub fn run_one(&self, r: u32, progress: Option<&AtomicU64>) -> Result<RunStats, RunError> {
         archsim_models::run_with_progress(&self.spec, replication_seed(self.seed, r), progress)
-            .map_err(RunError::Model)
+            .map_err(|e| self.run_error(e))
     }
 
     /// The result of replications already run (by [`Scenario::run_one`], here or in other
@@ -439,6 +505,41 @@ impl Scenario {
         result.ci95 = Ci95::of(headlines);
         cost::apply(&self.costs, &mut result);
         Ok(result)
+    }
+
+    /// A model error as a run error: an overload at the bound the memory budget set is the
+    /// budget's.
+    fn run_error(&self, e: ModelError) -> RunError {
+        match (&e, &self.memory) {
+            (
+                ModelError::Overload { at, limit },
+                Some(MemoryPlan {
+                    in_flight_cap: Some(cap),
+                    budget,
+                    per_call,
+                    ..
+                }),
+            ) if limit == cap => RunError::MemoryBound {
+                at: *at,
+                limit: *limit,
+                budget: *budget,
+                per_call: *per_call,
+            },
+            (
+                ModelError::Backlog { at, queue, limit },
+                Some(MemoryPlan {
+                    backlog_cap: Some(_),
+                    budget,
+                    ..
+                }),
+            ) => RunError::BacklogBound {
+                at: *at,
+                queue: queue.clone(),
+                limit: *limit,
+                budget: *budget,
+            },
+            _ => RunError::Model(e),
+        }
     }
 
     /// The simulated nanoseconds a whole run adds to its progress counter: every

@@ -36,6 +36,8 @@ pub struct RawRun {
     pub replications: S<i64>,
     pub series_interval: S<String>,
     pub max_in_flight: S<i64>,
+    /// A size: `"8GiB"`, `"500MB"`, or a number of bytes (see [`crate::memory::parse_size`]).
+    pub memory_limit: Option<Spanned<toml::Value>>,
 }
 
 #[derive(Deserialize, Debug)]

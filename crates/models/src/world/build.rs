@@ -729,6 +729,8 @@ impl World {
             live: 0,
             max_in_flight: spec.max_in_flight,
             overload: None,
+            overload_queue: None,
+            max_backlog: spec.max_backlog,
             timers: Vec::new(),
             free_timers: Vec::new(),
             faults,

@@ -63,6 +63,7 @@ mod arena;
 mod build;
 mod flow;
 mod kinds;
+mod memory;
 mod net;
 mod ops;
 mod replica_scale;
@@ -71,6 +72,9 @@ mod resilience;
 mod routing;
 mod stall;
 mod traffic;
+pub use memory::{
+    estimate_memory, in_flight_reserve, MemoryEstimate, MemoryPart, IN_FLIGHT_RESERVE,
+};
 use resilience::scale_period;
 use stall::{stall, stall_budget};
 
@@ -662,6 +666,9 @@ pub struct World {
     live: u64,
     max_in_flight: u64,
     overload: Option<SimTime>,
+    /// The queue whose backlog passed `max_backlog` (with `overload`).
+    overload_queue: Option<u32>,
+    max_backlog: u64,
     timers: Vec<(u32, u32, u64)>,
     free_timers: Vec<u32>,
     faults: Vec<Fault>,
@@ -906,6 +913,13 @@ pub fn run_with_progress(
         p.fetch_add(end.as_nanos() - t, Relaxed);
     }
     if let Some(at) = sim.handler().overload {
+        if let Some(q) = sim.handler().overload_queue {
+            return Err(ModelError::Backlog {
+                at,
+                queue: spec.components[q as usize].name.clone(),
+                limit: spec.max_backlog,
+            });
+        }
         return Err(ModelError::Overload {
             at,
             limit: spec.max_in_flight,

@@ -27,6 +27,12 @@ impl World {
             key,
             published: now,
         });
+        if qb.backlog.len() as u64 > self.max_backlog && self.overload.is_none() {
+            // Beyond what memory has room for: stop as overloaded before it runs out.
+            self.overload = Some(ctx.now());
+            self.overload_queue = Some(comp);
+            ctx.stop();
+        }
         qb.published += 1;
         if key != NO_KEY {
             *qb.unconsumed.entry(key).or_insert(0) += 1;
