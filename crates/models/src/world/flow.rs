@@ -37,11 +37,13 @@ impl World {
         call.delivered = true;
         let (comp, inst) = (call.comp, call.inst);
         let b = self.rec.bucket_index(now);
-        if self.comps[comp as usize].insts[inst as usize].down {
+        // One look-up of the component for both (this runs once per call).
+        let cp = &mut self.comps[comp as usize];
+        if cp.insts[inst as usize].down {
             return self.deliver_down(ctx, c, b);
         }
-        self.comps[comp as usize].calls_per[b] += 1;
-        match &self.comps[comp as usize].body {
+        cp.calls_per[b] += 1;
+        match &cp.body {
             // What `svc_arrive` comes to without workers, rate limit or database.
             Body::Service(s) if s.plain => self.core_admission(ctx, c),
             Body::Service(_) => self.svc_arrive(ctx, c),
