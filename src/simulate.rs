@@ -22,6 +22,8 @@ pub struct Options {
     pub slo_target: Option<f64>,
     /// Component costs (`cost_per_hour` keys), for the cost figures.
     pub costs: Vec<ComponentCost>,
+    /// `run.memory_limit` in bytes: the memory budget (default: what the machine has free).
+    pub memory_limit: Option<u64>,
 }
 
 impl Default for Options {
@@ -32,6 +34,7 @@ impl Default for Options {
             replications: 1,
             slo_target: None,
             costs: Vec::new(),
+            memory_limit: None,
         }
     }
 }
@@ -51,6 +54,11 @@ impl Options {
             replications: scenario.replications,
             slo_target: scenario.slo.map(|s| s.target),
             costs: scenario.costs.clone(),
+            memory_limit: scenario
+                .memory
+                .as_ref()
+                .filter(|m| m.budget.source == crate::scenario::BudgetSource::Limit)
+                .map(|m| m.budget.bytes),
         }
     }
 
@@ -78,6 +86,12 @@ impl Options {
         self
     }
 
+    /// Sets the memory budget in bytes (`run.memory_limit`).
+    pub fn memory_limit(mut self, bytes: u64) -> Self {
+        self.memory_limit = Some(bytes);
+        self
+    }
+
     /// Sets the component costs.
     pub fn costs(mut self, costs: Vec<ComponentCost>) -> Self {
         self.costs = costs;
@@ -91,6 +105,8 @@ impl Options {
 pub enum Error {
     /// The options do not fit the model (what is wrong).
     Options(String),
+    /// The model needs more memory than the budget (the estimate and the key that costs most).
+    Memory(String),
     /// The model could not be built, overloaded (see [`RunError::is_overload`]), or gave an
     /// inconsistent result.
     Run(RunError),
@@ -101,7 +117,7 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Options(m) => f.write_str(m),
+            Error::Options(m) | Error::Memory(m) => f.write_str(m),
             Error::Run(e) => write!(f, "{e}"),
             Error::Json(e) => write!(f, "{e}"),
         }
@@ -176,7 +192,7 @@ pub fn simulate(spec: &Spec, options: &Options) -> Result<Report, Error> {
                 .into(),
         )),
     };
-    let scenario = Scenario {
+    let mut scenario = Scenario {
         name: options.name.clone(),
         description: None,
         file: options.name.clone(),
@@ -187,6 +203,9 @@ pub fn simulate(spec: &Spec, options: &Options) -> Result<Report, Error> {
         costs: options.costs.clone(),
         memory: None,
     };
+    scenario
+        .plan_memory(options.memory_limit)
+        .map_err(Error::Memory)?;
     let result = scenario.run().map_err(Error::Run)?;
     Ok(Report { result })
 }

@@ -210,3 +210,31 @@ fn simulate_refuses_options_that_do_not_fit() {
         .summary_text()
         .starts_with("built | seed 1 | 1 replication"));
 }
+
+#[test]
+fn simulate_holds_a_model_in_code_to_the_memory_budget() {
+    // 50 million closed-loop users need gigabytes: refused before anything runs, like the
+    // same model in a scenario file, instead of running out of memory.
+    let big = Spec::builder("10s")
+        .entry("app")
+        .users(50_000_000, "1s")
+        .component(Component::service("app").cpu("exp(1ms)"))
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let e = simulate(&big, &Options::new().memory_limit(500_000_000)).unwrap_err();
+    assert!(matches!(e, archsim::Error::Memory(_)), "{e}");
+    let e = e.to_string();
+    assert!(e.contains("traffic.users = 50000000 needs about"), "{e}");
+    assert!(e.contains("run.memory_limit"), "{e}");
+    // A model that fits runs as before, and a scenario's own limit carries over.
+    let spec = built();
+    let opts = Options::new().slo_target(0.99).memory_limit(2_000_000_000);
+    assert!(simulate(&spec, &opts).is_ok());
+    let s = from_str(
+        &format!("{TOML}\n"),
+        "inline.toml",
+        &["run.memory_limit=\"3GB\"".to_string()],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(Options::of(&s).memory_limit, Some(3_000_000_000));
+}

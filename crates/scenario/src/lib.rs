@@ -439,6 +439,15 @@ impl Pool {
 }
 
 impl Scenario {
+    /// Estimates the memory this scenario needs against a budget (`limit` bytes, else the
+    /// machine's, as for a scenario file without `run.memory_limit`): refuses it when it needs
+    /// more, else bounds its calls in flight (and unbounded queues) by what the budget leaves,
+    /// so that the run stops with an overload instead of running out of memory. Loading a
+    /// scenario file does this already; a scenario built in code calls it before running.
+    pub fn plan_memory(&mut self, limit: Option<u64>) -> Result<(), String> {
+        memory::plan(self, &memory::KeySpans::none(limit)).map_err(|p| p.message)
+    }
+
     /// Runs every replication (in parallel) and pools them in replication order.
     pub fn run_stats(&self) -> Result<RunStats, RunError> {
         self.run_replications(None).map(|(pooled, _)| pooled)

@@ -152,6 +152,22 @@ pub(crate) struct KeySpans {
     comps: Vec<CompSpans>,
 }
 
+impl KeySpans {
+    /// No places (a model built in code), with the budget `limit` if given.
+    pub(crate) fn none(limit: Option<u64>) -> KeySpans {
+        KeySpans {
+            limit: limit.map(|b| (b, 0..0)),
+            users: None,
+            interval: None,
+            duration: None,
+            max_in_flight: None,
+            keys: None,
+            run: None,
+            comps: Vec::new(),
+        }
+    }
+}
+
 /// Reads `run.memory_limit` and the places of the keys the estimate names; a bad limit is a
 /// problem.
 pub(crate) fn spans(raw: &RawScenario, problems: &mut Vec<Problem>) -> KeySpans {
