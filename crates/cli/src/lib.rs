@@ -343,10 +343,7 @@ pub(crate) fn run_file(
     args: &RunArgs,
     mode: &shard::Mode,
 ) -> i32 {
-    if let Err(code) = mode.check_outputs(&args.outputs()) {
-        return code;
-    }
-    if let Err(code) = check_outputs(&args.outputs(), &[file]) {
+    if let Err(code) = mode.check_outputs(&args.outputs(), &[file]) {
         return code;
     }
     let scenario = match mode.load(file, overrides) {

@@ -303,6 +303,12 @@ pub(crate) fn gather(paths: &[PathBuf], allow_mixed_builds: bool) -> Result<Gath
 /// Reports `job` with the runs of `mode`, through the command's own code.
 fn replay(job: Job, mode: &Mode, args: &MergeArgs, multi: MultiArgs) -> i32 {
     let fail = args.fail_on_slo;
+    // The outputs asked of merge, with the seed and replications the shards ran under.
+    let with = |seed, replications| MultiArgs {
+        seed,
+        replications,
+        ..multi.clone()
+    };
     match job {
         Job::Run { file, set } => {
             let run = RunArgs {
@@ -320,11 +326,7 @@ fn replay(job: Job, mode: &Mode, args: &MergeArgs, multi: MultiArgs) -> i32 {
             seed,
             replications,
         } => {
-            let multi = MultiArgs {
-                seed,
-                replications,
-                ..multi
-            };
+            let multi = with(seed, replications);
             crate::multi::sweep(Path::new(&file), &set, &multi, fail, mode)
         }
         Job::Compare {
@@ -333,11 +335,7 @@ fn replay(job: Job, mode: &Mode, args: &MergeArgs, multi: MultiArgs) -> i32 {
             seed,
             replications,
         } => {
-            let multi = MultiArgs {
-                seed,
-                replications,
-                ..multi
-            };
+            let multi = with(seed, replications);
             let files: Vec<PathBuf> = files.into_iter().map(PathBuf::from).collect();
             crate::multi::compare(&files, &set, &multi, fail, mode)
         }
@@ -348,11 +346,7 @@ fn replay(job: Job, mode: &Mode, args: &MergeArgs, multi: MultiArgs) -> i32 {
             seed,
             replications,
         } => {
-            let multi = MultiArgs {
-                seed,
-                replications,
-                ..multi
-            };
+            let multi = with(seed, replications);
             let qs: Vec<crate::suite::Question> = questions
                 .into_iter()
                 .map(|q| crate::suite::Question {

@@ -6,10 +6,7 @@ use crate::partial::Job;
 use crate::progress::Progress;
 use crate::shard::{self, Mode};
 use crate::table::{self, bottleneck_json};
-use crate::{
-    check_outputs, check_slo_gate, missed_slo, report, slo_gate, MultiArgs, EXIT_FAILURE,
-    EXIT_INVALID,
-};
+use crate::{check_slo_gate, missed_slo, report, slo_gate, MultiArgs, EXIT_FAILURE, EXIT_INVALID};
 use archsim_scenario::{Scenario, WorkEstimate};
 use std::path::{Path, PathBuf};
 
@@ -198,9 +195,6 @@ pub(crate) fn compare(
     fail_on_slo: bool,
     mode: &Mode,
 ) -> i32 {
-    if let Err(code) = mode.check_outputs(&args.outputs()) {
-        return code;
-    }
     let paths = match expand(files) {
         Ok(p) => p,
         Err(e) => {
@@ -209,7 +203,7 @@ pub(crate) fn compare(
         }
     };
     let inputs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
-    if let Err(code) = check_outputs(&args.outputs(), &inputs) {
+    if let Err(code) = mode.check_outputs(&args.outputs(), &inputs) {
         return code;
     }
     let ov = overrides(set, args);
@@ -420,10 +414,7 @@ pub(crate) fn sweep(
     fail_on_slo: bool,
     mode: &Mode,
 ) -> i32 {
-    if let Err(code) = mode.check_outputs(&args.outputs()) {
-        return code;
-    }
-    if let Err(code) = check_outputs(&args.outputs(), &[file]) {
+    if let Err(code) = mode.check_outputs(&args.outputs(), &[file]) {
         return code;
     }
     let (fixed, axes) = match parse_axes(set) {

@@ -67,13 +67,19 @@ impl Mode {
         }
     }
 
-    /// Refuses file outputs on a shard (exit 2): a shard writes only its partial.
-    pub(crate) fn check_outputs(&self, outputs: &crate::outputs::Outputs) -> Result<(), i32> {
+    /// Checks the outputs before anything runs (see [`crate::check_outputs`]; `inputs` are
+    /// the scenario files) and, on a shard, refuses any (exit 2): a shard writes only its
+    /// partial.
+    pub(crate) fn check_outputs(
+        &self,
+        outputs: &crate::outputs::Outputs,
+        inputs: &[&Path],
+    ) -> Result<(), i32> {
         if matches!(self, Mode::Shard(_)) && outputs.any() {
             errln!("error: a shard writes only its partial result; give --json, --csv and --html to `simulate merge`; nothing was simulated");
             return Err(EXIT_INVALID);
         }
-        Ok(())
+        crate::check_outputs(outputs, inputs)
     }
 }
 

@@ -291,14 +291,11 @@ pub(crate) fn compare_suite(
     fail_on_slo: bool,
     mode: &Mode,
 ) -> i32 {
-    if let Err(code) = mode.check_outputs(&args.outputs()) {
-        return code;
-    }
     let inputs: Vec<&Path> = qs
         .iter()
         .flat_map(|q| q.files.iter().map(PathBuf::as_path))
         .collect();
-    if let Err(code) = crate::check_outputs(&args.outputs(), &inputs) {
+    if let Err(code) = mode.check_outputs(&args.outputs(), &inputs) {
         return code;
     }
     let ov = multi::overrides(set, args);
