@@ -2,6 +2,46 @@
 
 use super::*;
 
+/// Instances that take traffic at the start: an autoscaled service starts with its
+/// configured count clamped to `[min, max]`.
+pub(in crate::world) fn initial_active(c: &crate::spec::ComponentSpec, configured: u32) -> u32 {
+    match &c.kind {
+        KindSpec::Service(s) => match &s.autoscale {
+            Some(a) => configured.clamp(a.min, a.max),
+            None => configured,
+        },
+        _ => configured,
+    }
+}
+
+/// What a kind's build may read and add to: the spec, names resolved to indices, the
+/// component being built, and the runtimes that other concerns keep for it (call policies,
+/// autoscalers).
+pub(in crate::world) struct BuildCx<'a> {
+    pub(in crate::world) spec: &'a Spec,
+    pub(in crate::world) names: &'a [String],
+    pub(in crate::world) class_names: &'a [String],
+    /// The index of the component being built.
+    pub(in crate::world) index: u32,
+    /// Instances that callers spread over at the start, by component.
+    pub(in crate::world) active: &'a [u32],
+    pub(in crate::world) policies: &'a mut Vec<PolicyRt>,
+    pub(in crate::world) scalers: &'a mut Vec<Scaler>,
+    /// The run's length with its drain (ns).
+    pub(in crate::world) span_ns: u64,
+}
+
+pub(in crate::world) fn find(names: &[String], from: &str, name: &str) -> Result<u32, ModelError> {
+    names
+        .iter()
+        .position(|n| n == name)
+        .map(|i| i as u32)
+        .ok_or_else(|| ModelError::UnknownComponent {
+            from: from.to_string(),
+            name: name.to_string(),
+        })
+}
+
 impl World {
     /// Builds a world for one run of `spec` under `seed`.
     pub fn new(spec: &Spec, seed: u64) -> Result<World, ModelError> {
@@ -95,316 +135,25 @@ impl World {
                 region_down: 0,
                 restart_at: 0,
             };
+            let mut cx = BuildCx {
+                spec,
+                names: &names,
+                class_names: &class_names,
+                index: comps.len() as u32,
+                active: &active,
+                policies: &mut policies,
+                scalers: &mut scalers,
+                span_ns,
+            };
             let body = match &c.kind {
-                KindSpec::Service(s) => {
-                    let ep_for = |class: &str| {
-                        s.endpoints
-                            .iter()
-                            .find(|(n, _)| n == class)
-                            .or_else(|| s.endpoints.iter().find(|(n, _)| n == "default"))
-                            .map(|(_, e)| e)
-                    };
-                    let mut endpoints = Vec::new();
-                    // One policy runtime per (endpoint, call step), shared by every class
-                    // served by that endpoint: its bulkhead and breaker see all their calls.
-                    let ep_index = |e: &crate::spec::EndpointSpec| {
-                        s.endpoints
-                            .iter()
-                            .position(|(_, x)| std::ptr::eq(x, e))
-                            .unwrap_or(usize::MAX)
-                    };
-                    let mut shared: Vec<(usize, usize, u32)> = Vec::new();
-                    for class in &class_names {
-                        let e = match ep_for(class) {
-                            Some(e) => {
-                                let ei = ep_index(e);
-                                let mut calls = Vec::new();
-                                let mut policy = Vec::new();
-                                for (step, call) in e.calls.iter().enumerate() {
-                                    let to = find(&names, &c.name, &call.to)?;
-                                    // An autoscaled target may scale in to its `min`: a
-                                    // fanout needs that many distinct instances.
-                                    let tc = &spec.components[to as usize];
-                                    let n = match &tc.kind {
-                                        KindSpec::Service(s) => {
-                                            s.autoscale.as_ref().map_or(tc.instances, |a| a.min)
-                                        }
-                                        _ => tc.instances,
-                                    };
-                                    if call.fanout == 0 || call.fanout > n {
-                                        return Err(ModelError::FanoutTooWide {
-                                            from: c.name.clone(),
-                                            to: call.to.clone(),
-                                            fanout: call.fanout,
-                                            instances: n,
-                                        });
-                                    }
-                                    calls.push((to, call.fanout));
-                                    let known = shared
-                                        .iter()
-                                        .find(|(x, y, _)| *x == ei && *y == step)
-                                        .map(|t| t.2);
-                                    policy.push(match &call.policy {
-                                        Some(_) if known.is_some() => known.unwrap_or(NONE),
-                                        Some(p) => {
-                                            let n = c.instances as usize;
-                                            policies.push(PolicyRt {
-                                                caller: comps.len() as u32,
-                                                to,
-                                                p: (**p).clone(),
-                                                breakers: vec![Breaker::default(); n],
-                                                in_use: vec![0; n],
-                                                calls: 0,
-                                                hedges: 0,
-                                                timeouts: 0,
-                                                retries: 0,
-                                                fallbacks: 0,
-                                                open_rejects: 0,
-                                                bulkhead_rejects: 0,
-                                                opens: 0,
-                                            });
-                                            let pi = (policies.len() - 1) as u32;
-                                            shared.push((ei, step, pi));
-                                            pi
-                                        }
-                                        None => NONE,
-                                    });
-                                }
-                                Endpoint {
-                                    cpu: e.cpu.clone().filter(|d| !d.is_zero()),
-                                    calls,
-                                    policy,
-                                }
-                            }
-                            None => Endpoint {
-                                cpu: None,
-                                calls: Vec::new(),
-                                policy: Vec::new(),
-                            },
-                        };
-                        endpoints.push(e);
-                    }
-                    for (n, v) in [("cores", s.cores), ("workers", s.workers)] {
-                        if v == Some(0) {
-                            return Err(ModelError::OutOfRange(format!(
-                                "`{}`: {n} must be at least 1",
-                                c.name
-                            )));
-                        }
-                    }
-                    let db = match &s.db {
-                        Some(d) if d.replicas > 0 || d.row_locks || d.source.is_some() => {
-                            if d.replicas + 1 != c.instances
-                                && d.replicas > 0
-                                && d.autoscale.is_none()
-                            {
-                                return Err(ModelError::OutOfRange(format!(
-                                    "`{}`: a database with {} replicas has {} instances",
-                                    c.name,
-                                    d.replicas,
-                                    d.replicas + 1
-                                )));
-                            }
-                            if let Some(a) = &d.autoscale {
-                                scalers.push(replica_scale::scaler(
-                                    &c.name,
-                                    comps.len() as u32,
-                                    a,
-                                    d.replicas,
-                                    c.instances,
-                                    s.cores,
-                                )?);
-                            }
-                            Some(Box::new(DbState {
-                                replicas: d.replicas,
-                                starting: 0,
-                                lag: d.replication_lag.clone().unwrap_or(Dist::Const(0)),
-                                reads: d.reads,
-                                is_write: class_names
-                                    .iter()
-                                    .map(|n| d.write_classes.contains(n))
-                                    .collect(),
-                                row_locks: d.row_locks,
-                                rr: 0,
-                                latest: KeyMap::default(),
-                                applied: (0..c.instances).map(|_| KeyMap::default()).collect(),
-                                locks: (0..c.instances).map(|_| KeyMap::default()).collect(),
-                                stale_reads: 0,
-                                replica_reads: 0,
-                                source: match &d.source {
-                                    Some(q) => Some(find(&names, &c.name, q)?),
-                                    None => None,
-                                },
-                                model_reads: 0,
-                                lock_waits: 0,
-                                applies: 0,
-                                lag_total_us: 0,
-                                primary: 0,
-                                failover: spec
-                                    .ops
-                                    .of(&c.name)
-                                    .failover
-                                    .map(|f| f.detect.saturating_add(f.promote).as_nanos()),
-                                promote_at: 0,
-                                term: 0,
-                                undelivered: vec![0; c.instances as usize],
-                                lost_writes: 0,
-                                behind: (0..c.instances).map(|_| VecDeque::new()).collect(),
-                                replaying: vec![0; c.instances as usize],
-                                resync: vec![false; c.instances as usize],
-                                catchup: vec![(0, 0); c.instances as usize],
-                                replayed: 0,
-                            }))
-                        }
-                        _ => None,
-                    };
-                    if let Some((rate, burst)) = s.rate_limit {
-                        if !(rate > 0.0 && burst >= 1.0 && rate.is_finite() && burst.is_finite()) {
-                            return Err(ModelError::OutOfRange(format!(
-                                "`{}`: a rate limit needs a positive rate and a burst of at least 1",
-                                c.name
-                            )));
-                        }
-                    }
-                    if let Some(a) = &s.autoscale {
-                        if !(a.min >= 1
-                            && a.min <= a.max
-                            && a.target_utilization > 0.0
-                            && a.target_utilization <= 1.0
-                            && s.cores.is_some()
-                            && a.interval > SimTime::ZERO)
-                        {
-                            return Err(ModelError::OutOfRange(format!(
-                                "`{}`: autoscale needs cores, 1 <= min <= max, a target in (0, 1] and an interval",
-                                c.name
-                            )));
-                        }
-                        scalers.push(Scaler {
-                            comp: comps.len() as u32,
-                            db: false,
-                            spec: a.clone(),
-                            starting: 0,
-                            sum: 0.0,
-                            n: 0,
-                            history: VecDeque::new(),
-                            changes: vec![(0, active[comps.len()].clamp(a.min, a.max))],
-                        });
-                    }
-                    let plain = s.workers.is_none() && s.rate_limit.is_none() && db.is_none();
-                    Body::Service(Svc {
-                        cores: s.cores,
-                        workers: s.workers,
-                        queue: s.queue,
-                        endpoints,
-                        db,
-                        limit: s.rate_limit.map(|(r, b)| (r / 1e9, b)),
-                        limited: 0,
-                        limited_reason: 0,
-                        drop_expired: s.drop_expired,
-                        lifo_above: match s.discipline {
-                            Discipline::Fifo => None,
-                            Discipline::Lifo => Some(0),
-                            Discipline::AdaptiveLifo { above } => Some(above),
-                        },
-                        dropped: 0,
-                        plain,
-                    })
-                }
+                KindSpec::Service(s) => Body::Service(Svc::build(c, s, &mut cx)?),
                 KindSpec::LoadBalancer { targets, policy } => Body::Lb {
                     target: find(&names, &c.name, targets)?,
                     policy: *policy,
                 },
-                KindSpec::Queue(q) => {
-                    if c.instances != 1 {
-                        return Err(ModelError::OutOfRange(format!(
-                            "`{}`: a queue is one broker (instances = 1)",
-                            c.name
-                        )));
-                    }
-                    let buckets =
-                        span_ns.div_ceil(spec.series_interval.as_nanos().max(1)) as usize + 1;
-                    Body::Queue(QueueBody {
-                        backlog: VecDeque::new(),
-                        publish: q.publish.clone(),
-                        consumers: q.consumers.max(1),
-                        busy: 0,
-                        target: find(&names, &c.name, &q.consumer)?,
-                        durable: q.durable,
-                        capacity: q.capacity,
-                        unconsumed: KeyMap::default(),
-                        published: 0,
-                        consumed: 0,
-                        failed: 0,
-                        lost: 0,
-                        lag_total_us: 0,
-                        lag_samples: 0,
-                        backlog_max: vec![0.0; buckets],
-                        lag_ms_sum: vec![0.0; buckets],
-                        consumed_per: vec![0.0; buckets],
-                    })
-                }
-                KindSpec::Cache(cs) => {
-                    if cs.capacity > 100_000_000 {
-                        return Err(ModelError::OutOfRange(format!(
-                            "`{}`: a cache holds at most 100000000 entries per instance",
-                            c.name
-                        )));
-                    }
-                    Body::Cache(CacheBody {
-                        stores: (0..c.instances)
-                            .map(|_| {
-                                KeyStore::new(
-                                    cs.eviction,
-                                    cs.capacity as usize,
-                                    cs.ttl.map(|t| t.as_nanos()),
-                                )
-                            })
-                            .collect(),
-                        hit: cs.hit.clone(),
-                        backing: find(&names, &c.name, &cs.backing)?,
-                        is_write: class_names
-                            .iter()
-                            .map(|n| cs.write_classes.contains(n))
-                            .collect(),
-                        hits: 0,
-                        misses: 0,
-                        writes: 0,
-                        hits_per: Vec::new(),
-                        misses_per: Vec::new(),
-                        policy: cs.write_policy,
-                        flush_interval: cs.flush_interval.max(SimTime::from_micros(1)),
-                        coalesce: cs.coalesce,
-                        dirty: (0..c.instances).map(|_| Vec::new()).collect(),
-                        dirty_set: (0..c.instances).map(|_| KeyMap::default()).collect(),
-                        flushing: vec![false; c.instances as usize],
-                        waiting: (0..c.instances).map(|_| KeyMap::default()).collect(),
-                        coalesced: 0,
-                        flushed: 0,
-                        lost_writes: 0,
-                        refresh_after_ns: match (cs.refresh_ahead, cs.ttl) {
-                            (Some(f), Some(ttl)) => Some((ttl.as_nanos() as f64 * f) as u64),
-                            _ => None,
-                        },
-                        refreshing: (0..c.instances).map(|_| KeyMap::default()).collect(),
-                        refreshes: 0,
-                        edge_class: cs
-                            .cdn
-                            .as_ref()
-                            .map(|d| class_names.iter().map(|n| d.classes.contains(n)).collect()),
-                        hit_prob: cs.cdn.as_ref().and_then(|d| d.hit_ratio),
-                        edge: cs.cdn.as_ref().map_or(Dist::Const(0), |d| d.edge.clone()),
-                    })
-                }
-                KindSpec::Custom { factory, .. } => {
-                    let behaviors: Vec<Box<dyn Behavior>> =
-                        (0..c.instances).map(|_| factory()).collect();
-                    for b in &behaviors {
-                        for to in b.calls() {
-                            find(&names, &c.name, &to)?;
-                        }
-                    }
-                    Body::Custom(behaviors)
-                }
+                KindSpec::Queue(q) => Body::Queue(QueueBody::build(c, q, &mut cx)?),
+                KindSpec::Cache(cs) => Body::Cache(CacheBody::build(c, cs, &mut cx)?),
+                KindSpec::Custom { factory, .. } => Body::Custom(build_custom(c, factory, &cx)?),
             };
             comps.push(Comp {
                 name: c.name.clone(),

@@ -24,7 +24,7 @@ impl World {
     /// Creates a call from `parent` to an instance of `to` and sends it.
     pub(super) fn call_out(&mut self, ctx: &mut Context<'_, Ev>, parent: u32, to: u32, inst: u32) {
         let p = self.calls[parent as usize];
-        let c = self.new_call(Call::new(parent, p.req, p.gen, to, inst, p.class, p.key, 0));
+        let c = self.new_call(Call::child(&p, parent, to, inst));
         self.comps[to as usize].insts[inst as usize].outstanding += 1;
         self.hop(ctx, Ev::Deliver(c));
     }
@@ -59,7 +59,7 @@ impl World {
     #[cold]
     pub(super) fn deliver_down(&mut self, ctx: &mut Context<'_, Ev>, c: u32, bucket: usize) {
         let call = &self.calls[c as usize];
-        if call.parent == INTERNAL && is_apply(call.gen) {
+        if call.is_apply() {
             return self.apply_missed(c, true);
         }
         self.comps[call.comp as usize].calls_per[bucket] += 1;

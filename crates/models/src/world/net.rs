@@ -16,8 +16,8 @@ impl World {
         let call = &self.calls[c as usize];
         match call.parent {
             NONE => NONE,
-            INTERNAL if is_apply(call.gen) => call.comp,
-            INTERNAL => call.req,
+            INTERNAL if call.is_apply() => call.comp,
+            INTERNAL => call.owner(),
             p => self.calls[p as usize].comp,
         }
     }

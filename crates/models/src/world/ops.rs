@@ -2,6 +2,40 @@
 
 use super::*;
 
+/// A balancer's view of its targets' health.
+pub(in crate::world) struct Health {
+    pub(in crate::world) interval: u64,
+    pub(in crate::world) failures: u32,
+    /// Components probed.
+    pub(in crate::world) targets: Vec<u32>,
+    /// Per target, per instance: consecutive failed probes, and ejected.
+    pub(in crate::world) fails: Vec<Vec<u32>>,
+    pub(in crate::world) ejected: Vec<Vec<bool>>,
+}
+
+/// Progress of a rolling deployment.
+#[derive(Clone, Copy, Default)]
+pub(in crate::world) struct DeployState {
+    /// First instance of the current batch.
+    pub(in crate::world) next: u32,
+    /// Draining (false) or starting up (true).
+    pub(in crate::world) starting: bool,
+    /// When draining gives up waiting.
+    pub(in crate::world) drain_until: u64,
+}
+
+/// A fault resolved to indices.
+pub(in crate::world) struct Fault {
+    pub(in crate::world) at: SimTime,
+    pub(in crate::world) duration: SimTime,
+    /// The component (a region fault: the region index).
+    pub(in crate::world) comp: u32,
+    /// Partition and latency: the peer component, or `NONE`.
+    pub(in crate::world) peer: u32,
+    pub(in crate::world) insts: std::ops::Range<u32>,
+    pub(in crate::world) kind: FaultKind,
+}
+
 impl World {
     pub(super) fn fault_start(&mut self, ctx: &mut Context<'_, Ev>, i: u32) {
         let now = ctx.now();
@@ -197,56 +231,21 @@ impl World {
         }
         i.down = true;
         let mut held: Vec<u32> = i.wait_q.drain(..).chain(i.cpu_q.drain(..)).collect();
-        match &mut self.comps[comp as usize].body {
-            // Writes waiting for a row lock, and misses waiting on a coalesced call, fail at
-            // once like the rest of the waiting room.
-            Body::Service(Svc { db: Some(db), .. }) => {
-                for (_, waiters) in db.locks[inst as usize].drain() {
-                    held.extend(waiters);
-                }
-            }
-            Body::Cache(cb) => {
-                for (_, waiters) in cb.waiting[inst as usize].drain() {
-                    held.extend(waiters);
-                }
-            }
-            _ => {}
-        }
+        // The kind gives up what the instance held (calls waiting in its own rooms join
+        // `held`) and says what is left of it.
+        let crashed = self.comps[comp as usize]
+            .body
+            .on_crash(inst, now, &mut held);
         // Deterministic order whatever the hash maps did.
-        let from_queues = held.len();
-        held[..from_queues].sort_unstable();
+        held.sort_unstable();
         for &c in &held {
             // Marked now so the scan below skips them; `fail_now` answers them.
             self.calls[c as usize].done = true;
         }
-        match &mut self.comps[comp as usize].body {
-            // A crashed cache comes back empty, and loses the writes it had not flushed.
-            Body::Cache(cb) => {
-                cb.stores[inst as usize].clear();
-                cb.lost_writes += cb.dirty[inst as usize].len() as u64;
-                cb.dirty[inst as usize].clear();
-                cb.dirty_set[inst as usize].clear();
-            }
-            // Row locks die with the instance; the writes waiting for them are lost below.
-            Body::Service(Svc { db: Some(db), .. }) => db.locks[inst as usize].clear(),
-            // A broker without durability loses its backlog.
-            Body::Queue(qb) if !qb.durable => {
-                qb.lost += qb.backlog.len() as u64;
-                for m in qb.backlog.drain(..) {
-                    if let Some(n) = qb.unconsumed.get_mut(&m.key) {
-                        *n -= 1;
-                        if *n == 0 {
-                            qb.unconsumed.remove(&m.key);
-                        }
-                    }
-                }
-            }
-            _ => {}
+        if let Some(delay) = crashed.promote_in {
+            ctx.schedule_in(SimTime(delay), Ev::Promote(comp));
         }
-        let backlog = match &self.comps[comp as usize].body {
-            Body::Queue(qb) => qb.backlog.len() as u64,
-            _ => 0,
-        };
+        let backlog = crashed.backlog;
         let i = &mut self.comps[comp as usize].insts[inst as usize];
         i.busy_cores = 0;
         i.busy_workers = 0;
@@ -266,21 +265,10 @@ impl World {
                 held.push(c as u32);
             }
         }
-        if let Body::Service(Svc { db: Some(db), .. }) = &mut self.comps[comp as usize].body {
-            if let Some(delay) = db.failover {
-                if inst == db.primary {
-                    // Its replication stream stops: writes not yet shipped to a replica stay
-                    // on the crashed primary (`undelivered`), and stragglers are void.
-                    db.term = db.term.wrapping_add(1);
-                    db.promote_at = now + delay;
-                    ctx.schedule_in(SimTime(delay), Ev::Promote(comp));
-                }
-            }
-        }
         let mut lost = 0;
         for (k, c) in held.into_iter().enumerate() {
             let call = &mut self.calls[c as usize];
-            if call.parent == INTERNAL && is_apply(call.gen) {
+            if call.is_apply() {
                 // A write the replica was applying: it replays it when it is back.
                 call.holds_worker = false;
                 call.holds_lock = false;

@@ -2,6 +2,34 @@
 
 use super::*;
 
+/// Live instances per series bucket (the fewest during the bucket) from change points.
+pub(in crate::world) fn live_series(
+    changes: &[(u64, u32)],
+    interval_ns: u64,
+    end_ns: u64,
+) -> Vec<f64> {
+    let n = (end_ns / interval_ns + 1) as usize;
+    let mut out = Vec::with_capacity(n);
+    let mut k = 0;
+    let mut live = changes.first().map_or(0, |c| c.1);
+    for b in 0..n as u64 {
+        let (start, end) = (b * interval_ns, (b + 1) * interval_ns);
+        // The value in force at the bucket's start, then every change inside it.
+        while k < changes.len() && changes[k].0 <= start {
+            live = changes[k].1;
+            k += 1;
+        }
+        let mut low = live;
+        while k < changes.len() && changes[k].0 < end {
+            live = changes[k].1;
+            low = low.min(live);
+            k += 1;
+        }
+        out.push(low as f64);
+    }
+    out
+}
+
 impl World {
     /// Requests still without an outcome.
     pub fn live_requests(&self) -> u64 {

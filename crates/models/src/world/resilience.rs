@@ -15,6 +15,87 @@
 
 use super::*;
 
+/// Circuit breaker states.
+pub(in crate::world) const CLOSED: u8 = 0;
+pub(in crate::world) const OPEN: u8 = 1;
+pub(in crate::world) const HALF_OPEN: u8 = 2;
+
+/// A circuit breaker of one caller instance on one call: outcomes in a sliding window of ten
+/// sub-buckets.
+#[derive(Clone, Copy, Debug, Default)]
+pub(in crate::world) struct Breaker {
+    pub(in crate::world) state: u8,
+    /// Index of the current sub-bucket (time / width).
+    pub(in crate::world) cur: u64,
+    /// (calls, failures) per sub-bucket, a ring.
+    pub(in crate::world) buckets: [(u32, u32); 10],
+    /// Half-open: trial calls let through, and how many succeeded.
+    pub(in crate::world) trials: u32,
+    pub(in crate::world) trial_ok: u32,
+}
+
+/// The policies of one call step of one caller, with their state and counters.
+pub(in crate::world) struct PolicyRt {
+    pub(in crate::world) caller: u32,
+    pub(in crate::world) to: u32,
+    pub(in crate::world) p: CallPolicy,
+    /// Per caller instance.
+    pub(in crate::world) breakers: Vec<Breaker>,
+    /// Per caller instance: guarded calls in progress (the bulkhead).
+    pub(in crate::world) in_use: Vec<u32>,
+    pub(in crate::world) calls: u64,
+    pub(in crate::world) hedges: u64,
+    pub(in crate::world) timeouts: u64,
+    pub(in crate::world) retries: u64,
+    pub(in crate::world) fallbacks: u64,
+    pub(in crate::world) open_rejects: u64,
+    pub(in crate::world) bulkhead_rejects: u64,
+    pub(in crate::world) opens: u64,
+}
+
+/// One guarded call (one leg of a step): its attempts, hedge copy and timers.
+#[derive(Clone, Copy, Debug)]
+pub(in crate::world) struct Guard {
+    pub(in crate::world) parent: u32,
+    pub(in crate::world) policy: u32,
+    pub(in crate::world) caller_inst: u32,
+    pub(in crate::world) to: u32,
+    /// Copies in flight (`NONE` = empty): the attempt and its hedge.
+    pub(in crate::world) tries: [u32; 2],
+    pub(in crate::world) first_inst: u32,
+    pub(in crate::world) attempts: u32,
+    /// Grows with every attempt (and across reuse) so stale timers never match.
+    pub(in crate::world) token: u32,
+    pub(in crate::world) live: bool,
+    pub(in crate::world) hedged: bool,
+    /// The current attempt is a half-open trial of the breaker.
+    pub(in crate::world) trial: bool,
+    pub(in crate::world) holds_bulkhead: bool,
+    /// The leg belongs to one instance (the callee routes by key, or a scatter-gather leg):
+    /// retries go to `first_inst` again and no hedge copy is sent elsewhere.
+    pub(in crate::world) pinned: bool,
+}
+
+/// An autoscaler on one service.
+pub(in crate::world) struct Scaler {
+    pub(in crate::world) comp: u32,
+    /// Scales a database's read replicas (counts below are replicas, not instances).
+    pub(in crate::world) db: bool,
+    pub(in crate::world) spec: AutoscaleSpec,
+    /// Instances started and not yet ready.
+    pub(in crate::world) starting: u32,
+    /// Utilization samples summed since the last evaluation, and their count.
+    pub(in crate::world) sum: f64,
+    pub(in crate::world) n: u32,
+    /// Recommendations in the stabilization window: (time, instances).
+    pub(in crate::world) history: VecDeque<(u64, u32)>,
+    /// Ready instance count after each change: (time, instances).
+    pub(in crate::world) changes: Vec<(u64, u32)>,
+}
+
+/// Utilization samples per autoscaler interval.
+pub(in crate::world) const SCALE_SAMPLES: u32 = 30;
+
 /// Time between two utilization samples of an autoscaler.
 pub(super) fn scale_period(a: &AutoscaleSpec) -> SimTime {
     SimTime::from_nanos((a.interval.as_nanos() / SCALE_SAMPLES as u64).max(1))
@@ -183,7 +264,7 @@ impl World {
                 self.choose(NONE, to, bal, p.key, p.class)
             }
         };
-        let mut call = Call::new(parent, p.req, p.gen, to, inst, p.class, p.key, 0);
+        let mut call = Call::child(&p, parent, to, inst);
         call.guard = g;
         let c = self.new_call(call);
         self.comps[to as usize].insts[inst as usize].outstanding += 1;
@@ -277,7 +358,7 @@ impl World {
         if inst == gd.first_inst {
             inst = (inst + 1) % n;
         }
-        let mut call = Call::new(gd.parent, p.req, p.gen, to, inst, p.class, p.key, 0);
+        let mut call = Call::child(&p, gd.parent, to, inst);
         call.guard = g;
         let c = self.new_call(call);
         self.comps[to as usize].insts[inst as usize].outstanding += 1;
@@ -382,8 +463,8 @@ impl World {
         if self.simple {
             return;
         }
-        let r = &mut self.reqs[call.req as usize];
-        if r.live && r.gen == call.gen {
+        let r = &mut self.reqs[call.request() as usize];
+        if r.live && r.gen == call.attempt_gen() {
             r.degraded = true;
         }
     }
@@ -402,8 +483,8 @@ impl World {
                     if self.simple {
                         return false;
                     }
-                    let r = &self.reqs[call.req as usize];
-                    return !r.live || r.gen != call.gen;
+                    let r = &self.reqs[call.request() as usize];
+                    return !r.live || r.gen != call.attempt_gen();
                 }
                 INTERNAL => return false,
                 p => x = p,

@@ -2,6 +2,52 @@
 
 use super::*;
 
+/// A consistent-hashing ring: (point, instance), sorted by point.
+pub(in crate::world) type Ring = Vec<(u64, u32)>;
+
+/// A consistent-hashing ring of `n` instances, 64 virtual nodes each.
+pub(in crate::world) fn ring_of(n: u32) -> Ring {
+    let mut ring: Vec<(u64, u32)> = (0..n)
+        .flat_map(|i| (0..64u64).map(move |v| (mix64((i as u64) << 32 | v), i)))
+        .collect();
+    ring.sort_unstable();
+    ring
+}
+
+/// The instance of `key` among `n` under a key policy.
+#[inline]
+pub(in crate::world) fn route_key(
+    policy: Policy,
+    key: u64,
+    n: u32,
+    key_count: u64,
+    ring: &[(u64, u32)],
+) -> u32 {
+    match policy {
+        Policy::Range => ((key.min(key_count - 1) as u128 * n as u128) / key_count as u128) as u32,
+        Policy::Consistent => {
+            let h = mix64(key ^ 0x5851_f42d_4c95_7f2d);
+            let i = ring.partition_point(|(p, _)| *p < h);
+            ring[i % ring.len()].1
+        }
+        _ => (mix64(key) % n as u64) as u32,
+    }
+}
+
+/// A key's position in [0, 1), for choosing which keys have moved during a reshard.
+#[inline]
+pub(in crate::world) fn key_unit(key: u64) -> f64 {
+    (mix64(key ^ 0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// SplitMix64 finalizer: spreads keys for hash routing.
+#[inline]
+pub(in crate::world) fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
 impl World {
     // ----- routing -----
 

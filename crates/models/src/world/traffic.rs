@@ -35,16 +35,7 @@ impl World {
             self.rec.arrival(now);
             let entry = self.entry;
             let inst = self.choose(NONE, entry, self.comps[entry as usize].balance, key, class);
-            let c = self.new_call(Call::new(
-                NONE,
-                (now >> 32) as u32,
-                now as u32,
-                entry,
-                inst,
-                class,
-                key,
-                0,
-            ));
+            let c = self.new_call(Call::simple(now, entry, inst, class, key));
             self.comps[entry as usize].insts[inst as usize].outstanding += 1;
             if !self.origins.is_empty() {
                 self.calls[c as usize].origin = self.draw_origin();
@@ -98,7 +89,7 @@ impl World {
         let (gen, class, key, origin) = (req.gen, req.class, req.key, req.origin);
         let entry = self.entry;
         let inst = self.choose(NONE, entry, self.comps[entry as usize].balance, key, class);
-        let c = self.new_call(Call::new(NONE, r, gen, entry, inst, class, key, 0));
+        let c = self.new_call(Call::attempt(r, gen, entry, inst, class, key));
         self.calls[c as usize].origin = origin;
         self.comps[entry as usize].insts[inst as usize].outstanding += 1;
         if let Some(t) = self.timeout {
@@ -158,7 +149,7 @@ impl World {
         self.free_call(c);
         if self.simple {
             self.live -= 1;
-            let start = (call.req as u64) << 32 | call.gen as u64;
+            let start = call.start_ns();
             let now = ctx.now().as_nanos();
             if call.err == 0 {
                 self.rec.success(call.class as usize, start, now);
@@ -168,8 +159,9 @@ impl World {
             }
             return;
         }
-        let req = self.reqs[call.req as usize];
-        if !req.live || req.gen != call.gen {
+        let r = call.request();
+        let req = self.reqs[r as usize];
+        if !req.live || req.gen != call.attempt_gen() {
             return; // the client gave up on this attempt already
         }
         if call.err == 0 {
@@ -180,9 +172,9 @@ impl World {
                 self.rec
                     .success(req.class as usize, req.start, ctx.now().as_nanos());
             }
-            self.close(ctx, call.req);
+            self.close(ctx, r);
         } else {
-            self.attempt_failed(ctx, call.req, call.err as usize - 1);
+            self.attempt_failed(ctx, r, call.err as usize - 1);
         }
     }
 }

@@ -109,3 +109,18 @@ impl World {
         self.effects = effects;
     }
 }
+
+/// Builds custom component `c`: one behaviour per instance from its factory.
+pub(in crate::world) fn build_custom(
+    c: &ComponentSpec,
+    factory: &std::sync::Arc<dyn Fn() -> Box<dyn Behavior> + Send + Sync>,
+    cx: &BuildCx<'_>,
+) -> Result<Vec<Box<dyn Behavior>>, ModelError> {
+    let behaviors: Vec<Box<dyn Behavior>> = (0..c.instances).map(|_| factory()).collect();
+    for b in &behaviors {
+        for to in b.calls() {
+            find(cx.names, &c.name, &to)?;
+        }
+    }
+    Ok(behaviors)
+}

@@ -2,6 +2,42 @@
 
 use crate::world::*;
 
+pub(in crate::world) struct Endpoint {
+    pub(in crate::world) cpu: Option<Dist>,
+    pub(in crate::world) calls: Vec<(u32, u32)>,
+    /// By step: index into `World::policies`, or `NONE`.
+    pub(in crate::world) policy: Vec<u32>,
+}
+
+pub(in crate::world) struct Svc {
+    pub(in crate::world) cores: Option<u32>,
+    pub(in crate::world) workers: Option<u32>,
+    pub(in crate::world) queue: Option<u32>,
+    /// By class index.
+    pub(in crate::world) endpoints: Vec<Endpoint>,
+    pub(in crate::world) db: Option<Box<DbState>>,
+    /// Token bucket: (rate per ns, burst); per-instance state in `Inst::tokens`.
+    pub(in crate::world) limit: Option<(f64, f64)>,
+    pub(in crate::world) limited: u64,
+    pub(in crate::world) limited_reason: usize,
+    /// Drop work whose caller gave up when it reaches the CPU.
+    pub(in crate::world) drop_expired: bool,
+    /// Serve the newest waiting request when more than this many wait (`None` = FIFO).
+    pub(in crate::world) lifo_above: Option<u32>,
+    /// Calls dropped before their CPU time because their caller had given up.
+    pub(in crate::world) dropped: u64,
+    /// No workers, rate limit or database: an arriving call goes straight to core admission.
+    pub(in crate::world) plain: bool,
+}
+
+/// How a call resumes from the work list.
+#[derive(Clone, Copy, Debug)]
+pub(in crate::world) enum Resume {
+    LockThenCpu,
+    StartCpu,
+    CoreAdmission,
+}
+
 impl World {
     pub(in crate::world) fn svc(&self, comp: u32) -> &Svc {
         match &self.comps[comp as usize].body {
@@ -51,15 +87,15 @@ impl World {
         }
         if let Body::Service(Svc { db: Some(db), .. }) = &mut self.comps[comp as usize].body {
             let call = &self.calls[c as usize];
-            if call.parent == INTERNAL && is_apply(call.gen) {
-                if db.failover.is_some() && call.req != db.term {
+            if call.is_apply() {
+                if db.failover.is_some() && call.term() != db.term {
                     // Shipped by a primary that has since been replaced: void.
                     let call = &mut self.calls[c as usize];
                     call.err = UNAVAILABLE as u8 + 1;
                     call.done = true;
                     return self.reply(ctx, c);
                 }
-                if call.gen == APPLY && db.catching_up(inst) {
+                if !call.is_replay() && db.catching_up(inst) {
                     // Queues behind the older writes the replica is replaying: the log is
                     // applied in commit order. Its replay is the call.
                     let b = self.rec.bucket_index(now);
@@ -303,13 +339,8 @@ impl World {
             return self.free_call(c);
         }
         let now = ctx.now().as_nanos();
-        let Call {
-            comp,
-            inst,
-            class,
-            step,
-            ..
-        } = self.calls[c as usize];
+        let call = &self.calls[c as usize];
+        let (comp, inst, class, step) = (call.comp, call.inst, call.class, call.step());
         let (cores, workers, lifo_above, no_calls) = {
             let s = self.svc(comp);
             let no_calls = s.endpoints[class as usize].calls.len() <= step as usize;
@@ -347,9 +378,8 @@ impl World {
     }
     /// Makes the next downstream call step, or finishes.
     pub(in crate::world) fn continue_calls(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
-        let Call {
-            comp, class, step, ..
-        } = self.calls[c as usize];
+        let call = &self.calls[c as usize];
+        let (comp, class, step) = (call.comp, call.class, call.step());
         let ep = &self.svc(comp).endpoints[class as usize];
         let Some(&(to, fanout)) = ep.calls.get(step as usize) else {
             return self.finish_call(ctx, c);
@@ -359,7 +389,7 @@ impl World {
         } else {
             NONE
         };
-        self.calls[c as usize].step += 1;
+        self.calls[c as usize].advance_step();
         let balance = self.comps[to as usize].balance;
         let n = self.comps[to as usize].active;
         let key = self.calls[c as usize].key;
@@ -414,5 +444,163 @@ impl World {
                 }
             }
         }
+    }
+}
+
+impl Svc {
+    /// Builds service `c` (its endpoints per class, call policies, database side, rate limit
+    /// and autoscaler).
+    pub(in crate::world) fn build(
+        c: &ComponentSpec,
+        s: &ServiceSpec,
+        cx: &mut BuildCx<'_>,
+    ) -> Result<Svc, ModelError> {
+        let ep_for = |class: &str| {
+            s.endpoints
+                .iter()
+                .find(|(n, _)| n == class)
+                .or_else(|| s.endpoints.iter().find(|(n, _)| n == "default"))
+                .map(|(_, e)| e)
+        };
+        let mut endpoints = Vec::new();
+        // One policy runtime per (endpoint, call step), shared by every class
+        // served by that endpoint: its bulkhead and breaker see all their calls.
+        let ep_index = |e: &crate::spec::EndpointSpec| {
+            s.endpoints
+                .iter()
+                .position(|(_, x)| std::ptr::eq(x, e))
+                .unwrap_or(usize::MAX)
+        };
+        let mut shared: Vec<(usize, usize, u32)> = Vec::new();
+        for class in cx.class_names {
+            let e = match ep_for(class) {
+                Some(e) => {
+                    let ei = ep_index(e);
+                    let mut calls = Vec::new();
+                    let mut policy = Vec::new();
+                    for (step, call) in e.calls.iter().enumerate() {
+                        let to = find(cx.names, &c.name, &call.to)?;
+                        // An autoscaled target may scale in to its `min`: a
+                        // fanout needs that many distinct instances.
+                        let tc = &cx.spec.components[to as usize];
+                        let n = match &tc.kind {
+                            KindSpec::Service(s) => {
+                                s.autoscale.as_ref().map_or(tc.instances, |a| a.min)
+                            }
+                            _ => tc.instances,
+                        };
+                        if call.fanout == 0 || call.fanout > n {
+                            return Err(ModelError::FanoutTooWide {
+                                from: c.name.clone(),
+                                to: call.to.clone(),
+                                fanout: call.fanout,
+                                instances: n,
+                            });
+                        }
+                        calls.push((to, call.fanout));
+                        let known = shared
+                            .iter()
+                            .find(|(x, y, _)| *x == ei && *y == step)
+                            .map(|t| t.2);
+                        policy.push(match &call.policy {
+                            Some(_) if known.is_some() => known.unwrap_or(NONE),
+                            Some(p) => {
+                                let n = c.instances as usize;
+                                cx.policies.push(PolicyRt {
+                                    caller: cx.index,
+                                    to,
+                                    p: (**p).clone(),
+                                    breakers: vec![Breaker::default(); n],
+                                    in_use: vec![0; n],
+                                    calls: 0,
+                                    hedges: 0,
+                                    timeouts: 0,
+                                    retries: 0,
+                                    fallbacks: 0,
+                                    open_rejects: 0,
+                                    bulkhead_rejects: 0,
+                                    opens: 0,
+                                });
+                                let pi = (cx.policies.len() - 1) as u32;
+                                shared.push((ei, step, pi));
+                                pi
+                            }
+                            None => NONE,
+                        });
+                    }
+                    Endpoint {
+                        cpu: e.cpu.clone().filter(|d| !d.is_zero()),
+                        calls,
+                        policy,
+                    }
+                }
+                None => Endpoint {
+                    cpu: None,
+                    calls: Vec::new(),
+                    policy: Vec::new(),
+                },
+            };
+            endpoints.push(e);
+        }
+        for (n, v) in [("cores", s.cores), ("workers", s.workers)] {
+            if v == Some(0) {
+                return Err(ModelError::OutOfRange(format!(
+                    "`{}`: {n} must be at least 1",
+                    c.name
+                )));
+            }
+        }
+        let db = DbState::build(c, s, cx)?;
+        if let Some((rate, burst)) = s.rate_limit {
+            if !(rate > 0.0 && burst >= 1.0 && rate.is_finite() && burst.is_finite()) {
+                return Err(ModelError::OutOfRange(format!(
+                    "`{}`: a rate limit needs a positive rate and a burst of at least 1",
+                    c.name
+                )));
+            }
+        }
+        if let Some(a) = &s.autoscale {
+            if !(a.min >= 1
+                && a.min <= a.max
+                && a.target_utilization > 0.0
+                && a.target_utilization <= 1.0
+                && s.cores.is_some()
+                && a.interval > SimTime::ZERO)
+            {
+                return Err(ModelError::OutOfRange(format!(
+                    "`{}`: autoscale needs cores, 1 <= min <= max, a target in (0, 1] and an interval",
+                    c.name
+                )));
+            }
+            cx.scalers.push(Scaler {
+                comp: cx.index,
+                db: false,
+                spec: a.clone(),
+                starting: 0,
+                sum: 0.0,
+                n: 0,
+                history: VecDeque::new(),
+                changes: vec![(0, cx.active[cx.index as usize].clamp(a.min, a.max))],
+            });
+        }
+        let plain = s.workers.is_none() && s.rate_limit.is_none() && db.is_none();
+        Ok(Svc {
+            cores: s.cores,
+            workers: s.workers,
+            queue: s.queue,
+            endpoints,
+            db,
+            limit: s.rate_limit.map(|(r, b)| (r / 1e9, b)),
+            limited: 0,
+            limited_reason: 0,
+            drop_expired: s.drop_expired,
+            lifo_above: match s.discipline {
+                Discipline::Fifo => None,
+                Discipline::Lifo => Some(0),
+                Discipline::AdaptiveLifo { above } => Some(above),
+            },
+            dropped: 0,
+            plain,
+        })
     }
 }
