@@ -29,6 +29,8 @@ pub(in crate::world) struct BuildCx<'a> {
     pub(in crate::world) scalers: &'a mut Vec<Scaler>,
     /// The run's length with its drain (ns).
     pub(in crate::world) span_ns: u64,
+    /// The measured window.
+    pub(in crate::world) window: Window,
 }
 
 pub(in crate::world) fn find(names: &[String], from: &str, name: &str) -> Result<u32, ModelError> {
@@ -115,21 +117,12 @@ impl World {
                 )));
             }
             let inst = || Inst {
-                busy_cores: 0,
-                busy_workers: 0,
-                wait_q: VecDeque::new(),
-                cpu_q: VecDeque::new(),
                 outstanding: 0,
-                busy: TimeAverage::with_series(window, spec.series_interval.as_nanos()),
-                queue: TimeAverage::with_series(window, spec.series_interval.as_nanos()),
-                workers: TimeAverage::new(window),
                 down: false,
                 slow: 1.0,
                 slows: Vec::new(),
                 crashes: 0,
                 served: 0,
-                tokens: f64::INFINITY,
-                tokens_at: 0,
                 out: false,
                 deploying: false,
                 region_down: 0,
@@ -144,13 +137,13 @@ impl World {
                 policies: &mut policies,
                 scalers: &mut scalers,
                 span_ns,
+                window,
             };
             let body = match &c.kind {
                 KindSpec::Service(s) => Body::Service(Svc::build(c, s, &mut cx)?),
-                KindSpec::LoadBalancer { targets, policy } => Body::Lb {
-                    target: find(&names, &c.name, targets)?,
-                    policy: *policy,
-                },
+                KindSpec::LoadBalancer { targets, policy } => {
+                    Body::Lb(Lb::build(c, targets, *policy, &cx)?)
+                }
                 KindSpec::Queue(q) => Body::Queue(QueueBody::build(c, q, &mut cx)?),
                 KindSpec::Cache(cs) => Body::Cache(CacheBody::build(c, cs, &mut cx)?),
                 KindSpec::Custom { factory, .. } => Body::Custom(build_custom(c, factory, &cx)?),
@@ -171,8 +164,6 @@ impl World {
                 unavailable: 0,
                 restart: spec.ops.of(&c.name).restart.map(|d| d.as_nanos()),
                 region: NO_REGION,
-                health: None,
-                global: Vec::new(),
                 live_changes: None,
                 calls_per: Vec::new(),
                 errors_per: Vec::new(),
@@ -220,58 +211,30 @@ impl World {
                 .as_ref()
                 .map_or(f64::INFINITY, |d| d.mean_ns())
         };
+        let region: Vec<u8> = comps.iter().map(|c: &Comp| c.region).collect();
+        let sizes: Vec<usize> = comps.iter().map(|c: &Comp| c.insts.len()).collect();
+        let at = Placement {
+            names: &names,
+            regions: nr,
+            region: &region,
+            sizes: &sizes,
+            mean_between: &mean_between,
+        };
         for (ci, c) in spec.components.iter().enumerate() {
             let o = spec.ops.of(&c.name);
-            let mut probed: Vec<u32> = Vec::new();
-            if !o.global_targets.is_empty() {
-                let ts: Vec<u32> = o
-                    .global_targets
-                    .iter()
-                    .map(|t| find(&names, &c.name, t))
-                    .collect::<Result<_, _>>()?;
-                comps[ci].global = (0..=nr)
-                    .map(|origin| {
-                        let origin = if origin == nr {
-                            NO_REGION
-                        } else {
-                            origin as u8
-                        };
-                        let mut order = ts.clone();
-                        // Stable: equal latencies keep the declared order.
-                        order.sort_by(|x, y| {
-                            let (dx, dy) = (
-                                mean_between(origin, comps[*x as usize].region),
-                                mean_between(origin, comps[*y as usize].region),
-                            );
-                            dx.total_cmp(&dy)
-                        });
-                        order
-                    })
-                    .collect();
-                probed = ts;
-            } else if let Body::Lb { target, .. } = comps[ci].body {
-                probed = vec![target];
-            }
             if let Some(h) = o.health_check {
-                if h.interval == SimTime::ZERO || h.failures == 0 || probed.is_empty() {
+                if h.interval == SimTime::ZERO
+                    || h.failures == 0
+                    || !matches!(comps[ci].body, Body::Lb(_))
+                {
                     return Err(ModelError::OutOfRange(format!(
                         "`{}`: a health check needs a balancer, an interval and failures >= 1",
                         c.name
                     )));
                 }
-                comps[ci].health = Some(Box::new(Health {
-                    interval: h.interval.as_nanos(),
-                    failures: h.failures,
-                    fails: probed
-                        .iter()
-                        .map(|t| vec![0; comps[*t as usize].insts.len()])
-                        .collect(),
-                    ejected: probed
-                        .iter()
-                        .map(|t| vec![false; comps[*t as usize].insts.len()])
-                        .collect(),
-                    targets: probed,
-                }));
+            }
+            if let Body::Lb(l) = &mut comps[ci].body {
+                l.connect(c, &o, &at)?;
             }
         }
         let origins: Vec<(u8, f64)> = {
@@ -480,10 +443,7 @@ impl World {
             overload: None,
             overload_queue: None,
             max_backlog: spec.max_backlog,
-            timers: Vec::new(),
-            free_timers: Vec::new(),
             faults,
-            effects: Vec::new(),
             rec,
             ready: VecDeque::new(),
             draining: false,
@@ -535,7 +495,10 @@ impl World {
             in_loop: Vec::new(),
             scalers,
         };
-        world.ops_pick = world.comps.iter().any(|c| c.health.is_some())
+        world.ops_pick = world
+            .comps
+            .iter()
+            .any(|c| matches!(&c.body, Body::Lb(l) if l.health.is_some()))
             || spec
                 .faults
                 .iter()
@@ -596,7 +559,10 @@ impl World {
                 .map(|(i, f)| (f.at, Ev::FaultStart(i as u32))),
         );
         for (i, c) in self.comps.iter().enumerate() {
-            if let Some(h) = &c.health {
+            if let Body::Lb(Lb {
+                health: Some(h), ..
+            }) = &c.body
+            {
                 events.push((SimTime(h.interval), Ev::Probe(i as u32)));
             }
         }

@@ -47,7 +47,7 @@ impl World {
             // What `svc_arrive` comes to without workers, rate limit or database.
             Body::Service(s) if s.plain => self.core_admission(ctx, c),
             Body::Service(_) => self.svc_arrive(ctx, c),
-            &Body::Lb { target, policy } => self.lb_arrive(ctx, c, target, policy),
+            Body::Lb(_) => self.lb_arrive(ctx, c),
             Body::Cache(_) => self.cache_arrive(ctx, c),
             Body::Queue(_) => self.queue_publish(ctx, c),
             Body::Custom(_) => self.custom_arrive(ctx, c),
@@ -183,7 +183,7 @@ impl World {
                 }
             }
             // A queue's consumers are internal calls; it has no children of its own.
-            Body::Lb { .. } | Body::Queue(_) => self.finish_call(ctx, p),
+            Body::Lb(_) | Body::Queue(_) => self.finish_call(ctx, p),
             Body::Cache(_) => self.cache_answered(ctx, p, perr),
             Body::Custom(_) => self.custom_answered(ctx, p, perr),
         }

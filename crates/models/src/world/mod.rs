@@ -23,8 +23,8 @@ use crate::behavior::{Behavior, BehaviorCtx, CallId, Effect, Request};
 use crate::cache::{KeyHasher, KeyStore, Lookup};
 use crate::dist::Dist;
 use crate::spec::{
-    AutoscaleSpec, CacheSpec, CallPolicy, ComponentSpec, Discipline, FaultKind, KindSpec, Load,
-    ModelError, Policy, QueueSpec, Reads, RetrySpec, ServiceSpec, Spec, WritePolicy,
+    AutoscaleSpec, CacheSpec, CallPolicy, CompOps, ComponentSpec, Discipline, FaultKind, KindSpec,
+    Load, ModelError, Policy, QueueSpec, Reads, RetrySpec, ServiceSpec, Spec, WritePolicy,
 };
 use archsim_engine::{stream, Context, Handler, SimTime, Simulation, Stream};
 use archsim_stats::{ComponentStats, Recorder, RunStats, TimeAverage, Window};
@@ -89,8 +89,8 @@ pub enum Ev {
     Timeout(u32, u32),
     /// A retry is due (request, generation).
     Retry(u32, u32),
-    /// A custom component's timer (index into the timer table).
-    Timer(u32),
+    /// A custom component's timer (component, index into its timer table).
+    Timer(u32, u32),
     /// Fault `i` starts.
     FaultStart(u32),
     /// Fault `i` ends.
@@ -126,19 +126,12 @@ pub enum Ev {
 // An event is copied through the queue: it stays at most 12 bytes (two indices and a tag).
 const _: () = assert!(std::mem::size_of::<Ev>() <= 12);
 
+/// What every instance has, whatever its kind: calls outstanding, and whether it is up,
+/// slowed or in rotation. A kind keeps its own per-instance state (a service's cores and
+/// waiting rooms, a cache's key store) in its own state.
 struct Inst {
-    busy_cores: u32,
-    busy_workers: u32,
-    /// Waiting for admission: a worker if `workers` is set, else a core.
-    wait_q: VecDeque<u32>,
-    /// Holding a worker, waiting for a core.
-    cpu_q: VecDeque<u32>,
     /// Calls sent to this instance and not yet replied (what balancers look at).
     outstanding: u32,
-    busy: TimeAverage,
-    queue: TimeAverage,
-    /// Busy workers (held only with a worker limit).
-    workers: TimeAverage,
     /// Crashed: every call to it fails at once.
     down: bool,
     /// Factor on every CPU time drawn: the product of the active `slow` faults.
@@ -148,9 +141,6 @@ struct Inst {
     crashes: u32,
     /// Calls answered.
     served: u64,
-    /// Token bucket: tokens and when they were last counted.
-    tokens: f64,
-    tokens_at: u64,
     /// Taken out of rotation by a rolling deployment: callers choose other instances.
     out: bool,
     /// Down for a deployment's start-up.
@@ -185,11 +175,6 @@ struct Comp {
     restart: Option<u64>,
     /// Region index, or `NO_REGION`.
     region: u8,
-    /// A balancer's health checks of its targets.
-    health: Option<Box<Health>>,
-    /// A global balancer: its targets by origin region (index `regions` = no region), nearest
-    /// first.
-    global: Vec<Vec<u32>>,
     /// Changes of the number of live instances (time, live), when faults touch the component.
     live_changes: Option<Vec<(u64, u32)>>,
     /// Per series bucket: calls that reached the component, and calls that failed there.
@@ -235,10 +220,7 @@ pub struct World {
     /// The queue whose backlog passed `max_backlog` (with `overload`).
     overload_queue: Option<u32>,
     max_backlog: u64,
-    timers: Vec<(u32, u32, u64)>,
-    free_timers: Vec<u32>,
     faults: Vec<Fault>,
-    effects: Vec<Effect>,
     rec: Recorder,
     ready: VecDeque<(u32, Resume)>,
     draining: bool,
@@ -388,11 +370,7 @@ impl World {
             Ev::ScaleTick(i) => self.scale_tick(ctx, i),
             Ev::ScaleReady(i) => self.scale_ready(ctx, i),
             Ev::Profile => self.profile_step(ctx),
-            Ev::Timer(t) => {
-                let (comp, inst, tag) = self.timers[t as usize];
-                self.free_timers.push(t);
-                self.run_behavior(ctx, comp, inst, |b, bctx| b.on_timer(tag, bctx));
-            }
+            Ev::Timer(comp, t) => self.custom_timer(ctx, comp, t),
         }
     }
 }

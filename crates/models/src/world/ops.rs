@@ -2,17 +2,6 @@
 
 use super::*;
 
-/// A balancer's view of its targets' health.
-pub(in crate::world) struct Health {
-    pub(in crate::world) interval: u64,
-    pub(in crate::world) failures: u32,
-    /// Components probed.
-    pub(in crate::world) targets: Vec<u32>,
-    /// Per target, per instance: consecutive failed probes, and ejected.
-    pub(in crate::world) fails: Vec<Vec<u32>>,
-    pub(in crate::world) ejected: Vec<Vec<bool>>,
-}
-
 /// Progress of a rolling deployment.
 #[derive(Clone, Copy, Default)]
 pub(in crate::world) struct DeployState {
@@ -230,9 +219,9 @@ impl World {
             return 0;
         }
         i.down = true;
-        let mut held: Vec<u32> = i.wait_q.drain(..).chain(i.cpu_q.drain(..)).collect();
-        // The kind gives up what the instance held (calls waiting in its own rooms join
-        // `held`) and says what is left of it.
+        // The kind gives up what the instance held: the calls waiting in its own rooms join
+        // `held`, to fail at once.
+        let mut held: Vec<u32> = Vec::new();
         let crashed = self.comps[comp as usize]
             .body
             .on_crash(inst, now, &mut held);
@@ -245,13 +234,6 @@ impl World {
         if let Some(delay) = crashed.promote_in {
             ctx.schedule_in(SimTime(delay), Ev::Promote(comp));
         }
-        let backlog = crashed.backlog;
-        let i = &mut self.comps[comp as usize].insts[inst as usize];
-        i.busy_cores = 0;
-        i.busy_workers = 0;
-        i.workers.set(now, 0);
-        i.busy.set(now, 0);
-        i.queue.set(now, backlog);
         let queued = held.len();
         // Calls in progress: in CPU, or waiting for their downstream calls.
         for (c, call) in self.calls.iter().enumerate() {
@@ -485,65 +467,6 @@ impl World {
         self.note_live(comp, now);
         if matches!(self.comps[comp as usize].body, Body::Queue(_)) {
             self.consume(ctx, comp);
-        }
-    }
-    /// A balancer probes every instance of its targets: an instance that is down (or cut off
-    /// from the balancer) fails the probe; `failures` failures in a row eject it, one success
-    /// admits it again. Probing stops with the traffic.
-    pub(super) fn probe(&mut self, ctx: &mut Context<'_, Ev>, lb: u32) {
-        let now = ctx.now().as_nanos();
-        let Some(mut h) = self.comps[lb as usize].health.take() else {
-            return;
-        };
-        let lb_name = self.comps[lb as usize].name.clone();
-        for (t, &target) in h.targets.iter().enumerate() {
-            let cut = self
-                .partitions
-                .iter()
-                .any(|(a, b, _)| (*a == lb && *b == target) || (*a == target && *b == lb));
-            let c = &self.comps[target as usize];
-            let n = c.insts.len();
-            for i in 0..n {
-                let ok = !c.insts[i].down && !cut;
-                let label = || {
-                    if n == 1 {
-                        c.name.clone()
-                    } else {
-                        format!("{}[{i}]", c.name)
-                    }
-                };
-                if ok {
-                    h.fails[t][i] = 0;
-                    if h.ejected[t][i] {
-                        h.ejected[t][i] = false;
-                        self.rec.timeline(
-                            now,
-                            &label(),
-                            "readmit",
-                            format!("`{lb_name}` sends it calls again: a probe succeeded"),
-                        );
-                    }
-                } else {
-                    h.fails[t][i] += 1;
-                    if h.fails[t][i] >= h.failures && !h.ejected[t][i] {
-                        h.ejected[t][i] = true;
-                        self.rec.timeline(
-                            now,
-                            &label(),
-                            "eject",
-                            format!(
-                                "`{lb_name}` stops sending it calls: {} failed probes",
-                                h.failures
-                            ),
-                        );
-                    }
-                }
-            }
-        }
-        let interval = h.interval;
-        self.comps[lb as usize].health = Some(h);
-        if now + interval < self.duration {
-            ctx.schedule_in(SimTime(interval), Ev::Probe(lb));
         }
     }
     /// Failover: the primary has been down for detect + promote; the replica that has

@@ -71,19 +71,32 @@ impl World {
                 calls_series: c.calls_per[..buckets.min(c.calls_per.len())].to_vec(),
                 errors_series: c.errors_per[..buckets.min(c.errors_per.len())].to_vec(),
             };
-            for i in &mut c.insts {
-                i.busy.finish(end_ns);
-                i.queue.finish(end_ns);
-                i.busy.add_bucket_areas(&mut s.busy_series);
-                i.queue.add_bucket_areas(&mut s.queue_series);
-                s.busy_area += i.busy.area;
-                s.queue_area += i.queue.area;
-                s.max_queue = s.max_queue.max(i.queue.max);
+            for (k, i) in c.insts.iter().enumerate() {
+                let levels = c.body.levels(k as u32);
+                let mut busy_area = 0;
+                if let Some(busy) = levels.busy {
+                    busy.finish(end_ns);
+                    busy.add_bucket_areas(&mut s.busy_series);
+                    busy_area = busy.area;
+                }
+                if let Some(queue) = levels.queue {
+                    queue.finish(end_ns);
+                    queue.add_bucket_areas(&mut s.queue_series);
+                    s.queue_area += queue.area;
+                    s.max_queue = s.max_queue.max(queue.max);
+                }
+                s.busy_area += busy_area;
                 s.per_instance_served.push(i.served);
-                s.per_instance_busy.push(i.busy.area);
-                if s.workers.is_some() {
-                    i.workers.finish(end_ns);
-                    s.per_instance_workers.push(i.workers.area);
+                s.per_instance_busy.push(busy_area);
+                if let Some(workers) = levels.workers {
+                    workers.finish(end_ns);
+                    s.per_instance_workers.push(workers.area);
+                }
+            }
+            // A kind without a level has a level of zero in every bucket.
+            for v in [&mut s.busy_series, &mut s.queue_series] {
+                if v.len() < buckets {
+                    v.resize(buckets, 0);
                 }
             }
             if let Body::Service(Svc {
@@ -175,8 +188,8 @@ impl World {
                     live_series(changes, self.interval_ns, end_ns),
                 ));
             }
-            if let Body::Custom(bs) = &c.body {
-                for b in bs {
+            if let Body::Custom(cu) = &c.body {
+                for b in &cu.behaviors {
                     for (k, v) in b.counters() {
                         match s.counters.iter_mut().find(|(n, _)| *n == k) {
                             Some((_, mine)) => *mine += v,

@@ -701,20 +701,21 @@ impl World {
         let now = ctx.now().as_nanos();
         let sc = &self.scalers[i as usize];
         let comp = &self.comps[sc.comp as usize];
-        let (cores, db) = match &comp.body {
-            Body::Service(s) => (s.cores.unwrap_or(1), s.db.as_ref()),
-            _ => (1, None),
+        // An autoscaler is on a service (or a database's replicas): built so.
+        let Body::Service(s) = &comp.body else {
+            unreachable!("an autoscaler on a component that is no service")
         };
-        let x = match db {
+        let cores = s.cores.unwrap_or(1);
+        let x = match &s.db {
             Some(db) if sc.db => {
                 // Busy replicas' worth of CPU: the demand the ready replicas served.
                 let ready = db.replicas.max(1) as usize;
-                let busy: u32 = comp.insts[1..=ready].iter().map(|x| x.busy_cores).sum();
+                let busy: u32 = s.insts[1..=ready].iter().map(|x| x.busy_cores).sum();
                 busy as f64 / cores as f64
             }
             _ => {
                 let active = comp.active.max(1);
-                let busy: u32 = comp.insts[..active as usize]
+                let busy: u32 = s.insts[..active as usize]
                     .iter()
                     .map(|x| x.busy_cores)
                     .sum();

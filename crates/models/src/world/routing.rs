@@ -168,13 +168,7 @@ impl World {
         if lb == NONE {
             return true;
         }
-        match &self.comps[lb as usize].health {
-            Some(h) => match h.targets.iter().position(|t| *t == to) {
-                Some(t) => !h.ejected[t][i as usize],
-                None => true,
-            },
-            None => true,
-        }
+        !self.lb(lb).ejects(to, i)
     }
     pub(super) fn repick(&mut self, lb: u32, to: u32, policy: Policy, first: u32) -> u32 {
         // Only the instances callers spread over (an autoscaler's idle ones are not ready).
@@ -206,31 +200,5 @@ impl World {
             // In turn, and by key: the next instance that takes calls.
             _ => ok.iter().copied().find(|j| *j > first).unwrap_or(ok[0]),
         }
-    }
-    /// A global balancer's target for call `c`: the nearest to the call's origin with an
-    /// instance that is up, in rotation and not ejected; the nearest if none is.
-    pub(super) fn global_target(&self, lb: u32, c: u32) -> u32 {
-        let origin = self.region_from(c);
-        let g = &self.comps[lb as usize].global;
-        let order = &g[if origin == NO_REGION {
-            g.len() - 1
-        } else {
-            origin as usize
-        }];
-        for &t in order {
-            let n = self.comps[t as usize].active;
-            let healthy = (0..n).any(|i| {
-                let inst = &self.comps[t as usize].insts[i as usize];
-                !inst.out
-                    && match &self.comps[lb as usize].health {
-                        Some(_) => self.usable(lb, t, i),
-                        None => !inst.down,
-                    }
-            });
-            if healthy {
-                return t;
-            }
-        }
-        order[0]
     }
 }

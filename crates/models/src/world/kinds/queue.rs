@@ -10,6 +10,8 @@ pub(in crate::world) struct Msg {
 
 pub(in crate::world) struct QueueBody {
     pub(in crate::world) backlog: VecDeque<Msg>,
+    /// Messages waiting, over time (the broker's queue figures).
+    pub(in crate::world) depth: TimeAverage,
     pub(in crate::world) publish: Dist,
     pub(in crate::world) consumers: u32,
     pub(in crate::world) busy: u32,
@@ -70,7 +72,7 @@ impl World {
         let ack = qb.publish.sample(&mut cm.rng);
         // The broker's queue figures are its backlog.
         let depth = qb.backlog.len() as u64;
-        cm.insts[0].queue.set(now, depth);
+        qb.depth.set(now, depth);
         if ack == SimTime::ZERO {
             self.finish_call(ctx, c);
         } else {
@@ -97,7 +99,7 @@ impl World {
             let target = qb.target;
             let now = ctx.now().as_nanos();
             let depth = qb.backlog.len() as u64;
-            self.comps[comp as usize].insts[0].queue.set(now, depth);
+            qb.depth.set(now, depth);
             let bal = self.comps[target as usize].balance;
             let inst = self.choose(NONE, target, bal, msg.key, msg.class);
             let call = self.new_call(Call::consume(
@@ -166,6 +168,7 @@ impl QueueBody {
             + 1;
         Ok(QueueBody {
             backlog: VecDeque::new(),
+            depth: TimeAverage::with_series(cx.window, cx.spec.series_interval.as_nanos()),
             publish: q.publish.clone(),
             consumers: q.consumers.max(1),
             busy: 0,
@@ -187,9 +190,8 @@ impl QueueBody {
 }
 
 impl QueueBody {
-    /// The broker crashed: without durability it loses its backlog. Returns the messages
-    /// still waiting.
-    pub(in crate::world) fn on_crash(&mut self) -> u64 {
+    /// The broker crashed at `now`: without durability it loses its backlog.
+    pub(in crate::world) fn on_crash(&mut self, now: u64) {
         if !self.durable {
             self.lost += self.backlog.len() as u64;
             for m in self.backlog.drain(..) {
@@ -201,6 +203,6 @@ impl QueueBody {
                 }
             }
         }
-        self.backlog.len() as u64
+        self.depth.set(now, self.backlog.len() as u64);
     }
 }

@@ -9,14 +9,81 @@ pub(in crate::world) struct Endpoint {
     pub(in crate::world) policy: Vec<u32>,
 }
 
+/// What a service instance has beyond what every instance has: its cores and workers, the
+/// calls waiting for them, their time averages, and its rate limit's token bucket.
+pub(in crate::world) struct SvcInst {
+    pub(in crate::world) busy_cores: u32,
+    pub(in crate::world) busy_workers: u32,
+    /// Waiting for admission: a worker if `workers` is set, else a core.
+    pub(in crate::world) wait_q: VecDeque<u32>,
+    /// Holding a worker, waiting for a core.
+    pub(in crate::world) cpu_q: VecDeque<u32>,
+    /// Busy cores, and calls waiting (both rooms), over time.
+    pub(in crate::world) busy: TimeAverage,
+    pub(in crate::world) queue: TimeAverage,
+    /// Busy workers (held only with a worker limit).
+    pub(in crate::world) workers: TimeAverage,
+    /// Token bucket: tokens and when they were last counted.
+    pub(in crate::world) tokens: f64,
+    pub(in crate::world) tokens_at: u64,
+}
+
+impl SvcInst {
+    pub(in crate::world) fn new(window: Window, series_interval_ns: u64) -> SvcInst {
+        SvcInst {
+            busy_cores: 0,
+            busy_workers: 0,
+            wait_q: VecDeque::new(),
+            cpu_q: VecDeque::new(),
+            busy: TimeAverage::with_series(window, series_interval_ns),
+            queue: TimeAverage::with_series(window, series_interval_ns),
+            workers: TimeAverage::new(window),
+            tokens: f64::INFINITY,
+            tokens_at: 0,
+        }
+    }
+    /// Records the calls waiting in both rooms now.
+    #[inline(always)]
+    pub(in crate::world) fn note_queue(&mut self, now: u64) {
+        let q = (self.wait_q.len() + self.cpu_q.len()) as u64;
+        self.queue.set(now, q);
+    }
+    /// Takes a core (the caller has checked one is free).
+    #[inline(always)]
+    pub(in crate::world) fn take_core(&mut self, now: u64) {
+        self.busy_cores += 1;
+        let b = self.busy_cores as u64;
+        self.busy.set(now, b);
+    }
+    /// Gives a core back.
+    #[inline(always)]
+    pub(in crate::world) fn free_core(&mut self, now: u64) {
+        self.busy_cores -= 1;
+        let b = self.busy_cores as u64;
+        self.busy.set(now, b);
+    }
+    /// The instance crashed: the calls waiting in its rooms (in that order) join `held`,
+    /// and its cores and workers are free when it comes back.
+    pub(in crate::world) fn on_crash(&mut self, now: u64, held: &mut Vec<u32>) {
+        held.extend(self.wait_q.drain(..).chain(self.cpu_q.drain(..)));
+        self.busy_cores = 0;
+        self.busy_workers = 0;
+        self.workers.set(now, 0);
+        self.busy.set(now, 0);
+        self.queue.set(now, 0);
+    }
+}
+
 pub(in crate::world) struct Svc {
+    /// By instance.
+    pub(in crate::world) insts: Vec<SvcInst>,
     pub(in crate::world) cores: Option<u32>,
     pub(in crate::world) workers: Option<u32>,
     pub(in crate::world) queue: Option<u32>,
     /// By class index.
     pub(in crate::world) endpoints: Vec<Endpoint>,
     pub(in crate::world) db: Option<Box<DbState>>,
-    /// Token bucket: (rate per ns, burst); per-instance state in `Inst::tokens`.
+    /// Token bucket: (rate per ns, burst); per-instance state in `SvcInst::tokens`.
     pub(in crate::world) limit: Option<(f64, f64)>,
     pub(in crate::world) limited: u64,
     pub(in crate::world) limited_reason: usize,
@@ -46,10 +113,11 @@ impl World {
         }
     }
     #[inline(always)]
-    pub(in crate::world) fn set_queue(&mut self, comp: u32, inst: u32, now: u64) {
-        let i = &mut self.comps[comp as usize].insts[inst as usize];
-        let q = (i.wait_q.len() + i.cpu_q.len()) as u64;
-        i.queue.set(now, q);
+    pub(in crate::world) fn svc_mut(&mut self, comp: u32) -> &mut Svc {
+        match &mut self.comps[comp as usize].body {
+            Body::Service(s) => s,
+            _ => unreachable!("not a service"),
+        }
     }
     #[inline(never)]
     pub(in crate::world) fn svc_arrive(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
@@ -63,14 +131,14 @@ impl World {
         };
         if let Some((rate_per_ns, burst)) = limit {
             if self.calls[c as usize].parent != INTERNAL {
-                let i = &mut self.comps[comp as usize].insts[inst as usize];
+                let Body::Service(s) = &mut self.comps[comp as usize].body else {
+                    unreachable!()
+                };
+                let i = &mut s.insts[inst as usize];
                 i.tokens =
                     (i.tokens.min(burst) + (now - i.tokens_at) as f64 * rate_per_ns).min(burst);
                 i.tokens_at = now;
                 if i.tokens < 1.0 {
-                    let Body::Service(s) = &mut self.comps[comp as usize].body else {
-                        unreachable!()
-                    };
                     s.limited += self.rec.window().contains(now) as u64;
                     let reason = s.limited_reason;
                     self.failed_here(comp, now);
@@ -139,8 +207,8 @@ impl World {
         let now = ctx.now().as_nanos();
         let Call { comp, inst, .. } = self.calls[c as usize];
         let internal = self.calls[c as usize].parent == INTERNAL;
-        let i = &mut self.comps[comp as usize].insts[inst as usize];
         if let Some(w) = workers {
+            let i = &mut self.svc_mut(comp).insts[inst as usize];
             if i.busy_workers < w {
                 i.busy_workers += 1;
                 i.workers.set(now, i.busy_workers as u64);
@@ -150,7 +218,7 @@ impl World {
                 self.reject(ctx, c, REJECTED);
             } else {
                 i.wait_q.push_back(c);
-                self.set_queue(comp, inst, now);
+                i.note_queue(now);
             }
             return;
         }
@@ -261,23 +329,20 @@ impl World {
             ..
         } = self.calls[c as usize];
         let internal = parent == INTERNAL;
-        let (cores, queue, needs_cpu) = {
-            let s = self.svc(comp);
-            (s.cores, s.queue, s.endpoints[class as usize].cpu.is_some())
-        };
-        let i = &mut self.comps[comp as usize].insts[inst as usize];
+        let s = self.svc_mut(comp);
+        let (cores, queue, needs_cpu) =
+            (s.cores, s.queue, s.endpoints[class as usize].cpu.is_some());
+        let i = &mut s.insts[inst as usize];
         match cores {
             Some(k) if needs_cpu => {
                 if i.busy_cores < k {
-                    i.busy_cores += 1;
-                    let b = i.busy_cores as u64;
-                    i.busy.set(now, b);
+                    i.take_core(now);
                     self.schedule_cpu(ctx, c);
                 } else if !internal && queue.is_some_and(|q| i.wait_q.len() >= q as usize) {
                     self.reject(ctx, c, REJECTED);
                 } else {
                     i.wait_q.push_back(c);
-                    self.set_queue(comp, inst, now);
+                    i.note_queue(now);
                 }
             }
             _ => self.start_cpu(ctx, c),
@@ -289,22 +354,20 @@ impl World {
         let Call {
             comp, inst, class, ..
         } = self.calls[c as usize];
-        let s = self.svc(comp);
+        let s = self.svc_mut(comp);
         if s.endpoints[class as usize].cpu.is_none() {
             return self.continue_calls(ctx, c);
         }
         match s.cores {
             None => self.schedule_cpu(ctx, c),
             Some(k) => {
-                let i = &mut self.comps[comp as usize].insts[inst as usize];
+                let i = &mut s.insts[inst as usize];
                 if i.busy_cores < k {
-                    i.busy_cores += 1;
-                    let b = i.busy_cores as u64;
-                    i.busy.set(now, b);
+                    i.take_core(now);
                     self.schedule_cpu(ctx, c);
                 } else {
                     i.cpu_q.push_back(c);
-                    self.set_queue(comp, inst, now);
+                    i.note_queue(now);
                 }
             }
         }
@@ -341,33 +404,26 @@ impl World {
         let now = ctx.now().as_nanos();
         let call = &self.calls[c as usize];
         let (comp, inst, class, step) = (call.comp, call.inst, call.class, call.step());
-        let (cores, workers, lifo_above, no_calls) = {
-            let s = self.svc(comp);
-            let no_calls = s.endpoints[class as usize].calls.len() <= step as usize;
-            (s.cores, s.workers, s.lifo_above, no_calls)
-        };
-        if cores.is_some() {
-            let i = &mut self.comps[comp as usize].insts[inst as usize];
-            let q = if workers.is_some() {
+        let s = self.svc_mut(comp);
+        let no_calls = s.endpoints[class as usize].calls.len() <= step as usize;
+        if s.cores.is_some() {
+            let i = &mut s.insts[inst as usize];
+            let q = if s.workers.is_some() {
                 &mut i.cpu_q
             } else {
                 &mut i.wait_q
             };
-            let next = match lifo_above {
+            let next = match s.lifo_above {
                 Some(a) if q.len() > a as usize => q.pop_back(),
                 _ => q.pop_front(),
             };
             match next {
                 // The core passes straight to the next call: busy count unchanged.
                 Some(n) => {
-                    self.set_queue(comp, inst, now);
+                    i.note_queue(now);
                     self.schedule_cpu(ctx, n);
                 }
-                None => {
-                    i.busy_cores -= 1;
-                    let b = i.busy_cores as u64;
-                    i.busy.set(now, b);
-                }
+                None => i.free_core(now),
             }
         }
         // What `continue_calls` comes to with no calls left; dropped work makes none.
@@ -426,16 +482,16 @@ impl World {
         }
         if holds_worker {
             self.calls[c as usize].holds_worker = false;
-            let lifo_above = self.svc(comp).lifo_above;
-            let i = &mut self.comps[comp as usize].insts[inst as usize];
-            let next = match lifo_above {
+            let s = self.svc_mut(comp);
+            let i = &mut s.insts[inst as usize];
+            let next = match s.lifo_above {
                 Some(a) if i.wait_q.len() > a as usize => i.wait_q.pop_back(),
                 _ => i.wait_q.pop_front(),
             };
             match next {
                 Some(n) => {
+                    i.note_queue(now);
                     self.calls[n as usize].holds_worker = true;
-                    self.set_queue(comp, inst, now);
                     self.resume_later(ctx, n, Resume::LockThenCpu);
                 }
                 None => {
@@ -584,7 +640,11 @@ impl Svc {
             });
         }
         let plain = s.workers.is_none() && s.rate_limit.is_none() && db.is_none();
+        let interval_ns = cx.spec.series_interval.as_nanos();
         Ok(Svc {
+            insts: (0..c.instances)
+                .map(|_| SvcInst::new(cx.window, interval_ns))
+                .collect(),
             cores: s.cores,
             workers: s.workers,
             queue: s.queue,
