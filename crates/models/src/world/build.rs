@@ -402,100 +402,110 @@ impl World {
             class_names,
             span,
         );
+        let has_policies = !policies.is_empty();
+        let drop_work = policies.iter().any(|p| p.p.hedge.is_some())
+            || spec
+                .components
+                .iter()
+                .any(|c| matches!(&c.kind, KindSpec::Service(s) if s.drop_expired));
         let mut world = World {
             duration: spec.duration.as_nanos(),
-            timeout: spec.traffic.timeout,
-            retry: spec.traffic.retry.clone(),
-            retry_tokens: 0.0,
-            entry,
-            load: spec.traffic.load.clone(),
-            arrival_gap,
-            class_cum,
-            unkeyed: spec
-                .traffic
-                .classes
-                .iter()
-                .map(|(n, _)| spec.traffic.unkeyed.contains(n))
-                .collect(),
-            zipf,
-            key_count: spec.traffic.keys.map_or(1, |k| k.count.max(1)),
             interval_ns: spec.series_interval.as_nanos().max(1),
-            simple: matches!(spec.traffic.load, Load::Open { .. })
-                && spec.traffic.timeout.is_none()
-                && spec.traffic.retry.is_none()
-                && policies.is_empty(),
             now: 0,
-            net_zero: spec.network_latency.is_zero(),
-            net: spec.network_latency.clone(),
-            rng_net: stream(seed, "network"),
-            rng_arrivals: stream(seed, "traffic/arrivals"),
-            rng_class: stream(seed, "traffic/classes"),
-            rng_keys: stream(seed, "traffic/keys"),
-            rng_think: stream(seed, "traffic/think"),
-            rng_retry: stream(seed, "traffic/retry"),
             comps,
             calls: Vec::new(),
             free_calls: Vec::new(),
-            reqs: Vec::new(),
-            free_reqs: Vec::new(),
             live: 0,
             max_in_flight: spec.max_in_flight,
             overload: None,
             overload_queue: None,
             max_backlog: spec.max_backlog,
-            faults,
             rec,
             ready: VecDeque::new(),
             draining: false,
-            links: nr > 0
-                || spec.faults.iter().any(|f| {
-                    matches!(
-                        f.kind,
-                        FaultKind::Partition { .. } | FaultKind::Latency { .. }
-                    )
-                }),
-            ops_pick: false,
-            partitions: Vec::new(),
-            delays: Vec::new(),
-            partitioned_reason: 0,
-            regions,
-            region_net,
-            origins,
-            rng_origin: stream(seed, "traffic/regions"),
-            deploys: vec![DeployState::default(); spec.faults.len()],
-            has_policies: !policies.is_empty(),
-            drop_work: policies.iter().any(|p| p.p.hedge.is_some())
-                || spec
-                    .components
+            traffic: Traffic {
+                timeout: spec.traffic.timeout,
+                retry: spec.traffic.retry.clone(),
+                retry_tokens: 0.0,
+                entry,
+                load: spec.traffic.load.clone(),
+                arrival_gap,
+                class_cum,
+                unkeyed: spec
+                    .traffic
+                    .classes
                     .iter()
-                    .any(|c| matches!(&c.kind, KindSpec::Service(s) if s.drop_expired)),
-            policies,
-            guards: Vec::new(),
-            free_guards: Vec::new(),
-            reason_open: 0,
-            reason_bulkhead: 0,
-            rate_factor: 1.0,
-            profile: spec
-                .traffic
-                .profile
-                .iter()
-                .map(|p| (p.0.as_nanos(), p.1))
-                .collect(),
-            profile_factor: 1.0,
-            arrival_gen: 0,
-            spikes: Vec::new(),
-            base_users: match spec.traffic.load {
-                Load::Closed { users, .. } => users,
-                Load::Open { .. } => 0,
+                    .map(|(n, _)| spec.traffic.unkeyed.contains(n))
+                    .collect(),
+                zipf,
+                key_count: spec.traffic.keys.map_or(1, |k| k.count.max(1)),
+                simple: matches!(spec.traffic.load, Load::Open { .. })
+                    && spec.traffic.timeout.is_none()
+                    && spec.traffic.retry.is_none()
+                    && !has_policies,
+                rng_arrivals: stream(seed, "traffic/arrivals"),
+                rng_class: stream(seed, "traffic/classes"),
+                rng_keys: stream(seed, "traffic/keys"),
+                rng_think: stream(seed, "traffic/think"),
+                rng_retry: stream(seed, "traffic/retry"),
+                reqs: Vec::new(),
+                free_reqs: Vec::new(),
+                rate_factor: 1.0,
+                profile: spec
+                    .traffic
+                    .profile
+                    .iter()
+                    .map(|p| (p.0.as_nanos(), p.1))
+                    .collect(),
+                profile_factor: 1.0,
+                arrival_gen: 0,
+                spikes: Vec::new(),
+                base_users: match spec.traffic.load {
+                    Load::Closed { users, .. } => users,
+                    Load::Open { .. } => 0,
+                },
+                user_limit: match spec.traffic.load {
+                    Load::Closed { users, .. } => users,
+                    Load::Open { .. } => 0,
+                },
+                in_loop: Vec::new(),
             },
-            user_limit: match spec.traffic.load {
-                Load::Closed { users, .. } => users,
-                Load::Open { .. } => 0,
+            net: Net {
+                zero: spec.network_latency.is_zero(),
+                latency: spec.network_latency.clone(),
+                rng: stream(seed, "network"),
+                links: nr > 0
+                    || spec.faults.iter().any(|f| {
+                        matches!(
+                            f.kind,
+                            FaultKind::Partition { .. } | FaultKind::Latency { .. }
+                        )
+                    }),
+                partitions: Vec::new(),
+                delays: Vec::new(),
+                partitioned_reason: 0,
+                regions,
+                region_net,
+                origins,
+                rng_origin: stream(seed, "traffic/regions"),
             },
-            in_loop: Vec::new(),
-            scalers,
+            ops: Ops {
+                faults,
+                pick: false,
+                deploys: vec![DeployState::default(); spec.faults.len()],
+            },
+            res: Res {
+                has_policies,
+                drop_work,
+                policies,
+                guards: Vec::new(),
+                free_guards: Vec::new(),
+                reason_open: 0,
+                reason_bulkhead: 0,
+                scalers,
+            },
         };
-        world.ops_pick = world
+        world.ops.pick = world
             .comps
             .iter()
             .any(|c| matches!(&c.body, Body::Lb(l) if l.health.is_some()))
@@ -508,11 +518,11 @@ impl World {
             .iter()
             .any(|f| matches!(f.kind, FaultKind::Partition { .. }))
         {
-            world.partitioned_reason = world.rec.reason("partitioned");
+            world.net.partitioned_reason = world.rec.reason("partitioned");
         }
-        if world.has_policies {
-            world.reason_open = world.rec.reason("circuit_open");
-            world.reason_bulkhead = world.rec.reason("bulkhead_full");
+        if world.res.has_policies {
+            world.res.reason_open = world.rec.reason("circuit_open");
+            world.res.reason_bulkhead = world.rec.reason("bulkhead_full");
         }
         if let Load::Closed { users, .. } = spec.traffic.load {
             if spec
@@ -521,7 +531,7 @@ impl World {
                 .any(|f| matches!(f.kind, FaultKind::Spike(_)))
                 || !spec.traffic.profile.is_empty()
             {
-                world.in_loop = vec![true; users as usize];
+                world.traffic.in_loop = vec![true; users as usize];
             }
         }
         let buckets = world.rec.series_len();
@@ -548,12 +558,13 @@ impl World {
     /// The events that start a run: the first arrival, or each user's first request.
     pub fn initial_events(&mut self) -> Vec<(SimTime, Ev)> {
         let mut events: Vec<(SimTime, Ev)> = Vec::new();
-        if !self.profile.is_empty() {
+        if !self.traffic.profile.is_empty() {
             // First, so that a curve starting below 1 applies before anyone arrives.
             events.push((SimTime::ZERO, Ev::Profile));
         }
         events.extend(
-            self.faults
+            self.ops
+                .faults
                 .iter()
                 .enumerate()
                 .map(|(i, f)| (f.at, Ev::FaultStart(i as u32))),
@@ -566,15 +577,16 @@ impl World {
                 events.push((SimTime(h.interval), Ev::Probe(i as u32)));
             }
         }
-        let traffic = match &self.load {
+        let traffic = match &self.traffic.load {
             Load::Open { arrivals, .. } => {
                 let first = match arrivals {
                     crate::spec::Arrivals::Uniform => SimTime::ZERO,
                     crate::spec::Arrivals::Poisson => self
+                        .traffic
                         .arrival_gap
                         .as_ref()
                         .expect("open loop")
-                        .sample(&mut self.rng_arrivals),
+                        .sample(&mut self.traffic.rng_arrivals),
                 };
                 vec![(first, Ev::Arrival(0))]
             }
@@ -582,12 +594,12 @@ impl World {
                 // Each user starts after one think time, so the run does not open with a burst.
                 let think = think.clone();
                 (0..*users)
-                    .map(|u| (think.sample(&mut self.rng_think), Ev::Wake(u)))
+                    .map(|u| (think.sample(&mut self.traffic.rng_think), Ev::Wake(u)))
                     .collect()
             }
         };
         events.extend(traffic);
-        for (i, sc) in self.scalers.iter().enumerate() {
+        for (i, sc) in self.res.scalers.iter().enumerate() {
             events.push((scale_period(&sc.spec), Ev::ScaleTick(i as u32)));
         }
         events

@@ -6,10 +6,10 @@ impl World {
     /// Sends `ev` across one network hop.
     #[inline(always)]
     pub(super) fn hop(&mut self, ctx: &mut Context<'_, Ev>, ev: Ev) {
-        if self.links {
+        if self.net.links {
             return self.hop_links(ctx, ev);
         }
-        if self.net_zero {
+        if self.net.zero {
             // Zero latency: deliver now, without a trip through the queue or `handle`.
             match ev {
                 Ev::Deliver(c) => self.deliver(ctx, c),
@@ -17,7 +17,7 @@ impl World {
                 other => self.handle(other, ctx),
             }
         } else {
-            let d = self.net.sample(&mut self.rng_net);
+            let d = self.net.latency.sample(&mut self.net.rng);
             ctx.schedule_in(d, ev);
         }
     }
@@ -146,7 +146,7 @@ impl World {
     pub(super) fn reply(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
         let call = self.calls[c as usize];
         self.comps[call.comp as usize].insts[call.inst as usize].outstanding -= 1;
-        if self.has_policies && call.guard != NONE {
+        if self.res.has_policies && call.guard != NONE {
             return self.guard_reply(ctx, c);
         }
         if call.parent == NONE {

@@ -53,11 +53,13 @@ use kinds::*;
 pub use memory::{
     estimate_memory, in_flight_reserve, MemoryEstimate, MemoryPart, IN_FLIGHT_RESERVE,
 };
+use net::Net;
 use ops::*;
 use resilience::scale_period;
 use resilience::*;
 use routing::*;
 use stall::{stall, stall_budget};
+use traffic::Traffic;
 
 const NO_KEY: u64 = u64::MAX;
 
@@ -182,87 +184,34 @@ struct Comp {
     errors_per: Vec<u64>,
 }
 
-/// All state of one run; the engine's [`Handler`].
+/// All state of one run; the engine's [`Handler`]. The flow's shared state (the call
+/// arena, the components, the recorder) is here; traffic, the network, operations and
+/// resilience keep theirs in their own parts.
 pub struct World {
     duration: u64,
-    timeout: Option<SimTime>,
-    retry: Option<RetrySpec>,
-    retry_tokens: f64,
-    entry: u32,
-    load: Load,
-    arrival_gap: Option<Dist>,
-    class_cum: Vec<f64>,
-    /// By class index: requests of this class carry no key.
-    unkeyed: Vec<bool>,
-    zipf: Option<Zipf<f64>>,
-    key_count: u64,
     interval_ns: u64,
-    /// Open loop without timeout or retry: requests need no client record.
-    simple: bool,
     /// The time of the event being handled (for routing during a reshard).
     now: u64,
-    net: Dist,
-    net_zero: bool,
-    rng_net: Stream,
-    rng_arrivals: Stream,
-    rng_class: Stream,
-    rng_keys: Stream,
-    rng_think: Stream,
-    rng_retry: Stream,
     comps: Vec<Comp>,
     calls: Vec<Call>,
     free_calls: Vec<u32>,
-    reqs: Vec<Req>,
-    free_reqs: Vec<u32>,
     live: u64,
     max_in_flight: u64,
     overload: Option<SimTime>,
     /// The queue whose backlog passed `max_backlog` (with `overload`).
     overload_queue: Option<u32>,
     max_backlog: u64,
-    faults: Vec<Fault>,
     rec: Recorder,
     ready: VecDeque<(u32, Resume)>,
     draining: bool,
-    /// Hops go through `hop_links` (partitions, latency faults, regions).
-    links: bool,
-    /// Choosing an instance checks health and deployments.
-    ops_pick: bool,
-    /// Active partitions (a, b, drop) and latency faults (fault indices).
-    partitions: Vec<(u32, u32, bool)>,
-    delays: Vec<u32>,
-    partitioned_reason: usize,
-    /// Region names; one-way latency between regions (`regions x regions`).
-    regions: Vec<String>,
-    region_net: Vec<Option<Dist>>,
-    /// Cumulative weights of the traffic's origin regions (region index, cumulative).
-    origins: Vec<(u8, f64)>,
-    rng_origin: Stream,
-    deploys: Vec<DeployState>,
-    // ----- resilience (all idle unless a scenario uses them) -----
-    /// Some call has policies: replies check for a guard.
-    has_policies: bool,
-    /// Some work may be dropped before its CPU time (hedges, `drop_expired`).
-    drop_work: bool,
-    policies: Vec<PolicyRt>,
-    guards: Vec<Guard>,
-    free_guards: Vec<u32>,
-    reason_open: usize,
-    reason_bulkhead: usize,
-    /// Product of the active spike factors, and the factors.
-    rate_factor: f64,
-    /// The traffic profile `(at ns, factor)`, and its factor now (1 without a profile).
-    profile: Vec<(u64, f64)>,
-    profile_factor: f64,
-    /// The generation of the pending open-loop arrival.
-    arrival_gen: u32,
-    spikes: Vec<f64>,
-    /// Closed loop under spikes: users in the spec, users allowed now, and per user whether
-    /// it is in the loop (a user beyond the limit leaves it at its next wake-up or reply).
-    base_users: u32,
-    user_limit: u32,
-    in_loop: Vec<bool>,
-    scalers: Vec<Scaler>,
+    /// The clients: arrivals, classes, keys, requests and their retries, the load's shape.
+    traffic: Traffic,
+    /// The network: hop latency, regions, partitions and latency faults.
+    net: Net,
+    /// Operations: faults and deployments.
+    ops: Ops,
+    /// Resilience: call policies and their guards, autoscalers.
+    res: Res,
 }
 
 /// No region.
@@ -276,15 +225,21 @@ impl Handler for World {
         match ev {
             Ev::Arrival(gen) => {
                 let now = ctx.now().as_nanos();
-                if gen == self.arrival_gen && now < self.duration && self.rate_factor > 0.0 {
+                if gen == self.traffic.arrival_gen
+                    && now < self.duration
+                    && self.traffic.rate_factor > 0.0
+                {
                     self.start_request(ctx, NONE);
                     let mut gap = self
+                        .traffic
                         .arrival_gap
                         .as_ref()
                         .expect("open loop")
-                        .sample(&mut self.rng_arrivals);
-                    if self.rate_factor != 1.0 {
-                        gap = SimTime::from_nanos_f64(gap.as_nanos() as f64 / self.rate_factor);
+                        .sample(&mut self.traffic.rng_arrivals);
+                    if self.traffic.rate_factor != 1.0 {
+                        gap = SimTime::from_nanos_f64(
+                            gap.as_nanos() as f64 / self.traffic.rate_factor,
+                        );
                     }
                     if now.saturating_add(gap.as_nanos()) < self.duration {
                         ctx.schedule_in(gap, Ev::Arrival(gen));
@@ -292,8 +247,8 @@ impl Handler for World {
                 }
             }
             Ev::Wake(user) => {
-                if user >= self.user_limit {
-                    if let Some(l) = self.in_loop.get_mut(user as usize) {
+                if user >= self.traffic.user_limit {
+                    if let Some(l) = self.traffic.in_loop.get_mut(user as usize) {
                         *l = false;
                     }
                     return;
@@ -307,7 +262,7 @@ impl Handler for World {
             Ev::Reply(c) => self.reply(ctx, c),
             Ev::Finish(c) => self.finish_call(ctx, c),
             Ev::Timeout(r, gen) => {
-                let req = self.reqs[r as usize];
+                let req = self.traffic.reqs[r as usize];
                 if req.live && req.gen == gen {
                     self.attempt_failed(ctx, r, TIMEOUT);
                 }
@@ -331,7 +286,7 @@ impl World {
             | Ev::Finish(_)
             | Ev::Timeout(..) => unreachable!("handled in `handle`"),
             Ev::Retry(r, gen) => {
-                let req = self.reqs[r as usize];
+                let req = self.traffic.reqs[r as usize];
                 if req.live && req.gen == gen {
                     self.send_attempt(ctx, r);
                 }
@@ -360,13 +315,13 @@ impl World {
             }
             Ev::GuardFallback(g, token) => {
                 if self.guard_current(g, token) {
-                    let parent = self.guards[g as usize].parent;
+                    let parent = self.res.guards[g as usize].parent;
                     self.mark_degraded(parent);
                     self.guard_end(ctx, g, 0);
                 }
             }
             Ev::BreakerHalfOpen(pi, inst) => self.breaker_half_open(ctx, pi, inst),
-            Ev::ScaleReady(i) if self.scalers[i as usize].db => self.replica_ready(ctx, i),
+            Ev::ScaleReady(i) if self.res.scalers[i as usize].db => self.replica_ready(ctx, i),
             Ev::ScaleTick(i) => self.scale_tick(ctx, i),
             Ev::ScaleReady(i) => self.scale_ready(ctx, i),
             Ev::Profile => self.profile_step(ctx),

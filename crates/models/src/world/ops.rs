@@ -2,6 +2,14 @@
 
 use super::*;
 
+/// Operations' state: the faults of the run and the progress of rolling deployments.
+pub(in crate::world) struct Ops {
+    pub(in crate::world) faults: Vec<Fault>,
+    /// Choosing an instance checks health and deployments.
+    pub(in crate::world) pick: bool,
+    pub(in crate::world) deploys: Vec<DeployState>,
+}
+
 /// Progress of a rolling deployment.
 #[derive(Clone, Copy, Default)]
 pub(in crate::world) struct DeployState {
@@ -29,7 +37,7 @@ impl World {
     pub(super) fn fault_start(&mut self, ctx: &mut Context<'_, Ev>, i: u32) {
         let now = ctx.now();
         let (comp, insts, kind, duration) = {
-            let f = &self.faults[i as usize];
+            let f = &self.ops.faults[i as usize];
             (f.comp, f.insts.clone(), f.kind.clone(), f.duration)
         };
         if self.ops_fault_start(ctx, i) {
@@ -37,14 +45,14 @@ impl World {
         }
         ctx.schedule_in(duration, Ev::FaultEnd(i));
         if let FaultKind::Spike(x) = kind {
-            self.spikes.push(x);
+            self.traffic.spikes.push(x);
             self.set_spike(ctx);
-            let detail = match self.load {
+            let detail = match self.traffic.load {
                 Load::Open { .. } => format!("arrival rate x{x} for {duration}"),
                 Load::Closed { .. } => {
                     format!(
                         "{} users instead of {} for {duration}",
-                        self.user_limit, self.base_users
+                        self.traffic.user_limit, self.traffic.base_users
                     )
                 }
             };
@@ -70,9 +78,9 @@ impl World {
             let policy = c.balance;
             let moved = (0..10_000u64)
                 .filter(|k| {
-                    let key = mix64(*k) % self.key_count.max(1);
-                    route_key(policy, key, from, self.key_count, &c.ring)
-                        != route_key(policy, key, to, self.key_count, &ring)
+                    let key = mix64(*k) % self.traffic.key_count.max(1);
+                    route_key(policy, key, from, self.traffic.key_count, &c.ring)
+                        != route_key(policy, key, to, self.traffic.key_count, &ring)
                 })
                 .count();
             c.reshard = Some((start, start + duration.as_nanos(), to, ring));
@@ -139,12 +147,12 @@ impl World {
     pub(super) fn fault_end(&mut self, ctx: &mut Context<'_, Ev>, i: u32) {
         let now = ctx.now().as_nanos();
         let (comp, insts, kind) = {
-            let f = &self.faults[i as usize];
+            let f = &self.ops.faults[i as usize];
             (f.comp, f.insts.clone(), f.kind.clone())
         };
         if let FaultKind::Spike(x) = kind {
-            if let Some(k) = self.spikes.iter().position(|f| *f == x) {
-                self.spikes.remove(k);
+            if let Some(k) = self.traffic.spikes.iter().position(|f| *f == x) {
+                self.traffic.spikes.remove(k);
             }
             self.set_spike(ctx);
             self.rec
@@ -280,7 +288,7 @@ impl World {
                 let p = self.new_call(proxy);
                 if proxy.guard != NONE {
                     // The guard waits for the stand-in now.
-                    for t in &mut self.guards[proxy.guard as usize].tries {
+                    for t in &mut self.res.guards[proxy.guard as usize].tries {
                         if *t == c {
                             *t = p;
                         }
@@ -294,11 +302,11 @@ impl World {
     /// Starts the faults handled here; false for the others.
     pub(super) fn ops_fault_start(&mut self, ctx: &mut Context<'_, Ev>, i: u32) -> bool {
         let now = ctx.now().as_nanos();
-        let f = &self.faults[i as usize];
+        let f = &self.ops.faults[i as usize];
         let (comp, peer, duration) = (f.comp, f.peer, f.duration);
         match f.kind.clone() {
             FaultKind::Partition { drop, .. } => {
-                self.partitions.push((comp, peer, drop));
+                self.net.partitions.push((comp, peer, drop));
                 let (a, b) = (
                     self.comps[comp as usize].name.clone(),
                     self.comps[peer as usize].name.clone(),
@@ -316,7 +324,7 @@ impl World {
                 );
             }
             FaultKind::Latency { add, .. } => {
-                self.delays.push(i);
+                self.net.delays.push(i);
                 let from = if peer == NONE {
                     String::new()
                 } else {
@@ -351,7 +359,7 @@ impl World {
                     }
                     self.note_live(k, now);
                 }
-                let name = self.regions[region as usize].clone();
+                let name = self.net.regions[region as usize].clone();
                 self.rec.timeline(
                     now,
                     &name,
@@ -368,7 +376,7 @@ impl World {
                     "deploy_start",
                     format!("{n} instances in batches of {batch}"),
                 );
-                self.deploys[i as usize] = DeployState::default();
+                self.ops.deploys[i as usize] = DeployState::default();
                 self.deploy_out(ctx, i);
                 return true;
             }
@@ -380,23 +388,24 @@ impl World {
     /// Ends the faults handled here; false for the others.
     pub(super) fn ops_fault_end(&mut self, ctx: &mut Context<'_, Ev>, i: u32) -> bool {
         let now = ctx.now().as_nanos();
-        let f = &self.faults[i as usize];
+        let f = &self.ops.faults[i as usize];
         let (comp, peer) = (f.comp, f.peer);
         match f.kind.clone() {
             FaultKind::Partition { drop, .. } => {
                 if let Some(k) = self
+                    .net
                     .partitions
                     .iter()
                     .position(|p| *p == (comp, peer, drop))
                 {
-                    self.partitions.remove(k);
+                    self.net.partitions.remove(k);
                 }
                 let name = self.comps[comp as usize].name.clone();
                 self.rec
                     .timeline(now, &name, "partition_end", String::new());
             }
             FaultKind::Latency { .. } => {
-                self.delays.retain(|d| *d != i);
+                self.net.delays.retain(|d| *d != i);
                 let name = self.comps[comp as usize].name.clone();
                 self.rec.timeline(now, &name, "latency_end", String::new());
             }
@@ -423,7 +432,7 @@ impl World {
                         self.consume(ctx, k);
                     }
                 }
-                let name = self.regions[region as usize].clone();
+                let name = self.net.regions[region as usize].clone();
                 self.rec.timeline(now, &name, "region_up", String::new());
             }
             FaultKind::Deploy { .. } => {}
@@ -518,12 +527,12 @@ impl World {
     pub(super) fn deploy_out(&mut self, ctx: &mut Context<'_, Ev>, f: u32) {
         let now = ctx.now().as_nanos();
         let (comp, FaultKind::Deploy { batch, drain, .. }) = (
-            self.faults[f as usize].comp,
-            self.faults[f as usize].kind.clone(),
+            self.ops.faults[f as usize].comp,
+            self.ops.faults[f as usize].kind.clone(),
         ) else {
             return;
         };
-        let st = &mut self.deploys[f as usize];
+        let st = &mut self.ops.deploys[f as usize];
         let c = &mut self.comps[comp as usize];
         let n = c.active;
         let (from, to) = (st.next, (st.next + batch).min(n));
@@ -555,13 +564,13 @@ impl World {
                 batch, start_up, ..
             },
         ) = (
-            self.faults[f as usize].comp,
-            self.faults[f as usize].kind.clone(),
+            self.ops.faults[f as usize].comp,
+            self.ops.faults[f as usize].kind.clone(),
         )
         else {
             return;
         };
-        let st = self.deploys[f as usize];
+        let st = self.ops.deploys[f as usize];
         let n = self.comps[comp as usize].active;
         let (from, to) = (st.next, (st.next + batch).min(n));
         let name = self.comps[comp as usize].name.clone();
@@ -588,7 +597,7 @@ impl World {
                     to - 1
                 ),
             );
-            self.deploys[f as usize].starting = true;
+            self.ops.deploys[f as usize].starting = true;
             self.note_live(comp, now);
             ctx.schedule_in(start_up, Ev::Deploy(f));
             return;
@@ -613,7 +622,7 @@ impl World {
             self.consume(ctx, comp);
         }
         if to < n {
-            self.deploys[f as usize].next = to;
+            self.ops.deploys[f as usize].next = to;
             self.deploy_out(ctx, f);
         } else {
             self.rec

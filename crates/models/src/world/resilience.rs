@@ -15,6 +15,21 @@
 
 use super::*;
 
+/// Resilience's state: call policies with their guards, and autoscalers (all idle unless
+/// a scenario uses them).
+pub(in crate::world) struct Res {
+    /// Some call has policies: replies check for a guard.
+    pub(in crate::world) has_policies: bool,
+    /// Some work may be dropped before its CPU time (hedges, `drop_expired`).
+    pub(in crate::world) drop_work: bool,
+    pub(in crate::world) policies: Vec<PolicyRt>,
+    pub(in crate::world) guards: Vec<Guard>,
+    pub(in crate::world) free_guards: Vec<u32>,
+    pub(in crate::world) reason_open: usize,
+    pub(in crate::world) reason_bulkhead: usize,
+    pub(in crate::world) scalers: Vec<Scaler>,
+}
+
 /// Circuit breaker states.
 pub(in crate::world) const CLOSED: u8 = 0;
 pub(in crate::world) const OPEN: u8 = 1;
@@ -182,7 +197,7 @@ impl World {
     }
 
     pub(super) fn guard_current(&self, g: u32, token: u32) -> bool {
-        let gd = &self.guards[g as usize];
+        let gd = &self.res.guards[g as usize];
         gd.live && gd.token == token
     }
 
@@ -196,7 +211,7 @@ impl World {
     ) {
         let measured = self.measured(ctx.now().as_nanos());
         let caller_inst = self.calls[parent as usize].inst;
-        let rt = &mut self.policies[pi as usize];
+        let rt = &mut self.res.policies[pi as usize];
         rt.calls += measured;
         let gd = Guard {
             parent,
@@ -213,28 +228,28 @@ impl World {
             holds_bulkhead: false,
             pinned: self.comps[rt.to as usize].balance.by_key(),
         };
-        let g = match self.free_guards.pop() {
+        let g = match self.res.free_guards.pop() {
             Some(g) => {
                 // Keep the token growing across reuse so stale timers never match.
-                let token = self.guards[g as usize].token;
-                self.guards[g as usize] = Guard { token, ..gd };
+                let token = self.res.guards[g as usize].token;
+                self.res.guards[g as usize] = Guard { token, ..gd };
                 g
             }
             None => {
-                self.guards.push(gd);
-                (self.guards.len() - 1) as u32
+                self.res.guards.push(gd);
+                (self.res.guards.len() - 1) as u32
             }
         };
-        let rt = &mut self.policies[pi as usize];
+        let rt = &mut self.res.policies[pi as usize];
         if let Some(b) = rt.p.bulkhead {
             let used = &mut rt.in_use[caller_inst as usize];
             if *used >= b {
                 rt.bulkhead_rejects += measured;
-                let reason = self.reason_bulkhead;
+                let reason = self.res.reason_bulkhead;
                 return self.guard_fail(ctx, g, reason);
             }
             *used += 1;
-            self.guards[g as usize].holds_bulkhead = true;
+            self.res.guards[g as usize].holds_bulkhead = true;
         }
         self.guard_attempt(ctx, g, Some(inst));
     }
@@ -247,18 +262,18 @@ impl World {
             caller_inst,
             to,
             ..
-        } = self.guards[g as usize];
+        } = self.res.guards[g as usize];
         let Some(trial) = self.breaker_admit(policy, caller_inst) else {
             let measured = self.measured(ctx.now().as_nanos());
-            self.policies[policy as usize].open_rejects += measured;
-            let reason = self.reason_open;
+            self.res.policies[policy as usize].open_rejects += measured;
+            let reason = self.res.reason_open;
             return self.guard_fail(ctx, g, reason);
         };
         let p = self.calls[parent as usize];
         let inst = match inst {
             Some(i) => i,
             // A pinned leg (its key's shard, or its scatter-gather shard) retries there.
-            None if self.guards[g as usize].pinned => self.guards[g as usize].first_inst,
+            None if self.res.guards[g as usize].pinned => self.res.guards[g as usize].first_inst,
             None => {
                 let bal = self.comps[to as usize].balance;
                 self.choose(NONE, to, bal, p.key, p.class)
@@ -268,7 +283,7 @@ impl World {
         call.guard = g;
         let c = self.new_call(call);
         self.comps[to as usize].insts[inst as usize].outstanding += 1;
-        let gd = &mut self.guards[g as usize];
+        let gd = &mut self.res.guards[g as usize];
         gd.attempts += 1;
         gd.token = gd.token.wrapping_add(1);
         gd.tries = [c, NONE];
@@ -276,7 +291,7 @@ impl World {
         gd.hedged = false;
         gd.trial = trial;
         let token = gd.token;
-        let pol = &self.policies[policy as usize].p;
+        let pol = &self.res.policies[policy as usize].p;
         if let Some(t) = pol.timeout {
             ctx.schedule_in(t, Ev::GuardTimeout(g, token));
         }
@@ -291,7 +306,7 @@ impl World {
         let call = self.calls[c as usize];
         self.free_call(c);
         let g = call.guard;
-        let gd = &mut self.guards[g as usize];
+        let gd = &mut self.res.guards[g as usize];
         if !gd.live {
             return;
         }
@@ -323,21 +338,21 @@ impl World {
     /// The attempt of guard `g` timed out: the caller gives up on its copies.
     pub(super) fn guard_timeout(&mut self, ctx: &mut Context<'_, Ev>, g: u32) {
         let measured = self.measured(ctx.now().as_nanos());
-        let gd = &mut self.guards[g as usize];
+        let gd = &mut self.res.guards[g as usize];
         for t in &mut gd.tries {
             if *t != NONE {
                 self.calls[*t as usize].cancelled = CANCEL_TIMEOUT;
                 *t = NONE;
             }
         }
-        self.policies[gd.policy as usize].timeouts += measured;
+        self.res.policies[gd.policy as usize].timeouts += measured;
         self.breaker_record(ctx, g, false);
         self.guard_retry_or_fail(ctx, g, TIMEOUT);
     }
 
     /// No answer yet after the hedge delay: a second copy goes to another instance.
     pub(super) fn guard_hedge(&mut self, ctx: &mut Context<'_, Ev>, g: u32) {
-        let gd = self.guards[g as usize];
+        let gd = self.res.guards[g as usize];
         // A pinned leg has no other instance to ask: the data lives on its shard.
         if gd.hedged
             || gd.pinned
@@ -363,21 +378,21 @@ impl World {
         let c = self.new_call(call);
         self.comps[to as usize].insts[inst as usize].outstanding += 1;
         let measured = self.measured(ctx.now().as_nanos());
-        self.policies[gd.policy as usize].hedges += measured;
-        let gd = &mut self.guards[g as usize];
+        self.res.policies[gd.policy as usize].hedges += measured;
+        let gd = &mut self.res.guards[g as usize];
         gd.tries[1] = c;
         gd.hedged = true;
         self.hop(ctx, Ev::Deliver(c));
     }
 
     fn guard_retry_or_fail(&mut self, ctx: &mut Context<'_, Ev>, g: u32, reason: usize) {
-        let gd = self.guards[g as usize];
-        let rt = &self.policies[gd.policy as usize];
+        let gd = self.res.guards[g as usize];
+        let rt = &self.res.policies[gd.policy as usize];
         if gd.attempts <= rt.p.retries && !self.calls[gd.parent as usize].orphan {
             let delay = rt.p.backoff.as_nanos() as f64 * 2f64.powi(gd.attempts as i32 - 1);
             let measured = self.measured(ctx.now().as_nanos());
-            self.policies[gd.policy as usize].retries += measured;
-            let gd = &mut self.guards[g as usize];
+            self.res.policies[gd.policy as usize].retries += measured;
+            let gd = &mut self.res.guards[g as usize];
             gd.token = gd.token.wrapping_add(1);
             ctx.schedule_in(SimTime::from_nanos_f64(delay), Ev::GuardRetry(g, gd.token));
             return;
@@ -387,10 +402,10 @@ impl World {
 
     /// The leg failed for `reason`: the fallback answers, or the failure goes to the caller.
     fn guard_fail(&mut self, ctx: &mut Context<'_, Ev>, g: u32, reason: usize) {
-        let gd = self.guards[g as usize];
-        let caller = self.policies[gd.policy as usize].caller;
+        let gd = self.res.guards[g as usize];
+        let caller = self.res.policies[gd.policy as usize].caller;
         let orphan = self.calls[gd.parent as usize].orphan;
-        let delay = match &self.policies[gd.policy as usize].p.fallback {
+        let delay = match &self.res.policies[gd.policy as usize].p.fallback {
             Some(fb) if !orphan => Some(fb.sample(&mut self.comps[caller as usize].rng)),
             _ => None,
         };
@@ -398,15 +413,15 @@ impl World {
             return self.guard_end(ctx, g, reason as u8 + 1);
         };
         let measured = self.measured(ctx.now().as_nanos());
-        self.policies[gd.policy as usize].fallbacks += measured;
-        let gd = &mut self.guards[g as usize];
+        self.res.policies[gd.policy as usize].fallbacks += measured;
+        let gd = &mut self.res.guards[g as usize];
         gd.token = gd.token.wrapping_add(1);
         ctx.schedule_in(d, Ev::GuardFallback(g, gd.token));
     }
 
     /// The leg is over (`err` = 0 or reason + 1): release the guard, tell the caller.
     pub(super) fn guard_end(&mut self, ctx: &mut Context<'_, Ev>, g: u32, err: u8) {
-        let gd = &mut self.guards[g as usize];
+        let gd = &mut self.res.guards[g as usize];
         gd.live = false;
         for t in &mut gd.tries {
             if *t != NONE {
@@ -416,9 +431,9 @@ impl World {
         }
         let gd = *gd;
         if gd.holds_bulkhead {
-            self.policies[gd.policy as usize].in_use[gd.caller_inst as usize] -= 1;
+            self.res.policies[gd.policy as usize].in_use[gd.caller_inst as usize] -= 1;
         }
-        self.free_guards.push(g);
+        self.res.free_guards.push(g);
         self.leg_done(ctx, gd.parent, err);
     }
 
@@ -460,10 +475,10 @@ impl World {
             x = call.parent;
         }
         let call = self.calls[x as usize];
-        if self.simple {
+        if self.traffic.simple {
             return;
         }
-        let r = &mut self.reqs[call.request() as usize];
+        let r = &mut self.traffic.reqs[call.request() as usize];
         if r.live && r.gen == call.attempt_gen() {
             r.degraded = true;
         }
@@ -480,10 +495,10 @@ impl World {
             }
             match call.parent {
                 NONE => {
-                    if self.simple {
+                    if self.traffic.simple {
                         return false;
                     }
-                    let r = &self.reqs[call.request() as usize];
+                    let r = &self.traffic.reqs[call.request() as usize];
                     return !r.live || r.gen != call.attempt_gen();
                 }
                 INTERNAL => return false,
@@ -512,7 +527,7 @@ impl World {
     /// Whether the breaker lets an attempt through: `Some(trial)`, or `None` when open (or
     /// half-open with its trials taken).
     fn breaker_admit(&mut self, pi: u32, ci: u32) -> Option<bool> {
-        let rt = &mut self.policies[pi as usize];
+        let rt = &mut self.res.policies[pi as usize];
         let Some(bs) = &rt.p.breaker else {
             return Some(false);
         };
@@ -531,8 +546,8 @@ impl World {
     /// Records an attempt's outcome in guard `g`'s breaker.
     fn breaker_record(&mut self, ctx: &mut Context<'_, Ev>, g: u32, ok: bool) {
         let now = ctx.now().as_nanos();
-        let gd = self.guards[g as usize];
-        let rt = &mut self.policies[gd.policy as usize];
+        let gd = self.res.guards[g as usize];
+        let rt = &mut self.res.policies[gd.policy as usize];
         let Some(bs) = rt.p.breaker.clone() else {
             return;
         };
@@ -590,7 +605,7 @@ impl World {
     fn breaker_open(&mut self, ctx: &mut Context<'_, Ev>, pi: u32, ci: u32, detail: String) {
         let now = ctx.now().as_nanos();
         let measured = self.measured(now);
-        let rt = &mut self.policies[pi as usize];
+        let rt = &mut self.res.policies[pi as usize];
         let b = &mut rt.breakers[ci as usize];
         b.state = OPEN;
         rt.opens += measured;
@@ -602,7 +617,7 @@ impl World {
     }
 
     pub(super) fn breaker_half_open(&mut self, ctx: &mut Context<'_, Ev>, pi: u32, ci: u32) {
-        let rt = &mut self.policies[pi as usize];
+        let rt = &mut self.res.policies[pi as usize];
         let b = &mut rt.breakers[ci as usize];
         if b.state != OPEN {
             return;
@@ -627,39 +642,41 @@ impl World {
     /// (users beyond it leave the loop at their next reply or wake-up; users brought in start
     /// after a think time).
     pub(super) fn set_spike(&mut self, ctx: &mut Context<'_, Ev>) {
-        self.rate_factor = self.spikes.iter().product::<f64>() * self.profile_factor;
-        if let Load::Open { .. } = &self.load {
+        self.traffic.rate_factor =
+            self.traffic.spikes.iter().product::<f64>() * self.traffic.profile_factor;
+        if let Load::Open { .. } = &self.traffic.load {
             // Redraw the pending arrival at the new rate (exact for Poisson arrivals, which are
             // memoryless); at a factor of 0 nothing is pending until the factor rises again.
-            self.arrival_gen = self.arrival_gen.wrapping_add(1);
+            self.traffic.arrival_gen = self.traffic.arrival_gen.wrapping_add(1);
             let now = ctx.now().as_nanos();
-            if self.rate_factor > 0.0 && now < self.duration {
+            if self.traffic.rate_factor > 0.0 && now < self.duration {
                 let gap = self
+                    .traffic
                     .arrival_gap
                     .as_ref()
                     .expect("open loop")
-                    .sample(&mut self.rng_arrivals);
-                let gap = SimTime::from_nanos_f64(gap.as_nanos() as f64 / self.rate_factor);
+                    .sample(&mut self.traffic.rng_arrivals);
+                let gap = SimTime::from_nanos_f64(gap.as_nanos() as f64 / self.traffic.rate_factor);
                 if now.saturating_add(gap.as_nanos()) < self.duration {
-                    ctx.schedule_in(gap, Ev::Arrival(self.arrival_gen));
+                    ctx.schedule_in(gap, Ev::Arrival(self.traffic.arrival_gen));
                 }
             }
             return;
         }
-        let Load::Closed { think, .. } = &self.load else {
+        let Load::Closed { think, .. } = &self.traffic.load else {
             return;
         };
-        let limit = (self.base_users as f64 * self.rate_factor)
+        let limit = (self.traffic.base_users as f64 * self.traffic.rate_factor)
             .round()
             .clamp(0.0, crate::spec::MAX_USERS as f64) as u32;
-        self.user_limit = limit;
-        if self.in_loop.len() < limit as usize {
-            self.in_loop.resize(limit as usize, false);
+        self.traffic.user_limit = limit;
+        if self.traffic.in_loop.len() < limit as usize {
+            self.traffic.in_loop.resize(limit as usize, false);
         }
         for u in 0..limit {
-            if !self.in_loop[u as usize] {
-                self.in_loop[u as usize] = true;
-                let t = think.sample(&mut self.rng_think);
+            if !self.traffic.in_loop[u as usize] {
+                self.traffic.in_loop[u as usize] = true;
+                let t = think.sample(&mut self.traffic.rng_think);
                 ctx.schedule_in(t, Ev::Wake(u));
             }
         }
@@ -667,7 +684,7 @@ impl World {
 
     /// The traffic profile's factor at `t_ns`: linear between points, constant outside.
     fn profile_at(&self, t_ns: u64) -> f64 {
-        let p = &self.profile;
+        let p = &self.traffic.profile;
         match p.iter().position(|q| q.0 > t_ns) {
             Some(0) => p[0].1,
             None => p.last().map_or(1.0, |q| q.1),
@@ -683,12 +700,12 @@ impl World {
     pub(super) fn profile_step(&mut self, ctx: &mut Context<'_, Ev>) {
         let now = ctx.now().as_nanos();
         let f = self.profile_at(now);
-        if f != self.profile_factor {
-            self.profile_factor = f;
+        if f != self.traffic.profile_factor {
+            self.traffic.profile_factor = f;
             self.set_spike(ctx);
         }
         let next = now.saturating_add(1_000_000_000);
-        if next < self.duration && self.profile.last().is_some_and(|l| now < l.0) {
+        if next < self.duration && self.traffic.profile.last().is_some_and(|l| now < l.0) {
             ctx.schedule_at(SimTime(next), Ev::Profile);
         }
     }
@@ -699,7 +716,7 @@ impl World {
     /// ready replicas (see `replica_scale`).
     pub(super) fn scale_tick(&mut self, ctx: &mut Context<'_, Ev>, i: u32) {
         let now = ctx.now().as_nanos();
-        let sc = &self.scalers[i as usize];
+        let sc = &self.res.scalers[i as usize];
         let comp = &self.comps[sc.comp as usize];
         // An autoscaler is on a service (or a database's replicas): built so.
         let Body::Service(s) = &comp.body else {
@@ -722,14 +739,14 @@ impl World {
                 busy as f64 / (cores as f64 * active as f64)
             }
         };
-        if let Some(mean) = self.scalers[i as usize].sample(x) {
-            if self.scalers[i as usize].db {
+        if let Some(mean) = self.res.scalers[i as usize].sample(x) {
+            if self.res.scalers[i as usize].db {
                 self.replica_evaluate(ctx, i, mean);
             } else {
                 self.scale_evaluate(ctx, i, mean);
             }
         }
-        let period = scale_period(&self.scalers[i as usize].spec);
+        let period = scale_period(&self.res.scalers[i as usize].spec);
         if now.saturating_add(period.as_nanos()) < self.duration {
             ctx.schedule_in(period, Ev::ScaleTick(i));
         }
@@ -738,10 +755,10 @@ impl World {
     /// A service's evaluation: `util` is the mean utilization of its ready instances.
     fn scale_evaluate(&mut self, ctx: &mut Context<'_, Ev>, i: u32, util: f64) {
         let now = ctx.now().as_nanos();
-        let comp = self.scalers[i as usize].comp;
+        let comp = self.res.scalers[i as usize].comp;
         let active = self.comps[comp as usize].active;
-        let decision = self.scalers[i as usize].decide(now, active as f64 * util, active);
-        let a = &self.scalers[i as usize].spec;
+        let decision = self.res.scalers[i as usize].decide(now, active as f64 * util, active);
+        let a = &self.res.scalers[i as usize].spec;
         let (target, startup, stabilization) = (a.target_utilization, a.startup, a.stabilization);
         let name = self.comps[comp as usize].name.clone();
         match decision {
@@ -761,7 +778,7 @@ impl World {
                 );
             }
             Scale::In { to } => {
-                self.scalers[i as usize].changes.push((now, to));
+                self.res.scalers[i as usize].changes.push((now, to));
                 let c = &mut self.comps[comp as usize];
                 c.active = to;
                 c.rr = 0;
@@ -785,7 +802,7 @@ impl World {
 
     pub(super) fn scale_ready(&mut self, ctx: &mut Context<'_, Ev>, i: u32) {
         let now = ctx.now().as_nanos();
-        let sc = &mut self.scalers[i as usize];
+        let sc = &mut self.res.scalers[i as usize];
         sc.starting = sc.starting.saturating_sub(1);
         let c = &mut self.comps[sc.comp as usize];
         c.active = (c.active + 1).min(c.insts.len() as u32);
@@ -805,7 +822,7 @@ impl World {
 
     /// Adds the resilience counters and series to the component figures.
     pub(super) fn resilience_stats(&self, comps: &mut [ComponentStats], end_ns: u64) {
-        for rt in &self.policies {
+        for rt in &self.res.policies {
             let s = &mut comps[rt.caller as usize];
             let p = &rt.p;
             let mut add = |k: &str, v: u64| match s.counters.iter_mut().find(|(n, _)| n == k) {
@@ -833,7 +850,7 @@ impl World {
                 add("bulkhead_full", rt.bulkhead_rejects);
             }
         }
-        if self.drop_work {
+        if self.res.drop_work {
             for (c, s) in self.comps.iter().zip(comps.iter_mut()) {
                 if let Body::Service(svc) = &c.body {
                     if svc.drop_expired || svc.dropped > 0 {
@@ -842,7 +859,7 @@ impl World {
                 }
             }
         }
-        for sc in &self.scalers {
+        for sc in &self.res.scalers {
             let n = (end_ns / self.interval_ns + 1) as usize;
             let mut v = Vec::with_capacity(n);
             let mut k = 0;

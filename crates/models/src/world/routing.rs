@@ -53,7 +53,7 @@ impl World {
 
     /// Chooses an instance of `comp` by `policy`.
     pub(super) fn pick(&mut self, comp: u32, policy: Policy, key: u64, class: u16) -> u32 {
-        let key_count = self.key_count;
+        let key_count = self.traffic.key_count;
         let now = self.now;
         let c = &mut self.comps[comp as usize];
         let n = c.active;
@@ -142,7 +142,7 @@ impl World {
     #[inline(always)]
     pub(super) fn choose(&mut self, lb: u32, to: u32, policy: Policy, key: u64, class: u16) -> u32 {
         let c = &self.comps[to as usize];
-        if c.active == 1 && c.reshard.is_none() && !self.ops_pick {
+        if c.active == 1 && c.reshard.is_none() && !self.ops.pick {
             return 0; // what `pick` comes to, without the calls
         }
         self.choose_among(lb, to, policy, key, class)
@@ -156,7 +156,7 @@ impl World {
         class: u16,
     ) -> u32 {
         let i = self.pick(to, policy, key, class);
-        if !self.ops_pick || self.usable(lb, to, i) {
+        if !self.ops.pick || self.usable(lb, to, i) {
             return i;
         }
         self.repick(lb, to, policy, i)

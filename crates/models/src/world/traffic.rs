@@ -2,29 +2,72 @@
 
 use super::*;
 
+/// The clients' state: how requests arrive, what they ask for, their records while they
+/// are live, and the shape of the load over time.
+pub(in crate::world) struct Traffic {
+    pub(in crate::world) timeout: Option<SimTime>,
+    pub(in crate::world) retry: Option<RetrySpec>,
+    pub(in crate::world) retry_tokens: f64,
+    pub(in crate::world) entry: u32,
+    pub(in crate::world) load: Load,
+    pub(in crate::world) arrival_gap: Option<Dist>,
+    pub(in crate::world) class_cum: Vec<f64>,
+    /// By class index: requests of this class carry no key.
+    pub(in crate::world) unkeyed: Vec<bool>,
+    pub(in crate::world) zipf: Option<Zipf<f64>>,
+    pub(in crate::world) key_count: u64,
+    /// Open loop without timeout or retry: requests need no client record.
+    pub(in crate::world) simple: bool,
+    pub(in crate::world) rng_arrivals: Stream,
+    pub(in crate::world) rng_class: Stream,
+    pub(in crate::world) rng_keys: Stream,
+    pub(in crate::world) rng_think: Stream,
+    pub(in crate::world) rng_retry: Stream,
+    pub(in crate::world) reqs: Vec<Req>,
+    pub(in crate::world) free_reqs: Vec<u32>,
+    /// Product of the active spike factors, and the factors.
+    pub(in crate::world) rate_factor: f64,
+    /// The traffic profile `(at ns, factor)`, and its factor now (1 without a profile).
+    pub(in crate::world) profile: Vec<(u64, f64)>,
+    pub(in crate::world) profile_factor: f64,
+    /// The generation of the pending open-loop arrival.
+    pub(in crate::world) arrival_gen: u32,
+    pub(in crate::world) spikes: Vec<f64>,
+    /// Closed loop under spikes: users in the spec, users allowed now, and per user whether
+    /// it is in the loop (a user beyond the limit leaves it at its next wake-up or reply).
+    pub(in crate::world) base_users: u32,
+    pub(in crate::world) user_limit: u32,
+    pub(in crate::world) in_loop: Vec<bool>,
+}
+
 impl World {
     // ----- traffic -----
 
     pub(super) fn start_request(&mut self, ctx: &mut Context<'_, Ev>, user: u32) {
         let now = ctx.now().as_nanos();
-        let u: f64 = if self.class_cum.len() > 1 {
-            self.rng_class.random()
+        let u: f64 = if self.traffic.class_cum.len() > 1 {
+            self.traffic.rng_class.random()
         } else {
             0.0
         };
-        let class = self.class_cum.iter().position(|c| u < *c).unwrap_or(0) as u16;
+        let class = self
+            .traffic
+            .class_cum
+            .iter()
+            .position(|c| u < *c)
+            .unwrap_or(0) as u16;
         // The key is drawn for every request, so that which classes carry keys does not
         // shift anyone's draws.
-        let key = match &self.zipf {
-            Some(z) => z.sample(&mut self.rng_keys) as u64 - 1,
+        let key = match &self.traffic.zipf {
+            Some(z) => z.sample(&mut self.traffic.rng_keys) as u64 - 1,
             None => NO_KEY,
         };
-        let key = if self.unkeyed[class as usize] {
+        let key = if self.traffic.unkeyed[class as usize] {
             NO_KEY
         } else {
             key
         };
-        if self.simple {
+        if self.traffic.simple {
             // Open loop without timeout or retry: no client state beyond the call itself,
             // which carries the start time in (req, gen).
             self.live += 1;
@@ -33,11 +76,11 @@ impl World {
                 ctx.stop();
             }
             self.rec.arrival(now);
-            let entry = self.entry;
+            let entry = self.traffic.entry;
             let inst = self.choose(NONE, entry, self.comps[entry as usize].balance, key, class);
             let c = self.new_call(Call::simple(now, entry, inst, class, key));
             self.comps[entry as usize].insts[inst as usize].outstanding += 1;
-            if !self.origins.is_empty() {
+            if !self.net.origins.is_empty() {
                 self.calls[c as usize].origin = self.draw_origin();
             }
             return self.hop(ctx, Ev::Deliver(c));
@@ -49,7 +92,7 @@ impl World {
             gen: 0,
             attempts: 0,
             class,
-            origin: if self.origins.is_empty() {
+            origin: if self.net.origins.is_empty() {
                 NO_REGION
             } else {
                 self.draw_origin()
@@ -57,16 +100,16 @@ impl World {
             live: true,
             degraded: false,
         };
-        let r = match self.free_reqs.pop() {
+        let r = match self.traffic.free_reqs.pop() {
             Some(i) => {
                 // Keep the generation counter growing across reuse so stale events never match.
-                let gen = self.reqs[i as usize].gen.wrapping_add(1);
-                self.reqs[i as usize] = Req { gen, ..req };
+                let gen = self.traffic.reqs[i as usize].gen.wrapping_add(1);
+                self.traffic.reqs[i as usize] = Req { gen, ..req };
                 i
             }
             None => {
-                self.reqs.push(req);
-                (self.reqs.len() - 1) as u32
+                self.traffic.reqs.push(req);
+                (self.traffic.reqs.len() - 1) as u32
             }
         };
         self.live += 1;
@@ -77,41 +120,41 @@ impl World {
             ctx.stop();
         }
         self.rec.arrival(now);
-        if let Some(b) = self.retry.as_ref().and_then(|r| r.budget) {
-            self.retry_tokens = (self.retry_tokens + b).min(10.0_f64.max(b));
+        if let Some(b) = self.traffic.retry.as_ref().and_then(|r| r.budget) {
+            self.traffic.retry_tokens = (self.traffic.retry_tokens + b).min(10.0_f64.max(b));
         }
         self.send_attempt(ctx, r);
     }
     pub(super) fn send_attempt(&mut self, ctx: &mut Context<'_, Ev>, r: u32) {
-        let req = &mut self.reqs[r as usize];
+        let req = &mut self.traffic.reqs[r as usize];
         req.attempts += 1;
         req.degraded = false;
         let (gen, class, key, origin) = (req.gen, req.class, req.key, req.origin);
-        let entry = self.entry;
+        let entry = self.traffic.entry;
         let inst = self.choose(NONE, entry, self.comps[entry as usize].balance, key, class);
         let c = self.new_call(Call::attempt(r, gen, entry, inst, class, key));
         self.calls[c as usize].origin = origin;
         self.comps[entry as usize].insts[inst as usize].outstanding += 1;
-        if let Some(t) = self.timeout {
+        if let Some(t) = self.traffic.timeout {
             ctx.schedule_in(t, Ev::Timeout(r, gen));
         }
         self.hop(ctx, Ev::Deliver(c));
     }
     /// An attempt ended in error `reason`: retry if the policy allows, else fail the request.
     pub(super) fn attempt_failed(&mut self, ctx: &mut Context<'_, Ev>, r: u32, reason: usize) {
-        let req = &mut self.reqs[r as usize];
+        let req = &mut self.traffic.reqs[r as usize];
         // Invalidate the attempt's pending timeout and any late reply.
         req.gen = req.gen.wrapping_add(1);
-        if let Some(rp) = &self.retry {
+        if let Some(rp) = &self.traffic.retry {
             let retries_done = req.attempts - 1;
-            let budget_ok = rp.budget.is_none_or(|_| self.retry_tokens >= 1.0);
+            let budget_ok = rp.budget.is_none_or(|_| self.traffic.retry_tokens >= 1.0);
             if retries_done < rp.max && budget_ok {
                 if rp.budget.is_some() {
-                    self.retry_tokens -= 1.0;
+                    self.traffic.retry_tokens -= 1.0;
                 }
                 let base = rp.backoff.as_nanos() as f64 * rp.multiplier.powi(retries_done as i32);
                 let delay = if rp.jitter {
-                    base * self.rng_retry.random::<f64>()
+                    base * self.traffic.rng_retry.random::<f64>()
                 } else {
                     base
                 };
@@ -124,22 +167,22 @@ impl World {
         self.close(ctx, r);
     }
     pub(super) fn close(&mut self, ctx: &mut Context<'_, Ev>, r: u32) {
-        let req = &mut self.reqs[r as usize];
+        let req = &mut self.traffic.reqs[r as usize];
         req.live = false;
         req.gen = req.gen.wrapping_add(1);
         let user = req.user;
         self.live -= 1;
-        self.free_reqs.push(r);
-        if user != NONE && user >= self.user_limit {
+        self.traffic.free_reqs.push(r);
+        if user != NONE && user >= self.traffic.user_limit {
             // Beyond the users a spike allows: this user leaves the loop for now.
-            if let Some(l) = self.in_loop.get_mut(user as usize) {
+            if let Some(l) = self.traffic.in_loop.get_mut(user as usize) {
                 *l = false;
             }
             return;
         }
         if user != NONE {
-            if let Load::Closed { think, .. } = &self.load {
-                let t = think.sample(&mut self.rng_think);
+            if let Load::Closed { think, .. } = &self.traffic.load {
+                let t = think.sample(&mut self.traffic.rng_think);
                 ctx.schedule_in(t, Ev::Wake(user));
             }
         }
@@ -147,7 +190,7 @@ impl World {
     pub(super) fn client_done(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
         let call = self.calls[c as usize];
         self.free_call(c);
-        if self.simple {
+        if self.traffic.simple {
             self.live -= 1;
             let start = call.start_ns();
             let now = ctx.now().as_nanos();
@@ -160,7 +203,7 @@ impl World {
             return;
         }
         let r = call.request();
-        let req = self.reqs[r as usize];
+        let req = self.traffic.reqs[r as usize];
         if !req.live || req.gen != call.attempt_gen() {
             return; // the client gave up on this attempt already
         }

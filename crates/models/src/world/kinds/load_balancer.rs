@@ -191,6 +191,7 @@ impl World {
         let lb_name = self.comps[lb as usize].name.clone();
         for (t, &target) in h.targets.iter().enumerate() {
             let cut = self
+                .net
                 .partitions
                 .iter()
                 .any(|(a, b, _)| (*a == lb && *b == target) || (*a == target && *b == lb));

@@ -374,7 +374,7 @@ impl World {
     }
     #[inline]
     pub(in crate::world) fn schedule_cpu(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
-        if self.drop_work && self.should_drop(c) {
+        if self.res.drop_work && self.should_drop(c) {
             // The core is released through the normal path, at once, with no work done.
             return ctx.schedule_in(SimTime::ZERO, Ev::CpuDone(c));
         }
@@ -427,7 +427,7 @@ impl World {
             }
         }
         // What `continue_calls` comes to with no calls left; dropped work makes none.
-        if no_calls || self.drop_work && self.calls[c as usize].err != 0 {
+        if no_calls || self.res.drop_work && self.calls[c as usize].err != 0 {
             return self.finish_call(ctx, c);
         }
         self.continue_calls(ctx, c);
@@ -440,7 +440,7 @@ impl World {
         let Some(&(to, fanout)) = ep.calls.get(step as usize) else {
             return self.finish_call(ctx, c);
         };
-        let policy = if self.has_policies {
+        let policy = if self.res.has_policies {
             ep.policy[step as usize]
         } else {
             NONE
