@@ -5,7 +5,7 @@ use super::*;
 impl World {
     /// Sends `ev` across one network hop.
     #[inline(always)]
-    pub(super) fn hop(&mut self, ctx: &mut Context<'_, Ev>, ev: Ev) {
+    pub(in crate::world) fn hop(&mut self, ctx: &mut Context<'_, Ev>, ev: Ev) {
         if self.net.links {
             return self.hop_links(ctx, ev);
         }
@@ -22,7 +22,13 @@ impl World {
         }
     }
     /// Creates a call from `parent` to an instance of `to` and sends it.
-    pub(super) fn call_out(&mut self, ctx: &mut Context<'_, Ev>, parent: u32, to: u32, inst: u32) {
+    pub(in crate::world) fn call_out(
+        &mut self,
+        ctx: &mut Context<'_, Ev>,
+        parent: u32,
+        to: u32,
+        inst: u32,
+    ) {
         let p = self.calls[parent as usize];
         let c = self.new_call(Call::child(&p, parent, to, inst));
         self.comps[to as usize].insts[inst as usize].outstanding += 1;
@@ -30,7 +36,7 @@ impl World {
     }
     // ----- components -----
 
-    pub(super) fn deliver(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+    pub(in crate::world) fn deliver(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
         let now = ctx.now().as_nanos();
         let call = &mut self.calls[c as usize];
         call.arrived = now;
@@ -57,7 +63,12 @@ impl World {
     /// replica waits in the primary's log instead (no request waits for it: it is neither a
     /// call the replica received nor a failed one).
     #[cold]
-    pub(super) fn deliver_down(&mut self, ctx: &mut Context<'_, Ev>, c: u32, bucket: usize) {
+    pub(in crate::world) fn deliver_down(
+        &mut self,
+        ctx: &mut Context<'_, Ev>,
+        c: u32,
+        bucket: usize,
+    ) {
         let call = &self.calls[c as usize];
         if call.is_apply() {
             return self.apply_missed(c, true);
@@ -66,11 +77,11 @@ impl World {
         self.fail_now(ctx, c, UNAVAILABLE)
     }
     #[inline]
-    pub(super) fn bucket_of(&self, t_ns: u64) -> usize {
+    pub(in crate::world) fn bucket_of(&self, t_ns: u64) -> usize {
         (t_ns / self.interval_ns) as usize
     }
     /// The component is done with call `c` (with or without error): free its worker, reply.
-    pub(super) fn finish_call(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+    pub(in crate::world) fn finish_call(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
         let call = &mut self.calls[c as usize];
         if call.orphan || call.done {
             return self.finish_orphan(c);
@@ -101,7 +112,7 @@ impl World {
     }
     /// `finish_call` of a call already answered: nothing, or free an orphan's slot.
     #[cold]
-    pub(super) fn finish_orphan(&mut self, c: u32) {
+    pub(in crate::world) fn finish_orphan(&mut self, c: u32) {
         let call = &self.calls[c as usize];
         if call.orphan {
             // The component answering a call its crashed instance held: the caller was told
@@ -115,7 +126,7 @@ impl World {
     }
     /// Fails call `c` at once because its instance is down.
     #[inline(never)]
-    pub(super) fn fail_now(&mut self, ctx: &mut Context<'_, Ev>, c: u32, reason: usize) {
+    pub(in crate::world) fn fail_now(&mut self, ctx: &mut Context<'_, Ev>, c: u32, reason: usize) {
         let call = &mut self.calls[c as usize];
         call.err = reason as u8 + 1;
         call.done = true;
@@ -125,11 +136,11 @@ impl World {
         self.hop(ctx, Ev::Reply(c));
     }
     /// Counts a call that failed at `comp` itself, in the series bucket of `now`.
-    pub(super) fn failed_here(&mut self, comp: u32, now: u64) {
+    pub(in crate::world) fn failed_here(&mut self, comp: u32, now: u64) {
         let b = self.rec.bucket_index(now);
         self.comps[comp as usize].errors_per[b] += 1;
     }
-    pub(super) fn reject(&mut self, ctx: &mut Context<'_, Ev>, c: u32, reason: usize) {
+    pub(in crate::world) fn reject(&mut self, ctx: &mut Context<'_, Ev>, c: u32, reason: usize) {
         let call = &mut self.calls[c as usize];
         call.err = reason as u8 + 1;
         call.done = true;
@@ -143,7 +154,7 @@ impl World {
         self.hop(ctx, Ev::Reply(c));
     }
     /// The reply of call `c` reaches its parent.
-    pub(super) fn reply(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+    pub(in crate::world) fn reply(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
         let call = self.calls[c as usize];
         self.comps[call.comp as usize].insts[call.inst as usize].outstanding -= 1;
         if self.res.has_policies && call.guard != NONE {
@@ -188,7 +199,7 @@ impl World {
             Body::Custom(_) => self.custom_answered(ctx, p, perr),
         }
     }
-    pub(super) fn reason_index(&mut self, name: &str) -> usize {
+    pub(in crate::world) fn reason_index(&mut self, name: &str) -> usize {
         self.rec.reason(name)
     }
 }

@@ -37,11 +37,11 @@ use std::hash::BuildHasherDefault;
 mod arena;
 mod build;
 mod flow;
+mod instance;
 mod kinds;
 mod memory;
 mod net;
 mod ops;
-mod replica_scale;
 mod report;
 mod resilience;
 mod routing;
@@ -49,6 +49,7 @@ mod stall;
 mod traffic;
 use arena::*;
 use build::{find, BuildCx};
+use instance::*;
 use kinds::*;
 pub use memory::{
     estimate_memory, in_flight_reserve, MemoryEstimate, MemoryPart, IN_FLIGHT_RESERVE,
@@ -128,61 +129,7 @@ pub enum Ev {
 // An event is copied through the queue: it stays at most 12 bytes (two indices and a tag).
 const _: () = assert!(std::mem::size_of::<Ev>() <= 12);
 
-/// What every instance has, whatever its kind: calls outstanding, and whether it is up,
-/// slowed or in rotation. A kind keeps its own per-instance state (a service's cores and
-/// waiting rooms, a cache's key store) in its own state.
-struct Inst {
-    /// Calls sent to this instance and not yet replied (what balancers look at).
-    outstanding: u32,
-    /// Crashed: every call to it fails at once.
-    down: bool,
-    /// Factor on every CPU time drawn: the product of the active `slow` faults.
-    slow: f64,
-    /// Active slow factors, and active crash faults (faults may overlap).
-    slows: Vec<f64>,
-    crashes: u32,
-    /// Calls answered.
-    served: u64,
-    /// Taken out of rotation by a rolling deployment: callers choose other instances.
-    out: bool,
-    /// Down for a deployment's start-up.
-    deploying: bool,
-    /// Active region outages covering this instance.
-    region_down: u32,
-    /// When an orchestrator restart is due (0: none).
-    restart_at: u64,
-}
-
 type KeyMap<V> = HashMap<u64, V, BuildHasherDefault<KeyHasher>>;
-
-struct Comp {
-    name: String,
-    kind: String,
-    balance: Policy,
-    rr: u32,
-    /// Consistent-hashing ring over the active instances: (point, instance), sorted.
-    ring: Vec<(u64, u32)>,
-    /// Instances that callers spread over (fewer than allocated before a reshard ends).
-    active: u32,
-    /// A reshard in progress: (start ns, end ns, shards after, ring after).
-    reshard: Option<(u64, u64, u32, Ring)>,
-    rng: Stream,
-    insts: Vec<Inst>,
-    body: Body,
-    served: u64,
-    rejected: u64,
-    /// Calls failed because an instance was down (refused, or lost in a crash).
-    unavailable: u64,
-    /// Orchestrator restart delay (ns).
-    restart: Option<u64>,
-    /// Region index, or `NO_REGION`.
-    region: u8,
-    /// Changes of the number of live instances (time, live), when faults touch the component.
-    live_changes: Option<Vec<(u64, u32)>>,
-    /// Per series bucket: calls that reached the component, and calls that failed there.
-    calls_per: Vec<u64>,
-    errors_per: Vec<u64>,
-}
 
 /// All state of one run; the engine's [`Handler`]. The flow's shared state (the call
 /// arena, the components, the recorder) is here; traffic, the network, operations and

@@ -23,7 +23,7 @@ pub(in crate::world) struct Net {
 }
 
 impl World {
-    pub(super) fn draw_origin(&mut self) -> u8 {
+    pub(in crate::world) fn draw_origin(&mut self) -> u8 {
         let u: f64 = self.net.rng_origin.random();
         self.net
             .origins
@@ -33,7 +33,7 @@ impl World {
             .map_or(NO_REGION, |o| o.0)
     }
     /// The component a call comes from (`NONE`: the client).
-    pub(super) fn source_of(&self, c: u32) -> u32 {
+    pub(in crate::world) fn source_of(&self, c: u32) -> u32 {
         let call = &self.calls[c as usize];
         match call.parent {
             NONE => NONE,
@@ -45,7 +45,7 @@ impl World {
     /// The region a call comes from.
     /// A component without a region is where its caller is (a global balancer forwards
     /// from the user's region).
-    pub(super) fn region_from(&self, c: u32) -> u8 {
+    pub(in crate::world) fn region_from(&self, c: u32) -> u8 {
         if self.net.regions.is_empty() {
             return NO_REGION;
         }
@@ -65,7 +65,7 @@ impl World {
         NO_REGION
     }
     /// A hop when partitions, latency faults or regions are in play.
-    pub(super) fn hop_links(&mut self, ctx: &mut Context<'_, Ev>, ev: Ev) {
+    pub(in crate::world) fn hop_links(&mut self, ctx: &mut Context<'_, Ev>, ev: Ev) {
         let (c, deliver) = match ev {
             Ev::Deliver(c) => (c, true),
             Ev::Reply(c) => (c, false),

@@ -52,7 +52,13 @@ impl World {
     // ----- routing -----
 
     /// Chooses an instance of `comp` by `policy`.
-    pub(super) fn pick(&mut self, comp: u32, policy: Policy, key: u64, class: u16) -> u32 {
+    pub(in crate::world) fn pick(
+        &mut self,
+        comp: u32,
+        policy: Policy,
+        key: u64,
+        class: u16,
+    ) -> u32 {
         let key_count = self.traffic.key_count;
         let now = self.now;
         let c = &mut self.comps[comp as usize];
@@ -140,14 +146,21 @@ impl World {
     /// deployment) or ejected by balancer `lb`'s health check. When every instance is to be
     /// avoided, the first choice stands (fail open).
     #[inline(always)]
-    pub(super) fn choose(&mut self, lb: u32, to: u32, policy: Policy, key: u64, class: u16) -> u32 {
+    pub(in crate::world) fn choose(
+        &mut self,
+        lb: u32,
+        to: u32,
+        policy: Policy,
+        key: u64,
+        class: u16,
+    ) -> u32 {
         let c = &self.comps[to as usize];
         if c.active == 1 && c.reshard.is_none() && !self.ops.pick {
             return 0; // what `pick` comes to, without the calls
         }
         self.choose_among(lb, to, policy, key, class)
     }
-    pub(super) fn choose_among(
+    pub(in crate::world) fn choose_among(
         &mut self,
         lb: u32,
         to: u32,
@@ -161,7 +174,7 @@ impl World {
         }
         self.repick(lb, to, policy, i)
     }
-    pub(super) fn usable(&self, lb: u32, to: u32, i: u32) -> bool {
+    pub(in crate::world) fn usable(&self, lb: u32, to: u32, i: u32) -> bool {
         if self.comps[to as usize].insts[i as usize].out {
             return false;
         }
@@ -170,7 +183,7 @@ impl World {
         }
         !self.lb(lb).ejects(to, i)
     }
-    pub(super) fn repick(&mut self, lb: u32, to: u32, policy: Policy, first: u32) -> u32 {
+    pub(in crate::world) fn repick(&mut self, lb: u32, to: u32, policy: Policy, first: u32) -> u32 {
         // Only the instances callers spread over (an autoscaler's idle ones are not ready).
         let n = self.comps[to as usize].active;
         let ok: Vec<u32> = (0..n).filter(|&j| self.usable(lb, to, j)).collect();

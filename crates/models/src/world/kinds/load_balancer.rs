@@ -199,13 +199,7 @@ impl World {
             let n = c.insts.len();
             for i in 0..n {
                 let ok = !c.insts[i].down && !cut;
-                let label = || {
-                    if n == 1 {
-                        c.name.clone()
-                    } else {
-                        format!("{}[{i}]", c.name)
-                    }
-                };
+                let label = || inst_label(&c.name, n, i as u32);
                 if ok {
                     h.fails[t][i] = 0;
                     if h.ejected[t][i] {

@@ -11,11 +11,10 @@
 //! The scaler sits in `World::scalers` with `db` set, so the `instances` series and
 //! `ready_instance_ms` (primary + ready replicas) come from the services' code.
 
-use super::resilience::Scale;
-use super::*;
+use crate::world::*;
 
 /// A replica scaler for database `name` (component `comp`, `instances` allocated).
-pub(super) fn scaler(
+pub(in crate::world) fn replica_scaler(
     name: &str,
     comp: u32,
     a: &AutoscaleSpec,
@@ -59,7 +58,12 @@ impl World {
     /// A replica scaler's evaluation, counted in replicas: `demand` is the mean busy
     /// replicas' worth of CPU, taken sample by sample (so replicas that became ready at the
     /// end of the interval do not count as if they had carried its load).
-    pub(super) fn replica_evaluate(&mut self, ctx: &mut Context<'_, Ev>, i: u32, demand: f64) {
+    pub(in crate::world) fn replica_evaluate(
+        &mut self,
+        ctx: &mut Context<'_, Ev>,
+        i: u32,
+        demand: f64,
+    ) {
         let now = ctx.now().as_nanos();
         let comp = self.res.scalers[i as usize].comp;
         let ready = self.replica_db(comp).replicas;
@@ -104,7 +108,7 @@ impl World {
     }
 
     /// A starting replica takes reads, caught up with every write committed so far.
-    pub(super) fn replica_ready(&mut self, ctx: &mut Context<'_, Ev>, i: u32) {
+    pub(in crate::world) fn replica_ready(&mut self, ctx: &mut Context<'_, Ev>, i: u32) {
         let now = ctx.now().as_nanos();
         let sc = &mut self.res.scalers[i as usize];
         sc.starting = sc.starting.saturating_sub(1);

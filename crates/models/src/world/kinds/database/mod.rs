@@ -3,6 +3,10 @@
 
 use crate::world::*;
 
+mod autoscale;
+mod failover;
+pub(in crate::world) use autoscale::replica_scaler;
+
 /// Replication and locking state of a database.
 pub(in crate::world) struct DbState {
     /// Read replicas that take reads (instances `1..=replicas` while the primary is 0).
@@ -244,11 +248,7 @@ impl World {
         if c.insts[i].down || inst == db.primary {
             return;
         }
-        let label = if n == 1 {
-            c.name.clone()
-        } else {
-            format!("{}[{inst}]", c.name)
-        };
+        let label = inst_label(&c.name, n, inst);
         if db.resync[i] {
             db.resync[i] = false;
             db.applied[i] = db.latest.clone();
@@ -312,11 +312,7 @@ impl World {
         if next.is_empty() && db.replaying[i] == 0 && db.catchup[i].0 != 0 {
             let (since, done) = db.catchup[i];
             db.catchup[i] = (0, 0);
-            let label = if n == 1 {
-                c.name.clone()
-            } else {
-                format!("{}[{inst}]", c.name)
-            };
+            let label = inst_label(&c.name, n, inst);
             self.rec.timeline(
                 now,
                 &label,
@@ -361,7 +357,7 @@ impl DbState {
             )));
         }
         if let Some(a) = &d.autoscale {
-            cx.scalers.push(replica_scale::scaler(
+            cx.scalers.push(replica_scaler(
                 &c.name,
                 cx.index,
                 a,
