@@ -422,6 +422,7 @@ impl World {
             max_backlog: spec.max_backlog,
             rec,
             ready: VecDeque::new(),
+            then: Vec::new(),
             draining: false,
             traffic: Traffic {
                 timeout: spec.traffic.timeout,

@@ -1,8 +1,162 @@
-//! The kind-neutral verbs of a call's way: hop, call out, deliver (dispatch on arrival), reply, reject, fail, finish.
+//! The request's way, kind-neutral: a call hops to its component ([`World::hop`]), arrives
+//! ([`World::deliver`]: dispatch to the kind), the kind answers with a [`Step`] that the
+//! flow applies ([`World::apply`]: wait, reply now or later, reject, fail, forward, or make
+//! a call step), and its reply goes back to its parent ([`World::reply`]: dispatch to the
+//! parent's kind, which answers with a `Step` again). A kind may leave follow-ups that run
+//! after its step ([`Then`]).
 
 use super::*;
 
+/// What a kind tells the flow to do with a call next: small and `Copy`, returned by value
+/// and applied by [`World::apply`] once the kind's own work is done.
+#[derive(Clone, Copy, Debug)]
+pub(in crate::world) enum Step {
+    /// The kind keeps the call for now: it waits for a core, a worker, a lock or another
+    /// call's answer, or the kind has scheduled its next event itself.
+    Wait,
+    /// The component answers now (with the error the call carries, if any).
+    Reply,
+    /// The component answers after a delay (a cache hit, a publish acknowledgement).
+    ReplyIn(SimTime),
+    /// Turned away: the waiting room is full (`rejected`).
+    Reject,
+    /// Failed at the component for this reason (a rate limit).
+    Fail(u32),
+    /// Void: it ends at once, with no hop back (a replication write shipped by a primary
+    /// that has since been replaced).
+    Void,
+    /// Pass the call on to instance `inst` of `to` and wait for the answer.
+    Forward { to: u32, inst: u32 },
+    /// The call's next downstream step: `fanout` calls to `to` (under call policy `policy`,
+    /// or `NONE`), and wait for all.
+    Call { to: u32, fanout: u32, policy: u32 },
+}
+
+// A step is returned in registers.
+const _: () = assert!(std::mem::size_of::<Step>() <= 16);
+
+/// A follow-up a kind leaves to run after its step has been applied (in order).
+#[derive(Clone, Copy, Debug)]
+pub(in crate::world) enum Then {
+    /// A call that waited on another answers too, with its error.
+    Finish { call: u32, err: u8 },
+    /// A cache instance refreshes a key from its backing store.
+    Refresh {
+        cache: u32,
+        inst: u32,
+        class: u16,
+        key: u64,
+    },
+    /// A queue's idle consumers take the messages waiting.
+    Consume(u32),
+}
+
 impl World {
+    /// Applies a kind's answer about call `c`. Each answer is one call to a verb kept out of
+    /// line, so where the kind's answer is known once inlined, applying it costs nothing.
+    #[inline(always)]
+    pub(in crate::world) fn apply(&mut self, ctx: &mut Context<'_, Ev>, c: u32, step: Step) {
+        match step {
+            Step::Wait => {}
+            Step::Reply => self.finish_call(ctx, c),
+            Step::ReplyIn(d) => self.reply_in(ctx, c, d),
+            Step::Reject => self.reject(ctx, c, REJECTED),
+            Step::Fail(reason) => self.fail_here(ctx, c, reason as usize),
+            Step::Void => self.void(ctx, c),
+            Step::Forward { to, inst } => self.forward(ctx, c, to, inst),
+            Step::Call { to, fanout, policy } => self.call_step(ctx, c, to, fanout, policy),
+        }
+    }
+    /// The component answers call `c` after `d` (at once when `d` is zero).
+    #[inline(never)]
+    fn reply_in(&mut self, ctx: &mut Context<'_, Ev>, c: u32, d: SimTime) {
+        if d == SimTime::ZERO {
+            self.finish_call(ctx, c)
+        } else {
+            ctx.schedule_in(d, Ev::Finish(c))
+        }
+    }
+    /// Call `c` is void: it ends at once, with no hop back.
+    #[inline(never)]
+    fn void(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        let call = &mut self.calls[c as usize];
+        call.err = UNAVAILABLE as u8 + 1;
+        call.done = true;
+        self.reply(ctx, c)
+    }
+    /// Passes call `c` on to instance `inst` of `to`; it waits for that one answer.
+    #[inline(never)]
+    fn forward(&mut self, ctx: &mut Context<'_, Ev>, c: u32, to: u32, inst: u32) {
+        self.calls[c as usize].pending = 1;
+        self.call_out(ctx, c, to, inst)
+    }
+    /// Applies a step, then the follow-ups the kind left after `mark` (the length of the
+    /// follow-up list before the kind ran), in order.
+    #[inline(always)]
+    pub(in crate::world) fn apply_then(
+        &mut self,
+        ctx: &mut Context<'_, Ev>,
+        c: u32,
+        step: Step,
+        mark: usize,
+    ) {
+        self.apply(ctx, c, step);
+        if self.then.len() > mark {
+            self.run_then(ctx, mark);
+        }
+    }
+    /// Runs the follow-ups after `mark`, in order.
+    #[inline(never)]
+    fn run_then(&mut self, ctx: &mut Context<'_, Ev>, mark: usize) {
+        while self.then.len() > mark {
+            match self.then.remove(mark) {
+                Then::Finish { call, err } => {
+                    self.calls[call as usize].err = err;
+                    self.finish_call(ctx, call);
+                }
+                Then::Refresh {
+                    cache,
+                    inst,
+                    class,
+                    key,
+                } => self.refresh(ctx, cache, inst, class, key),
+                Then::Consume(q) => self.consume(ctx, q),
+            }
+        }
+    }
+    /// Makes a call step of call `c`: `fanout` calls to `to`, from the instance routing
+    /// chooses (a key's shard and the next ones), each through a guard when the step has
+    /// call policies. Without a key to route by, a sharded target is asked whole
+    /// (scatter-gather).
+    #[inline(never)]
+    pub(in crate::world) fn call_step(
+        &mut self,
+        ctx: &mut Context<'_, Ev>,
+        c: u32,
+        to: u32,
+        fanout: u32,
+        policy: u32,
+    ) {
+        let Call { key, class, .. } = self.calls[c as usize];
+        let balance = self.comps[to as usize].balance;
+        let n = self.comps[to as usize].active;
+        let (base, fanout) = if balance.by_key() && key == NO_KEY {
+            // No key to route by: ask every shard and wait for all (scatter-gather).
+            (0, n)
+        } else {
+            (self.choose(NONE, to, balance, key, class), fanout)
+        };
+        self.calls[c as usize].pending = fanout as u16;
+        if policy != NONE {
+            for j in 0..fanout {
+                self.guard_start(ctx, c, policy, (base + j) % n);
+            }
+            return;
+        }
+        for j in 0..fanout {
+            self.call_out(ctx, c, to, (base + j) % n);
+        }
+    }
     /// Sends `ev` across one network hop.
     #[inline(always)]
     pub(in crate::world) fn hop(&mut self, ctx: &mut Context<'_, Ev>, ev: Ev) {
@@ -49,15 +203,49 @@ impl World {
             return self.deliver_down(ctx, c, b);
         }
         cp.calls_per[b] += 1;
+        // Dispatch to the kind; each arm is a tail call, so the common way stays short.
         match &cp.body {
-            // What `svc_arrive` comes to without workers, rate limit or database.
-            Body::Service(s) if s.plain => self.core_admission(ctx, c),
-            Body::Service(_) => self.svc_arrive(ctx, c),
-            Body::Lb(_) => self.lb_arrive(ctx, c),
-            Body::Cache(_) => self.cache_arrive(ctx, c),
-            Body::Queue(_) => self.queue_publish(ctx, c),
-            Body::Custom(_) => self.custom_arrive(ctx, c),
+            Body::Service(s) if s.plain => self.arrive_plain(ctx, c),
+            Body::Service(_) => self.arrive_service(ctx, c),
+            Body::Lb(_) => self.arrive_lb(ctx, c),
+            Body::Cache(_) => self.arrive_cache(ctx, c),
+            Body::Queue(_) => self.arrive_queue(ctx, c),
+            Body::Custom(_) => self.arrive_custom(ctx, c),
         }
+    }
+    /// Arrival at a service without workers, rate limit or database: what `svc_arrive`
+    /// comes to there.
+    #[inline(never)]
+    fn arrive_plain(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        let step = self.core_admission(ctx, c);
+        self.apply(ctx, c, step)
+    }
+    #[inline(never)]
+    fn arrive_service(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        let step = self.svc_arrive(ctx, c);
+        self.apply(ctx, c, step)
+    }
+    #[inline(never)]
+    fn arrive_lb(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        let step = self.lb_arrive(c);
+        self.apply(ctx, c, step)
+    }
+    #[inline(never)]
+    fn arrive_cache(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        let mark = self.then.len();
+        let step = self.cache_arrive(ctx, c);
+        self.apply_then(ctx, c, step, mark)
+    }
+    #[inline(never)]
+    fn arrive_queue(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        let mark = self.then.len();
+        let step = self.queue_publish(ctx, c);
+        self.apply_then(ctx, c, step, mark)
+    }
+    #[inline(never)]
+    fn arrive_custom(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        let step = self.custom_arrive(ctx, c);
+        self.apply(ctx, c, step)
     }
     /// A call reaching an instance that is down fails at once; a write shipped to a down
     /// replica waits in the primary's log instead (no request waits for it: it is neither a
@@ -140,6 +328,18 @@ impl World {
         let b = self.rec.bucket_index(now);
         self.comps[comp as usize].errors_per[b] += 1;
     }
+    /// Fails call `c` at its component for `reason` (a rate limit), counted in the
+    /// component's errors.
+    #[inline(never)]
+    pub(in crate::world) fn fail_here(&mut self, ctx: &mut Context<'_, Ev>, c: u32, reason: usize) {
+        let comp = self.calls[c as usize].comp;
+        self.failed_here(comp, ctx.now().as_nanos());
+        let call = &mut self.calls[c as usize];
+        call.err = reason as u8 + 1;
+        call.done = true;
+        self.hop(ctx, Ev::Reply(c));
+    }
+    #[inline(never)]
     pub(in crate::world) fn reject(&mut self, ctx: &mut Context<'_, Ev>, c: u32, reason: usize) {
         let call = &mut self.calls[c as usize];
         call.err = reason as u8 + 1;
@@ -185,19 +385,18 @@ impl World {
             return;
         }
         let (pcomp, perr) = (parent.comp, parent.err);
-        match &self.comps[pcomp as usize].body {
-            Body::Service(_) => {
-                if perr != 0 {
-                    self.finish_call(ctx, p)
-                } else {
-                    self.continue_calls(ctx, p)
-                }
-            }
+        let step = match &self.comps[pcomp as usize].body {
+            Body::Service(_) => self.svc_answered(p, perr),
             // A queue's consumers are internal calls; it has no children of its own.
-            Body::Lb(_) | Body::Queue(_) => self.finish_call(ctx, p),
-            Body::Cache(_) => self.cache_answered(ctx, p, perr),
+            Body::Lb(_) | Body::Queue(_) => Step::Reply,
+            Body::Cache(_) => {
+                let mark = self.then.len();
+                let step = self.cache_answered(ctx, p, perr);
+                return self.apply_then(ctx, p, step, mark);
+            }
             Body::Custom(_) => self.custom_answered(ctx, p, perr),
-        }
+        };
+        self.apply(ctx, p, step)
     }
     pub(in crate::world) fn reason_index(&mut self, name: &str) -> usize {
         self.rec.reason(name)

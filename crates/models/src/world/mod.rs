@@ -49,6 +49,7 @@ mod stall;
 mod traffic;
 use arena::*;
 use build::{find, BuildCx};
+use flow::{Step, Then};
 use instance::*;
 use kinds::*;
 pub use memory::{
@@ -150,6 +151,8 @@ pub struct World {
     max_backlog: u64,
     rec: Recorder,
     ready: VecDeque<(u32, Resume)>,
+    /// Follow-ups kinds leave to run after their step (see [`Then`]).
+    then: Vec<Then>,
     draining: bool,
     /// The clients: arrivals, classes, keys, requests and their retries, the load's shape.
     traffic: Traffic,
@@ -205,7 +208,10 @@ impl Handler for World {
                 }
             }
             Ev::Deliver(c) => self.deliver(ctx, c),
-            Ev::CpuDone(c) => self.cpu_done(ctx, c),
+            Ev::CpuDone(c) => {
+                let step = self.cpu_done(ctx, c);
+                self.apply(ctx, c, step)
+            }
             Ev::Reply(c) => self.reply(ctx, c),
             Ev::Finish(c) => self.finish_call(ctx, c),
             Ev::Timeout(r, gen) => {

@@ -78,8 +78,8 @@ impl World {
         }
     }
     /// A request reaches a cache instance.
-    #[inline(never)]
-    pub(in crate::world) fn cache_arrive(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+    #[inline(always)]
+    pub(in crate::world) fn cache_arrive(&mut self, ctx: &mut Context<'_, Ev>, c: u32) -> Step {
         let now = ctx.now().as_nanos();
         let measured = self.rec.window().contains(now);
         let bucket = self.rec.bucket_index(now);
@@ -110,11 +110,7 @@ impl World {
                 cb.hits += measured as u64;
                 cb.hits_per[bucket] += 1;
                 let d = edge.saturating_add(cb.hit.sample(&mut cm.rng));
-                if d == SimTime::ZERO {
-                    return self.finish_call(ctx, c);
-                }
-                ctx.schedule_in(d, Ev::Finish(c));
-                return;
+                return Step::ReplyIn(d);
             }
             if at_edge {
                 cb.misses += measured as u64;
@@ -124,9 +120,8 @@ impl World {
                 }
             }
             let bal = self.comps[backing as usize].balance;
-            let i = self.choose(NONE, backing, bal, key, class);
-            self.calls[c as usize].pending = 1;
-            return self.call_out(ctx, c, backing, i);
+            let inst = self.choose(NONE, backing, bal, key, class);
+            return Step::Forward { to: backing, inst };
         }
         if cb.is_write[class as usize] {
             cb.writes += measured as u64;
@@ -148,12 +143,7 @@ impl World {
                         cb.flushing[inst as usize] = true;
                         ctx.schedule_in(cb.flush_interval, Ev::Flush(comp, inst));
                     }
-                    let d = cb.hit.sample(&mut cm.rng);
-                    if d == SimTime::ZERO {
-                        return self.finish_call(ctx, c);
-                    }
-                    ctx.schedule_in(d, Ev::Finish(c));
-                    return;
+                    return Step::ReplyIn(cb.hit.sample(&mut cm.rng));
                 }
                 WritePolicy::Behind => {}
             }
@@ -165,15 +155,16 @@ impl World {
                 let stored = cb.stores[inst as usize].stored_at(key).unwrap_or(now);
                 now - stored > after && cb.refreshing[inst as usize].insert(key, ()).is_none()
             });
-            if d == SimTime::ZERO {
-                self.finish_call(ctx, c);
-            } else {
-                ctx.schedule_in(d, Ev::Finish(c));
-            }
             if refresh {
-                self.refresh(ctx, comp, inst, class, key);
+                // After the answer: the refresh goes out once the hit is on its way.
+                self.then.push(Then::Refresh {
+                    cache: comp,
+                    inst,
+                    class,
+                    key,
+                });
             }
-            return;
+            return Step::ReplyIn(d);
         } else {
             cb.misses += measured as u64;
             cb.misses_per[bucket] += 1;
@@ -182,20 +173,24 @@ impl World {
                     // Another miss of this key is on its way to the backing store: wait for it.
                     w.push(c);
                     cb.coalesced += measured as u64;
-                    return;
+                    return Step::Wait;
                 }
                 cb.waiting[inst as usize].insert(key, Vec::new());
             }
             self.calls[c as usize].set_cache_mark(CacheMark::Fill);
         }
         let bal = self.comps[backing as usize].balance;
-        let i = self.choose(NONE, backing, bal, key, class);
-        self.calls[c as usize].pending = 1;
-        self.call_out(ctx, c, backing, i);
+        let inst = self.choose(NONE, backing, bal, key, class);
+        Step::Forward { to: backing, inst }
     }
     /// The backing store answered cache call `p` (its error `perr`, or 0).
     #[inline(never)]
-    pub(in crate::world) fn cache_answered(&mut self, ctx: &mut Context<'_, Ev>, p: u32, perr: u8) {
+    pub(in crate::world) fn cache_answered(
+        &mut self,
+        ctx: &mut Context<'_, Ev>,
+        p: u32,
+        perr: u8,
+    ) -> Step {
         // A read miss stores its key once the backing store has answered.
         let pc = self.calls[p as usize];
         let (pcomp, pinst) = (pc.comp, pc.inst);
@@ -217,15 +212,13 @@ impl World {
         if pc.edge_ns() > 0
             && matches!(&self.comps[pcomp as usize].body, Body::Cache(cb) if cb.edge_class.is_some())
         {
-            ctx.schedule_in(SimTime(pc.edge_ns()), Ev::Finish(p));
-            return;
+            return Step::ReplyIn(SimTime(pc.edge_ns()));
         }
-        self.finish_call(ctx, p);
-        // Misses that waited on this one get its answer.
+        // Misses that waited on this one get its answer, after it.
         for w in waiters {
-            self.calls[w as usize].err = perr;
-            self.finish_call(ctx, w);
+            self.then.push(Then::Finish { call: w, err: perr });
         }
+        Step::Reply
     }
 }
 

@@ -26,8 +26,8 @@ impl World {
 
 impl World {
     /// A custom component's behaviour gets call `c`.
-    #[inline(never)]
-    pub(in crate::world) fn custom_arrive(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+    #[inline(always)]
+    pub(in crate::world) fn custom_arrive(&mut self, ctx: &mut Context<'_, Ev>, c: u32) -> Step {
         let call = self.calls[c as usize];
         let req = Request {
             id: CallId(c),
@@ -36,6 +36,8 @@ impl World {
             arrived: ctx.now(),
         };
         self.run_behavior(ctx, call.comp, call.inst, |b, bctx| b.on_request(req, bctx));
+        // The behaviour's effects have said what becomes of the call.
+        Step::Wait
     }
     /// A downstream call of custom component call `p` answered (its error `perr`, or 0).
     #[inline(never)]
@@ -44,7 +46,7 @@ impl World {
         ctx: &mut Context<'_, Ev>,
         p: u32,
         perr: u8,
-    ) {
+    ) -> Step {
         let pc = self.calls[p as usize];
         let req = Request {
             id: CallId(p),
@@ -58,6 +60,7 @@ impl World {
         self.run_behavior(ctx, pc.comp, pc.inst, |b, bctx| {
             b.on_reply(req, reason.as_deref(), bctx)
         });
+        Step::Wait
     }
     pub(in crate::world) fn run_behavior(
         &mut self,
@@ -82,13 +85,7 @@ impl World {
         };
         for e in effects.drain(..) {
             match e {
-                Effect::Reply(id, delay) => {
-                    if delay == SimTime::ZERO {
-                        self.finish_call(ctx, id.0);
-                    } else {
-                        ctx.schedule_in(delay, Ev::Finish(id.0));
-                    }
-                }
+                Effect::Reply(id, delay) => self.apply(ctx, id.0, Step::ReplyIn(delay)),
                 Effect::Fail(id, reason) => {
                     self.failed_here(comp, ctx.now().as_nanos());
                     let idx = self.reason_index(&reason);
@@ -102,9 +99,8 @@ impl World {
                             let t = t as u32;
                             let bal = self.comps[t as usize].balance;
                             let Call { key, class, .. } = self.calls[id.0 as usize];
-                            let i = self.pick(t, bal, key, class);
-                            self.calls[id.0 as usize].pending = 1;
-                            self.call_out(ctx, id.0, t, i);
+                            let inst = self.pick(t, bal, key, class);
+                            self.apply(ctx, id.0, Step::Forward { to: t, inst });
                         }
                         None => {
                             self.failed_here(comp, ctx.now().as_nanos());

@@ -138,8 +138,8 @@ impl World {
         }
     }
     /// A balancer passes call `c` on to an instance of its target.
-    #[inline(never)]
-    pub(in crate::world) fn lb_arrive(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+    #[inline(always)]
+    pub(in crate::world) fn lb_arrive(&mut self, c: u32) -> Step {
         let Call {
             comp, key, class, ..
         } = self.calls[c as usize];
@@ -149,9 +149,8 @@ impl World {
             target = self.global_target(comp, c);
             policy = self.comps[target as usize].balance;
         }
-        let i = self.choose(comp, target, policy, key, class);
-        self.calls[c as usize].pending = 1;
-        self.call_out(ctx, c, target, i);
+        let inst = self.choose(comp, target, policy, key, class);
+        Step::Forward { to: target, inst }
     }
     /// A global balancer's target for call `c`: the nearest to the call's origin with an
     /// instance that is up, in rotation and not ejected; the nearest if none is.

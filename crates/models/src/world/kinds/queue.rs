@@ -35,8 +35,8 @@ pub(in crate::world) struct QueueBody {
 impl World {
     /// A producer publishes: the message joins the backlog, the producer gets its
     /// acknowledgement after the publish latency, and an idle consumer takes the message.
-    #[inline(never)]
-    pub(in crate::world) fn queue_publish(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+    #[inline(always)]
+    pub(in crate::world) fn queue_publish(&mut self, ctx: &mut Context<'_, Ev>, c: u32) -> Step {
         let now = ctx.now().as_nanos();
         let Call {
             comp, class, key, ..
@@ -50,7 +50,7 @@ impl World {
             .capacity
             .is_some_and(|cap| qb.backlog.len() as u64 >= cap)
         {
-            return self.reject(ctx, c, REJECTED);
+            return Step::Reject;
         }
         qb.backlog.push_back(Msg {
             class,
@@ -73,12 +73,9 @@ impl World {
         // The broker's queue figures are its backlog.
         let depth = qb.backlog.len() as u64;
         qb.depth.set(now, depth);
-        if ack == SimTime::ZERO {
-            self.finish_call(ctx, c);
-        } else {
-            ctx.schedule_in(ack, Ev::Finish(c));
-        }
-        self.consume(ctx, comp);
+        // An idle consumer takes the message once the acknowledgement is on its way.
+        self.then.push(Then::Consume(comp));
+        Step::ReplyIn(ack)
     }
     /// Idle consumers take messages while there are any and the broker is up.
     pub(in crate::world) fn consume(&mut self, ctx: &mut Context<'_, Ev>, comp: u32) {

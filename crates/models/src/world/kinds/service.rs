@@ -119,8 +119,9 @@ impl World {
             _ => unreachable!("not a service"),
         }
     }
-    #[inline(never)]
-    pub(in crate::world) fn svc_arrive(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+    /// A call reaches a service instance: its rate limit, its database side, then admission.
+    #[inline(always)]
+    pub(in crate::world) fn svc_arrive(&mut self, ctx: &mut Context<'_, Ev>, c: u32) -> Step {
         let now = ctx.now().as_nanos();
         let Call {
             comp, inst, class, ..
@@ -140,12 +141,7 @@ impl World {
                 i.tokens_at = now;
                 if i.tokens < 1.0 {
                     s.limited += self.rec.window().contains(now) as u64;
-                    let reason = s.limited_reason;
-                    self.failed_here(comp, now);
-                    let call = &mut self.calls[c as usize];
-                    call.err = reason as u8 + 1;
-                    call.done = true;
-                    return self.hop(ctx, Ev::Reply(c));
+                    return Step::Fail(s.limited_reason as u32);
                 }
                 i.tokens -= 1.0;
             }
@@ -158,17 +154,15 @@ impl World {
             if call.is_apply() {
                 if db.failover.is_some() && call.term() != db.term {
                     // Shipped by a primary that has since been replaced: void.
-                    let call = &mut self.calls[c as usize];
-                    call.err = UNAVAILABLE as u8 + 1;
-                    call.done = true;
-                    return self.reply(ctx, c);
+                    return Step::Void;
                 }
                 if !call.is_replay() && db.catching_up(inst) {
                     // Queues behind the older writes the replica is replaying: the log is
                     // applied in commit order. Its replay is the call.
                     let b = self.rec.bucket_index(now);
                     self.comps[comp as usize].calls_per[b] -= 1;
-                    return self.apply_missed(c, true);
+                    self.apply_missed(c, true);
+                    return Step::Wait;
                 }
                 if db.failover.is_some() {
                     let u = &mut db.undelivered[inst as usize];
@@ -193,7 +187,7 @@ impl World {
             }
         }
         self.check_read_model(c, now);
-        self.svc_admit(ctx, c, workers, queue);
+        self.svc_admit(ctx, c, workers, queue)
     }
     /// Admission to a service instance: a worker (or the bounded room), then lock and CPU.
     #[inline]
@@ -203,7 +197,7 @@ impl World {
         c: u32,
         workers: Option<u32>,
         queue: Option<u32>,
-    ) {
+    ) -> Step {
         let now = ctx.now().as_nanos();
         let Call { comp, inst, .. } = self.calls[c as usize];
         let internal = self.calls[c as usize].parent == INTERNAL;
@@ -213,19 +207,18 @@ impl World {
                 i.busy_workers += 1;
                 i.workers.set(now, i.busy_workers as u64);
                 self.calls[c as usize].holds_worker = true;
-                self.lock_then_cpu(ctx, c);
+                return self.lock_then_cpu(ctx, c);
             } else if !internal && queue.is_some_and(|q| i.wait_q.len() >= q as usize) {
-                self.reject(ctx, c, REJECTED);
-            } else {
-                i.wait_q.push_back(c);
-                i.note_queue(now);
+                return Step::Reject;
             }
-            return;
+            i.wait_q.push_back(c);
+            i.note_queue(now);
+            return Step::Wait;
         }
         if self.must_wait_for_lock(c) {
-            return;
+            return Step::Wait;
         }
-        self.core_admission(ctx, c);
+        self.core_admission(ctx, c)
     }
     /// Whether call `c` is a write that must wait for its key's row lock (then it is parked
     /// in the lock's queue); otherwise it takes the lock if it needs one.
@@ -261,10 +254,11 @@ impl World {
         }
     }
     /// Holding a worker: take the row lock (or wait for it), then the CPU.
-    pub(in crate::world) fn lock_then_cpu(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
-        if !self.must_wait_for_lock(c) {
-            self.start_cpu(ctx, c);
+    pub(in crate::world) fn lock_then_cpu(&mut self, ctx: &mut Context<'_, Ev>, c: u32) -> Step {
+        if self.must_wait_for_lock(c) {
+            return Step::Wait;
         }
+        self.start_cpu(ctx, c)
     }
     /// Releases call `c`'s row lock and lets the next write of the key go on.
     pub(in crate::world) fn release_lock(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
@@ -310,16 +304,18 @@ impl World {
         }
         self.draining = true;
         while let Some((c, how)) = self.ready.pop_front() {
-            match how {
+            let step = match how {
                 Resume::LockThenCpu => self.lock_then_cpu(ctx, c),
                 Resume::StartCpu => self.start_cpu(ctx, c),
                 Resume::CoreAdmission => self.core_admission(ctx, c),
-            }
+            };
+            self.apply(ctx, c, step);
         }
         self.draining = false;
     }
     /// Without workers: take a core, or wait for one in the bounded room.
-    pub(in crate::world) fn core_admission(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+    #[inline(always)]
+    pub(in crate::world) fn core_admission(&mut self, ctx: &mut Context<'_, Ev>, c: u32) -> Step {
         let now = ctx.now().as_nanos();
         let Call {
             comp,
@@ -339,24 +335,25 @@ impl World {
                     i.take_core(now);
                     self.schedule_cpu(ctx, c);
                 } else if !internal && queue.is_some_and(|q| i.wait_q.len() >= q as usize) {
-                    self.reject(ctx, c, REJECTED);
+                    return Step::Reject;
                 } else {
                     i.wait_q.push_back(c);
                     i.note_queue(now);
                 }
+                Step::Wait
             }
             _ => self.start_cpu(ctx, c),
         }
     }
     /// The call may run: take a core (or wait for one) and spend the CPU time.
-    pub(in crate::world) fn start_cpu(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+    pub(in crate::world) fn start_cpu(&mut self, ctx: &mut Context<'_, Ev>, c: u32) -> Step {
         let now = ctx.now().as_nanos();
         let Call {
             comp, inst, class, ..
         } = self.calls[c as usize];
         let s = self.svc_mut(comp);
         if s.endpoints[class as usize].cpu.is_none() {
-            return self.continue_calls(ctx, c);
+            return self.next_call(c);
         }
         match s.cores {
             None => self.schedule_cpu(ctx, c),
@@ -371,6 +368,7 @@ impl World {
                 }
             }
         }
+        Step::Wait
     }
     #[inline]
     pub(in crate::world) fn schedule_cpu(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
@@ -396,10 +394,13 @@ impl World {
         }
         ctx.schedule_in(d, Ev::CpuDone(c));
     }
-    pub(in crate::world) fn cpu_done(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+    /// A call's CPU time ended: its core passes to the next call waiting (or is free), and
+    /// the call goes on to its downstream calls or answers.
+    pub(in crate::world) fn cpu_done(&mut self, ctx: &mut Context<'_, Ev>, c: u32) -> Step {
         if self.calls[c as usize].orphan {
             // Its instance crashed during the CPU time; this was the last event about it.
-            return self.free_call(c);
+            self.free_call(c);
+            return Step::Wait;
         }
         let now = ctx.now().as_nanos();
         let call = &self.calls[c as usize];
@@ -426,19 +427,20 @@ impl World {
                 None => i.free_core(now),
             }
         }
-        // What `continue_calls` comes to with no calls left; dropped work makes none.
+        // What `next_call` comes to with no calls left; dropped work makes none.
         if no_calls || self.res.drop_work && self.calls[c as usize].err != 0 {
-            return self.finish_call(ctx, c);
+            return Step::Reply;
         }
-        self.continue_calls(ctx, c);
+        self.next_call(c)
     }
-    /// Makes the next downstream call step, or finishes.
-    pub(in crate::world) fn continue_calls(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+    /// The call's next downstream call step, or its answer when none is left.
+    #[inline(always)]
+    pub(in crate::world) fn next_call(&mut self, c: u32) -> Step {
         let call = &self.calls[c as usize];
         let (comp, class, step) = (call.comp, call.class, call.step());
         let ep = &self.svc(comp).endpoints[class as usize];
         let Some(&(to, fanout)) = ep.calls.get(step as usize) else {
-            return self.finish_call(ctx, c);
+            return Step::Reply;
         };
         let policy = if self.res.has_policies {
             ep.policy[step as usize]
@@ -446,24 +448,16 @@ impl World {
             NONE
         };
         self.calls[c as usize].advance_step();
-        let balance = self.comps[to as usize].balance;
-        let n = self.comps[to as usize].active;
-        let key = self.calls[c as usize].key;
-        let (base, fanout) = if balance.by_key() && key == NO_KEY {
-            // No key to route by: ask every shard and wait for all (scatter-gather).
-            (0, n)
+        Step::Call { to, fanout, policy }
+    }
+    /// The downstream calls of call `p`'s current step have all answered (the first error
+    /// `perr`, or 0): a failed step answers at once, else the next step goes out.
+    #[inline(always)]
+    pub(in crate::world) fn svc_answered(&mut self, p: u32, perr: u8) -> Step {
+        if perr != 0 {
+            Step::Reply
         } else {
-            (self.choose(NONE, to, balance, key, class), fanout)
-        };
-        self.calls[c as usize].pending = fanout as u16;
-        if policy != NONE {
-            for j in 0..fanout {
-                self.guard_start(ctx, c, policy, (base + j) % n);
-            }
-            return;
-        }
-        for j in 0..fanout {
-            self.call_out(ctx, c, to, (base + j) % n);
+            self.next_call(p)
         }
     }
     /// A finished call lets go of its row lock and its worker.

@@ -311,11 +311,10 @@ impl World {
         if parent.pending > 0 {
             return;
         }
-        if parent.err != 0 {
-            self.finish_call(ctx, p)
-        } else {
-            self.continue_calls(ctx, p)
-        }
+        // Guards sit on a service's call steps.
+        let perr = parent.err;
+        let step = self.svc_answered(p, perr);
+        self.apply(ctx, p, step)
     }
     /// A fallback answered on the way of call `c`: its client's current attempt is degraded.
     pub(in crate::world) fn mark_degraded(&mut self, c: u32) {
