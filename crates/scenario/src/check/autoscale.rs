@@ -1,55 +1,12 @@
 //! Autoscaling: an `autoscale` table (a service's instances) or a database's
-//! `replica_autoscale` (its read replicas), both scaled on CPU utilization.
+//! `replica_autoscale` (its read replicas, see [`super::kinds`]), both scaled on CPU
+//! utilization.
 
 use super::ck::Ck;
-use crate::raw::{RawAutoscale, RawComponent};
+use crate::raw::RawAutoscale;
 use archsim_engine::SimTime;
 use archsim_models::AutoscaleSpec;
 use toml::Spanned;
-
-/// A database's `replica_autoscale`: its read replicas scale like an autoscaled service's
-/// instances. `replicas` (the initial ready count) is clamped to `[min, max]`. Not with
-/// `failover` (a promotion would renumber the replicas the scaler adds and removes).
-pub(super) fn replica_autoscale(
-    ck: &mut Ck,
-    r: &RawComponent,
-    name: &str,
-    cores: bool,
-    replicas: &mut u32,
-) -> Option<AutoscaleSpec> {
-    let a = r.replica_autoscale.as_ref()?;
-    let mut ok = true;
-    if r.replicas.is_none() {
-        ck.err(
-            a.span(),
-            format!("`{name}`: replica_autoscale scales read replicas, so the database needs `replicas` (the initial count)"),
-        );
-        ok = false;
-    }
-    if let Some(f) = &r.failover {
-        ck.err(
-            f.span(),
-            format!("`{name}`: `failover` and `replica_autoscale` do not combine (a promotion would renumber the replicas the scaler adds and removes); drop one"),
-        );
-        ok = false;
-    }
-    let spec = autoscale_of(ck, a, name, "replica_autoscale", cores)?;
-    if spec.max > 100 {
-        ck.err(
-            a.span(),
-            format!(
-                "`{name}`: replica_autoscale max ({}) is above 100 replicas",
-                spec.max
-            ),
-        );
-        ok = false;
-    }
-    if !ok {
-        return None;
-    }
-    *replicas = (*replicas).clamp(spec.min, spec.max);
-    Some(spec)
-}
 
 /// An `autoscale` (or a database's `replica_autoscale`) table; `cores`: whether the component
 /// has them (the scaler follows CPU utilization).

@@ -11,6 +11,7 @@ mod autoscale;
 mod ck;
 mod components;
 mod faults;
+mod kinds;
 mod network;
 mod ops;
 mod resilience;
@@ -65,84 +66,10 @@ pub const MAX_RATE: f64 = 1e9;
 /// Most regions components may be in (a run numbers them in a byte).
 const MAX_REGIONS: usize = 254;
 
-/// Kinds of component and the keys each accepts beyond `kind`, `instances`, `balance`,
-/// `description`.
-const SERVICE_KEYS: &[&str] = &[
-    "cores",
-    "workers",
-    "queue",
-    "endpoints",
-    "rate_limit",
-    "burst",
-    "autoscale",
-    "drop_expired",
-    "queue_discipline",
-    "lifo_above",
-];
-const DATABASE_KEYS: &[&str] = &[
-    "cores",
-    "workers",
-    "queue",
-    "endpoints",
-    "shards",
-    "sharding",
-    "replicas",
-    "replica_autoscale",
-    "replication_lag",
-    "reads",
-    "writes",
-    "row_locks",
-    "source",
-    "drop_expired",
-    "queue_discipline",
-    "lifo_above",
-];
-const LB_KEYS: &[&str] = &["targets", "policy"];
-const CACHE_KEYS: &[&str] = &[
-    "capacity",
-    "eviction",
-    "ttl",
-    "hit",
-    "backing",
-    "writes",
-    "write_policy",
-    "flush_interval",
-    "coalesce",
-    "refresh_ahead",
-];
-const CDN_KEYS: &[&str] = &[
-    "capacity",
-    "eviction",
-    "ttl",
-    "hit",
-    "backing",
-    "coalesce",
-    "classes",
-    "hit_ratio",
-    "edge_latency",
-];
-const QUEUE_KEYS: &[&str] = &["publish", "consumers", "consumer", "durable", "capacity"];
-const KINDS: &[&str] = &[
-    "service",
-    "database",
-    "load_balancer",
-    "cache",
-    "cdn",
-    "gateway",
-    "queue",
-];
 /// The keys a component of `kind` takes beyond `kind`, `instances`, `balance`,
 /// `description` and the operational keys; `None` for an unknown kind.
 pub fn kind_keys(kind: &str) -> Option<&'static [&'static str]> {
-    Some(match kind {
-        "load_balancer" => LB_KEYS,
-        "cache" => CACHE_KEYS,
-        "database" => DATABASE_KEYS,
-        "queue" => QUEUE_KEYS,
-        "cdn" => CDN_KEYS,
-        "service" | "gateway" => SERVICE_KEYS,
-        _ => return None,
-    })
+    kinds::find(kind).map(|k| k.keys)
 }
 /// The length of a crash without `for` (a component with `restart` comes back before).
 pub const FOREVER: SimTime = SimTime::from_secs(100 * 365 * 24 * 3600);
