@@ -63,74 +63,16 @@ pub(super) fn check_all(
         };
         // keys that do not belong to this kind
         let allowed = kind.keys;
-        let present: [(&str, Option<Range<usize>>); 37] = [
-            ("cores", r.cores.as_ref().map(|v| v.span())),
-            ("workers", r.workers.as_ref().map(|v| v.span())),
-            ("queue", r.queue.as_ref().map(|v| v.span())),
-            (
-                "endpoints",
-                r.endpoints
-                    .as_ref()
-                    .map(|v| v.values().next().map_or(span.clone(), |e| e.span())),
-            ),
-            ("targets", r.targets.as_ref().map(|v| v.span())),
-            ("policy", r.policy.as_ref().map(|v| v.span())),
-            ("capacity", r.capacity.as_ref().map(|v| v.span())),
-            ("eviction", r.eviction.as_ref().map(|v| v.span())),
-            ("ttl", r.ttl.as_ref().map(|v| v.span())),
-            ("hit", r.hit.as_ref().map(|v| v.span())),
-            ("backing", r.backing.as_ref().map(|v| v.span())),
-            ("writes", r.writes.as_ref().map(|v| v.span())),
-            ("shards", r.shards.as_ref().map(|v| v.span())),
-            ("sharding", r.sharding.as_ref().map(|v| v.span())),
-            ("replicas", r.replicas.as_ref().map(|v| v.span())),
-            (
-                "replication_lag",
-                r.replication_lag.as_ref().map(|v| v.span()),
-            ),
-            ("reads", r.reads.as_ref().map(|v| v.span())),
-            ("row_locks", r.row_locks.as_ref().map(|v| v.span())),
-            ("rate_limit", r.rate_limit.as_ref().map(|v| v.span())),
-            ("burst", r.burst.as_ref().map(|v| v.span())),
-            ("publish", r.publish.as_ref().map(|v| v.span())),
-            ("consumers", r.consumers.as_ref().map(|v| v.span())),
-            ("consumer", r.consumer.as_ref().map(|v| v.span())),
-            ("durable", r.durable.as_ref().map(|v| v.span())),
-            ("source", r.source.as_ref().map(|v| v.span())),
-            ("write_policy", r.write_policy.as_ref().map(|v| v.span())),
-            (
-                "flush_interval",
-                r.flush_interval.as_ref().map(|v| v.span()),
-            ),
-            ("coalesce", r.coalesce.as_ref().map(|v| v.span())),
-            ("refresh_ahead", r.refresh_ahead.as_ref().map(|v| v.span())),
-            ("classes", r.classes.as_ref().map(|v| v.span())),
-            ("hit_ratio", r.hit_ratio.as_ref().map(|v| v.span())),
-            ("edge_latency", r.edge_latency.as_ref().map(|v| v.span())),
-            ("autoscale", r.autoscale.as_ref().map(|v| v.span())),
-            (
-                "replica_autoscale",
-                r.replica_autoscale.as_ref().map(|v| v.span()),
-            ),
-            ("drop_expired", r.drop_expired.as_ref().map(|v| v.span())),
-            (
-                "queue_discipline",
-                r.queue_discipline.as_ref().map(|v| v.span()),
-            ),
-            ("lifo_above", r.lifo_above.as_ref().map(|v| v.span())),
-        ];
-        for (key, sp) in present {
-            if let Some(sp) = sp {
-                if !allowed.contains(&key) {
-                    ck.err(
-                        sp,
-                        format!(
-                            "`{key}` does not apply to a component of kind \"{}\" (`{name}`); its keys are: kind, instances, balance, {}",
-                            kind.name,
-                            allowed.join(", ")
-                        ),
-                    );
-                }
+        for (key, sp) in r.present(&span) {
+            if !allowed.contains(&key) {
+                ck.err(
+                    sp,
+                    format!(
+                        "`{key}` does not apply to a component of kind \"{}\" (`{name}`); its keys are: kind, instances, balance, {}",
+                        kind.name,
+                        allowed.join(", ")
+                    ),
+                );
             }
         }
         let instances = r

@@ -97,3 +97,41 @@ pub(super) fn find(name: &str) -> Option<&'static Kind> {
 pub(super) fn names() -> Vec<&'static str> {
     KINDS.iter().map(|k| k.name).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::raw::Applies;
+
+    #[test]
+    fn kinds_are_named_once() {
+        let mut names = names();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), KINDS.len());
+    }
+
+    /// A kind's keys are keys of a component table that the kind table decides on, and each
+    /// such key belongs to some kind.
+    #[test]
+    fn kind_keys_are_the_component_keys_the_table_decides_on() {
+        let decided: Vec<&str> = RawComponent::KEYS
+            .iter()
+            .filter(|(_, to)| *to == Applies::Kind)
+            .map(|(k, _)| *k)
+            .collect();
+        for kind in KINDS {
+            for (i, key) in kind.keys.iter().enumerate() {
+                assert!(decided.contains(key), "{}: `{key}`", kind.name);
+                assert!(
+                    !kind.keys[..i].contains(key),
+                    "{}: `{key}` twice",
+                    kind.name
+                );
+            }
+        }
+        for key in decided {
+            assert!(KINDS.iter().any(|k| k.keys.contains(&key)), "`{key}`");
+        }
+    }
+}
