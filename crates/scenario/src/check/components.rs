@@ -6,7 +6,7 @@ use super::ck::{one_of, valid_name, Ck};
 use super::kinds::{self, Comp, Placement};
 use super::ops::check_ops;
 use super::{Edge, Scope, LATER_KINDS, MAX_INSTANCES};
-use archsim_models::{CompOps, ComponentSpec, OpsSpec, Policy};
+use archsim_models::{cycle_in, CompOps, ComponentSpec, OpsSpec, Policy};
 use std::ops::Range;
 
 /// Checks every component, in the order written, into `ops` (their operational keys) and
@@ -140,8 +140,19 @@ pub(super) fn check_all(
 
 /// Reports the first cycle of calls, if any, at the call that closes it.
 pub(super) fn cycle(ck: &mut Ck, names: &[&String], edges: &[Edge]) {
-    if let Some(cycle) = find_cycle(names.len(), edges) {
-        let path: Vec<&str> = cycle.iter().map(|&(f, _, _)| names[f].as_str()).collect();
+    // Each component's call references, in the order written: the search tries them in
+    // that order.
+    let mut out: Vec<Vec<usize>> = vec![Vec::new(); names.len()];
+    for (i, e) in edges.iter().enumerate() {
+        out[e.0].push(i);
+    }
+    let graph: Vec<Vec<usize>> = out
+        .iter()
+        .map(|es| es.iter().map(|&i| edges[i].1).collect())
+        .collect();
+    if let Some(found) = cycle_in(&graph) {
+        let cycle: Vec<&Edge> = found.iter().map(|&(v, k)| &edges[out[v][k]]).collect();
+        let path: Vec<&str> = cycle.iter().map(|&&(f, _, _)| names[f].as_str()).collect();
         let first = cycle[0].0;
         let span = cycle[cycle.len() - 1].2.clone();
         ck.err(
@@ -153,53 +164,4 @@ pub(super) fn cycle(ck: &mut Ck, names: &[&String], edges: &[Edge]) {
             ),
         );
     }
-}
-
-/// A cycle in the call edges, as the edges along it.
-fn find_cycle(
-    n: usize,
-    edges: &[(usize, usize, Range<usize>)],
-) -> Option<Vec<(usize, usize, Range<usize>)>> {
-    // Out-edges per vertex, in the order given: the search visits them as a scan of the
-    // edge list would, in time linear in vertices plus edges, with an explicit stack (a
-    // chain of 50,000 calls must not overflow the thread's stack).
-    let mut out: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for (i, e) in edges.iter().enumerate() {
-        out[e.0].push(i);
-    }
-    let mut state = vec![0u8; n];
-    // (vertex, next out-edge to try); `path[k]` is the edge that entered `stack[k + 1]`.
-    let mut stack: Vec<(usize, usize)> = Vec::new();
-    let mut path: Vec<usize> = Vec::new();
-    for root in 0..n {
-        if state[root] != 0 {
-            continue;
-        }
-        state[root] = 1;
-        stack.push((root, 0));
-        while let Some(&mut (v, ref mut next)) = stack.last_mut() {
-            let Some(&e) = out[v].get(*next) else {
-                state[v] = 2;
-                stack.pop();
-                path.pop();
-                continue;
-            };
-            *next += 1;
-            let to = edges[e].1;
-            match state[to] {
-                1 => {
-                    path.push(e);
-                    let pos = path.iter().position(|&i| edges[i].0 == to).unwrap_or(0);
-                    return Some(path[pos..].iter().map(|&i| edges[i].clone()).collect());
-                }
-                0 => {
-                    state[to] = 1;
-                    path.push(e);
-                    stack.push((to, 0));
-                }
-                _ => {}
-            }
-        }
-    }
-    None
 }
