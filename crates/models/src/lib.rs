@@ -55,6 +55,7 @@ mod behavior;
 mod build;
 mod cache;
 mod dist;
+mod limits;
 mod spec;
 mod world;
 
@@ -62,6 +63,7 @@ pub use behavior::{Behavior, BehaviorCtx, CallId, Effect, Request};
 pub use build::{BuildError, Component, IntoDist, IntoTime, SpecBuilder};
 pub use cache::{Eviction, KeyHasher, KeyStore, Lookup};
 pub use dist::{inverse_normal_cdf, parse_duration, std_normal_cdf, Dist, DistError};
+pub use limits::*;
 pub use spec::{
     Arrivals, AutoscaleSpec, BreakerSpec, CacheSpec, CallPolicy, CallSpec, CdnSpec, CompOps,
     ComponentSpec, DbSpec, Discipline, EndpointSpec, Failover, FaultKind, FaultSpec, HealthCheck,

@@ -5,7 +5,7 @@
 use super::ck::Ck;
 use crate::raw::RawAutoscale;
 use archsim_engine::SimTime;
-use archsim_models::AutoscaleSpec;
+use archsim_models::{AutoscaleSpec, MAX_AUTOSCALE};
 use toml::Spanned;
 
 /// An `autoscale` (or a database's `replica_autoscale`) table; `cores`: whether the component
@@ -59,7 +59,7 @@ pub(super) fn autoscale_of(
     let startup = dur(ck, &a.startup, "startup", SimTime::ZERO, SimTime::ZERO);
     let min = match &a.min {
         None => Some(1),
-        Some(v) => ck.int(v, &what("min"), 1, 10_000),
+        Some(v) => ck.int(v, &what("min"), 1, i64::from(MAX_AUTOSCALE)),
     };
     let max = match &a.max {
         None => {
@@ -71,7 +71,7 @@ pub(super) fn autoscale_of(
             );
             None
         }
-        Some(v) => ck.int(v, &what("max"), 1, 10_000),
+        Some(v) => ck.int(v, &what("max"), 1, i64::from(MAX_AUTOSCALE)),
     };
     if let (Some(lo), Some(hi)) = (min, max) {
         if lo > hi {

@@ -5,7 +5,7 @@ use super::ck::{list, one_of, Ck};
 use super::network::ComponentRegions;
 use super::{Scope, FOREVER, MAX_DURATION, MAX_INSTANCES};
 use archsim_engine::SimTime;
-use archsim_models::{FaultKind, FaultSpec, OpsSpec};
+use archsim_models::{FaultKind, FaultSpec, OpsSpec, MAX_SHARDS};
 use std::ops::Range;
 
 /// A fault key, where it is written, and the fault kinds it applies to.
@@ -239,7 +239,7 @@ pub(super) fn check(
                         );
                         None
                     }
-                    Some(t) => ck.int(t, "faults.to", 1, 10_000),
+                    Some(t) => ck.int(t, "faults.to", 1, i64::from(MAX_SHARDS)),
                 };
                 let factor = match &r.factor {
                     None => Some(1.5),

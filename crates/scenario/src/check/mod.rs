@@ -57,14 +57,12 @@ pub const DEFAULT_MAX_IN_FLIGHT: u64 = archsim_models::DEFAULT_MAX_IN_FLIGHT;
 pub const MAX_SERIES_BUCKETS: u64 = 1_000_000;
 /// Most replications.
 pub const MAX_REPLICATIONS: i64 = 10_000;
-/// Most instances of one component.
-pub const MAX_INSTANCES: i64 = 65_535;
-/// Most closed-loop users.
+/// Most instances of one component ([`archsim_models::MAX_INSTANCES`]).
+pub const MAX_INSTANCES: i64 = archsim_models::MAX_INSTANCES as i64;
+/// Most closed-loop users ([`archsim_models::MAX_USERS`]).
 pub const MAX_USERS: i64 = archsim_models::MAX_USERS as i64;
-/// Highest arrival rate per second.
-pub const MAX_RATE: f64 = 1e9;
-/// Most regions components may be in (a run numbers them in a byte).
-const MAX_REGIONS: usize = 254;
+/// Highest arrival rate per second ([`archsim_models::MAX_RATE_PER_S`]).
+pub const MAX_RATE: f64 = archsim_models::MAX_RATE_PER_S;
 
 /// The keys a component of `kind` takes beyond `kind`, `instances`, `balance`,
 /// `description` and the operational keys; `None` for an unknown kind.

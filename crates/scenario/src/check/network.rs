@@ -3,9 +3,8 @@
 //! latency; at most [`MAX_REGIONS`] of them.
 
 use super::ck::{valid_name, Ck};
-use super::MAX_REGIONS;
 use crate::raw::RawScenario;
-use archsim_models::{Dist, OpsSpec};
+use archsim_models::{Dist, OpsSpec, MAX_REGIONS};
 use std::collections::HashSet;
 
 /// Region pairs with a latency, each in the order of [`region_pair`].

@@ -6,7 +6,7 @@ use super::autoscale::autoscale_of;
 use super::ck::{one_of, Ck};
 use crate::raw::{RawCall, RawComponent};
 use archsim_engine::SimTime;
-use archsim_models::{BreakerSpec, CallPolicy, Discipline, ServiceSpec};
+use archsim_models::{BreakerSpec, CallPolicy, Discipline, ServiceSpec, MAX_QUEUE};
 use std::ops::Range;
 use toml::Spanned;
 
@@ -22,8 +22,13 @@ pub(super) fn resilience_keys(
 ) {
     s.drop_expired = r.drop_expired.as_ref().is_some_and(|v| *v.get_ref());
     let above = r.lifo_above.as_ref().and_then(|v| {
-        ck.int(v, &format!("components.{name}.lifo_above"), 0, 100_000_000)
-            .map(|x| x as u32)
+        ck.int(
+            v,
+            &format!("components.{name}.lifo_above"),
+            0,
+            i64::from(MAX_QUEUE),
+        )
+        .map(|x| x as u32)
     });
     s.discipline = match &r.queue_discipline {
         None => Discipline::Fifo,

@@ -5,6 +5,7 @@ use super::ck::Ck;
 use super::{DEFAULT_MAX_IN_FLIGHT, MAX_DURATION, MAX_REPLICATIONS, MAX_SERIES_BUCKETS};
 use crate::raw::RawScenario;
 use archsim_engine::SimTime;
+use archsim_models::MAX_IN_FLIGHT;
 use archsim_stats::SloSpec;
 use std::ops::Range;
 
@@ -86,7 +87,7 @@ pub(super) fn check_run(ck: &mut Ck, raw: &RawScenario) -> Run {
                 }
             }
             if let Some(m) = &r.max_in_flight {
-                if let Some(v) = ck.int(m, "run.max_in_flight", 1, 100_000_000) {
+                if let Some(v) = ck.int(m, "run.max_in_flight", 1, MAX_IN_FLIGHT as i64) {
                     max_in_flight = v as u64;
                 }
             }

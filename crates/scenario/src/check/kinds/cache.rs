@@ -7,7 +7,7 @@ use super::{Comp, Placement};
 use crate::check::ck::{one_of, Ck};
 use crate::check::{Edge, Scope};
 use archsim_engine::SimTime;
-use archsim_models::{CacheSpec, Dist, Eviction, KindSpec, WritePolicy};
+use archsim_models::{CacheSpec, Dist, Eviction, KindSpec, WritePolicy, MAX_CACHE_CAPACITY};
 
 /// The keys of a cache.
 pub(super) const KEYS: &[&str] = &[
@@ -55,7 +55,12 @@ pub(super) fn spec(
             0
         }
         Some(c) => ck
-            .int(c, &format!("components.{name}.capacity"), 0, 50_000_000)
+            .int(
+                c,
+                &format!("components.{name}.capacity"),
+                0,
+                MAX_CACHE_CAPACITY as i64,
+            )
             .unwrap_or(0) as u64,
     };
     let eviction = match &r.eviction {

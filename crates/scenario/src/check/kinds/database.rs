@@ -8,7 +8,9 @@ use crate::check::autoscale::autoscale_of;
 use crate::check::ck::{one_of, Ck};
 use crate::check::{Edge, Scope};
 use crate::raw::RawComponent;
-use archsim_models::{AutoscaleSpec, DbSpec, KindSpec, Reads, ServiceSpec};
+use archsim_models::{
+    AutoscaleSpec, DbSpec, KindSpec, Reads, ServiceSpec, MAX_REPLICAS, MAX_SHARDS,
+};
 
 /// The keys of a database.
 pub(super) const KEYS: &[&str] = &[
@@ -37,7 +39,12 @@ pub(super) fn place(ck: &mut Ck, c: &Comp<'_>, place: &mut Placement) {
         if r.instances.is_some() || r.shards.is_some() {
             ck.err(rp.span(), format!("`{name}`: a database with `replicas` has one primary plus its replicas; drop `instances`/`shards`"));
         }
-        if let Some(n) = ck.int(rp, &format!("components.{name}.replicas"), 0, 100) {
+        if let Some(n) = ck.int(
+            rp,
+            &format!("components.{name}.replicas"),
+            0,
+            i64::from(MAX_REPLICAS),
+        ) {
             place.replicas = n as u32;
             place.instances = 1 + place.replicas;
         }
@@ -51,7 +58,12 @@ pub(super) fn place(ck: &mut Ck, c: &Comp<'_>, place: &mut Placement) {
                 ),
             );
         }
-        if let Some(n) = ck.int(sh, &format!("components.{name}.shards"), 1, 10_000) {
+        if let Some(n) = ck.int(
+            sh,
+            &format!("components.{name}.shards"),
+            1,
+            i64::from(MAX_SHARDS),
+        ) {
             place.instances = n as u32;
         }
     }
@@ -152,11 +164,11 @@ fn replica_autoscale(
         ok = false;
     }
     let spec = autoscale_of(ck, a, name, "replica_autoscale", cores)?;
-    if spec.max > 100 {
+    if spec.max > MAX_REPLICAS {
         ck.err(
             a.span(),
             format!(
-                "`{name}`: replica_autoscale max ({}) is above 100 replicas",
+                "`{name}`: replica_autoscale max ({}) is above {MAX_REPLICAS} replicas",
                 spec.max
             ),
         );

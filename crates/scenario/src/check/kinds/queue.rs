@@ -4,7 +4,7 @@
 use super::{Comp, Placement};
 use crate::check::ck::Ck;
 use crate::check::{Edge, Scope};
-use archsim_models::{Dist, KindSpec, QueueSpec};
+use archsim_models::{Dist, KindSpec, QueueSpec, MAX_CONSUMERS, MAX_QUEUE_CAPACITY};
 
 /// The keys of a queue.
 pub(super) const KEYS: &[&str] = &["publish", "consumers", "consumer", "durable", "capacity"];
@@ -28,7 +28,14 @@ pub(super) fn check(
     let consumers = r
         .consumers
         .as_ref()
-        .and_then(|c| ck.int(c, &format!("components.{name}.consumers"), 1, 100_000))
+        .and_then(|c| {
+            ck.int(
+                c,
+                &format!("components.{name}.consumers"),
+                1,
+                i64::from(MAX_CONSUMERS),
+            )
+        })
         .unwrap_or(1) as u32;
     let consumer = ck.component_ref(
         r.consumer.as_ref(),
@@ -48,7 +55,14 @@ pub(super) fn check(
     let capacity = r
         .capacity
         .as_ref()
-        .and_then(|c| ck.int(c, &format!("components.{name}.capacity"), 0, 100_000_000))
+        .and_then(|c| {
+            ck.int(
+                c,
+                &format!("components.{name}.capacity"),
+                0,
+                MAX_QUEUE_CAPACITY as i64,
+            )
+        })
         .map(|c| c as u64);
     KindSpec::Queue(QueueSpec {
         publish,

@@ -7,7 +7,9 @@ use super::{Comp, Placement};
 use crate::check::ck::{list, Ck};
 use crate::check::resilience::{call_policy, resilience_keys};
 use crate::check::{Edge, Scope, MAX_INSTANCES, MAX_RATE};
-use archsim_models::{CallSpec, EndpointSpec, KindSpec, ServiceSpec};
+use archsim_models::{
+    CallSpec, EndpointSpec, KindSpec, ServiceSpec, MAX_CORES, MAX_QUEUE, MAX_WORKERS,
+};
 
 /// The keys of a service.
 pub(super) const KEYS: &[&str] = &[
@@ -69,17 +71,32 @@ pub(super) fn spec(
     }
     if let Some(v) = &r.cores {
         s.cores = ck
-            .int(v, &format!("components.{name}.cores"), 1, 100_000)
+            .int(
+                v,
+                &format!("components.{name}.cores"),
+                1,
+                i64::from(MAX_CORES),
+            )
             .map(|x| x as u32);
     }
     if let Some(v) = &r.workers {
         s.workers = ck
-            .int(v, &format!("components.{name}.workers"), 1, 10_000_000)
+            .int(
+                v,
+                &format!("components.{name}.workers"),
+                1,
+                i64::from(MAX_WORKERS),
+            )
             .map(|x| x as u32);
     }
     if let Some(v) = &r.queue {
         s.queue = ck
-            .int(v, &format!("components.{name}.queue"), 0, 100_000_000)
+            .int(
+                v,
+                &format!("components.{name}.queue"),
+                0,
+                i64::from(MAX_QUEUE),
+            )
             .map(|x| x as u32);
     }
     resilience_keys(ck, r, name, span, &mut s, &mut place.instances);
