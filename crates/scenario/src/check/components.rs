@@ -5,9 +5,11 @@
 use super::ck::{one_of, valid_name, Ck};
 use super::kinds::{self, Comp, Placement};
 use super::ops::check_ops;
-use super::{Edge, Scope, LATER_KINDS, MAX_INSTANCES};
+use super::{Edge, Scope, MAX_INSTANCES};
 use archsim_models::{cycle_in, CompOps, ComponentSpec, OpsSpec, Policy};
-use std::ops::Range;
+
+/// Kind names people reach for that are spelled another way here.
+const LATER_KINDS: &[&str] = &["sharded"];
 
 /// Checks every component, in the order written, into `ops` (their operational keys) and
 /// the returned specs; also returns every call reference between them, for [`cycle`].
@@ -19,8 +21,8 @@ pub(super) fn check_all(
     let raw = scope.raw;
     let kind_names = kinds::names();
     let mut comps: Vec<ComponentSpec> = Vec::new();
-    // Spans of each call reference, for cycle reports: (from, to, span)
-    let mut edges: Vec<(usize, usize, Range<usize>)> = Vec::new();
+    // Every call reference, for the cycle check.
+    let mut edges: Vec<Edge> = Vec::new();
     for (ci, (name, c)) in raw.components.iter().enumerate() {
         let span = c.span();
         let r = c.get_ref();
@@ -97,9 +99,8 @@ pub(super) fn check_all(
         // `sharding` is read whatever the kind (a key that does not apply has been
         // reported above).
         let sharding = match (&r.sharding, &r.balance) {
-            (Some(sh), Some(b)) => {
+            (Some(_), Some(b)) => {
                 ck.err(b.span(), format!("`{name}`: `sharding` already says how callers reach the shards; drop `balance`"));
-                let _ = sh;
                 None
             }
             (Some(sh), None) => match one_of(sh, &["hash", "range", "consistent"]) {

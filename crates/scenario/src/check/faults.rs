@@ -3,13 +3,16 @@
 
 use super::ck::{list, one_of, Ck};
 use super::network::ComponentRegions;
-use super::{Scope, FOREVER, MAX_DURATION, MAX_INSTANCES};
+use super::{Scope, MAX_DURATION, MAX_INSTANCES};
 use archsim_engine::SimTime;
 use archsim_models::{FaultKind, FaultSpec, OpsSpec, MAX_SHARDS};
 use std::ops::Range;
 
 /// A fault key, where it is written, and the fault kinds it applies to.
 type KeyKinds<'a> = (&'a str, Option<Range<usize>>, &'a [&'a str]);
+
+/// The length of a crash without `for` (a component with `restart` comes back before).
+const FOREVER: SimTime = SimTime::from_secs(100 * 365 * 24 * 3600);
 
 /// Fault kinds, in the order the checker matches them.
 const FAULT_KINDS: &[&str] = &[

@@ -49,7 +49,8 @@ type Edge = (usize, usize, Range<usize>);
 /// check of 50,000 components referring to others would be quadratic).
 type NameIndex<'a> = std::collections::HashMap<&'a str, usize>;
 
-/// Limits that keep a run's memory and time bounded.
+/// Longest run (and longest restart, failover step or deploy step): one of the limits that
+/// keep a run's memory and time bounded.
 pub const MAX_DURATION: SimTime = SimTime::from_secs(30 * 24 * 3600);
 /// Default limit of requests live at once (about 100 bytes each).
 pub const DEFAULT_MAX_IN_FLIGHT: u64 = archsim_models::DEFAULT_MAX_IN_FLIGHT;
@@ -69,10 +70,6 @@ pub const MAX_RATE: f64 = archsim_models::MAX_RATE_PER_S;
 pub fn kind_keys(kind: &str) -> Option<&'static [&'static str]> {
     kinds::find(kind).map(|k| k.keys)
 }
-/// The length of a crash without `for` (a component with `restart` comes back before).
-pub const FOREVER: SimTime = SimTime::from_secs(100 * 365 * 24 * 3600);
-/// Kind names people reach for that are spelled another way here.
-const LATER_KINDS: &[&str] = &["sharded"];
 
 /// What every part may look up: the raw scenario, the component names and their index, and
 /// the request classes.

@@ -7,7 +7,6 @@ use super::ck::{one_of, Ck};
 use crate::raw::{RawCall, RawComponent};
 use archsim_engine::SimTime;
 use archsim_models::{BreakerSpec, CallPolicy, Discipline, ServiceSpec, MAX_QUEUE};
-use std::ops::Range;
 use toml::Spanned;
 
 /// The service keys of the resilience features: autoscaling, deadline propagation and the
@@ -16,7 +15,6 @@ pub(super) fn resilience_keys(
     ck: &mut Ck,
     r: &RawComponent,
     name: &str,
-    span: &Range<usize>,
     s: &mut ServiceSpec,
     instances: &mut u32,
 ) {
@@ -54,7 +52,6 @@ pub(super) fn resilience_keys(
         }
     }
     let Some(a) = &r.autoscale else { return };
-    let _ = span;
     if let Some(a) = autoscale_of(ck, a, name, "autoscale", s.cores.is_some()) {
         *instances = (*instances).clamp(a.min, a.max);
         s.autoscale = Some(a);
@@ -104,7 +101,6 @@ pub(super) fn call_policy(ck: &mut Ck, rc: &RawCall, what: &str) -> Option<Box<C
         p.fallback = ck.dist(f, &format!("{what}.fallback"));
     }
     if let Some(b) = &rc.breaker {
-        let bs = b.span();
         let b = b.get_ref();
         let k = |x: &str| format!("{what}.breaker.{x}");
         let failure_rate = match &b.failure_rate {
@@ -132,7 +128,6 @@ pub(super) fn call_policy(ck: &mut Ck, rc: &RawCall, what: &str) -> Option<Box<C
             None => Some(3),
             Some(v) => ck.int(v, &k("half_open"), 1, 1_000_000),
         };
-        let _ = bs;
         if let (
             Some(failure_rate),
             Some(window),

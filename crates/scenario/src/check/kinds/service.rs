@@ -45,7 +45,7 @@ pub(super) fn spec(
     edges: &mut Vec<Edge>,
     place: &mut Placement,
 ) -> ServiceSpec {
-    let (name, r, span, ci) = (c.name, c.raw, &c.span, c.index);
+    let (name, r, ci) = (c.name, c.raw, c.index);
     let (names, index_of, class_names) = (&scope.names, &scope.index, &scope.classes);
     let instances_of = |name: &str| scope.instances_of(name);
     let mut s = ServiceSpec::default();
@@ -99,7 +99,7 @@ pub(super) fn spec(
             )
             .map(|x| x as u32);
     }
-    resilience_keys(ck, r, name, span, &mut s, &mut place.instances);
+    resilience_keys(ck, r, name, &mut s, &mut place.instances);
     if let Some(eps) = &r.endpoints {
         for (ep_name, ep) in eps {
             if ep_name != "default" && !class_names.contains(ep_name) {
