@@ -238,3 +238,33 @@ fn simulate_holds_a_model_in_code_to_the_memory_budget() {
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(Options::of(&s).memory_limit, Some(3_000_000_000));
 }
+
+/// One cycle finder serves the check and the model: a cycle of calls built in code is refused
+/// with the names along it, as the check names them, and a chain of 50,000 calls is no cycle
+/// (the search keeps its own stack, so a long chain cannot overflow the thread's).
+#[test]
+fn a_model_in_code_is_refused_for_a_call_cycle_and_walks_a_long_chain() {
+    let cyclic = Spec::builder("1m")
+        .entry("app")
+        .rate(10.0)
+        .component(Component::service("app").cpu("1ms").calls(["db"]))
+        .component(Component::service("db").cpu("1ms").calls(["app"]))
+        .build()
+        .unwrap();
+    let names = archsim::models::find_cycle(&cyclic).unwrap();
+    assert_eq!(names, ["app", "db", "app"]);
+    let e = archsim::models::run(&cyclic, 1).unwrap_err();
+    assert_eq!(e.to_string(), "calls form a cycle: app -> db -> app");
+
+    let n = 50_000;
+    let mut chain = Spec::builder("1m").entry("s0").rate(10.0);
+    for i in 0..n {
+        let next = format!("s{}", i + 1);
+        chain = chain.component(Component::service(&format!("s{i}")).calls([next.as_str()]));
+    }
+    let chain = chain
+        .component(Component::service(&format!("s{n}")))
+        .build()
+        .unwrap();
+    assert_eq!(archsim::models::find_cycle(&chain), None);
+}

@@ -55,6 +55,7 @@ mod behavior;
 mod build;
 mod cache;
 mod dist;
+mod limits;
 mod spec;
 mod world;
 
@@ -62,6 +63,7 @@ pub use behavior::{Behavior, BehaviorCtx, CallId, Effect, Request};
 pub use build::{BuildError, Component, IntoDist, IntoTime, SpecBuilder};
 pub use cache::{Eviction, KeyHasher, KeyStore, Lookup};
 pub use dist::{inverse_normal_cdf, parse_duration, std_normal_cdf, Dist, DistError};
+pub use limits::*;
 pub use spec::{
     Arrivals, AutoscaleSpec, BreakerSpec, CacheSpec, CallPolicy, CallSpec, CdnSpec, CompOps,
     ComponentSpec, DbSpec, Discipline, EndpointSpec, Failover, FaultKind, FaultSpec, HealthCheck,
@@ -76,7 +78,13 @@ pub use world::{
 /// The components each component calls (services' endpoint calls, a balancer's targets, a
 /// custom component's declared calls), by index.
 pub fn call_graph(spec: &Spec) -> Vec<Vec<usize>> {
-    let idx = |n: &str| spec.components.iter().position(|c| c.name == n);
+    // Name -> index (the first component of a name), so a model of 50,000 components that
+    // call each other is not a quadratic scan of every name.
+    let mut index: std::collections::HashMap<&str, usize> = Default::default();
+    for (i, c) in spec.components.iter().enumerate() {
+        index.entry(c.name.as_str()).or_insert(i);
+    }
+    let idx = |n: &str| index.get(n).copied();
     spec.components
         .iter()
         .map(|c| {
@@ -100,39 +108,63 @@ pub fn call_graph(spec: &Spec) -> Vec<Vec<usize>> {
         .collect()
 }
 
-/// Finds a cycle of calls, if any, as the names along it (first name repeated at the end).
+/// Finds a cycle of calls, if any, as the names along it (first name repeated at the end):
+/// the first cycle [`cycle_in`] finds in the [`call_graph`].
 pub fn find_cycle(spec: &Spec) -> Option<Vec<String>> {
-    let g = call_graph(spec);
+    let cycle = cycle_in(&call_graph(spec))?;
+    let mut names: Vec<String> = cycle
+        .iter()
+        .map(|&(v, _)| spec.components[v].name.clone())
+        .collect();
+    names.push(names[0].clone());
+    Some(names)
+}
+
+/// The first cycle of a directed graph given as adjacency lists (`graph[v]`: the vertices
+/// `v` has edges to), if any. The search is depth first, from vertex 0 upwards, trying each
+/// vertex's edges in their order. The cycle comes as its edges, each `(v, k)` for the edge
+/// from `v` to `graph[v][k]`, starting at the vertex where the search closed it; the last
+/// edge leads back to the first vertex.
+///
+/// It runs in time linear in vertices plus edges, with an explicit stack: a chain of 50,000
+/// calls must not overflow the thread's stack.
+///
+/// ```
+/// // 0 -> 1 -> 2 -> 1: the cycle is 1 -> 2 -> 1, closed by the edge from 2.
+/// let graph = vec![vec![1], vec![2], vec![3, 1], vec![]];
+/// assert_eq!(archsim_models::cycle_in(&graph), Some(vec![(1, 0), (2, 1)]));
+/// // A chain of a million vertices has none.
+/// let chain: Vec<Vec<usize>> = (1..=1_000_000).map(|v| vec![v]).chain([vec![]]).collect();
+/// assert_eq!(archsim_models::cycle_in(&chain), None);
+/// ```
+pub fn cycle_in(graph: &[Vec<usize>]) -> Option<Vec<(usize, usize)>> {
     // 0 = unvisited, 1 = on the stack, 2 = done
-    let mut state = vec![0u8; g.len()];
-    let mut stack: Vec<usize> = Vec::new();
-    fn dfs(v: usize, g: &[Vec<usize>], state: &mut [u8], stack: &mut Vec<usize>) -> Option<usize> {
-        state[v] = 1;
-        stack.push(v);
-        for &w in &g[v] {
-            if state[w] == 1 {
-                return Some(w);
-            }
-            if state[w] == 0 {
-                if let Some(x) = dfs(w, g, state, stack) {
-                    return Some(x);
-                }
-            }
+    let mut state = vec![0u8; graph.len()];
+    // (vertex, next edge to try): below the top, `next - 1` is the edge the search took.
+    let mut stack: Vec<(usize, usize)> = Vec::new();
+    for root in 0..graph.len() {
+        if state[root] != 0 {
+            continue;
         }
-        stack.pop();
-        state[v] = 2;
-        None
-    }
-    for v in 0..g.len() {
-        if state[v] == 0 {
-            if let Some(start) = dfs(v, &g, &mut state, &mut stack) {
-                let pos = stack.iter().position(|&x| x == start).unwrap_or(0);
-                let mut names: Vec<String> = stack[pos..]
-                    .iter()
-                    .map(|&i| spec.components[i].name.clone())
-                    .collect();
-                names.push(spec.components[start].name.clone());
-                return Some(names);
+        state[root] = 1;
+        stack.push((root, 0));
+        while let Some(&mut (v, ref mut next)) = stack.last_mut() {
+            let Some(&w) = graph[v].get(*next) else {
+                state[v] = 2;
+                stack.pop();
+                continue;
+            };
+            *next += 1;
+            match state[w] {
+                1 => {
+                    let start = stack.iter().position(|&(x, _)| x == w).unwrap_or(0);
+                    return Some(stack[start..].iter().map(|&(x, n)| (x, n - 1)).collect());
+                }
+                0 => {
+                    state[w] = 1;
+                    stack.push((w, 0));
+                }
+                _ => {}
             }
         }
     }

@@ -7,11 +7,8 @@ use archsim_engine::SimTime;
 use std::fmt;
 use std::sync::Arc;
 
-/// Most closed-loop users (the scenario check's bound, and the cap of spikes and profiles).
-pub const MAX_USERS: u32 = 50_000_000;
-
-/// `run.max_in_flight` when a scenario does not set it.
-pub const DEFAULT_MAX_IN_FLIGHT: u64 = 2_000_000;
+// Limits of a spec, where code that reads the spec has long found them.
+pub use crate::limits::{DEFAULT_MAX_IN_FLIGHT, MAX_USERS};
 
 /// A whole model: run settings, traffic, components.
 #[derive(Clone, Debug)]

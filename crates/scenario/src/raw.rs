@@ -6,6 +6,7 @@
 use indexmap::IndexMap;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
+use std::ops::Range;
 use toml::Spanned;
 
 pub type S<T> = Option<Spanned<T>>;
@@ -105,71 +106,167 @@ pub struct RawNetwork {
     pub regions: S<IndexMap<String, Spanned<String>>>,
 }
 
-#[derive(Deserialize, Debug)]
-#[serde(deny_unknown_fields)]
-pub struct RawComponent {
-    pub kind: S<String>,
+/// Where a component key applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Applies {
+    /// To every kind.
+    Any,
+    /// To the kinds whose entry in the kind table (`check::kinds::KINDS`) lists it; the
+    /// check refuses it elsewhere by [`RawComponent::present`].
+    Kind,
+    /// To these kinds only; the check that reads the key refuses it elsewhere, with its own
+    /// message.
+    Only(&'static [&'static str]),
+}
+
+/// Where a key of a component table is written.
+trait KeySpan {
+    /// `None` when the key is not written; `whole` is the component table's span, for a key
+    /// without a span of its own.
+    fn key_span(&self, whole: &Range<usize>) -> Option<Range<usize>>;
+}
+
+impl<T> KeySpan for S<T> {
+    fn key_span(&self, _: &Range<usize>) -> Option<Range<usize>> {
+        self.as_ref().map(|v| v.span())
+    }
+}
+
+/// A table of subtables (`endpoints`): where its first entry is written.
+impl<T> KeySpan for Option<IndexMap<String, Spanned<T>>> {
+    fn key_span(&self, whole: &Range<usize>) -> Option<Range<usize>> {
+        self.as_ref()
+            .map(|v| v.values().next().map_or(whole.clone(), |e| e.span()))
+    }
+}
+
+/// [`Applies`] from the words of [`component_keys!`].
+macro_rules! applies {
+    (any) => {
+        Applies::Any
+    };
+    (kind) => {
+        Applies::Kind
+    };
+    (only($($kind:literal),+)) => {
+        Applies::Only(&[$($kind),+])
+    };
+}
+
+/// The span of a key the kind table decides on (`kind`), else `None` (not asked for).
+macro_rules! kind_key_span {
+    (kind, $value:expr, $whole:expr) => {
+        KeySpan::key_span(&$value, $whole)
+    };
+    ($other:ident, $value:expr, $whole:expr) => {
+        None
+    };
+}
+
+/// Declares the keys of a component table once: the fields of [`RawComponent`] (serde lists
+/// them in this order when it meets an unknown key), [`RawComponent::KEYS`] with where each
+/// applies, and [`RawComponent::present`]. A field's name is its key (no serde renames).
+macro_rules! component_keys {
+    ($(
+        $(#[$attr:meta])*
+        $field:ident: $ty:ty => $applies:ident $(($($kind:literal),+))?,
+    )*) => {
+        /// A component table.
+        #[derive(Deserialize, Debug)]
+        #[serde(deny_unknown_fields)]
+        pub struct RawComponent {
+            $(
+                $(#[$attr])*
+                pub $field: $ty,
+            )*
+        }
+
+        impl RawComponent {
+            /// Every key of a component table, in the order declared, with where it applies.
+            pub const KEYS: &'static [(&'static str, Applies)] =
+                &[$((stringify!($field), applies!($applies $(($($kind),+))?))),*];
+
+            /// The keys written here that the kind table decides on ([`Applies::Kind`]), in
+            /// the order of [`Self::KEYS`], each with where it is written (`whole`: the span
+            /// of this component's table).
+            pub fn present(
+                &self,
+                whole: &Range<usize>,
+            ) -> impl Iterator<Item = (&'static str, Range<usize>)> {
+                let spans: [Option<Range<usize>>; Self::KEYS.len()] =
+                    [$(kind_key_span!($applies, self.$field, whole)),*];
+                Self::KEYS
+                    .iter()
+                    .zip(spans)
+                    .filter_map(|(&(key, _), span)| Some((key, span?)))
+            }
+        }
+    };
+}
+
+component_keys! {
+    kind: S<String> => any,
     /// Free text for the reader; not used by the model.
     #[allow(dead_code)]
-    pub description: Option<String>,
-    pub instances: S<i64>,
-    pub balance: S<String>,
+    description: Option<String> => any,
+    instances: S<i64> => any,
+    balance: S<String> => any,
     // service / database
-    pub cores: S<i64>,
-    pub workers: S<i64>,
-    pub queue: S<i64>,
-    pub endpoints: Option<IndexMap<String, Spanned<RawEndpoint>>>,
+    cores: S<i64> => kind,
+    workers: S<i64> => kind,
+    queue: S<i64> => kind,
+    endpoints: Option<IndexMap<String, Spanned<RawEndpoint>>> => kind,
     // load balancer
-    pub targets: S<RawTargets>,
-    pub policy: S<String>,
-    // cache (contract keys; the kind itself arrives with the data tier)
-    pub capacity: S<i64>,
-    pub eviction: S<String>,
-    pub ttl: S<String>,
-    pub hit: S<String>,
-    pub backing: S<String>,
-    pub writes: S<Vec<String>>,
+    targets: S<RawTargets> => kind,
+    policy: S<String> => kind,
+    // cache
+    capacity: S<i64> => kind,
+    eviction: S<String> => kind,
+    ttl: S<String> => kind,
+    hit: S<String> => kind,
+    backing: S<String> => kind,
+    writes: S<Vec<String>> => kind,
     // sharded database
-    pub shards: S<i64>,
-    pub sharding: S<String>,
+    shards: S<i64> => kind,
+    sharding: S<String> => kind,
     // database replicas and locks
-    pub replicas: S<i64>,
-    pub replication_lag: S<String>,
-    pub reads: S<String>,
-    pub row_locks: S<bool>,
+    replicas: S<i64> => kind,
+    replication_lag: S<String> => kind,
+    reads: S<String> => kind,
+    row_locks: S<bool> => kind,
     // gateway / service rate limit
-    pub rate_limit: S<f64>,
-    pub burst: S<f64>,
+    rate_limit: S<f64> => kind,
+    burst: S<f64> => kind,
     // queue
-    pub publish: S<String>,
-    pub consumers: S<i64>,
-    pub consumer: S<String>,
-    pub durable: S<bool>,
+    publish: S<String> => kind,
+    consumers: S<i64> => kind,
+    consumer: S<String> => kind,
+    durable: S<bool> => kind,
     // read model fed by a queue
-    pub source: S<String>,
+    source: S<String> => kind,
     // cache write policies
-    pub write_policy: S<String>,
-    pub flush_interval: S<String>,
-    pub coalesce: S<bool>,
-    pub refresh_ahead: S<f64>,
+    write_policy: S<String> => kind,
+    flush_interval: S<String> => kind,
+    coalesce: S<bool> => kind,
+    refresh_ahead: S<f64> => kind,
     // cdn
-    pub classes: S<Vec<String>>,
-    pub hit_ratio: S<f64>,
-    pub edge_latency: S<String>,
+    classes: S<Vec<String>> => kind,
+    hit_ratio: S<f64> => kind,
+    edge_latency: S<String> => kind,
     // operations
-    pub restart: S<String>,
-    pub region: S<String>,
-    pub health_check: S<RawHealthCheck>,
-    pub failover: S<RawFailover>,
+    restart: S<String> => any,
+    region: S<String> => any,
+    health_check: S<RawHealthCheck> => only("load_balancer"),
+    failover: S<RawFailover> => only("database"),
     // resilience: autoscaling, deadline propagation, queue discipline
-    pub autoscale: S<RawAutoscale>,
-    pub replica_autoscale: S<RawAutoscale>,
-    pub drop_expired: S<bool>,
-    pub queue_discipline: S<String>,
-    pub lifo_above: S<i64>,
-    // cost (any kind)
-    pub cost_per_hour: S<f64>,
-    pub replica_cost_per_hour: S<f64>,
+    autoscale: S<RawAutoscale> => kind,
+    replica_autoscale: S<RawAutoscale> => kind,
+    drop_expired: S<bool> => kind,
+    queue_discipline: S<String> => kind,
+    lifo_above: S<i64> => kind,
+    // cost (any kind; a database's replicas may cost another price)
+    cost_per_hour: S<f64> => any,
+    replica_cost_per_hour: S<f64> => only("database"),
 }
 
 /// A balancer's targets: one component, or a list (a global balancer).

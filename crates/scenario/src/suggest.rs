@@ -2,28 +2,23 @@
 //! component of each kind takes (so a typo in a cache is matched against cache keys only).
 
 use crate::check::kind_keys;
-
-/// Keys every component kind takes.
-const COMMON_KEYS: &[&str] = &[
-    "kind",
-    "description",
-    "instances",
-    "balance",
-    "restart",
-    "region",
-    "cost_per_hour",
-];
+use crate::raw::{Applies, RawComponent};
 
 /// The keys a component of `kind` takes, or `None` for an unknown kind.
 pub fn component_keys(kind: &str) -> Option<Vec<&'static str>> {
-    let mut keys: Vec<&str> = COMMON_KEYS.to_vec();
-    keys.extend_from_slice(kind_keys(kind)?);
-    match kind {
-        "load_balancer" => keys.push("health_check"),
-        "database" => keys.extend(["failover", "replica_cost_per_hour"]),
-        _ => {}
-    }
-    Some(keys)
+    let own = kind_keys(kind)?;
+    let applies = |key: &str, to: Applies| match to {
+        Applies::Any => true,
+        Applies::Kind => own.contains(&key),
+        Applies::Only(kinds) => kinds.contains(&kind),
+    };
+    Some(
+        RawComponent::KEYS
+            .iter()
+            .filter(|&&(key, to)| applies(key, to))
+            .map(|&(key, _)| key)
+            .collect(),
+    )
 }
 
 /// Edit distance between `a` and `b` counting insertions, deletions, substitutions and
@@ -91,5 +86,31 @@ mod tests {
         assert_eq!(nearest("capacty", &cache), Some("capacity"));
         assert_eq!(nearest("evction", &cache), Some("eviction"));
         assert!(component_keys("no-such-kind").is_none());
+    }
+
+    #[test]
+    fn each_kind_takes_the_common_keys_its_own_and_those_only_it_takes() {
+        let lb = component_keys("load_balancer").unwrap();
+        assert_eq!(
+            lb,
+            [
+                "kind",
+                "description",
+                "instances",
+                "balance",
+                "targets",
+                "policy",
+                "restart",
+                "region",
+                "health_check",
+                "cost_per_hour"
+            ]
+        );
+        let db = component_keys("database").unwrap();
+        assert!(db.contains(&"failover") && db.contains(&"replica_cost_per_hour"));
+        assert!(!db.contains(&"health_check"));
+        let gateway = component_keys("gateway").unwrap();
+        assert_eq!(gateway, component_keys("service").unwrap());
+        assert!(!gateway.contains(&"failover"));
     }
 }

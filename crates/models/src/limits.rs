@@ -1,0 +1,53 @@
+//! The limits of a model: the most of each thing a [`crate::Spec`] may ask for. The model
+//! relies on them (some are the widths of its counters); the `scenario` crate's check refuses
+//! a scenario beyond them, naming the key. One number each, used by both.
+
+/// Most instances of one component: a call counts its outstanding downstream calls (a fanout
+/// to every instance) in 16 bits.
+pub const MAX_INSTANCES: u32 = u16::MAX as u32;
+
+/// Most closed-loop users (`traffic.users`); spikes and load profiles are capped at it too.
+pub const MAX_USERS: u32 = 50_000_000;
+
+/// Highest arrival rate, and highest rate limit, per second: one request a nanosecond, the
+/// clock's resolution.
+pub const MAX_RATE_PER_S: f64 = 1e9;
+
+/// `run.max_in_flight` when a scenario does not set it.
+pub const DEFAULT_MAX_IN_FLIGHT: u64 = 2_000_000;
+
+/// Most requests in flight a run may be told to allow (`run.max_in_flight`; about 100 bytes
+/// each).
+pub const MAX_IN_FLIGHT: u64 = 100_000_000;
+
+/// Most cores of one instance.
+pub const MAX_CORES: u32 = 100_000;
+
+/// Most workers (request threads) of one instance.
+pub const MAX_WORKERS: u32 = 10_000_000;
+
+/// Most requests waiting at one instance (its `queue`, and a `lifo_above` threshold in it).
+pub const MAX_QUEUE: u32 = 100_000_000;
+
+/// Most entries one cache (or CDN) instance holds.
+pub const MAX_CACHE_CAPACITY: u64 = 50_000_000;
+
+/// Most messages a queue holds (its `capacity`).
+pub const MAX_QUEUE_CAPACITY: u64 = 100_000_000;
+
+/// Most consumers a queue hands messages to at once.
+pub const MAX_CONSUMERS: u32 = 100_000;
+
+/// Most read replicas of a database, given or autoscaled.
+pub const MAX_REPLICAS: u32 = 100;
+
+/// Most shards of a database, given or after a reshard.
+pub const MAX_SHARDS: u32 = 10_000;
+
+/// Most instances an autoscaler may scale to (its `min` and `max`; all are allocated up
+/// front).
+pub const MAX_AUTOSCALE: u32 = 10_000;
+
+/// Most regions a model may name: a run numbers them in a byte, and one value of it means
+/// "no region".
+pub const MAX_REGIONS: usize = u8::MAX as usize - 1;
