@@ -203,48 +203,21 @@ impl World {
             return self.deliver_down(ctx, c, b);
         }
         cp.calls_per[b] += 1;
-        // Dispatch to the kind; each arm is a tail call, so the common way stays short.
-        match &cp.body {
-            Body::Service(s) if s.plain => self.arrive_plain(ctx, c),
-            Body::Service(_) => self.arrive_service(ctx, c),
-            Body::Lb(_) => self.arrive_lb(ctx, c),
-            Body::Cache(_) => self.arrive_cache(ctx, c),
-            Body::Queue(_) => self.arrive_queue(ctx, c),
-            Body::Custom(_) => self.arrive_custom(ctx, c),
+        // The plain service's way (no workers, rate limit or database) is the hot one: it
+        // goes straight to core admission; every other arrival is dispatched to its kind.
+        if let Body::Service(s) = &cp.body {
+            if s.plain {
+                return self.arrive_plain(ctx, c);
+            }
         }
+        let kind = cp.body.tag();
+        self.arrive_at(ctx, c, kind)
     }
-    /// Arrival at a service without workers, rate limit or database: what `svc_arrive`
+    /// Arrival at a service without workers, rate limit or database: what `Svc::arrive`
     /// comes to there.
     #[inline(never)]
     fn arrive_plain(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
         let step = self.core_admission(ctx, c);
-        self.apply(ctx, c, step)
-    }
-    #[inline(never)]
-    fn arrive_service(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
-        let step = self.svc_arrive(ctx, c);
-        self.apply(ctx, c, step)
-    }
-    #[inline(never)]
-    fn arrive_lb(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
-        let step = self.lb_arrive(c);
-        self.apply(ctx, c, step)
-    }
-    #[inline(never)]
-    fn arrive_cache(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
-        let mark = self.then.len();
-        let step = self.cache_arrive(ctx, c);
-        self.apply_then(ctx, c, step, mark)
-    }
-    #[inline(never)]
-    fn arrive_queue(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
-        let mark = self.then.len();
-        let step = self.queue_publish(ctx, c);
-        self.apply_then(ctx, c, step, mark)
-    }
-    #[inline(never)]
-    fn arrive_custom(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
-        let step = self.custom_arrive(ctx, c);
         self.apply(ctx, c, step)
     }
     /// A call reaching an instance that is down fails at once; a write shipped to a down
@@ -287,11 +260,8 @@ impl World {
         let cm = &mut self.comps[comp as usize];
         cm.served += 1;
         cm.insts[inst as usize].served += 1;
-        if err == 0
-            && parent != INTERNAL
-            && matches!(cm.body, Body::Service(Svc { db: Some(_), .. }))
-        {
-            self.commit(ctx, c);
+        if err == 0 && parent != INTERNAL && cm.body.acts_on_success() {
+            self.on_success(ctx, c);
         }
         if holds_lock || holds_worker {
             self.release_held(ctx, c);
@@ -306,8 +276,7 @@ impl World {
             // The component answering a call its crashed instance held: the caller was told
             // already. A delayed answer (a cache hit) was the last event about it; a custom
             // component may still refer to its calls, so those slots are kept.
-            if !matches!(self.comps[call.comp as usize].body, Body::Custom(_)) && call.pending == 0
-            {
+            if !self.comps[call.comp as usize].body.keeps_orphans() && call.pending == 0 {
                 self.free_call(c);
             }
         }
@@ -371,8 +340,8 @@ impl World {
         let parent = &mut self.calls[p as usize];
         if parent.orphan {
             parent.pending -= 1;
-            let is_custom = matches!(self.comps[parent.comp as usize].body, Body::Custom(_));
-            if parent.pending == 0 && !is_custom {
+            let keeps = self.comps[parent.comp as usize].body.keeps_orphans();
+            if parent.pending == 0 && !keeps {
                 self.free_call(p);
             }
             return;
@@ -385,18 +354,8 @@ impl World {
             return;
         }
         let (pcomp, perr) = (parent.comp, parent.err);
-        let step = match &self.comps[pcomp as usize].body {
-            Body::Service(_) => self.svc_answered(p, perr),
-            // A queue's consumers are internal calls; it has no children of its own.
-            Body::Lb(_) | Body::Queue(_) => Step::Reply,
-            Body::Cache(_) => {
-                let mark = self.then.len();
-                let step = self.cache_answered(ctx, p, perr);
-                return self.apply_then(ctx, p, step, mark);
-            }
-            Body::Custom(_) => self.custom_answered(ctx, p, perr),
-        };
-        self.apply(ctx, p, step)
+        let kind = self.comps[pcomp as usize].body.tag();
+        self.answered_at(ctx, p, perr, kind)
     }
     pub(in crate::world) fn reason_index(&mut self, name: &str) -> usize {
         self.rec.reason(name)

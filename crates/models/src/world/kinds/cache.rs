@@ -285,10 +285,19 @@ impl CacheBody {
     }
 }
 
-impl CacheBody {
-    /// Instance `inst` crashed: misses waiting on a coalesced call join `held`; it comes
-    /// back empty, and loses the writes it had not flushed.
-    pub(in crate::world) fn on_crash(&mut self, inst: u32, held: &mut Vec<u32>) {
+impl Kind for CacheBody {
+    const FOLLOW_UPS: bool = true;
+    #[inline(always)]
+    fn arrive(w: &mut World, ctx: &mut Context<'_, Ev>, c: u32) -> Step {
+        w.cache_arrive(ctx, c)
+    }
+    #[inline(always)]
+    fn answered(w: &mut World, ctx: &mut Context<'_, Ev>, p: u32, perr: u8) -> Step {
+        w.cache_answered(ctx, p, perr)
+    }
+    /// Misses waiting on a coalesced call join `held`; the instance comes back empty, and
+    /// loses the writes it had not flushed.
+    fn on_crash(&mut self, inst: u32, _now: u64, held: &mut Vec<u32>) -> Crashed {
         let i = inst as usize;
         for (_, waiters) in self.waiting[i].drain() {
             held.extend(waiters);
@@ -297,5 +306,6 @@ impl CacheBody {
         self.lost_writes += self.dirty[i].len() as u64;
         self.dirty[i].clear();
         self.dirty_set[i].clear();
+        Crashed::default()
     }
 }

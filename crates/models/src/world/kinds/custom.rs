@@ -153,3 +153,15 @@ pub(in crate::world) fn build_custom(
         effects: Vec::new(),
     })
 }
+
+impl Kind for Custom {
+    const KEEPS_ORPHANS: bool = true;
+    #[inline(always)]
+    fn arrive(w: &mut World, ctx: &mut Context<'_, Ev>, c: u32) -> Step {
+        w.custom_arrive(ctx, c)
+    }
+    #[inline(always)]
+    fn answered(w: &mut World, ctx: &mut Context<'_, Ev>, p: u32, perr: u8) -> Step {
+        w.custom_answered(ctx, p, perr)
+    }
+}

@@ -234,3 +234,10 @@ impl World {
         }
     }
 }
+
+impl Kind for Lb {
+    #[inline(always)]
+    fn arrive(w: &mut World, _ctx: &mut Context<'_, Ev>, c: u32) -> Step {
+        w.lb_arrive(c)
+    }
+}

@@ -16,15 +16,174 @@ pub(in crate::world) use load_balancer::*;
 pub(in crate::world) use queue::*;
 pub(in crate::world) use service::*;
 
+use crate::world::*;
 use archsim_stats::TimeAverage;
 
-/// A component's kind and its kind's state: the one list of the built-in kinds.
-pub(in crate::world) enum Body {
-    Queue(QueueBody),
+/// The contract between the flow and a kind: what the flow asks of a kind, by static
+/// dispatch through the one list of kinds ([`kinds!`]). A kind answers with [`Step`]s the
+/// flow applies; the defaults serve the kinds that have nothing to do there.
+pub(in crate::world) trait Kind {
+    /// Whether the kind leaves follow-ups ([`Then`]) that run after its answer.
+    const FOLLOW_UPS: bool = false;
+    /// Whether the kind still refers to a call after its instance crashed (a custom
+    /// component's behaviour holds call ids), so an orphan's slot is never freed.
+    const KEEPS_ORPHANS: bool = false;
+    /// A call reaches an instance of the kind (the flow has counted it): what becomes of
+    /// it.
+    fn arrive(w: &mut World, ctx: &mut Context<'_, Ev>, c: u32) -> Step;
+    /// Every downstream call of call `p`'s current step has answered (the first error
+    /// `perr`, or 0): what becomes of `p`.
+    fn answered(_w: &mut World, _ctx: &mut Context<'_, Ev>, _p: u32, _perr: u8) -> Step {
+        Step::Reply
+    }
+    /// Whether the kind acts when it answers a call without error (see
+    /// [`Kind::on_success`]).
+    fn acts_on_success(&self) -> bool {
+        false
+    }
+    /// The component answered call `c` (not an internal one) without error.
+    fn on_success(_w: &mut World, _ctx: &mut Context<'_, Ev>, _c: u32) {}
+    /// Instance `inst` crashed at `now`: the calls waiting in the kind's own rooms join
+    /// `held` (they fail at once with the rest), and the instance drops what it kept in
+    /// memory.
+    fn on_crash(&mut self, _inst: u32, _now: u64, _held: &mut Vec<u32>) -> Crashed {
+        Crashed::default()
+    }
+    /// Instance `inst` of component `comp` is up again (after a crash, a region outage or
+    /// a deployment's start-up).
+    fn on_up(_w: &mut World, _ctx: &mut Context<'_, Ev>, _comp: u32, _inst: u32) {}
+    /// The levels instance `inst` keeps over time, for the report.
+    fn levels(&mut self, _inst: u32) -> Levels<'_> {
+        Levels::NONE
+    }
+}
+
+/// Declares the one list of kinds: the [`Body`] enum (a component's kind and its state) and
+/// the dispatch of every [`Kind`] method over it. A kind is one line here.
+macro_rules! kinds {
+    ($($(#[$doc:meta])* $variant:ident($ty:ty)),* $(,)?) => {
+        /// A component's kind and its kind's state: the one list of the built-in kinds.
+        pub(in crate::world) enum Body {
+            $($(#[$doc])* $variant($ty)),*
+        }
+
+        /// Which kind a [`Body`] is, without its state: what dispatch matches on once the
+        /// component has been looked up.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub(in crate::world) enum KindTag {
+            $($variant),*
+        }
+
+        impl Body {
+            /// Which kind it is.
+            #[inline(always)]
+            pub(in crate::world) fn tag(&self) -> KindTag {
+                match self {
+                    $(Body::$variant(_) => KindTag::$variant),*
+                }
+            }
+            /// See [`Kind::on_crash`].
+            pub(in crate::world) fn on_crash(
+                &mut self,
+                inst: u32,
+                now: u64,
+                held: &mut Vec<u32>,
+            ) -> Crashed {
+                match self {
+                    $(Body::$variant(k) => k.on_crash(inst, now, held)),*
+                }
+            }
+            /// See [`Kind::levels`].
+            pub(in crate::world) fn levels(&mut self, inst: u32) -> Levels<'_> {
+                match self {
+                    $(Body::$variant(k) => k.levels(inst)),*
+                }
+            }
+            /// See [`Kind::acts_on_success`].
+            #[inline(always)]
+            pub(in crate::world) fn acts_on_success(&self) -> bool {
+                match self {
+                    $(Body::$variant(k) => k.acts_on_success()),*
+                }
+            }
+            /// See [`Kind::KEEPS_ORPHANS`].
+            pub(in crate::world) fn keeps_orphans(&self) -> bool {
+                match self {
+                    $(Body::$variant(_) => <$ty as Kind>::KEEPS_ORPHANS),*
+                }
+            }
+        }
+
+        impl World {
+            /// Call `c` arrives at its component's kind, `kind`.
+            #[inline(always)]
+            pub(in crate::world) fn arrive_at(&mut self, ctx: &mut Context<'_, Ev>, c: u32, kind: KindTag) {
+                match kind {
+                    $(KindTag::$variant => self.arrive_kind::<$ty>(ctx, c)),*
+                }
+            }
+            /// The calls of call `p`'s current step have answered, at its component's kind,
+            /// `kind`.
+            #[inline(always)]
+            pub(in crate::world) fn answered_at(
+                &mut self,
+                ctx: &mut Context<'_, Ev>,
+                p: u32,
+                perr: u8,
+                kind: KindTag,
+            ) {
+                match kind {
+                    $(KindTag::$variant => self.answered_kind::<$ty>(ctx, p, perr)),*
+                }
+            }
+            /// See [`Kind::on_success`].
+            #[inline(never)]
+            pub(in crate::world) fn on_success(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+                match &self.comps[self.calls[c as usize].comp as usize].body {
+                    $(Body::$variant(_) => <$ty as Kind>::on_success(self, ctx, c)),*
+                }
+            }
+            /// See [`Kind::on_up`].
+            pub(in crate::world) fn on_up(&mut self, ctx: &mut Context<'_, Ev>, comp: u32, inst: u32) {
+                match &self.comps[comp as usize].body {
+                    $(Body::$variant(_) => <$ty as Kind>::on_up(self, ctx, comp, inst)),*
+                }
+            }
+        }
+    };
+}
+
+kinds! {
     Service(Svc),
     Lb(Lb),
     Cache(CacheBody),
+    Queue(QueueBody),
     Custom(Custom),
+}
+
+impl World {
+    /// A call arrives at a kind `K`: the kind's answer, then its follow-ups.
+    #[inline(never)]
+    fn arrive_kind<K: Kind>(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        let mark = self.then.len();
+        let step = K::arrive(self, ctx, c);
+        if K::FOLLOW_UPS {
+            self.apply_then(ctx, c, step, mark)
+        } else {
+            self.apply(ctx, c, step)
+        }
+    }
+    /// Call `p`'s step has answered at a kind `K`: the kind's answer, then its follow-ups.
+    #[inline(always)]
+    fn answered_kind<K: Kind>(&mut self, ctx: &mut Context<'_, Ev>, p: u32, perr: u8) {
+        let mark = self.then.len();
+        let step = K::answered(self, ctx, p, perr);
+        if K::FOLLOW_UPS {
+            self.apply_then(ctx, p, step, mark)
+        } else {
+            self.apply(ctx, p, step)
+        }
+    }
 }
 
 /// What follows from a crash, as the instance's kind tells it.
@@ -42,57 +201,11 @@ pub(in crate::world) struct Levels<'a> {
     pub(in crate::world) workers: Option<&'a mut TimeAverage>,
 }
 
-impl Body {
-    /// Instance `inst` crashed at `now`: the kind adds the calls waiting in its own rooms to
-    /// `held` (they fail at once with the rest of the waiting room) and drops what the
-    /// instance kept in memory.
-    pub(in crate::world) fn on_crash(
-        &mut self,
-        inst: u32,
-        now: u64,
-        held: &mut Vec<u32>,
-    ) -> Crashed {
-        match self {
-            Body::Service(s) => {
-                s.insts[inst as usize].on_crash(now, held);
-                Crashed {
-                    promote_in: s.db.as_mut().and_then(|db| db.on_crash(inst, now, held)),
-                }
-            }
-            Body::Cache(cb) => {
-                cb.on_crash(inst, held);
-                Crashed::default()
-            }
-            Body::Queue(qb) => {
-                qb.on_crash(now);
-                Crashed::default()
-            }
-            Body::Lb(_) | Body::Custom(_) => Crashed::default(),
-        }
-    }
-    /// The levels instance `inst` keeps over time.
-    pub(in crate::world) fn levels(&mut self, inst: u32) -> Levels<'_> {
-        match self {
-            Body::Service(s) => {
-                let limited = s.workers.is_some();
-                let i = &mut s.insts[inst as usize];
-                Levels {
-                    busy: Some(&mut i.busy),
-                    queue: Some(&mut i.queue),
-                    workers: limited.then_some(&mut i.workers),
-                }
-            }
-            // The broker's queue figures are its backlog.
-            Body::Queue(qb) => Levels {
-                busy: None,
-                queue: Some(&mut qb.depth),
-                workers: None,
-            },
-            Body::Lb(_) | Body::Cache(_) | Body::Custom(_) => Levels {
-                busy: None,
-                queue: None,
-                workers: None,
-            },
-        }
-    }
+impl Levels<'_> {
+    /// No level at all.
+    pub(in crate::world) const NONE: Levels<'static> = Levels {
+        busy: None,
+        queue: None,
+        workers: None,
+    };
 }

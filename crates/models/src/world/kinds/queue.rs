@@ -186,9 +186,14 @@ impl QueueBody {
     }
 }
 
-impl QueueBody {
-    /// The broker crashed at `now`: without durability it loses its backlog.
-    pub(in crate::world) fn on_crash(&mut self, now: u64) {
+impl Kind for QueueBody {
+    const FOLLOW_UPS: bool = true;
+    #[inline(always)]
+    fn arrive(w: &mut World, ctx: &mut Context<'_, Ev>, c: u32) -> Step {
+        w.queue_publish(ctx, c)
+    }
+    /// The broker crashed: without durability it loses its backlog.
+    fn on_crash(&mut self, _inst: u32, now: u64, _held: &mut Vec<u32>) -> Crashed {
         if !self.durable {
             self.lost += self.backlog.len() as u64;
             for m in self.backlog.drain(..) {
@@ -201,5 +206,18 @@ impl QueueBody {
             }
         }
         self.depth.set(now, self.backlog.len() as u64);
+        Crashed::default()
+    }
+    /// The broker is back: idle consumers take the messages waiting.
+    fn on_up(w: &mut World, ctx: &mut Context<'_, Ev>, comp: u32, _inst: u32) {
+        w.consume(ctx, comp);
+    }
+    /// The broker's queue figures are its backlog.
+    fn levels(&mut self, _inst: u32) -> Levels<'_> {
+        Levels {
+            busy: None,
+            queue: Some(&mut self.depth),
+            workers: None,
+        }
     }
 }

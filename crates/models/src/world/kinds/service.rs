@@ -64,7 +64,7 @@ impl SvcInst {
     }
     /// The instance crashed: the calls waiting in its rooms (in that order) join `held`,
     /// and its cores and workers are free when it comes back.
-    pub(in crate::world) fn on_crash(&mut self, now: u64, held: &mut Vec<u32>) {
+    pub(in crate::world) fn crash(&mut self, now: u64, held: &mut Vec<u32>) {
         held.extend(self.wait_q.drain(..).chain(self.cpu_q.drain(..)));
         self.busy_cores = 0;
         self.busy_workers = 0;
@@ -123,9 +123,7 @@ impl World {
     #[inline(always)]
     pub(in crate::world) fn svc_arrive(&mut self, ctx: &mut Context<'_, Ev>, c: u32) -> Step {
         let now = ctx.now().as_nanos();
-        let Call {
-            comp, inst, class, ..
-        } = self.calls[c as usize];
+        let Call { comp, inst, .. } = self.calls[c as usize];
         let (workers, queue, limit, has_db) = {
             let s = self.svc(comp);
             (s.workers, s.queue, s.limit, s.db.is_some())
@@ -146,51 +144,15 @@ impl World {
                 i.tokens -= 1.0;
             }
         }
-        if !has_db {
-            return self.svc_admit(ctx, c, workers, queue);
-        }
-        if let Body::Service(Svc { db: Some(db), .. }) = &mut self.comps[comp as usize].body {
-            let call = &self.calls[c as usize];
-            if call.is_apply() {
-                if db.failover.is_some() && call.term() != db.term {
-                    // Shipped by a primary that has since been replaced: void.
-                    return Step::Void;
-                }
-                if !call.is_replay() && db.catching_up(inst) {
-                    // Queues behind the older writes the replica is replaying: the log is
-                    // applied in commit order. Its replay is the call.
-                    let b = self.rec.bucket_index(now);
-                    self.comps[comp as usize].calls_per[b] -= 1;
-                    self.apply_missed(c, true);
-                    return Step::Wait;
-                }
-                if db.failover.is_some() {
-                    let u = &mut db.undelivered[inst as usize];
-                    *u = u.saturating_sub(1);
-                }
-            }
-            if inst != db.primary && db.replicas > 0 && !db.is_write[class as usize] {
-                // A read at a replica is stale if the primary has committed a newer write of
-                // its key than the replica has applied.
-                let measured = self.rec.window().contains(now);
-                db.replica_reads += measured as u64;
-                if call.key != NO_KEY {
-                    let latest = db.latest.get(&call.key).copied().unwrap_or(0);
-                    let applied = db.applied[inst as usize]
-                        .get(&call.key)
-                        .copied()
-                        .unwrap_or(0);
-                    if latest > applied && measured {
-                        db.stale_reads += 1;
-                    }
-                }
+        if has_db {
+            if let Some(step) = self.db_arrive(c, now) {
+                return step;
             }
         }
-        self.check_read_model(c, now);
         self.svc_admit(ctx, c, workers, queue)
     }
     /// Admission to a service instance: a worker (or the bounded room), then lock and CPU.
-    #[inline]
+    #[inline(always)]
     pub(in crate::world) fn svc_admit(
         &mut self,
         ctx: &mut Context<'_, Ev>,
@@ -656,5 +618,52 @@ impl Svc {
             dropped: 0,
             plain,
         })
+    }
+}
+
+impl Kind for Svc {
+    #[inline(always)]
+    fn arrive(w: &mut World, ctx: &mut Context<'_, Ev>, c: u32) -> Step {
+        let comp = w.calls[c as usize].comp;
+        if w.svc(comp).plain {
+            w.core_admission(ctx, c)
+        } else {
+            w.svc_arrive(ctx, c)
+        }
+    }
+    #[inline(always)]
+    fn answered(w: &mut World, _ctx: &mut Context<'_, Ev>, p: u32, perr: u8) -> Step {
+        w.svc_answered(p, perr)
+    }
+    /// A database commits the writes it answers.
+    #[inline(always)]
+    fn acts_on_success(&self) -> bool {
+        self.db.is_some()
+    }
+    fn on_success(w: &mut World, ctx: &mut Context<'_, Ev>, c: u32) {
+        w.commit(ctx, c)
+    }
+    /// The calls waiting for its cores, workers and row locks join `held`; a database
+    /// primary with failover has a replica promoted.
+    fn on_crash(&mut self, inst: u32, now: u64, held: &mut Vec<u32>) -> Crashed {
+        self.insts[inst as usize].crash(now, held);
+        Crashed {
+            promote_in: self.db.as_mut().and_then(|db| db.on_crash(inst, now, held)),
+        }
+    }
+    /// A database replica catches up on the writes it missed.
+    fn on_up(w: &mut World, ctx: &mut Context<'_, Ev>, comp: u32, inst: u32) {
+        if w.svc(comp).db.is_some() {
+            w.back_up(ctx, comp, inst);
+        }
+    }
+    fn levels(&mut self, inst: u32) -> Levels<'_> {
+        let limited = self.workers.is_some();
+        let i = &mut self.insts[inst as usize];
+        Levels {
+            busy: Some(&mut i.busy),
+            queue: Some(&mut i.queue),
+            workers: limited.then_some(&mut i.workers),
+        }
     }
 }

@@ -124,11 +124,8 @@ impl World {
             "restart",
             "back after the orchestrator's restart delay".into(),
         );
-        self.back_up(ctx, comp, inst);
+        self.on_up(ctx, comp, inst);
         self.note_live(comp, now);
-        if matches!(self.comps[comp as usize].body, Body::Queue(_)) {
-            self.consume(ctx, comp);
-        }
     }
     /// Records the number of live instances (up and in rotation) after a change.
     pub(in crate::world) fn note_live(&mut self, comp: u32, now: u64) {

@@ -100,7 +100,7 @@ impl World {
             inst.out = false;
             if inst.crashes == 0 && inst.region_down == 0 {
                 inst.down = false;
-                self.back_up(ctx, comp, i);
+                self.on_up(ctx, comp, i);
             }
         }
         self.rec.timeline(
@@ -110,9 +110,6 @@ impl World {
             format!("instances {from}..{} serve again, new version", to - 1),
         );
         self.note_live(comp, now);
-        if matches!(self.comps[comp as usize].body, Body::Queue(_)) {
-            self.consume(ctx, comp);
-        }
         if to < n {
             self.ops.deploys[f as usize].next = to;
             self.deploy_out(ctx, f);

@@ -190,15 +190,12 @@ impl World {
                     if i.down && i.crashes == 0 && i.region_down == 0 && !i.deploying {
                         i.down = false;
                         self.rec.timeline(now, &label, "recover", String::new());
-                        self.back_up(ctx, comp, inst);
+                        self.on_up(ctx, comp, inst);
                     }
                 }
             }
         }
         self.note_live(comp, now);
-        if matches!(self.comps[comp as usize].body, Body::Queue(_)) {
-            self.consume(ctx, comp);
-        }
     }
     /// Starts the faults handled here; false for the others.
     pub(in crate::world) fn ops_fault_start(&mut self, ctx: &mut Context<'_, Ev>, i: u32) -> bool {
@@ -325,13 +322,10 @@ impl World {
                             && !inst.deploying
                         {
                             inst.down = false;
-                            self.back_up(ctx, k, j);
+                            self.on_up(ctx, k, j);
                         }
                     }
                     self.note_live(k, now);
-                    if matches!(self.comps[k as usize].body, Body::Queue(_)) {
-                        self.consume(ctx, k);
-                    }
                 }
                 let name = self.net.regions[region as usize].clone();
                 self.rec.timeline(now, &name, "region_up", String::new());

@@ -80,6 +80,55 @@ impl DbState {
 }
 
 impl World {
+    /// A call reaches a database instance: a replication write shipped by a replaced
+    /// primary is void, one that must wait behind a replay joins the replica's log; a read
+    /// at a replica or of a read model counts as stale or not. `Some` when the database has
+    /// dealt with the call, `None` when it goes on to admission.
+    #[inline(never)]
+    pub(in crate::world) fn db_arrive(&mut self, c: u32, now: u64) -> Option<Step> {
+        let Call {
+            comp, inst, class, ..
+        } = self.calls[c as usize];
+        if let Body::Service(Svc { db: Some(db), .. }) = &mut self.comps[comp as usize].body {
+            let call = &self.calls[c as usize];
+            if call.is_apply() {
+                if db.failover.is_some() && call.term() != db.term {
+                    // Shipped by a primary that has since been replaced: void.
+                    return Some(Step::Void);
+                }
+                if !call.is_replay() && db.catching_up(inst) {
+                    // Queues behind the older writes the replica is replaying: the log is
+                    // applied in commit order. Its replay is the call.
+                    let b = self.rec.bucket_index(now);
+                    self.comps[comp as usize].calls_per[b] -= 1;
+                    self.apply_missed(c, true);
+                    return Some(Step::Wait);
+                }
+                if db.failover.is_some() {
+                    let u = &mut db.undelivered[inst as usize];
+                    *u = u.saturating_sub(1);
+                }
+            }
+            if inst != db.primary && db.replicas > 0 && !db.is_write[class as usize] {
+                // A read at a replica is stale if the primary has committed a newer write of
+                // its key than the replica has applied.
+                let measured = self.rec.window().contains(now);
+                db.replica_reads += measured as u64;
+                if call.key != NO_KEY {
+                    let latest = db.latest.get(&call.key).copied().unwrap_or(0);
+                    let applied = db.applied[inst as usize]
+                        .get(&call.key)
+                        .copied()
+                        .unwrap_or(0);
+                    if latest > applied && measured {
+                        db.stale_reads += 1;
+                    }
+                }
+            }
+        }
+        self.check_read_model(c, now);
+        None
+    }
     /// A read of a CQRS read model is stale if its key has a message published and not yet
     /// consumed in the queue that feeds the model.
     pub(in crate::world) fn check_read_model(&mut self, c: u32, now: u64) {
