@@ -7,6 +7,7 @@
 //! tested alone, with a context made by hand.
 
 use archsim_engine::{SimTime, Stream};
+use archsim_stats::Figure;
 
 /// A request as a custom component sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,6 +93,12 @@ pub trait Behavior: Send {
     fn on_timer(&mut self, _tag: u64, _ctx: &mut BehaviorCtx<'_>) {}
     /// Counters to report under `components.NAME` (added over instances and replications).
     fn counters(&self) -> Vec<(String, u64)> {
+        Vec::new()
+    }
+    /// Figures derived from those counters, computed after they are pooled over instances
+    /// and replications (`Figure::ratio("hit_ratio", "hits", &["hits", "misses"])`); they
+    /// follow the counters under `components.NAME`.
+    fn figures(&self) -> Vec<Figure> {
         Vec::new()
     }
     /// Names of the components this behaviour may call (checked when the model is built).

@@ -7,7 +7,9 @@
 //!   series and the timeline;
 //! * [`TimeAverage`]: a time-weighted average and maximum clipped to the measured window, used
 //!   for utilization and queue lengths;
-//! * [`ComponentStats`]: the figures of one component;
+//! * [`ComponentStats`]: the figures of one component: its [`Counters`] and series by name,
+//!   and the derived [`Figure`]s (ratios, means, rates) it declares beside them, computed
+//!   after pooling;
 //! * [`RunStats`]: everything one replication produced; replications merge exactly
 //!   ([`RunStats::merge`]: histograms add, counters add);
 //! * the incident analysis ([`Cascade`]): saturation and error-rate changes derived from the
@@ -35,6 +37,7 @@
 
 mod cascade;
 mod ci;
+mod figure;
 mod loghist;
 mod recorder;
 mod result;
@@ -44,6 +47,7 @@ pub use text::{clock, CLOCK_AFTER_S};
 
 pub use cascade::{Cascade, Crossing, Trigger};
 pub use ci::{interval, t975, Ci95, Headline, Interval, LatencyCi};
+pub use figure::{Counters, Figure, Figures, SeriesSet};
 pub use loghist::LogHist;
 pub use recorder::{
     ComponentStats, Hist, Outcomes, Recorder, RunStats, SeriesBucket, TimeAverage, TimelineEntry,

@@ -192,12 +192,9 @@ impl SimResult {
                 c.kind,
                 c.instances,
                 c.cores.map_or("-".into(), |c| c.to_string()),
-                match (
-                    c.utilization,
-                    c.extra.get("hit_ratio").and_then(|v| v.as_f64())
-                ) {
+                match (c.utilization, &c.summary_figure) {
                     (Some(u), _) => pct(u),
-                    (None, Some(h)) => format!("hit {}", pct(h)),
+                    (None, Some((label, Some(v)))) => format!("{label} {}", pct(*v)),
                     _ => "-".into(),
                 },
                 c.mean_queue,

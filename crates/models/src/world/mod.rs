@@ -27,7 +27,9 @@ use crate::spec::{
     RetrySpec, Spec, WritePolicy,
 };
 use archsim_engine::{stream, Context, Handler, SimTime, Simulation, Stream};
-use archsim_stats::{ComponentStats, Recorder, RunStats, TimeAverage, Window};
+use archsim_stats::{
+    ComponentStats, Counters, Figure, Figures, Recorder, RunStats, SeriesSet, TimeAverage, Window,
+};
 use rand::Rng;
 use rand_distr::{Distribution, Zipf};
 use std::collections::HashMap;
