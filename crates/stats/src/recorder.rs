@@ -2,6 +2,7 @@
 
 use crate::figure::{Counters, Figures, SeriesSet};
 use crate::loghist::LogHist;
+use crate::timeline::{Event, TimelineEntry};
 use hdrhistogram::Histogram;
 
 /// The measured window: requests that arrive in `[warmup_ns, end_ns)` count in every latency
@@ -154,19 +155,6 @@ impl SeriesBucket {
         self.good += o.good;
         self.latency_us.merge(&o.latency_us);
     }
-}
-
-/// One state change in the timeline.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct TimelineEntry {
-    /// When, in simulated seconds.
-    pub t_s: f64,
-    /// The component concerned.
-    pub component: String,
-    /// What happened (`crash`, `recover`, `saturation_start`, ...).
-    pub event: String,
-    /// Free text.
-    pub detail: String,
 }
 
 /// A time-weighted average and maximum of an integer level (busy cores, queue length),
@@ -635,14 +623,15 @@ impl Recorder {
         }
     }
 
-    /// Adds a state change to the timeline.
-    pub fn timeline(&mut self, t_ns: u64, component: &str, event: &str, detail: String) {
-        self.timeline.push(TimelineEntry {
-            t_s: t_ns as f64 / 1e9,
-            component: component.to_string(),
-            event: event.to_string(),
+    /// Adds a state change to the timeline: `event` at `t_ns` on `component` (a
+    /// component, an instance label `app[2]`, a region, `traffic`).
+    pub fn timeline(&mut self, t_ns: u64, component: &str, event: &Event, detail: String) {
+        self.timeline.push(TimelineEntry::new(
+            t_ns as f64 / 1e9,
+            component,
+            event,
             detail,
-        });
+        ));
     }
 
     /// Closes the run: `in_flight` requests had no outcome at `end_ns`.

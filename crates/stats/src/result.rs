@@ -1,7 +1,8 @@
 //! The result of a run, as the contract names it.
 
 use crate::cascade::{analyze, Cascade, CompSeries, Input};
-use crate::recorder::{Hist, Outcomes, RunStats, TimelineEntry};
+use crate::recorder::{Hist, Outcomes, RunStats};
+use crate::timeline::TimelineEntry;
 use indexmap::IndexMap;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -246,7 +247,9 @@ pub struct SimResult {
     /// Per component.
     pub components: IndexMap<String, ComponentResult>,
     /// State changes, in time order: faults as the model records them, and the saturation
-    /// and error-rate changes the analysis derives (see [`Cascade`]).
+    /// and error-rate changes the analysis derives (see [`Cascade`]). The JSON has their
+    /// `t_s`, `component`, `event` and `detail`.
+    #[serde(serialize_with = "crate::timeline::public_keys")]
     pub timeline: Vec<TimelineEntry>,
     /// Incidents: each trigger (or load surge), what crossed a threshold, and how it ended.
     pub cascades: Vec<Cascade>,

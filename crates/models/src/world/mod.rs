@@ -28,7 +28,8 @@ use crate::spec::{
 };
 use archsim_engine::{stream, Context, Handler, SimTime, Simulation, Stream};
 use archsim_stats::{
-    ComponentStats, Counters, Figure, Figures, Recorder, RunStats, SeriesSet, TimeAverage, Window,
+    Category, ComponentStats, Counters, Event, Figure, Figures, Recorder, RunStats, SeriesSet,
+    TimeAverage, Window,
 };
 use rand::Rng;
 use rand_distr::{Distribution, Zipf};

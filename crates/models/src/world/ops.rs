@@ -25,8 +25,12 @@ impl World {
                     )
                 }
             };
-            self.rec
-                .timeline(now.as_nanos(), "traffic", "spike_start", detail);
+            self.rec.timeline(
+                now.as_nanos(),
+                "traffic",
+                &Event::starts("spike_start", Category::Overload, "spike"),
+                detail,
+            );
             return;
         }
         let name = self.comps[comp as usize].name.clone();
@@ -61,7 +65,7 @@ impl World {
             self.rec.timeline(
                 start,
                 &name,
-                "reshard_start",
+                &Event::starts("reshard_start", Category::Fault, "resharded"),
                 format!(
                     "{from} -> {to} shards over {duration}; {:.0}% of keys move; CPU x{factor} on every shard while it runs",
                     moved as f64 / 100.0
@@ -84,7 +88,7 @@ impl World {
                     self.rec.timeline(
                         now.as_nanos(),
                         &label(inst, n),
-                        "slow_start",
+                        &Event::starts("slow_start", Category::Fault, "slowed"),
                         format!("CPU times x{x} for {duration}"),
                     );
                 }
@@ -104,7 +108,7 @@ impl World {
                     self.rec.timeline(
                         now.as_nanos(),
                         &label(inst, n),
-                        "crash",
+                        &Event::starts("crash", Category::Fault, "crashed"),
                         format!("{how_long}; calls in progress lost: {lost}"),
                     );
                     self.schedule_restart(ctx, comp, inst);
@@ -124,8 +128,12 @@ impl World {
                 self.spikes.remove(k);
             }
             self.set_spike(ctx);
-            self.rec
-                .timeline(now, "traffic", "spike_end", String::new());
+            self.rec.timeline(
+                now,
+                "traffic",
+                &Event::ends("spike_end", Category::Recovery, "spike_start"),
+                String::new(),
+            );
             return;
         }
         if self.ops_fault_end(ctx, i) {
@@ -145,8 +153,12 @@ impl World {
                 i.slow = i.slows.iter().product();
             }
             let (name, active) = (c.name.clone(), c.active);
-            self.rec
-                .timeline(now, &name, "reshard_end", format!("{active} shards"));
+            self.rec.timeline(
+                now,
+                &name,
+                &Event::ends("reshard_end", Category::Recovery, "reshard_start"),
+                format!("{active} shards"),
+            );
             return;
         }
         for inst in insts {
@@ -169,13 +181,23 @@ impl World {
                         i.slows.remove(k);
                     }
                     i.slow = i.slows.iter().product();
-                    self.rec.timeline(now, &label, "slow_end", String::new());
+                    self.rec.timeline(
+                        now,
+                        &label,
+                        &Event::ends("slow_end", Category::Recovery, "slow_start"),
+                        String::new(),
+                    );
                 }
                 FaultKind::Crash => {
                     i.crashes = i.crashes.saturating_sub(1);
                     if i.down && i.crashes == 0 && i.region_down == 0 && !i.deploying {
                         i.down = false;
-                        self.rec.timeline(now, &label, "recover", String::new());
+                        self.rec.timeline(
+                            now,
+                            &label,
+                            &Event::ends("recover", Category::Recovery, "crash"),
+                            String::new(),
+                        );
                         self.back_up(ctx, comp, inst);
                     }
                 }
@@ -341,7 +363,7 @@ impl World {
                 self.rec.timeline(
                     now,
                     &a,
-                    "partition_start",
+                    &Event::starts("partition_start", Category::Fault, "partition"),
                     format!("cut off from `{b}` for {duration}; {how}"),
                 );
             }
@@ -356,7 +378,7 @@ impl World {
                 self.rec.timeline(
                     now,
                     &name,
-                    "latency_start",
+                    &Event::starts("latency_start", Category::Fault, "latency"),
                     format!(
                         "calls{from} arrive later by {:.1}ms on average, for {duration}",
                         add.mean_ns() / 1e6
@@ -385,7 +407,7 @@ impl World {
                 self.rec.timeline(
                     now,
                     &name,
-                    "region_down",
+                    &Event::starts("region_down", Category::Fault, "went down (region outage)"),
                     format!("{down} instances down for {duration}; calls in progress lost: {lost}"),
                 );
             }
@@ -395,7 +417,7 @@ impl World {
                 self.rec.timeline(
                     now,
                     &name,
-                    "deploy_start",
+                    &Event::starts("deploy_start", Category::Scaling, "deploy"),
                     format!("{n} instances in batches of {batch}"),
                 );
                 self.deploys[i as usize] = DeployState::default();
@@ -422,13 +444,22 @@ impl World {
                     self.partitions.remove(k);
                 }
                 let name = self.comps[comp as usize].name.clone();
-                self.rec
-                    .timeline(now, &name, "partition_end", String::new());
+                self.rec.timeline(
+                    now,
+                    &name,
+                    &Event::ends("partition_end", Category::Recovery, "partition_start"),
+                    String::new(),
+                );
             }
             FaultKind::Latency { .. } => {
                 self.delays.retain(|d| *d != i);
                 let name = self.comps[comp as usize].name.clone();
-                self.rec.timeline(now, &name, "latency_end", String::new());
+                self.rec.timeline(
+                    now,
+                    &name,
+                    &Event::ends("latency_end", Category::Recovery, "latency_start"),
+                    String::new(),
+                );
             }
             FaultKind::Region => {
                 let region = comp as u8;
@@ -454,7 +485,12 @@ impl World {
                     }
                 }
                 let name = self.regions[region as usize].clone();
-                self.rec.timeline(now, &name, "region_up", String::new());
+                self.rec.timeline(
+                    now,
+                    &name,
+                    &Event::ends("region_up", Category::Recovery, "region_down"),
+                    String::new(),
+                );
             }
             FaultKind::Deploy { .. } => {}
             _ => return false,
@@ -490,7 +526,7 @@ impl World {
         self.rec.timeline(
             now,
             &label,
-            "restart",
+            &Event::ends("restart", Category::Recovery, "crash"),
             "back after the orchestrator's restart delay".into(),
         );
         self.back_up(ctx, comp, inst);
@@ -531,7 +567,7 @@ impl World {
                         self.rec.timeline(
                             now,
                             &label(),
-                            "readmit",
+                            &Event::ends("readmit", Category::Recovery, "eject"),
                             format!("`{lb_name}` sends it calls again: a probe succeeded"),
                         );
                     }
@@ -542,7 +578,7 @@ impl World {
                         self.rec.timeline(
                             now,
                             &label(),
-                            "eject",
+                            &Event::opens("eject", Category::Fault),
                             format!(
                                 "`{lb_name}` stops sending it calls: {} failed probes",
                                 h.failures
@@ -580,7 +616,7 @@ impl World {
             self.rec.timeline(
                 now,
                 &name,
-                "promotion_failed",
+                &Event::moment("promotion_failed", Category::Fault),
                 "no replica is up to take over".into(),
             );
             return;
@@ -599,7 +635,7 @@ impl World {
         self.rec.timeline(
             now,
             &label,
-            "promote",
+            &Event::moment("promote", Category::Recovery),
             format!("primary now (was [{old}]); writes lost: {lost}"),
         );
     }
@@ -625,7 +661,7 @@ impl World {
         self.rec.timeline(
             now,
             &name,
-            "deploy_batch_out",
+            &Event::moment("deploy_batch_out", Category::Scaling),
             format!(
                 "instances {from}..{} stop taking new calls and drain",
                 to - 1
@@ -671,7 +707,7 @@ impl World {
             self.rec.timeline(
                 now,
                 &name,
-                "deploy_batch_down",
+                &Event::opens("deploy_batch_down", Category::Scaling),
                 format!(
                     "instances {from}..{} restart for {start_up}; calls cut off: {lost}",
                     to - 1
@@ -694,7 +730,7 @@ impl World {
         self.rec.timeline(
             now,
             &name,
-            "deploy_batch_in",
+            &Event::ends("deploy_batch_in", Category::Scaling, "deploy_batch_down"),
             format!("instances {from}..{} serve again, new version", to - 1),
         );
         self.note_live(comp, now);
@@ -705,8 +741,12 @@ impl World {
             self.deploys[f as usize].next = to;
             self.deploy_out(ctx, f);
         } else {
-            self.rec
-                .timeline(now, &name, "deploy_end", format!("{n} instances updated"));
+            self.rec.timeline(
+                now,
+                &name,
+                &Event::ends("deploy_end", Category::Scaling, "deploy_start"),
+                format!("{n} instances updated"),
+            );
         }
     }
     /// Records the number of live instances (up and in rotation) after a change.

@@ -492,7 +492,12 @@ impl World {
                             "calls to {}: {} trial calls succeeded",
                             self.comps[gd.to as usize].name, bs.half_open
                         );
-                        self.rec.timeline(now, &label, "breaker_close", detail);
+                        self.rec.timeline(
+                            now,
+                            &label,
+                            &Event::ends("breaker_close", Category::Breaker, "breaker_open"),
+                            detail,
+                        );
                     }
                 } else {
                     let detail = format!(
@@ -517,7 +522,12 @@ impl World {
         let caller = rt.caller;
         ctx.schedule_in(open_for, Ev::BreakerHalfOpen(pi, ci));
         let label = self.inst_label(caller, ci);
-        self.rec.timeline(now, &label, "breaker_open", detail);
+        self.rec.timeline(
+            now,
+            &label,
+            &Event::opens("breaker_open", Category::Breaker),
+            detail,
+        );
     }
 
     pub(super) fn breaker_half_open(&mut self, ctx: &mut Context<'_, Ev>, pi: u32, ci: u32) {
@@ -536,8 +546,12 @@ impl World {
             "calls to {}: {trials} trial calls let through",
             self.comps[to as usize].name
         );
-        self.rec
-            .timeline(ctx.now().as_nanos(), &label, "breaker_half_open", detail);
+        self.rec.timeline(
+            ctx.now().as_nanos(),
+            &label,
+            &Event::moment("breaker_half_open", Category::Breaker),
+            detail,
+        );
     }
 
     // ----- spikes -----
@@ -670,7 +684,7 @@ impl World {
                 self.rec.timeline(
                     now,
                     &name,
-                    "scale_out",
+                    &Event::moment("scale_out", Category::Scaling),
                     format!(
                         "utilization {:.0}% (target {:.0}%): {active} -> {to} instances, new ones take traffic after {startup}",
                         util * 100.0,
@@ -689,7 +703,7 @@ impl World {
                 self.rec.timeline(
                     now,
                     &name,
-                    "scale_in",
+                    &Event::moment("scale_in", Category::Scaling),
                     format!(
                         "utilization {:.0}% (target {:.0}%) for {stabilization}: {active} -> {to} instances",
                         util * 100.0,
@@ -716,7 +730,7 @@ impl World {
         self.rec.timeline(
             now,
             &name,
-            "instance_ready",
+            &Event::moment("instance_ready", Category::Scaling),
             format!("{active} instances take traffic"),
         );
     }
