@@ -104,6 +104,16 @@ impl World {
                     };
                     ctx.schedule_in(delay, Ev::Timer(t));
                 }
+                Effect::Event(event, detail) => {
+                    let c = &self.comps[comp as usize];
+                    let label = if c.insts.len() == 1 {
+                        c.name.clone()
+                    } else {
+                        format!("{}[{inst}]", c.name)
+                    };
+                    self.rec
+                        .timeline(ctx.now().as_nanos(), &label, &event, detail);
+                }
             }
         }
         self.effects = effects;
