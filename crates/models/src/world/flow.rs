@@ -5,11 +5,11 @@ use super::*;
 impl World {
     /// Sends `ev` across one network hop.
     #[inline(always)]
-    pub(super) fn hop(&mut self, ctx: &mut Context<'_, Ev>, ev: Ev) {
-        if self.links {
+    pub(in crate::world) fn hop(&mut self, ctx: &mut Context<'_, Ev>, ev: Ev) {
+        if self.net.links {
             return self.hop_links(ctx, ev);
         }
-        if self.net_zero {
+        if self.net.zero {
             // Zero latency: deliver now, without a trip through the queue or `handle`.
             match ev {
                 Ev::Deliver(c) => self.deliver(ctx, c),
@@ -17,20 +17,26 @@ impl World {
                 other => self.handle(other, ctx),
             }
         } else {
-            let d = self.net.sample(&mut self.rng_net);
+            let d = self.net.latency.sample(&mut self.net.rng);
             ctx.schedule_in(d, ev);
         }
     }
     /// Creates a call from `parent` to an instance of `to` and sends it.
-    pub(super) fn call_out(&mut self, ctx: &mut Context<'_, Ev>, parent: u32, to: u32, inst: u32) {
+    pub(in crate::world) fn call_out(
+        &mut self,
+        ctx: &mut Context<'_, Ev>,
+        parent: u32,
+        to: u32,
+        inst: u32,
+    ) {
         let p = self.calls[parent as usize];
-        let c = self.new_call(Call::new(parent, p.req, p.gen, to, inst, p.class, p.key, 0));
+        let c = self.new_call(Call::child(&p, parent, to, inst));
         self.comps[to as usize].insts[inst as usize].outstanding += 1;
         self.hop(ctx, Ev::Deliver(c));
     }
     // ----- components -----
 
-    pub(super) fn deliver(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+    pub(in crate::world) fn deliver(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
         let now = ctx.now().as_nanos();
         let call = &mut self.calls[c as usize];
         call.arrived = now;
@@ -47,7 +53,7 @@ impl World {
             // What `svc_arrive` comes to without workers, rate limit or database.
             Body::Service(s) if s.plain => self.core_admission(ctx, c),
             Body::Service(_) => self.svc_arrive(ctx, c),
-            &Body::Lb { target, policy } => self.lb_arrive(ctx, c, target, policy),
+            Body::Lb(_) => self.lb_arrive(ctx, c),
             Body::Cache(_) => self.cache_arrive(ctx, c),
             Body::Queue(_) => self.queue_publish(ctx, c),
             Body::Custom(_) => self.custom_arrive(ctx, c),
@@ -57,20 +63,25 @@ impl World {
     /// replica waits in the primary's log instead (no request waits for it: it is neither a
     /// call the replica received nor a failed one).
     #[cold]
-    pub(super) fn deliver_down(&mut self, ctx: &mut Context<'_, Ev>, c: u32, bucket: usize) {
+    pub(in crate::world) fn deliver_down(
+        &mut self,
+        ctx: &mut Context<'_, Ev>,
+        c: u32,
+        bucket: usize,
+    ) {
         let call = &self.calls[c as usize];
-        if call.parent == INTERNAL && is_apply(call.gen) {
+        if call.is_apply() {
             return self.apply_missed(c, true);
         }
         self.comps[call.comp as usize].calls_per[bucket] += 1;
         self.fail_now(ctx, c, UNAVAILABLE)
     }
     #[inline]
-    pub(super) fn bucket_of(&self, t_ns: u64) -> usize {
+    pub(in crate::world) fn bucket_of(&self, t_ns: u64) -> usize {
         (t_ns / self.interval_ns) as usize
     }
     /// The component is done with call `c` (with or without error): free its worker, reply.
-    pub(super) fn finish_call(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+    pub(in crate::world) fn finish_call(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
         let call = &mut self.calls[c as usize];
         if call.orphan || call.done {
             return self.finish_orphan(c);
@@ -101,7 +112,7 @@ impl World {
     }
     /// `finish_call` of a call already answered: nothing, or free an orphan's slot.
     #[cold]
-    pub(super) fn finish_orphan(&mut self, c: u32) {
+    pub(in crate::world) fn finish_orphan(&mut self, c: u32) {
         let call = &self.calls[c as usize];
         if call.orphan {
             // The component answering a call its crashed instance held: the caller was told
@@ -115,7 +126,7 @@ impl World {
     }
     /// Fails call `c` at once because its instance is down.
     #[inline(never)]
-    pub(super) fn fail_now(&mut self, ctx: &mut Context<'_, Ev>, c: u32, reason: usize) {
+    pub(in crate::world) fn fail_now(&mut self, ctx: &mut Context<'_, Ev>, c: u32, reason: usize) {
         let call = &mut self.calls[c as usize];
         call.err = reason as u8 + 1;
         call.done = true;
@@ -125,11 +136,11 @@ impl World {
         self.hop(ctx, Ev::Reply(c));
     }
     /// Counts a call that failed at `comp` itself, in the series bucket of `now`.
-    pub(super) fn failed_here(&mut self, comp: u32, now: u64) {
+    pub(in crate::world) fn failed_here(&mut self, comp: u32, now: u64) {
         let b = self.rec.bucket_index(now);
         self.comps[comp as usize].errors_per[b] += 1;
     }
-    pub(super) fn reject(&mut self, ctx: &mut Context<'_, Ev>, c: u32, reason: usize) {
+    pub(in crate::world) fn reject(&mut self, ctx: &mut Context<'_, Ev>, c: u32, reason: usize) {
         let call = &mut self.calls[c as usize];
         call.err = reason as u8 + 1;
         call.done = true;
@@ -143,10 +154,10 @@ impl World {
         self.hop(ctx, Ev::Reply(c));
     }
     /// The reply of call `c` reaches its parent.
-    pub(super) fn reply(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+    pub(in crate::world) fn reply(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
         let call = self.calls[c as usize];
         self.comps[call.comp as usize].insts[call.inst as usize].outstanding -= 1;
-        if self.has_policies && call.guard != NONE {
+        if self.res.has_policies && call.guard != NONE {
             return self.guard_reply(ctx, c);
         }
         if call.parent == NONE {
@@ -183,12 +194,12 @@ impl World {
                 }
             }
             // A queue's consumers are internal calls; it has no children of its own.
-            Body::Lb { .. } | Body::Queue(_) => self.finish_call(ctx, p),
+            Body::Lb(_) | Body::Queue(_) => self.finish_call(ctx, p),
             Body::Cache(_) => self.cache_answered(ctx, p, perr),
             Body::Custom(_) => self.custom_answered(ctx, p, perr),
         }
     }
-    pub(super) fn reason_index(&mut self, name: &str) -> usize {
+    pub(in crate::world) fn reason_index(&mut self, name: &str) -> usize {
         self.rec.reason(name)
     }
 }

@@ -192,6 +192,7 @@ pub fn estimate_memory(spec: &Spec, requests: f64, hops: f64) -> MemoryEstimate 
                 ));
             }
             KindSpec::Service(s) => {
+                per_inst += size_of::<SvcInst>() as u64;
                 if let Some(db) = &s.db {
                     per_inst += 2 * 48 + 8;
                     if db.replicas > 0 || db.row_locks || db.source.is_some() {

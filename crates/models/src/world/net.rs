@@ -2,30 +2,51 @@
 
 use super::*;
 
+/// The network's state: hop latency, regions and the links between them, partitions and
+/// latency faults in force.
+pub(in crate::world) struct Net {
+    pub(in crate::world) latency: Dist,
+    pub(in crate::world) zero: bool,
+    pub(in crate::world) rng: Stream,
+    /// Hops go through `hop_links` (partitions, latency faults, regions).
+    pub(in crate::world) links: bool,
+    /// Active partitions (a, b, drop) and latency faults (fault indices).
+    pub(in crate::world) partitions: Vec<(u32, u32, bool)>,
+    pub(in crate::world) delays: Vec<u32>,
+    pub(in crate::world) partitioned_reason: usize,
+    /// Region names; one-way latency between regions (`regions x regions`).
+    pub(in crate::world) regions: Vec<String>,
+    pub(in crate::world) region_net: Vec<Option<Dist>>,
+    /// Cumulative weights of the traffic's origin regions (region index, cumulative).
+    pub(in crate::world) origins: Vec<(u8, f64)>,
+    pub(in crate::world) rng_origin: Stream,
+}
+
 impl World {
-    pub(super) fn draw_origin(&mut self) -> u8 {
-        let u: f64 = self.rng_origin.random();
-        self.origins
+    pub(in crate::world) fn draw_origin(&mut self) -> u8 {
+        let u: f64 = self.net.rng_origin.random();
+        self.net
+            .origins
             .iter()
             .find(|(_, cum)| u < *cum)
-            .or(self.origins.last())
+            .or(self.net.origins.last())
             .map_or(NO_REGION, |o| o.0)
     }
     /// The component a call comes from (`NONE`: the client).
-    pub(super) fn source_of(&self, c: u32) -> u32 {
+    pub(in crate::world) fn source_of(&self, c: u32) -> u32 {
         let call = &self.calls[c as usize];
         match call.parent {
             NONE => NONE,
-            INTERNAL if is_apply(call.gen) => call.comp,
-            INTERNAL => call.req,
+            INTERNAL if call.is_apply() => call.comp,
+            INTERNAL => call.owner(),
             p => self.calls[p as usize].comp,
         }
     }
     /// The region a call comes from.
     /// A component without a region is where its caller is (a global balancer forwards
     /// from the user's region).
-    pub(super) fn region_from(&self, c: u32) -> u8 {
-        if self.regions.is_empty() {
+    pub(in crate::world) fn region_from(&self, c: u32) -> u8 {
+        if self.net.regions.is_empty() {
             return NO_REGION;
         }
         // Up the chain of callers; a chain is never longer than the components (calls form
@@ -44,19 +65,20 @@ impl World {
         NO_REGION
     }
     /// A hop when partitions, latency faults or regions are in play.
-    pub(super) fn hop_links(&mut self, ctx: &mut Context<'_, Ev>, ev: Ev) {
+    pub(in crate::world) fn hop_links(&mut self, ctx: &mut Context<'_, Ev>, ev: Ev) {
         let (c, deliver) = match ev {
             Ev::Deliver(c) => (c, true),
             Ev::Reply(c) => (c, false),
             other => {
-                let d = self.net.sample(&mut self.rng_net);
+                let d = self.net.latency.sample(&mut self.net.rng);
                 return ctx.schedule_in(d, other);
             }
         };
         let src = self.source_of(c);
         let dst = self.calls[c as usize].comp;
-        if deliver && !self.partitions.is_empty() && src != NONE {
+        if deliver && !self.net.partitions.is_empty() && src != NONE {
             let cut = self
+                .net
                 .partitions
                 .iter()
                 .find(|(a, b, _)| (*a == src && *b == dst) || (*a == dst && *b == src))
@@ -73,7 +95,7 @@ impl World {
                 }
                 // Refused at once.
                 Some(false) => {
-                    let reason = self.partitioned_reason;
+                    let reason = self.net.partitioned_reason;
                     let call = &mut self.calls[c as usize];
                     call.err = reason as u8 + 1;
                     call.done = true;
@@ -84,22 +106,22 @@ impl World {
         }
         let (ra, rb) = (self.region_from(c), self.comps[dst as usize].region);
         let mut d = if ra != rb && ra != NO_REGION && rb != NO_REGION {
-            let nr = self.regions.len();
-            match &self.region_net[ra as usize * nr + rb as usize] {
-                Some(dist) => dist.sample(&mut self.rng_net),
-                None => self.net.sample(&mut self.rng_net),
+            let nr = self.net.regions.len();
+            match &self.net.region_net[ra as usize * nr + rb as usize] {
+                Some(dist) => dist.sample(&mut self.net.rng),
+                None => self.net.latency.sample(&mut self.net.rng),
             }
-        } else if self.net_zero {
+        } else if self.net.zero {
             SimTime::ZERO
         } else {
-            self.net.sample(&mut self.rng_net)
+            self.net.latency.sample(&mut self.net.rng)
         };
         if deliver {
-            for k in 0..self.delays.len() {
-                let f = &self.faults[self.delays[k] as usize];
+            for k in 0..self.net.delays.len() {
+                let f = &self.ops.faults[self.net.delays[k] as usize];
                 if f.comp == dst && (f.peer == NONE || f.peer == src) {
                     if let FaultKind::Latency { add, .. } = &f.kind {
-                        d = d.saturating_add(add.sample(&mut self.rng_net));
+                        d = d.saturating_add(add.sample(&mut self.net.rng));
                     }
                 }
             }

@@ -2,6 +2,34 @@
 
 use super::*;
 
+/// Live instances per series bucket (the fewest during the bucket) from change points.
+pub(in crate::world) fn live_series(
+    changes: &[(u64, u32)],
+    interval_ns: u64,
+    end_ns: u64,
+) -> Vec<f64> {
+    let n = (end_ns / interval_ns + 1) as usize;
+    let mut out = Vec::with_capacity(n);
+    let mut k = 0;
+    let mut live = changes.first().map_or(0, |c| c.1);
+    for b in 0..n as u64 {
+        let (start, end) = (b * interval_ns, (b + 1) * interval_ns);
+        // The value in force at the bucket's start, then every change inside it.
+        while k < changes.len() && changes[k].0 <= start {
+            live = changes[k].1;
+            k += 1;
+        }
+        let mut low = live;
+        while k < changes.len() && changes[k].0 < end {
+            live = changes[k].1;
+            low = low.min(live);
+            k += 1;
+        }
+        out.push(low as f64);
+    }
+    out
+}
+
 impl World {
     /// Requests still without an outcome.
     pub fn live_requests(&self) -> u64 {
@@ -46,19 +74,32 @@ impl World {
                 calls_series: c.calls_per[..buckets.min(c.calls_per.len())].to_vec(),
                 errors_series: c.errors_per[..buckets.min(c.errors_per.len())].to_vec(),
             };
-            for i in &mut c.insts {
-                i.busy.finish(end_ns);
-                i.queue.finish(end_ns);
-                i.busy.add_bucket_areas(&mut s.busy_series);
-                i.queue.add_bucket_areas(&mut s.queue_series);
-                s.busy_area += i.busy.area;
-                s.queue_area += i.queue.area;
-                s.max_queue = s.max_queue.max(i.queue.max);
+            for (k, i) in c.insts.iter().enumerate() {
+                let levels = c.body.levels(k as u32);
+                let mut busy_area = 0;
+                if let Some(busy) = levels.busy {
+                    busy.finish(end_ns);
+                    busy.add_bucket_areas(&mut s.busy_series);
+                    busy_area = busy.area;
+                }
+                if let Some(queue) = levels.queue {
+                    queue.finish(end_ns);
+                    queue.add_bucket_areas(&mut s.queue_series);
+                    s.queue_area += queue.area;
+                    s.max_queue = s.max_queue.max(queue.max);
+                }
+                s.busy_area += busy_area;
                 s.per_instance_served.push(i.served);
-                s.per_instance_busy.push(i.busy.area);
-                if s.workers.is_some() {
-                    i.workers.finish(end_ns);
-                    s.per_instance_workers.push(i.workers.area);
+                s.per_instance_busy.push(busy_area);
+                if let Some(workers) = levels.workers {
+                    workers.finish(end_ns);
+                    s.per_instance_workers.push(workers.area);
+                }
+            }
+            // A kind without a level has a level of zero in every bucket.
+            for v in [&mut s.busy_series, &mut s.queue_series] {
+                if v.len() < buckets {
+                    v.resize(buckets, 0);
                 }
             }
             if let Body::Service(Svc {
@@ -178,9 +219,9 @@ impl World {
                 );
                 s.figures.declare(Figure::series("live_instances"));
             }
-            if let Body::Custom(bs) = &c.body {
+            if let Body::Custom(cu) = &c.body {
                 // The instances' counters add up; each declares the same figures.
-                for b in bs {
+                for b in &cu.behaviors {
                     for (k, v) in b.counters() {
                         s.counters.add(&k, v);
                     }

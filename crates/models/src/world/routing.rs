@@ -2,12 +2,64 @@
 
 use super::*;
 
+/// A consistent-hashing ring: (point, instance), sorted by point.
+pub(in crate::world) type Ring = Vec<(u64, u32)>;
+
+/// A consistent-hashing ring of `n` instances, 64 virtual nodes each.
+pub(in crate::world) fn ring_of(n: u32) -> Ring {
+    let mut ring: Vec<(u64, u32)> = (0..n)
+        .flat_map(|i| (0..64u64).map(move |v| (mix64((i as u64) << 32 | v), i)))
+        .collect();
+    ring.sort_unstable();
+    ring
+}
+
+/// The instance of `key` among `n` under a key policy.
+#[inline]
+pub(in crate::world) fn route_key(
+    policy: Policy,
+    key: u64,
+    n: u32,
+    key_count: u64,
+    ring: &[(u64, u32)],
+) -> u32 {
+    match policy {
+        Policy::Range => ((key.min(key_count - 1) as u128 * n as u128) / key_count as u128) as u32,
+        Policy::Consistent => {
+            let h = mix64(key ^ 0x5851_f42d_4c95_7f2d);
+            let i = ring.partition_point(|(p, _)| *p < h);
+            ring[i % ring.len()].1
+        }
+        _ => (mix64(key) % n as u64) as u32,
+    }
+}
+
+/// A key's position in [0, 1), for choosing which keys have moved during a reshard.
+#[inline]
+pub(in crate::world) fn key_unit(key: u64) -> f64 {
+    (mix64(key ^ 0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// SplitMix64 finalizer: spreads keys for hash routing.
+#[inline]
+pub(in crate::world) fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
 impl World {
     // ----- routing -----
 
     /// Chooses an instance of `comp` by `policy`.
-    pub(super) fn pick(&mut self, comp: u32, policy: Policy, key: u64, class: u16) -> u32 {
-        let key_count = self.key_count;
+    pub(in crate::world) fn pick(
+        &mut self,
+        comp: u32,
+        policy: Policy,
+        key: u64,
+        class: u16,
+    ) -> u32 {
+        let key_count = self.traffic.key_count;
         let now = self.now;
         let c = &mut self.comps[comp as usize];
         let n = c.active;
@@ -94,14 +146,21 @@ impl World {
     /// deployment) or ejected by balancer `lb`'s health check. When every instance is to be
     /// avoided, the first choice stands (fail open).
     #[inline(always)]
-    pub(super) fn choose(&mut self, lb: u32, to: u32, policy: Policy, key: u64, class: u16) -> u32 {
+    pub(in crate::world) fn choose(
+        &mut self,
+        lb: u32,
+        to: u32,
+        policy: Policy,
+        key: u64,
+        class: u16,
+    ) -> u32 {
         let c = &self.comps[to as usize];
-        if c.active == 1 && c.reshard.is_none() && !self.ops_pick {
+        if c.active == 1 && c.reshard.is_none() && !self.ops.pick {
             return 0; // what `pick` comes to, without the calls
         }
         self.choose_among(lb, to, policy, key, class)
     }
-    pub(super) fn choose_among(
+    pub(in crate::world) fn choose_among(
         &mut self,
         lb: u32,
         to: u32,
@@ -110,27 +169,21 @@ impl World {
         class: u16,
     ) -> u32 {
         let i = self.pick(to, policy, key, class);
-        if !self.ops_pick || self.usable(lb, to, i) {
+        if !self.ops.pick || self.usable(lb, to, i) {
             return i;
         }
         self.repick(lb, to, policy, i)
     }
-    pub(super) fn usable(&self, lb: u32, to: u32, i: u32) -> bool {
+    pub(in crate::world) fn usable(&self, lb: u32, to: u32, i: u32) -> bool {
         if self.comps[to as usize].insts[i as usize].out {
             return false;
         }
         if lb == NONE {
             return true;
         }
-        match &self.comps[lb as usize].health {
-            Some(h) => match h.targets.iter().position(|t| *t == to) {
-                Some(t) => !h.ejected[t][i as usize],
-                None => true,
-            },
-            None => true,
-        }
+        !self.lb(lb).ejects(to, i)
     }
-    pub(super) fn repick(&mut self, lb: u32, to: u32, policy: Policy, first: u32) -> u32 {
+    pub(in crate::world) fn repick(&mut self, lb: u32, to: u32, policy: Policy, first: u32) -> u32 {
         // Only the instances callers spread over (an autoscaler's idle ones are not ready).
         let n = self.comps[to as usize].active;
         let ok: Vec<u32> = (0..n).filter(|&j| self.usable(lb, to, j)).collect();
@@ -160,31 +213,5 @@ impl World {
             // In turn, and by key: the next instance that takes calls.
             _ => ok.iter().copied().find(|j| *j > first).unwrap_or(ok[0]),
         }
-    }
-    /// A global balancer's target for call `c`: the nearest to the call's origin with an
-    /// instance that is up, in rotation and not ejected; the nearest if none is.
-    pub(super) fn global_target(&self, lb: u32, c: u32) -> u32 {
-        let origin = self.region_from(c);
-        let g = &self.comps[lb as usize].global;
-        let order = &g[if origin == NO_REGION {
-            g.len() - 1
-        } else {
-            origin as usize
-        }];
-        for &t in order {
-            let n = self.comps[t as usize].active;
-            let healthy = (0..n).any(|i| {
-                let inst = &self.comps[t as usize].insts[i as usize];
-                !inst.out
-                    && match &self.comps[lb as usize].health {
-                        Some(_) => self.usable(lb, t, i),
-                        None => !inst.down,
-                    }
-            });
-            if healthy {
-                return t;
-            }
-        }
-        order[0]
     }
 }

@@ -8,7 +8,7 @@ use archsim_engine::Simulation;
 
 /// Events at one instant that end a run as stalled: far more than any real burst (every
 /// closed-loop user starting at once, a spike's arrivals) yet a second or two of work.
-pub(super) fn stall_budget(spec: &Spec) -> u64 {
+pub(in crate::world) fn stall_budget(spec: &Spec) -> u64 {
     let users = match spec.traffic.load {
         Load::Closed { users, .. } => users as u64,
         Load::Open { .. } => 0,
@@ -21,7 +21,7 @@ const SAMPLE: u32 = 100_000;
 
 /// Describes a stall at the current instant: runs a sample of further events and names
 /// the components whose counts moved.
-pub(super) fn stall(sim: &mut Simulation<World>, spec: &Spec, budget: u64) -> ModelError {
+pub(in crate::world) fn stall(sim: &mut Simulation<World>, spec: &Spec, budget: u64) -> ModelError {
     let at = sim.now();
     let before = activity(sim.handler());
     for _ in 0..SAMPLE {

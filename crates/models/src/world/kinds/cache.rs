@@ -2,6 +2,40 @@
 
 use crate::world::*;
 
+pub(in crate::world) struct CacheBody {
+    pub(in crate::world) stores: Vec<KeyStore>,
+    pub(in crate::world) policy: WritePolicy,
+    pub(in crate::world) flush_interval: SimTime,
+    pub(in crate::world) coalesce: bool,
+    /// Write-behind, per instance: buffered writes (key, class) in order, and membership.
+    pub(in crate::world) dirty: Vec<Vec<(u64, u16)>>,
+    pub(in crate::world) dirty_set: Vec<KeyMap<()>>,
+    pub(in crate::world) flushing: Vec<bool>,
+    /// Coalescing, per instance: read misses waiting on another miss of their key.
+    pub(in crate::world) waiting: Vec<KeyMap<Vec<u32>>>,
+    pub(in crate::world) coalesced: u64,
+    pub(in crate::world) flushed: u64,
+    pub(in crate::world) lost_writes: u64,
+    /// Refresh-ahead: age (ns) past which a hit refreshes; keys being refreshed.
+    pub(in crate::world) refresh_after_ns: Option<u64>,
+    pub(in crate::world) refreshing: Vec<KeyMap<()>>,
+    pub(in crate::world) refreshes: u64,
+    /// CDN: by class, served at the edge; hit probability; user-to-edge round trip.
+    pub(in crate::world) edge_class: Option<Vec<bool>>,
+    pub(in crate::world) hit_prob: Option<f64>,
+    pub(in crate::world) edge: Dist,
+    pub(in crate::world) hit: Dist,
+    pub(in crate::world) backing: u32,
+    /// By class index.
+    pub(in crate::world) is_write: Vec<bool>,
+    pub(in crate::world) hits: u64,
+    pub(in crate::world) misses: u64,
+    pub(in crate::world) writes: u64,
+    /// Lookups that hit / missed, per series bucket (warm-up included), for `hit_ratio`.
+    pub(in crate::world) hits_per: Vec<u64>,
+    pub(in crate::world) misses_per: Vec<u64>,
+}
+
 impl World {
     /// Refreshes `key` in a cache instance from the backing store, in the background.
     pub(in crate::world) fn refresh(
@@ -19,16 +53,7 @@ impl World {
         let backing = cb.backing;
         let bal = self.comps[backing as usize].balance;
         let i = self.pick(backing, bal, key, class);
-        let call = self.new_call(Call::new(
-            INTERNAL,
-            comp,
-            REFRESH,
-            backing,
-            i,
-            class,
-            key,
-            inst as u64,
-        ));
+        let call = self.new_call(Call::refresh(comp, inst, backing, i, class, key));
         self.comps[backing as usize].insts[i as usize].outstanding += 1;
         self.hop(ctx, Ev::Deliver(call));
     }
@@ -47,7 +72,7 @@ impl World {
         for (key, class) in writes {
             let bal = self.comps[backing as usize].balance;
             let i = self.pick(backing, bal, key, class);
-            let call = self.new_call(Call::new(INTERNAL, comp, FLUSH, backing, i, class, key, 0));
+            let call = self.new_call(Call::flush(comp, backing, i, class, key));
             self.comps[backing as usize].insts[i as usize].outstanding += 1;
             self.hop(ctx, Ev::Deliver(call));
         }
@@ -74,7 +99,7 @@ impl World {
             // A CDN: the user-to-edge round trip first, then the edge serves its classes (by
             // probability or from its store) and passes the rest to the origin.
             let edge = cb.edge.sample(&mut cm.rng);
-            self.calls[c as usize].aux = edge.as_nanos();
+            self.calls[c as usize].set_edge_ns(edge.as_nanos());
             let at_edge = edge_class[class as usize];
             let hit = at_edge
                 && match cb.hit_prob {
@@ -95,7 +120,7 @@ impl World {
                 cb.misses += measured as u64;
                 cb.misses_per[bucket] += 1;
                 if cb.hit_prob.is_none() {
-                    self.calls[c as usize].step = 1;
+                    self.calls[c as usize].set_cache_mark(CacheMark::Fill);
                 }
             }
             let bal = self.comps[backing as usize].balance;
@@ -111,8 +136,9 @@ impl World {
                         cb.stores[inst as usize].remove(key);
                     }
                 }
-                // step 2 marks a write whose key is stored once the backing store has it.
-                WritePolicy::Through => self.calls[c as usize].step = 2,
+                WritePolicy::Through => {
+                    self.calls[c as usize].set_cache_mark(CacheMark::WriteThrough)
+                }
                 WritePolicy::Behind if key != NO_KEY => {
                     cb.stores[inst as usize].insert(key, now, &mut cm.rng);
                     if cb.dirty_set[inst as usize].insert(key, ()).is_none() {
@@ -160,8 +186,7 @@ impl World {
                 }
                 cb.waiting[inst as usize].insert(key, Vec::new());
             }
-            // step 1 marks a read miss whose key is stored when the answer comes back.
-            self.calls[c as usize].step = 1;
+            self.calls[c as usize].set_cache_mark(CacheMark::Fill);
         }
         let bal = self.comps[backing as usize].balance;
         let i = self.choose(NONE, backing, bal, key, class);
@@ -178,20 +203,21 @@ impl World {
         let mut waiters = Vec::new();
         let comp = &mut self.comps[pcomp as usize];
         if let Body::Cache(cb) = &mut comp.body {
-            if pc.key != NO_KEY && pc.step == 1 && cb.coalesce {
+            let mark = pc.cache_mark();
+            if pc.key != NO_KEY && mark == CacheMark::Fill && cb.coalesce {
                 waiters = cb.waiting[pinst as usize]
                     .remove(&pc.key)
                     .unwrap_or_default();
             }
-            if perr == 0 && (pc.step == 1 || pc.step == 2) && pc.key != NO_KEY {
+            if perr == 0 && mark != CacheMark::None && pc.key != NO_KEY {
                 cb.stores[pinst as usize].insert(pc.key, now, &mut comp.rng);
             }
         }
         // A CDN answers after the user-to-edge round trip drawn on arrival.
-        if pc.aux > 0
+        if pc.edge_ns() > 0
             && matches!(&self.comps[pcomp as usize].body, Body::Cache(cb) if cb.edge_class.is_some())
         {
-            ctx.schedule_in(SimTime(pc.aux), Ev::Finish(p));
+            ctx.schedule_in(SimTime(pc.edge_ns()), Ev::Finish(p));
             return;
         }
         self.finish_call(ctx, p);
@@ -200,5 +226,83 @@ impl World {
             self.calls[w as usize].err = perr;
             self.finish_call(ctx, w);
         }
+    }
+}
+
+impl CacheBody {
+    /// Builds cache (or CDN) `c`: a key store per instance over its backing component.
+    pub(in crate::world) fn build(
+        c: &ComponentSpec,
+        cs: &CacheSpec,
+        cx: &mut BuildCx<'_>,
+    ) -> Result<CacheBody, ModelError> {
+        if cs.capacity > 100_000_000 {
+            return Err(ModelError::OutOfRange(format!(
+                "`{}`: a cache holds at most 100000000 entries per instance",
+                c.name
+            )));
+        }
+        Ok(CacheBody {
+            stores: (0..c.instances)
+                .map(|_| {
+                    KeyStore::new(
+                        cs.eviction,
+                        cs.capacity as usize,
+                        cs.ttl.map(|t| t.as_nanos()),
+                    )
+                })
+                .collect(),
+            hit: cs.hit.clone(),
+            backing: find(cx.names, &c.name, &cs.backing)?,
+            is_write: cx
+                .class_names
+                .iter()
+                .map(|n| cs.write_classes.contains(n))
+                .collect(),
+            hits: 0,
+            misses: 0,
+            writes: 0,
+            hits_per: Vec::new(),
+            misses_per: Vec::new(),
+            policy: cs.write_policy,
+            flush_interval: cs.flush_interval.max(SimTime::from_micros(1)),
+            coalesce: cs.coalesce,
+            dirty: (0..c.instances).map(|_| Vec::new()).collect(),
+            dirty_set: (0..c.instances).map(|_| KeyMap::default()).collect(),
+            flushing: vec![false; c.instances as usize],
+            waiting: (0..c.instances).map(|_| KeyMap::default()).collect(),
+            coalesced: 0,
+            flushed: 0,
+            lost_writes: 0,
+            refresh_after_ns: match (cs.refresh_ahead, cs.ttl) {
+                (Some(f), Some(ttl)) => Some((ttl.as_nanos() as f64 * f) as u64),
+                _ => None,
+            },
+            refreshing: (0..c.instances).map(|_| KeyMap::default()).collect(),
+            refreshes: 0,
+            edge_class: cs.cdn.as_ref().map(|d| {
+                cx.class_names
+                    .iter()
+                    .map(|n| d.classes.contains(n))
+                    .collect()
+            }),
+            hit_prob: cs.cdn.as_ref().and_then(|d| d.hit_ratio),
+            edge: cs.cdn.as_ref().map_or(Dist::Const(0), |d| d.edge.clone()),
+        })
+    }
+}
+
+impl CacheBody {
+    /// Instance `inst` crashed: misses waiting on a coalesced call join `held`; it comes
+    /// back empty, and loses the writes it had not flushed.
+    pub(in crate::world) fn on_crash(&mut self, inst: u32, held: &mut Vec<u32>) {
+        let i = inst as usize;
+        for (_, waiters) in self.waiting[i].drain() {
+            held.extend(waiters);
+        }
+        self.stores[i].clear();
+        self.lost_writes += self.dirty[i].len() as u64;
+        self.dirty[i].clear();
+        self.dirty_set[i].clear();
     }
 }

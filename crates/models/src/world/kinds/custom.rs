@@ -2,6 +2,28 @@
 
 use crate::world::*;
 
+/// A custom component: one behaviour per instance, the timers they set, and a buffer for
+/// the effects a behaviour asks for.
+pub(in crate::world) struct Custom {
+    pub(in crate::world) behaviors: Vec<Box<dyn Behavior>>,
+    /// Pending timers: (instance, tag); free slots are reused.
+    pub(in crate::world) timers: Vec<(u32, u64)>,
+    pub(in crate::world) free_timers: Vec<u32>,
+    pub(in crate::world) effects: Vec<Effect>,
+}
+
+impl World {
+    /// Timer `t` of custom component `comp` is due.
+    pub(in crate::world) fn custom_timer(&mut self, ctx: &mut Context<'_, Ev>, comp: u32, t: u32) {
+        let Body::Custom(cu) = &mut self.comps[comp as usize].body else {
+            unreachable!()
+        };
+        let (inst, tag) = cu.timers[t as usize];
+        cu.free_timers.push(t);
+        self.run_behavior(ctx, comp, inst, |b, bctx| b.on_timer(tag, bctx));
+    }
+}
+
 impl World {
     /// A custom component's behaviour gets call `c`.
     #[inline(never)]
@@ -44,19 +66,20 @@ impl World {
         inst: u32,
         f: impl FnOnce(&mut dyn Behavior, &mut BehaviorCtx<'_>),
     ) {
-        let mut effects = std::mem::take(&mut self.effects);
-        {
+        let mut effects = {
             let c = &mut self.comps[comp as usize];
-            let Body::Custom(bs) = &mut c.body else {
+            let Body::Custom(cu) = &mut c.body else {
                 unreachable!()
             };
+            let mut effects = std::mem::take(&mut cu.effects);
             let mut bctx = BehaviorCtx {
                 now: ctx.now(),
                 rng: &mut c.rng,
                 effects: &mut effects,
             };
-            f(bs[inst as usize].as_mut(), &mut bctx);
-        }
+            f(cu.behaviors[inst as usize].as_mut(), &mut bctx);
+            effects
+        };
         for e in effects.drain(..) {
             match e {
                 Effect::Reply(id, delay) => {
@@ -92,30 +115,50 @@ impl World {
                     }
                 }
                 Effect::Timer(delay, tag) => {
-                    let t = match self.free_timers.pop() {
+                    let Body::Custom(cu) = &mut self.comps[comp as usize].body else {
+                        unreachable!()
+                    };
+                    let t = match cu.free_timers.pop() {
                         Some(t) => {
-                            self.timers[t as usize] = (comp, inst, tag);
+                            cu.timers[t as usize] = (inst, tag);
                             t
                         }
                         None => {
-                            self.timers.push((comp, inst, tag));
-                            (self.timers.len() - 1) as u32
+                            cu.timers.push((inst, tag));
+                            (cu.timers.len() - 1) as u32
                         }
                     };
-                    ctx.schedule_in(delay, Ev::Timer(t));
+                    ctx.schedule_in(delay, Ev::Timer(comp, t));
                 }
                 Effect::Event(event, detail) => {
-                    let c = &self.comps[comp as usize];
-                    let label = if c.insts.len() == 1 {
-                        c.name.clone()
-                    } else {
-                        format!("{}[{inst}]", c.name)
-                    };
+                    let label = self.comps[comp as usize].label(inst);
                     self.rec
                         .timeline(ctx.now().as_nanos(), &label, &event, detail);
                 }
             }
         }
-        self.effects = effects;
+        if let Body::Custom(cu) = &mut self.comps[comp as usize].body {
+            cu.effects = effects;
+        }
     }
+}
+
+/// Builds custom component `c`: one behaviour per instance from its factory.
+pub(in crate::world) fn build_custom(
+    c: &ComponentSpec,
+    factory: &std::sync::Arc<dyn Fn() -> Box<dyn Behavior> + Send + Sync>,
+    cx: &BuildCx<'_>,
+) -> Result<Custom, ModelError> {
+    let behaviors: Vec<Box<dyn Behavior>> = (0..c.instances).map(|_| factory()).collect();
+    for b in &behaviors {
+        for to in b.calls() {
+            find(cx.names, &c.name, &to)?;
+        }
+    }
+    Ok(Custom {
+        behaviors,
+        timers: Vec::new(),
+        free_timers: Vec::new(),
+        effects: Vec::new(),
+    })
 }

@@ -2,6 +2,36 @@
 
 use crate::world::*;
 
+pub(in crate::world) struct Msg {
+    pub(in crate::world) class: u16,
+    pub(in crate::world) key: u64,
+    pub(in crate::world) published: u64,
+}
+
+pub(in crate::world) struct QueueBody {
+    pub(in crate::world) backlog: VecDeque<Msg>,
+    /// Messages waiting, over time (the broker's queue figures).
+    pub(in crate::world) depth: TimeAverage,
+    pub(in crate::world) publish: Dist,
+    pub(in crate::world) consumers: u32,
+    pub(in crate::world) busy: u32,
+    pub(in crate::world) target: u32,
+    pub(in crate::world) durable: bool,
+    pub(in crate::world) capacity: Option<u64>,
+    /// Messages published and not yet consumed, by key (for CQRS staleness).
+    pub(in crate::world) unconsumed: KeyMap<u32>,
+    pub(in crate::world) published: u64,
+    pub(in crate::world) consumed: u64,
+    pub(in crate::world) failed: u64,
+    pub(in crate::world) lost: u64,
+    pub(in crate::world) lag_total_us: u64,
+    pub(in crate::world) lag_samples: u64,
+    /// Per series bucket: most messages waiting, sum of lag (ms), messages consumed.
+    pub(in crate::world) backlog_max: Vec<f64>,
+    pub(in crate::world) lag_ms_sum: Vec<f64>,
+    pub(in crate::world) consumed_per: Vec<f64>,
+}
+
 impl World {
     /// A producer publishes: the message joins the backlog, the producer gets its
     /// acknowledgement after the publish latency, and an idle consumer takes the message.
@@ -42,7 +72,7 @@ impl World {
         let ack = qb.publish.sample(&mut cm.rng);
         // The broker's queue figures are its backlog.
         let depth = qb.backlog.len() as u64;
-        cm.insts[0].queue.set(now, depth);
+        qb.depth.set(now, depth);
         if ack == SimTime::ZERO {
             self.finish_call(ctx, c);
         } else {
@@ -69,13 +99,11 @@ impl World {
             let target = qb.target;
             let now = ctx.now().as_nanos();
             let depth = qb.backlog.len() as u64;
-            self.comps[comp as usize].insts[0].queue.set(now, depth);
+            qb.depth.set(now, depth);
             let bal = self.comps[target as usize].balance;
             let inst = self.choose(NONE, target, bal, msg.key, msg.class);
-            let call = self.new_call(Call::new(
-                INTERNAL,
+            let call = self.new_call(Call::consume(
                 comp,
-                CONSUME,
                 target,
                 inst,
                 msg.class,
@@ -91,7 +119,7 @@ impl World {
         let now = ctx.now().as_nanos();
         let measured = self.rec.window().contains(now);
         let bucket = self.bucket_of(now);
-        let queue = call.req;
+        let queue = call.owner();
         if let Body::Queue(qb) = &mut self.comps[queue as usize].body {
             qb.busy -= 1;
             if call.key != NO_KEY {
@@ -106,7 +134,7 @@ impl World {
                 qb.failed += 1;
             } else {
                 qb.consumed += 1;
-                let lag = now - call.aux;
+                let lag = now - call.published_ns();
                 if measured {
                     qb.lag_total_us += lag / 1_000;
                     qb.lag_samples += 1;
@@ -118,5 +146,63 @@ impl World {
             }
         }
         self.consume(ctx, queue);
+    }
+}
+
+impl QueueBody {
+    /// Builds queue `c`: one broker, its consumers on `q.consumer`.
+    pub(in crate::world) fn build(
+        c: &ComponentSpec,
+        q: &QueueSpec,
+        cx: &mut BuildCx<'_>,
+    ) -> Result<QueueBody, ModelError> {
+        if c.instances != 1 {
+            return Err(ModelError::OutOfRange(format!(
+                "`{}`: a queue is one broker (instances = 1)",
+                c.name
+            )));
+        }
+        let buckets = cx
+            .span_ns
+            .div_ceil(cx.spec.series_interval.as_nanos().max(1)) as usize
+            + 1;
+        Ok(QueueBody {
+            backlog: VecDeque::new(),
+            depth: TimeAverage::with_series(cx.window, cx.spec.series_interval.as_nanos()),
+            publish: q.publish.clone(),
+            consumers: q.consumers.max(1),
+            busy: 0,
+            target: find(cx.names, &c.name, &q.consumer)?,
+            durable: q.durable,
+            capacity: q.capacity,
+            unconsumed: KeyMap::default(),
+            published: 0,
+            consumed: 0,
+            failed: 0,
+            lost: 0,
+            lag_total_us: 0,
+            lag_samples: 0,
+            backlog_max: vec![0.0; buckets],
+            lag_ms_sum: vec![0.0; buckets],
+            consumed_per: vec![0.0; buckets],
+        })
+    }
+}
+
+impl QueueBody {
+    /// The broker crashed at `now`: without durability it loses its backlog.
+    pub(in crate::world) fn on_crash(&mut self, now: u64) {
+        if !self.durable {
+            self.lost += self.backlog.len() as u64;
+            for m in self.backlog.drain(..) {
+                if let Some(n) = self.unconsumed.get_mut(&m.key) {
+                    *n -= 1;
+                    if *n == 0 {
+                        self.unconsumed.remove(&m.key);
+                    }
+                }
+            }
+        }
+        self.depth.set(now, self.backlog.len() as u64);
     }
 }

@@ -2,6 +2,109 @@
 
 use crate::world::*;
 
+pub(in crate::world) struct Endpoint {
+    pub(in crate::world) cpu: Option<Dist>,
+    pub(in crate::world) calls: Vec<(u32, u32)>,
+    /// By step: index into `World::policies`, or `NONE`.
+    pub(in crate::world) policy: Vec<u32>,
+}
+
+/// What a service instance has beyond what every instance has: its cores and workers, the
+/// calls waiting for them, their time averages, and its rate limit's token bucket.
+pub(in crate::world) struct SvcInst {
+    pub(in crate::world) busy_cores: u32,
+    pub(in crate::world) busy_workers: u32,
+    /// Waiting for admission: a worker if `workers` is set, else a core.
+    pub(in crate::world) wait_q: VecDeque<u32>,
+    /// Holding a worker, waiting for a core.
+    pub(in crate::world) cpu_q: VecDeque<u32>,
+    /// Busy cores, and calls waiting (both rooms), over time.
+    pub(in crate::world) busy: TimeAverage,
+    pub(in crate::world) queue: TimeAverage,
+    /// Busy workers (held only with a worker limit).
+    pub(in crate::world) workers: TimeAverage,
+    /// Token bucket: tokens and when they were last counted.
+    pub(in crate::world) tokens: f64,
+    pub(in crate::world) tokens_at: u64,
+}
+
+impl SvcInst {
+    pub(in crate::world) fn new(window: Window, series_interval_ns: u64) -> SvcInst {
+        SvcInst {
+            busy_cores: 0,
+            busy_workers: 0,
+            wait_q: VecDeque::new(),
+            cpu_q: VecDeque::new(),
+            busy: TimeAverage::with_series(window, series_interval_ns),
+            queue: TimeAverage::with_series(window, series_interval_ns),
+            workers: TimeAverage::new(window),
+            tokens: f64::INFINITY,
+            tokens_at: 0,
+        }
+    }
+    /// Records the calls waiting in both rooms now.
+    #[inline(always)]
+    pub(in crate::world) fn note_queue(&mut self, now: u64) {
+        let q = (self.wait_q.len() + self.cpu_q.len()) as u64;
+        self.queue.set(now, q);
+    }
+    /// Takes a core (the caller has checked one is free).
+    #[inline(always)]
+    pub(in crate::world) fn take_core(&mut self, now: u64) {
+        self.busy_cores += 1;
+        let b = self.busy_cores as u64;
+        self.busy.set(now, b);
+    }
+    /// Gives a core back.
+    #[inline(always)]
+    pub(in crate::world) fn free_core(&mut self, now: u64) {
+        self.busy_cores -= 1;
+        let b = self.busy_cores as u64;
+        self.busy.set(now, b);
+    }
+    /// The instance crashed: the calls waiting in its rooms (in that order) join `held`,
+    /// and its cores and workers are free when it comes back.
+    pub(in crate::world) fn on_crash(&mut self, now: u64, held: &mut Vec<u32>) {
+        held.extend(self.wait_q.drain(..).chain(self.cpu_q.drain(..)));
+        self.busy_cores = 0;
+        self.busy_workers = 0;
+        self.workers.set(now, 0);
+        self.busy.set(now, 0);
+        self.queue.set(now, 0);
+    }
+}
+
+pub(in crate::world) struct Svc {
+    /// By instance.
+    pub(in crate::world) insts: Vec<SvcInst>,
+    pub(in crate::world) cores: Option<u32>,
+    pub(in crate::world) workers: Option<u32>,
+    pub(in crate::world) queue: Option<u32>,
+    /// By class index.
+    pub(in crate::world) endpoints: Vec<Endpoint>,
+    pub(in crate::world) db: Option<Box<DbState>>,
+    /// Token bucket: (rate per ns, burst); per-instance state in `SvcInst::tokens`.
+    pub(in crate::world) limit: Option<(f64, f64)>,
+    pub(in crate::world) limited: u64,
+    pub(in crate::world) limited_reason: usize,
+    /// Drop work whose caller gave up when it reaches the CPU.
+    pub(in crate::world) drop_expired: bool,
+    /// Serve the newest waiting request when more than this many wait (`None` = FIFO).
+    pub(in crate::world) lifo_above: Option<u32>,
+    /// Calls dropped before their CPU time because their caller had given up.
+    pub(in crate::world) dropped: u64,
+    /// No workers, rate limit or database: an arriving call goes straight to core admission.
+    pub(in crate::world) plain: bool,
+}
+
+/// How a call resumes from the work list.
+#[derive(Clone, Copy, Debug)]
+pub(in crate::world) enum Resume {
+    LockThenCpu,
+    StartCpu,
+    CoreAdmission,
+}
+
 impl World {
     pub(in crate::world) fn svc(&self, comp: u32) -> &Svc {
         match &self.comps[comp as usize].body {
@@ -10,10 +113,11 @@ impl World {
         }
     }
     #[inline(always)]
-    pub(in crate::world) fn set_queue(&mut self, comp: u32, inst: u32, now: u64) {
-        let i = &mut self.comps[comp as usize].insts[inst as usize];
-        let q = (i.wait_q.len() + i.cpu_q.len()) as u64;
-        i.queue.set(now, q);
+    pub(in crate::world) fn svc_mut(&mut self, comp: u32) -> &mut Svc {
+        match &mut self.comps[comp as usize].body {
+            Body::Service(s) => s,
+            _ => unreachable!("not a service"),
+        }
     }
     #[inline(never)]
     pub(in crate::world) fn svc_arrive(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
@@ -27,14 +131,14 @@ impl World {
         };
         if let Some((rate_per_ns, burst)) = limit {
             if self.calls[c as usize].parent != INTERNAL {
-                let i = &mut self.comps[comp as usize].insts[inst as usize];
+                let Body::Service(s) = &mut self.comps[comp as usize].body else {
+                    unreachable!()
+                };
+                let i = &mut s.insts[inst as usize];
                 i.tokens =
                     (i.tokens.min(burst) + (now - i.tokens_at) as f64 * rate_per_ns).min(burst);
                 i.tokens_at = now;
                 if i.tokens < 1.0 {
-                    let Body::Service(s) = &mut self.comps[comp as usize].body else {
-                        unreachable!()
-                    };
                     s.limited += self.rec.window().contains(now) as u64;
                     let reason = s.limited_reason;
                     self.failed_here(comp, now);
@@ -51,15 +155,15 @@ impl World {
         }
         if let Body::Service(Svc { db: Some(db), .. }) = &mut self.comps[comp as usize].body {
             let call = &self.calls[c as usize];
-            if call.parent == INTERNAL && is_apply(call.gen) {
-                if db.failover.is_some() && call.req != db.term {
+            if call.is_apply() {
+                if db.failover.is_some() && call.term() != db.term {
                     // Shipped by a primary that has since been replaced: void.
                     let call = &mut self.calls[c as usize];
                     call.err = UNAVAILABLE as u8 + 1;
                     call.done = true;
                     return self.reply(ctx, c);
                 }
-                if call.gen == APPLY && db.catching_up(inst) {
+                if !call.is_replay() && db.catching_up(inst) {
                     // Queues behind the older writes the replica is replaying: the log is
                     // applied in commit order. Its replay is the call.
                     let b = self.rec.bucket_index(now);
@@ -103,8 +207,8 @@ impl World {
         let now = ctx.now().as_nanos();
         let Call { comp, inst, .. } = self.calls[c as usize];
         let internal = self.calls[c as usize].parent == INTERNAL;
-        let i = &mut self.comps[comp as usize].insts[inst as usize];
         if let Some(w) = workers {
+            let i = &mut self.svc_mut(comp).insts[inst as usize];
             if i.busy_workers < w {
                 i.busy_workers += 1;
                 i.workers.set(now, i.busy_workers as u64);
@@ -114,7 +218,7 @@ impl World {
                 self.reject(ctx, c, REJECTED);
             } else {
                 i.wait_q.push_back(c);
-                self.set_queue(comp, inst, now);
+                i.note_queue(now);
             }
             return;
         }
@@ -225,23 +329,20 @@ impl World {
             ..
         } = self.calls[c as usize];
         let internal = parent == INTERNAL;
-        let (cores, queue, needs_cpu) = {
-            let s = self.svc(comp);
-            (s.cores, s.queue, s.endpoints[class as usize].cpu.is_some())
-        };
-        let i = &mut self.comps[comp as usize].insts[inst as usize];
+        let s = self.svc_mut(comp);
+        let (cores, queue, needs_cpu) =
+            (s.cores, s.queue, s.endpoints[class as usize].cpu.is_some());
+        let i = &mut s.insts[inst as usize];
         match cores {
             Some(k) if needs_cpu => {
                 if i.busy_cores < k {
-                    i.busy_cores += 1;
-                    let b = i.busy_cores as u64;
-                    i.busy.set(now, b);
+                    i.take_core(now);
                     self.schedule_cpu(ctx, c);
                 } else if !internal && queue.is_some_and(|q| i.wait_q.len() >= q as usize) {
                     self.reject(ctx, c, REJECTED);
                 } else {
                     i.wait_q.push_back(c);
-                    self.set_queue(comp, inst, now);
+                    i.note_queue(now);
                 }
             }
             _ => self.start_cpu(ctx, c),
@@ -253,29 +354,27 @@ impl World {
         let Call {
             comp, inst, class, ..
         } = self.calls[c as usize];
-        let s = self.svc(comp);
+        let s = self.svc_mut(comp);
         if s.endpoints[class as usize].cpu.is_none() {
             return self.continue_calls(ctx, c);
         }
         match s.cores {
             None => self.schedule_cpu(ctx, c),
             Some(k) => {
-                let i = &mut self.comps[comp as usize].insts[inst as usize];
+                let i = &mut s.insts[inst as usize];
                 if i.busy_cores < k {
-                    i.busy_cores += 1;
-                    let b = i.busy_cores as u64;
-                    i.busy.set(now, b);
+                    i.take_core(now);
                     self.schedule_cpu(ctx, c);
                 } else {
                     i.cpu_q.push_back(c);
-                    self.set_queue(comp, inst, now);
+                    i.note_queue(now);
                 }
             }
         }
     }
     #[inline]
     pub(in crate::world) fn schedule_cpu(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
-        if self.drop_work && self.should_drop(c) {
+        if self.res.drop_work && self.should_drop(c) {
             // The core is released through the normal path, at once, with no work done.
             return ctx.schedule_in(SimTime::ZERO, Ev::CpuDone(c));
         }
@@ -303,63 +402,50 @@ impl World {
             return self.free_call(c);
         }
         let now = ctx.now().as_nanos();
-        let Call {
-            comp,
-            inst,
-            class,
-            step,
-            ..
-        } = self.calls[c as usize];
-        let (cores, workers, lifo_above, no_calls) = {
-            let s = self.svc(comp);
-            let no_calls = s.endpoints[class as usize].calls.len() <= step as usize;
-            (s.cores, s.workers, s.lifo_above, no_calls)
-        };
-        if cores.is_some() {
-            let i = &mut self.comps[comp as usize].insts[inst as usize];
-            let q = if workers.is_some() {
+        let call = &self.calls[c as usize];
+        let (comp, inst, class, step) = (call.comp, call.inst, call.class, call.step());
+        let s = self.svc_mut(comp);
+        let no_calls = s.endpoints[class as usize].calls.len() <= step as usize;
+        if s.cores.is_some() {
+            let i = &mut s.insts[inst as usize];
+            let q = if s.workers.is_some() {
                 &mut i.cpu_q
             } else {
                 &mut i.wait_q
             };
-            let next = match lifo_above {
+            let next = match s.lifo_above {
                 Some(a) if q.len() > a as usize => q.pop_back(),
                 _ => q.pop_front(),
             };
             match next {
                 // The core passes straight to the next call: busy count unchanged.
                 Some(n) => {
-                    self.set_queue(comp, inst, now);
+                    i.note_queue(now);
                     self.schedule_cpu(ctx, n);
                 }
-                None => {
-                    i.busy_cores -= 1;
-                    let b = i.busy_cores as u64;
-                    i.busy.set(now, b);
-                }
+                None => i.free_core(now),
             }
         }
         // What `continue_calls` comes to with no calls left; dropped work makes none.
-        if no_calls || self.drop_work && self.calls[c as usize].err != 0 {
+        if no_calls || self.res.drop_work && self.calls[c as usize].err != 0 {
             return self.finish_call(ctx, c);
         }
         self.continue_calls(ctx, c);
     }
     /// Makes the next downstream call step, or finishes.
     pub(in crate::world) fn continue_calls(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
-        let Call {
-            comp, class, step, ..
-        } = self.calls[c as usize];
+        let call = &self.calls[c as usize];
+        let (comp, class, step) = (call.comp, call.class, call.step());
         let ep = &self.svc(comp).endpoints[class as usize];
         let Some(&(to, fanout)) = ep.calls.get(step as usize) else {
             return self.finish_call(ctx, c);
         };
-        let policy = if self.has_policies {
+        let policy = if self.res.has_policies {
             ep.policy[step as usize]
         } else {
             NONE
         };
-        self.calls[c as usize].step += 1;
+        self.calls[c as usize].advance_step();
         let balance = self.comps[to as usize].balance;
         let n = self.comps[to as usize].active;
         let key = self.calls[c as usize].key;
@@ -396,16 +482,16 @@ impl World {
         }
         if holds_worker {
             self.calls[c as usize].holds_worker = false;
-            let lifo_above = self.svc(comp).lifo_above;
-            let i = &mut self.comps[comp as usize].insts[inst as usize];
-            let next = match lifo_above {
+            let s = self.svc_mut(comp);
+            let i = &mut s.insts[inst as usize];
+            let next = match s.lifo_above {
                 Some(a) if i.wait_q.len() > a as usize => i.wait_q.pop_back(),
                 _ => i.wait_q.pop_front(),
             };
             match next {
                 Some(n) => {
+                    i.note_queue(now);
                     self.calls[n as usize].holds_worker = true;
-                    self.set_queue(comp, inst, now);
                     self.resume_later(ctx, n, Resume::LockThenCpu);
                 }
                 None => {
@@ -414,5 +500,167 @@ impl World {
                 }
             }
         }
+    }
+}
+
+impl Svc {
+    /// Builds service `c` (its endpoints per class, call policies, database side, rate limit
+    /// and autoscaler).
+    pub(in crate::world) fn build(
+        c: &ComponentSpec,
+        s: &ServiceSpec,
+        cx: &mut BuildCx<'_>,
+    ) -> Result<Svc, ModelError> {
+        let ep_for = |class: &str| {
+            s.endpoints
+                .iter()
+                .find(|(n, _)| n == class)
+                .or_else(|| s.endpoints.iter().find(|(n, _)| n == "default"))
+                .map(|(_, e)| e)
+        };
+        let mut endpoints = Vec::new();
+        // One policy runtime per (endpoint, call step), shared by every class
+        // served by that endpoint: its bulkhead and breaker see all their calls.
+        let ep_index = |e: &crate::spec::EndpointSpec| {
+            s.endpoints
+                .iter()
+                .position(|(_, x)| std::ptr::eq(x, e))
+                .unwrap_or(usize::MAX)
+        };
+        let mut shared: Vec<(usize, usize, u32)> = Vec::new();
+        for class in cx.class_names {
+            let e = match ep_for(class) {
+                Some(e) => {
+                    let ei = ep_index(e);
+                    let mut calls = Vec::new();
+                    let mut policy = Vec::new();
+                    for (step, call) in e.calls.iter().enumerate() {
+                        let to = find(cx.names, &c.name, &call.to)?;
+                        // An autoscaled target may scale in to its `min`: a
+                        // fanout needs that many distinct instances.
+                        let tc = &cx.spec.components[to as usize];
+                        let n = match &tc.kind {
+                            KindSpec::Service(s) => {
+                                s.autoscale.as_ref().map_or(tc.instances, |a| a.min)
+                            }
+                            _ => tc.instances,
+                        };
+                        if call.fanout == 0 || call.fanout > n {
+                            return Err(ModelError::FanoutTooWide {
+                                from: c.name.clone(),
+                                to: call.to.clone(),
+                                fanout: call.fanout,
+                                instances: n,
+                            });
+                        }
+                        calls.push((to, call.fanout));
+                        let known = shared
+                            .iter()
+                            .find(|(x, y, _)| *x == ei && *y == step)
+                            .map(|t| t.2);
+                        policy.push(match &call.policy {
+                            Some(_) if known.is_some() => known.unwrap_or(NONE),
+                            Some(p) => {
+                                let n = c.instances as usize;
+                                cx.policies.push(PolicyRt {
+                                    caller: cx.index,
+                                    to,
+                                    p: (**p).clone(),
+                                    breakers: vec![Breaker::default(); n],
+                                    in_use: vec![0; n],
+                                    calls: 0,
+                                    hedges: 0,
+                                    timeouts: 0,
+                                    retries: 0,
+                                    fallbacks: 0,
+                                    open_rejects: 0,
+                                    bulkhead_rejects: 0,
+                                    opens: 0,
+                                });
+                                let pi = (cx.policies.len() - 1) as u32;
+                                shared.push((ei, step, pi));
+                                pi
+                            }
+                            None => NONE,
+                        });
+                    }
+                    Endpoint {
+                        cpu: e.cpu.clone().filter(|d| !d.is_zero()),
+                        calls,
+                        policy,
+                    }
+                }
+                None => Endpoint {
+                    cpu: None,
+                    calls: Vec::new(),
+                    policy: Vec::new(),
+                },
+            };
+            endpoints.push(e);
+        }
+        for (n, v) in [("cores", s.cores), ("workers", s.workers)] {
+            if v == Some(0) {
+                return Err(ModelError::OutOfRange(format!(
+                    "`{}`: {n} must be at least 1",
+                    c.name
+                )));
+            }
+        }
+        let db = DbState::build(c, s, cx)?;
+        if let Some((rate, burst)) = s.rate_limit {
+            if !(rate > 0.0 && burst >= 1.0 && rate.is_finite() && burst.is_finite()) {
+                return Err(ModelError::OutOfRange(format!(
+                    "`{}`: a rate limit needs a positive rate and a burst of at least 1",
+                    c.name
+                )));
+            }
+        }
+        if let Some(a) = &s.autoscale {
+            if !(a.min >= 1
+                && a.min <= a.max
+                && a.target_utilization > 0.0
+                && a.target_utilization <= 1.0
+                && s.cores.is_some()
+                && a.interval > SimTime::ZERO)
+            {
+                return Err(ModelError::OutOfRange(format!(
+                    "`{}`: autoscale needs cores, 1 <= min <= max, a target in (0, 1] and an interval",
+                    c.name
+                )));
+            }
+            cx.scalers.push(Scaler {
+                comp: cx.index,
+                db: false,
+                spec: a.clone(),
+                starting: 0,
+                sum: 0.0,
+                n: 0,
+                history: VecDeque::new(),
+                changes: vec![(0, cx.active[cx.index as usize].clamp(a.min, a.max))],
+            });
+        }
+        let plain = s.workers.is_none() && s.rate_limit.is_none() && db.is_none();
+        let interval_ns = cx.spec.series_interval.as_nanos();
+        Ok(Svc {
+            insts: (0..c.instances)
+                .map(|_| SvcInst::new(cx.window, interval_ns))
+                .collect(),
+            cores: s.cores,
+            workers: s.workers,
+            queue: s.queue,
+            endpoints,
+            db,
+            limit: s.rate_limit.map(|(r, b)| (r / 1e9, b)),
+            limited: 0,
+            limited_reason: 0,
+            drop_expired: s.drop_expired,
+            lifo_above: match s.discipline {
+                Discipline::Fifo => None,
+                Discipline::Lifo => Some(0),
+                Discipline::AdaptiveLifo { above } => Some(above),
+            },
+            dropped: 0,
+            plain,
+        })
     }
 }

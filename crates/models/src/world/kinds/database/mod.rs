@@ -3,6 +3,73 @@
 
 use crate::world::*;
 
+mod autoscale;
+mod failover;
+pub(in crate::world) use autoscale::replica_scaler;
+
+/// Replication and locking state of a database.
+pub(in crate::world) struct DbState {
+    /// Read replicas that take reads (instances `1..=replicas` while the primary is 0).
+    pub(in crate::world) replicas: u32,
+    /// Autoscaled replicas starting (the next instances after the ready ones): they take
+    /// writes but no reads yet.
+    pub(in crate::world) starting: u32,
+    pub(in crate::world) lag: Dist,
+    pub(in crate::world) reads: Reads,
+    /// By class index.
+    pub(in crate::world) is_write: Vec<bool>,
+    pub(in crate::world) row_locks: bool,
+    pub(in crate::world) rr: u32,
+    /// Commit time of the latest write of each key at the primary.
+    pub(in crate::world) latest: KeyMap<u64>,
+    /// Per replica: commit time of the latest write of each key applied there.
+    pub(in crate::world) applied: Vec<KeyMap<u64>>,
+    /// Per instance: keys locked by a write, with the writes waiting for them.
+    pub(in crate::world) locks: Vec<KeyMap<VecDeque<u32>>>,
+    pub(in crate::world) stale_reads: u64,
+    pub(in crate::world) replica_reads: u64,
+    /// The queue feeding this read model, and reads checked against it.
+    pub(in crate::world) source: Option<u32>,
+    pub(in crate::world) model_reads: u64,
+    pub(in crate::world) lock_waits: u64,
+    pub(in crate::world) applies: u64,
+    pub(in crate::world) lag_total_us: u64,
+    /// The instance that takes writes (0 until a failover promotes another).
+    pub(in crate::world) primary: u32,
+    /// Failover: (detect + promote) in ns.
+    pub(in crate::world) failover: Option<u64>,
+    /// When the pending promotion is due (0: none).
+    pub(in crate::world) promote_at: u64,
+    /// Bumped at each promotion: replication from an older primary is void.
+    pub(in crate::world) term: u32,
+    /// Per instance: writes shipped to it and not yet arrived (lost if it is promoted).
+    pub(in crate::world) undelivered: Vec<u64>,
+    pub(in crate::world) lost_writes: u64,
+    /// Per instance: writes it could not apply yet, in commit order (the primary's log kept
+    /// for it while it is down, and while it replays): replayed when it is back.
+    pub(in crate::world) behind: Vec<VecDeque<Missed>>,
+    /// Per instance: replayed writes in flight.
+    pub(in crate::world) replaying: Vec<u32>,
+    /// Per instance: the log kept for it outgrew `BACKLOG_CAP`; it resyncs when back.
+    pub(in crate::world) resync: Vec<bool>,
+    /// Per instance: when its catch-up began (0: none) and the writes replayed since.
+    pub(in crate::world) catchup: Vec<(u64, u64)>,
+    /// Writes replayed by replicas catching up (measured window).
+    pub(in crate::world) replayed: u64,
+}
+
+/// A write a replica has still to apply.
+#[derive(Clone, Copy, Debug)]
+pub(in crate::world) struct Missed {
+    pub(in crate::world) key: u64,
+    pub(in crate::world) commit: u64,
+    pub(in crate::world) class: u16,
+}
+
+/// The most writes a primary keeps in its log for one replica that cannot apply them (about
+/// 24 MB); beyond, the replica resyncs from a copy of the primary's data when it is back.
+pub(in crate::world) const BACKLOG_CAP: usize = 1 << 20;
+
 impl DbState {
     /// Whether instance `inst` has writes to catch up on (a newly shipped write then queues
     /// behind them).
@@ -70,8 +137,8 @@ impl World {
         for (k, lag) in lags.into_iter().enumerate() {
             let r = k as u32 + (k as u32 >= primary) as u32;
             // An apply's `req` is the primary's term (void after a failover).
-            let apply = self.new_call(Call::new(
-                INTERNAL, term, APPLY, call.comp, r, call.class, call.key, now,
+            let apply = self.new_call(Call::apply(
+                false, term, call.comp, r, call.class, call.key, now,
             ));
             self.comps[call.comp as usize].insts[r as usize].outstanding += 1;
             ctx.schedule_in(lag, Ev::Deliver(apply));
@@ -82,14 +149,15 @@ impl World {
     pub(in crate::world) fn internal_done(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
         let call = self.calls[c as usize];
         self.free_call(c);
-        if call.gen == CONSUME {
+        let kind = call.internal();
+        if kind == Some(Internal::Consume) {
             return self.consumed(ctx, call);
         }
-        if call.gen == REFRESH {
+        if kind == Some(Internal::Refresh) {
             let now = ctx.now().as_nanos();
-            let comp = &mut self.comps[call.req as usize];
+            let comp = &mut self.comps[call.owner() as usize];
             if let Body::Cache(cb) = &mut comp.body {
-                let inst = call.aux as usize;
+                let inst = call.refresh_inst() as usize;
                 cb.refreshing[inst].remove(&call.key);
                 if call.err == 0 && !comp.insts[inst].down {
                     cb.stores[inst].insert(call.key, now, &mut comp.rng);
@@ -97,8 +165,8 @@ impl World {
             }
             return;
         }
-        if call.gen == FLUSH {
-            if let Body::Cache(cb) = &mut self.comps[call.req as usize].body {
+        if kind == Some(Internal::Flush) {
+            if let Body::Cache(cb) = &mut self.comps[call.owner() as usize].body {
                 if call.err == 0 {
                     cb.flushed += 1;
                 } else {
@@ -111,25 +179,25 @@ impl World {
         let measured = self.rec.window().contains(now);
         if let Body::Service(Svc { db: Some(db), .. }) = &mut self.comps[call.comp as usize].body {
             let inst = call.inst as usize;
-            if call.gen == REPLAY {
+            if call.is_replay() {
                 db.replaying[inst] = db.replaying[inst].saturating_sub(1);
             }
             if call.err == 0 {
                 if call.inst != db.primary && call.key != NO_KEY {
                     let applied = db.applied[inst].entry(call.key).or_insert(0);
-                    *applied = (*applied).max(call.aux);
+                    *applied = (*applied).max(call.commit_ns());
                 }
                 if measured {
                     db.applies += 1;
-                    db.lag_total_us += (now - call.aux) / 1_000;
+                    db.lag_total_us += (now - call.commit_ns()) / 1_000;
                 }
-                if call.gen == REPLAY {
+                if call.is_replay() {
                     db.replayed += measured as u64;
                     db.catchup[inst].1 += 1;
                 }
             }
         }
-        if call.gen == REPLAY {
+        if call.is_replay() {
             self.replay(ctx, call.comp, call.inst);
         }
     }
@@ -146,13 +214,13 @@ impl World {
             let inst = call.inst as usize;
             let m = Missed {
                 key: call.key,
-                commit: call.aux,
+                commit: call.commit_ns(),
                 class: call.class,
             };
-            if call.gen == REPLAY {
+            if call.is_replay() {
                 db.replaying[inst] = db.replaying[inst].saturating_sub(1);
                 db.behind[inst].push_front(m);
-            } else if db.failover.is_some() && call.req != db.term {
+            } else if db.failover.is_some() && call.term() != db.term {
                 // Shipped by a primary that has since been replaced: void.
             } else if db.resync[inst] || db.behind[inst].len() >= BACKLOG_CAP {
                 // The primary no longer keeps its log for this replica.
@@ -180,11 +248,7 @@ impl World {
         if c.insts[i].down || inst == db.primary {
             return;
         }
-        let label = if n == 1 {
-            c.name.clone()
-        } else {
-            format!("{}[{inst}]", c.name)
-        };
+        let label = inst_label(&c.name, n, inst);
         if db.resync[i] {
             db.resync[i] = false;
             db.applied[i] = db.latest.clone();
@@ -248,11 +312,7 @@ impl World {
         if next.is_empty() && db.replaying[i] == 0 && db.catchup[i].0 != 0 {
             let (since, done) = db.catchup[i];
             db.catchup[i] = (0, 0);
-            let label = if n == 1 {
-                c.name.clone()
-            } else {
-                format!("{}[{inst}]", c.name)
-            };
+            let label = inst_label(&c.name, n, inst);
             self.rec.timeline(
                 now,
                 &label,
@@ -265,11 +325,112 @@ impl World {
             return;
         }
         for m in next {
-            let a = self.new_call(Call::new(
-                INTERNAL, term, REPLAY, comp, inst, m.class, m.key, m.commit,
+            let a = self.new_call(Call::apply(
+                true, term, comp, inst, m.class, m.key, m.commit,
             ));
             self.comps[comp as usize].insts[i].outstanding += 1;
             ctx.schedule_in(SimTime::ZERO, Ev::Deliver(a));
         }
+    }
+}
+
+impl DbState {
+    /// Builds the data side of database `c` (replicas, row locks, a read model's source):
+    /// `None` when it has none of them and is a plain service.
+    pub(in crate::world) fn build(
+        c: &ComponentSpec,
+        s: &ServiceSpec,
+        cx: &mut BuildCx<'_>,
+    ) -> Result<Option<Box<DbState>>, ModelError> {
+        let Some(d) =
+            s.db.as_ref()
+                .filter(|d| d.replicas > 0 || d.row_locks || d.source.is_some())
+        else {
+            return Ok(None);
+        };
+        if d.replicas + 1 != c.instances && d.replicas > 0 && d.autoscale.is_none() {
+            return Err(ModelError::OutOfRange(format!(
+                "`{}`: a database with {} replicas has {} instances",
+                c.name,
+                d.replicas,
+                d.replicas + 1
+            )));
+        }
+        if let Some(a) = &d.autoscale {
+            cx.scalers.push(replica_scaler(
+                &c.name,
+                cx.index,
+                a,
+                d.replicas,
+                c.instances,
+                s.cores,
+            )?);
+        }
+        Ok(Some(Box::new(DbState {
+            replicas: d.replicas,
+            starting: 0,
+            lag: d.replication_lag.clone().unwrap_or(Dist::Const(0)),
+            reads: d.reads,
+            is_write: cx
+                .class_names
+                .iter()
+                .map(|n| d.write_classes.contains(n))
+                .collect(),
+            row_locks: d.row_locks,
+            rr: 0,
+            latest: KeyMap::default(),
+            applied: (0..c.instances).map(|_| KeyMap::default()).collect(),
+            locks: (0..c.instances).map(|_| KeyMap::default()).collect(),
+            stale_reads: 0,
+            replica_reads: 0,
+            source: match &d.source {
+                Some(q) => Some(find(cx.names, &c.name, q)?),
+                None => None,
+            },
+            model_reads: 0,
+            lock_waits: 0,
+            applies: 0,
+            lag_total_us: 0,
+            primary: 0,
+            failover: cx
+                .spec
+                .ops
+                .of(&c.name)
+                .failover
+                .map(|f| f.detect.saturating_add(f.promote).as_nanos()),
+            promote_at: 0,
+            term: 0,
+            undelivered: vec![0; c.instances as usize],
+            lost_writes: 0,
+            behind: (0..c.instances).map(|_| VecDeque::new()).collect(),
+            replaying: vec![0; c.instances as usize],
+            resync: vec![false; c.instances as usize],
+            catchup: vec![(0, 0); c.instances as usize],
+            replayed: 0,
+        })))
+    }
+}
+
+impl DbState {
+    /// Instance `inst` crashed at `now`: writes waiting for one of its row locks join `held`
+    /// (the locks die with it). A primary with failover stops its replication stream
+    /// (writes not yet shipped stay on it as `undelivered`; stragglers are void under the
+    /// next term) and returns when a replica is to be promoted.
+    pub(in crate::world) fn on_crash(
+        &mut self,
+        inst: u32,
+        now: u64,
+        held: &mut Vec<u32>,
+    ) -> Option<u64> {
+        for (_, waiters) in self.locks[inst as usize].drain() {
+            held.extend(waiters);
+        }
+        let delay = self.failover?;
+        if inst != self.primary {
+            return None;
+        }
+        self.term = self.term.wrapping_add(1);
+        self.promote_at = now + delay;
+        Some(delay)
     }
 }

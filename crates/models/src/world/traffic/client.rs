@@ -1,30 +1,34 @@
-//! Traffic: a client's request from its first attempt to its outcome (attempts, retries, closing, closed-loop users).
+//! A client's request from its first attempt to its outcome: attempts, timeouts, retries,
+//! closing, and closed-loop users thinking between requests.
 
-use super::*;
+use crate::world::*;
 
 impl World {
-    // ----- traffic -----
-
-    pub(super) fn start_request(&mut self, ctx: &mut Context<'_, Ev>, user: u32) {
+    pub(in crate::world) fn start_request(&mut self, ctx: &mut Context<'_, Ev>, user: u32) {
         let now = ctx.now().as_nanos();
-        let u: f64 = if self.class_cum.len() > 1 {
-            self.rng_class.random()
+        let u: f64 = if self.traffic.class_cum.len() > 1 {
+            self.traffic.rng_class.random()
         } else {
             0.0
         };
-        let class = self.class_cum.iter().position(|c| u < *c).unwrap_or(0) as u16;
+        let class = self
+            .traffic
+            .class_cum
+            .iter()
+            .position(|c| u < *c)
+            .unwrap_or(0) as u16;
         // The key is drawn for every request, so that which classes carry keys does not
         // shift anyone's draws.
-        let key = match &self.zipf {
-            Some(z) => z.sample(&mut self.rng_keys) as u64 - 1,
+        let key = match &self.traffic.zipf {
+            Some(z) => z.sample(&mut self.traffic.rng_keys) as u64 - 1,
             None => NO_KEY,
         };
-        let key = if self.unkeyed[class as usize] {
+        let key = if self.traffic.unkeyed[class as usize] {
             NO_KEY
         } else {
             key
         };
-        if self.simple {
+        if self.traffic.simple {
             // Open loop without timeout or retry: no client state beyond the call itself,
             // which carries the start time in (req, gen).
             self.live += 1;
@@ -33,20 +37,11 @@ impl World {
                 ctx.stop();
             }
             self.rec.arrival(now);
-            let entry = self.entry;
+            let entry = self.traffic.entry;
             let inst = self.choose(NONE, entry, self.comps[entry as usize].balance, key, class);
-            let c = self.new_call(Call::new(
-                NONE,
-                (now >> 32) as u32,
-                now as u32,
-                entry,
-                inst,
-                class,
-                key,
-                0,
-            ));
+            let c = self.new_call(Call::simple(now, entry, inst, class, key));
             self.comps[entry as usize].insts[inst as usize].outstanding += 1;
-            if !self.origins.is_empty() {
+            if !self.net.origins.is_empty() {
                 self.calls[c as usize].origin = self.draw_origin();
             }
             return self.hop(ctx, Ev::Deliver(c));
@@ -58,7 +53,7 @@ impl World {
             gen: 0,
             attempts: 0,
             class,
-            origin: if self.origins.is_empty() {
+            origin: if self.net.origins.is_empty() {
                 NO_REGION
             } else {
                 self.draw_origin()
@@ -66,16 +61,16 @@ impl World {
             live: true,
             degraded: false,
         };
-        let r = match self.free_reqs.pop() {
+        let r = match self.traffic.free_reqs.pop() {
             Some(i) => {
                 // Keep the generation counter growing across reuse so stale events never match.
-                let gen = self.reqs[i as usize].gen.wrapping_add(1);
-                self.reqs[i as usize] = Req { gen, ..req };
+                let gen = self.traffic.reqs[i as usize].gen.wrapping_add(1);
+                self.traffic.reqs[i as usize] = Req { gen, ..req };
                 i
             }
             None => {
-                self.reqs.push(req);
-                (self.reqs.len() - 1) as u32
+                self.traffic.reqs.push(req);
+                (self.traffic.reqs.len() - 1) as u32
             }
         };
         self.live += 1;
@@ -86,41 +81,46 @@ impl World {
             ctx.stop();
         }
         self.rec.arrival(now);
-        if let Some(b) = self.retry.as_ref().and_then(|r| r.budget) {
-            self.retry_tokens = (self.retry_tokens + b).min(10.0_f64.max(b));
+        if let Some(b) = self.traffic.retry.as_ref().and_then(|r| r.budget) {
+            self.traffic.retry_tokens = (self.traffic.retry_tokens + b).min(10.0_f64.max(b));
         }
         self.send_attempt(ctx, r);
     }
-    pub(super) fn send_attempt(&mut self, ctx: &mut Context<'_, Ev>, r: u32) {
-        let req = &mut self.reqs[r as usize];
+    pub(in crate::world) fn send_attempt(&mut self, ctx: &mut Context<'_, Ev>, r: u32) {
+        let req = &mut self.traffic.reqs[r as usize];
         req.attempts += 1;
         req.degraded = false;
         let (gen, class, key, origin) = (req.gen, req.class, req.key, req.origin);
-        let entry = self.entry;
+        let entry = self.traffic.entry;
         let inst = self.choose(NONE, entry, self.comps[entry as usize].balance, key, class);
-        let c = self.new_call(Call::new(NONE, r, gen, entry, inst, class, key, 0));
+        let c = self.new_call(Call::attempt(r, gen, entry, inst, class, key));
         self.calls[c as usize].origin = origin;
         self.comps[entry as usize].insts[inst as usize].outstanding += 1;
-        if let Some(t) = self.timeout {
+        if let Some(t) = self.traffic.timeout {
             ctx.schedule_in(t, Ev::Timeout(r, gen));
         }
         self.hop(ctx, Ev::Deliver(c));
     }
     /// An attempt ended in error `reason`: retry if the policy allows, else fail the request.
-    pub(super) fn attempt_failed(&mut self, ctx: &mut Context<'_, Ev>, r: u32, reason: usize) {
-        let req = &mut self.reqs[r as usize];
+    pub(in crate::world) fn attempt_failed(
+        &mut self,
+        ctx: &mut Context<'_, Ev>,
+        r: u32,
+        reason: usize,
+    ) {
+        let req = &mut self.traffic.reqs[r as usize];
         // Invalidate the attempt's pending timeout and any late reply.
         req.gen = req.gen.wrapping_add(1);
-        if let Some(rp) = &self.retry {
+        if let Some(rp) = &self.traffic.retry {
             let retries_done = req.attempts - 1;
-            let budget_ok = rp.budget.is_none_or(|_| self.retry_tokens >= 1.0);
+            let budget_ok = rp.budget.is_none_or(|_| self.traffic.retry_tokens >= 1.0);
             if retries_done < rp.max && budget_ok {
                 if rp.budget.is_some() {
-                    self.retry_tokens -= 1.0;
+                    self.traffic.retry_tokens -= 1.0;
                 }
                 let base = rp.backoff.as_nanos() as f64 * rp.multiplier.powi(retries_done as i32);
                 let delay = if rp.jitter {
-                    base * self.rng_retry.random::<f64>()
+                    base * self.traffic.rng_retry.random::<f64>()
                 } else {
                     base
                 };
@@ -132,33 +132,33 @@ impl World {
         self.rec.failure(class, reason, start, ctx.now().as_nanos());
         self.close(ctx, r);
     }
-    pub(super) fn close(&mut self, ctx: &mut Context<'_, Ev>, r: u32) {
-        let req = &mut self.reqs[r as usize];
+    pub(in crate::world) fn close(&mut self, ctx: &mut Context<'_, Ev>, r: u32) {
+        let req = &mut self.traffic.reqs[r as usize];
         req.live = false;
         req.gen = req.gen.wrapping_add(1);
         let user = req.user;
         self.live -= 1;
-        self.free_reqs.push(r);
-        if user != NONE && user >= self.user_limit {
+        self.traffic.free_reqs.push(r);
+        if user != NONE && user >= self.traffic.user_limit {
             // Beyond the users a spike allows: this user leaves the loop for now.
-            if let Some(l) = self.in_loop.get_mut(user as usize) {
+            if let Some(l) = self.traffic.in_loop.get_mut(user as usize) {
                 *l = false;
             }
             return;
         }
         if user != NONE {
-            if let Load::Closed { think, .. } = &self.load {
-                let t = think.sample(&mut self.rng_think);
+            if let Load::Closed { think, .. } = &self.traffic.load {
+                let t = think.sample(&mut self.traffic.rng_think);
                 ctx.schedule_in(t, Ev::Wake(user));
             }
         }
     }
-    pub(super) fn client_done(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+    pub(in crate::world) fn client_done(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
         let call = self.calls[c as usize];
         self.free_call(c);
-        if self.simple {
+        if self.traffic.simple {
             self.live -= 1;
-            let start = (call.req as u64) << 32 | call.gen as u64;
+            let start = call.start_ns();
             let now = ctx.now().as_nanos();
             if call.err == 0 {
                 self.rec.success(call.class as usize, start, now);
@@ -168,8 +168,9 @@ impl World {
             }
             return;
         }
-        let req = self.reqs[call.req as usize];
-        if !req.live || req.gen != call.gen {
+        let r = call.request();
+        let req = self.traffic.reqs[r as usize];
+        if !req.live || req.gen != call.attempt_gen() {
             return; // the client gave up on this attempt already
         }
         if call.err == 0 {
@@ -180,9 +181,9 @@ impl World {
                 self.rec
                     .success(req.class as usize, req.start, ctx.now().as_nanos());
             }
-            self.close(ctx, call.req);
+            self.close(ctx, r);
         } else {
-            self.attempt_failed(ctx, call.req, call.err as usize - 1);
+            self.attempt_failed(ctx, r, call.err as usize - 1);
         }
     }
 }

@@ -11,11 +11,10 @@
 //! The scaler sits in `World::scalers` with `db` set, so the `instances` series and
 //! `ready_instance_ms` (primary + ready replicas) come from the services' code.
 
-use super::resilience::Scale;
-use super::*;
+use crate::world::*;
 
 /// A replica scaler for database `name` (component `comp`, `instances` allocated).
-pub(super) fn scaler(
+pub(in crate::world) fn replica_scaler(
     name: &str,
     comp: u32,
     a: &AutoscaleSpec,
@@ -59,13 +58,18 @@ impl World {
     /// A replica scaler's evaluation, counted in replicas: `demand` is the mean busy
     /// replicas' worth of CPU, taken sample by sample (so replicas that became ready at the
     /// end of the interval do not count as if they had carried its load).
-    pub(super) fn replica_evaluate(&mut self, ctx: &mut Context<'_, Ev>, i: u32, demand: f64) {
+    pub(in crate::world) fn replica_evaluate(
+        &mut self,
+        ctx: &mut Context<'_, Ev>,
+        i: u32,
+        demand: f64,
+    ) {
         let now = ctx.now().as_nanos();
-        let comp = self.scalers[i as usize].comp;
+        let comp = self.res.scalers[i as usize].comp;
         let ready = self.replica_db(comp).replicas;
         let util = demand / ready.max(1) as f64;
-        let decision = self.scalers[i as usize].decide(now, demand, ready);
-        let a = &self.scalers[i as usize].spec;
+        let decision = self.res.scalers[i as usize].decide(now, demand, ready);
+        let a = &self.res.scalers[i as usize].spec;
         let (target, startup, stabilization) = (a.target_utilization, a.startup, a.stabilization);
         let name = self.comps[comp as usize].name.clone();
         match decision {
@@ -85,7 +89,7 @@ impl World {
                 );
             }
             Scale::In { to } => {
-                self.scalers[i as usize].changes.push((now, 1 + to));
+                self.res.scalers[i as usize].changes.push((now, 1 + to));
                 self.replica_db(comp).replicas = to;
                 self.comps[comp as usize].active = 1 + to;
                 self.rec.timeline(
@@ -104,9 +108,9 @@ impl World {
     }
 
     /// A starting replica takes reads, caught up with every write committed so far.
-    pub(super) fn replica_ready(&mut self, ctx: &mut Context<'_, Ev>, i: u32) {
+    pub(in crate::world) fn replica_ready(&mut self, ctx: &mut Context<'_, Ev>, i: u32) {
         let now = ctx.now().as_nanos();
-        let sc = &mut self.scalers[i as usize];
+        let sc = &mut self.res.scalers[i as usize];
         sc.starting = sc.starting.saturating_sub(1);
         let comp = sc.comp;
         let c = &mut self.comps[comp as usize];
@@ -120,7 +124,7 @@ impl World {
         db.applied[r] = db.latest.clone();
         let ready = db.replicas;
         c.active = 1 + ready;
-        self.scalers[i as usize].changes.push((now, 1 + ready));
+        self.res.scalers[i as usize].changes.push((now, 1 + ready));
         let name = c.name.clone();
         self.rec.timeline(
             now,
