@@ -268,3 +268,118 @@ fn a_model_in_code_is_refused_for_a_call_cycle_and_walks_a_long_chain() {
         .unwrap();
     assert_eq!(archsim::models::find_cycle(&chain), None);
 }
+
+/// A custom kind declares its figures and records its own timeline events (issue 13): the
+/// figure is computed from the counts pooled over instances and replications, and an event
+/// that starts a state is an incident trigger told with the behaviour's verb.
+#[test]
+fn a_custom_kind_declares_figures_and_records_events() {
+    use archsim::engine::SimTime;
+    use archsim::models::{Behavior, BehaviorCtx, ComponentSpec, KindSpec, Request};
+    use archsim::stats::{Category, Event, Figure};
+    use std::sync::Arc;
+
+    /// Answers every request; every third one is a "hit". Out of service from 5 s to 8 s
+    /// (it says so in the timeline), though it keeps answering.
+    struct Thirds {
+        seen: u64,
+        said: bool,
+    }
+    impl Behavior for Thirds {
+        fn on_request(&mut self, req: Request, ctx: &mut BehaviorCtx<'_>) {
+            self.seen += 1;
+            if !self.said && ctx.now() >= SimTime::from_secs(5) {
+                self.said = true;
+                ctx.event(
+                    Event::starts(
+                        "maintenance_start",
+                        Category::Fault,
+                        "went into maintenance",
+                    ),
+                    "planned",
+                );
+                ctx.timer(SimTime::from_secs(3), 0);
+            }
+            ctx.reply(req.id, SimTime::from_millis(1));
+        }
+        fn on_timer(&mut self, _tag: u64, ctx: &mut BehaviorCtx<'_>) {
+            ctx.event(
+                Event::ends("maintenance_end", Category::Recovery, "maintenance_start"),
+                "",
+            );
+        }
+        fn counters(&self) -> Vec<(String, u64)> {
+            vec![
+                ("hits".into(), self.seen / 3),
+                ("misses".into(), self.seen - self.seen / 3),
+            ]
+        }
+        fn figures(&self) -> Vec<Figure> {
+            vec![Figure::ratio("hit_ratio", "hits", &["hits", "misses"])]
+        }
+    }
+    let toml = r#"
+[run]
+duration = "20s"
+warmup = "1s"
+replications = 2
+[traffic]
+entry = "app"           # replaced by the custom component below
+rate = 200
+[components.app]
+kind = "service"
+[components.app.endpoints.default]
+cpu = "exp(1ms)"
+"#;
+    let mut sc = from_str(toml, "custom.toml", &[]).unwrap();
+    sc.spec.components.insert(
+        0,
+        ComponentSpec {
+            name: "thirds".into(),
+            instances: 1,
+            balance: Policy::RoundRobin,
+            kind: KindSpec::Custom {
+                kind: "thirds".into(),
+                factory: Arc::new(|| {
+                    Box::new(Thirds {
+                        seen: 0,
+                        said: false,
+                    })
+                }),
+            },
+        },
+    );
+    sc.spec.traffic.entry = "thirds".into();
+    let r = sc.run().unwrap();
+    let c = &r.components["thirds"];
+    let (hits, misses) = (
+        c.extra["hits"].as_f64().unwrap(),
+        c.extra["misses"].as_f64().unwrap(),
+    );
+    assert_eq!(c.extra["hit_ratio"].as_f64(), Some(hits / (hits + misses)));
+    // The figure follows the counters.
+    let keys: Vec<&String> = c.extra.keys().collect();
+    assert_eq!(keys[keys.len() - 1], "hit_ratio");
+    let start = r
+        .timeline
+        .iter()
+        .find(|e| e.event == "maintenance_start")
+        .expect("the behaviour's event is in the timeline");
+    assert_eq!(
+        (start.component.as_str(), start.category),
+        ("thirds", Category::Fault)
+    );
+    let incident = r
+        .cascades
+        .iter()
+        .find(|c| c.trigger.event == "maintenance_start")
+        .expect("the behaviour's state is an incident trigger");
+    assert_eq!(incident.trigger.end_s, Some(start.t_s + 3.0));
+    assert!(
+        incident
+            .sentence()
+            .starts_with("thirds went into maintenance at "),
+        "{}",
+        incident.sentence()
+    );
+}

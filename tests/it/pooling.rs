@@ -1,11 +1,12 @@
 //! Pooled figures equal the sum of their parts: every kind counter of a run with two
 //! replications is the sum of the two replications' own counters, and every ratio in the
-//! result is the ratio of the pooled counts (issue 11 item 6).
+//! result is the ratio of the pooled counts (issue 11 item 6); every figure a component
+//! declares is computed from the pooled counts (issue 13).
 
 use archsim::engine::SimTime;
 use archsim::models::run;
 use archsim::scenario::{load, replication_seed, Scenario};
-use archsim::stats::{RunStats, SimResult};
+use archsim::stats::{Counters, RunStats, SimResult};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -80,6 +81,32 @@ fn check_pooling(name: &str, mut sc: Scenario) -> SimResult {
         if let (Some(h), Some(m)) = (get("hits"), get("misses")) {
             if h + m > 0.0 && c.extra.contains_key("hit_ratio") {
                 close("hit_ratio", h / (h + m));
+            }
+        }
+    }
+    // Every figure a component declares, recomputed from its counts summed here over the
+    // two replications, is the figure the pooled result shows.
+    let window_s = pooled.window.len_ns() as f64 / 1e9 * 2.0;
+    for c in &pooled.components {
+        let mut sum = Counters::new();
+        for part in &parts {
+            for pc in part.components.iter().filter(|pc| pc.name == c.name) {
+                for (n, v) in pc.counters.iter().chain(pc.inputs.iter()) {
+                    sum.add(n, *v);
+                }
+            }
+        }
+        for f in c.figures.scalars() {
+            let got = r.components[&c.name].extra.get(f.name());
+            match f.value(&sum, window_s) {
+                None => assert!(got.is_none(), "{name}: {}.{} shown", c.name, f.name()),
+                Some(want) => assert_eq!(
+                    got.map(|v| v.as_f64()),
+                    Some(want),
+                    "{name}: {}.{} is not computed from the pooled counts",
+                    c.name,
+                    f.name()
+                ),
             }
         }
     }

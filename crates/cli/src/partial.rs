@@ -13,8 +13,10 @@ use std::path::Path;
 
 /// The `format` field of every partial.
 pub(crate) const FORMAT: &str = "archsim-partial";
-/// The version of the layout below; a reader refuses any other.
-pub(crate) const VERSION: u32 = 1;
+/// The version of the layout below; a reader refuses any other. Version 2: a component's
+/// statistics carry its hidden `inputs` and declared `figures`, and timeline entries their
+/// `category` and `phase` (version 1 had neither, and its figures were derived by name).
+pub(crate) const VERSION: u32 = 2;
 
 /// The command whose work is sharded, with everything that decides its runs.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]

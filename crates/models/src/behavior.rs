@@ -3,10 +3,11 @@
 //! A [`Behavior`] decides what happens to each request that reaches one instance of a custom
 //! component. It does not touch the simulation directly: it pushes effects into a
 //! [`BehaviorCtx`] (reply after a delay, fail with a reason, call another component, set a
-//! timer), which the world applies after the handler returns. Handlers can therefore be
-//! tested alone, with a context made by hand.
+//! timer, record a timeline event), which the world applies after the handler returns.
+//! Handlers can therefore be tested alone, with a context made by hand.
 
 use archsim_engine::{SimTime, Stream};
+use archsim_stats::{Event, Figure};
 
 /// A request as a custom component sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,6 +37,9 @@ pub enum Effect {
     Call(CallId, String),
     /// Run [`Behavior::on_timer`] with `tag` after `delay`.
     Timer(SimTime, u64),
+    /// Record `event` in the timeline now, with a detail (the component is this instance:
+    /// `name`, or `name[i]` when the component has several).
+    Event(Event, String),
 }
 
 /// What a behaviour sees and can do while it handles something.
@@ -74,6 +78,12 @@ impl<'a> BehaviorCtx<'a> {
     pub fn timer(&mut self, delay: SimTime, tag: u64) {
         self.effects.push(Effect::Timer(delay, tag));
     }
+    /// Records `event` in the timeline now: its category colours it in the reports, and an
+    /// event that [starts](archsim_stats::Phase::Starts) a state is an incident trigger
+    /// (`Event::named("warmed_up", Category::Other)` for a plain moment).
+    pub fn event(&mut self, event: Event, detail: impl Into<String>) {
+        self.effects.push(Effect::Event(event, detail.into()));
+    }
 }
 
 /// The behaviour of one instance of a custom component kind.
@@ -92,6 +102,12 @@ pub trait Behavior: Send {
     fn on_timer(&mut self, _tag: u64, _ctx: &mut BehaviorCtx<'_>) {}
     /// Counters to report under `components.NAME` (added over instances and replications).
     fn counters(&self) -> Vec<(String, u64)> {
+        Vec::new()
+    }
+    /// Figures derived from those counters, computed after they are pooled over instances
+    /// and replications (`Figure::ratio("hit_ratio", "hits", &["hits", "misses"])`); they
+    /// follow the counters under `components.NAME`.
+    fn figures(&self) -> Vec<Figure> {
         Vec::new()
     }
     /// Names of the components this behaviour may call (checked when the model is built).

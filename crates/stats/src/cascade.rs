@@ -6,12 +6,12 @@
 //!
 //! # Triggers
 //!
-//! A timeline entry opens a trigger when its event is `fault_start`, `crash`, or any name
-//! ending in `_start` (`slow_start`, `reshard_start`, a new kind's `partition_start`, ...). It
-//! is closed by the next entry of the same component (label, e.g. `app[2]`) whose event is the
-//! matching end: `fault_end` for `fault_start`, `recover` for `crash`, `X_end` for `X_start`.
-//! A trigger without an end lasts past the end of traffic. Entries repeated by replications
-//! (same time, component and event) count once.
+//! A timeline entry opens a trigger when its event [`Phase::Starts`] a state (a crash, a
+//! slowdown, a partition, a region outage, a spike, a deployment: whatever the model declares
+//! so where it records it). It is closed by the next entry of the same component (label,
+//! e.g. `app[2]`) whose event [`Phase::Ends`] that state (`recover` or `restart` for `crash`,
+//! `slow_end` for `slow_start`). A trigger without an end lasts past the end of traffic.
+//! Entries repeated by replications (same time, component and event) count once.
 //!
 //! # Signals
 //!
@@ -57,8 +57,17 @@
 //!   load incident still on, or too little time after the trigger), or another trigger's
 //!   incident superseded a load incident still on.
 
-use crate::recorder::TimelineEntry;
+use crate::timeline::{Category, Event, Phase, TimelineEntry};
 use serde::Serialize;
+
+/// A component saturated (or failing its calls), as the analysis records it.
+pub(crate) static SATURATED: Event = Event::opens("saturated", Category::Overload);
+/// A saturated component back to normal.
+static RECOVERED: Event = Event::ends("recovered", Category::Recovery, "saturated");
+/// The system's error rate high.
+static ERRORS_HIGH: Event = Event::opens("errors_high", Category::Overload);
+/// The system's error rate back to normal.
+static ERRORS_NORMAL: Event = Event::ends("errors_normal", Category::Recovery, "errors_high");
 
 /// Utilization at or above this is hot.
 pub const UTIL_HOT: f64 = 0.9;
@@ -95,6 +104,10 @@ pub struct Trigger {
     pub start_s: f64,
     /// When it ended (`null`: still on at the end of traffic, or a load incident).
     pub end_s: Option<f64>,
+    /// How the incident's sentence tells it (`crashed`, the verb its event declares); empty
+    /// for load. Not part of the JSON.
+    #[serde(skip)]
+    pub verb: String,
 }
 
 /// A signal crossing its threshold during an incident.
@@ -266,16 +279,7 @@ struct Trig {
     detail: String,
     start_s: f64,
     end_s: Option<f64>,
-}
-
-/// The end event matching a trigger's start event, if `event` starts a trigger.
-pub fn trigger_end_event(event: &str) -> Option<String> {
-    match event {
-        "crash" => Some("recover".into()),
-        "fault_start" => Some("fault_end".into()),
-        "region_down" => Some("region_up".into()),
-        e => e.strip_suffix("_start").map(|p| format!("{p}_end")),
-    }
+    verb: String,
 }
 
 /// The detail of a timeline entry without the replication note pooling appends.
@@ -290,7 +294,7 @@ fn triggers(timeline: &[TimelineEntry]) -> Vec<Trig> {
     let mut out: Vec<Trig> = Vec::new();
     let mut used = vec![false; timeline.len()];
     for (i, e) in timeline.iter().enumerate() {
-        let Some(end_event) = trigger_end_event(&e.event) else {
+        let Phase::Starts { verb } = &e.phase else {
             continue;
         };
         if out
@@ -299,13 +303,10 @@ fn triggers(timeline: &[TimelineEntry]) -> Vec<Trig> {
         {
             continue; // the same fault in another replication
         }
-        let end = timeline.iter().enumerate().find(|(j, x)| {
-            // An orchestrator's `restart` also ends a crash.
-            !used[*j]
-                && x.component == e.component
-                && (x.event == end_event || e.event == "crash" && x.event == "restart")
-                && x.t_s >= e.t_s
-        });
+        let end = timeline
+            .iter()
+            .enumerate()
+            .find(|(j, x)| !used[*j] && x.ends(e) && x.t_s >= e.t_s);
         let end_s = end.map(|(j, x)| {
             used[j] = true;
             x.t_s
@@ -317,6 +318,7 @@ fn triggers(timeline: &[TimelineEntry]) -> Vec<Trig> {
             detail: strip_replication(&e.detail).to_string(),
             start_s: e.t_s,
             end_s,
+            verb: verb.to_string(),
         });
     }
     out.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
@@ -326,8 +328,8 @@ fn triggers(timeline: &[TimelineEntry]) -> Vec<Trig> {
 /// Signals: index 0 is the system's error rate, then one per component.
 struct Signal {
     component: String,
-    on_event: &'static str,
-    off_event: &'static str,
+    on: &'static Event,
+    off: &'static Event,
     spans: Vec<Span>,
 }
 
@@ -418,8 +420,8 @@ fn signals(inp: &Input<'_>, nb: usize, first_trigger_s: Option<f64>) -> Vec<Sign
         });
         out.push(Signal {
             component: c.name.to_string(),
-            on_event: "saturated",
-            off_event: "recovered",
+            on: &SATURATED,
+            off: &RECOVERED,
             spans: union(saturated, failed),
         });
     }
@@ -432,8 +434,8 @@ fn signals(inp: &Input<'_>, nb: usize, first_trigger_s: Option<f64>) -> Vec<Sign
         .collect();
     out.push(Signal {
         component: "system".into(),
-        on_event: "errors_high",
-        off_event: "errors_normal",
+        on: &ERRORS_HIGH,
+        off: &ERRORS_NORMAL,
         spans: spans(&heat, err_sustain, |b| {
             (
                 "errors",
@@ -516,6 +518,7 @@ pub(crate) fn analyze(inp: &Input<'_>) -> (Vec<TimelineEntry>, Vec<Cascade>) {
         detail: t.detail.clone(),
         start_s: t.start_s,
         end_s: t.end_s,
+        verb: t.verb.clone(),
     };
     let grace = |o: &Open| if o.load { 0.0 } else { iv };
     let settled =
@@ -637,12 +640,12 @@ pub(crate) fn analyze(inp: &Input<'_>) -> (Vec<TimelineEntry>, Vec<Cascade>) {
                     Some(o) if o.trigger.start_s > bucket_start => o.trigger.start_s,
                     _ => bucket_start,
                 };
-                timeline.push(TimelineEntry {
-                    t_s: at,
-                    component: sig.component.clone(),
-                    event: sig.on_event.to_string(),
-                    detail: sp.detail.clone(),
-                });
+                timeline.push(TimelineEntry::new(
+                    at,
+                    &sig.component,
+                    sig.on,
+                    sp.detail.clone(),
+                ));
                 if cur.is_none() {
                     cur = Some(Open {
                         trigger: Trigger {
@@ -652,6 +655,7 @@ pub(crate) fn analyze(inp: &Input<'_>) -> (Vec<TimelineEntry>, Vec<Cascade>) {
                             detail: String::new(),
                             start_s: at,
                             end_s: None,
+                            verb: String::new(),
                         },
                         more: Vec::new(),
                         open: 0,
@@ -669,7 +673,7 @@ pub(crate) fn analyze(inp: &Input<'_>) -> (Vec<TimelineEntry>, Vec<Cascade>) {
                         o.crossed.push((s, true));
                         o.crossings.push(Crossing {
                             component: sig.component.clone(),
-                            event: sig.on_event.to_string(),
+                            event: sig.on.name.to_string(),
                             reason: sp.reason.to_string(),
                             t_s: at,
                             after_s: at - o.trigger.start_s,
@@ -680,12 +684,12 @@ pub(crate) fn analyze(inp: &Input<'_>) -> (Vec<TimelineEntry>, Vec<Cascade>) {
             }
             Ev::Off(s) => {
                 let sig = &sigs[s];
-                timeline.push(TimelineEntry {
-                    t_s: t,
-                    component: sig.component.clone(),
-                    event: sig.off_event.to_string(),
-                    detail: String::new(),
-                });
+                timeline.push(TimelineEntry::new(
+                    t,
+                    &sig.component,
+                    sig.off,
+                    String::new(),
+                ));
                 if let Some(o) = cur.as_mut() {
                     if let Some(c) = o.crossed.iter_mut().find(|c| c.0 == s) {
                         c.1 = false;
@@ -713,13 +717,18 @@ pub(crate) fn analyze(inp: &Input<'_>) -> (Vec<TimelineEntry>, Vec<Cascade>) {
 mod tests {
     use super::*;
 
-    fn entry(t_s: f64, component: &str, event: &str) -> TimelineEntry {
-        TimelineEntry {
-            t_s,
-            component: component.into(),
-            event: event.into(),
-            detail: String::new(),
-        }
+    /// An entry as the model declares it: the faults start, their ends end them.
+    fn entry(t_s: f64, component: &str, event: &'static str) -> TimelineEntry {
+        let e = match event {
+            "crash" => Event::starts(event, Category::Fault, "crashed"),
+            "recover" => Event::ends(event, Category::Recovery, "crash"),
+            "partition_start" | "slow_start" => Event::starts(event, Category::Fault, "x"),
+            "partition_end" => Event::ends(event, Category::Recovery, "partition_start"),
+            "slow_end" => Event::ends(event, Category::Recovery, "slow_start"),
+            "fault_start" => Event::starts(event, Category::Fault, "fault"),
+            _ => Event::moment(event, Category::Other),
+        };
+        TimelineEntry::new(t_s, component, &e, String::new())
     }
 
     /// 100 one-second buckets of 100 requests; `bad` buckets fail `f` of them.
@@ -771,6 +780,23 @@ mod tests {
         assert_eq!((t[0].start_s, t[0].end_s), (10.0, Some(20.0)));
         assert_eq!((t[1].start_s, t[1].end_s), (12.0, Some(25.0)));
         assert_eq!(t[2].end_s, None);
+    }
+
+    #[test]
+    fn triggers_are_the_events_that_start_a_state_whatever_their_names() {
+        let at = |t: f64, e: Event| TimelineEntry::new(t, "db", &e, String::new());
+        let tl = [
+            at(10.0, Event::starts("boom", Category::Fault, "went boom")),
+            // Named like a trigger, declared a moment: no trigger.
+            at(12.0, Event::moment("fault_start", Category::Other)),
+            at(15.0, Event::ends("all_good", Category::Recovery, "boom")),
+        ];
+        let t = triggers(&tl);
+        assert_eq!(t.len(), 1);
+        assert_eq!(
+            (t[0].start_s, t[0].end_s, t[0].verb.as_str()),
+            (10.0, Some(15.0), "went boom")
+        );
     }
 
     #[test]

@@ -7,7 +7,11 @@
 //!   series and the timeline;
 //! * [`TimeAverage`]: a time-weighted average and maximum clipped to the measured window, used
 //!   for utilization and queue lengths;
-//! * [`ComponentStats`]: the figures of one component;
+//! * [`ComponentStats`]: the figures of one component: its [`Counters`] and series by name,
+//!   and the derived [`Figure`]s (ratios, means, rates) it declares beside them, computed
+//!   after pooling;
+//! * the timeline: each [`Event`] declared by its recorder with a [`Category`] (how reports
+//!   colour it) and a [`Phase`] (a moment, or the start or end of a state);
 //! * [`RunStats`]: everything one replication produced; replications merge exactly
 //!   ([`RunStats::merge`]: histograms add, counters add);
 //! * the incident analysis ([`Cascade`]): saturation and error-rate changes derived from the
@@ -35,21 +39,24 @@
 
 mod cascade;
 mod ci;
+mod figure;
 mod loghist;
 mod recorder;
 mod result;
 mod serial;
 mod text;
+mod timeline;
 pub use text::{clock, CLOCK_AFTER_S};
 
 pub use cascade::{Cascade, Crossing, Trigger};
 pub use ci::{interval, t975, Ci95, Headline, Interval, LatencyCi};
+pub use figure::{Counters, Figure, Figures, SeriesSet};
 pub use loghist::LogHist;
 pub use recorder::{
-    ComponentStats, Hist, Outcomes, Recorder, RunStats, SeriesBucket, TimeAverage, TimelineEntry,
-    Window,
+    ComponentStats, Hist, Outcomes, Recorder, RunStats, SeriesBucket, TimeAverage, Window,
 };
 pub use result::{
     ClassResult, ComponentResult, Cost, LatencyMs, PerInstance, Requests, ResultError,
     SeriesResult, SimResult, SloResult, SloSpec,
 };
+pub use timeline::{Category, Event, Phase, TimelineEntry};

@@ -1,6 +1,8 @@
 //! What a run collects while it runs.
 
+use crate::figure::{Counters, Figures, SeriesSet};
 use crate::loghist::LogHist;
+use crate::timeline::{Event, TimelineEntry};
 use hdrhistogram::Histogram;
 
 /// The measured window: requests that arrive in `[warmup_ns, end_ns)` count in every latency
@@ -153,19 +155,6 @@ impl SeriesBucket {
         self.good += o.good;
         self.latency_us.merge(&o.latency_us);
     }
-}
-
-/// One state change in the timeline.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct TimelineEntry {
-    /// When, in simulated seconds.
-    pub t_s: f64,
-    /// The component concerned.
-    pub component: String,
-    /// What happened (`crash`, `recover`, `saturation_start`, ...).
-    pub event: String,
-    /// Free text.
-    pub detail: String,
 }
 
 /// A time-weighted average and maximum of an integer level (busy cores, queue length),
@@ -353,8 +342,18 @@ pub struct ComponentStats {
     pub rejected: u64,
     /// Total measured-window length in ns (adds up over replications).
     pub window_ns: u128,
-    /// Kind-specific counters, added on merge (name, value).
-    pub counters: Vec<(String, u64)>,
+    /// Kind-specific counters, shown in the result in this order; added on merge.
+    pub counters: Counters,
+    /// Counters that only feed figures (a total whose mean is shown): never shown
+    /// themselves; added on merge.
+    pub inputs: Counters,
+    /// The figures derived from the counters and series (ratios, means, rates; the series
+    /// the result shows), computed after pooling.
+    pub figures: Figures,
+    /// Ready instance time over the measured window (instance x ms) of a component whose
+    /// instance count changes (autoscaled): utilization, worker utilization and mean queue
+    /// are then per ready instance. `None` for a fixed instance count.
+    pub ready_instance_ms: Option<u64>,
     /// Calls answered by each instance.
     pub per_instance_served: Vec<u64>,
     /// Busy core time of each instance over the measured window (core x ns).
@@ -364,8 +363,9 @@ pub struct ComponentStats {
     /// Busy worker time of each instance over the measured window (worker x ns; empty
     /// without a worker limit).
     pub per_instance_workers: Vec<u128>,
-    /// Kind-specific time series, one value per series bucket, added on merge.
-    pub series: Vec<(String, Vec<f64>)>,
+    /// Kind-specific time series, one value per series bucket, added on merge; shown
+    /// through [`ComponentStats::figures`].
+    pub series: SeriesSet,
     /// Per series bucket: busy core time summed over instances (core x ns).
     pub busy_series: Vec<u128>,
     /// Per series bucket: waiting requests summed over instances (request x ns).
@@ -420,25 +420,14 @@ impl ComponentStats {
         add_series(&mut self.ready_series, &o.ready_series);
         add_series(&mut self.calls_series, &o.calls_series);
         add_series(&mut self.errors_series, &o.errors_series);
-        for (name, v) in &o.series {
-            match self.series.iter_mut().find(|(n, _)| n == name) {
-                Some((_, mine)) => {
-                    if mine.len() < v.len() {
-                        mine.resize(v.len(), 0.0);
-                    }
-                    for (a, b) in mine.iter_mut().zip(v) {
-                        *a += b;
-                    }
-                }
-                None => self.series.push((name.clone(), v.clone())),
-            }
-        }
-        for (name, v) in &o.counters {
-            match self.counters.iter_mut().find(|(n, _)| n == name) {
-                Some((_, mine)) => *mine += v,
-                None => self.counters.push((name.clone(), *v)),
-            }
-        }
+        self.series.merge(&o.series);
+        self.counters.merge(&o.counters);
+        self.inputs.merge(&o.inputs);
+        self.figures.merge(&o.figures);
+        self.ready_instance_ms = match (self.ready_instance_ms, o.ready_instance_ms) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        };
     }
     /// Busy core time / (cores x instances x window); `None` where cores are unlimited.
     pub fn utilization(&self) -> Option<f64> {
@@ -634,14 +623,15 @@ impl Recorder {
         }
     }
 
-    /// Adds a state change to the timeline.
-    pub fn timeline(&mut self, t_ns: u64, component: &str, event: &str, detail: String) {
-        self.timeline.push(TimelineEntry {
-            t_s: t_ns as f64 / 1e9,
-            component: component.to_string(),
-            event: event.to_string(),
+    /// Adds a state change to the timeline: `event` at `t_ns` on `component` (a
+    /// component, an instance label `app[2]`, a region, `traffic`).
+    pub fn timeline(&mut self, t_ns: u64, component: &str, event: &Event, detail: String) {
+        self.timeline.push(TimelineEntry::new(
+            t_ns as f64 / 1e9,
+            component,
+            event,
             detail,
-        });
+        ));
     }
 
     /// Closes the run: `in_flight` requests had no outcome at `end_ns`.

@@ -1,7 +1,8 @@
 //! The result of a run, as the contract names it.
 
 use crate::cascade::{analyze, Cascade, CompSeries, Input};
-use crate::recorder::{Hist, Outcomes, RunStats, TimelineEntry};
+use crate::recorder::{Hist, Outcomes, RunStats};
+use crate::timeline::TimelineEntry;
 use indexmap::IndexMap;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -146,13 +147,18 @@ pub struct ComponentResult {
     pub served: u64,
     /// Requests turned away by a full waiting room.
     pub rejected: u64,
-    /// Kind-specific figures.
+    /// Kind-specific figures: the component's counters, then the figures it declared
+    /// (ratios, means), computed from counts pooled over replications.
     #[serde(flatten)]
     pub extra: IndexMap<String, serde_json::Value>,
+    /// The figure the summary shows in the utilization column of a component without
+    /// utilization (label and value; a cache's `hit`): not part of the JSON.
+    #[serde(skip)]
+    pub summary_figure: Option<(String, Option<f64>)>,
     /// Time series, one value per series bucket, averaged over replications: `utilization`
     /// (components with cores), `queue` (mean requests waiting per instance), `errors` (calls
-    /// failed at the component per second), `calls_per_s`, and kind-specific ones (a queue's
-    /// backlog, consumer lag and consumption rate; a cache's `hit_ratio`).
+    /// failed at the component per second), `calls_per_s`, and the series figures the
+    /// component declared.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub series: Option<IndexMap<String, Vec<Option<f64>>>>,
     /// Load of each instance (components with several instances): hot shards show here.
@@ -241,7 +247,9 @@ pub struct SimResult {
     /// Per component.
     pub components: IndexMap<String, ComponentResult>,
     /// State changes, in time order: faults as the model records them, and the saturation
-    /// and error-rate changes the analysis derives (see [`Cascade`]).
+    /// and error-rate changes the analysis derives (see [`Cascade`]). The JSON has their
+    /// `t_s`, `component`, `event` and `detail`.
+    #[serde(serialize_with = "crate::timeline::public_keys")]
     pub timeline: Vec<TimelineEntry>,
     /// Incidents: each trigger (or load surge), what crossed a threshold, and how it ended.
     pub cascades: Vec<Cascade>,
@@ -271,16 +279,13 @@ pub struct Cost {
     pub components: IndexMap<String, f64>,
 }
 
-/// A component's series for the result: sums become per-replication means; `lag_ms_sum`
-/// over `consumed` becomes the mean lag `lag_ms`; `consumed` becomes a rate per second;
-/// a cache's `lookup_hits` and `lookup_misses` become `hit_ratio` (hits over lookups in the
-/// bucket, pooled over replications; `null` in a bucket without lookups).
-///
-/// Every component gets `utilization` (with cores: busy core time over cores x instances x
-/// the bucket's simulated time; for an autoscaled service, over cores x its ready instance
-/// time in the bucket), `queue` (waiting requests per instance, time-averaged over the
-/// bucket, per ready instance when autoscaled), `errors` and `calls_per_s` (per second of the bucket width, like `rps`),
-/// `n` buckets each.
+/// A component's series for the result: every component gets `utilization` (with cores:
+/// busy core time over cores x instances x the bucket's simulated time; for an autoscaled
+/// service, over cores x its ready instance time in the bucket), `queue` (waiting requests per
+/// instance, time-averaged over the bucket, per ready instance when autoscaled), `errors` and
+/// `calls_per_s` (per second of the bucket width, like `rps`), `n` buckets each; then the
+/// series figures the component declared, in the order declared, computed from the series
+/// pooled over replications.
 fn component_series(
     c: &crate::recorder::ComponentStats,
     interval_ns: u64,
@@ -288,7 +293,6 @@ fn component_series(
     bucket_ns: &[u64],
     n: usize,
 ) -> Option<IndexMap<String, Vec<Option<f64>>>> {
-    let get = |name: &str| c.series.iter().find(|(n, _)| n == name).map(|x| &x.1);
     let mut out = IndexMap::new();
     let time = |b: usize| bucket_ns.get(b).copied().unwrap_or(0) as f64;
     // Instance time in bucket `b`: ready instances for an autoscaled service, else all.
@@ -323,43 +327,74 @@ fn component_series(
     };
     out.insert("errors".to_string(), rate(&c.errors_series));
     out.insert("calls_per_s".to_string(), rate(&c.calls_series));
-    for (name, v) in &c.series {
-        match name.as_str() {
-            "lag_ms_sum" => {
-                if let Some(n) = get("consumed") {
-                    let lag = v
-                        .iter()
-                        .zip(n)
-                        .map(|(s, n)| (*n > 0.0).then(|| s / n))
-                        .collect();
-                    out.insert("lag_ms".to_string(), lag);
-                }
-            }
-            // A cache's lookups per bucket: the share that hit, `null` without lookups.
-            "lookup_hits" => {
-                if let Some(m) = get("lookup_misses") {
-                    let ratio = v
-                        .iter()
-                        .zip(m)
-                        .map(|(h, m)| (h + m > 0.0).then(|| h / (h + m)))
-                        .collect();
-                    out.insert("hit_ratio".to_string(), ratio);
-                }
-            }
-            "lookup_misses" => {}
-            "consumed" => {
-                let per_s = interval_ns as f64 / 1e9 * reps;
-                out.insert(
-                    "consumed_per_s".to_string(),
-                    v.iter().map(|x| Some(x / per_s)).collect(),
-                );
-            }
-            _ => {
-                out.insert(name.clone(), v.iter().map(|x| Some(x / reps)).collect());
-            }
+    debug_assert!(
+        c.series
+            .iter()
+            .all(|(s, _)| c.figures.series().any(|f| f.inputs().contains(&s.as_str()))),
+        "{}: a series no figure shows",
+        c.name
+    );
+    for f in c.figures.series() {
+        if let Some(v) = f.series_values(&c.series, reps, interval_ns as f64 / 1e9) {
+            out.insert(f.name().to_string(), v);
         }
     }
     Some(out)
+}
+
+/// A component's own figures for the result: its counters in the order reported, then its
+/// declared scalar figures computed from the pooled counters (`window_s`: the measured
+/// seconds pooled over replications).
+fn component_extra(
+    c: &crate::recorder::ComponentStats,
+    window_s: f64,
+) -> IndexMap<String, serde_json::Value> {
+    let mut extra: IndexMap<String, serde_json::Value> = c
+        .counters
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::from(*v)))
+        .collect();
+    debug_assert!(
+        c.inputs.iter().all(|(i, _)| c.counters.get(i).is_none()
+            && c.figures.iter().any(|f| f.inputs().contains(&i.as_str()))),
+        "{}: an input that is also a counter, or that no figure reads",
+        c.name
+    );
+    let mut all = c.counters.clone();
+    all.merge(&c.inputs);
+    for f in c.figures.scalars() {
+        debug_assert!(
+            f.inputs().iter().all(|i| all.get(i).is_some()),
+            "{}: figure `{}` reads a counter that was not reported",
+            c.name,
+            f.name()
+        );
+        debug_assert!(
+            c.counters.get(f.name()).is_none(),
+            "{}: figure `{}` has the name of a counter",
+            c.name,
+            f.name()
+        );
+        if let Some(v) = f.value(&all, window_s) {
+            extra.insert(f.name().to_string(), serde_json::json!(v));
+        }
+    }
+    extra
+}
+
+/// The figure a component shows in the summary's utilization column when it has no
+/// utilization: its first scalar figure with a summary label, and its value.
+fn summary_figure(
+    c: &crate::recorder::ComponentStats,
+    extra: &IndexMap<String, serde_json::Value>,
+) -> Option<(String, Option<f64>)> {
+    let f = c
+        .figures
+        .scalars()
+        .into_iter()
+        .find(|f| f.summary_label().is_some())?;
+    let label = f.summary_label()?.to_string();
+    Some((label, extra.get(f.name()).and_then(|v| v.as_f64())))
 }
 
 fn ratio(a: u64, b: u64) -> f64 {
@@ -466,51 +501,10 @@ impl SimResult {
             .components
             .iter()
             .map(|c| {
-                let mut extra: IndexMap<String, serde_json::Value> = c
-                    .counters
-                    .iter()
-                    .map(|(k, v)| (k.clone(), serde_json::Value::from(*v)))
-                    .collect();
-                let counter = |name: &str| c.counters.iter().find(|(k, _)| k == name).map(|x| x.1);
-                if let (Some(h), Some(m)) = (counter("hits"), counter("misses")) {
-                    let ratio = (h + m > 0).then(|| h as f64 / (h + m) as f64);
-                    extra.insert("hit_ratio".into(), serde_json::json!(ratio));
-                }
-                if let (Some(total), Some(n)) = (
-                    counter("replication_lag_us_total"),
-                    counter("replica_applies"),
-                ) {
-                    let mean = (n > 0).then(|| total as f64 / n as f64 / 1e3);
-                    extra.shift_remove("replication_lag_us_total");
-                    extra.insert("replication_lag_ms_mean".into(), serde_json::json!(mean));
-                }
-                if let (Some(total), Some(n)) = (counter("lag_us_total"), counter("lag_samples")) {
-                    let mean = (n > 0).then(|| total as f64 / n as f64 / 1e3);
-                    extra.shift_remove("lag_us_total");
-                    extra.shift_remove("lag_samples");
-                    extra.insert("lag_ms_mean".into(), serde_json::json!(mean));
-                }
-                // An autoscaled service: utilization and mean queue over its ready instances.
-                let ready_ms = counter("ready_instance_ms");
-                if let Some(ms) = ready_ms {
-                    // Instances that took traffic, on average over the measured window (what
-                    // an autoscaled service costs).
-                    let mean = (window_s > 0.0).then(|| ms as f64 / 1e3 / window_s);
-                    extra.insert("mean_instances".into(), serde_json::json!(mean));
-                }
-                if let (Some(h), Some(n)) = (counter("hedges"), counter("guarded_calls")) {
-                    if h > 0 {
-                        let load = (n > 0).then(|| h as f64 / n as f64);
-                        extra.insert("hedge_extra_load".into(), serde_json::json!(load));
-                    }
-                }
-                if let (Some(stale), Some(reads)) = (
-                    counter("stale_reads"),
-                    counter("replica_reads").or(counter("model_reads")),
-                ) {
-                    let ratio = (reads > 0).then(|| stale as f64 / reads as f64);
-                    extra.insert("stale_read_ratio".into(), serde_json::json!(ratio));
-                }
+                let extra = component_extra(c, window_s);
+                // A component whose instance count changes: utilization and mean queue over
+                // its ready instances.
+                let ready_ms = c.ready_instance_ms;
                 (
                     c.name.clone(),
                     ComponentResult {
@@ -540,6 +534,7 @@ impl SimResult {
                         max_queue: c.max_queue,
                         served: c.served,
                         rejected: c.rejected,
+                        summary_figure: summary_figure(c, &extra),
                         extra,
                         series: component_series(
                             c,

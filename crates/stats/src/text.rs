@@ -192,12 +192,9 @@ impl SimResult {
                 c.kind,
                 c.instances,
                 c.cores.map_or("-".into(), |c| c.to_string()),
-                match (
-                    c.utilization,
-                    c.extra.get("hit_ratio").and_then(|v| v.as_f64())
-                ) {
+                match (c.utilization, &c.summary_figure) {
                     (Some(u), _) => pct(u),
-                    (None, Some(h)) => format!("hit {}", pct(h)),
+                    (None, Some((label, Some(v)))) => format!("{label} {}", pct(*v)),
                     _ => "-".into(),
                 },
                 c.mean_queue,
@@ -364,19 +361,6 @@ fn span(v: f64) -> String {
     }
 }
 
-/// What a trigger did, as a verb phrase: `crashed`, `slowed`, ...
-fn trigger_verb(t: &Trigger) -> String {
-    match t.event.as_str() {
-        "crash" => "crashed".into(),
-        "region_down" => "went down (region outage)".into(),
-        "slow_start" => "slowed".into(),
-        "reshard_start" => "resharded".into(),
-        "fault_start" if t.detail.is_empty() => "fault".into(),
-        "fault_start" => format!("fault ({})", t.detail),
-        e => e.strip_suffix("_start").unwrap_or(e).replace('_', " "),
-    }
-}
-
 impl Cascade {
     /// The incident as the sentence the summary prints after `incident N:` (times in
     /// seconds).
@@ -412,11 +396,7 @@ pub(crate) fn story(c: &Cascade, long: bool) -> String {
             Some(e) => format!(" for {}", span(e - t.start_s)),
             None => " until the end".to_string(),
         };
-        let mut s = format!(
-            "{who} {} at {}{dur}",
-            trigger_verb(t),
-            secs(t.start_s, long)
-        );
+        let mut s = format!("{who} {} at {}{dur}", t.verb, secs(t.start_s, long));
         let others = c.more_triggers.len() - same.len();
         if others > 0 {
             let _ = write!(
@@ -430,7 +410,7 @@ pub(crate) fn story(c: &Cascade, long: bool) -> String {
     let steps: Vec<String> = c
         .crossings
         .iter()
-        .filter(|x| x.event == "saturated")
+        .filter(|x| x.event == *crate::cascade::SATURATED.name)
         .map(|x| {
             let what = if x.reason == "errors" {
                 "failing"
@@ -530,6 +510,7 @@ mod tests {
                 detail: String::new(),
                 start_s: 120.0,
                 end_s: Some(150.0),
+                verb: "crashed".into(),
             },
             more_triggers: Vec::new(),
             crossings: vec![crossing("db", "errors", 0.0), crossing("app", "queue", 2.1)],

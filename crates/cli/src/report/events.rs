@@ -5,7 +5,7 @@
 //! events into spans; `chart::lanes_chart` draws them.
 
 use super::chart::{Marker, RGBColor};
-use super::run::event_kind;
+use super::run::event_color;
 use archsim_stats::SimResult;
 
 /// Lanes at most; components beyond share the last lane, named `other`.
@@ -34,41 +34,6 @@ pub(super) struct Lanes<'a> {
     pub(super) spans: Vec<Span>,
     pub(super) points: Vec<Point>,
     pub(super) markers: &'a [Marker],
-}
-
-/// Whether `event` opens (`Some((state, true))`) or closes (`Some((state, false))`) a state,
-/// or is a moment (`None`).
-pub(super) fn state_of(event: &str) -> Option<(String, bool)> {
-    let pair = |s: &str, open: bool| Some((s.to_string(), open));
-    match event {
-        "crash" | "kill" => return pair("crash", true),
-        "recover" | "restart" => return pair("crash", false),
-        "saturated" => return pair("saturated", true),
-        "recovered" => return pair("saturated", false),
-        "errors_high" => return pair("errors", true),
-        "errors_normal" => return pair("errors", false),
-        "eject" => return pair("eject", true),
-        "readmit" => return pair("eject", false),
-        "breaker_open" | "circuit_open" => return pair("breaker", true),
-        "breaker_close" | "circuit_close" => return pair("breaker", false),
-        "deploy_batch_down" => return pair("deploy_batch", true),
-        "deploy_batch_in" => return pair("deploy_batch", false),
-        _ => {}
-    }
-    for (suffix, open) in [
-        ("_start", true),
-        ("_end", false),
-        ("_down", true),
-        ("_up", false),
-    ] {
-        if let Some(stem) = event.strip_suffix(suffix) {
-            // `start_up` is a moment (an instance begins its start-up), not the end of `start`.
-            if !stem.is_empty() && event != "start_up" {
-                return pair(stem, open);
-            }
-        }
-    }
-    None
 }
 
 /// The lane of a component: its name without an instance index (`app[2]` -> `app`).
@@ -101,16 +66,18 @@ pub(super) fn lanes<'a>(r: &SimResult, t_end: f64, markers: &'a [Marker]) -> Lan
                 MAX_LANES - 1
             }
         };
-        let color = event_kind(&e.event).1;
+        let color = event_color(e);
         let point = |label: &str| Point {
             lane,
             x: e.t_s,
             color,
             label: label.to_string(),
         };
-        match state_of(&e.event) {
+        // Bars pair an event that opens a state with the one that closes it (their phases,
+        // declared where they were recorded).
+        match e.state() {
             Some((state, true)) => {
-                let key = (e.component.clone(), state);
+                let key = (e.component.clone(), state.to_string());
                 if open.iter().any(|(k, _)| *k == key) {
                     // Opened again while open (a breaker that half-opened and tripped
                     // again): the state goes on; the event is a moment within it.
@@ -127,7 +94,7 @@ pub(super) fn lanes<'a>(r: &SimResult, t_end: f64, markers: &'a [Marker]) -> Lan
                 }
             }
             Some((state, false)) => {
-                let key = (e.component.clone(), state);
+                let key = (e.component.clone(), state.to_string());
                 match open.iter().position(|(k, _)| *k == key) {
                     Some(i) => {
                         let (_, s) = open.remove(i);
@@ -145,29 +112,5 @@ pub(super) fn lanes<'a>(r: &SimResult, t_end: f64, markers: &'a [Marker]) -> Lan
         spans,
         points,
         markers,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::state_of;
-
-    #[test]
-    fn events_pair_into_states() {
-        let s = state_of;
-        assert_eq!(s("crash"), Some(("crash".into(), true)));
-        assert_eq!(s("recover"), Some(("crash".into(), false)));
-        assert_eq!(s("spike_start"), Some(("spike".into(), true)));
-        assert_eq!(s("spike_end"), Some(("spike".into(), false)));
-        assert_eq!(s("region_down"), Some(("region".into(), true)));
-        assert_eq!(s("region_up"), Some(("region".into(), false)));
-        assert_eq!(s("breaker_open"), Some(("breaker".into(), true)));
-        assert_eq!(s("breaker_close"), Some(("breaker".into(), false)));
-        assert_eq!(s("deploy_batch_down"), Some(("deploy_batch".into(), true)));
-        assert_eq!(s("scale_out"), None);
-        assert_eq!(s("instance_ready"), None);
-        assert_eq!(s("start_up"), None);
-        assert_eq!(s("breaker_half_open"), None);
-        assert_eq!(s("promote"), None);
     }
 }

@@ -5,37 +5,20 @@ use super::chart::{bar_chart, lanes_chart, line_chart, pairs, tick, Line, Marker
 use super::events;
 use super::{esc, figure, page, thousands};
 use crate::table;
-use archsim_stats::SimResult;
+use archsim_stats::{Category, SimResult, TimelineEntry};
 
-/// The kind of a timeline event and its colour on the charts: faults red, recoveries
-/// green, scaling blue, saturation orange, breakers purple, anything else grey.
-pub(super) fn event_kind(event: &str) -> (&'static str, RGBColor) {
-    let e = event;
-    let has = |words: &[&str]| words.iter().any(|w| e.contains(w));
-    if has(&["breaker", "circuit"]) {
-        ("breaker", RGBColor(148, 103, 189))
-    } else if e.starts_with("scale") || e.starts_with("instance") || e.starts_with("deploy") {
-        ("scaling / deploy", RGBColor(31, 119, 180))
-    } else if has(&["saturat", "errors_high", "spike_start", "backlog_start"]) {
-        ("overload", RGBColor(230, 110, 0))
-    } else if has(&[
-        "crash",
-        "fault_start",
-        "down",
-        "slow_start",
-        "kill",
-        "eject",
-        "failed",
-    ]) || (e.ends_with("_start") && !e.starts_with("spike"))
-    {
-        ("fault", RGBColor(200, 30, 30))
-    } else if has(&["recover", "normal", "readmit", "restart", "promote"])
-        || e.ends_with("_end")
-        || e.ends_with("_up")
-    {
-        ("recovery", RGBColor(44, 140, 44))
-    } else {
-        ("other event", RGBColor(110, 110, 110))
+/// How the reports show a timeline event's category (chosen where the event is recorded):
+/// its legend name and its colour on the charts: faults red, recoveries green, scaling and
+/// deployments blue, overload orange, breakers purple, alerts pink, anything else grey.
+pub(super) fn category_style(c: Category) -> (&'static str, RGBColor) {
+    match c {
+        Category::Fault => ("fault", RGBColor(200, 30, 30)),
+        Category::Recovery => ("recovery", RGBColor(44, 140, 44)),
+        Category::Scaling => ("scaling / deploy", RGBColor(31, 119, 180)),
+        Category::Overload => ("overload", RGBColor(230, 110, 0)),
+        Category::Breaker => ("breaker", RGBColor(148, 103, 189)),
+        Category::Alert => ("alert", RGBColor(227, 119, 194)),
+        Category::Other => ("other event", RGBColor(110, 110, 110)),
     }
 }
 
@@ -43,10 +26,9 @@ pub(super) fn event_kind(event: &str) -> (&'static str, RGBColor) {
 /// for the events the kinds would misname (a spike that was absorbed is no "overload", its
 /// end no "recovery" when it never recovered) the event's own name, and at the end of an
 /// incident's trigger the incident's verdict (issue 12 item 17).
-pub(super) fn legend_label(r: &SimResult, e: &archsim_stats::TimelineEntry) -> String {
-    let (kind, _) = event_kind(&e.event);
-    if kind != "overload" && kind != "recovery" {
-        return format!("event: {kind}");
+pub(super) fn legend_label(r: &SimResult, e: &TimelineEntry) -> String {
+    if !matches!(e.category, Category::Overload | Category::Recovery) {
+        return format!("event: {}", category_style(e.category).0);
     }
     let verdict = r.cascades.iter().find_map(|c| {
         let t = &c.trigger;
@@ -64,8 +46,8 @@ pub(super) fn legend_label(r: &SimResult, e: &archsim_stats::TimelineEntry) -> S
     }
 }
 
-pub(super) fn event_color(event: &str) -> RGBColor {
-    event_kind(event).1
+pub(super) fn event_color(e: &TimelineEntry) -> RGBColor {
+    category_style(e.category).1
 }
 
 /// Timeline events grouped into numbered markers (events closer than 1% of the time axis
@@ -80,11 +62,11 @@ pub(super) fn timeline_markers(r: &SimResult, span: f64) -> (Vec<Marker>, String
             markers.push(Marker {
                 x: e.t_s,
                 label: (markers.len() + 1).to_string(),
-                color: event_color(&e.event),
+                color: event_color(e),
             });
             last_x = e.t_s;
         }
-        let c = event_color(&e.event);
+        let c = event_color(e);
         rows.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td style=\"color:rgb({},{},{})\">{}</td><td>{}</td></tr>\n",
             markers.len(),
@@ -222,7 +204,7 @@ pub(crate) fn run_html(r: &SimResult) -> anyhow::Result<String> {
     let shade = (r.warmup_s > 0.0).then_some((0.0, r.warmup_s, " warm-up"));
     let mut kinds: Vec<(String, RGBColor)> = Vec::new();
     for e in &r.timeline {
-        let k = (legend_label(r, e), event_kind(&e.event).1);
+        let k = (legend_label(r, e), event_color(e));
         if !kinds.iter().any(|x| x.0 == k.0) {
             kinds.push(k);
         }
@@ -418,4 +400,94 @@ pub(crate) fn run_html(r: &SimResult) -> anyhow::Result<String> {
         &r.summary(),
         &figs,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use archsim_stats::Event;
+
+    const ALL: [Category; 7] = [
+        Category::Fault,
+        Category::Recovery,
+        Category::Scaling,
+        Category::Overload,
+        Category::Breaker,
+        Category::Alert,
+        Category::Other,
+    ];
+
+    /// A short run's result, its timeline replaced by `events`.
+    fn result_with(events: &[(f64, &str, Event)]) -> SimResult {
+        let toml = r#"
+[run]
+duration = "5s"
+warmup = "1s"
+[traffic]
+entry = "app"
+rate = 50
+[components.app]
+kind = "service"
+cores = 2
+[components.app.endpoints.default]
+cpu = "exp(2ms)"
+"#;
+        let sc = archsim_scenario::from_str(toml, "t.toml", &[]).unwrap();
+        let mut r = sc.run().unwrap();
+        r.timeline = events
+            .iter()
+            .map(|(t, c, e)| TimelineEntry::new(*t, c, e, String::new()))
+            .collect();
+        r
+    }
+
+    #[test]
+    fn a_category_reaches_its_colour_whatever_the_event_is_called() {
+        // Names that say nothing: only the category can give the colour.
+        let events: Vec<(f64, &str, Event)> = ALL
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (i as f64 * 0.5, "app", Event::named(format!("zz{i}"), *c)))
+            .collect();
+        let r = result_with(&events);
+        let html = run_html(&r).unwrap();
+        for (i, c) in ALL.iter().enumerate() {
+            let RGBColor(red, green, blue) = category_style(*c).1;
+            let cell = format!("<td style=\"color:rgb({red},{green},{blue})\">zz{i}</td>");
+            assert!(html.contains(&cell), "{c:?}: no {cell}");
+        }
+        // A name that reads like a fault is still the category its recorder chose.
+        let r = result_with(&[(1.0, "app", Event::named("crash", Category::Scaling))]);
+        assert_eq!(
+            event_color(&r.timeline[0]),
+            category_style(Category::Scaling).1
+        );
+        assert_eq!(legend_label(&r, &r.timeline[0]), "event: scaling / deploy");
+    }
+
+    #[test]
+    fn bars_pair_events_by_their_phases_not_their_names() {
+        let r = result_with(&[
+            (
+                1.0,
+                "db",
+                Event::starts("boom", Category::Fault, "went boom"),
+            ),
+            (1.5, "db", Event::moment("slow_start", Category::Other)),
+            (
+                2.0,
+                "db",
+                Event::ends("all_good", Category::Recovery, "boom"),
+            ),
+            (3.0, "app", Event::opens("odd", Category::Breaker)),
+        ]);
+        let lanes = super::super::events::lanes(&r, 4.0, &[]);
+        assert_eq!(lanes.names, ["db", "app"]);
+        let spans: Vec<(usize, f64, f64)> =
+            lanes.spans.iter().map(|s| (s.lane, s.x0, s.x1)).collect();
+        // `boom` until `all_good`; `odd` still open at the end; `slow_start` a moment.
+        assert_eq!(spans, [(0, 1.0, 2.0), (1, 3.0, 4.0)]);
+        let points: Vec<&str> = lanes.points.iter().map(|p| p.label.as_str()).collect();
+        assert_eq!(points, ["boom", "slow_start", "odd"]);
+    }
 }

@@ -27,7 +27,10 @@ use crate::spec::{
     Load, ModelError, Policy, QueueSpec, Reads, RetrySpec, ServiceSpec, Spec, WritePolicy,
 };
 use archsim_engine::{stream, Context, Handler, SimTime, Simulation, Stream};
-use archsim_stats::{ComponentStats, Recorder, RunStats, TimeAverage, Window};
+use archsim_stats::{
+    Category, ComponentStats, Counters, Event, Figure, Figures, Recorder, RunStats, SeriesSet,
+    TimeAverage, Window,
+};
 use rand::Rng;
 use rand_distr::{Distribution, Zipf};
 use std::collections::HashMap;

@@ -63,8 +63,11 @@ impl World {
                     _ => None,
                 },
                 per_instance_workers: Vec::new(),
-                series: Vec::new(),
-                counters: vec![("unavailable".to_string(), c.unavailable)],
+                series: SeriesSet::default(),
+                counters: Counters::from(vec![("unavailable".to_string(), c.unavailable)]),
+                inputs: Counters::new(),
+                figures: Figures::default(),
+                ready_instance_ms: None,
                 busy_series: Vec::new(),
                 queue_series: Vec::new(),
                 ready_series: Vec::new(),
@@ -105,34 +108,46 @@ impl World {
                 ..
             }) = &c.body
             {
-                s.counters.push(("rate_limited".to_string(), *limited));
+                s.counters.insert("rate_limited", *limited);
             }
             if let Body::Service(Svc { db: Some(db), .. }) = &c.body {
                 // `stale_reads` once, whether the stale reads come from a read model
-                // (`source`), from replicas, or both: a name emitted twice is pooled twice.
+                // (`source`), from replicas, or both (over replica reads when there are
+                // replicas); listed last among the figures, as results always have.
                 if db.source.is_some() || db.replicas > 0 {
-                    s.counters.push(("stale_reads".to_string(), db.stale_reads));
+                    s.counters.insert("stale_reads", db.stale_reads);
+                    let reads = if db.replicas > 0 {
+                        "replica_reads"
+                    } else {
+                        "model_reads"
+                    };
+                    s.figures.declare(
+                        Figure::ratio("stale_read_ratio", "stale_reads", &[reads]).order(2),
+                    );
                 }
                 if db.source.is_some() {
-                    s.counters.push(("model_reads".to_string(), db.model_reads));
+                    s.counters.insert("model_reads", db.model_reads);
                 }
                 if db.replicas > 0 {
-                    s.counters.extend([
-                        ("replica_reads".to_string(), db.replica_reads),
-                        ("replica_applies".to_string(), db.applies),
-                        ("replication_lag_us_total".to_string(), db.lag_total_us),
-                    ]);
+                    s.counters.insert("replica_reads", db.replica_reads);
+                    s.counters.insert("replica_applies", db.applies);
+                    s.inputs.insert("replication_lag_us_total", db.lag_total_us);
+                    s.figures.declare(Figure::mean(
+                        "replication_lag_ms_mean",
+                        "replication_lag_us_total",
+                        "replica_applies",
+                        1e3,
+                    ));
                 }
                 if db.replicas > 0 && c.live_changes.is_some() {
                     // Instances can go down: the writes they replayed when back.
-                    s.counters
-                        .push(("replayed_writes".to_string(), db.replayed));
+                    s.counters.insert("replayed_writes", db.replayed);
                 }
                 if db.row_locks {
-                    s.counters.push(("lock_waits".to_string(), db.lock_waits));
+                    s.counters.insert("lock_waits", db.lock_waits);
                 }
                 if db.failover.is_some() {
-                    s.counters.push(("lost_writes".to_string(), db.lost_writes));
+                    s.counters.insert("lost_writes", db.lost_writes);
                 }
             }
             if let Body::Queue(qb) = &c.body {
@@ -142,16 +157,25 @@ impl World {
                     ("failed_messages".to_string(), qb.failed),
                     ("lost_messages".to_string(), qb.lost),
                     ("backlog_end".to_string(), qb.backlog.len() as u64),
-                    ("lag_us_total".to_string(), qb.lag_total_us),
-                    ("lag_samples".to_string(), qb.lag_samples),
                 ]);
+                s.inputs.insert("lag_us_total", qb.lag_total_us);
+                s.inputs.insert("lag_samples", qb.lag_samples);
+                s.figures.declare(Figure::mean(
+                    "lag_ms_mean",
+                    "lag_us_total",
+                    "lag_samples",
+                    1e3,
+                ));
                 let n = (end_ns / self.interval_ns + 1) as usize;
                 let cut = |v: &Vec<f64>| v[..n.min(v.len())].to_vec();
-                s.series = vec![
-                    ("backlog".to_string(), cut(&qb.backlog_max)),
-                    ("lag_ms_sum".to_string(), cut(&qb.lag_ms_sum)),
-                    ("consumed".to_string(), cut(&qb.consumed_per)),
-                ];
+                s.series.insert("backlog", cut(&qb.backlog_max));
+                s.series.insert("lag_ms_sum", cut(&qb.lag_ms_sum));
+                s.series.insert("consumed", cut(&qb.consumed_per));
+                s.figures.extend([
+                    Figure::series("backlog"),
+                    Figure::series_ratio("lag_ms", "lag_ms_sum", &["consumed"]),
+                    Figure::series_rate("consumed_per_s", "consumed"),
+                ]);
             }
             if let Body::Cache(cb) = &c.body {
                 let evictions: u64 = cb.stores.iter().map(|s| s.evictions).sum();
@@ -171,31 +195,37 @@ impl World {
                     ("evictions".to_string(), evictions),
                     ("expirations".to_string(), expirations),
                 ]);
+                s.figures.declare(
+                    Figure::ratio("hit_ratio", "hits", &["hits", "misses"]).in_summary("hit"),
+                );
                 let cut = |v: &Vec<u64>| {
                     v[..buckets.min(v.len())]
                         .iter()
                         .map(|x| *x as f64)
                         .collect()
                 };
-                s.series
-                    .push(("lookup_hits".to_string(), cut(&cb.hits_per)));
-                s.series
-                    .push(("lookup_misses".to_string(), cut(&cb.misses_per)));
-            }
-            if let Some(changes) = &c.live_changes {
-                s.series.push((
-                    "live_instances".to_string(),
-                    live_series(changes, self.interval_ns, end_ns),
+                s.series.insert("lookup_hits", cut(&cb.hits_per));
+                s.series.insert("lookup_misses", cut(&cb.misses_per));
+                s.figures.declare(Figure::series_ratio(
+                    "hit_ratio",
+                    "lookup_hits",
+                    &["lookup_hits", "lookup_misses"],
                 ));
             }
+            if let Some(changes) = &c.live_changes {
+                s.series.insert(
+                    "live_instances",
+                    live_series(changes, self.interval_ns, end_ns),
+                );
+                s.figures.declare(Figure::series("live_instances"));
+            }
             if let Body::Custom(cu) = &c.body {
+                // The instances' counters add up; each declares the same figures.
                 for b in &cu.behaviors {
                     for (k, v) in b.counters() {
-                        match s.counters.iter_mut().find(|(n, _)| *n == k) {
-                            Some((_, mine)) => *mine += v,
-                            None => s.counters.push((k, v)),
-                        }
+                        s.counters.add(&k, v);
                     }
+                    s.figures.extend(b.figures());
                 }
             }
             s.busy_series.truncate(buckets);
@@ -203,12 +233,6 @@ impl World {
             comps.push(s);
         }
         self.resilience_stats(&mut comps, end_ns);
-        // Counters pool by name: one name twice in a component would be pooled twice.
-        debug_assert!(comps.iter().all(|c| c
-            .counters
-            .iter()
-            .enumerate()
-            .all(|(i, (n, _))| c.counters[..i].iter().all(|(m, _)| m != n))));
         let live = self.live;
         self.rec.finish(live, end_ns, events, comps)
     }

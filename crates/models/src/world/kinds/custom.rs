@@ -126,6 +126,11 @@ impl World {
                     };
                     ctx.schedule_in(delay, Ev::Timer(comp, t));
                 }
+                Effect::Event(event, detail) => {
+                    let label = self.comps[comp as usize].label(inst);
+                    self.rec
+                        .timeline(ctx.now().as_nanos(), &label, &event, detail);
+                }
             }
         }
         if let Body::Custom(cu) = &mut self.comps[comp as usize].body {

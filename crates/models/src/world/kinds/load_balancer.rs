@@ -206,7 +206,7 @@ impl World {
                         self.rec.timeline(
                             now,
                             &label(),
-                            "readmit",
+                            &Event::ends("readmit", Category::Recovery, "eject"),
                             format!("`{lb_name}` sends it calls again: a probe succeeded"),
                         );
                     }
@@ -217,7 +217,7 @@ impl World {
                         self.rec.timeline(
                             now,
                             &label(),
-                            "eject",
+                            &Event::opens("eject", Category::Fault),
                             format!(
                                 "`{lb_name}` stops sending it calls: {} failed probes",
                                 h.failures

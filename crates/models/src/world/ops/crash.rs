@@ -121,7 +121,7 @@ impl World {
         self.rec.timeline(
             now,
             &label,
-            "restart",
+            &Event::ends("restart", Category::Recovery, "crash"),
             "back after the orchestrator's restart delay".into(),
         );
         self.on_up(ctx, comp, inst);

@@ -37,7 +37,7 @@ impl World {
         self.rec.timeline(
             now,
             &name,
-            "deploy_batch_out",
+            &Event::moment("deploy_batch_out", Category::Scaling),
             format!(
                 "instances {from}..{} stop taking new calls and drain",
                 to - 1
@@ -83,7 +83,7 @@ impl World {
             self.rec.timeline(
                 now,
                 &name,
-                "deploy_batch_down",
+                &Event::opens("deploy_batch_down", Category::Scaling),
                 format!(
                     "instances {from}..{} restart for {start_up}; calls cut off: {lost}",
                     to - 1
@@ -106,7 +106,7 @@ impl World {
         self.rec.timeline(
             now,
             &name,
-            "deploy_batch_in",
+            &Event::ends("deploy_batch_in", Category::Scaling, "deploy_batch_down"),
             format!("instances {from}..{} serve again, new version", to - 1),
         );
         self.note_live(comp, now);
@@ -114,8 +114,12 @@ impl World {
             self.ops.deploys[f as usize].next = to;
             self.deploy_out(ctx, f);
         } else {
-            self.rec
-                .timeline(now, &name, "deploy_end", format!("{n} instances updated"));
+            self.rec.timeline(
+                now,
+                &name,
+                &Event::ends("deploy_end", Category::Scaling, "deploy_start"),
+                format!("{n} instances updated"),
+            );
         }
     }
 }

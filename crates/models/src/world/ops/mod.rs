@@ -49,8 +49,12 @@ impl World {
                     )
                 }
             };
-            self.rec
-                .timeline(now.as_nanos(), "traffic", "spike_start", detail);
+            self.rec.timeline(
+                now.as_nanos(),
+                "traffic",
+                &Event::starts("spike_start", Category::Overload, "spike"),
+                detail,
+            );
             return;
         }
         let name = self.comps[comp as usize].name.clone();
@@ -79,7 +83,7 @@ impl World {
             self.rec.timeline(
                 start,
                 &name,
-                "reshard_start",
+                &Event::starts("reshard_start", Category::Fault, "resharded"),
                 format!(
                     "{from} -> {to} shards over {duration}; {:.0}% of keys move; CPU x{factor} on every shard while it runs",
                     moved as f64 / 100.0
@@ -102,7 +106,7 @@ impl World {
                     self.rec.timeline(
                         now.as_nanos(),
                         &label(inst, n),
-                        "slow_start",
+                        &Event::starts("slow_start", Category::Fault, "slowed"),
                         format!("CPU times x{x} for {duration}"),
                     );
                 }
@@ -122,7 +126,7 @@ impl World {
                     self.rec.timeline(
                         now.as_nanos(),
                         &label(inst, n),
-                        "crash",
+                        &Event::starts("crash", Category::Fault, "crashed"),
                         format!("{how_long}; calls in progress lost: {lost}"),
                     );
                     self.schedule_restart(ctx, comp, inst);
@@ -142,8 +146,12 @@ impl World {
                 self.traffic.spikes.remove(k);
             }
             self.set_spike(ctx);
-            self.rec
-                .timeline(now, "traffic", "spike_end", String::new());
+            self.rec.timeline(
+                now,
+                "traffic",
+                &Event::ends("spike_end", Category::Recovery, "spike_start"),
+                String::new(),
+            );
             return;
         }
         if self.ops_fault_end(ctx, i) {
@@ -163,8 +171,12 @@ impl World {
                 i.slow = i.slows.iter().product();
             }
             let (name, active) = (c.name.clone(), c.active);
-            self.rec
-                .timeline(now, &name, "reshard_end", format!("{active} shards"));
+            self.rec.timeline(
+                now,
+                &name,
+                &Event::ends("reshard_end", Category::Recovery, "reshard_start"),
+                format!("{active} shards"),
+            );
             return;
         }
         for inst in insts {
@@ -183,13 +195,23 @@ impl World {
                         i.slows.remove(k);
                     }
                     i.slow = i.slows.iter().product();
-                    self.rec.timeline(now, &label, "slow_end", String::new());
+                    self.rec.timeline(
+                        now,
+                        &label,
+                        &Event::ends("slow_end", Category::Recovery, "slow_start"),
+                        String::new(),
+                    );
                 }
                 FaultKind::Crash => {
                     i.crashes = i.crashes.saturating_sub(1);
                     if i.down && i.crashes == 0 && i.region_down == 0 && !i.deploying {
                         i.down = false;
-                        self.rec.timeline(now, &label, "recover", String::new());
+                        self.rec.timeline(
+                            now,
+                            &label,
+                            &Event::ends("recover", Category::Recovery, "crash"),
+                            String::new(),
+                        );
                         self.on_up(ctx, comp, inst);
                     }
                 }
@@ -217,7 +239,7 @@ impl World {
                 self.rec.timeline(
                     now,
                     &a,
-                    "partition_start",
+                    &Event::starts("partition_start", Category::Fault, "partition"),
                     format!("cut off from `{b}` for {duration}; {how}"),
                 );
             }
@@ -232,7 +254,7 @@ impl World {
                 self.rec.timeline(
                     now,
                     &name,
-                    "latency_start",
+                    &Event::starts("latency_start", Category::Fault, "latency"),
                     format!(
                         "calls{from} arrive later by {:.1}ms on average, for {duration}",
                         add.mean_ns() / 1e6
@@ -261,7 +283,7 @@ impl World {
                 self.rec.timeline(
                     now,
                     &name,
-                    "region_down",
+                    &Event::starts("region_down", Category::Fault, "went down (region outage)"),
                     format!("{down} instances down for {duration}; calls in progress lost: {lost}"),
                 );
             }
@@ -271,7 +293,7 @@ impl World {
                 self.rec.timeline(
                     now,
                     &name,
-                    "deploy_start",
+                    &Event::starts("deploy_start", Category::Scaling, "deploy"),
                     format!("{n} instances in batches of {batch}"),
                 );
                 self.ops.deploys[i as usize] = DeployState::default();
@@ -299,13 +321,22 @@ impl World {
                     self.net.partitions.remove(k);
                 }
                 let name = self.comps[comp as usize].name.clone();
-                self.rec
-                    .timeline(now, &name, "partition_end", String::new());
+                self.rec.timeline(
+                    now,
+                    &name,
+                    &Event::ends("partition_end", Category::Recovery, "partition_start"),
+                    String::new(),
+                );
             }
             FaultKind::Latency { .. } => {
                 self.net.delays.retain(|d| *d != i);
                 let name = self.comps[comp as usize].name.clone();
-                self.rec.timeline(now, &name, "latency_end", String::new());
+                self.rec.timeline(
+                    now,
+                    &name,
+                    &Event::ends("latency_end", Category::Recovery, "latency_start"),
+                    String::new(),
+                );
             }
             FaultKind::Region => {
                 let region = comp as u8;
@@ -328,7 +359,12 @@ impl World {
                     self.note_live(k, now);
                 }
                 let name = self.net.regions[region as usize].clone();
-                self.rec.timeline(now, &name, "region_up", String::new());
+                self.rec.timeline(
+                    now,
+                    &name,
+                    &Event::ends("region_up", Category::Recovery, "region_down"),
+                    String::new(),
+                );
             }
             FaultKind::Deploy { .. } => {}
             _ => return false,

@@ -156,7 +156,7 @@ impl World {
                 self.rec.timeline(
                     now,
                     &name,
-                    "scale_out",
+                    &Event::moment("scale_out", Category::Scaling),
                     format!(
                         "utilization {:.0}% (target {:.0}%): {active} -> {to} instances, new ones take traffic after {startup}",
                         util * 100.0,
@@ -175,7 +175,7 @@ impl World {
                 self.rec.timeline(
                     now,
                     &name,
-                    "scale_in",
+                    &Event::moment("scale_in", Category::Scaling),
                     format!(
                         "utilization {:.0}% (target {:.0}%) for {stabilization}: {active} -> {to} instances",
                         util * 100.0,
@@ -201,7 +201,7 @@ impl World {
         self.rec.timeline(
             now,
             &name,
-            "instance_ready",
+            &Event::moment("instance_ready", Category::Scaling),
             format!("{active} instances take traffic"),
         );
     }

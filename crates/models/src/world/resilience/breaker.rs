@@ -86,7 +86,12 @@ impl World {
                             "calls to {}: {} trial calls succeeded",
                             self.comps[gd.to as usize].name, bs.half_open
                         );
-                        self.rec.timeline(now, &label, "breaker_close", detail);
+                        self.rec.timeline(
+                            now,
+                            &label,
+                            &Event::ends("breaker_close", Category::Breaker, "breaker_open"),
+                            detail,
+                        );
                     }
                 } else {
                     let detail = format!(
@@ -116,7 +121,12 @@ impl World {
         let caller = rt.caller;
         ctx.schedule_in(open_for, Ev::BreakerHalfOpen(pi, ci));
         let label = self.inst_label(caller, ci);
-        self.rec.timeline(now, &label, "breaker_open", detail);
+        self.rec.timeline(
+            now,
+            &label,
+            &Event::opens("breaker_open", Category::Breaker),
+            detail,
+        );
     }
     pub(in crate::world) fn breaker_half_open(
         &mut self,
@@ -139,7 +149,11 @@ impl World {
             "calls to {}: {trials} trial calls let through",
             self.comps[to as usize].name
         );
-        self.rec
-            .timeline(ctx.now().as_nanos(), &label, "breaker_half_open", detail);
+        self.rec.timeline(
+            ctx.now().as_nanos(),
+            &label,
+            &Event::moment("breaker_half_open", Category::Breaker),
+            detail,
+        );
     }
 }

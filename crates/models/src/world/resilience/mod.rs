@@ -58,36 +58,38 @@ impl World {
         for rt in &self.res.policies {
             let s = &mut comps[rt.caller as usize];
             let p = &rt.p;
-            let mut add = |k: &str, v: u64| match s.counters.iter_mut().find(|(n, _)| n == k) {
-                Some((_, mine)) => *mine += v,
-                None => s.counters.push((k.to_string(), v)),
-            };
-            add("guarded_calls", rt.calls);
+            // A caller's policies (one per callee) add into one set of counters.
+            s.counters.add("guarded_calls", rt.calls);
             if p.timeout.is_some() {
-                add("call_timeouts", rt.timeouts);
+                s.counters.add("call_timeouts", rt.timeouts);
             }
             if p.retries > 0 {
-                add("call_retries", rt.retries);
+                s.counters.add("call_retries", rt.retries);
             }
             if p.hedge.is_some() {
-                add("hedges", rt.hedges);
+                s.counters.add("hedges", rt.hedges);
+                s.figures.declare(
+                    Figure::ratio("hedge_extra_load", "hedges", &["guarded_calls"])
+                        .unless_zero()
+                        .order(1),
+                );
             }
             if p.fallback.is_some() {
-                add("fallbacks", rt.fallbacks);
+                s.counters.add("fallbacks", rt.fallbacks);
             }
             if p.breaker.is_some() {
-                add("breaker_opens", rt.opens);
-                add("circuit_open", rt.open_rejects);
+                s.counters.add("breaker_opens", rt.opens);
+                s.counters.add("circuit_open", rt.open_rejects);
             }
             if p.bulkhead.is_some() {
-                add("bulkhead_full", rt.bulkhead_rejects);
+                s.counters.add("bulkhead_full", rt.bulkhead_rejects);
             }
         }
         if self.res.drop_work {
             for (c, s) in self.comps.iter().zip(comps.iter_mut()) {
                 if let Body::Service(svc) = &c.body {
                     if svc.drop_expired || svc.dropped > 0 {
-                        s.counters.push(("dropped_work".to_string(), svc.dropped));
+                        s.counters.insert("dropped_work", svc.dropped);
                     }
                 }
             }
@@ -133,10 +135,17 @@ impl World {
             }
             let s = &mut comps[sc.comp as usize];
             s.ready_series = ready;
-            s.series.push(("instances".to_string(), v));
-            s.counters.push((
-                "ready_instance_ms".to_string(),
-                (ready_ns / 1_000_000) as u64,
+            s.series.insert("instances", v);
+            s.figures.declare(Figure::series("instances"));
+            let ready_ms = (ready_ns / 1_000_000) as u64;
+            s.counters.insert("ready_instance_ms", ready_ms);
+            s.ready_instance_ms = Some(ready_ms);
+            // Instances that took traffic, on average over the measured window (what an
+            // autoscaled component costs).
+            s.figures.declare(Figure::time_mean(
+                "mean_instances",
+                "ready_instance_ms",
+                1e3,
             ));
             // Instances that were ready longer are busier by design: no per-instance figures
             // (and no hot-instance warning) for an autoscaled service.

@@ -81,7 +81,7 @@ impl World {
                 self.rec.timeline(
                     now,
                     &name,
-                    "scale_out",
+                    &Event::moment("scale_out", Category::Scaling),
                     format!(
                         "replica load {demand:.2} replicas busy (target {:.0}%): {ready} -> {to} replicas, new ones take reads after {startup}",
                         target * 100.0,
@@ -95,7 +95,7 @@ impl World {
                 self.rec.timeline(
                     now,
                     &name,
-                    "scale_in",
+                    &Event::moment("scale_in", Category::Scaling),
                     format!(
                         "replica utilization {:.0}% (target {:.0}%) for {stabilization}: {ready} -> {to} replicas",
                         util * 100.0,
@@ -129,7 +129,7 @@ impl World {
         self.rec.timeline(
             now,
             &name,
-            "instance_ready",
+            &Event::moment("instance_ready", Category::Scaling),
             format!("{ready} replicas take reads"),
         );
     }

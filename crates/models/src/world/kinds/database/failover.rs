@@ -26,7 +26,7 @@ impl World {
             self.rec.timeline(
                 now,
                 &name,
-                "promotion_failed",
+                &Event::moment("promotion_failed", Category::Fault),
                 "no replica is up to take over".into(),
             );
             return;
@@ -45,7 +45,7 @@ impl World {
         self.rec.timeline(
             now,
             &label,
-            "promote",
+            &Event::moment("promote", Category::Recovery),
             format!("primary now (was [{old}]); writes lost: {lost}"),
         );
     }

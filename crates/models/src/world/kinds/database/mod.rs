@@ -305,7 +305,7 @@ impl World {
             self.rec.timeline(
                 now,
                 &label,
-                "resync",
+                &Event::moment("resync", Category::Other),
                 format!(
                     "more than {BACKLOG_CAP} writes behind: copies the primary's data instead of replaying its log"
                 ),
@@ -322,7 +322,7 @@ impl World {
         self.rec.timeline(
             now,
             &label,
-            "catching_up",
+            &Event::moment("catching_up", Category::Recovery),
             format!("replays {behind} writes committed while it was down"),
         );
         self.replay(ctx, comp, inst);
@@ -365,7 +365,7 @@ impl World {
             self.rec.timeline(
                 now,
                 &label,
-                "caught_up",
+                &Event::moment("caught_up", Category::Recovery),
                 format!(
                     "replayed {done} writes (those shipped meanwhile included) in {:.1}s",
                     now.saturating_sub(since) as f64 / 1e9
