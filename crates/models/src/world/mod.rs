@@ -60,6 +60,7 @@ pub use memory::{
 };
 use net::Net;
 use ops::*;
+use report::ReportCx;
 use resilience::scale_period;
 use resilience::*;
 use routing::*;

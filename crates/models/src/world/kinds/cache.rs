@@ -295,6 +295,42 @@ impl Kind for CacheBody {
     fn answered(w: &mut World, ctx: &mut Context<'_, Ev>, p: u32, perr: u8) -> Step {
         w.cache_answered(ctx, p, perr)
     }
+    /// Its lookups (hits and misses, over the run and per bucket), writes, coalesced
+    /// misses, refreshes, flushes and evictions.
+    fn report(&self, s: &mut ComponentStats, cx: &ReportCx) {
+        let evictions: u64 = self.stores.iter().map(|s| s.evictions).sum();
+        let expirations: u64 = self.stores.iter().map(|s| s.expirations).sum();
+        s.counters.extend([
+            ("hits".to_string(), self.hits),
+            ("misses".to_string(), self.misses),
+            ("writes".to_string(), self.writes),
+            ("coalesced".to_string(), self.coalesced),
+            ("refreshes".to_string(), self.refreshes),
+            ("flushed_writes".to_string(), self.flushed),
+            ("lost_writes".to_string(), self.lost_writes),
+            (
+                "unflushed_writes".to_string(),
+                self.dirty.iter().map(|d| d.len() as u64).sum(),
+            ),
+            ("evictions".to_string(), evictions),
+            ("expirations".to_string(), expirations),
+        ]);
+        s.figures
+            .declare(Figure::ratio("hit_ratio", "hits", &["hits", "misses"]).in_summary("hit"));
+        let cut = |v: &Vec<u64>| {
+            v[..cx.buckets.min(v.len())]
+                .iter()
+                .map(|x| *x as f64)
+                .collect()
+        };
+        s.series.insert("lookup_hits", cut(&self.hits_per));
+        s.series.insert("lookup_misses", cut(&self.misses_per));
+        s.figures.declare(Figure::series_ratio(
+            "hit_ratio",
+            "lookup_hits",
+            &["lookup_hits", "lookup_misses"],
+        ));
+    }
     /// Misses waiting on a coalesced call join `held`; the instance comes back empty, and
     /// loses the writes it had not flushed.
     fn on_crash(&mut self, inst: u32, _now: u64, held: &mut Vec<u32>) -> Crashed {

@@ -161,6 +161,15 @@ pub(in crate::world) fn build_custom(
 
 impl Kind for Custom {
     const KEEPS_ORPHANS: bool = true;
+    /// The instances' counters add up; each behaviour declares the same figures.
+    fn report(&self, s: &mut ComponentStats, _cx: &ReportCx) {
+        for b in &self.behaviors {
+            for (k, v) in b.counters() {
+                s.counters.add(&k, v);
+            }
+            s.figures.extend(b.figures());
+        }
+    }
     #[inline(always)]
     fn arrive(w: &mut World, ctx: &mut Context<'_, Ev>, c: u32) -> Step {
         w.custom_arrive(ctx, c)

@@ -56,6 +56,9 @@ pub(in crate::world) trait Kind {
     fn levels(&mut self, _inst: u32) -> Levels<'_> {
         Levels::NONE
     }
+    /// The kind's own figures at the end of the run: its counters and series, and the
+    /// figures derived from them (ratios, means), declared where they are counted.
+    fn report(&self, _s: &mut ComponentStats, _cx: &ReportCx) {}
 }
 
 /// Declares the one list of kinds: the [`Body`] enum (a component's kind and its state) and
@@ -97,6 +100,12 @@ macro_rules! kinds {
             pub(in crate::world) fn levels(&mut self, inst: u32) -> Levels<'_> {
                 match self {
                     $(Body::$variant(k) => k.levels(inst)),*
+                }
+            }
+            /// See [`Kind::report`].
+            pub(in crate::world) fn report(&self, s: &mut ComponentStats, cx: &ReportCx) {
+                match self {
+                    $(Body::$variant(k) => k.report(s, cx)),*
                 }
             }
             /// See [`Kind::acts_on_success`].

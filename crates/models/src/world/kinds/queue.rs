@@ -212,6 +212,34 @@ impl Kind for QueueBody {
     fn on_up(w: &mut World, ctx: &mut Context<'_, Ev>, comp: u32, _inst: u32) {
         w.consume(ctx, comp);
     }
+    /// Messages published, consumed, failed and lost, its lag, and its backlog over time.
+    fn report(&self, s: &mut ComponentStats, cx: &ReportCx) {
+        s.counters.extend([
+            ("published".to_string(), self.published),
+            ("consumed".to_string(), self.consumed),
+            ("failed_messages".to_string(), self.failed),
+            ("lost_messages".to_string(), self.lost),
+            ("backlog_end".to_string(), self.backlog.len() as u64),
+        ]);
+        s.inputs.insert("lag_us_total", self.lag_total_us);
+        s.inputs.insert("lag_samples", self.lag_samples);
+        s.figures.declare(Figure::mean(
+            "lag_ms_mean",
+            "lag_us_total",
+            "lag_samples",
+            1e3,
+        ));
+        let n = cx.buckets;
+        let cut = |v: &Vec<f64>| v[..n.min(v.len())].to_vec();
+        s.series.insert("backlog", cut(&self.backlog_max));
+        s.series.insert("lag_ms_sum", cut(&self.lag_ms_sum));
+        s.series.insert("consumed", cut(&self.consumed_per));
+        s.figures.extend([
+            Figure::series("backlog"),
+            Figure::series_ratio("lag_ms", "lag_ms_sum", &["consumed"]),
+            Figure::series_rate("consumed_per_s", "consumed"),
+        ]);
+    }
     /// The broker's queue figures are its backlog.
     fn levels(&mut self, _inst: u32) -> Levels<'_> {
         Levels {

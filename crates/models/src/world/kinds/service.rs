@@ -657,6 +657,18 @@ impl Kind for Svc {
             w.back_up(ctx, comp, inst);
         }
     }
+    /// Its cores and workers, the calls its rate limit turned away, and its database's
+    /// figures.
+    fn report(&self, s: &mut ComponentStats, cx: &ReportCx) {
+        s.cores = self.cores;
+        s.workers = self.workers;
+        if self.limit.is_some() {
+            s.counters.insert("rate_limited", self.limited);
+        }
+        if let Some(db) = &self.db {
+            db.report(s, cx);
+        }
+    }
     fn levels(&mut self, inst: u32) -> Levels<'_> {
         let limited = self.workers.is_some();
         let i = &mut self.insts[inst as usize];

@@ -483,3 +483,47 @@ impl DbState {
         Some(delay)
     }
 }
+
+impl DbState {
+    /// Its stale reads, replication and catch-up, row locks and lost writes.
+    pub(in crate::world) fn report(&self, s: &mut ComponentStats, cx: &ReportCx) {
+        // `stale_reads` once, whether the stale reads come from a read model
+        // (`source`), from replicas, or both (over replica reads when there are
+        // replicas); listed last among the figures, as results always have.
+        if self.source.is_some() || self.replicas > 0 {
+            s.counters.insert("stale_reads", self.stale_reads);
+            let reads = if self.replicas > 0 {
+                "replica_reads"
+            } else {
+                "model_reads"
+            };
+            s.figures
+                .declare(Figure::ratio("stale_read_ratio", "stale_reads", &[reads]).order(2));
+        }
+        if self.source.is_some() {
+            s.counters.insert("model_reads", self.model_reads);
+        }
+        if self.replicas > 0 {
+            s.counters.insert("replica_reads", self.replica_reads);
+            s.counters.insert("replica_applies", self.applies);
+            s.inputs
+                .insert("replication_lag_us_total", self.lag_total_us);
+            s.figures.declare(Figure::mean(
+                "replication_lag_ms_mean",
+                "replication_lag_us_total",
+                "replica_applies",
+                1e3,
+            ));
+        }
+        if self.replicas > 0 && cx.can_go_down {
+            // Instances can go down: the writes they replayed when back.
+            s.counters.insert("replayed_writes", self.replayed);
+        }
+        if self.row_locks {
+            s.counters.insert("lock_waits", self.lock_waits);
+        }
+        if self.failover.is_some() {
+            s.counters.insert("lost_writes", self.lost_writes);
+        }
+    }
+}
