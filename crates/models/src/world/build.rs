@@ -29,6 +29,8 @@ pub(in crate::world) struct BuildCx<'a> {
     pub(in crate::world) scalers: &'a mut Vec<Scaler>,
     /// The run's length with its drain (ns).
     pub(in crate::world) span_ns: u64,
+    /// Series buckets of the run (as the recorder cuts them).
+    pub(in crate::world) buckets: usize,
     /// The measured window.
     pub(in crate::world) window: Window,
 }
@@ -106,6 +108,9 @@ impl World {
             ));
         }
         let span_ns = spec.duration.saturating_add(spec.drain).as_nanos();
+        let buckets = span_ns
+            .div_ceil(spec.series_interval.as_nanos().max(1))
+            .max(1) as usize;
         let mut comps = Vec::with_capacity(spec.components.len());
         let mut policies: Vec<PolicyRt> = Vec::new();
         let mut scalers: Vec<Scaler> = Vec::new();
@@ -137,6 +142,7 @@ impl World {
                 policies: &mut policies,
                 scalers: &mut scalers,
                 span_ns,
+                buckets,
                 window,
             };
             let body = match &c.kind {
@@ -145,7 +151,10 @@ impl World {
                     Body::Lb(Lb::build(c, targets, *policy, &cx)?)
                 }
                 KindSpec::Queue(q) => Body::Queue(QueueBody::build(c, q, &mut cx)?),
-                KindSpec::Cache(cs) => Body::Cache(CacheBody::build(c, cs, &mut cx)?),
+                KindSpec::Cache(cs) => match &cs.cdn {
+                    None => Body::Cache(CacheBody::build(c, cs, &mut cx)?),
+                    Some(cdn) => Body::Cdn(Cdn::build(c, cs, cdn, &mut cx)?),
+                },
                 KindSpec::Custom { factory, .. } => Body::Custom(build_custom(c, factory, &cx)?),
             };
             comps.push(Comp {
@@ -535,14 +544,10 @@ impl World {
                 world.traffic.in_loop = vec![true; users as usize];
             }
         }
-        let buckets = world.rec.series_len();
+        debug_assert_eq!(buckets, world.rec.series_len());
         for c in &mut world.comps {
             c.calls_per = vec![0; buckets];
             c.errors_per = vec![0; buckets];
-            if let Body::Cache(cb) = &mut c.body {
-                cb.hits_per = vec![0; buckets];
-                cb.misses_per = vec![0; buckets];
-            }
         }
         // Reasons added by component kinds, registered up front so every replication lists
         // them in the same order.

@@ -23,8 +23,9 @@ use crate::behavior::{Behavior, BehaviorCtx, CallId, Effect, Request};
 use crate::cache::{KeyHasher, KeyStore, Lookup};
 use crate::dist::Dist;
 use crate::spec::{
-    AutoscaleSpec, CacheSpec, CallPolicy, CompOps, ComponentSpec, Discipline, FaultKind, KindSpec,
-    Load, ModelError, Policy, QueueSpec, Reads, RetrySpec, ServiceSpec, Spec, WritePolicy,
+    AutoscaleSpec, CacheSpec, CallPolicy, CdnSpec, CompOps, ComponentSpec, Discipline, FaultKind,
+    KindSpec, Load, ModelError, Policy, QueueSpec, Reads, RetrySpec, ServiceSpec, Spec,
+    WritePolicy,
 };
 use archsim_engine::{stream, Context, Handler, SimTime, Simulation, Stream};
 use archsim_stats::{

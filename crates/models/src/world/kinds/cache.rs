@@ -1,4 +1,6 @@
-//! The cache and CDN kinds: lookups, fills, refresh-ahead and write-behind flushes.
+//! The cache kind: lookups, fills, coalesced misses, refresh-ahead and write-behind
+//! flushes, per instance, over a backing component. Its key store and counters also serve
+//! the CDN's edge (`super::cdn`).
 
 use crate::world::*;
 
@@ -20,10 +22,6 @@ pub(in crate::world) struct CacheBody {
     pub(in crate::world) refresh_after_ns: Option<u64>,
     pub(in crate::world) refreshing: Vec<KeyMap<()>>,
     pub(in crate::world) refreshes: u64,
-    /// CDN: by class, served at the edge; hit probability; user-to-edge round trip.
-    pub(in crate::world) edge_class: Option<Vec<bool>>,
-    pub(in crate::world) hit_prob: Option<f64>,
-    pub(in crate::world) edge: Dist,
     pub(in crate::world) hit: Dist,
     pub(in crate::world) backing: u32,
     /// By class index.
@@ -95,34 +93,6 @@ impl World {
             unreachable!()
         };
         let backing = cb.backing;
-        if let Some(edge_class) = &cb.edge_class {
-            // A CDN: the user-to-edge round trip first, then the edge serves its classes (by
-            // probability or from its store) and passes the rest to the origin.
-            let edge = cb.edge.sample(&mut cm.rng);
-            self.calls[c as usize].set_edge_ns(edge.as_nanos());
-            let at_edge = edge_class[class as usize];
-            let hit = at_edge
-                && match cb.hit_prob {
-                    Some(p) => cm.rng.random::<f64>() < p,
-                    None => key != NO_KEY && cb.stores[inst as usize].get(key, now) == Lookup::Hit,
-                };
-            if hit {
-                cb.hits += measured as u64;
-                cb.hits_per[bucket] += 1;
-                let d = edge.saturating_add(cb.hit.sample(&mut cm.rng));
-                return Step::ReplyIn(d);
-            }
-            if at_edge {
-                cb.misses += measured as u64;
-                cb.misses_per[bucket] += 1;
-                if cb.hit_prob.is_none() {
-                    self.calls[c as usize].set_cache_mark(CacheMark::Fill);
-                }
-            }
-            let bal = self.comps[backing as usize].balance;
-            let inst = self.choose(NONE, backing, bal, key, class);
-            return Step::Forward { to: backing, inst };
-        }
         if cb.is_write[class as usize] {
             cb.writes += measured as u64;
             match cb.policy {
@@ -191,39 +161,49 @@ impl World {
         p: u32,
         perr: u8,
     ) -> Step {
-        // A read miss stores its key once the backing store has answered.
         let pc = self.calls[p as usize];
-        let (pcomp, pinst) = (pc.comp, pc.inst);
         let now = ctx.now().as_nanos();
-        let mut waiters = Vec::new();
-        let comp = &mut self.comps[pcomp as usize];
-        if let Body::Cache(cb) = &mut comp.body {
-            let mark = pc.cache_mark();
-            if pc.key != NO_KEY && mark == CacheMark::Fill && cb.coalesce {
-                waiters = cb.waiting[pinst as usize]
-                    .remove(&pc.key)
-                    .unwrap_or_default();
-            }
-            if perr == 0 && mark != CacheMark::None && pc.key != NO_KEY {
-                cb.stores[pinst as usize].insert(pc.key, now, &mut comp.rng);
-            }
-        }
-        // A CDN answers after the user-to-edge round trip drawn on arrival.
-        if pc.edge_ns() > 0
-            && matches!(&self.comps[pcomp as usize].body, Body::Cache(cb) if cb.edge_class.is_some())
-        {
-            return Step::ReplyIn(SimTime(pc.edge_ns()));
-        }
-        // Misses that waited on this one get its answer, after it.
-        for w in waiters {
-            self.then.push(Then::Finish { call: w, err: perr });
-        }
+        let comp = &mut self.comps[pc.comp as usize];
+        let Body::Cache(cb) = &mut comp.body else {
+            unreachable!()
+        };
+        cb.fill(&mut comp.rng, &pc, perr, now, &mut self.then);
         Step::Reply
     }
 }
 
 impl CacheBody {
-    /// Builds cache (or CDN) `c`: a key store per instance over its backing component.
+    /// The backing store answered call `pc` (its error `perr`, or 0) at `now`: a read miss or
+    /// a write-through stores its key, and the misses that waited on this one get its
+    /// answer after it (follow-ups pushed onto `then`).
+    pub(in crate::world) fn fill(
+        &mut self,
+        rng: &mut Stream,
+        pc: &Call,
+        perr: u8,
+        now: u64,
+        then: &mut Vec<Then>,
+    ) {
+        let mark = pc.cache_mark();
+        if pc.key != NO_KEY && mark == CacheMark::Fill && self.coalesce {
+            let waiters = self.waiting[pc.inst as usize]
+                .remove(&pc.key)
+                .unwrap_or_default();
+            then.extend(
+                waiters
+                    .into_iter()
+                    .map(|w| Then::Finish { call: w, err: perr }),
+            );
+        }
+        if perr == 0 && mark != CacheMark::None && pc.key != NO_KEY {
+            self.stores[pc.inst as usize].insert(pc.key, now, rng);
+        }
+    }
+}
+
+impl CacheBody {
+    /// Builds cache `c` (or a CDN's edge store): a key store per instance over its backing
+    /// component.
     pub(in crate::world) fn build(
         c: &ComponentSpec,
         cs: &CacheSpec,
@@ -255,8 +235,8 @@ impl CacheBody {
             hits: 0,
             misses: 0,
             writes: 0,
-            hits_per: Vec::new(),
-            misses_per: Vec::new(),
+            hits_per: vec![0; cx.buckets],
+            misses_per: vec![0; cx.buckets],
             policy: cs.write_policy,
             flush_interval: cs.flush_interval.max(SimTime::from_micros(1)),
             coalesce: cs.coalesce,
@@ -273,14 +253,6 @@ impl CacheBody {
             },
             refreshing: (0..c.instances).map(|_| KeyMap::default()).collect(),
             refreshes: 0,
-            edge_class: cs.cdn.as_ref().map(|d| {
-                cx.class_names
-                    .iter()
-                    .map(|n| d.classes.contains(n))
-                    .collect()
-            }),
-            hit_prob: cs.cdn.as_ref().and_then(|d| d.hit_ratio),
-            edge: cs.cdn.as_ref().map_or(Dist::Const(0), |d| d.edge.clone()),
         })
     }
 }

@@ -3,6 +3,7 @@
 //! kind loses in a crash, and the one list of kinds ([`Body`]).
 
 mod cache;
+mod cdn;
 mod custom;
 mod database;
 mod load_balancer;
@@ -10,6 +11,7 @@ mod queue;
 mod service;
 
 pub(in crate::world) use cache::*;
+pub(in crate::world) use cdn::*;
 pub(in crate::world) use custom::*;
 pub(in crate::world) use database::*;
 pub(in crate::world) use load_balancer::*;
@@ -166,6 +168,7 @@ kinds! {
     Service(Svc),
     Lb(Lb),
     Cache(CacheBody),
+    Cdn(Cdn),
     Queue(QueueBody),
     Custom(Custom),
 }
