@@ -57,6 +57,7 @@ mod cache;
 mod dist;
 mod limits;
 mod spec;
+mod validate;
 mod world;
 
 pub use behavior::{Behavior, BehaviorCtx, CallId, Effect, Request};

@@ -48,38 +48,23 @@ pub(in crate::world) fn find(names: &[String], from: &str, name: &str) -> Result
 
 impl World {
     /// Builds a world for one run of `spec` under `seed`.
+    /// The spec is validated first ([`Spec::validate`]); the rest only builds.
     pub fn new(spec: &Spec, seed: u64) -> Result<World, ModelError> {
+        spec.validate()?;
         // A reshard needs instances for the new shards from the start; they idle until the
-        // move. `active` is what callers spread over.
+        // move, and an autoscaled service has all it may scale to. `active` is what callers
+        // spread over.
         let active: Vec<u32> = spec.components.iter().map(|c| c.instances).collect();
-        let autoscale_max = |c: &crate::spec::ComponentSpec| match &c.kind {
-            KindSpec::Service(s) => s.autoscale.as_ref().map(|a| a.max).or_else(|| {
-                // Autoscaled read replicas: the primary and `max` replicas.
-                let a = s.db.as_ref()?.autoscale.as_ref()?;
-                Some(1 + a.max)
-            }),
-            _ => None,
-        };
+        let allocated = crate::validate::allocated_instances(spec);
         let adjusted;
-        let spec = if spec
-            .faults
+        let spec = if allocated
             .iter()
-            .any(|f| matches!(f.kind, FaultKind::Reshard { .. }))
-            || spec.components.iter().any(|c| autoscale_max(c).is_some())
+            .zip(&spec.components)
+            .any(|(n, c)| *n != c.instances)
         {
             let mut s = spec.clone();
-            // An autoscaled service has all its possible instances from the start.
-            for c in &mut s.components {
-                if let Some(max) = autoscale_max(c) {
-                    c.instances = c.instances.max(max);
-                }
-            }
-            for f in &spec.faults {
-                if let FaultKind::Reshard { to, .. } = f.kind {
-                    if let Some(c) = s.components.iter_mut().find(|c| c.name == f.target) {
-                        c.instances = c.instances.max(to);
-                    }
-                }
+            for (c, n) in s.components.iter_mut().zip(allocated) {
+                c.instances = n;
             }
             adjusted = s;
             &adjusted
@@ -87,26 +72,11 @@ impl World {
             spec
         };
         let names: Vec<String> = spec.components.iter().map(|c| c.name.clone()).collect();
-        for (i, n) in names.iter().enumerate() {
-            if names[..i].contains(n) {
-                return Err(ModelError::DuplicateComponent(n.clone()));
-            }
-        }
-        if spec.traffic.classes.is_empty() {
-            return Err(ModelError::OutOfRange(
-                "at least one request class is needed".into(),
-            ));
-        }
         let class_names: Vec<String> = spec.traffic.classes.iter().map(|c| c.0.clone()).collect();
         let window = Window {
             warmup_ns: spec.warmup.as_nanos(),
             end_ns: spec.duration.as_nanos(),
         };
-        if window.warmup_ns >= window.end_ns {
-            return Err(ModelError::OutOfRange(
-                "the warm-up must be shorter than the duration".into(),
-            ));
-        }
         let span_ns = spec.duration.saturating_add(spec.drain).as_nanos();
         let buckets = span_ns
             .div_ceil(spec.series_interval.as_nanos().max(1))
@@ -115,12 +85,6 @@ impl World {
         let mut policies: Vec<PolicyRt> = Vec::new();
         let mut scalers: Vec<Scaler> = Vec::new();
         for c in &spec.components {
-            if c.instances == 0 {
-                return Err(ModelError::OutOfRange(format!(
-                    "`{}` needs at least one instance",
-                    c.name
-                )));
-            }
             let inst = || Inst {
                 outstanding: 0,
                 down: false,
@@ -197,9 +161,6 @@ impl World {
         for (r, _) in &spec.ops.origins {
             add_region(r);
         }
-        if regions.len() >= NO_REGION as usize {
-            return Err(ModelError::OutOfRange("at most 254 regions".into()));
-        }
         let nr = regions.len();
         let ridx = |r: &str| regions.iter().position(|x| x == r).map(|i| i as u8);
         let mut region_net: Vec<Option<Dist>> = vec![None; nr * nr];
@@ -231,17 +192,6 @@ impl World {
         };
         for (ci, c) in spec.components.iter().enumerate() {
             let o = spec.ops.of(&c.name);
-            if let Some(h) = o.health_check {
-                if h.interval == SimTime::ZERO
-                    || h.failures == 0
-                    || !matches!(comps[ci].body, Body::Lb(_))
-                {
-                    return Err(ModelError::OutOfRange(format!(
-                        "`{}`: a health check needs a balancer, an interval and failures >= 1",
-                        c.name
-                    )));
-                }
-            }
             if let Body::Lb(l) = &mut comps[ci].body {
                 l.connect(c, &o, &at)?;
             }
@@ -258,21 +208,9 @@ impl World {
                 })
                 .collect()
         };
-        if !(spec.ops.origins.is_empty()
-            || spec.ops.origins.iter().all(|o| o.1 >= 0.0) && origins.last().unwrap().1 > 0.0)
-        {
-            return Err(ModelError::OutOfRange(
-                "traffic region weights must be non-negative with a positive sum".into(),
-            ));
-        }
         let mut faults = Vec::new();
         for f in &spec.faults {
-            if let FaultKind::Spike(x) = f.kind {
-                if !(x.is_finite() && x > 0.0) {
-                    return Err(ModelError::OutOfRange(
-                        "a spike factor must be positive".into(),
-                    ));
-                }
+            if let FaultKind::Spike(_) = f.kind {
                 faults.push(Fault {
                     at: f.at,
                     duration: f.duration,
@@ -285,10 +223,7 @@ impl World {
             }
             if f.kind == FaultKind::Region {
                 let Some(r) = ridx(&f.target) else {
-                    return Err(ModelError::OutOfRange(format!(
-                        "a region fault targets `{}`, which is no region",
-                        f.target
-                    )));
+                    unreachable!("validated: a region fault targets a region")
                 };
                 for c in comps.iter_mut().filter(|c| c.region == r) {
                     c.live_changes = Some(vec![(0, c.insts.len() as u32)]);
@@ -311,13 +246,6 @@ impl World {
                 } => find(&names, "a fault", peer)?,
                 _ => NONE,
             };
-            if let FaultKind::Deploy { batch, .. } = f.kind {
-                if batch == 0 || f.instance.is_some() {
-                    return Err(ModelError::OutOfRange(
-                        "a deploy needs a whole component and batch >= 1".into(),
-                    ));
-                }
-            }
             if matches!(f.kind, FaultKind::Crash | FaultKind::Deploy { .. }) {
                 let c = &mut comps[comp as usize];
                 c.live_changes = Some(vec![(0, c.insts.len() as u32)]);
@@ -325,28 +253,8 @@ impl World {
             let n = spec.components[comp as usize].instances;
             let insts = match f.instance {
                 None => 0..n,
-                Some(i) if i < n => i..i + 1,
-                Some(i) => {
-                    return Err(ModelError::OutOfRange(format!(
-                        "a fault targets instance {i} of `{}`, which has {n}",
-                        f.target
-                    )))
-                }
+                Some(i) => i..i + 1,
             };
-            if let FaultKind::Reshard { to, factor } = f.kind {
-                if to == 0 || !(factor.is_finite() && factor > 0.0) || f.instance.is_some() {
-                    return Err(ModelError::OutOfRange(
-                        "a reshard needs a whole component, `to` >= 1 and a positive factor".into(),
-                    ));
-                }
-            }
-            if let FaultKind::Slow(x) = f.kind {
-                if !(x.is_finite() && x > 0.0) {
-                    return Err(ModelError::OutOfRange(
-                        "a slow factor must be positive".into(),
-                    ));
-                }
-            }
             faults.push(Fault {
                 at: f.at,
                 duration: f.duration,
@@ -356,14 +264,8 @@ impl World {
                 kind: f.kind.clone(),
             });
         }
-        crate::check_cycles(spec)?;
         let entry = find(&names, "traffic", &spec.traffic.entry)?;
         let total: f64 = spec.traffic.classes.iter().map(|c| c.1).sum();
-        if total.is_nan() || total <= 0.0 || spec.traffic.classes.iter().any(|c| c.1 < 0.0) {
-            return Err(ModelError::OutOfRange(
-                "class weights must be non-negative with a positive sum".into(),
-            ));
-        }
         let mut acc = 0.0;
         let mut class_cum: Vec<f64> = spec
             .traffic
@@ -389,9 +291,6 @@ impl World {
                 rate_per_s,
                 arrivals,
             } => {
-                if !(*rate_per_s > 0.0 && rate_per_s.is_finite()) {
-                    return Err(ModelError::OutOfRange("the rate must be positive".into()));
-                }
                 let mean = 1e9 / rate_per_s;
                 Some(match arrivals {
                     crate::spec::Arrivals::Poisson => Dist::Exp { mean_ns: mean },

@@ -205,6 +205,13 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
         ck.err(at, why);
         return Err(ck.problems);
     }
+    // The check refuses, with a place, everything the model's own rules refuse; a spec it
+    // accepts always validates (a test and the fuzz loop hold the two to it).
+    debug_assert!(
+        spec.validate().is_ok(),
+        "check accepted a spec the model refuses: {:?}",
+        spec.validate()
+    );
     Ok(Checked {
         name: raw.name.map(|n| n.into_inner()),
         description: raw.description,

@@ -209,12 +209,6 @@ impl CacheBody {
         cs: &CacheSpec,
         cx: &mut BuildCx<'_>,
     ) -> Result<CacheBody, ModelError> {
-        if cs.capacity > 100_000_000 {
-            return Err(ModelError::OutOfRange(format!(
-                "`{}`: a cache holds at most 100000000 entries per instance",
-                c.name
-            )));
-        }
         Ok(CacheBody {
             stores: (0..c.instances)
                 .map(|_| {

@@ -153,12 +153,6 @@ impl QueueBody {
         q: &QueueSpec,
         cx: &mut BuildCx<'_>,
     ) -> Result<QueueBody, ModelError> {
-        if c.instances != 1 {
-            return Err(ModelError::OutOfRange(format!(
-                "`{}`: a queue is one broker (instances = 1)",
-                c.name
-            )));
-        }
         let buckets = cx
             .span_ns
             .div_ceil(cx.spec.series_interval.as_nanos().max(1)) as usize

@@ -492,23 +492,6 @@ impl Svc {
                     let mut policy = Vec::new();
                     for (step, call) in e.calls.iter().enumerate() {
                         let to = find(cx.names, &c.name, &call.to)?;
-                        // An autoscaled target may scale in to its `min`: a
-                        // fanout needs that many distinct instances.
-                        let tc = &cx.spec.components[to as usize];
-                        let n = match &tc.kind {
-                            KindSpec::Service(s) => {
-                                s.autoscale.as_ref().map_or(tc.instances, |a| a.min)
-                            }
-                            _ => tc.instances,
-                        };
-                        if call.fanout == 0 || call.fanout > n {
-                            return Err(ModelError::FanoutTooWide {
-                                from: c.name.clone(),
-                                to: call.to.clone(),
-                                fanout: call.fanout,
-                                instances: n,
-                            });
-                        }
                         calls.push((to, call.fanout));
                         let known = shared
                             .iter()
@@ -554,36 +537,8 @@ impl Svc {
             };
             endpoints.push(e);
         }
-        for (n, v) in [("cores", s.cores), ("workers", s.workers)] {
-            if v == Some(0) {
-                return Err(ModelError::OutOfRange(format!(
-                    "`{}`: {n} must be at least 1",
-                    c.name
-                )));
-            }
-        }
         let db = DbState::build(c, s, cx)?;
-        if let Some((rate, burst)) = s.rate_limit {
-            if !(rate > 0.0 && burst >= 1.0 && rate.is_finite() && burst.is_finite()) {
-                return Err(ModelError::OutOfRange(format!(
-                    "`{}`: a rate limit needs a positive rate and a burst of at least 1",
-                    c.name
-                )));
-            }
-        }
         if let Some(a) = &s.autoscale {
-            if !(a.min >= 1
-                && a.min <= a.max
-                && a.target_utilization > 0.0
-                && a.target_utilization <= 1.0
-                && s.cores.is_some()
-                && a.interval > SimTime::ZERO)
-            {
-                return Err(ModelError::OutOfRange(format!(
-                    "`{}`: autoscale needs cores, 1 <= min <= max, a target in (0, 1] and an interval",
-                    c.name
-                )));
-            }
             cx.scalers.push(Scaler {
                 comp: cx.index,
                 db: false,

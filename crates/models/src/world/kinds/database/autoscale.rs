@@ -13,29 +13,9 @@
 
 use crate::world::*;
 
-/// A replica scaler for database `name` (component `comp`, `instances` allocated).
-pub(in crate::world) fn replica_scaler(
-    name: &str,
-    comp: u32,
-    a: &AutoscaleSpec,
-    replicas: u32,
-    instances: u32,
-    cores: Option<u32>,
-) -> Result<Scaler, ModelError> {
-    if !(a.min >= 1
-        && a.min <= a.max
-        && (a.min..=a.max).contains(&replicas)
-        && a.max < instances
-        && a.target_utilization > 0.0
-        && a.target_utilization <= 1.0
-        && cores.is_some()
-        && a.interval > SimTime::ZERO)
-    {
-        return Err(ModelError::OutOfRange(format!(
-            "`{name}`: replica_autoscale needs cores, 1 <= min <= replicas <= max, a target in (0, 1] and an interval"
-        )));
-    }
-    Ok(Scaler {
+/// A replica scaler for database component `comp`, with `replicas` ready at the start.
+pub(in crate::world) fn replica_scaler(comp: u32, a: &AutoscaleSpec, replicas: u32) -> Scaler {
+    Scaler {
         comp,
         db: true,
         spec: a.clone(),
@@ -44,7 +24,7 @@ pub(in crate::world) fn replica_scaler(
         n: 0,
         history: VecDeque::new(),
         changes: vec![(0, 1 + replicas)],
-    })
+    }
 }
 
 impl World {

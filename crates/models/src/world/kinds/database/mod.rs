@@ -397,23 +397,8 @@ impl DbState {
         else {
             return Ok(None);
         };
-        if d.replicas + 1 != c.instances && d.replicas > 0 && d.autoscale.is_none() {
-            return Err(ModelError::OutOfRange(format!(
-                "`{}`: a database with {} replicas has {} instances",
-                c.name,
-                d.replicas,
-                d.replicas + 1
-            )));
-        }
         if let Some(a) = &d.autoscale {
-            cx.scalers.push(replica_scaler(
-                &c.name,
-                cx.index,
-                a,
-                d.replicas,
-                c.instances,
-                s.cores,
-            )?);
+            cx.scalers.push(replica_scaler(cx.index, a, d.replicas));
         }
         Ok(Some(Box::new(DbState {
             replicas: d.replicas,
