@@ -121,3 +121,35 @@ fn capacity_prints_each_probe_and_stops_when_nothing_saturates() {
     assert!(err.contains(", fails\n"), "{err}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("capacity    traffic.rate = "));
 }
+
+/// A model whose only limit is its workers, busy but never queueing (even arrivals, a fixed
+/// CPU time), is not "a model with no limit": capacity judges saturation by the bottleneck
+/// (cores or workers, hottest instance), as the compare table does, and searches on. The
+/// old test looked at cores only and stopped at 1024x the start with "no resource
+/// saturates" while the workers were 64% busy.
+#[test]
+fn capacity_counts_busy_workers_as_a_limit() {
+    let d = scratch_dir("feedback", "workers");
+    let f = d.join("workers.toml");
+    std::fs::write(
+        &f,
+        UNBOUNDED
+            .replace("rate = 10", "rate = 10\narrivals = \"uniform\"")
+            .replace("kind = \"service\"", "kind = \"service\"\nworkers = 16")
+            .replace("exp(1ms)", "const(1ms)"),
+    )
+    .unwrap();
+    let out = bin()
+        .args(["capacity"])
+        .arg(&f)
+        .args(["--slo", "p99<100ms", "--replications", "1"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("no resource saturates"), "{err}");
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("\nprobe 12: traffic.rate = 20480: p99 "),
+        "{err}"
+    );
+}

@@ -543,19 +543,14 @@ impl Search<'_> {
     }
 }
 
-/// Whether some resource of `r` is at or near its limit: an instance's cores at
+/// Whether some resource of `r` is at or near its limit: the bottleneck's resource (cores or
+/// workers, judged by the hottest instance as [`table::bottleneck_of`] judges them) at
 /// [`SATURATING`] or more, a request waiting or rejected anywhere, or any error.
 fn saturating(r: &SimResult) -> bool {
     r.error_rate > 0.0
-        || r.components.values().any(|c| {
-            let hottest = c
-                .per_instance
-                .as_ref()
-                .and_then(|p| p.utilization.as_ref())
-                .and_then(|u| u.iter().copied().reduce(f64::max))
-                .or(c.utilization);
-            hottest.is_some_and(|u| u >= SATURATING) || c.rejected > 0 || c.max_queue > 0
-        })
+        || r.components.values().any(|c| c.max_queue > 0)
+        || table::bottleneck_of(r)
+            .is_some_and(|b| b.full || b.utilization.is_some_and(|u| u >= SATURATING))
 }
 
 #[allow(clippy::too_many_arguments)]
