@@ -77,7 +77,7 @@ pub use world::{
 };
 
 /// The components each component calls (services' endpoint calls, a balancer's targets, a
-/// custom component's declared calls), by index.
+/// global balancer's every target, a custom component's declared calls), by index.
 pub fn call_graph(spec: &Spec) -> Vec<Vec<usize>> {
     // Name -> index (the first component of a name), so a model of 50,000 components that
     // call each other is not a quadratic scan of every name.
@@ -86,6 +86,13 @@ pub fn call_graph(spec: &Spec) -> Vec<Vec<usize>> {
         index.entry(c.name.as_str()).or_insert(i);
     }
     let idx = |n: &str| index.get(n).copied();
+    // A global balancer's targets after the first are in its operational settings.
+    let mut global: std::collections::HashMap<&str, &[String]> = Default::default();
+    for (name, o) in &spec.ops.components {
+        if !o.global_targets.is_empty() {
+            global.insert(name.as_str(), &o.global_targets);
+        }
+    }
     spec.components
         .iter()
         .map(|c| {
@@ -95,7 +102,15 @@ pub fn call_graph(spec: &Spec) -> Vec<Vec<usize>> {
                     .iter()
                     .flat_map(|(_, e)| e.calls.iter().filter_map(|call| idx(&call.to)))
                     .collect(),
-                KindSpec::LoadBalancer { targets, .. } => idx(targets).into_iter().collect(),
+                KindSpec::LoadBalancer { targets, .. } => idx(targets)
+                    .into_iter()
+                    .chain(
+                        global
+                            .get(c.name.as_str())
+                            .into_iter()
+                            .flat_map(|ts| ts.iter().filter_map(|t| idx(t))),
+                    )
+                    .collect(),
                 KindSpec::Cache(c) => idx(&c.backing).into_iter().collect(),
                 KindSpec::Queue(q) => idx(&q.consumer).into_iter().collect(),
                 KindSpec::Custom { factory, .. } => {

@@ -369,6 +369,28 @@ mod tests {
         assert!(refusal(&s).contains("cycle"), "{}", refusal(&s));
     }
 
+    /// A global balancer's later targets are calls too: a cycle through its second target
+    /// is refused (the call graph followed only its first target).
+    #[test]
+    fn a_cycle_through_a_global_balancers_second_target_is_refused() {
+        let mut s = Spec::builder("60s")
+            .entry("lb")
+            .rate(10.0)
+            .component(Component::load_balancer("lb", "us"))
+            .component(Component::service("us").cpu("1ms"))
+            .component(Component::service("eu").cpu("1ms").calls(["lb"]))
+            .build()
+            .unwrap();
+        s.ops.components.push((
+            "lb".into(),
+            crate::CompOps {
+                global_targets: vec!["us".into(), "eu".into()],
+                ..Default::default()
+            },
+        ));
+        assert_eq!(refusal(&s), "calls form a cycle: lb -> eu -> lb");
+    }
+
     /// One number for the largest cache, used by the model and by the check.
     #[test]
     fn a_cache_holds_at_most_the_limit() {
