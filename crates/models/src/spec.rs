@@ -90,6 +90,24 @@ impl OpsSpec {
             .map(|(_, o)| o.clone())
             .unwrap_or_default()
     }
+    /// The settings of each of `components`, in their order: one pass over the settings,
+    /// where asking [`OpsSpec::of`] for each component would scan them all each time.
+    pub fn per_component(&self, components: &[ComponentSpec]) -> Vec<CompOps> {
+        let mut by_name: std::collections::HashMap<&str, &CompOps> =
+            std::collections::HashMap::with_capacity(self.components.len());
+        for (n, o) in &self.components {
+            // The first settings of a name count, as `of` finds them.
+            by_name.entry(n.as_str()).or_insert(o);
+        }
+        components
+            .iter()
+            .map(|c| {
+                by_name
+                    .get(c.name.as_str())
+                    .map_or_else(CompOps::default, |o| (*o).clone())
+            })
+            .collect()
+    }
 }
 
 /// One component's operational settings.

@@ -213,8 +213,11 @@ impl Spec {
                 "at most {MAX_REGIONS} regions"
             )));
         }
-        for c in &self.components {
-            let o = self.ops.of(&c.name);
+        for (c, o) in self
+            .components
+            .iter()
+            .zip(self.ops.per_component(&self.components))
+        {
             for t in &o.global_targets {
                 find(&c.name, t)?;
             }

@@ -33,6 +33,8 @@ pub(in crate::world) struct BuildCx<'a> {
     pub(in crate::world) buckets: usize,
     /// The measured window.
     pub(in crate::world) window: Window,
+    /// Each component's operational settings.
+    pub(in crate::world) ops: &'a [CompOps],
 }
 
 pub(in crate::world) fn find(names: &[String], from: &str, name: &str) -> Result<u32, ModelError> {
@@ -72,6 +74,7 @@ impl World {
             spec
         };
         let names: Vec<String> = spec.components.iter().map(|c| c.name.clone()).collect();
+        let ops = spec.ops.per_component(&spec.components);
         let class_names: Vec<String> = spec.traffic.classes.iter().map(|c| c.0.clone()).collect();
         let window = Window {
             warmup_ns: spec.warmup.as_nanos(),
@@ -108,6 +111,7 @@ impl World {
                 span_ns,
                 buckets,
                 window,
+                ops: &ops,
             };
             let body = match &c.kind {
                 KindSpec::Service(s) => Body::Service(Svc::build(c, s, &mut cx)?),
@@ -135,7 +139,7 @@ impl World {
                 served: 0,
                 rejected: 0,
                 unavailable: 0,
-                restart: spec.ops.of(&c.name).restart.map(|d| d.as_nanos()),
+                restart: ops[comps.len()].restart.map(|d| d.as_nanos()),
                 region: NO_REGION,
                 live_changes: None,
                 calls_per: Vec::new(),
@@ -169,9 +173,8 @@ impl World {
             region_net[a * nr + b] = Some(d.clone());
             region_net[b * nr + a] = Some(d.clone());
         }
-        for (ci, c) in spec.components.iter().enumerate() {
-            let o = spec.ops.of(&c.name);
-            comps[ci].region = o.region.as_deref().and_then(ridx).unwrap_or(NO_REGION);
+        for (comp, o) in comps.iter_mut().zip(&ops) {
+            comp.region = o.region.as_deref().and_then(ridx).unwrap_or(NO_REGION);
         }
         let mean_between = |a: u8, b: u8| -> f64 {
             if a == NO_REGION || b == NO_REGION || a == b {
@@ -191,9 +194,9 @@ impl World {
             mean_between: &mean_between,
         };
         for (ci, c) in spec.components.iter().enumerate() {
-            let o = spec.ops.of(&c.name);
+            let o = &ops[ci];
             if let Body::Lb(l) = &mut comps[ci].body {
-                l.connect(c, &o, &at)?;
+                l.connect(c, o, &at)?;
             }
         }
         let origins: Vec<(u8, f64)> = {

@@ -426,10 +426,7 @@ impl DbState {
             applies: 0,
             lag_total_us: 0,
             primary: 0,
-            failover: cx
-                .spec
-                .ops
-                .of(&c.name)
+            failover: cx.ops[cx.index as usize]
                 .failover
                 .map(|f| f.detect.saturating_add(f.promote).as_nanos()),
             promote_at: 0,
