@@ -280,6 +280,61 @@ cpu = "50ms"
     assert_eq!(merged.error_rate, 0.0);
 }
 
+/// A CDN with its own store takes `coalesce` as a cache does: concurrent misses of one key
+/// at the edge share one call to the origin, and each waiting request still pays its own
+/// user-to-edge round trip. (The key was accepted and ignored before: every miss went to
+/// the origin.)
+#[test]
+fn a_cdn_coalesces_misses_of_one_key() {
+    let text = |coalesce: bool| {
+        format!(
+            r#"
+[run]
+duration = "60s"
+[traffic]
+entry = "cdn"
+rate = 1000
+keys = {{ count = 1, zipf = 0 }}
+[components.cdn]
+kind = "cdn"
+classes = ["default"]
+capacity = 10
+ttl = "1s"
+edge_latency = "20ms"
+backing = "db"
+coalesce = {coalesce}
+[components.db]
+kind = "database"
+[components.db.endpoints.default]
+cpu = "50ms"
+"#
+        )
+    };
+    let plain = from_str(&text(false), "s.toml", &[])
+        .unwrap()
+        .run()
+        .unwrap();
+    let merged = from_str(&text(true), "s.toml", &[]).unwrap().run().unwrap();
+    let (a, b) = (
+        plain.components["db"].served,
+        merged.components["db"].served,
+    );
+    // About 57 expiries (every 1.05 s): ~2,900 origin calls without coalescing, ~57 with.
+    assert!(a > 2_500, "stampede: {a} origin calls");
+    assert!(b < 70, "coalesced: {b} origin calls");
+    assert!(
+        merged.components["cdn"].extra["coalesced"]
+            .as_u64()
+            .unwrap()
+            > 2_400
+    );
+    assert_eq!(merged.error_rate, 0.0);
+    // Every request pays the 20 ms edge round trip, those that waited included.
+    let p50 = merged.latency_ms.p50.unwrap();
+    assert!(p50 >= 19.9, "p50 {p50}");
+    assert!(merged.latency_ms.max.unwrap() >= 70.0);
+}
+
 #[test]
 fn write_through_keeps_written_keys_cached() {
     let text = |policy: &str| {

@@ -38,8 +38,9 @@ const _: () = assert!(std::mem::size_of::<Step>() <= 16);
 /// A follow-up a kind leaves to run after its step has been applied (in order).
 #[derive(Clone, Copy, Debug)]
 pub(in crate::world) enum Then {
-    /// A call that waited on another answers too, with its error.
-    Finish { call: u32, err: u8 },
+    /// A call that waited on another answers too, with its error, after `after` (a CDN's
+    /// user-to-edge round trip).
+    Answer { call: u32, err: u8, after: SimTime },
     /// A cache instance refreshes a key from its backing store.
     Refresh {
         cache: u32,
@@ -110,9 +111,9 @@ impl World {
     fn run_then(&mut self, ctx: &mut Context<'_, Ev>, mark: usize) {
         while self.then.len() > mark {
             match self.then.remove(mark) {
-                Then::Finish { call, err } => {
+                Then::Answer { call, err, after } => {
                     self.calls[call as usize].err = err;
-                    self.finish_call(ctx, call);
+                    self.reply_in(ctx, call, after);
                 }
                 Then::Refresh {
                     cache,

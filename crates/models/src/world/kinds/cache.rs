@@ -138,14 +138,8 @@ impl World {
         } else {
             cb.misses += measured as u64;
             cb.misses_per[bucket] += 1;
-            if cb.coalesce && key != NO_KEY {
-                if let Some(w) = cb.waiting[inst as usize].get_mut(&key) {
-                    // Another miss of this key is on its way to the backing store: wait for it.
-                    w.push(c);
-                    cb.coalesced += measured as u64;
-                    return Step::Wait;
-                }
-                cb.waiting[inst as usize].insert(key, Vec::new());
+            if cb.coalesces(inst, key, c, measured) {
+                return Step::Wait;
             }
             self.calls[c as usize].set_cache_mark(CacheMark::Fill);
         }
@@ -167,37 +161,65 @@ impl World {
         let Body::Cache(cb) = &mut comp.body else {
             unreachable!()
         };
-        cb.fill(&mut comp.rng, &pc, perr, now, &mut self.then);
+        let waiters = cb.fill(&mut comp.rng, &pc, perr, now);
+        // Misses that waited on this one get its answer, after it.
+        if !waiters.is_empty() {
+            self.then.extend(waiters.into_iter().map(|w| Then::Answer {
+                call: w,
+                err: perr,
+                after: SimTime::ZERO,
+            }));
+        }
         Step::Reply
     }
 }
 
 impl CacheBody {
     /// The backing store answered call `pc` (its error `perr`, or 0) at `now`: a read miss or
-    /// a write-through stores its key, and the misses that waited on this one get its
-    /// answer after it (follow-ups pushed onto `then`).
+    /// a write-through stores its key. Returns the misses that waited on this one (they get
+    /// its answer after it).
+    #[inline]
     pub(in crate::world) fn fill(
         &mut self,
         rng: &mut Stream,
         pc: &Call,
         perr: u8,
         now: u64,
-        then: &mut Vec<Then>,
-    ) {
+    ) -> Vec<u32> {
         let mark = pc.cache_mark();
+        let mut waiters = Vec::new();
         if pc.key != NO_KEY && mark == CacheMark::Fill && self.coalesce {
-            let waiters = self.waiting[pc.inst as usize]
+            waiters = self.waiting[pc.inst as usize]
                 .remove(&pc.key)
                 .unwrap_or_default();
-            then.extend(
-                waiters
-                    .into_iter()
-                    .map(|w| Then::Finish { call: w, err: perr }),
-            );
         }
         if perr == 0 && mark != CacheMark::None && pc.key != NO_KEY {
             self.stores[pc.inst as usize].insert(pc.key, now, rng);
         }
+        waiters
+    }
+    /// Call `c`, a miss of `key` at instance `inst`: with coalescing, it waits when another
+    /// miss of its key is on its way to the backing store (true), else it becomes that miss.
+    #[inline(always)]
+    pub(in crate::world) fn coalesces(
+        &mut self,
+        inst: u32,
+        key: u64,
+        c: u32,
+        measured: bool,
+    ) -> bool {
+        if !self.coalesce || key == NO_KEY {
+            return false;
+        }
+        let w = &mut self.waiting[inst as usize];
+        if let Some(w) = w.get_mut(&key) {
+            // Another miss of this key is on its way to the backing store: wait for it.
+            w.push(c);
+            self.coalesced += measured as u64;
+            return true;
+        }
+        w.insert(key, Vec::new());
+        false
     }
 }
 

@@ -77,6 +77,11 @@ impl World {
             cb.misses += measured as u64;
             cb.misses_per[bucket] += 1;
             if cdn.hit_prob.is_none() {
+                // With coalescing, a miss of a key already on its way from the origin waits
+                // for that answer.
+                if cb.coalesces(inst, key, c, measured) {
+                    return Step::Wait;
+                }
                 self.calls[c as usize].set_cache_mark(CacheMark::Fill);
             }
         }
@@ -100,8 +105,17 @@ impl World {
         let Body::Cdn(cdn) = &mut comp.body else {
             unreachable!()
         };
-        cdn.edge_store
-            .fill(&mut comp.rng, &pc, perr, now, &mut self.then);
+        let waiters = cdn.edge_store.fill(&mut comp.rng, &pc, perr, now);
+        // Misses that waited on this one get its answer after it, each over its own
+        // user-to-edge round trip.
+        for w in waiters {
+            let after = SimTime(self.calls[w as usize].edge_ns());
+            self.then.push(Then::Answer {
+                call: w,
+                err: perr,
+                after,
+            });
+        }
         Step::ReplyIn(SimTime(pc.edge_ns()))
     }
 }
