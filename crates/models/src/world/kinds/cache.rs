@@ -333,3 +333,129 @@ impl Kind for CacheBody {
         Crashed::default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::world::kinds::testing::*;
+    use crate::{Component, Spec, SpecBuilder};
+
+    /// 1,000 requests/s for 30 s (10 s of warm-up) of `keys` uniform keys to `cache`.
+    fn traffic(keys: u64) -> SpecBuilder {
+        Spec::builder("30s")
+            .warmup("10s")
+            .entry("cache")
+            .rate(1_000.0)
+            .keys(keys, 0.0)
+    }
+
+    /// Reads of `keys` uniform keys at a cache of `capacity` entries over a database
+    /// answering in 1 ms.
+    fn cached(keys: u64, capacity: u64) -> SpecBuilder {
+        traffic(keys)
+            .component(Component::cache("cache", "db").capacity(capacity))
+            .component(Component::database("db").cpu("1ms"))
+    }
+
+    /// With room for every key, every read after the warm-up hits, and the database sees
+    /// little more than one read per key.
+    #[test]
+    fn the_hit_ratio_reaches_one_when_every_key_fits() {
+        let stats = run(&cached(100, 1_000).build().unwrap(), 1);
+        let cache = comp(&stats, "cache");
+        // 10,000 warm-up reads of 100 keys: each key is read in it but with probability
+        // 100 x 0.99^10000, about 1e-42.
+        assert_eq!(counter(cache, "misses"), 0);
+        assert!(counter(cache, "hits") > 19_000);
+        assert_eq!(figure(cache, "hit_ratio"), Some(1.0));
+        // The misses that went to the database: one per key, and a few more that arrived
+        // while the first one's answer was on its way.
+        let db = comp(&stats, "db").served;
+        assert!((100..150).contains(&db), "{db} reads at the database");
+    }
+
+    /// A cache smaller than the key space hits less: LRU under uniform keys holds a
+    /// capacity / keys share of them.
+    #[test]
+    fn a_capacity_below_the_key_space_hits_less() {
+        let stats = run(&cached(1_000, 100).build().unwrap(), 1);
+        let cache = comp(&stats, "cache");
+        let ratio = figure(cache, "hit_ratio").unwrap();
+        // ~20,000 measured lookups: a binomial standard deviation of 0.002; allow 0.02.
+        assert!((ratio - 0.1).abs() < 0.02, "hit ratio {ratio}");
+        assert!(counter(cache, "evictions") > 15_000);
+        let roomy = run(&cached(1_000, 1_000).build().unwrap(), 1);
+        assert!(figure(comp(&roomy, "cache"), "hit_ratio").unwrap() > 0.99);
+        assert_eq!(counter(comp(&roomy, "cache"), "evictions"), 0);
+    }
+
+    /// A cache-aside write goes to the database and removes its key: the next read misses.
+    #[test]
+    fn an_aside_write_removes_its_key() {
+        // One key, 10% writes, a database that answers at once: a read misses exactly when
+        // the request before it was a write, so the hit ratio is 0.9.
+        let spec = |writes: bool| {
+            let mut cache = Component::cache("cache", "db").capacity(10);
+            if writes {
+                cache = cache.writes(["write"]);
+            }
+            traffic(1)
+                .class("read", 0.9)
+                .class("write", 0.1)
+                .component(cache)
+                .component(Component::service("db"))
+                .build()
+                .unwrap()
+        };
+        let stats = run(&spec(true), 1);
+        let cache = comp(&stats, "cache");
+        let ratio = figure(cache, "hit_ratio").unwrap();
+        // ~18,000 measured reads: a binomial standard deviation of 0.0022; allow 0.015.
+        assert!((ratio - 0.9).abs() < 0.015, "hit ratio {ratio}");
+        let writes = counter(cache, "writes");
+        assert_eq!(writes, stats.classes[1].succeeded);
+        // Each miss follows a write (consecutive writes leave one miss).
+        assert!(counter(cache, "misses") <= writes + 1);
+        let stats = run(&spec(false), 1);
+        assert_eq!(counter(comp(&stats, "cache"), "misses"), 0);
+    }
+
+    /// Coalescing lets the misses of one key share one backing call: a stampede on an
+    /// expiring hot key costs one database read instead of one per waiting request.
+    #[test]
+    fn coalescing_cuts_backing_calls() {
+        // One hot key, a 100 ms TTL and a 50 ms database read: every ~150 ms the key
+        // expires and the reads of the next 50 ms miss.
+        let spec = |coalesce: bool| {
+            Spec::builder("10s")
+                .drain("1s")
+                .entry("cache")
+                .rate(1_000.0)
+                .keys(1, 0.0)
+                .component(
+                    Component::cache("cache", "db")
+                        .capacity(10)
+                        .ttl("100ms")
+                        .coalesce(coalesce),
+                )
+                .component(Component::database("db").cpu("50ms"))
+                .build()
+                .unwrap()
+        };
+        let alone = run(&spec(false), 1);
+        let shared = run(&spec(true), 1);
+        let (n_alone, n_shared) = (comp(&alone, "db").served, comp(&shared, "db").served);
+        // With coalescing: one read per expiry, 10 s / (100 ms + 50 ms + ~1 ms) = 66.
+        assert!(n_shared.abs_diff(66) <= 3, "{n_shared} database reads");
+        // Without: the ~50 reads that arrive during each fill go too.
+        assert!(n_alone > 20 * n_shared, "{n_alone} against {n_shared}");
+        let coalesced = counter(comp(&shared, "cache"), "coalesced");
+        assert_eq!(
+            counter(comp(&shared, "cache"), "misses"),
+            n_shared + coalesced
+        );
+        assert_eq!(counter(comp(&alone, "cache"), "coalesced"), 0);
+        // The requests that waited got the shared answer.
+        assert_eq!(shared.overall.failed, 0);
+        assert_eq!(shared.overall.succeeded, shared.generated);
+    }
+}

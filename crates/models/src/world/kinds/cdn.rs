@@ -139,3 +139,84 @@ impl Kind for Cdn {
         self.edge_store.report(s, cx)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::world::kinds::testing::*;
+    use crate::{CdnSpec, Component, ComponentSpec, Dist, KindSpec, Spec};
+    use archsim_engine::SimTime;
+
+    /// 500 requests/s for 20 s, 70% `static` and 30% `api`, over 50 uniform keys, at a CDN
+    /// serving `static` at its edge (by `hit_ratio`, or from a store of 100 entries) with
+    /// a 20 ms user-to-edge round trip, in front of an origin answering in 5 ms.
+    fn edge(hit_ratio: Option<f64>) -> Spec {
+        let mut cdn: ComponentSpec = Component::cache("cdn", "origin").capacity(100).into();
+        if let KindSpec::Cache(c) = &mut cdn.kind {
+            c.cdn = Some(CdnSpec {
+                classes: vec!["static".into()],
+                hit_ratio,
+                edge: Dist::Const(SimTime::from_millis(20).as_nanos()),
+            });
+        }
+        Spec::builder("20s")
+            .entry("cdn")
+            .rate(500.0)
+            .keys(50, 0.0)
+            .class("static", 0.7)
+            .class("api", 0.3)
+            .component(cdn.into())
+            .component(Component::service("origin").cpu("5ms"))
+            .build()
+            .unwrap()
+    }
+
+    /// The edge serves its classes at the configured hit ratio and passes their misses and
+    /// every other class to the origin.
+    #[test]
+    fn the_edge_hits_at_its_ratio_and_passes_the_rest_to_the_origin() {
+        let stats = run(&edge(Some(0.8)), 1);
+        let cdn = comp(&stats, "cdn");
+        let (statics, api) = (stats.classes[0].succeeded, stats.classes[1].succeeded);
+        assert_eq!(statics + api, stats.generated);
+        let (hits, misses) = (counter(cdn, "hits"), counter(cdn, "misses"));
+        // Only the edge's class is looked up.
+        assert_eq!(hits + misses, statics);
+        assert_eq!(comp(&stats, "origin").served, misses + api);
+        // ~7,000 lookups: a binomial standard deviation of 0.005; allow 0.02.
+        let ratio = figure(cdn, "hit_ratio").unwrap();
+        assert!((ratio - 0.8).abs() < 0.02, "hit ratio {ratio}");
+    }
+
+    /// Every request pays the user-to-edge round trip: a hit takes exactly it, a request
+    /// that goes on to the origin takes it plus the origin's 5 ms.
+    #[test]
+    fn every_request_pays_the_edge_round_trip() {
+        let stats = run(&edge(Some(0.8)), 1);
+        let lat = &stats.overall.latency;
+        // Nothing faster than the round trip (19.9 ms: within the histogram's precision).
+        assert_eq!(lat.fraction_at_or_below(19_900_000), 0.0);
+        assert_eq!(lat.max_ms(), Some(25.0));
+        let n = stats.overall.succeeded as f64;
+        let origin = comp(&stats, "origin").served as f64;
+        let want = 20.0 + 5.0 * origin / n;
+        assert!((lat.mean_ms().unwrap() - want).abs() < 1e-9, "{lat:?}");
+    }
+
+    /// Without a fixed ratio the edge keeps what it fetched: it misses each of the 50 keys
+    /// about once, then every request of its class hits.
+    #[test]
+    fn an_edge_store_fills_from_the_origin() {
+        let stats = run(&edge(None), 1);
+        let cdn = comp(&stats, "cdn");
+        let (statics, api) = (stats.classes[0].succeeded, stats.classes[1].succeeded);
+        let (hits, misses) = (counter(cdn, "hits"), counter(cdn, "misses"));
+        assert_eq!(hits + misses, statics);
+        assert_eq!(comp(&stats, "origin").served, misses + api);
+        // Each key once, and the few reads of a key that came while its fill was on its way.
+        assert!((50..=60).contains(&misses), "{misses} misses");
+        // 1,750 static requests in the first 5 s over 50 keys: each key is read in them but
+        // with probability 50 x (49/50)^1750, about 1e-14.
+        let per_second = cdn.series.get("lookup_misses").unwrap();
+        assert!(per_second[5..].iter().all(|m| *m == 0.0), "{per_second:?}");
+    }
+}

@@ -179,3 +179,137 @@ impl Kind for Custom {
         w.custom_answered(ctx, p, perr)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::world::kinds::testing::*;
+    use crate::{Behavior, BehaviorCtx, Component, Request, Spec};
+    use archsim_engine::SimTime;
+    use archsim_stats::Figure;
+
+    /// Replies after 7 ms, counting the requests it answers and the delay it gave them.
+    #[derive(Default)]
+    struct Delay {
+        answered: u64,
+        delay_us: u64,
+    }
+
+    impl Behavior for Delay {
+        fn on_request(&mut self, req: Request, ctx: &mut BehaviorCtx<'_>) {
+            let d = SimTime::from_millis(7);
+            self.answered += 1;
+            self.delay_us += d.as_nanos() / 1_000;
+            ctx.reply(req.id, d);
+        }
+        fn counters(&self) -> Vec<(String, u64)> {
+            vec![
+                ("answered".into(), self.answered),
+                ("delay_us_total".into(), self.delay_us),
+            ]
+        }
+        fn figures(&self) -> Vec<Figure> {
+            vec![Figure::mean(
+                "delay_ms_mean",
+                "delay_us_total",
+                "answered",
+                1e3,
+            )]
+        }
+    }
+
+    /// Fails the requests of class 1 with its own reason, answers the others at once.
+    struct Picky;
+
+    impl Behavior for Picky {
+        fn on_request(&mut self, req: Request, ctx: &mut BehaviorCtx<'_>) {
+            if req.class == 1 {
+                ctx.fail(req.id, "teapot");
+            } else {
+                ctx.reply(req.id, SimTime::ZERO);
+            }
+        }
+    }
+
+    /// Calls `db` for every request and passes its answer on (the default `on_reply`).
+    struct Proxy;
+
+    impl Behavior for Proxy {
+        fn on_request(&mut self, req: Request, ctx: &mut BehaviorCtx<'_>) {
+            ctx.call(req.id, "db");
+        }
+        fn calls(&self) -> Vec<String> {
+            vec!["db".into()]
+        }
+    }
+
+    /// A behaviour that replies after a delay gives that latency; its instances' counters
+    /// add up, and the figure it declares is computed from their sums.
+    #[test]
+    fn a_delayed_reply_is_the_latency() {
+        let spec = Spec::builder("10s")
+            .entry("c")
+            .rate(200.0)
+            .component(Component::custom("c", "delay", || Box::<Delay>::default()).instances(2))
+            .build()
+            .unwrap();
+        let stats = run(&spec, 1);
+        assert_eq!(stats.overall.succeeded, stats.generated);
+        assert!((mean_ms(&stats) - 7.0).abs() < 1e-9, "{}", mean_ms(&stats));
+        assert_eq!(stats.overall.latency.max_ms(), Some(7.0));
+        let c = comp(&stats, "c");
+        assert_eq!(c.kind, "delay");
+        assert_eq!(counter(c, "answered"), stats.generated);
+        assert!(c
+            .per_instance_served
+            .iter()
+            .all(|s| s.abs_diff(stats.generated / 2) <= 1));
+        assert_eq!(figure(c, "delay_ms_mean"), Some(7.0));
+    }
+
+    /// A behaviour that fails a request fails it with its own reason, counted at the
+    /// component.
+    #[test]
+    fn a_failure_carries_its_reason() {
+        let spec = Spec::builder("10s")
+            .entry("c")
+            .rate(200.0)
+            .class("fine", 0.75)
+            .class("brewing", 0.25)
+            .component(Component::custom("c", "picky", || Box::new(Picky)))
+            .build()
+            .unwrap();
+        let stats = run(&spec, 1);
+        let (fine, brewing) = (&stats.classes[0], &stats.classes[1]);
+        assert_eq!((fine.failed, brewing.succeeded), (0, 0));
+        assert!(brewing.failed > 300, "{}", brewing.failed);
+        assert_eq!(errors(&stats, "teapot"), brewing.failed);
+        assert_eq!(stats.overall.failed, brewing.failed);
+        let c = comp(&stats, "c");
+        assert_eq!(c.errors_series.iter().sum::<u64>(), brewing.failed);
+    }
+
+    /// A behaviour that calls another component reaches it, and the answer comes back
+    /// through it: the callee's latency, and its failures with their reason.
+    #[test]
+    fn a_call_reaches_its_target() {
+        let spec = Spec::builder("20s")
+            .entry("proxy")
+            .rate(200.0)
+            .component(Component::custom("proxy", "proxy", || Box::new(Proxy)))
+            .component(Component::service("db").cpu("3ms"))
+            .crash("db", "10s", "5s")
+            .build()
+            .unwrap();
+        let stats = run(&spec, 1);
+        let db = comp(&stats, "db");
+        // Every request reached the database: served there, or refused while it was down.
+        assert_eq!(db.served + counter(db, "unavailable"), stats.generated);
+        assert_eq!(comp(&stats, "proxy").served, stats.generated);
+        assert_eq!(stats.overall.latency.max_ms(), Some(3.0));
+        assert_eq!(stats.overall.latency.fraction_at_or_below(2_990_000), 0.0);
+        // The crash's 5 s of 20: Poisson(1,000) failures, standard deviation 32; allow 4.
+        let failed = errors(&stats, "unavailable");
+        assert_eq!(stats.overall.failed, failed);
+        assert!(failed.abs_diff(1_000) <= 130, "{failed} failed");
+    }
+}

@@ -241,3 +241,121 @@ impl Kind for Lb {
         w.lb_arrive(c)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::world::kinds::testing::*;
+    use crate::{CompOps, Component, Dist, Policy, Spec};
+    use archsim_engine::SimTime;
+
+    /// 1,000 requests/s for 20 s through balancer `lb` over 4 one-core instances of `app`
+    /// at 2 ms of CPU each (rho = 0.5), the first instance `slow` times slower.
+    fn balanced(policy: Policy, slow: f64) -> Spec {
+        let mut b = Spec::builder("20s")
+            .entry("lb")
+            .rate(1_000.0)
+            .component(Component::load_balancer("lb", "app").policy(policy))
+            .component(
+                Component::service("app")
+                    .instances(4)
+                    .cores(1)
+                    .cpu("exp(2ms)"),
+            );
+        if slow != 1.0 {
+            b = b.slow("app[0]", "0s", "60s", slow);
+        }
+        b.build().unwrap()
+    }
+
+    /// Round robin gives every instance the same number of calls, within one.
+    #[test]
+    fn round_robin_spreads_calls_evenly() {
+        let stats = run(&balanced(Policy::RoundRobin, 1.0), 1);
+        let served = &comp(&stats, "app").per_instance_served;
+        assert_eq!(served.iter().sum::<u64>(), stats.generated);
+        let (lo, hi) = (served.iter().min().unwrap(), served.iter().max().unwrap());
+        assert!(hi - lo <= 1, "{served:?}");
+        assert_eq!(comp(&stats, "lb").served, stats.generated);
+    }
+
+    /// Least outstanding and power of two choices starve no instance of equal ones, and
+    /// both steer calls away from a slow instance, which round robin keeps feeding its share.
+    #[test]
+    fn load_aware_policies_starve_none_and_spare_a_slow_instance() {
+        for policy in [Policy::LeastOutstanding, Policy::P2c] {
+            let stats = run(&balanced(policy, 1.0), 1);
+            let served = &comp(&stats, "app").per_instance_served;
+            // ~20,000 calls: a quarter each is 5,000; a starved instance would be far below.
+            for s in served {
+                assert!(*s * 4 * 10 > stats.generated * 9, "{policy:?}: {served:?}");
+            }
+        }
+        // Instance 0 at 3x the CPU time: at rho = 1.5 on its own share, it cannot keep up.
+        let rr = run(&balanced(Policy::RoundRobin, 3.0), 1);
+        let rr_share = comp(&rr, "app").per_instance_served[0] as f64 / rr.generated as f64;
+        assert!(
+            (rr_share - 0.25).abs() < 0.01,
+            "round robin share {rr_share}"
+        );
+        for policy in [Policy::LeastOutstanding, Policy::P2c] {
+            let stats = run(&balanced(policy, 3.0), 1);
+            let share = comp(&stats, "app").per_instance_served[0] as f64 / stats.generated as f64;
+            assert!(share < 0.2, "{policy:?}: the slow instance takes {share}");
+            assert!(
+                mean_ms(&stats) < mean_ms(&rr) / 2.0,
+                "{policy:?}: {} ms against round robin's {} ms",
+                mean_ms(&stats),
+                mean_ms(&rr)
+            );
+        }
+    }
+
+    /// A global balancer sends calls to the nearest target with a healthy instance: the
+    /// origin's own region while it is up, the other one while it is down.
+    #[test]
+    fn a_global_balancer_fails_over_to_the_next_region() {
+        let mut spec = Spec::builder("20s")
+            .entry("lb")
+            .rate(100.0)
+            .component(Component::load_balancer("lb", "eu_app"))
+            .component(Component::service("eu_app").cpu("1ms"))
+            .component(Component::service("us_app").cpu("1ms"))
+            .crash("eu_app", "5s", "5s")
+            .build()
+            .unwrap();
+        let region = |r: &str| CompOps {
+            region: Some(r.into()),
+            ..CompOps::default()
+        };
+        spec.ops.components = vec![
+            (
+                "lb".into(),
+                CompOps {
+                    // Nearest first, whatever the order they are listed in.
+                    global_targets: vec!["us_app".into(), "eu_app".into()],
+                    ..region("eu")
+                },
+            ),
+            ("eu_app".into(), region("eu")),
+            ("us_app".into(), region("us")),
+        ];
+        spec.ops.region_latency = vec![(
+            "eu".into(),
+            "us".into(),
+            Dist::Const(SimTime::from_millis(40).as_nanos()),
+        )];
+        spec.ops.origins = vec![("eu".into(), 1.0)];
+        let stats = run(&spec, 1);
+        assert_eq!(stats.overall.failed, 0);
+        let (eu, us) = (comp(&stats, "eu_app").served, comp(&stats, "us_app").served);
+        assert_eq!(eu + us, stats.generated);
+        // 5 s of 20 go to the US: Poisson(500), standard deviation 22; allow 4 of them.
+        assert!(us.abs_diff(500) <= 90, "eu {eu}, us {us}");
+        // Those pay the round trip across the ocean.
+        let slow = 1.0 - stats.overall.latency.fraction_at_or_below(2_000_000);
+        assert!(
+            (slow - us as f64 / stats.generated as f64).abs() < 1e-3,
+            "{slow}"
+        );
+    }
+}

@@ -9,6 +9,8 @@ mod database;
 mod load_balancer;
 mod queue;
 mod service;
+#[cfg(test)]
+mod testing;
 
 pub(in crate::world) use cache::*;
 pub(in crate::world) use cdn::*;

@@ -243,3 +243,112 @@ impl Kind for QueueBody {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::world::kinds::testing::*;
+    use crate::{Arrivals, Component, ComponentSpec, Dist, KindSpec, QueueSpec, Spec, SpecBuilder};
+    use archsim_engine::SimTime;
+
+    /// A queue `q` acknowledging a publish in 1 ms, with one consumer handing each message
+    /// to `worker`, holding at most `capacity` messages.
+    fn queue(capacity: Option<u64>) -> Component {
+        Component::from(ComponentSpec {
+            name: "q".into(),
+            kind: KindSpec::Queue(QueueSpec {
+                publish: Dist::Const(SimTime::from_millis(1).as_nanos()),
+                consumers: 1,
+                consumer: "worker".into(),
+                durable: true,
+                capacity,
+            }),
+            ..ComponentSpec::default()
+        })
+    }
+
+    /// 100 messages/s, evenly spaced, for 10 s into `q`, consumed by a worker taking 20 ms
+    /// each: half what comes in; the run follows them for 2 s more.
+    fn overloaded(capacity: Option<u64>) -> SpecBuilder {
+        Spec::builder("10s")
+            .drain("2s")
+            .entry("q")
+            .rate(100.0)
+            .arrivals(Arrivals::Uniform)
+            .component(queue(capacity))
+            .component(Component::service("worker").cpu("20ms"))
+    }
+
+    /// Every message published is consumed or still waits at the end, bar the one in the
+    /// consumer's hands; the producer waits only for the acknowledgement.
+    #[test]
+    fn published_messages_are_consumed_or_wait() {
+        let stats = run(&overloaded(None).build().unwrap(), 1);
+        let q = comp(&stats, "q");
+        let (published, consumed, left) = (
+            counter(q, "published"),
+            counter(q, "consumed"),
+            counter(q, "backlog_end"),
+        );
+        assert_eq!(published, 1_000);
+        assert_eq!(
+            counter(q, "failed_messages") + counter(q, "lost_messages"),
+            0
+        );
+        assert!(
+            published - consumed - left <= 1,
+            "{published} {consumed} {left}"
+        );
+        // One consumer back to back for 12 s at 20 ms: 600 messages.
+        assert!(consumed.abs_diff(600) <= 1, "{consumed} consumed");
+        assert_eq!(stats.overall.succeeded, 1_000);
+        assert_eq!(stats.overall.latency.max_ms(), Some(1.0));
+        // Lag grows with the backlog: message k, published at 10k ms, is consumed at
+        // 20(k + 1) ms. The 499 consumed in the measured 10 s (k <= 498) lag 2,510 ms on
+        // average.
+        let lag = figure(q, "lag_ms_mean").unwrap();
+        assert!((lag - 2_510.0).abs() < 1.0, "mean lag {lag} ms");
+    }
+
+    /// A queue at its capacity rejects the publish: the backlog never holds more.
+    #[test]
+    fn a_full_queue_rejects_publishes() {
+        let stats = run(&overloaded(Some(10)).build().unwrap(), 1);
+        let q = comp(&stats, "q");
+        let published = counter(q, "published");
+        assert_eq!(published + q.rejected, stats.generated);
+        assert_eq!(errors(&stats, "rejected"), q.rejected);
+        // The worker takes 50/s of the 100/s: about half are turned away.
+        assert!(q.rejected.abs_diff(490) <= 10, "{} rejected", q.rejected);
+        let backlog = q.series.get("backlog").unwrap();
+        assert_eq!(backlog.iter().cloned().fold(0.0, f64::max), 10.0);
+        assert!(published - counter(q, "consumed") - counter(q, "backlog_end") <= 1);
+    }
+
+    /// The consumer is called once per message, with the message's class: a class whose
+    /// endpoint calls on reaches its target once per message of the class.
+    #[test]
+    fn the_consumer_is_called_once_per_message() {
+        let spec = Spec::builder("10s")
+            .entry("q")
+            .rate(200.0)
+            .class("plain", 0.7)
+            .class("audited", 0.3)
+            .component(queue(None))
+            .component(Component::service("worker").cpu("1ms").endpoint(
+                "audited",
+                "1ms",
+                ["audit"],
+            ))
+            .component(Component::service("audit").cpu("1ms"))
+            .build()
+            .unwrap();
+        let stats = run(&spec, 1);
+        let q = comp(&stats, "q");
+        let published = counter(q, "published");
+        assert_eq!(published, stats.generated);
+        assert_eq!(counter(q, "consumed"), published);
+        assert_eq!(counter(q, "backlog_end"), 0);
+        assert_eq!(comp(&stats, "worker").served, published);
+        assert_eq!(comp(&stats, "audit").served, stats.classes[1].succeeded);
+    }
+}

@@ -634,3 +634,146 @@ impl Kind for Svc {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::world::kinds::testing::*;
+    use crate::{Arrivals, CallSpec, Component, Discipline, KindSpec, Spec};
+
+    /// An M/M/1 service is busy rho of the time with mean latency 1/(mu - lambda); serving
+    /// LIFO leaves that mean as it is and stretches only the tail.
+    #[test]
+    fn one_core_runs_at_rho_and_lifo_moves_only_the_tail() {
+        // lambda = 800/s, mu = 1000/s: rho = 0.8, mean latency 1/(mu - lambda) = 5 ms.
+        let spec = |discipline| {
+            let mut s = Spec::builder("100s")
+                .entry("app")
+                .rate(800.0)
+                .component(Component::service("app").cores(1).cpu("exp(1ms)"))
+                .build()
+                .unwrap();
+            if let KindSpec::Service(svc) = &mut s.components[0].kind {
+                svc.discipline = discipline;
+            }
+            s
+        };
+        let fifo = run(&spec(Discipline::Fifo), 1);
+        let app = comp(&fifo, "app");
+        // The busy time is the work that arrived: N ~ 80,000 draws of exp(1 ms), so its
+        // relative standard deviation is sqrt(2 / N) = 0.5%, 0.004 of rho; allow 5 of them.
+        let u = app.utilization().unwrap();
+        assert!((u - 0.8).abs() < 0.02, "utilization {u}");
+        // The mean number in an M/M/1 over T seconds has variance 2 rho (1 + rho) /
+        // (mu (1 - rho)^4 T) = 0.018 here: 3.4% of its mean 4; allow 15%.
+        let mean = mean_ms(&fifo);
+        assert!((mean - 5.0).abs() < 0.75, "mean latency {mean} ms");
+        let lifo = run(&spec(Discipline::Lifo), 1);
+        // The same arrivals and the same CPU draws in the same order of service starts: the
+        // queue's sample path, hence the total time in the system, is the same.
+        assert_eq!(fifo.overall.latency.count(), lifo.overall.latency.count());
+        assert_eq!(mean_ms(&lifo), mean);
+        let p99 = |s: &archsim_stats::RunStats| s.overall.latency.quantile_ms(0.99).unwrap();
+        assert!(
+            p99(&lifo) > 1.5 * p99(&fifo),
+            "p99 LIFO {} ms, FIFO {} ms",
+            p99(&lifo),
+            p99(&fifo)
+        );
+    }
+
+    /// A full waiting room turns arrivals away: they fail as `rejected`, and no more than
+    /// `queue` requests ever wait.
+    #[test]
+    fn a_full_waiting_room_rejects() {
+        // One arrival every 5 ms, 10 ms of CPU each: twice what one core can do.
+        let spec = Spec::builder("10s")
+            .entry("app")
+            .rate(200.0)
+            .arrivals(Arrivals::Uniform)
+            .component(Component::service("app").cores(1).queue(2).cpu("10ms"))
+            .build()
+            .unwrap();
+        let stats = run(&spec, 1);
+        let app = comp(&stats, "app");
+        assert_eq!(stats.generated, 2_000);
+        assert_eq!(app.max_queue, 2);
+        // Every request is served or rejected; the core serves one per 10 ms for 10 s, and
+        // the drain finishes the one in service and the two waiting.
+        assert_eq!(app.served + app.rejected, stats.generated);
+        assert!(
+            (1_000..=1_003).contains(&app.served),
+            "served {}",
+            app.served
+        );
+        assert_eq!(errors(&stats, "rejected"), app.rejected);
+        assert_eq!(stats.overall.failed, app.rejected);
+    }
+
+    /// Workers bound concurrency: with 2 workers and no waiting room a service is an Erlang
+    /// loss system, turning away the Erlang B fraction and keeping a(1 - B) workers busy.
+    #[test]
+    fn workers_bound_concurrency() {
+        // Offered load a = 400/s x 10 ms = 4 erlangs on c = 2 workers (cores unlimited: the
+        // CPU time is a pure delay, so only the workers limit concurrency).
+        let spec = Spec::builder("20s")
+            .entry("app")
+            .rate(400.0)
+            .component(Component::service("app").workers(2).queue(0).cpu("10ms"))
+            .build()
+            .unwrap();
+        let stats = run(&spec, 1);
+        let app = comp(&stats, "app");
+        // Erlang B for c = 2: (a^2 / 2) / (1 + a + a^2 / 2) = 8/13.
+        let a = 4.0f64;
+        let erlang_b = (a * a / 2.0) / (1.0 + a + a * a / 2.0);
+        // N ~ 8,000 arrivals: a binomial standard deviation of 0.0054; allow
+        // about 5 of them.
+        let blocked = app.rejected as f64 / stats.generated as f64;
+        assert!(
+            (blocked - erlang_b).abs() < 0.03,
+            "blocked {blocked}, Erlang B {erlang_b}"
+        );
+        // Busy workers on average: the ~3,100 admitted requests' 10 ms over 20 s, within
+        // about 2% (0.03); allow 0.1.
+        let busy = app.per_instance_workers[0] as f64 / app.window_ns as f64;
+        assert!(busy <= 2.0, "busy workers {busy}");
+        assert!(
+            (busy - a * (1.0 - erlang_b)).abs() < 0.1,
+            "busy workers {busy}"
+        );
+    }
+
+    /// Downstream calls go one after another, a fanout's legs at once to distinct
+    /// instances: each target serves each request, and the latency adds up step by step.
+    #[test]
+    fn calls_in_sequence_and_a_fanout_reach_their_targets() {
+        let fanout = CallSpec {
+            fanout: 3,
+            ..CallSpec::to("b")
+        };
+        let spec = Spec::builder("10s")
+            .entry("front")
+            .rate(100.0)
+            .component(
+                Component::service("front")
+                    .cpu("1ms")
+                    .calls(["a"])
+                    .call(fanout),
+            )
+            .component(Component::service("a").cpu("2ms"))
+            .component(Component::service("b").instances(3).cpu("3ms"))
+            .build()
+            .unwrap();
+        let stats = run(&spec, 1);
+        let n = stats.generated;
+        assert!(n > 900, "{n} requests");
+        assert_eq!(stats.overall.succeeded, n);
+        assert_eq!(comp(&stats, "front").served, n);
+        assert_eq!(comp(&stats, "a").served, n);
+        assert_eq!(comp(&stats, "b").per_instance_served, vec![n; 3]);
+        // Unlimited cores and constant CPU times: 1 ms, then 2 ms at `a`, then the three
+        // legs of 3 ms at once.
+        assert!((mean_ms(&stats) - 6.0).abs() < 1e-9, "{}", mean_ms(&stats));
+        assert_eq!(stats.overall.latency.max_ms(), Some(6.0));
+    }
+}

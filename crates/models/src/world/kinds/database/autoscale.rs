@@ -114,3 +114,72 @@ impl World {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::world::kinds::testing::*;
+    use crate::{AutoscaleSpec, Component, KindSpec, Spec};
+    use archsim_engine::SimTime;
+
+    /// Read load of 0.9 replica's worth at one ready replica, with a target of 40%: the
+    /// scaler starts two more replicas (ceil(0.9 / 0.4) = 3), which take reads once ready.
+    #[test]
+    fn replicas_scale_out_under_read_load_and_then_take_reads() {
+        // 900 reads/s of 1 ms at one-core replicas; the primary takes only the writes
+        // (none here).
+        let mut spec = Spec::builder("30s")
+            .entry("db")
+            .rate(900.0)
+            .class("read", 1.0)
+            .component(
+                Component::database("db")
+                    .replicas(1)
+                    .cores(1)
+                    .cpu("exp(1ms)"),
+            )
+            .build()
+            .unwrap();
+        let db = &mut spec.components[0];
+        db.instances = 4;
+        if let KindSpec::Service(svc) = &mut db.kind {
+            svc.db.as_mut().unwrap().autoscale = Some(AutoscaleSpec {
+                target_utilization: 0.4,
+                interval: SimTime::from_secs(1),
+                stabilization: SimTime::from_secs(60),
+                min: 1,
+                max: 3,
+                startup: SimTime::from_secs(2),
+            });
+        }
+        let stats = run(&spec, 1);
+        let out: Vec<_> = stats
+            .timeline
+            .iter()
+            .filter(|e| e.event == "scale_out")
+            .collect();
+        assert_eq!(out.len(), 1, "{:?}", stats.timeline);
+        let ready: Vec<_> = stats
+            .timeline
+            .iter()
+            .filter(|e| e.event == "instance_ready")
+            .collect();
+        assert_eq!(ready.len(), 2, "{:?}", stats.timeline);
+        // The decision at the first evaluation, one interval in (30 samples 33,333,333 ns
+        // apart); ready a start-up later.
+        assert!((out[0].t_s - 1.0).abs() < 1e-6, "{:?}", out[0]);
+        assert!(ready
+            .iter()
+            .all(|e| (e.t_s - out[0].t_s - 2.0).abs() < 1e-9));
+        // The primary and one replica for the first 3 s, the primary and three replicas
+        // for the other 27 s (to the millisecond).
+        let db = comp(&stats, "db");
+        assert_eq!(db.ready_instance_ms, Some(2 * 3_000 + 4 * 27_000));
+        // Reads waited at one replica at rho = 0.9; spread over three (rho = 0.3 each) they
+        // hardly wait. Mean requests waiting, per second:
+        let waiting: Vec<f64> = db.queue_series.iter().map(|a| *a as f64 / 1e9).collect();
+        let before = waiting[..3].iter().sum::<f64>() / 3.0;
+        let after = waiting[4..30].iter().sum::<f64>() / 26.0;
+        assert!(before > 2.0, "{waiting:?}");
+        assert!(after < before / 10.0, "{waiting:?}");
+    }
+}

@@ -50,3 +50,74 @@ impl World {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::world::kinds::testing::*;
+    use crate::{CompOps, Component, Dist, Failover, KindSpec, Spec};
+    use archsim_engine::SimTime;
+
+    /// 500 requests/s for 15 s, 10% of them writes, at a database with 2 replicas and
+    /// failover after 1 s + 1 s, whose primary crashes at 5 s for the rest of the run;
+    /// writes replicate after `lag`.
+    fn failing_over(lag: &str) -> Spec {
+        let mut s = Spec::builder("15s")
+            .entry("db")
+            .rate(500.0)
+            .keys(1_000, 0.0)
+            .class("read", 0.9)
+            .class("write", 0.1)
+            .component(
+                Component::database("db")
+                    .replicas(2)
+                    .cpu("1ms")
+                    .writes(["write"]),
+            )
+            .crash("db[0]", "5s", "60s")
+            .build()
+            .unwrap();
+        if let KindSpec::Service(svc) = &mut s.components[0].kind {
+            svc.db.as_mut().unwrap().replication_lag = Some(Dist::parse(lag).unwrap());
+        }
+        s.ops.components.push((
+            "db".into(),
+            CompOps {
+                failover: Some(Failover {
+                    detect: SimTime::from_secs(1),
+                    promote: SimTime::from_secs(1),
+                }),
+                ..CompOps::default()
+            },
+        ));
+        s
+    }
+
+    /// Writes fail only while the failover detects and promotes; reads, at the replicas,
+    /// never fail; the writes the promoted replica had not received are lost, none when
+    /// replication has no lag.
+    #[test]
+    fn a_replica_takes_over_and_the_writes_it_missed_are_lost() {
+        let stats = run(&failing_over("200ms"), 1);
+        assert_eq!(stats.classes[0].failed, 0, "reads fail");
+        // 50 writes/s reach the crashed primary for 2 s: Poisson(100), standard deviation
+        // 10; allow 4 of them.
+        let failed = stats.classes[1].failed;
+        assert!(failed.abs_diff(100) <= 40, "{failed} writes failed");
+        assert_eq!(errors(&stats, "unavailable"), failed);
+        assert!(stats.classes[1].succeeded > 600);
+        let promoted: Vec<_> = stats
+            .timeline
+            .iter()
+            .filter(|e| e.event == "promote")
+            .collect();
+        assert_eq!(promoted.len(), 1, "{:?}", stats.timeline);
+        assert!((promoted[0].t_s - 7.0).abs() < 1e-9, "{:?}", promoted[0]);
+        // The writes committed in the last 200 ms before the crash had not reached it:
+        // Poisson(10).
+        let lost = counter(comp(&stats, "db"), "lost_writes");
+        assert!((1..=25).contains(&lost), "{lost} writes lost");
+        let prompt = run(&failing_over("0ms"), 1);
+        assert_eq!(counter(comp(&prompt, "db"), "lost_writes"), 0);
+        assert_eq!(prompt.classes[0].failed, 0);
+    }
+}

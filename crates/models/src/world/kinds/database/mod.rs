@@ -509,3 +509,134 @@ impl DbState {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::world::kinds::testing::*;
+    use crate::{Component, Dist, KindSpec, Reads, Spec};
+
+    /// A database with 2 replicas taking 500 requests/s for 20 s, 90% reads and 10% writes
+    /// over `keys` uniform keys: `lag` of replication (`None`: none), reads going where
+    /// `reads` says, and `cpu` per request (`None`: none).
+    fn replicated(keys: u64, lag: Option<&str>, reads: Reads, cpu: Option<&str>) -> Spec {
+        let mut db = Component::database("db").replicas(2).writes(["write"]);
+        if let Some(cpu) = cpu {
+            db = db.cpu(cpu);
+        }
+        let mut s = Spec::builder("20s")
+            .entry("db")
+            .rate(500.0)
+            .keys(keys, 0.0)
+            .class("read", 0.9)
+            .class("write", 0.1)
+            .component(db)
+            .build()
+            .unwrap();
+        if let KindSpec::Service(svc) = &mut s.components[0].kind {
+            let d = svc.db.as_mut().unwrap();
+            d.replication_lag = lag.map(|l| Dist::parse(l).unwrap());
+            d.reads = reads;
+        }
+        s
+    }
+
+    /// Writes go to the primary and replicate to every replica; reads go to the replicas in
+    /// turn.
+    #[test]
+    fn reads_spread_over_replicas_and_writes_go_to_the_primary() {
+        let stats = run(
+            &replicated(100, Some("5ms"), Reads::Replicas, Some("1ms")),
+            1,
+        );
+        let db = comp(&stats, "db");
+        let (reads, writes) = (stats.classes[0].succeeded, stats.classes[1].succeeded);
+        assert_eq!(reads + writes, stats.generated);
+        assert!(writes > 500, "{writes} writes");
+        let served = &db.per_instance_served;
+        // The primary serves the writes alone; each replica half the reads (within one, in
+        // turn) and an apply of every write.
+        assert_eq!(served[0], writes);
+        assert_eq!(served[1] + served[2], reads + 2 * writes);
+        assert!(served[1].abs_diff(served[2]) <= 1, "{served:?}");
+        assert_eq!(counter(db, "replica_reads"), reads);
+        // Applies are counted when they land in the measured window: all but those of the
+        // writes of its last 6 ms (5 ms of lag and 1 ms of CPU).
+        let applies = counter(db, "replica_applies");
+        assert!(
+            applies <= 2 * writes && applies + 20 >= 2 * writes,
+            "{applies}"
+        );
+        // Each apply lands after the lag plus the replica's CPU time.
+        let lag = figure(db, "replication_lag_ms_mean").unwrap();
+        assert!((lag - 6.0).abs() < 0.01, "mean lag {lag} ms");
+    }
+
+    /// A read at a replica is stale while a newer write of its key is still on its way
+    /// there: none without replication lag, P = 1 - exp(-W L / K) with lag L.
+    #[test]
+    fn replication_lag_makes_stale_reads() {
+        // No CPU time, so without lag a write is applied at every replica the instant it
+        // commits. 50 writes/s over K = 10 keys with L = 50 ms: 1 - exp(-0.25) = 0.221.
+        let lagged = run(&replicated(10, Some("50ms"), Reads::Replicas, None), 1);
+        let db = comp(&lagged, "db");
+        let ratio = figure(db, "stale_read_ratio").unwrap();
+        let want = 1.0 - (-50.0f64 * 0.05 / 10.0).exp();
+        // ~9,000 replica reads: a binomial standard deviation of 0.0044; allow 5 of them.
+        assert!(
+            (ratio - want).abs() < 0.022,
+            "stale ratio {ratio}, expected {want}"
+        );
+        assert!(counter(db, "stale_reads") > 1_000);
+        let prompt = run(&replicated(10, None, Reads::Replicas, None), 1);
+        let db = comp(&prompt, "db");
+        assert_eq!(counter(db, "stale_reads"), 0);
+        assert!(counter(db, "replica_reads") > 8_000);
+        // Reading from the primary is never stale, whatever the lag.
+        let primary = run(&replicated(10, Some("50ms"), Reads::Primary, None), 1);
+        let db = comp(&primary, "db");
+        assert_eq!(counter(db, "stale_reads"), 0);
+        assert_eq!(counter(db, "replica_reads"), 0);
+    }
+
+    /// Writes of one key serialize on its row lock: the key is an M/D/1 queue, where a
+    /// write finds the lock held with probability rho; without locks nothing waits.
+    #[test]
+    fn row_locks_make_writes_of_one_key_wait() {
+        // 100 writes/s of one key, 5 ms each, unlimited cores: with the lock, an M/D/1 at
+        // rho = 0.5, mean wait rho s / (2 (1 - rho)) = 2.5 ms (Pollaczek-Khinchine).
+        let spec = |locks: bool| {
+            let mut s = Spec::builder("60s")
+                .entry("db")
+                .rate(100.0)
+                .keys(1, 0.0)
+                .class("write", 1.0)
+                .component(Component::database("db").cpu("5ms").writes(["write"]))
+                .build()
+                .unwrap();
+            if let KindSpec::Service(svc) = &mut s.components[0].kind {
+                svc.db.as_mut().unwrap().row_locks = locks;
+            }
+            s
+        };
+        let locked = run(&spec(true), 1);
+        let n = locked.generated as f64;
+        let waits = counter(comp(&locked, "db"), "lock_waits") as f64;
+        // PASTA: an arrival finds the lock held with probability rho. ~6,000 writes: a
+        // binomial standard deviation of 0.0065, more with the correlation of a queue;
+        // allow 0.04.
+        assert!((waits / n - 0.5).abs() < 0.04, "{waits} waits of {n}");
+        // The mean of ~6,000 waits of a queue at rho = 0.5 is within about 0.1 ms of its
+        // expectation; allow 0.5 ms.
+        let mean = mean_ms(&locked);
+        assert!((mean - 7.5).abs() < 0.5, "mean latency {mean} ms");
+        let free = run(&spec(false), 1);
+        assert!(comp(&free, "db").counters.get("lock_waits").is_none());
+        assert_eq!(free.overall.latency.max_ms(), Some(5.0));
+        // The lock is per key: the same writes over 1,000 keys hardly ever meet.
+        let mut spread = spec(true);
+        spread.traffic.keys.as_mut().unwrap().count = 1_000;
+        let spread = run(&spread, 1);
+        let waits = counter(comp(&spread, "db"), "lock_waits");
+        assert!(waits * 100 < spread.generated, "{waits} waits");
+    }
+}
