@@ -55,7 +55,7 @@ mod behavior;
 mod build;
 mod cache;
 mod dist;
-mod limits;
+pub mod limits;
 mod spec;
 mod validate;
 mod world;
