@@ -9,6 +9,12 @@ use std::sync::Arc;
 
 // Limits of a spec, where code that reads the spec has long found them.
 pub use crate::limits::{DEFAULT_MAX_IN_FLIGHT, MAX_USERS};
+// Each kind's spec lives with the kind.
+pub use crate::world::kinds::cache::{CacheSpec, WritePolicy};
+pub use crate::world::kinds::cdn::CdnSpec;
+pub use crate::world::kinds::database::{DbSpec, Reads};
+pub use crate::world::kinds::queue::QueueSpec;
+pub use crate::world::kinds::service::{CallSpec, Discipline, EndpointSpec, ServiceSpec};
 
 /// A whole model: run settings, traffic, components.
 #[derive(Clone, Debug)]
@@ -455,126 +461,6 @@ impl KindSpec {
     }
 }
 
-/// A cache (Redis/Memcached-like), per instance: a bounded key store in front of a backing
-/// component. A read whose key is present and fresh is answered after `hit`; any other read
-/// goes to the backing component, and its key is stored when the answer comes back. A write
-/// goes to the backing component and removes its key (cache-aside). Requests without a key
-/// always go to the backing component.
-#[derive(Clone, Debug)]
-pub struct CacheSpec {
-    /// Entries per instance.
-    pub capacity: u64,
-    /// Which entry to evict when full.
-    pub eviction: crate::cache::Eviction,
-    /// Entries older than this miss.
-    pub ttl: Option<SimTime>,
-    /// Time to answer a hit.
-    pub hit: Dist,
-    /// The component behind the cache.
-    pub backing: String,
-    /// Classes whose requests are writes.
-    pub write_classes: Vec<String>,
-    /// What a write does.
-    pub write_policy: WritePolicy,
-    /// Write-behind: how often the buffered writes are flushed to the backing store.
-    pub flush_interval: SimTime,
-    /// Concurrent read misses of one key share one backing call (the stampede fix).
-    pub coalesce: bool,
-    /// Refresh-ahead: a hit on an entry older than this fraction of the TTL refreshes it from
-    /// the backing store in the background, so popular entries never expire.
-    pub refresh_ahead: Option<f64>,
-    /// Edge-cache (CDN) behaviour; `None` for an ordinary cache.
-    pub cdn: Option<CdnSpec>,
-}
-
-/// A CDN edge: a cache that serves some classes at the edge and passes the rest to the origin.
-#[derive(Clone, Debug)]
-pub struct CdnSpec {
-    /// Classes served at the edge (static assets); other classes pass through to the origin.
-    pub classes: Vec<String>,
-    /// Serve edge classes by this hit probability instead of a keyed store.
-    pub hit_ratio: Option<f64>,
-    /// Round trip between the user and the edge, paid by every request through the CDN (a
-    /// mixture models users in several regions).
-    pub edge: Dist,
-}
-
-/// How a cache handles writes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum WritePolicy {
-    /// Cache-aside: the write goes to the backing store and the key is removed.
-    #[default]
-    Aside,
-    /// Write-through: the write goes to the backing store, then the key is stored; the reply
-    /// waits for both.
-    Through,
-    /// Write-behind: the key is stored and the write answered at once; writes are flushed to
-    /// the backing store every `flush_interval`. A crash loses what was not flushed.
-    Behind,
-}
-
-/// A message broker with one consumer group. A producer's request is acknowledged after
-/// `publish`; the message waits in the backlog until one of `consumers` takes it and calls
-/// `consumer` with it (the message keeps the request's class and key). Consumer lag is the time
-/// from publish to the end of that call.
-#[derive(Clone, Debug)]
-pub struct QueueSpec {
-    /// Time to acknowledge a publish.
-    pub publish: Dist,
-    /// Concurrent consumers.
-    pub consumers: u32,
-    /// The component each message is handed to.
-    pub consumer: String,
-    /// Whether the backlog survives a crash of the broker (if not, it is lost and counted).
-    pub durable: bool,
-    /// Most messages the backlog holds; a publish beyond it is rejected.
-    pub capacity: Option<u64>,
-}
-
-/// An application service: cores, workers, a waiting room and endpoints.
-#[derive(Clone, Debug, Default)]
-pub struct ServiceSpec {
-    /// Shown as kind `database` rather than `service` (same model until the data tier).
-    pub database: bool,
-    /// CPU servers per instance; `None` = unlimited (CPU time is a pure delay).
-    pub cores: Option<u32>,
-    /// Concurrency per instance, held from admission to reply; `None` = unlimited.
-    pub workers: Option<u32>,
-    /// Requests that may wait per instance; `None` = unlimited.
-    pub queue: Option<u32>,
-    /// Endpoints by class name; `"default"` applies to classes without their own.
-    pub endpoints: Vec<(String, EndpointSpec)>,
-    /// Database features (replicas, row locks); `None` for a plain service.
-    pub db: Option<DbSpec>,
-    /// Token-bucket rate limit per instance: (requests per second, burst). Requests over the
-    /// limit fail at once with `rate_limited`.
-    pub rate_limit: Option<(f64, f64)>,
-    /// Shown as kind `gateway`.
-    pub gateway: bool,
-    /// Horizontal autoscaling; `None` = a fixed instance count.
-    pub autoscale: Option<AutoscaleSpec>,
-    /// Deadline propagation: work whose client (or calling service) has given up is dropped
-    /// when it reaches the CPU instead of being done.
-    pub drop_expired: bool,
-    /// Order in which waiting requests are served.
-    pub discipline: Discipline,
-}
-
-/// Order in which a service serves its waiting room.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum Discipline {
-    /// First in, first out.
-    #[default]
-    Fifo,
-    /// Last in, first out (the newest waiting request is served first).
-    Lifo,
-    /// FIFO while at most `above` requests wait, LIFO beyond (Facebook's adaptive LIFO).
-    AdaptiveLifo {
-        /// Queue length beyond which the newest request is served first.
-        above: u32,
-    },
-}
-
 /// A horizontal autoscaler (Kubernetes HPA-like) on a service.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AutoscaleSpec {
@@ -590,72 +476,6 @@ pub struct AutoscaleSpec {
     pub max: u32,
     /// Time from the decision to scale out until a new instance takes traffic.
     pub startup: SimTime,
-}
-
-/// Where a database with replicas sends reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum Reads {
-    /// Every read goes to the primary (never stale).
-    Primary,
-    /// Reads go to the replicas in turn (stale while replication lags).
-    #[default]
-    Replicas,
-    /// Reads go to the primary and the replicas in turn.
-    Any,
-}
-
-/// A database's primary/replica and locking behaviour. Instance 0 is the primary; instances
-/// `1..=replicas` are asynchronous read replicas.
-#[derive(Clone, Debug, Default)]
-pub struct DbSpec {
-    /// Read replicas.
-    pub replicas: u32,
-    /// Delay before a committed write starts applying on each replica.
-    pub replication_lag: Option<Dist>,
-    /// Where reads go.
-    pub reads: Reads,
-    /// Classes whose requests are writes (go to the primary, replicate, take row locks).
-    pub write_classes: Vec<String>,
-    /// Writes to the same key serialize on the primary (the transaction holds its connection
-    /// while it waits).
-    pub row_locks: bool,
-    /// A queue whose consumers keep this database up to date (a CQRS read model): a read of a
-    /// key with a message published but not yet consumed counts as stale.
-    pub source: Option<String>,
-    /// Autoscaled read replicas: `replicas` is the initial ready count, and `max` replicas
-    /// are allocated up front (instances `1..=max`).
-    pub autoscale: Option<AutoscaleSpec>,
-}
-
-/// What one request does at a service.
-#[derive(Clone, Debug, Default)]
-pub struct EndpointSpec {
-    /// CPU time, served by the cores.
-    pub cpu: Option<Dist>,
-    /// Downstream calls, one after another, after the CPU time.
-    pub calls: Vec<CallSpec>,
-}
-
-/// One downstream call.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CallSpec {
-    /// The component called.
-    pub to: String,
-    /// Parallel calls to distinct instances (the caller waits for all).
-    pub fanout: u32,
-    /// Resilience policies of the caller on this call; `None` = a plain call.
-    pub policy: Option<Box<CallPolicy>>,
-}
-
-impl CallSpec {
-    /// A single call to `to`.
-    pub fn to(to: &str) -> Self {
-        Self {
-            to: to.to_string(),
-            fanout: 1,
-            policy: None,
-        }
-    }
 }
 
 /// The caller's resilience policies on one call (each leg of a fanout separately).

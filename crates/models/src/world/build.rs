@@ -455,10 +455,8 @@ impl World {
         // them in the same order.
         let limited = world.rec.reason("rate_limited");
         for c in &mut world.comps {
-            if let Body::Service(svc) = &mut c.body {
-                if svc.limit.is_some() {
-                    svc.limited_reason = limited;
-                }
+            if let Body::Service(Svc { limit: Some(l), .. }) = &mut c.body {
+                l.reason = limited;
             }
         }
         Ok(world)

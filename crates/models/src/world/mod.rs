@@ -23,9 +23,8 @@ use crate::behavior::{Behavior, BehaviorCtx, CallId, Effect, Request};
 use crate::cache::{KeyHasher, KeyStore, Lookup};
 use crate::dist::Dist;
 use crate::spec::{
-    AutoscaleSpec, CacheSpec, CallPolicy, CdnSpec, CompOps, ComponentSpec, Discipline, FaultKind,
-    KindSpec, Load, ModelError, Policy, QueueSpec, Reads, RetrySpec, ServiceSpec, Spec,
-    WritePolicy,
+    AutoscaleSpec, CacheSpec, CallPolicy, CdnSpec, CompOps, ComponentSpec, FaultKind, KindSpec,
+    Load, ModelError, Policy, Reads, RetrySpec, ServiceSpec, Spec,
 };
 use archsim_engine::{stream, Context, Handler, SimTime, Simulation, Stream};
 use archsim_stats::{
@@ -42,7 +41,7 @@ mod arena;
 mod build;
 mod flow;
 mod instance;
-mod kinds;
+pub(crate) mod kinds;
 mod memory;
 mod net;
 mod ops;

@@ -1,8 +1,56 @@
-//! The cache kind: lookups, fills, coalesced misses, refresh-ahead and write-behind
-//! flushes, per instance, over a backing component. Its key store and counters also serve
+//! The cache kind: its spec, lookups, fills, coalesced misses, refresh-ahead and write-behind
+//! flushes, per instance, over a backing component, its build and its report. Its key store and counters also serve
 //! the CDN's edge (`super::cdn`).
 
 use crate::world::*;
+
+// ----- its spec -----
+
+/// A cache (Redis/Memcached-like), per instance: a bounded key store in front of a backing
+/// component. A read whose key is present and fresh is answered after `hit`; any other read
+/// goes to the backing component, and its key is stored when the answer comes back. A write
+/// goes to the backing component and removes its key (cache-aside). Requests without a key
+/// always go to the backing component.
+#[derive(Clone, Debug)]
+pub struct CacheSpec {
+    /// Entries per instance.
+    pub capacity: u64,
+    /// Which entry to evict when full.
+    pub eviction: crate::cache::Eviction,
+    /// Entries older than this miss.
+    pub ttl: Option<SimTime>,
+    /// Time to answer a hit.
+    pub hit: Dist,
+    /// The component behind the cache.
+    pub backing: String,
+    /// Classes whose requests are writes.
+    pub write_classes: Vec<String>,
+    /// What a write does.
+    pub write_policy: WritePolicy,
+    /// Write-behind: how often the buffered writes are flushed to the backing store.
+    pub flush_interval: SimTime,
+    /// Concurrent read misses of one key share one backing call (the stampede fix).
+    pub coalesce: bool,
+    /// Refresh-ahead: a hit on an entry older than this fraction of the TTL refreshes it from
+    /// the backing store in the background, so popular entries never expire.
+    pub refresh_ahead: Option<f64>,
+    /// Edge-cache (CDN) behaviour; `None` for an ordinary cache.
+    pub cdn: Option<CdnSpec>,
+}
+
+/// How a cache handles writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum WritePolicy {
+    /// Cache-aside: the write goes to the backing store and the key is removed.
+    #[default]
+    Aside,
+    /// Write-through: the write goes to the backing store, then the key is stored; the reply
+    /// waits for both.
+    Through,
+    /// Write-behind: the key is stored and the write answered at once; writes are flushed to
+    /// the backing store every `flush_interval`. A crash loses what was not flushed.
+    Behind,
+}
 
 pub(in crate::world) struct CacheBody {
     pub(in crate::world) stores: Vec<KeyStore>,

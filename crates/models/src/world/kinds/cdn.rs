@@ -5,6 +5,20 @@
 
 use crate::world::*;
 
+// ----- its spec -----
+
+/// A CDN edge: a cache that serves some classes at the edge and passes the rest to the origin.
+#[derive(Clone, Debug)]
+pub struct CdnSpec {
+    /// Classes served at the edge (static assets); other classes pass through to the origin.
+    pub classes: Vec<String>,
+    /// Serve edge classes by this hit probability instead of a keyed store.
+    pub hit_ratio: Option<f64>,
+    /// Round trip between the user and the edge, paid by every request through the CDN (a
+    /// mixture models users in several regions).
+    pub edge: Dist,
+}
+
 /// A CDN: its edge store and the edge's own parts.
 pub(in crate::world) struct Cdn {
     /// The edge's store, its hit time, its origin (`backing`) and its lookup counters.

@@ -2,13 +2,14 @@
 //! an instance of the kind and when its downstream calls answer, what an instance of the
 //! kind loses in a crash, and the one list of kinds ([`Body`]).
 
-mod cache;
-mod cdn;
-mod custom;
-mod database;
-mod load_balancer;
-mod queue;
-mod service;
+pub(crate) mod cache;
+pub(crate) mod cdn;
+pub(crate) mod custom;
+pub(crate) mod database;
+pub(crate) mod load_balancer;
+pub(crate) mod queue;
+mod rate_limit;
+pub(crate) mod service;
 #[cfg(test)]
 mod testing;
 
@@ -18,6 +19,7 @@ pub(in crate::world) use custom::*;
 pub(in crate::world) use database::*;
 pub(in crate::world) use load_balancer::*;
 pub(in crate::world) use queue::*;
+pub(in crate::world) use rate_limit::*;
 pub(in crate::world) use service::*;
 
 use crate::world::*;

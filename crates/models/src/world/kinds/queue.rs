@@ -1,6 +1,27 @@
-//! The queue kind: publishing, consumers taking messages, and finished messages.
+//! The queue kind: its spec, publishing, consumers taking messages, finished messages, what
+//! a crash loses, its build and its report.
 
 use crate::world::*;
+
+// ----- its spec -----
+
+/// A message broker with one consumer group. A producer's request is acknowledged after
+/// `publish`; the message waits in the backlog until one of `consumers` takes it and calls
+/// `consumer` with it (the message keeps the request's class and key). Consumer lag is the time
+/// from publish to the end of that call.
+#[derive(Clone, Debug)]
+pub struct QueueSpec {
+    /// Time to acknowledge a publish.
+    pub publish: Dist,
+    /// Concurrent consumers.
+    pub consumers: u32,
+    /// The component each message is handed to.
+    pub consumer: String,
+    /// Whether the backlog survives a crash of the broker (if not, it is lost and counted).
+    pub durable: bool,
+    /// Most messages the backlog holds; a publish beyond it is rejected.
+    pub capacity: Option<u64>,
+}
 
 pub(in crate::world) struct Msg {
     pub(in crate::world) class: u16,

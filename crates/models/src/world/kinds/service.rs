@@ -1,6 +1,86 @@
-//! The service kind (also the CPU side of a database): admission, workers, cores and locks, CPU time, downstream call steps, release.
+//! The service kind (also the CPU side of a database and of a gateway): its spec (cores,
+//! workers, waiting room, endpoints and their calls), its state per instance, admission to
+//! workers, cores and row locks, CPU time, the next downstream call step, release, its
+//! build, its report.
 
 use crate::world::*;
+
+// ----- its spec -----
+
+/// An application service: cores, workers, a waiting room and endpoints.
+#[derive(Clone, Debug, Default)]
+pub struct ServiceSpec {
+    /// Shown as kind `database` rather than `service` (same model until the data tier).
+    pub database: bool,
+    /// CPU servers per instance; `None` = unlimited (CPU time is a pure delay).
+    pub cores: Option<u32>,
+    /// Concurrency per instance, held from admission to reply; `None` = unlimited.
+    pub workers: Option<u32>,
+    /// Requests that may wait per instance; `None` = unlimited.
+    pub queue: Option<u32>,
+    /// Endpoints by class name; `"default"` applies to classes without their own.
+    pub endpoints: Vec<(String, EndpointSpec)>,
+    /// Database features (replicas, row locks); `None` for a plain service.
+    pub db: Option<DbSpec>,
+    /// Token-bucket rate limit per instance: (requests per second, burst). Requests over the
+    /// limit fail at once with `rate_limited`.
+    pub rate_limit: Option<(f64, f64)>,
+    /// Shown as kind `gateway`.
+    pub gateway: bool,
+    /// Horizontal autoscaling; `None` = a fixed instance count.
+    pub autoscale: Option<AutoscaleSpec>,
+    /// Deadline propagation: work whose client (or calling service) has given up is dropped
+    /// when it reaches the CPU instead of being done.
+    pub drop_expired: bool,
+    /// Order in which waiting requests are served.
+    pub discipline: Discipline,
+}
+
+/// Order in which a service serves its waiting room.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Discipline {
+    /// First in, first out.
+    #[default]
+    Fifo,
+    /// Last in, first out (the newest waiting request is served first).
+    Lifo,
+    /// FIFO while at most `above` requests wait, LIFO beyond (Facebook's adaptive LIFO).
+    AdaptiveLifo {
+        /// Queue length beyond which the newest request is served first.
+        above: u32,
+    },
+}
+
+/// What one request does at a service.
+#[derive(Clone, Debug, Default)]
+pub struct EndpointSpec {
+    /// CPU time, served by the cores.
+    pub cpu: Option<Dist>,
+    /// Downstream calls, one after another, after the CPU time.
+    pub calls: Vec<CallSpec>,
+}
+
+/// One downstream call.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CallSpec {
+    /// The component called.
+    pub to: String,
+    /// Parallel calls to distinct instances (the caller waits for all).
+    pub fanout: u32,
+    /// Resilience policies of the caller on this call; `None` = a plain call.
+    pub policy: Option<Box<CallPolicy>>,
+}
+
+impl CallSpec {
+    /// A single call to `to`.
+    pub fn to(to: &str) -> Self {
+        Self {
+            to: to.to_string(),
+            fanout: 1,
+            policy: None,
+        }
+    }
+}
 
 pub(in crate::world) struct Endpoint {
     pub(in crate::world) cpu: Option<Dist>,
@@ -10,7 +90,7 @@ pub(in crate::world) struct Endpoint {
 }
 
 /// What a service instance has beyond what every instance has: its cores and workers, the
-/// calls waiting for them, their time averages, and its rate limit's token bucket.
+/// calls waiting for them, and their time averages.
 pub(in crate::world) struct SvcInst {
     pub(in crate::world) busy_cores: u32,
     pub(in crate::world) busy_workers: u32,
@@ -23,9 +103,6 @@ pub(in crate::world) struct SvcInst {
     pub(in crate::world) queue: TimeAverage,
     /// Busy workers (held only with a worker limit).
     pub(in crate::world) workers: TimeAverage,
-    /// Token bucket: tokens and when they were last counted.
-    pub(in crate::world) tokens: f64,
-    pub(in crate::world) tokens_at: u64,
 }
 
 impl SvcInst {
@@ -38,8 +115,6 @@ impl SvcInst {
             busy: TimeAverage::with_series(window, series_interval_ns),
             queue: TimeAverage::with_series(window, series_interval_ns),
             workers: TimeAverage::new(window),
-            tokens: f64::INFINITY,
-            tokens_at: 0,
         }
     }
     /// Records the calls waiting in both rooms now.
@@ -83,10 +158,8 @@ pub(in crate::world) struct Svc {
     /// By class index.
     pub(in crate::world) endpoints: Vec<Endpoint>,
     pub(in crate::world) db: Option<Box<DbState>>,
-    /// Token bucket: (rate per ns, burst); per-instance state in `SvcInst::tokens`.
-    pub(in crate::world) limit: Option<(f64, f64)>,
-    pub(in crate::world) limited: u64,
-    pub(in crate::world) limited_reason: usize,
+    /// Its rate limit (an API gateway's token bucket).
+    pub(in crate::world) limit: Option<RateLimit>,
     /// Drop work whose caller gave up when it reaches the CPU.
     pub(in crate::world) drop_expired: bool,
     /// Serve the newest waiting request when more than this many wait (`None` = FIFO).
@@ -124,24 +197,15 @@ impl World {
     pub(in crate::world) fn svc_arrive(&mut self, ctx: &mut Context<'_, Ev>, c: u32) -> Step {
         let now = ctx.now().as_nanos();
         let Call { comp, inst, .. } = self.calls[c as usize];
-        let (workers, queue, limit, has_db) = {
-            let s = self.svc(comp);
-            (s.workers, s.queue, s.limit, s.db.is_some())
+        let internal = self.calls[c as usize].parent == INTERNAL;
+        let Body::Service(s) = &mut self.comps[comp as usize].body else {
+            unreachable!()
         };
-        if let Some((rate_per_ns, burst)) = limit {
-            if self.calls[c as usize].parent != INTERNAL {
-                let Body::Service(s) = &mut self.comps[comp as usize].body else {
-                    unreachable!()
-                };
-                let i = &mut s.insts[inst as usize];
-                i.tokens =
-                    (i.tokens.min(burst) + (now - i.tokens_at) as f64 * rate_per_ns).min(burst);
-                i.tokens_at = now;
-                if i.tokens < 1.0 {
-                    s.limited += self.rec.window().contains(now) as u64;
-                    return Step::Fail(s.limited_reason as u32);
-                }
-                i.tokens -= 1.0;
+        let (workers, queue, has_db) = (s.workers, s.queue, s.db.is_some());
+        if let Some(l) = &mut s.limit {
+            if !internal && !l.admit(inst, now) {
+                l.limited += self.rec.window().contains(now) as u64;
+                return Step::Fail(l.reason as u32);
             }
         }
         if has_db {
@@ -561,9 +625,9 @@ impl Svc {
             queue: s.queue,
             endpoints,
             db,
-            limit: s.rate_limit.map(|(r, b)| (r / 1e9, b)),
-            limited: 0,
-            limited_reason: 0,
+            limit: s
+                .rate_limit
+                .map(|(rate, burst)| RateLimit::build(rate, burst, c.instances)),
             drop_expired: s.drop_expired,
             lifo_above: match s.discipline {
                 Discipline::Fifo => None,
@@ -617,8 +681,8 @@ impl Kind for Svc {
     fn report(&self, s: &mut ComponentStats, cx: &ReportCx) {
         s.cores = self.cores;
         s.workers = self.workers;
-        if self.limit.is_some() {
-            s.counters.insert("rate_limited", self.limited);
+        if let Some(l) = &self.limit {
+            l.report(s);
         }
         if let Some(db) = &self.db {
             db.report(s, cx);

@@ -1,7 +1,46 @@
-//! The database kind's data side: read models (stale reads), commits and their replication to
-//! replicas, and a recovered replica's catch-up (replaying the writes it missed).
+//! The database kind's data side (its CPU side is a service's): its spec (replicas, reads,
+//! writes, row locks, a read model's source), read models (stale reads), commits and their
+//! replication to replicas, a recovered replica's catch-up (replaying the writes it missed),
+//! its build and its report. Failover and replica autoscaling are the submodules.
 
 use crate::world::*;
+
+// ----- its spec -----
+
+/// Where a database with replicas sends reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Reads {
+    /// Every read goes to the primary (never stale).
+    Primary,
+    /// Reads go to the replicas in turn (stale while replication lags).
+    #[default]
+    Replicas,
+    /// Reads go to the primary and the replicas in turn.
+    Any,
+}
+
+/// A database's primary/replica and locking behaviour. Instance 0 is the primary; instances
+/// `1..=replicas` are asynchronous read replicas.
+#[derive(Clone, Debug, Default)]
+pub struct DbSpec {
+    /// Read replicas.
+    pub replicas: u32,
+    /// Delay before a committed write starts applying on each replica.
+    pub replication_lag: Option<Dist>,
+    /// Where reads go.
+    pub reads: Reads,
+    /// Classes whose requests are writes (go to the primary, replicate, take row locks).
+    pub write_classes: Vec<String>,
+    /// Writes to the same key serialize on the primary (the transaction holds its connection
+    /// while it waits).
+    pub row_locks: bool,
+    /// A queue whose consumers keep this database up to date (a CQRS read model): a read of a
+    /// key with a message published but not yet consumed counts as stale.
+    pub source: Option<String>,
+    /// Autoscaled read replicas: `replicas` is the initial ready count, and `max` replicas
+    /// are allocated up front (instances `1..=max`).
+    pub autoscale: Option<AutoscaleSpec>,
+}
 
 mod autoscale;
 mod failover;
