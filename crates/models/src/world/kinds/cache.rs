@@ -166,8 +166,7 @@ impl World {
                 WritePolicy::Behind => {}
             }
         } else if key != NO_KEY && cb.stores[inst as usize].get(key, now) == Lookup::Hit {
-            cb.hits += measured as u64;
-            cb.hits_per[bucket] += 1;
+            cb.count_lookup(true, measured, bucket);
             let d = cb.hit.sample(&mut cm.rng);
             let refresh = cb.refresh_after_ns.is_some_and(|after| {
                 let stored = cb.stores[inst as usize].stored_at(key).unwrap_or(now);
@@ -184,13 +183,17 @@ impl World {
             }
             return Step::ReplyIn(d);
         } else {
-            cb.misses += measured as u64;
-            cb.misses_per[bucket] += 1;
+            cb.count_lookup(false, measured, bucket);
             if cb.coalesces(inst, key, c, measured) {
                 return Step::Wait;
             }
             self.calls[c as usize].set_cache_mark(CacheMark::Fill);
         }
+        self.pass_to_backing(backing, key, class)
+    }
+    /// Passes a lookup on to an instance of the backing component (the CDN's origin).
+    #[inline(always)]
+    pub(in crate::world) fn pass_to_backing(&mut self, backing: u32, key: u64, class: u16) -> Step {
         let bal = self.comps[backing as usize].balance;
         let inst = self.choose(NONE, backing, bal, key, class);
         Step::Forward { to: backing, inst }
@@ -226,6 +229,17 @@ impl CacheBody {
     /// The backing store answered call `pc` (its error `perr`, or 0) at `now`: a read miss or
     /// a write-through stores its key. Returns the misses that waited on this one (they get
     /// its answer after it).
+    /// Counts a lookup in bucket `bucket` that hit or missed (over the run when `measured`).
+    #[inline(always)]
+    pub(in crate::world) fn count_lookup(&mut self, hit: bool, measured: bool, bucket: usize) {
+        if hit {
+            self.hits += measured as u64;
+            self.hits_per[bucket] += 1;
+        } else {
+            self.misses += measured as u64;
+            self.misses_per[bucket] += 1;
+        }
+    }
     #[inline]
     pub(in crate::world) fn fill(
         &mut self,

@@ -82,14 +82,12 @@ impl World {
                 None => key != NO_KEY && cb.stores[inst as usize].get(key, now) == Lookup::Hit,
             };
         if hit {
-            cb.hits += measured as u64;
-            cb.hits_per[bucket] += 1;
+            cb.count_lookup(true, measured, bucket);
             let d = edge.saturating_add(cb.hit.sample(&mut cm.rng));
             return Step::ReplyIn(d);
         }
         if at_edge {
-            cb.misses += measured as u64;
-            cb.misses_per[bucket] += 1;
+            cb.count_lookup(false, measured, bucket);
             if cdn.hit_prob.is_none() {
                 // With coalescing, a miss of a key already on its way from the origin waits
                 // for that answer.
@@ -99,9 +97,7 @@ impl World {
                 self.calls[c as usize].set_cache_mark(CacheMark::Fill);
             }
         }
-        let bal = self.comps[backing as usize].balance;
-        let inst = self.choose(NONE, backing, bal, key, class);
-        Step::Forward { to: backing, inst }
+        self.pass_to_backing(backing, key, class)
     }
     /// The origin answered edge call `p` (its error `perr`, or 0): the edge stores what a
     /// miss fetched, and the answer travels back over the user-to-edge round trip drawn on
