@@ -1,3 +1,5 @@
+//! Simulated time: integer nanoseconds, a `SimTime` for instants and durations alike.
+
 use std::fmt;
 
 /// Simulated time or a duration, in integer nanoseconds.

@@ -243,6 +243,23 @@ pub struct Figure {
     order: u8,
     /// Label in the summary's utilization column for a component without utilization.
     summary: Option<String>,
+    /// A series figure the HTML report draws over time, on the chart it names.
+    #[serde(default)]
+    chart: Option<Chart>,
+}
+
+/// A chart a series figure is drawn on in the HTML report: every component that declares a
+/// series for the same chart is a line on it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Chart {
+    /// The chart's id in the page.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// What its vertical axis shows.
+    pub y_label: String,
+    /// The top of the vertical axis, where the series has one (1 for a ratio).
+    pub y_max: Option<f64>,
 }
 
 impl Figure {
@@ -252,6 +269,7 @@ impl Figure {
             rule,
             order: 0,
             summary: None,
+            chart: None,
         }
     }
     /// `name` = counter `num` / (sum of counters `den`), `null` when that sum is 0:
@@ -334,6 +352,15 @@ impl Figure {
     pub fn in_summary(mut self, label: &str) -> Self {
         self.summary = Some(label.to_string());
         self
+    }
+    /// Draws this series figure over time in the HTML report, as a line on `chart`.
+    pub fn charted(mut self, chart: Chart) -> Self {
+        self.chart = Some(chart);
+        self
+    }
+    /// The chart set by [`Figure::charted`].
+    pub fn chart(&self) -> Option<&Chart> {
+        self.chart.as_ref()
     }
     /// The figure's name (its key in the result).
     pub fn name(&self) -> &str {

@@ -50,7 +50,7 @@ pub use text::{clock, CLOCK_AFTER_S};
 
 pub use cascade::{Cascade, Crossing, Trigger};
 pub use ci::{interval, t975, Ci95, Headline, Interval, LatencyCi};
-pub use figure::{Counters, Figure, Figures, SeriesSet};
+pub use figure::{Chart, Counters, Figure, Figures, SeriesSet};
 pub use loghist::LogHist;
 pub use recorder::{
     ComponentStats, Hist, Outcomes, Recorder, RunStats, SeriesBucket, TimeAverage, Window,

@@ -155,6 +155,10 @@ pub struct ComponentResult {
     /// utilization (label and value; a cache's `hit`): not part of the JSON.
     #[serde(skip)]
     pub summary_figure: Option<(String, Option<f64>)>,
+    /// The series the component asks the HTML report to chart, with the chart each goes on
+    /// (series name, chart): not part of the JSON.
+    #[serde(skip)]
+    pub charts: Vec<(String, crate::figure::Chart)>,
     /// Time series, one value per series bucket, averaged over replications: `utilization`
     /// (components with cores), `queue` (mean requests waiting per instance), `errors` (calls
     /// failed at the component per second), `calls_per_s`, and the series figures the
@@ -535,6 +539,11 @@ impl SimResult {
                         served: c.served,
                         rejected: c.rejected,
                         summary_figure: summary_figure(c, &extra),
+                        charts: c
+                            .figures
+                            .series()
+                            .filter_map(|f| Some((f.name().to_string(), f.chart()?.clone())))
+                            .collect(),
                         extra,
                         series: component_series(
                             c,

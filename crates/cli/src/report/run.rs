@@ -349,25 +349,33 @@ pub(crate) fn run_html(r: &SimResult) -> anyhow::Result<String> {
         )?
     };
     figs.push(figure("utilization", "Utilization per component", util_svg));
-    // Cache hit ratio per cache (and CDN edge) over time; no chart without caches.
-    let hit_lines: Vec<Line> = r
-        .components
-        .iter()
-        .filter_map(|(n, c)| Some((n.clone(), pairs(t, c.series.as_ref()?.get("hit_ratio")?))))
-        .collect();
-    if !hit_lines.is_empty() {
-        let title = "Cache hit ratio over time";
+    // The series the components asked to be charted (a cache's and a CDN edge's hit ratio),
+    // a chart each, a line per component, in the order the charts first appear.
+    let mut charts: Vec<(&archsim_stats::Chart, Vec<Line>)> = Vec::new();
+    for (n, c) in &r.components {
+        for (series, chart) in &c.charts {
+            let Some(values) = c.series.as_ref().and_then(|s| s.get(series)) else {
+                continue;
+            };
+            let line = (n.clone(), pairs(t, values));
+            match charts.iter_mut().find(|(ch, _)| ch.id == chart.id) {
+                Some((_, lines)) => lines.push(line),
+                None => charts.push((chart, vec![line])),
+            }
+        }
+    }
+    for (chart, lines) in charts {
         figs.push(figure(
-            "hit-ratio",
-            title,
+            &chart.id,
+            &chart.title,
             line_chart(
-                title,
+                &chart.title,
                 "time (s)",
-                "hit ratio (hits / lookups)",
-                &hit_lines,
+                &chart.y_label,
+                &lines,
                 &Opts {
-                    y_max: Some(1.0),
-                    y_label_max: Some(1.0),
+                    y_max: chart.y_max,
+                    y_label_max: chart.y_max,
                     ..base
                 },
             )?,

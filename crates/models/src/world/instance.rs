@@ -68,6 +68,21 @@ pub(in crate::world) fn inst_label(name: &str, n: usize, inst: u32) -> String {
     }
 }
 
+impl Inst {
+    /// A slow fault of factor `x` starts: CPU times are the product of the active factors.
+    pub(in crate::world) fn slow_down(&mut self, x: f64) {
+        self.slows.push(x);
+        self.slow = self.slows.iter().product();
+    }
+    /// A slow fault of factor `x` ends.
+    pub(in crate::world) fn slow_end(&mut self, x: f64) {
+        if let Some(k) = self.slows.iter().position(|f| *f == x) {
+            self.slows.remove(k);
+        }
+        self.slow = self.slows.iter().product();
+    }
+}
+
 impl Comp {
     /// Names instance `inst` (see [`inst_label`]).
     pub(in crate::world) fn label(&self, inst: u32) -> String {

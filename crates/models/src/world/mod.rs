@@ -13,6 +13,15 @@
 //! function call rather than an event, which keeps a simple M/M/1 at two events per request.
 //! The reply reaches the client, which records the outcome, or retries.
 //!
+//! # Where things are
+//!
+//! The flow (`flow.rs`) moves calls between components and dispatches to their kind; each
+//! kind (`kinds/`, one module each, behind the `Kind` contract and the one list of kinds)
+//! answers with a `Step` the flow applies. The clients (`traffic/`), the network (`net.rs`),
+//! routing (`routing.rs`), operations (`ops/`) and resilience (`resilience/`) keep their state
+//! in their own part of the world. `CONTRIBUTING.md` at the repository's root has the map and
+//! the recipe for adding a kind.
+//!
 //! # Accounting
 //!
 //! A request is *live* from its first attempt until its final outcome. Every outcome goes to
@@ -28,8 +37,8 @@ use crate::spec::{
 };
 use archsim_engine::{stream, Context, Handler, SimTime, Simulation, Stream};
 use archsim_stats::{
-    Category, ComponentStats, Counters, Event, Figure, Figures, Recorder, RunStats, SeriesSet,
-    TimeAverage, Window,
+    Category, Chart, ComponentStats, Counters, Event, Figure, Figures, Recorder, RunStats,
+    SeriesSet, TimeAverage, Window,
 };
 use rand::Rng;
 use rand_distr::{Distribution, Zipf};

@@ -375,11 +375,19 @@ impl Kind for CacheBody {
         };
         s.series.insert("lookup_hits", cut(&self.hits_per));
         s.series.insert("lookup_misses", cut(&self.misses_per));
-        s.figures.declare(Figure::series_ratio(
-            "hit_ratio",
-            "lookup_hits",
-            &["lookup_hits", "lookup_misses"],
-        ));
+        s.figures.declare(
+            Figure::series_ratio(
+                "hit_ratio",
+                "lookup_hits",
+                &["lookup_hits", "lookup_misses"],
+            )
+            .charted(Chart {
+                id: "hit-ratio".into(),
+                title: "Cache hit ratio over time".into(),
+                y_label: "hit ratio (hits / lookups)".into(),
+                y_max: Some(1.0),
+            }),
+        );
     }
     /// Misses waiting on a coalesced call join `held`; the instance comes back empty, and
     /// loses the writes it had not flushed.

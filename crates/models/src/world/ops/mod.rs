@@ -76,8 +76,7 @@ impl World {
                 .count();
             c.reshard = Some((start, start + duration.as_nanos(), to, ring));
             for i in &mut c.insts {
-                i.slows.push(factor);
-                i.slow = i.slows.iter().product();
+                i.slow_down(factor);
             }
             let name = c.name.clone();
             self.rec.timeline(
@@ -101,8 +100,7 @@ impl World {
                 | FaultKind::Spike(_) => {}
                 FaultKind::Slow(x) => {
                     let i = &mut self.comps[comp as usize].insts[inst as usize];
-                    i.slows.push(x);
-                    i.slow = i.slows.iter().product();
+                    i.slow_down(x);
                     self.rec.timeline(
                         now.as_nanos(),
                         &label(inst, n),
@@ -165,10 +163,7 @@ impl World {
                 c.ring = ring;
             }
             for i in &mut c.insts {
-                if let Some(k) = i.slows.iter().position(|f| *f == factor) {
-                    i.slows.remove(k);
-                }
-                i.slow = i.slows.iter().product();
+                i.slow_end(factor);
             }
             let (name, active) = (c.name.clone(), c.active);
             self.rec.timeline(
@@ -191,10 +186,7 @@ impl World {
                 | FaultKind::Deploy { .. }
                 | FaultKind::Spike(_) => {}
                 FaultKind::Slow(x) => {
-                    if let Some(k) = i.slows.iter().position(|f| *f == x) {
-                        i.slows.remove(k);
-                    }
-                    i.slow = i.slows.iter().product();
+                    i.slow_end(x);
                     self.rec.timeline(
                         now,
                         &label,
