@@ -366,6 +366,20 @@ fn the_event_legend_names_the_event_and_the_incident_verdict() {
     assert!(!page.contains("event: overload") && !page.contains("event: recovery"));
 }
 
+/// The end of a crash is named with its incident's verdict too: the legend matched a
+/// trigger's end by the part of its name before `_`, so `recover` never met its `crash`; it
+/// now pairs them by the phase declared where the events are recorded.
+#[test]
+fn the_legend_names_a_crash_recovery_with_its_verdict() {
+    let d = scratch_dir("html", "crash-legend");
+    let html = d.join("crash.html");
+    let f = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/failures/cache-crash.toml");
+    let out = bin().arg(&f).arg("--html").arg(&html).output().unwrap();
+    ok(&out);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains(">\nrecover (recovered)\n<"), "legend");
+}
+
 #[test]
 fn a_stretch_without_successes_is_named_on_the_latency_chart() {
     let d = scratch_dir("html", "no-success");

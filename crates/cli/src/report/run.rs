@@ -5,7 +5,7 @@ use super::chart::{bar_chart, lanes_chart, line_chart, pairs, tick, Line, Marker
 use super::events;
 use super::{esc, figure, page, thousands};
 use crate::table;
-use archsim_stats::{Category, SimResult, TimelineEntry};
+use archsim_stats::{Category, Phase, SimResult, TimelineEntry};
 
 /// How the reports show a timeline event's category (chosen where the event is recorded):
 /// its legend name and its colour on the charts: faults red, recoveries green, scaling and
@@ -32,13 +32,10 @@ pub(super) fn legend_label(r: &SimResult, e: &TimelineEntry) -> String {
     }
     let verdict = r.cascades.iter().find_map(|c| {
         let t = &c.trigger;
-        let ends = t.end_s.is_some_and(|end| (end - e.t_s).abs() < 1e-9);
-        let stem = |ev: &str| {
-            ev.rsplit_once('_')
-                .map_or(ev.to_string(), |x| x.0.to_string())
-        };
-        (ends && t.component == e.component && stem(&t.event) == stem(&e.event))
-            .then(|| c.verdict.clone())
+        let at_end = t.end_s.is_some_and(|end| (end - e.t_s).abs() < 1e-9);
+        // The event that ends the trigger's state, as it was declared where it was recorded.
+        let ends_it = matches!(&e.phase, Phase::Ends { of } if *of == t.event);
+        (at_end && t.component == e.component && ends_it).then(|| c.verdict.clone())
     });
     match verdict {
         Some(v) => format!("{} ({v})", e.event),
