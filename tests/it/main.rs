@@ -1,5 +1,6 @@
 //! Integration tests of archsim, one binary with a module per concern.
 
+mod breakdown;
 mod cache;
 mod cascades;
 mod cli;
@@ -31,4 +32,5 @@ mod sharding;
 mod stages;
 mod stalls;
 mod suite_review;
+mod traces;
 mod validation;

@@ -26,6 +26,7 @@ mod report;
 mod shard;
 mod suite;
 mod table;
+mod traces;
 
 /// Exit code: success.
 pub const EXIT_OK: i32 = 0;
@@ -87,6 +88,8 @@ struct RunArgs {
     threads: Option<u32>,
     #[command(flatten)]
     shard: shard::ShardArgs,
+    #[command(flatten)]
+    trace: traces::TraceArgs,
 }
 
 /// Options shared by the commands that run several scenarios or points.
@@ -343,6 +346,10 @@ pub(crate) fn run_file(
     args: &RunArgs,
     mode: &shard::Mode,
 ) -> i32 {
+    if args.trace.traces.is_some() && !matches!(mode, shard::Mode::Local) {
+        errln!("error: --traces traces a run in one process; drop it from --shard and merge runs; nothing was simulated");
+        return EXIT_INVALID;
+    }
     if let Err(code) = mode.check_outputs(&args.outputs(), &[file]) {
         return code;
     }
@@ -417,6 +424,7 @@ impl RunArgs {
             json: self.json.as_deref(),
             csv: self.csv.as_deref(),
             html: self.html.as_deref(),
+            traces: self.trace.traces.as_deref(),
         }
     }
 }
@@ -427,6 +435,7 @@ impl MultiArgs {
             json: self.json.as_deref(),
             csv: self.csv.as_deref(),
             html: self.html.as_deref(),
+            traces: None,
         }
     }
 }
@@ -491,8 +500,29 @@ fn run(scenario: &Scenario, args: &RunArgs) -> i32 {
     let quiet = args.json.as_deref() == Some("-");
     progress::announce(!quiet, scenario.estimate_work());
     let bar = progress::Progress::start(!quiet, scenario.progress_total_ns());
-    let result = scenario.run_with_progress(Some(bar.counter()));
+    let traced = match &args.trace.traces {
+        None => None,
+        Some(path) => match traces::start(path, &args.trace, scenario) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                errln!(
+                    "error: --traces {}: {e}; nothing was simulated",
+                    path.display()
+                );
+                return EXIT_INVALID;
+            }
+        },
+    };
+    let result = match &traced {
+        None => scenario.run_with_progress(Some(bar.counter())),
+        Some(file) => scenario.run_traced(
+            Some(bar.counter()),
+            args.trace.options(),
+            Box::new(traces::Sink(file.clone())),
+        ),
+    };
     bar.finish();
+    let traces_done = traced.map(|f| traces::finish(&f, result.is_ok()));
     let result = match result.with_context(|| format!("simulating {}", scenario.file)) {
         Ok(r) => r,
         Err(e) => {
@@ -500,7 +530,22 @@ fn run(scenario: &Scenario, args: &RunArgs) -> i32 {
             return EXIT_FAILURE;
         }
     };
-    report_run(scenario, &result, args)
+    let code = report_run(scenario, &result, args);
+    match (traces_done, &args.trace.traces) {
+        (Some(Ok(n)), Some(path)) => {
+            errln!("traces: {n} requests written to {}", path.display());
+            code
+        }
+        (Some(Err(e)), Some(path)) => {
+            errln!("error: --traces: writing {}: {e:#}", path.display());
+            if code == EXIT_OK {
+                EXIT_FAILURE
+            } else {
+                code
+            }
+        }
+        _ => code,
+    }
 }
 
 /// Writes one scenario's result as asked; the exit code.

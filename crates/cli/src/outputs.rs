@@ -17,6 +17,8 @@ pub(crate) struct Outputs<'a> {
     pub csv: Option<&'a Path>,
     /// `--html`.
     pub html: Option<&'a Path>,
+    /// `--traces` (written while the run goes, by the command; only checked here).
+    pub traces: Option<&'a Path>,
 }
 
 impl<'a> Outputs<'a> {
@@ -35,6 +37,9 @@ impl<'a> Outputs<'a> {
         }
         if let Some(h) = self.html {
             v.push(("--html", h));
+        }
+        if let Some(t) = self.traces {
+            v.push(("--traces", t));
         }
         v
     }

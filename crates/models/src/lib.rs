@@ -72,8 +72,9 @@ pub use spec::{
     Spec, TrafficSpec, WritePolicy, DEFAULT_MAX_IN_FLIGHT, MAX_USERS,
 };
 pub use world::{
-    estimate_memory, in_flight_reserve, run, run_with_progress, Ev, MemoryEstimate, MemoryPart,
-    World, IN_FLIGHT_RESERVE, REJECTED, TIMEOUT, UNAVAILABLE,
+    estimate_memory, in_flight_reserve, run, run_traced, run_with_progress, Ev, Kept,
+    MemoryEstimate, MemoryPart, Span, Trace, TraceOptions, TraceSink, World, IN_FLIGHT_RESERVE,
+    REJECTED, TIMEOUT, UNAVAILABLE,
 };
 
 /// The components each component calls (services' endpoint calls, a balancer's targets, a

@@ -48,6 +48,7 @@ use std::path::Path;
 use std::sync::atomic::AtomicU64;
 use std::time::Instant;
 
+pub use archsim_models::{Kept, Span, Trace, TraceOptions, TraceSink};
 pub use check::{MAX_DURATION, MAX_INSTANCES, MAX_RATE, MAX_REPLICATIONS, MAX_USERS};
 pub use cost::ComponentCost;
 pub use memory::{
@@ -461,11 +462,19 @@ impl Scenario {
         &self,
         progress: Option<&AtomicU64>,
     ) -> Result<(RunStats, Vec<Headline>), RunError> {
-        let mut pool = Pool::new(self);
+        self.run_replications_after(Pool::new(self), 0, progress)
+    }
+
+    /// Runs replications `start..` (in parallel) into `pool`, in replication order.
+    fn run_replications_after(
+        &self,
+        mut pool: Pool,
+        mut start: u32,
+        progress: Option<&AtomicU64>,
+    ) -> Result<(RunStats, Vec<Headline>), RunError> {
         // Chunks bound the memory held at once; merging in order keeps results identical
         // whatever the number of threads.
         let chunk = (rayon::current_num_threads() * 2).max(2) as u32;
-        let mut start = 0;
         while start < self.replications {
             let end = (start + chunk).min(self.replications);
             let runs: Vec<Result<RunStats, RunError>> = (start..end)
@@ -559,6 +568,30 @@ impl Scenario {
             .saturating_add(self.spec.drain)
             .as_nanos()
             .saturating_mul(self.replications as u64)
+    }
+
+    /// [`Scenario::run_with_progress`], tracing the requests of the first replication: the
+    /// traces `options` keep go to `sink` as the run decides them. The result is the same as
+    /// without tracing, byte for byte.
+    pub fn run_traced(
+        &self,
+        progress: Option<&AtomicU64>,
+        options: archsim_models::TraceOptions,
+        sink: Box<dyn archsim_models::TraceSink>,
+    ) -> Result<SimResult, RunError> {
+        let t0 = Instant::now();
+        let first = archsim_models::run_traced(
+            &self.spec,
+            replication_seed(self.seed, 0),
+            progress,
+            options,
+            sink,
+        )
+        .map_err(|e| self.run_error(e))?;
+        let mut pool = Pool::new(self);
+        pool.add(first);
+        let (stats, headlines) = self.run_replications_after(pool, 1, progress)?;
+        self.build_result(&stats, &headlines, t0.elapsed().as_secs_f64())
     }
 
     /// Runs the scenario and builds its result.

@@ -12,6 +12,10 @@
 //!   after pooling;
 //! * the timeline: each [`Event`] declared by its recorder with a [`Category`] (how reports
 //!   colour it) and a [`Phase`] (a moment, or the start or end of a state);
+//! * where the time goes ([`CallTimes`], [`Breakdown`]): each component's response time and
+//!   its phases (wait, service, downstream, network), and requests' latency split by
+//!   component and phase along their critical path, binned by latency so that the median's
+//!   and the p99's requests can be told apart after pooling;
 //! * [`RunStats`]: everything one replication produced; replications merge exactly
 //!   ([`RunStats::merge`]: histograms add, counters add);
 //! * the incident analysis ([`Cascade`]): saturation and error-rate changes derived from the
@@ -37,6 +41,7 @@
 //! and `generated = succeeded + failed + in_flight` is checked when a result is built.
 #![deny(missing_docs)]
 
+mod breakdown;
 mod cascade;
 mod ci;
 mod figure;
@@ -48,6 +53,10 @@ mod text;
 mod timeline;
 pub use text::{clock, CLOCK_AFTER_S};
 
+pub use breakdown::{
+    Bin, Breakdown, BreakdownResult, CallTimes, ComponentLatency, Group, Part, TimeMs, CALL_PHASES,
+    DOWNSTREAM, NETWORK, PATH_PHASES, SERVICE, WAIT,
+};
 pub use cascade::{Cascade, Crossing, Trigger};
 pub use ci::{interval, t975, Ci95, Headline, Interval, LatencyCi};
 pub use figure::{Chart, Counters, Figure, Figures, SeriesSet};

@@ -20,13 +20,21 @@ pub struct LogHist {
 
 #[inline]
 fn index(v: u64) -> usize {
-    if v < EXACT {
+    index_with(v, SUB_BITS)
+}
+
+/// The bucket of `v` with `2^bits` sub-buckets per power of two (values below `2^(bits+1)`
+/// counted exactly).
+#[inline]
+pub(crate) fn index_with(v: u64, bits: u32) -> usize {
+    let exact = 2u64 << bits;
+    if v < exact {
         return v as usize;
     }
-    let exp = 63 - v.leading_zeros(); // >= 6
-    let shift = exp - SUB_BITS;
-    let sub = ((v >> shift) as usize) & (SUB - 1);
-    EXACT as usize + (exp as usize - (SUB_BITS as usize + 1)) * SUB + sub
+    let exp = 63 - v.leading_zeros(); // >= bits + 1
+    let shift = exp - bits;
+    let sub = ((v >> shift) as usize) & ((1 << bits) - 1);
+    exact as usize + (exp as usize - (bits as usize + 1)) * (1 << bits) + sub
 }
 
 /// The smallest value that maps to bucket `i`, and the largest.

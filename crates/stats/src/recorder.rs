@@ -378,6 +378,9 @@ pub struct ComponentStats {
     /// Per series bucket: calls that failed at the component itself (rejected, unavailable,
     /// rate limited, failed by a custom kind), not those failed by a downstream answer.
     pub errors_series: Vec<u64>,
+    /// Response time of its calls that arrived in the measured window, and their phases.
+    #[serde(default)]
+    pub times: crate::breakdown::CallTimes,
 }
 
 /// Adds `b` into `a` element by element, growing `a` (exact: integers).
@@ -420,6 +423,7 @@ impl ComponentStats {
         add_series(&mut self.ready_series, &o.ready_series);
         add_series(&mut self.calls_series, &o.calls_series);
         add_series(&mut self.errors_series, &o.errors_series);
+        self.times.merge(&o.times);
         self.series.merge(&o.series);
         self.counters.merge(&o.counters);
         self.inputs.merge(&o.inputs);
@@ -679,6 +683,7 @@ impl Recorder {
             events,
             simulated_ns: end_ns as u128,
             replications: 1,
+            breakdown: crate::breakdown::Breakdown::default(),
         }
     }
 }
@@ -723,6 +728,9 @@ pub struct RunStats {
     pub simulated_ns: u128,
     /// How many replications are pooled here.
     pub replications: u32,
+    /// Measured successes' latency by component and phase, binned by latency.
+    #[serde(default)]
+    pub breakdown: crate::breakdown::Breakdown,
 }
 
 impl RunStats {
@@ -753,6 +761,7 @@ impl RunStats {
         for (a, b) in self.components.iter_mut().zip(&o.components) {
             a.merge(b);
         }
+        self.breakdown.merge(&o.breakdown);
         self.events += o.events;
         self.simulated_ns += o.simulated_ns;
         self.replications += o.replications;

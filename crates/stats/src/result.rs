@@ -147,6 +147,16 @@ pub struct ComponentResult {
     pub served: u64,
     /// Requests turned away by a full waiting room.
     pub rejected: u64,
+    /// Its response time as its callers see it (arrival to reply) over calls that arrived in
+    /// the measured window; absent when none did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<crate::breakdown::ComponentLatency>,
+    /// The mean time per call in each phase (they add up to `latency_ms.mean`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_ms: Option<crate::breakdown::TimeMs>,
+    /// Its response time per request class (only with several classes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_ms_by_class: Option<IndexMap<String, crate::breakdown::ComponentLatency>>,
     /// Kind-specific figures: the component's counters, then the figures it declared
     /// (ratios, means), computed from counts pooled over replications.
     #[serde(flatten)]
@@ -250,6 +260,9 @@ pub struct SimResult {
     pub classes: IndexMap<String, ClassResult>,
     /// Per component.
     pub components: IndexMap<String, ComponentResult>,
+    /// Where the time of the requests around the median and at or above the p99 went.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub breakdown: Option<crate::breakdown::BreakdownResult>,
     /// State changes, in time order: faults as the model records them, and the saturation
     /// and error-rate changes the analysis derives (see [`Cascade`]). The JSON has their
     /// `t_s`, `component`, `event` and `detail`.
@@ -509,6 +522,11 @@ impl SimResult {
                 // A component whose instance count changes: utilization and mean queue over
                 // its ready instances.
                 let ready_ms = c.ready_instance_ms;
+                let times = crate::breakdown::component_times(&c.times, &stats.class_names);
+                let (latency_ms, time_ms, latency_ms_by_class) = match times {
+                    Some((l, t, by_class)) => (Some(l), Some(t), by_class),
+                    None => (None, None, None),
+                };
                 (
                     c.name.clone(),
                     ComponentResult {
@@ -538,6 +556,9 @@ impl SimResult {
                         max_queue: c.max_queue,
                         served: c.served,
                         rejected: c.rejected,
+                        latency_ms,
+                        time_ms,
+                        latency_ms_by_class,
                         summary_figure: summary_figure(c, &extra),
                         charts: c
                             .figures
@@ -643,6 +664,15 @@ impl SimResult {
             errors,
             slo,
             classes,
+            breakdown: crate::breakdown::breakdown_result(
+                &stats.breakdown,
+                &o.latency,
+                &stats
+                    .components
+                    .iter()
+                    .map(|c| c.name.clone())
+                    .collect::<Vec<_>>(),
+            ),
             components,
             timeline,
             cascades,

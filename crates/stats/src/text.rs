@@ -28,6 +28,21 @@ fn ms(v: Option<f64>) -> String {
     }
 }
 
+/// Milliseconds in a few characters: "0", "0.42", "3.1", "120".
+fn short_ms(v: f64) -> String {
+    if v == 0.0 {
+        "0".into()
+    } else if v < 0.005 {
+        "<0.01".into()
+    } else if v < 1.0 {
+        format!("{v:.2}")
+    } else if v < 100.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.0}")
+    }
+}
+
 fn pct(v: f64) -> String {
     if v == 0.0 {
         "0%".into()
@@ -181,13 +196,35 @@ impl SimResult {
         let _ = writeln!(s);
         let _ = writeln!(
             s,
-            "{:<16} {:<14} {:>5} {:>6} {:>9} {:>8} {:>7} {:>12} {:>10}",
-            "component", "kind", "inst", "cores", "util", "mean q", "max q", "served", "rejected"
+            "{:<16} {:<14} {:>5} {:>6} {:>9} {:>8} {:>7} {:>12} {:>10} {:>9} {:>9}  wait/service/down/net ms",
+            "component",
+            "kind",
+            "inst",
+            "cores",
+            "util",
+            "mean q",
+            "max q",
+            "served",
+            "rejected",
+            "mean ms",
+            "p99 ms",
         );
         for (name, c) in &self.components {
-            let _ = writeln!(
-                s,
-                "{:<16} {:<14} {:>5} {:>6} {:>9} {:>8.2} {:>7} {:>12} {:>10}",
+            let (mean, p99) = c
+                .latency_ms
+                .as_ref()
+                .map_or((None, None), |l| (l.mean, l.p99));
+            let phases = c.time_ms.as_ref().map_or("-".to_string(), |t| {
+                format!(
+                    "{}/{}/{}/{}",
+                    short_ms(t.wait),
+                    short_ms(t.service),
+                    short_ms(t.downstream),
+                    short_ms(t.network)
+                )
+            });
+            let line = format!(
+                "{:<16} {:<14} {:>5} {:>6} {:>9} {:>8.2} {:>7} {:>12} {:>10} {:>9} {:>9}  {}",
                 name,
                 c.kind,
                 c.instances,
@@ -200,8 +237,29 @@ impl SimResult {
                 c.mean_queue,
                 c.max_queue,
                 thousands(c.served),
-                thousands(c.rejected)
+                thousands(c.rejected),
+                ms(mean),
+                ms(p99),
+                phases
             );
+            let _ = writeln!(s, "{}", line.trim_end());
+        }
+        if let Some(b) = &self.breakdown {
+            let _ = writeln!(s);
+            for (label, key, parts) in [
+                ("median requests", "median", &b.median),
+                ("p99 requests", "p99", &b.p99),
+            ] {
+                if let Some(g) = b.groups.get(key) {
+                    let _ = writeln!(
+                        s,
+                        "{label}: {} (mean {} ms over {} requests)",
+                        crate::breakdown::sentence(parts),
+                        short_ms(g.latency_ms),
+                        thousands(g.requests)
+                    );
+                }
+            }
         }
         // Hot instances: one instance taking far more than its share (hot shards, bad balance).
         for (name, c) in &self.components {

@@ -725,6 +725,88 @@ pub(super) fn pairs(t: &[f64], v: &[Option<f64>]) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// A horizontal stacked bar chart: one bar per `(name, segments)`, each segment `(label,
+/// value)` coloured by its label (the same label has the same colour on every bar), with a
+/// legend of the labels at the right. Values are in `x_desc` units from zero.
+pub(super) fn stacked_bars(
+    x_desc: &str,
+    bars: &[(String, Vec<(String, f64)>)],
+) -> anyhow::Result<String> {
+    let mut labels: Vec<String> = Vec::new();
+    for (_, segs) in bars {
+        for (l, _) in segs {
+            if !labels.contains(l) {
+                labels.push(l.clone());
+            }
+        }
+    }
+    let total = |segs: &[(String, f64)]| -> f64 { segs.iter().map(|s| s.1.max(0.0)).sum() };
+    let xmax = bars.iter().map(|b| total(&b.1)).fold(0.0, f64::max);
+    let x1 = if xmax > 0.0 { xmax * 1.05 } else { 1.0 };
+    let h = (80 + 46 * bars.len() as u32).max(160);
+    let mut buf = String::new();
+    {
+        let root = SVGBackend::with_string(&mut buf, (W, h)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
+        let (plot, side) = root.split_horizontally(W - LEGEND_W);
+        let n = bars.len().max(1) as i32;
+        let names: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
+        let mut chart = ChartBuilder::on(&plot)
+            .margin(10)
+            .margin_right(24)
+            .x_label_area_size(40)
+            .y_label_area_size(120)
+            .build_cartesian_2d(0f64..x1, (0..n - 1).into_segmented())
+            .map_err(|e| anyhow!("{e}"))?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .light_line_style(WHITE.mix(0.0))
+            .bold_line_style(RGBColor(0, 0, 0).mix(0.1))
+            .label_style(("sans-serif", 13))
+            .axis_desc_style(("sans-serif", 14))
+            .x_desc(x_desc)
+            .x_label_formatter(&|v| tick(*v))
+            .y_labels(names.len().max(1))
+            .y_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => names.get(*i as usize).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
+            .draw()
+            .map_err(|e| anyhow!("{e}"))?;
+        for (i, (_, segs)) in bars.iter().enumerate() {
+            let mut x = 0.0;
+            for (label, v) in segs {
+                let v = v.max(0.0);
+                if v <= 0.0 {
+                    continue;
+                }
+                let k = labels.iter().position(|l| l == label).unwrap_or(0);
+                let mut r = Rectangle::new(
+                    [
+                        (x, SegmentValue::Exact(i as i32)),
+                        (x + v, SegmentValue::Exact(i as i32 + 1)),
+                    ],
+                    color(k).filled(),
+                );
+                r.set_margin(8, 8, 0, 0);
+                chart
+                    .draw_series(std::iter::once(r))
+                    .map_err(|e| anyhow!("{e}"))?;
+                x += v;
+            }
+        }
+        let entries: Vec<(String, ShapeStyle)> = labels
+            .iter()
+            .enumerate()
+            .map(|(k, l)| (l.clone(), color(k).stroke_width(8)))
+            .collect();
+        legend(&side, &entries)?;
+        root.present().map_err(|e| anyhow!("{e}"))?;
+    }
+    Ok(buf)
+}
+
 #[cfg(test)]
 mod tests {
     use super::wrap;

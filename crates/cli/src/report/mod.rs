@@ -20,6 +20,7 @@ mod events;
 mod run;
 mod suite;
 mod sweep;
+mod time;
 
 pub(crate) use capacity::capacity_html;
 pub(crate) use compare::compare_html;

@@ -399,6 +399,7 @@ pub(crate) fn run_html(r: &SimResult) -> anyhow::Result<String> {
         timeline_fig.insert_str(at, &events_table);
     }
     figs.push(timeline_fig);
+    figs.extend(super::time::time_figures(r)?);
     Ok(page(
         &format!("archsim: {}", r.scenario),
         &headline(r),

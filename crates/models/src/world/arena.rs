@@ -382,12 +382,23 @@ impl World {
         match self.free_calls.pop() {
             Some(i) => {
                 self.calls[i as usize] = call;
+                self.made(i, &call);
                 i
             }
             None => {
                 self.calls.push(call);
-                (self.calls.len() - 1) as u32
+                let i = (self.calls.len() - 1) as u32;
+                self.made(i, &call);
+                i
             }
+        }
+    }
+    /// Call slot `c` now holds `call`, sent now.
+    #[inline(always)]
+    fn made(&mut self, c: u32, call: &Call) {
+        self.time.sent(c, self.now);
+        if let Some(t) = &mut self.tracer {
+            t.call_made(c, call, self.traffic.simple, self.now);
         }
     }
     #[inline]

@@ -319,7 +319,10 @@ impl World {
                 .components
                 .iter()
                 .any(|c| matches!(&c.kind, KindSpec::Service(s) if s.drop_expired));
+        let time = Timing::new(comps.len(), spec.traffic.classes.len());
         let mut world = World {
+            time,
+            tracer: None,
             duration: spec.duration.as_nanos(),
             interval_ns: spec.series_interval.as_nanos().max(1),
             now: 0,

@@ -83,6 +83,7 @@ impl World {
         let call = &mut self.calls[c as usize];
         call.err = UNAVAILABLE as u8 + 1;
         call.done = true;
+        self.timed(c);
         self.reply(ctx, c)
     }
     /// Passes call `c` on to instance `inst` of `to`; it waits for that one answer.
@@ -185,6 +186,7 @@ impl World {
         inst: u32,
     ) {
         let p = self.calls[parent as usize];
+        self.time.step_starts(parent, self.now);
         let c = self.new_call(Call::child(&p, parent, to, inst));
         self.comps[to as usize].insts[inst as usize].outstanding += 1;
         self.hop(ctx, Ev::Deliver(c));
@@ -258,6 +260,7 @@ impl World {
             parent,
             ..
         } = *call;
+        self.timed(c);
         let cm = &mut self.comps[comp as usize];
         cm.served += 1;
         cm.insts[inst as usize].served += 1;
@@ -289,6 +292,7 @@ impl World {
         call.err = reason as u8 + 1;
         call.done = true;
         let comp = call.comp;
+        self.timed(c);
         self.comps[comp as usize].unavailable += 1;
         self.failed_here(comp, ctx.now().as_nanos());
         self.hop(ctx, Ev::Reply(c));
@@ -307,6 +311,7 @@ impl World {
         let call = &mut self.calls[c as usize];
         call.err = reason as u8 + 1;
         call.done = true;
+        self.timed(c);
         self.hop(ctx, Ev::Reply(c));
     }
     #[inline(never)]
@@ -315,6 +320,7 @@ impl World {
         call.err = reason as u8 + 1;
         call.done = true;
         let (comp, holds_lock) = (call.comp, call.holds_lock);
+        self.timed(c);
         self.comps[comp as usize].rejected += 1;
         self.failed_here(comp, ctx.now().as_nanos());
         if holds_lock {
@@ -340,6 +346,8 @@ impl World {
         let p = call.parent;
         let parent = &mut self.calls[p as usize];
         if parent.orphan {
+            self.time.forget(c);
+            let parent = &mut self.calls[p as usize];
             parent.pending -= 1;
             let keeps = self.comps[parent.comp as usize].body.keeps_orphans();
             if parent.pending == 0 && !keeps {
@@ -351,12 +359,48 @@ impl World {
             parent.err = call.err;
         }
         parent.pending -= 1;
-        if parent.pending > 0 {
+        let last = parent.pending == 0;
+        let now = ctx.now().as_nanos();
+        self.time.answered(c, call.comp, call.arrived, p, now, last);
+        if !last {
             return;
         }
+        let parent = &self.calls[p as usize];
         let (pcomp, perr) = (parent.comp, parent.err);
         let kind = self.comps[pcomp as usize].body.tag();
         self.answered_at(ctx, p, perr, kind)
+    }
+    /// Call `c` is done now: its time goes to its component and its trail.
+    #[inline]
+    pub(in crate::world) fn timed(&mut self, c: u32) {
+        if self.tracer.is_some() {
+            self.trace_done(c);
+        }
+        let call = &self.calls[c as usize];
+        let (comp, class, arrived) = (call.comp, call.class, call.arrived);
+        let edge = self.comps[comp as usize].body.network_in_call(call);
+        let measured = self.rec.window().contains(arrived);
+        self.time
+            .done(c, comp, class, arrived, edge, self.now, measured);
+    }
+    /// Call `c`'s span ends now.
+    #[cold]
+    fn trace_done(&mut self, c: u32) {
+        let work = self.time.work_started(c);
+        if let Some(t) = &mut self.tracer {
+            t.call_done(c, &self.calls[c as usize], work, self.now);
+        }
+    }
+    /// A request ended now (`reason`: the index of its error, if it failed): its trace is
+    /// kept or dropped.
+    #[cold]
+    pub(in crate::world) fn trace_request(&mut self, of: SlotOf, reason: Option<usize>) {
+        let now = self.now;
+        let reasons = self.rec.reasons();
+        let err = reason.map(|r| reasons[r].as_str());
+        if let Some(t) = &mut self.tracer {
+            t.request_ends(of, now, err, reasons);
+        }
     }
     pub(in crate::world) fn reason_index(&mut self, name: &str) -> usize {
         self.rec.reason(name)

@@ -112,6 +112,7 @@ pub fn estimate_memory(spec: &Spec, requests: f64, hops: f64) -> MemoryEstimate 
     // (timeouts, replies) in the event queue's buckets (doubled).
     let simple = matches!(spec.traffic.load, Load::Open { .. }) && simple_client(spec);
     let per_call = 2 * (size_of::<Call>() as u64 + 8)
+        + timing::PER_CALL_BYTES
         + if simple {
             0
         } else {
@@ -165,6 +166,16 @@ pub fn estimate_memory(spec: &Spec, requests: f64, hops: f64) -> MemoryEstimate 
     let result = comps
         .saturating_mul(buckets * 4 * 16)
         .saturating_add(buckets * 6 * 8);
+    // Where the time goes: per component a response-time histogram in ns (and one per class
+    // with several), and the breakdown's latency bins (components x 3 + 1 sums each; a run's
+    // latencies fill a few dozen bins, 64 are counted).
+    let classes = spec.traffic.classes.len() as u64;
+    let per_comp_times =
+        4 * (hist_index(span_ns) + 1) * (1 + if classes > 1 { classes } else { 0 });
+    let times = comps
+        .saturating_mul(per_comp_times)
+        .saturating_add(64 * (comps * 3 + 1) * 8);
+    let stats = stats.saturating_add(times);
     let series = run_series
         .saturating_add(stats)
         .saturating_add(world.max(result));
@@ -355,7 +366,10 @@ mod tests {
     fn in_flight_calls_are_reserved_up_to_the_reserve_only() {
         let mut s = spec(None);
         let e = estimate_memory(&s, 1e4, 1.0);
-        assert_eq!(e.per_call, 2 * (size_of::<Call>() as u64 + 8));
+        assert_eq!(
+            e.per_call,
+            2 * (size_of::<Call>() as u64 + 8) + timing::PER_CALL_BYTES
+        );
         assert_eq!(e.of(&MemoryPart::InFlight), IN_FLIGHT_RESERVE * e.per_call);
         s.max_in_flight = 100;
         assert_eq!(

@@ -58,6 +58,8 @@ mod report;
 mod resilience;
 mod routing;
 mod stall;
+mod timing;
+mod trace;
 mod traffic;
 use arena::*;
 use build::{find, BuildCx};
@@ -74,6 +76,9 @@ use resilience::scale_period;
 use resilience::*;
 use routing::*;
 use stall::{stall, stall_budget};
+use timing::Timing;
+pub use trace::{Kept, Span, Trace, TraceOptions, TraceSink};
+use trace::{SlotOf, Tracer};
 use traffic::Traffic;
 
 const NO_KEY: u64 = u64::MAX;
@@ -175,6 +180,10 @@ pub struct World {
     ops: Ops,
     /// Resilience: call policies and their guards, autoscalers.
     res: Res,
+    /// Where each call's time goes: per-component response times, the latency breakdown.
+    time: Timing,
+    /// The request traces of a traced run.
+    tracer: Option<Box<Tracer>>,
 }
 
 /// No region.
@@ -312,7 +321,34 @@ pub fn run_with_progress(
     seed: u64,
     progress: Option<&std::sync::atomic::AtomicU64>,
 ) -> Result<RunStats, ModelError> {
+    run_inner(spec, seed, progress, None)
+}
+
+/// [`run_with_progress`], also tracing requests: the traces `options` keep go to `sink` as
+/// the run decides them (the slowest at its end). The statistics are the same as without.
+pub fn run_traced(
+    spec: &Spec,
+    seed: u64,
+    progress: Option<&std::sync::atomic::AtomicU64>,
+    options: TraceOptions,
+    sink: Box<dyn TraceSink>,
+) -> Result<RunStats, ModelError> {
+    run_inner(
+        spec,
+        seed,
+        progress,
+        Some(Box::new(Tracer::new(options, sink, seed))),
+    )
+}
+
+fn run_inner(
+    spec: &Spec,
+    seed: u64,
+    progress: Option<&std::sync::atomic::AtomicU64>,
+    tracer: Option<Box<Tracer>>,
+) -> Result<RunStats, ModelError> {
     let mut world = World::new(spec, seed)?;
+    world.tracer = tracer;
     let init = world.initial_events();
     let mut sim = Simulation::new(world);
     for (t, e) in init {

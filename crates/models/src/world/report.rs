@@ -46,11 +46,15 @@ impl World {
     /// Closes the run at `end` and returns its statistics.
     pub fn finish(mut self, end: SimTime, events: u64) -> RunStats {
         let end_ns = end.as_nanos();
+        if let Some(t) = &mut self.tracer {
+            t.finish();
+        }
         // The series buckets of the run as it happened (as the recorder cuts its own).
         let buckets = (end_ns / self.interval_ns + 1) as usize;
         let mut comps = Vec::with_capacity(self.comps.len());
-        for c in &mut self.comps {
+        for (ci, c) in self.comps.iter_mut().enumerate() {
             let mut s = ComponentStats {
+                times: std::mem::take(&mut self.time.comps[ci]),
                 name: c.name.clone(),
                 kind: c.kind.clone(),
                 instances: c.insts.len() as u32,
@@ -123,6 +127,9 @@ impl World {
         }
         self.resilience_stats(&mut comps, end_ns);
         let live = self.live;
-        self.rec.finish(live, end_ns, events, comps)
+        let breakdown = std::mem::take(&mut self.time.breakdown);
+        let mut stats = self.rec.finish(live, end_ns, events, comps);
+        stats.breakdown = breakdown;
+        stats
     }
 }

@@ -132,6 +132,11 @@ impl World {
 
 impl Kind for Cdn {
     const FOLLOW_UPS: bool = true;
+    /// The user-to-edge round trip drawn on arrival is network time.
+    #[inline]
+    fn network_in_call(&self, call: &Call) -> u64 {
+        call.edge_ns()
+    }
     #[inline(always)]
     fn arrive(w: &mut World, ctx: &mut Context<'_, Ev>, c: u32) -> Step {
         w.cdn_arrive(ctx, c)

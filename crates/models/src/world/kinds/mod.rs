@@ -62,6 +62,11 @@ pub(in crate::world) trait Kind {
     fn levels(&mut self, _inst: u32) -> Levels<'_> {
         Levels::NONE
     }
+    /// The part of call `call`'s own time at the kind that is network rather than work (a
+    /// CDN's user-to-edge round trip), for where the time goes.
+    fn network_in_call(&self, _call: &Call) -> u64 {
+        0
+    }
     /// The kind's own figures at the end of the run: its counters and series, and the
     /// figures derived from them (ratios, means), declared where they are counted.
     fn report(&self, _s: &mut ComponentStats, _cx: &ReportCx) {}
@@ -112,6 +117,13 @@ macro_rules! kinds {
             pub(in crate::world) fn report(&self, s: &mut ComponentStats, cx: &ReportCx) {
                 match self {
                     $(Body::$variant(k) => k.report(s, cx)),*
+                }
+            }
+            /// See [`Kind::network_in_call`].
+            #[inline(always)]
+            pub(in crate::world) fn network_in_call(&self, call: &Call) -> u64 {
+                match self {
+                    $(Body::$variant(k) => k.network_in_call(call)),*
                 }
             }
             /// See [`Kind::acts_on_success`].

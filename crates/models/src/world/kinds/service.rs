@@ -379,6 +379,7 @@ impl World {
         } = self.calls[c as usize];
         let s = self.svc_mut(comp);
         if s.endpoints[class as usize].cpu.is_none() {
+            self.time.work_starts(c, now);
             return self.next_call(c);
         }
         match s.cores {
@@ -398,6 +399,7 @@ impl World {
     }
     #[inline]
     pub(in crate::world) fn schedule_cpu(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        self.time.work_starts(c, ctx.now().as_nanos());
         if self.res.drop_work && self.should_drop(c) {
             // The core is released through the normal path, at once, with no work done.
             return ctx.schedule_in(SimTime::ZERO, Ev::CpuDone(c));

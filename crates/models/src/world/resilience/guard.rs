@@ -60,6 +60,7 @@ impl World {
         inst: u32,
     ) {
         let measured = self.measured(ctx.now().as_nanos());
+        self.time.step_starts(parent, ctx.now().as_nanos());
         let caller_inst = self.calls[parent as usize].inst;
         let rt = &mut self.res.policies[pi as usize];
         rt.calls += measured;
@@ -161,14 +162,14 @@ impl World {
         let g = call.guard;
         let gd = &mut self.res.guards[g as usize];
         if !gd.live {
-            return;
+            return self.time.forget(c);
         }
         let k = if gd.tries[0] == c {
             0
         } else if gd.tries[1] == c {
             1
         } else {
-            return; // a copy the guard gave up on
+            return self.time.forget(c); // a copy the guard gave up on
         };
         gd.tries[k] = NONE;
         let other = gd.tries[1 - k];
@@ -179,8 +180,11 @@ impl World {
                 self.calls[other as usize].cancelled = CANCEL_HEDGE;
             }
             self.breaker_record(ctx, g, true);
+            let now = ctx.now().as_nanos();
+            self.time.carry(c, call.comp, call.arrived, now);
             return self.guard_end(ctx, g, 0);
         }
+        self.time.forget(c);
         if other != NONE {
             return; // the hedge copy may still succeed
         }
@@ -296,10 +300,13 @@ impl World {
     }
     /// One leg of call `p`'s current step is over.
     pub(in crate::world) fn leg_done(&mut self, ctx: &mut Context<'_, Ev>, p: u32, err: u8) {
+        let now = ctx.now().as_nanos();
         let parent = &mut self.calls[p as usize];
         if parent.orphan {
             parent.pending -= 1;
-            if parent.pending == 0 {
+            let last = parent.pending == 0;
+            self.time.leg_ended(p, now, false);
+            if last {
                 self.free_call(p);
             }
             return;
@@ -308,9 +315,12 @@ impl World {
             parent.err = err;
         }
         parent.pending -= 1;
-        if parent.pending > 0 {
+        let last = parent.pending == 0;
+        self.time.leg_ended(p, now, last);
+        if !last {
             return;
         }
+        let parent = &self.calls[p as usize];
         // Guards sit on a service's call steps.
         let perr = parent.err;
         let step = self.svc_answered(p, perr);

@@ -81,6 +81,9 @@ impl World {
             ctx.stop();
         }
         self.rec.arrival(now);
+        if let Some(t) = &mut self.tracer {
+            t.request_starts(r, class, key, now);
+        }
         if let Some(b) = self.traffic.retry.as_ref().and_then(|r| r.budget) {
             self.traffic.retry_tokens = (self.traffic.retry_tokens + b).min(10.0_f64.max(b));
         }
@@ -129,6 +132,9 @@ impl World {
             }
         }
         let (class, start) = (req.class as usize, req.start);
+        if self.tracer.is_some() {
+            self.trace_request(SlotOf::Request(r), Some(reason));
+        }
         self.rec.failure(class, reason, start, ctx.now().as_nanos());
         self.close(ctx, r);
     }
@@ -156,11 +162,16 @@ impl World {
     pub(in crate::world) fn client_done(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
         let call = self.calls[c as usize];
         self.free_call(c);
+        let now = ctx.now().as_nanos();
         if self.traffic.simple {
             self.live -= 1;
             let start = call.start_ns();
-            let now = ctx.now().as_nanos();
+            if self.tracer.is_some() {
+                let reason = (call.err != 0).then(|| call.err as usize - 1);
+                self.trace_request(SlotOf::Call(c), reason);
+            }
             if call.err == 0 {
+                self.request_timed(c, &call, start, now);
                 self.rec.success(call.class as usize, start, now);
             } else {
                 self.rec
@@ -171,9 +182,14 @@ impl World {
         let r = call.request();
         let req = self.traffic.reqs[r as usize];
         if !req.live || req.gen != call.attempt_gen() {
+            self.time.forget(c);
             return; // the client gave up on this attempt already
         }
         if call.err == 0 {
+            if self.tracer.is_some() {
+                self.trace_request(SlotOf::Request(r), None);
+            }
+            self.request_timed(c, &call, req.start, now);
             if req.degraded {
                 self.rec
                     .success_degraded(req.class as usize, req.start, ctx.now().as_nanos());
@@ -184,6 +200,17 @@ impl World {
             self.close(ctx, r);
         } else {
             self.attempt_failed(ctx, r, call.err as usize - 1);
+        }
+    }
+    /// A request that started at `start` succeeded at `now` through call `c`: a measured one
+    /// adds its trail to the breakdown.
+    #[inline]
+    fn request_timed(&mut self, c: u32, call: &Call, start: u64, now: u64) {
+        if self.rec.window().contains(start) {
+            self.time
+                .request_done(c, call.comp, call.arrived, now, now - start);
+        } else {
+            self.time.forget(c);
         }
     }
 }

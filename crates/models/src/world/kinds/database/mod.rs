@@ -237,6 +237,7 @@ impl World {
     pub(in crate::world) fn internal_done(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
         let call = self.calls[c as usize];
         self.free_call(c);
+        self.time.forget(c);
         let kind = call.internal();
         if kind == Some(Internal::Consume) {
             return self.consumed(ctx, call);
