@@ -570,9 +570,19 @@ impl Scenario {
     /// With two replications or more the result has 95% confidence intervals (`ci95`); with
     /// component costs it has `cost`.
     pub fn run_with_progress(&self, progress: Option<&AtomicU64>) -> Result<SimResult, RunError> {
+        self.run_with_stats(progress).map(|(result, _)| result)
+    }
+
+    /// As [`Scenario::run_with_progress`], also handing back the pooled statistics the result
+    /// was built from (the series buckets' histograms, for renderings such as OpenMetrics).
+    pub fn run_with_stats(
+        &self,
+        progress: Option<&AtomicU64>,
+    ) -> Result<(SimResult, RunStats), RunError> {
         let t0 = Instant::now();
         let (stats, headlines) = self.run_replications(progress)?;
-        self.build_result(&stats, &headlines, t0.elapsed().as_secs_f64())
+        let result = self.build_result(&stats, &headlines, t0.elapsed().as_secs_f64())?;
+        Ok((result, stats))
     }
 
     /// The key that sets this scenario's load (`traffic.rate` for an open loop,
