@@ -14,8 +14,10 @@ use std::path::{Path, PathBuf};
 
 mod capacity;
 mod colour;
+mod epoch;
 mod launch;
 mod merge;
+mod metrics;
 mod multi;
 mod out;
 mod outcome;
@@ -79,6 +81,14 @@ struct RunArgs {
     /// Write a self-contained HTML report with charts to PATH.
     #[arg(long, value_name = "PATH")]
     html: Option<PathBuf>,
+    /// Write the time series as OpenMetrics text with timestamps to PATH (for
+    /// `promtool tsdb create-blocks-from openmetrics`).
+    #[arg(long, value_name = "PATH")]
+    metrics: Option<PathBuf>,
+    /// The wall-clock time that simulated time 0 maps to in timestamped outputs (--metrics):
+    /// an RFC 3339 date-time, a date (midnight UTC) or Unix seconds.
+    #[arg(long, value_name = "DATE", value_parser = epoch::Epoch::parse, default_value = epoch::DEFAULT)]
+    trace_epoch: epoch::Epoch,
     /// Exit with code 3 when the scenario's [slo] is missed (after writing every output).
     #[arg(long)]
     fail_on_slo: bool,
@@ -417,6 +427,7 @@ impl RunArgs {
             json: self.json.as_deref(),
             csv: self.csv.as_deref(),
             html: self.html.as_deref(),
+            metrics: self.metrics.as_deref(),
         }
     }
 }
@@ -427,6 +438,7 @@ impl MultiArgs {
             json: self.json.as_deref(),
             csv: self.csv.as_deref(),
             html: self.html.as_deref(),
+            metrics: None,
         }
     }
 }
@@ -491,26 +503,51 @@ fn run(scenario: &Scenario, args: &RunArgs) -> i32 {
     let quiet = args.json.as_deref() == Some("-");
     progress::announce(!quiet, scenario.estimate_work());
     let bar = progress::Progress::start(!quiet, scenario.progress_total_ns());
-    let result = scenario.run_with_progress(Some(bar.counter()));
+    let result = scenario.run_with_stats(Some(bar.counter()));
     bar.finish();
-    let result = match result.with_context(|| format!("simulating {}", scenario.file)) {
+    let (result, stats) = match result.with_context(|| format!("simulating {}", scenario.file)) {
         Ok(r) => r,
         Err(e) => {
             errln!("error: {e:#}");
             return EXIT_FAILURE;
         }
     };
-    report_run(scenario, &result, args)
+    report_run_with(scenario, &result, Some(&stats), args)
 }
 
 /// Writes one scenario's result as asked; the exit code.
 fn report_run(scenario: &Scenario, result: &archsim_stats::SimResult, args: &RunArgs) -> i32 {
-    let code = outputs::emit(
+    report_run_with(scenario, result, None, args)
+}
+
+/// [`report_run`] with the pooled statistics the result was built from, which `--metrics`
+/// needs (the series buckets' latency histograms).
+fn report_run_with(
+    scenario: &Scenario,
+    result: &archsim_stats::SimResult,
+    stats: Option<&archsim_stats::RunStats>,
+    args: &RunArgs,
+) -> i32 {
+    let extra = args
+        .metrics
+        .as_deref()
+        .map(|path| outputs::Extra {
+            opt: "--metrics",
+            path,
+            render: Box::new(move || {
+                let stats = stats.context("the run's series are not at hand here")?;
+                Ok(metrics::openmetrics(result, stats, args.trace_epoch.ns))
+            }),
+        })
+        .into_iter()
+        .collect();
+    let code = outputs::emit_with(
         &args.outputs(),
         &result.summary(),
         || Ok(result.to_json()?),
         || report::series_csv(result),
         || report::run_html(result),
+        extra,
     );
     let missed = if args.fail_on_slo && result.slo.as_ref().is_some_and(|s| !s.met) {
         vec![scenario.name.clone()]

@@ -1,4 +1,4 @@
-//! The files a command writes (`--json`, `--csv`, `--html`): checked before anything is
+//! The files a command writes (`--json`, `--csv`, `--html`, `--metrics`): checked before anything is
 //! simulated, then each written whole or not at all, on its own, so that one failure loses
 //! neither the others nor the summary (issue 11 item 15).
 
@@ -17,12 +17,14 @@ pub(crate) struct Outputs<'a> {
     pub csv: Option<&'a Path>,
     /// `--html`.
     pub html: Option<&'a Path>,
+    /// `--metrics` (a single run only).
+    pub metrics: Option<&'a Path>,
 }
 
 impl<'a> Outputs<'a> {
     /// Whether any output was asked for.
     pub(crate) fn any(&self) -> bool {
-        self.json.is_some() || self.csv.is_some() || self.html.is_some()
+        self.json.is_some() || self.csv.is_some() || self.html.is_some() || self.metrics.is_some()
     }
     /// The file outputs as (option, path); `--json -` is stdout, not a file.
     fn files(&self) -> Vec<(&'static str, &'a Path)> {
@@ -35,6 +37,9 @@ impl<'a> Outputs<'a> {
         }
         if let Some(h) = self.html {
             v.push(("--html", h));
+        }
+        if let Some(m) = self.metrics {
+            v.push(("--metrics", m));
         }
         v
     }
@@ -151,6 +156,28 @@ pub(crate) fn emit(
     csv: impl FnOnce() -> String,
     html: impl FnOnce() -> anyhow::Result<String>,
 ) -> i32 {
+    emit_with(outputs, text, json, csv, html, Vec::new())
+}
+
+/// A further file a command writes (`--metrics`): its option, its path and how to render it.
+pub(crate) struct Extra<'a> {
+    /// The option, for messages.
+    pub opt: &'static str,
+    /// Where it goes.
+    pub path: &'a Path,
+    /// Its text.
+    pub render: Box<dyn FnOnce() -> anyhow::Result<String> + 'a>,
+}
+
+/// [`emit`] with further files, each written on its own after the HTML.
+pub(crate) fn emit_with(
+    outputs: &Outputs,
+    text: &str,
+    json: impl FnOnce() -> anyhow::Result<String>,
+    csv: impl FnOnce() -> String,
+    html: impl FnOnce() -> anyhow::Result<String>,
+    extra: Vec<Extra>,
+) -> i32 {
     let mut failed: Vec<anyhow::Error> = Vec::new();
     if let Some(path) = outputs.csv {
         if let Err(e) = write_atomically(path, csv().trim_end().as_bytes())
@@ -163,6 +190,13 @@ pub(crate) fn emit(
         let res = html()
             .and_then(|page| write_atomically(path, page.as_bytes()).map_err(anyhow::Error::from));
         if let Err(e) = res.with_context(|| format!("--html: writing {}", path.display())) {
+            failed.push(e);
+        }
+    }
+    for x in extra {
+        let res = (x.render)()
+            .and_then(|t| write_atomically(x.path, t.as_bytes()).map_err(anyhow::Error::from));
+        if let Err(e) = res.with_context(|| format!("{}: writing {}", x.opt, x.path.display())) {
             failed.push(e);
         }
     }
