@@ -2,7 +2,7 @@
 //! typed once, names, increasing timestamps, cumulative histograms and counters, `# EOF`) and
 //! its figures against the run's JSON; `--trace-epoch`; the refusals.
 
-use crate::common::{bin, ok, scratch_dir};
+use crate::common::{bin, ok, scratch_dir, TINY};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -308,26 +308,15 @@ fn the_export_is_well_formed_cumulative_and_agrees_with_the_json() {
 #[test]
 fn one_class_is_labelled_with_its_name_and_replications_are_means() {
     let d = scratch_dir("metrics", "one-class");
-    let f = d.join("mm1.toml");
-    std::fs::write(
-        &f,
-        r#"
-[run]
-duration = "20s"
-series_interval = "2s"
-replications = 2
-[traffic]
-entry = "server"
-rate = 50
-[components.server]
-kind = "service"
-cores = 1
-[components.server.endpoints.default]
-cpu = "exp(10ms)"
-"#,
-    )
-    .unwrap();
-    let (text, r) = run(&d, &f, &[]);
+    let f = d.join("tiny.toml");
+    std::fs::write(&f, TINY).unwrap();
+    let set = [
+        "--set",
+        "run.duration=20s",
+        "--set",
+        "run.series_interval=2s",
+    ];
+    let (text, r) = run(&d, &f, &[&set[..], &["--replications", "2"]].concat());
     let (_, samples) = parse(&text);
     assert!(samples
         .iter()

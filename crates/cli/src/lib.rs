@@ -541,7 +541,7 @@ fn report_run_with(
         })
         .into_iter()
         .collect();
-    let code = outputs::emit_with(
+    let code = outputs::emit(
         &args.outputs(),
         &result.summary(),
         || Ok(result.to_json()?),

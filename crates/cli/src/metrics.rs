@@ -226,11 +226,16 @@ impl Out {
         let out = self.lines(family);
         for (v, t) in values.zip(&ts) {
             if let Some(v) = v.filter(|v| v.is_finite()) {
-                let _ = writeln!(out, "{family}{{{labels}}} {} {t}", number(v));
+                sample(out, family, labels, v, t);
             }
         }
         self.ts = ts;
     }
+}
+
+/// Appends the sample `name{labels} value timestamp`.
+fn sample(out: &mut String, name: &str, labels: &str, value: f64, ts: &str) {
+    let _ = writeln!(out, "{name}{{{labels}}} {} {ts}", number(value));
 }
 
 /// A value as OpenMetrics writes it (shortest round-trip decimal; integers without a point).
@@ -270,7 +275,7 @@ fn latency_histogram(out: &mut Out, class: &str, buckets: &[SeriesBucket], reps:
     let mut sum_us = 0f64;
     let (mut failed, mut completed) = (0u64, 0u64);
     let (mut requests, mut failures) = (String::new(), String::new());
-    let class = label(class);
+    let labels = format!("class=\"{}\"", label(class));
     for (b, t) in buckets.iter().zip(&ts) {
         for (lo, hi, n) in b.latency_us.buckets() {
             // A `LogHist` bucket goes whole to the first bound at or above its midpoint (the
@@ -284,33 +289,39 @@ fn latency_histogram(out: &mut Out, class: &str, buckets: &[SeriesBucket], reps:
         for (i, n) in slots.iter().enumerate() {
             cum += n;
             let le = LE.get(i).map_or("+Inf", |l| l.0);
-            let _ = writeln!(
+            let with_le = format!("{labels},le=\"{le}\"");
+            sample(
                 body,
-                "{family}_bucket{{class=\"{class}\",le=\"{le}\"}} {} {t}",
-                number(cum as f64 / reps)
+                &format!("{family}_bucket"),
+                &with_le,
+                cum as f64 / reps,
+                t,
             );
         }
-        let _ = writeln!(
+        sample(
             body,
-            "{family}_count{{class=\"{class}\"}} {} {t}",
-            number(cum as f64 / reps)
+            &format!("{family}_count"),
+            &labels,
+            cum as f64 / reps,
+            t,
         );
-        let _ = writeln!(
+        sample(
             body,
-            "{family}_sum{{class=\"{class}\"}} {} {t}",
-            number(sum_us / 1e6 / reps)
+            &format!("{family}_sum"),
+            &labels,
+            sum_us / 1e6 / reps,
+            t,
         );
         completed += b.succeeded + b.failed;
         failed += b.failed;
-        let _ = writeln!(
-            requests,
-            "archsim_requests_total{{class=\"{class}\"}} {} {t}",
-            number(completed as f64 / reps)
-        );
-        let _ = writeln!(
-            failures,
-            "archsim_requests_failed_total{{class=\"{class}\"}} {} {t}",
-            number(failed as f64 / reps)
+        let (c, f) = (completed as f64 / reps, failed as f64 / reps);
+        sample(&mut requests, "archsim_requests_total", &labels, c, t);
+        sample(
+            &mut failures,
+            "archsim_requests_failed_total",
+            &labels,
+            f,
+            t,
         );
     }
     out.lines("archsim_requests").push_str(&requests);

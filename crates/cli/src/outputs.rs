@@ -146,19 +146,6 @@ pub(crate) fn check(outputs: &Outputs, inputs: &[&Path]) -> Result<(), String> {
     Ok(())
 }
 
-/// Writes the outputs that were asked for, each on its own, then prints `text` (to stderr
-/// when the JSON goes to stdout). A failed output is reported after the summary and makes
-/// the exit code 1; the others are still written.
-pub(crate) fn emit(
-    outputs: &Outputs,
-    text: &str,
-    json: impl FnOnce() -> anyhow::Result<String>,
-    csv: impl FnOnce() -> String,
-    html: impl FnOnce() -> anyhow::Result<String>,
-) -> i32 {
-    emit_with(outputs, text, json, csv, html, Vec::new())
-}
-
 /// A further file a command writes (`--metrics`): its option, its path and how to render it.
 pub(crate) struct Extra<'a> {
     /// The option, for messages.
@@ -169,8 +156,10 @@ pub(crate) struct Extra<'a> {
     pub render: Box<dyn FnOnce() -> anyhow::Result<String> + 'a>,
 }
 
-/// [`emit`] with further files, each written on its own after the HTML.
-pub(crate) fn emit_with(
+/// Writes the outputs that were asked for, each on its own (the `extra` files after the
+/// HTML), then prints `text` (to stderr when the JSON goes to stdout). A failed output is
+/// reported after the summary and makes the exit code 1; the others are still written.
+pub(crate) fn emit(
     outputs: &Outputs,
     text: &str,
     json: impl FnOnce() -> anyhow::Result<String>,
