@@ -371,10 +371,12 @@ fn bad_epochs_paths_and_commands_are_refused_before_anything_runs() {
     refused(&[s3, "--metrics", "/no/such/folder/m.om"], "--metrics");
     refused(&[s3, "--metrics", d.to_str().unwrap()], "is a folder");
     refused(&[s3, "--metrics", m, "--csv", m], "write to the same file");
-    refused(&["compare", s3, s3, "--metrics", m], "--metrics");
+    let several = "compare, sweep and capacity make several";
+    refused(&["compare", s3, s3, "--metrics", m], several);
     refused(
         &["sweep", s3, "--set", "traffic.users=10,20", "--metrics", m],
-        "--metrics",
+        several,
     );
+    refused(&["capacity", s3, "--metrics", m], several);
     assert!(!Path::new(m).exists());
 }

@@ -120,6 +120,9 @@ pub(crate) struct MultiArgs {
     /// Run replications on at most N threads (default: RAYON_NUM_THREADS, else one per core).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub threads: Option<u32>,
+    /// Refused: `--metrics` writes one run's series (taken only to say so clearly).
+    #[arg(long, value_name = "PATH", hide = true)]
+    pub metrics: Option<PathBuf>,
 }
 
 /// `--seed`: the range of `run.seed` (a TOML integer), so an out-of-range seed is refused
@@ -233,6 +236,17 @@ where
             return EXIT_INVALID;
         }
     };
+    if let Some(
+        Command::Compare { args, .. }
+        | Command::Sweep { args, .. }
+        | Command::Capacity { args, .. },
+    ) = &cli.command
+    {
+        if args.metrics.is_some() {
+            errln!("error: --metrics writes the time series of one run, and compare, sweep and capacity make several; run `simulate FILE.toml --metrics PATH` for each run you want; nothing was simulated");
+            return EXIT_INVALID;
+        }
+    }
     let threads = match &cli.command {
         None => cli.run.threads,
         Some(Command::Compare { args, .. })
