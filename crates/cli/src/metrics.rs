@@ -199,7 +199,8 @@ fn class_series(stats: &RunStats) -> Vec<(&str, &[SeriesBucket])> {
     }
 }
 
-/// One family's samples as they are written: the body under its `# TYPE` line.
+/// The samples written so far, by family (each family's lines go under its header), and
+/// the series buckets' timestamps.
 struct Out {
     /// Family name to its sample lines.
     body: Vec<(&'static str, String)>,
