@@ -79,3 +79,17 @@ pub fn ok(o: &Output) {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// A tiny one-class scenario: M/M/1 at 50 requests/s for 5 s.
+pub const TINY: &str = r#"
+[run]
+duration = "5s"
+[traffic]
+entry = "server"
+rate = 50
+[components.server]
+kind = "service"
+cores = 1
+[components.server.endpoints.default]
+cpu = "exp(5ms)"
+"#;

@@ -4,7 +4,7 @@
 //! saturation, 5% and more elsewhere), so a small change of the model does not flip them,
 //! but each assertion fails if the architecture stops making the difference.
 
-use crate::common::bin;
+use crate::common::{bin, TINY};
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -284,19 +284,6 @@ fn a_question_folder_alone_is_a_flat_comparison() {
     assert_eq!(v.as_array().unwrap().len(), 4);
     assert!(!String::from_utf8_lossy(&out.stderr).contains("verdict"));
 }
-
-const TINY: &str = r#"
-[run]
-duration = "5s"
-[traffic]
-entry = "server"
-rate = 50
-[components.server]
-kind = "service"
-cores = 1
-[components.server.endpoints.default]
-cpu = "exp(5ms)"
-"#;
 
 fn scratch(test: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("archsim-suite-{}-{test}", std::process::id()));

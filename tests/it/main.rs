@@ -18,6 +18,7 @@ mod gateway;
 mod html_pages;
 mod library;
 mod memory;
+mod metrics;
 mod operations;
 mod partials;
 mod pooling;

@@ -14,8 +14,10 @@ use std::path::{Path, PathBuf};
 
 mod capacity;
 mod colour;
+mod epoch;
 mod launch;
 mod merge;
+mod metrics;
 mod multi;
 mod out;
 mod outcome;
@@ -80,6 +82,14 @@ struct RunArgs {
     /// Write a self-contained HTML report with charts to PATH.
     #[arg(long, value_name = "PATH")]
     html: Option<PathBuf>,
+    /// Write the time series as OpenMetrics text with timestamps to PATH (for
+    /// `promtool tsdb create-blocks-from openmetrics`).
+    #[arg(long, value_name = "PATH")]
+    metrics: Option<PathBuf>,
+    /// The wall-clock time that simulated time 0 maps to in timestamped outputs (--metrics):
+    /// an RFC 3339 date-time, a date (midnight UTC) or Unix seconds.
+    #[arg(long, value_name = "DATE", value_parser = epoch::Epoch::parse, default_value = epoch::DEFAULT)]
+    trace_epoch: epoch::Epoch,
     /// Exit with code 3 when the scenario's [slo] is missed (after writing every output).
     #[arg(long)]
     fail_on_slo: bool,
@@ -113,6 +123,9 @@ pub(crate) struct MultiArgs {
     /// Run replications on at most N threads (default: RAYON_NUM_THREADS, else one per core).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub threads: Option<u32>,
+    /// Refused: `--metrics` writes one run's series (taken only to say so clearly).
+    #[arg(long, value_name = "PATH", hide = true)]
+    pub metrics: Option<PathBuf>,
 }
 
 /// `--seed`: the range of `run.seed` (a TOML integer), so an out-of-range seed is refused
@@ -226,6 +239,17 @@ where
             return EXIT_INVALID;
         }
     };
+    if let Some(
+        Command::Compare { args, .. }
+        | Command::Sweep { args, .. }
+        | Command::Capacity { args, .. },
+    ) = &cli.command
+    {
+        if args.metrics.is_some() {
+            errln!("error: --metrics writes the time series of one run, and compare, sweep and capacity make several; run `simulate FILE.toml --metrics PATH` for each run you want; nothing was simulated");
+            return EXIT_INVALID;
+        }
+    }
     let threads = match &cli.command {
         None => cli.run.threads,
         Some(Command::Compare { args, .. })
@@ -425,6 +449,7 @@ impl RunArgs {
             csv: self.csv.as_deref(),
             html: self.html.as_deref(),
             traces: self.trace.traces.as_deref(),
+            metrics: self.metrics.as_deref(),
         }
     }
 }
@@ -436,6 +461,7 @@ impl MultiArgs {
             csv: self.csv.as_deref(),
             html: self.html.as_deref(),
             traces: None,
+            metrics: None,
         }
     }
 }
@@ -502,7 +528,7 @@ fn run(scenario: &Scenario, args: &RunArgs) -> i32 {
     let bar = progress::Progress::start(!quiet, scenario.progress_total_ns());
     let traced = match &args.trace.traces {
         None => None,
-        Some(path) => match traces::start(path, &args.trace, scenario) {
+        Some(path) => match traces::start(path, &args.trace, scenario, args.trace_epoch.ns) {
             Ok(t) => Some(t),
             Err(e) => {
                 errln!(
@@ -514,7 +540,7 @@ fn run(scenario: &Scenario, args: &RunArgs) -> i32 {
         },
     };
     let result = match &traced {
-        None => scenario.run_with_progress(Some(bar.counter())),
+        None => scenario.run_with_stats(Some(bar.counter())),
         Some(file) => scenario.run_traced(
             Some(bar.counter()),
             args.trace.options(),
@@ -523,14 +549,14 @@ fn run(scenario: &Scenario, args: &RunArgs) -> i32 {
     };
     bar.finish();
     let traces_done = traced.map(|f| traces::finish(&f, result.is_ok()));
-    let result = match result.with_context(|| format!("simulating {}", scenario.file)) {
+    let (result, stats) = match result.with_context(|| format!("simulating {}", scenario.file)) {
         Ok(r) => r,
         Err(e) => {
             errln!("error: {e:#}");
             return EXIT_FAILURE;
         }
     };
-    let code = report_run(scenario, &result, args);
+    let code = report_run_with(scenario, &result, Some(&stats), args);
     match (traces_done, &args.trace.traces) {
         (Some(Ok(n)), Some(path)) => {
             errln!("traces: {n} requests written to {}", path.display());
@@ -550,12 +576,37 @@ fn run(scenario: &Scenario, args: &RunArgs) -> i32 {
 
 /// Writes one scenario's result as asked; the exit code.
 fn report_run(scenario: &Scenario, result: &archsim_stats::SimResult, args: &RunArgs) -> i32 {
+    report_run_with(scenario, result, None, args)
+}
+
+/// [`report_run`] with the pooled statistics the result was built from, which `--metrics`
+/// needs (the series buckets' latency histograms).
+fn report_run_with(
+    scenario: &Scenario,
+    result: &archsim_stats::SimResult,
+    stats: Option<&archsim_stats::RunStats>,
+    args: &RunArgs,
+) -> i32 {
+    let extra = args
+        .metrics
+        .as_deref()
+        .map(|path| outputs::Extra {
+            opt: "--metrics",
+            path,
+            render: Box::new(move || {
+                let stats = stats.context("the run's series are not at hand here")?;
+                Ok(metrics::openmetrics(result, stats, args.trace_epoch.ns))
+            }),
+        })
+        .into_iter()
+        .collect();
     let code = outputs::emit(
         &args.outputs(),
         &result.summary(),
         || Ok(result.to_json()?),
         || report::series_csv(result),
         || report::run_html(result),
+        extra,
     );
     let missed = if args.fail_on_slo && result.slo.as_ref().is_some_and(|s| !s.met) {
         vec![scenario.name.clone()]

@@ -67,6 +67,7 @@ pub(crate) fn emit(
         || Ok(serde_json::to_string_pretty(&json())?),
         csv,
         html,
+        Vec::new(),
     )
 }
 

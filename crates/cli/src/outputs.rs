@@ -1,4 +1,4 @@
-//! The files a command writes (`--json`, `--csv`, `--html`): checked before anything is
+//! The files a command writes (`--json`, `--csv`, `--html`, `--metrics`): checked before anything is
 //! simulated, then each written whole or not at all, on its own, so that one failure loses
 //! neither the others nor the summary (issue 11 item 15).
 
@@ -19,12 +19,14 @@ pub(crate) struct Outputs<'a> {
     pub html: Option<&'a Path>,
     /// `--traces` (written while the run goes, by the command; only checked here).
     pub traces: Option<&'a Path>,
+    /// `--metrics` (a single run only).
+    pub metrics: Option<&'a Path>,
 }
 
 impl<'a> Outputs<'a> {
     /// Whether any output was asked for.
     pub(crate) fn any(&self) -> bool {
-        self.json.is_some() || self.csv.is_some() || self.html.is_some()
+        self.json.is_some() || self.csv.is_some() || self.html.is_some() || self.metrics.is_some()
     }
     /// The file outputs as (option, path); `--json -` is stdout, not a file.
     fn files(&self) -> Vec<(&'static str, &'a Path)> {
@@ -40,6 +42,9 @@ impl<'a> Outputs<'a> {
         }
         if let Some(t) = self.traces {
             v.push(("--traces", t));
+        }
+        if let Some(m) = self.metrics {
+            v.push(("--metrics", m));
         }
         v
     }
@@ -146,15 +151,26 @@ pub(crate) fn check(outputs: &Outputs, inputs: &[&Path]) -> Result<(), String> {
     Ok(())
 }
 
-/// Writes the outputs that were asked for, each on its own, then prints `text` (to stderr
-/// when the JSON goes to stdout). A failed output is reported after the summary and makes
-/// the exit code 1; the others are still written.
+/// A further file a command writes (`--metrics`): its option, its path and how to render it.
+pub(crate) struct Extra<'a> {
+    /// The option, for messages.
+    pub opt: &'static str,
+    /// Where it goes.
+    pub path: &'a Path,
+    /// Its text.
+    pub render: Box<dyn FnOnce() -> anyhow::Result<String> + 'a>,
+}
+
+/// Writes the outputs that were asked for, each on its own (the `extra` files after the
+/// HTML), then prints `text` (to stderr when the JSON goes to stdout). A failed output is
+/// reported after the summary and makes the exit code 1; the others are still written.
 pub(crate) fn emit(
     outputs: &Outputs,
     text: &str,
     json: impl FnOnce() -> anyhow::Result<String>,
     csv: impl FnOnce() -> String,
     html: impl FnOnce() -> anyhow::Result<String>,
+    extra: Vec<Extra>,
 ) -> i32 {
     let mut failed: Vec<anyhow::Error> = Vec::new();
     if let Some(path) = outputs.csv {
@@ -168,6 +184,13 @@ pub(crate) fn emit(
         let res = html()
             .and_then(|page| write_atomically(path, page.as_bytes()).map_err(anyhow::Error::from));
         if let Err(e) = res.with_context(|| format!("--html: writing {}", path.display())) {
+            failed.push(e);
+        }
+    }
+    for x in extra {
+        let res = (x.render)()
+            .and_then(|t| write_atomically(x.path, t.as_bytes()).map_err(anyhow::Error::from));
+        if let Err(e) = res.with_context(|| format!("{}: writing {}", x.opt, x.path.display())) {
             failed.push(e);
         }
     }

@@ -194,15 +194,12 @@ impl TraceFile {
     }
 }
 
-/// The default epoch: simulated time 0 is 2026-01-01T00:00:00Z, so that trace files are
-/// the same on every run.
-pub(crate) const DEFAULT_EPOCH_NS: u64 = 1_767_225_600_000_000_000;
-
 /// Starts the trace file of a run of `scenario` at `path`.
 pub(crate) fn start(
     path: &Path,
     args: &TraceArgs,
     scenario: &archsim_scenario::Scenario,
+    epoch_ns: u64,
 ) -> std::io::Result<Arc<Mutex<TraceFile>>> {
     let names = Names::new(
         &scenario.name,
@@ -220,7 +217,7 @@ pub(crate) fn start(
             .map(|c| c.0.clone())
             .collect(),
         scenario.seed,
-        DEFAULT_EPOCH_NS,
+        epoch_ns,
     );
     Ok(Arc::new(Mutex::new(TraceFile::create(
         path,

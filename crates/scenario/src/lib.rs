@@ -570,7 +570,7 @@ impl Scenario {
             .saturating_mul(self.replications as u64)
     }
 
-    /// [`Scenario::run_with_progress`], tracing the requests of the first replication: the
+    /// [`Scenario::run_with_stats`], tracing the requests of the first replication: the
     /// traces `options` keep go to `sink` as the run decides them. The result is the same as
     /// without tracing, byte for byte.
     pub fn run_traced(
@@ -578,7 +578,7 @@ impl Scenario {
         progress: Option<&AtomicU64>,
         options: archsim_models::TraceOptions,
         sink: Box<dyn archsim_models::TraceSink>,
-    ) -> Result<SimResult, RunError> {
+    ) -> Result<(SimResult, RunStats), RunError> {
         let t0 = Instant::now();
         let first = archsim_models::run_traced(
             &self.spec,
@@ -591,7 +591,8 @@ impl Scenario {
         let mut pool = Pool::new(self);
         pool.add(first);
         let (stats, headlines) = self.run_replications_after(pool, 1, progress)?;
-        self.build_result(&stats, &headlines, t0.elapsed().as_secs_f64())
+        let result = self.build_result(&stats, &headlines, t0.elapsed().as_secs_f64())?;
+        Ok((result, stats))
     }
 
     /// Runs the scenario and builds its result.
@@ -603,9 +604,19 @@ impl Scenario {
     /// With two replications or more the result has 95% confidence intervals (`ci95`); with
     /// component costs it has `cost`.
     pub fn run_with_progress(&self, progress: Option<&AtomicU64>) -> Result<SimResult, RunError> {
+        self.run_with_stats(progress).map(|(result, _)| result)
+    }
+
+    /// As [`Scenario::run_with_progress`], also handing back the pooled statistics the result
+    /// was built from (the series buckets' histograms, for renderings such as OpenMetrics).
+    pub fn run_with_stats(
+        &self,
+        progress: Option<&AtomicU64>,
+    ) -> Result<(SimResult, RunStats), RunError> {
         let t0 = Instant::now();
         let (stats, headlines) = self.run_replications(progress)?;
-        self.build_result(&stats, &headlines, t0.elapsed().as_secs_f64())
+        let result = self.build_result(&stats, &headlines, t0.elapsed().as_secs_f64())?;
+        Ok((result, stats))
     }
 
     /// The key that sets this scenario's load (`traffic.rate` for an open loop,

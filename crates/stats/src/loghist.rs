@@ -83,6 +83,18 @@ impl LogHist {
         }
         self.total += o.total;
     }
+    /// The buckets that hold values, in increasing order: (smallest value, largest value,
+    /// count). A bucket's values lie within 1/32 of each other (exact below 64).
+    pub fn buckets(&self) -> impl Iterator<Item = (u64, u64, u64)> + '_ {
+        self.counts
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c > 0)
+            .map(|(i, c)| {
+                let (lo, hi) = bounds(i);
+                (lo, hi, *c as u64)
+            })
+    }
     /// The value at quantile `q` (the midpoint of its bucket), `None` when empty.
     pub fn quantile(&self, q: f64) -> Option<f64> {
         if self.total == 0 {
@@ -131,5 +143,16 @@ mod tests {
             assert!((got - want).abs() / want < 0.032, "q{q}: {got} vs {want}");
         }
         assert_eq!(LogHist::new().quantile(0.5), None);
+    }
+
+    #[test]
+    fn buckets_list_the_counts_in_order() {
+        let mut h = LogHist::new();
+        for v in [3, 3, 1000, 1001, 5000] {
+            h.record(v);
+        }
+        let b: Vec<_> = h.buckets().collect();
+        assert_eq!(b, [(3, 3, 2), (992, 1007, 2), (4992, 5119, 1)]);
+        assert_eq!(b.iter().map(|x| x.2).sum::<u64>(), h.len());
     }
 }

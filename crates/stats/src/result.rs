@@ -1,7 +1,7 @@
 //! The result of a run, as the contract names it.
 
 use crate::cascade::{analyze, Cascade, CompSeries, Input};
-use crate::recorder::{Hist, Outcomes, RunStats};
+use crate::recorder::{Hist, Outcomes, RunStats, SeriesBucket};
 use crate::timeline::TimelineEntry;
 use indexmap::IndexMap;
 use serde::Serialize;
@@ -224,6 +224,45 @@ pub struct SeriesResult {
     pub p50_ms: Vec<Option<f64>>,
     /// p95 latency of successes completing in the bucket (`null` without any).
     pub p95_ms: Vec<Option<f64>>,
+}
+
+impl SeriesResult {
+    /// The figures of each series bucket of `buckets` (pooled over `reps` replications, each
+    /// `interval_ns` wide): rates per second of the bucket width and per replication, ratios
+    /// and percentiles of the pooled counts. The result's `series`, and any other rendering
+    /// of a run's series (the OpenMetrics export), are computed here.
+    pub fn of(buckets: &[SeriesBucket], interval_ns: u64, reps: f64) -> SeriesResult {
+        let interval_s = interval_ns as f64 / 1e9;
+        let per_s = interval_s * reps;
+        let mut series = SeriesResult {
+            interval_s,
+            t_s: Vec::new(),
+            rps: Vec::new(),
+            goodput_rps: Vec::new(),
+            error_rate: Vec::new(),
+            p99_ms: Vec::new(),
+            p50_ms: Vec::new(),
+            p95_ms: Vec::new(),
+        };
+        for (i, b) in buckets.iter().enumerate() {
+            series.t_s.push(i as f64 * interval_s);
+            series.rps.push(b.arrivals as f64 / per_s);
+            series.goodput_rps.push(b.good as f64 / per_s);
+            series
+                .error_rate
+                .push(ratio(b.failed, b.succeeded + b.failed));
+            series
+                .p99_ms
+                .push(b.latency_us.quantile(0.99).map(|us| us / 1e3));
+            series
+                .p50_ms
+                .push(b.latency_us.quantile(0.5).map(|us| us / 1e3));
+            series
+                .p95_ms
+                .push(b.latency_us.quantile(0.95).map(|us| us / 1e3));
+        }
+        series
+    }
 }
 
 /// The whole result of a run, keys as in the contract, plus `cascades`.
@@ -609,35 +648,7 @@ impl SimResult {
                 )
             })
             .collect();
-        let interval_s = stats.interval_ns as f64 / 1e9;
-        let per_s = interval_s * reps;
-        let mut series = SeriesResult {
-            interval_s,
-            t_s: Vec::new(),
-            rps: Vec::new(),
-            goodput_rps: Vec::new(),
-            error_rate: Vec::new(),
-            p99_ms: Vec::new(),
-            p50_ms: Vec::new(),
-            p95_ms: Vec::new(),
-        };
-        for (i, b) in stats.series.iter().enumerate() {
-            series.t_s.push(i as f64 * interval_s);
-            series.rps.push(b.arrivals as f64 / per_s);
-            series.goodput_rps.push(b.good as f64 / per_s);
-            series
-                .error_rate
-                .push(ratio(b.failed, b.succeeded + b.failed));
-            series
-                .p99_ms
-                .push(b.latency_us.quantile(0.99).map(|us| us / 1e3));
-            series
-                .p50_ms
-                .push(b.latency_us.quantile(0.5).map(|us| us / 1e3));
-            series
-                .p95_ms
-                .push(b.latency_us.quantile(0.95).map(|us| us / 1e3));
-        }
+        let series = SeriesResult::of(&stats.series, stats.interval_ns, reps);
         let (timeline, cascades) = analyze_incidents(stats, &components);
         Ok(SimResult {
             scenario: scenario.to_string(),
