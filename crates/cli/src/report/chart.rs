@@ -743,14 +743,18 @@ pub(super) fn stacked_bars(
     let total = |segs: &[(String, f64)]| -> f64 { segs.iter().map(|s| s.1.max(0.0)).sum() };
     let xmax = bars.iter().map(|b| total(&b.1)).fold(0.0, f64::max);
     let x1 = if xmax > 0.0 { xmax * 1.05 } else { 1.0 };
-    let h = (80 + 46 * bars.len() as u32).max(160);
+    // Room for every bar, and for every legend entry at the right.
+    let h = (80 + 46 * bars.len() as u32)
+        .max(70 + 22 * labels.len() as u32)
+        .max(160);
     let mut buf = String::new();
     {
         let root = SVGBackend::with_string(&mut buf, (W, h)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
         let (plot, side) = root.split_horizontally(W - LEGEND_W);
         let n = bars.len().max(1) as i32;
-        let names: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
+        // The first bar at the top: the y axis counts upwards.
+        let names: Vec<String> = bars.iter().rev().map(|b| b.0.clone()).collect();
         let mut chart = ChartBuilder::on(&plot)
             .margin(10)
             .margin_right(24)
@@ -774,7 +778,8 @@ pub(super) fn stacked_bars(
             })
             .draw()
             .map_err(|e| anyhow!("{e}"))?;
-        for (i, (_, segs)) in bars.iter().enumerate() {
+        for (k, (_, segs)) in bars.iter().enumerate() {
+            let i = bars.len() - 1 - k;
             let mut x = 0.0;
             for (label, v) in segs {
                 let v = v.max(0.0);
