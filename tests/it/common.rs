@@ -93,3 +93,20 @@ cores = 1
 [components.server.endpoints.default]
 cpu = "exp(5ms)"
 "#;
+
+/// `text` without the wall-clock time: JSON `wall_s` lines, and the summary header's
+/// "N events in 1.23s" (also in the HTML report, which quotes the summary).
+pub fn without_wall(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.contains("\"wall_s\""))
+        .map(|l| match l.find(" events in ") {
+            Some(k) => {
+                let rest = &l[k + " events in ".len()..];
+                let end = rest.find('s').map_or(rest.len(), |e| e + 1);
+                format!("{} events in (time){}", &l[..k], &rest[end..])
+            }
+            None => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

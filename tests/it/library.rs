@@ -1,7 +1,7 @@
 //! The library API: a model built in Rust runs exactly like its TOML scenario, and one call
 //! gives what the command prints.
 
-use crate::common::bin;
+use crate::common::{bin, without_wall};
 use archsim::models::{Component, Policy, Spec};
 use archsim::scenario::{from_str, load};
 use archsim::{simulate, Options};
@@ -120,13 +120,6 @@ fn built() -> Spec {
         .spike("40s", "5s", 1.5)
         .build()
         .unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn without_wall(json: &str) -> String {
-    json.lines()
-        .filter(|l| !l.contains("\"wall_s\""))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! in any order, gives the one-process output byte for byte (apart from `wall_s`); bad
 //! shard options and mismatched partials are refused before anything runs or merges.
 
-use crate::common::{bin, ok, scratch_dir};
+use crate::common::{bin, ok, scratch_dir, without_wall};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -13,23 +13,6 @@ const SHORT: [&str; 4] = ["--set", "run.duration=20s", "--set", "run.warmup=5s"]
 
 fn run(args: &[&str]) -> Output {
     bin().current_dir(ROOT).args(args).output().unwrap()
-}
-
-/// `text` without the wall-clock time: JSON `wall_s` lines, and the summary header's
-/// "N events in 1.23s" (also in the HTML report, which quotes the summary).
-fn without_wall(text: &str) -> String {
-    text.lines()
-        .filter(|l| !l.contains("\"wall_s\""))
-        .map(|l| match l.find(" events in ") {
-            Some(k) => {
-                let rest = &l[k + " events in ".len()..];
-                let end = rest.find('s').map_or(rest.len(), |e| e + 1);
-                format!("{} events in (time){}", &l[..k], &rest[end..])
-            }
-            None => l.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 fn stderr(o: &Output) -> String {

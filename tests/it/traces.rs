@@ -3,19 +3,12 @@
 //! the slowest requests, and bad options are refused before anything runs. The official
 //! OpenTelemetry definitions decode them in `scripts/otlp-test.sh` (run by `.ci/run`).
 
-use crate::common::{bin, scratch_dir};
+use crate::common::{bin, scratch_dir, without_wall};
 use serde_json::Value;
 use std::collections::HashMap;
 
 fn run(args: &[&str]) -> std::process::Output {
     bin().args(args).output().unwrap()
-}
-
-fn without_wall(json: &str) -> String {
-    json.lines()
-        .filter(|l| !l.contains("\"wall_s\""))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 #[test]
