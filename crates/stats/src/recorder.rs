@@ -465,6 +465,8 @@ pub struct Recorder {
     overall: Outcomes,
     classes: Vec<Outcomes>,
     series: Vec<SeriesBucket>,
+    /// Per class, its own series (empty with one class: the overall series is the class's).
+    class_series: Vec<Vec<SeriesBucket>>,
     timeline: Vec<TimelineEntry>,
     /// The series bucket used last: (start, end, index).
     cur: (u64, u64, usize),
@@ -488,11 +490,18 @@ impl Recorder {
             errors: vec![0; n_reasons],
             ..Outcomes::default()
         };
+        // Per-class series only when there are several classes: a one-class run pays nothing.
+        let class_series = if class_names.len() > 1 {
+            vec![vec![SeriesBucket::default(); buckets]; class_names.len()]
+        } else {
+            Vec::new()
+        };
         Self {
             window,
             slo_ns,
             interval_ns,
             reasons,
+            class_series,
             classes: class_names.iter().map(|_| outcomes()).collect(),
             class_names,
             generated: 0,
@@ -530,12 +539,6 @@ impl Recorder {
         self.window
     }
 
-    #[inline]
-    fn bucket(&mut self, t_ns: u64) -> &mut SeriesBucket {
-        let i = self.bucket_index(t_ns);
-        &mut self.series[i]
-    }
-
     /// The index of the series bucket holding `t_ns` (the last bucket holds everything
     /// after it): below [`Recorder::series_len`]. Cheap for times nearly in order.
     #[inline]
@@ -561,11 +564,15 @@ impl Recorder {
         self.series.len()
     }
 
-    /// A request (first attempt) is generated at `t_ns`.
+    /// A request (first attempt) of class `class` is generated at `t_ns`.
     #[inline]
-    pub fn arrival(&mut self, t_ns: u64) {
+    pub fn arrival(&mut self, class: usize, t_ns: u64) {
         self.generated += 1;
-        self.bucket(t_ns).arrivals += 1;
+        let i = self.bucket_index(t_ns);
+        self.series[i].arrivals += 1;
+        if !self.class_series.is_empty() {
+            self.class_series[class][i].arrivals += 1;
+        }
     }
 
     /// A request of class `class` that arrived at `arrival_ns` succeeded at `now_ns`.
@@ -586,10 +593,14 @@ impl Recorder {
         self.degraded += degraded as u64;
         let lat = now_ns - arrival_ns;
         let good = !degraded && self.slo_ns.is_none_or(|s| lat <= s);
-        let b = self.bucket(now_ns);
+        let i = self.bucket_index(now_ns);
+        let b = &mut self.series[i];
         b.succeeded += 1;
         b.good += good as u64;
         b.latency_us.record(lat / 1_000);
+        if !self.class_series.is_empty() {
+            self.class_success(class, i, lat, good);
+        }
         if self.window.contains(arrival_ns) {
             let o = &mut self.overall;
             o.succeeded += 1;
@@ -607,12 +618,25 @@ impl Recorder {
         }
     }
 
+    /// The class's own series bucket `i` counts a success (several classes only).
+    #[inline(never)]
+    fn class_success(&mut self, class: usize, i: usize, lat: u64, good: bool) {
+        let b = &mut self.class_series[class][i];
+        b.succeeded += 1;
+        b.good += good as u64;
+        b.latency_us.record(lat / 1_000);
+    }
+
     /// A request of class `class` that arrived at `arrival_ns` failed at `now_ns` for
     /// reason index `reason`.
     #[inline]
     pub fn failure(&mut self, class: usize, reason: usize, arrival_ns: u64, now_ns: u64) {
         self.failed += 1;
-        self.bucket(now_ns).failed += 1;
+        let i = self.bucket_index(now_ns);
+        self.series[i].failed += 1;
+        if !self.class_series.is_empty() {
+            self.class_series[class][i].failed += 1;
+        }
         if self.window.contains(arrival_ns) {
             self.overall.failed += 1;
             self.overall.errors[reason] += 1;
@@ -645,6 +669,9 @@ impl Recorder {
         // The series covers the run as it happened, not the longest drain it could have had.
         let buckets = (end_ns / self.interval_ns + 1) as usize;
         self.series.truncate(buckets.max(1));
+        for c in &mut self.class_series {
+            c.truncate(buckets.max(1));
+        }
         let bucket_ns = (0..self.series.len() as u64)
             .map(|i| {
                 end_ns
@@ -673,8 +700,10 @@ impl Recorder {
             overall: self.overall,
             classes: self.classes,
             series: self.series,
+            class_series: self.class_series,
             bucket_ns,
             timeline: self.timeline,
+            alerts: None,
             components,
             events,
             simulated_ns: end_ns as u128,
@@ -710,6 +739,10 @@ pub struct RunStats {
     pub classes: Vec<Outcomes>,
     /// The time series.
     pub series: Vec<SeriesBucket>,
+    /// Per class, its own time series, when there are several classes (empty with one: the
+    /// overall series is then the class's).
+    #[serde(default)]
+    pub class_series: Vec<Vec<SeriesBucket>>,
     /// Simulated time in each series bucket (the last one may be partial), summed over
     /// replications.
     pub bucket_ns: Vec<u64>,
@@ -723,6 +756,10 @@ pub struct RunStats {
     pub simulated_ns: u128,
     /// How many replications are pooled here.
     pub replications: u32,
+    /// The alerts that fired, each with its replication; `None` when the model has no
+    /// alert rules (see [`crate::alerts`]).
+    #[serde(default)]
+    pub alerts: Option<Vec<crate::alerts::FiredAlert>>,
 }
 
 impl RunStats {
@@ -743,6 +780,25 @@ impl RunStats {
         }
         for (a, b) in self.series.iter_mut().zip(&o.series) {
             a.merge(b);
+        }
+        if self.class_series.len() < o.class_series.len() {
+            self.class_series.resize(o.class_series.len(), Vec::new());
+        }
+        for (a, b) in self.class_series.iter_mut().zip(&o.class_series) {
+            if a.len() < b.len() {
+                a.resize(b.len(), SeriesBucket::default());
+            }
+            for (x, y) in a.iter_mut().zip(b) {
+                x.merge(y);
+            }
+        }
+        if let Some(theirs) = &o.alerts {
+            let mine = self.alerts.get_or_insert_with(Vec::new);
+            for a in theirs {
+                let mut a = a.clone();
+                a.replication += self.replications;
+                mine.push(a);
+            }
         }
         add_series(&mut self.bucket_ns, &o.bucket_ns);
         for e in &o.timeline {

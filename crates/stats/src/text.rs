@@ -475,6 +475,21 @@ pub(crate) fn story(c: &Cascade, long: bool) -> String {
             let _ = write!(s, "; {v} when traffic ended");
         }
     }
+    if let Some(d) = &c.detection {
+        match (&d.detected_by, d.time_to_detect_s) {
+            (Some(name), Some(after)) => {
+                let _ = write!(
+                    s,
+                    "; detected by alert {name} {} after it began",
+                    span1(after)
+                );
+                if let Some(r) = d.detected_replication {
+                    let _ = write!(s, " (replication {r})");
+                }
+            }
+            _ => s.push_str("; no alert fired during this incident"),
+        }
+    }
     s
 }
 
@@ -520,6 +535,7 @@ mod tests {
             recovered_after_s: Some(4.0),
             normal_at_s: Some(154.0),
             still_failing_after_s: None,
+            detection: None,
         };
         assert_eq!(
             story(&c, false),
