@@ -1,4 +1,4 @@
-//! The files a command writes (`--json`, `--csv`, `--html`): checked before anything is
+//! The files a command writes (`--json`, `--csv`, `--html`, `--alerts-rules`): checked before anything is
 //! simulated, then each written whole or not at all, on its own, so that one failure loses
 //! neither the others nor the summary (issue 11 item 15).
 
@@ -17,12 +17,17 @@ pub(crate) struct Outputs<'a> {
     pub csv: Option<&'a Path>,
     /// `--html`.
     pub html: Option<&'a Path>,
+    /// `--alerts-rules` (written by the run command itself, checked here with the others).
+    pub alerts_rules: Option<&'a Path>,
 }
 
 impl<'a> Outputs<'a> {
     /// Whether any output was asked for.
     pub(crate) fn any(&self) -> bool {
-        self.json.is_some() || self.csv.is_some() || self.html.is_some()
+        self.json.is_some()
+            || self.csv.is_some()
+            || self.html.is_some()
+            || self.alerts_rules.is_some()
     }
     /// The file outputs as (option, path); `--json -` is stdout, not a file.
     fn files(&self) -> Vec<(&'static str, &'a Path)> {
@@ -35,6 +40,9 @@ impl<'a> Outputs<'a> {
         }
         if let Some(h) = self.html {
             v.push(("--html", h));
+        }
+        if let Some(r) = self.alerts_rules {
+            v.push(("--alerts-rules", r));
         }
         v
     }
