@@ -191,14 +191,6 @@ impl Series {
     pub fn in_seconds(self) -> bool {
         matches!(self, Series::P99 | Series::ConsumerLag)
     }
-    /// The kinds of component that have it; `None`: every kind.
-    pub fn kinds(self) -> Option<&'static [&'static str]> {
-        match self {
-            Series::HitRatio => Some(&["cache", "cdn"]),
-            Series::ConsumerLag => Some(&["queue"]),
-            _ => None,
-        }
-    }
 }
 
 /// An alert that fired in one replication.

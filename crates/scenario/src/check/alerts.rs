@@ -306,18 +306,17 @@ fn threshold(ck: &mut Ck, scope: &Scope<'_>, a: &Spanned<RawAlert>) -> Option<Co
             return None;
         }
         let kind = scope.kind_of(name).unwrap_or("");
-        if let Some(kinds) = series.kinds() {
-            if !kinds.contains(&kind) {
-                ck.err(
-                    sv.span(),
-                    format!(
-                        "`{name}` is a {kind}, which has no `{}` series (only: {})",
-                        series.name(),
-                        kinds.join(", ")
-                    ),
-                );
-                return None;
-            }
+        let kinds = super::kinds::with_series(series.name());
+        if !kinds.is_empty() && !kinds.contains(&kind) {
+            ck.err(
+                sv.span(),
+                format!(
+                    "`{name}` is a {kind}, which has no `{}` series (only a {} has)",
+                    series.name(),
+                    kinds.join(" or ")
+                ),
+            );
+            return None;
         }
         let has_cores = scope
             .raw
