@@ -5,7 +5,7 @@
 //! The YAML is written by hand: every string is a double-quoted scalar with JSON escaping,
 //! which YAML reads as written, so no name or expression can break the document.
 
-use archsim_stats::alerts::{fmt_window, Condition, Op, Series, Subject};
+use archsim_stats::alerts::{fmt_window, Condition, Series, Subject};
 use archsim_stats::{AlertRule, AlertsSpec};
 
 /// A YAML double-quoted scalar (JSON string escaping is valid YAML).
@@ -97,42 +97,6 @@ fn expr(rule: &AlertRule, series_ns: u64) -> String {
     }
 }
 
-/// What the rule watches, in words, for its `summary` annotation.
-fn summary(rule: &AlertRule) -> String {
-    match &rule.condition {
-        Condition::Threshold {
-            subject,
-            series,
-            op,
-            value,
-        } => {
-            let who = match subject {
-                Subject::Component(c) => c.clone(),
-                Subject::Class(c) => format!("class {c}"),
-                Subject::System => "all requests".into(),
-            };
-            let word = match op {
-                Op::Above => "above",
-                Op::Below => "below",
-            };
-            format!("{who} {} {word} {}", series.name(), num(*value))
-        }
-        Condition::BurnRate {
-            class,
-            long_ns,
-            short_ns,
-            factor,
-            ..
-        } => format!(
-            "{}error budget burning faster than {}x over {} and {}",
-            class.as_deref().map_or(String::new(), |c| format!("{c}: ")),
-            num(*factor),
-            fmt_window(*long_ns),
-            fmt_window(*short_ns)
-        ),
-    }
-}
-
 /// The rules file of scenario `name`'s alerts; `series_ns` is the series interval (the
 /// evaluation interval unless the scenario sets `run.alert_interval`).
 pub(crate) fn prometheus_rules(name: &str, alerts: &AlertsSpec, series_ns: u64) -> String {
@@ -161,7 +125,7 @@ pub(crate) fn prometheus_rules(name: &str, alerts: &AlertsSpec, series_ns: u64) 
             s.push_str(&format!("          severity: {}\n", q(sev)));
         }
         s.push_str("        annotations:\n");
-        s.push_str(&format!("          summary: {}\n", q(&summary(rule))));
+        s.push_str(&format!("          summary: {}\n", q(&rule.summary())));
     }
     s
 }
@@ -169,6 +133,7 @@ pub(crate) fn prometheus_rules(name: &str, alerts: &AlertsSpec, series_ns: u64) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use archsim_stats::alerts::Op;
 
     fn rule(name: &str, condition: Condition) -> AlertRule {
         AlertRule {

@@ -99,6 +99,50 @@ pub enum Subject {
     System,
 }
 
+impl Subject {
+    /// How a sentence names it: `db`, `class read`, `all requests`.
+    pub fn label(&self) -> String {
+        match self {
+            Subject::Component(c) => c.clone(),
+            Subject::Class(c) => format!("class {c}"),
+            Subject::System => "all requests".into(),
+        }
+    }
+}
+
+impl AlertRule {
+    /// What the rule watches, in words: `db utilization above 0.9`, `error budget burning
+    /// faster than 14.4x over 50s and 4166ms`.
+    pub fn summary(&self) -> String {
+        match &self.condition {
+            Condition::Threshold {
+                subject,
+                series,
+                op,
+                value,
+            } => {
+                let word = match op {
+                    Op::Above => "above",
+                    Op::Below => "below",
+                };
+                format!("{} {} {word} {value}", subject.label(), series.name())
+            }
+            Condition::BurnRate {
+                class,
+                long_ns,
+                short_ns,
+                factor,
+                ..
+            } => format!(
+                "{}error budget burning faster than {factor}x over {} and {}",
+                class.as_deref().map_or(String::new(), |c| format!("{c}: ")),
+                fmt_window(*long_ns),
+                fmt_window(*short_ns)
+            ),
+        }
+    }
+}
+
 /// Above or below the threshold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
@@ -346,61 +390,40 @@ fn holds(rule: &AlertRule, vals: &Values, b: usize) -> Option<f64> {
     }
 }
 
-/// The text of a firing's timeline entry: what held, at the value that made it fire.
+/// The text of a firing's timeline entry: what held, for how long, at what value (the burn
+/// rate of the long window for a burn-rate rule), and the severity.
 fn firing_detail(rule: &AlertRule, v: f64) -> String {
-    let mut sev = String::new();
+    let mut s = rule.summary();
     if rule.for_ns > 0 {
-        sev.push_str(&format!(" for {}", fmt_window(rule.for_ns)));
+        s.push_str(&format!(" for {}", fmt_window(rule.for_ns)));
     }
-    if let Some(s) = &rule.severity {
-        sev.push_str(&format!(" [{s}]"));
+    let x = if matches!(rule.condition, Condition::BurnRate { .. }) {
+        "x"
+    } else {
+        ""
+    };
+    s.push_str(&format!(": {}{x}", fmt_value(v)));
+    if let Some(sev) = &rule.severity {
+        s.push_str(&format!(" [{sev}]"));
     }
-    match &rule.condition {
-        Condition::Threshold {
-            subject,
-            series,
-            op,
-            value,
-        } => {
-            let who = match subject {
-                Subject::Component(c) => c.clone(),
-                Subject::Class(c) => format!("class {c}"),
-                Subject::System => "all requests".into(),
-            };
-            format!(
-                "{who} {} {} {} {}{sev}",
-                series.name(),
-                fmt_value(v),
-                op.symbol(),
-                fmt_value(*value)
-            )
-        }
-        Condition::BurnRate {
-            class,
-            long_ns,
-            short_ns,
-            factor,
-            ..
-        } => format!(
-            "{}error budget burning {:.1}x over {} (and {}), above {}x{sev}",
-            class.as_deref().map_or(String::new(), |c| format!("{c}: ")),
-            v,
-            crate::alerts::fmt_window(*long_ns),
-            crate::alerts::fmt_window(*short_ns),
-            fmt_value(*factor)
-        ),
-    }
+    s
 }
 
-/// A value for a sentence: up to four significant digits, no trailing zeros.
+/// An observed value for a sentence: three significant digits or so, no trailing zeros.
 fn fmt_value(v: f64) -> String {
     let s = if v.abs() >= 100.0 {
+        format!("{v:.0}")
+    } else if v.abs() >= 10.0 {
         format!("{v:.1}")
     } else {
         format!("{v:.4}")
     };
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s.is_empty() || s == "-" {
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        &s
+    };
+    if s.is_empty() || s == "-" || s == "-0" {
         "0".into()
     } else {
         s.to_string()
@@ -584,7 +607,10 @@ mod tests {
             ]
         );
         assert_eq!(s.timeline[0].component, "Errors");
-        assert_eq!(s.timeline[0].detail, "all requests error_rate 0.5 > 0.1");
+        assert_eq!(
+            s.timeline[0].detail,
+            "all requests error_rate above 0.1: 0.5"
+        );
         assert_eq!(s.timeline[0].category, Category::Alert);
     }
 
@@ -668,7 +694,7 @@ mod tests {
         assert!((a[0].peak - 20.0).abs() < 1e-9);
         assert_eq!(
             s.timeline[0].detail,
-            "error budget burning 15.0x over 4s (and 1s), above 14.4x [page]"
+            "error budget burning faster than 14.4x over 4s and 1s: 15x [page]"
         );
     }
 
