@@ -565,13 +565,31 @@ impl Recorder {
     }
 
     /// A request (first attempt) of class `class` is generated at `t_ns`.
-    #[inline]
+    #[inline(always)]
     pub fn arrival(&mut self, class: usize, t_ns: u64) {
         self.generated += 1;
         let i = self.bucket_index(t_ns);
         self.series[i].arrivals += 1;
+        // Out of line: a one-class run only pays this test.
         if !self.class_series.is_empty() {
-            self.class_series[class][i].arrivals += 1;
+            self.class_arrival(class, i);
+        }
+    }
+
+    /// The class's own series bucket `i` counts an arrival (several classes only).
+    #[inline(never)]
+    fn class_arrival(&mut self, class: usize, i: usize) {
+        self.class_series[class][i].arrivals += 1;
+    }
+
+    /// The class's own series bucket `i` and, for a `measured` request, its figures count a
+    /// failure for reason index `reason` (several classes only).
+    #[inline(never)]
+    fn class_failure(&mut self, class: usize, i: usize, reason: usize, measured: bool) {
+        self.class_series[class][i].failed += 1;
+        if measured {
+            self.classes[class].failed += 1;
+            self.classes[class].errors[reason] += 1;
         }
     }
 
@@ -594,37 +612,46 @@ impl Recorder {
         let lat = now_ns - arrival_ns;
         let good = !degraded && self.slo_ns.is_none_or(|s| lat <= s);
         let i = self.bucket_index(now_ns);
+        let measured = self.window.contains(arrival_ns);
+        // With one class its figures and series are the overall ones (copied in `finish`):
+        // a one-class run only pays this test (first, so `class` need not outlive it).
+        if !self.class_series.is_empty() {
+            self.class_success(class, i, lat, (good, degraded, measured));
+        }
         let b = &mut self.series[i];
         b.succeeded += 1;
         b.good += good as u64;
         b.latency_us.record(lat / 1_000);
-        if !self.class_series.is_empty() {
-            self.class_success(class, i, lat, good);
-        }
-        if self.window.contains(arrival_ns) {
+        if measured {
             let o = &mut self.overall;
             o.succeeded += 1;
             o.good += good as u64;
             o.degraded += degraded as u64;
             o.latency.record(lat);
-            // With one class its figures are the overall ones (copied in `finish`).
-            if self.classes.len() > 1 {
-                let o = &mut self.classes[class];
-                o.succeeded += 1;
-                o.good += good as u64;
-                o.degraded += degraded as u64;
-                o.latency.record(lat);
-            }
         }
     }
 
-    /// The class's own series bucket `i` counts a success (several classes only).
+    /// The class's own series bucket `i` and, for a `measured` request, its figures count a
+    /// success (several classes only).
     #[inline(never)]
-    fn class_success(&mut self, class: usize, i: usize, lat: u64, good: bool) {
+    fn class_success(
+        &mut self,
+        class: usize,
+        i: usize,
+        lat: u64,
+        (good, degraded, measured): (bool, bool, bool),
+    ) {
         let b = &mut self.class_series[class][i];
         b.succeeded += 1;
         b.good += good as u64;
         b.latency_us.record(lat / 1_000);
+        if measured {
+            let o = &mut self.classes[class];
+            o.succeeded += 1;
+            o.good += good as u64;
+            o.degraded += degraded as u64;
+            o.latency.record(lat);
+        }
     }
 
     /// A request of class `class` that arrived at `arrival_ns` failed at `now_ns` for
@@ -634,16 +661,13 @@ impl Recorder {
         self.failed += 1;
         let i = self.bucket_index(now_ns);
         self.series[i].failed += 1;
+        let measured = self.window.contains(arrival_ns);
         if !self.class_series.is_empty() {
-            self.class_series[class][i].failed += 1;
+            self.class_failure(class, i, reason, measured);
         }
-        if self.window.contains(arrival_ns) {
+        if measured {
             self.overall.failed += 1;
             self.overall.errors[reason] += 1;
-            if self.classes.len() > 1 {
-                self.classes[class].failed += 1;
-                self.classes[class].errors[reason] += 1;
-            }
         }
     }
 
