@@ -43,6 +43,13 @@ fn the_shipped_scenario_detects_its_incident_and_one_alert_never_fires() {
         )),
         "{summary}"
     );
+    let line = format!(
+        "\nalerts       {} {:.1}s-{:.1}s, ",
+        alerts[0].name,
+        alerts[0].fired_at_s,
+        alerts[0].resolved_at_s.unwrap()
+    );
+    assert!(summary.contains(&line), "{summary}");
     // Firing and resolving are typed timeline entries, named by the alert.
     let firing: Vec<_> = r
         .timeline
@@ -75,9 +82,9 @@ fn an_incident_no_alert_catches_says_so() {
     assert_eq!(r.alerts.as_deref(), Some(&[][..]));
     let d = r.cascades[0].detection.as_ref().unwrap();
     assert_eq!(d.detected_by, None);
-    assert!(r
-        .summary()
-        .contains("; no alert fired during this incident"));
+    let summary = r.summary();
+    assert!(summary.contains("; no alert fired during this incident"));
+    assert!(summary.contains("\nalerts       none fired\n"), "{summary}");
     let json = r.to_json().unwrap();
     assert!(json.contains("\"alerts\": []"), "{json}");
     assert!(json.contains("\"time_to_detect_s\": null"));

@@ -243,6 +243,10 @@ impl SimResult {
                 );
             }
         }
+        if let Some(alerts) = &self.alerts {
+            let _ = writeln!(s);
+            let _ = writeln!(s, "{}", alerts_line(alerts, self.replications, long));
+        }
         if !self.cascades.is_empty() {
             let _ = writeln!(s);
             for (i, c) in self.cascades.iter().enumerate().take(10) {
@@ -258,6 +262,33 @@ impl SimResult {
         }
         s
     }
+}
+
+/// `alerts  DbSaturated 135.0s-185.0s, SloSlowBurn 125.0s-end`: each firing with its
+/// span (and replication, with several), at most 10; `none fired` when none did.
+fn alerts_line(alerts: &[crate::alerts::FiredAlert], replications: u32, long: bool) -> String {
+    if alerts.is_empty() {
+        return "alerts       none fired".into();
+    }
+    let shown: Vec<String> = alerts
+        .iter()
+        .take(10)
+        .map(|a| {
+            let end = a.resolved_at_s.map_or("end".into(), |t| secs(t, long));
+            let rep = if replications > 1 {
+                format!(" (replication {})", a.replication)
+            } else {
+                String::new()
+            };
+            format!("{} {}-{end}{rep}", a.name, secs(a.fired_at_s, long))
+        })
+        .collect();
+    let more = if alerts.len() > 10 {
+        format!(", ... {} more in the JSON result", alerts.len() - 10)
+    } else {
+        String::new()
+    };
+    format!("alerts       {}{more}", shown.join(", "))
 }
 
 /// The half-width of an interval, with sensible precision.
