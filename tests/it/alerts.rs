@@ -167,6 +167,18 @@ component = "db"
 series = "queue"
 above = 5
 below = 1
+
+[[alerts]]
+name = "I"
+component = "db"
+series = "queue"
+above = 5
+long = "1m"
+
+[[alerts]]
+name = "J"
+burn_rate = "fast"
+component = "db"
 "#;
     let text = format!("{}{rules}", &base[..cut]);
     let Err(ScenarioError::Invalid(ds)) = from_str(&text, "bad.toml", &[]) else {
@@ -201,6 +213,15 @@ below = 1
     has("for = \"-5s\"", "alerts.for");
     has("class = \"nope\"", "`nope` is not a request class");
     has("below = 1", "`above` or `below`, not both");
+    has("long = \"1m\"", "`long` applies to burn-rate alerts only");
+    let last = text.rfind("component = \"db\"").unwrap();
+    let last_line = text[..last].matches('\n').count() + 1;
+    assert!(
+        all.iter()
+            .any(|d| d.starts_with(&format!("bad.toml:{last_line}:"))
+                && d.contains("`component` does not apply to a burn-rate alert")),
+        "{all:#?}"
+    );
     let dup = text.match_indices("name = \"A\"").nth(1).unwrap().0;
     let dup_line = text[..dup].matches('\n').count() + 1;
     assert!(

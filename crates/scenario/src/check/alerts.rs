@@ -108,6 +108,19 @@ pub(super) fn check(
     spec
 }
 
+/// Refuses each of the `written` keys (those with a span) with `` `KEY` why ``.
+fn refuse<const N: usize>(
+    ck: &mut Ck,
+    written: [(&str, Option<std::ops::Range<usize>>); N],
+    why: &str,
+) {
+    for (key, span) in written {
+        if let Some(span) = span {
+            ck.err(span, format!("`{key}` {why}"));
+        }
+    }
+}
+
 /// A class named by `class`, checked against the scenario's classes.
 fn class_of(ck: &mut Ck, scope: &Scope<'_>, v: &Spanned<String>) -> Option<String> {
     let c = v.get_ref();
@@ -147,19 +160,13 @@ fn burn_rate(
             None
         }
     };
-    for (key, span) in [
+    let written = [
         ("series", r.series.as_ref().map(|v| v.span())),
         ("component", r.component.as_ref().map(|v| v.span())),
         ("above", r.above.as_ref().map(|v| v.span())),
         ("below", r.below.as_ref().map(|v| v.span())),
-    ] {
-        if let Some(span) = span {
-            ck.err(
-                span,
-                format!("`{key}` does not apply to a burn-rate alert (it watches the error budget of [slo]); remove it, or remove `burn_rate` for a threshold alert"),
-            );
-        }
-    }
+    ];
+    refuse(ck, written, "does not apply to a burn-rate alert (it watches the error budget of [slo]); remove it, or remove `burn_rate` for a threshold alert");
     let class = match &r.class {
         None => None,
         Some(c) => Some(class_of(ck, scope, c)?),
@@ -224,18 +231,16 @@ fn burn_rate(
 fn threshold(ck: &mut Ck, scope: &Scope<'_>, a: &Spanned<RawAlert>) -> Option<Condition> {
     let r = a.get_ref();
     let names: Vec<&str> = Series::ALL.iter().map(|s| s.name()).collect();
-    for (key, span) in [
+    let written = [
         ("long", r.long.as_ref().map(|v| v.span())),
         ("short", r.short.as_ref().map(|v| v.span())),
         ("factor", r.factor.as_ref().map(|v| v.span())),
-    ] {
-        if let Some(span) = span {
-            ck.err(
-                span,
-                format!("`{key}` applies to burn-rate alerts only; add burn_rate = \"fast\" or \"slow\", or remove it"),
-            );
-        }
-    }
+    ];
+    refuse(
+        ck,
+        written,
+        "applies to burn-rate alerts only; add burn_rate = \"fast\" or \"slow\", or remove it",
+    );
     let Some(sv) = &r.series else {
         ck.err(
             a.span(),
