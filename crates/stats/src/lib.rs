@@ -44,6 +44,7 @@ mod cascade;
 mod ci;
 mod detect;
 mod figure;
+mod hist;
 mod loghist;
 mod recorder;
 mod result;
