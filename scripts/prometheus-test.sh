@@ -161,17 +161,22 @@ quantile_check("p99 over the window, counter difference",
                f'histogram_quantile(0.99, sum by (le) (archsim_request_duration_seconds_bucket{{class="all"}} - archsim_request_duration_seconds_bucket{{class="all"}} offset {W}s))', p99)
 quantile_check("p50 over the window, rate()",
                f'histogram_quantile(0.5, sum by (le) (rate(archsim_request_duration_seconds_bucket{{class="all"}}[{R}])))', result["latency_ms"]["p50"])
+# A class's own series (several classes: each has its histogram beside class="all").
+quantile_check("read p99 over the window, rate()",
+               f'histogram_quantile(0.99, sum by (le) (rate(archsim_request_duration_seconds_bucket{{class="read"}}[{R}])))',
+               result["classes"]["read"]["latency_ms"]["p99"])
 
 # Mean latency from _sum / _count: each value is taken at its series histogram bucket's
 # midpoint (within 1.5%), and the window is by completion rather than arrival time.
-got = query(f'(archsim_request_duration_seconds_sum - archsim_request_duration_seconds_sum offset {W}s)'
-            f' / (archsim_request_duration_seconds_count - archsim_request_duration_seconds_count offset {W}s)')
+A = '{class="all"}'
+got = query(f'(archsim_request_duration_seconds_sum{A} - archsim_request_duration_seconds_sum{A} offset {W}s)'
+            f' / (archsim_request_duration_seconds_count{A} - archsim_request_duration_seconds_count{A} offset {W}s)')
 want = result["latency_ms"]["mean"] / 1e3
 check("mean latency", got, want, abs(got - want) <= 0.02 * want, f"{100 * (got - want) / want:+.2f}%, within 2%")
 
 # Requests completed in the window: by completion time here, by arrival time in the JSON;
 # they differ by the requests in flight at the window's two edges.
-got = query(f'archsim_requests_total - archsim_requests_total offset {W}s')
+got = query(f'archsim_requests_total{A} - archsim_requests_total{A} offset {W}s')
 want = sum(c["succeeded"] + c["failed"] for c in result["classes"].values())
 check("requests completed in the window", got, want, abs(got - want) <= 0.01 * want, f"{100 * (got - want) / want:+.3f}%, within 1%")
 

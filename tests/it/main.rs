@@ -1,5 +1,6 @@
 //! Integration tests of archsim, one binary with a module per concern.
 
+mod alerts;
 mod breakdown;
 mod cache;
 mod cascades;

@@ -191,10 +191,13 @@ fn the_export_is_well_formed_cumulative_and_agrees_with_the_json() {
             counts.insert((s.labels.clone(), key_ts), s.value);
         }
     }
+    // Several classes: the overall series (class="all") and each class's own.
+    let classes = r["classes"].as_object().unwrap().len();
+    let labels = if classes > 1 { classes + 1 } else { 1 };
     assert_eq!(
         points.len(),
-        n,
-        "one histogram point per interval (one class label)"
+        n * labels,
+        "one histogram point per interval and class label"
     );
     for (key, b) in &points {
         assert!(
@@ -265,7 +268,7 @@ fn the_export_is_well_formed_cumulative_and_agrees_with_the_json() {
         values(&samples, "archsim_component_instances", "component=\"app\""),
         vec![c["app"]["instances"].as_f64().unwrap(); n]
     );
-    // Several classes: the overall series is class="all" (per-class series come later).
+    // Several classes: the overall series is class="all", then each class's own.
     let all = "class=\"all\"";
     assert_eq!(
         values(&samples, "archsim_request_rate_per_second", all),
@@ -294,6 +297,19 @@ fn the_export_is_well_formed_cumulative_and_agrees_with_the_json() {
         values(&samples, &format!("{hist}_count"), all).last(),
         Some(&q["succeeded"].as_f64().unwrap())
     );
+    // The classes' own counters add up to the overall ones, at the end and on the way.
+    for name in ["archsim_requests_total", "archsim_requests_failed_total"] {
+        let overall = values(&samples, name, all);
+        let mut summed = vec![0.0; overall.len()];
+        for class in r["classes"].as_object().unwrap().keys() {
+            let own = values(&samples, name, &format!("class=\"{class}\""));
+            assert_eq!(own.len(), overall.len(), "{name} {class}");
+            for (a, b) in summed.iter_mut().zip(own) {
+                *a += b;
+            }
+        }
+        assert_eq!(summed, overall, "{name}");
+    }
     // The mean latency from _sum / _count: bucket midpoints (within 1.5%) over the whole run
     // against the measured window's exact mean.
     let sum = values(&samples, &format!("{hist}_sum"), all)

@@ -25,6 +25,7 @@ mod outputs;
 mod partial;
 mod progress;
 mod report;
+mod rules;
 mod shard;
 mod suite;
 mod table;
@@ -96,6 +97,10 @@ struct RunArgs {
     /// Run replications on at most N threads (default: RAYON_NUM_THREADS, else one per core).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
     threads: Option<u32>,
+    /// Write the scenario's [[alerts]] as a Prometheus rules file (YAML) to PATH, over the
+    /// metric names of --metrics.
+    #[arg(long = "alerts-rules", value_name = "PATH")]
+    alerts_rules: Option<PathBuf>,
     #[command(flatten)]
     shard: shard::ShardArgs,
     #[command(flatten)]
@@ -381,6 +386,13 @@ pub(crate) fn run_file(
         Ok(s) => s,
         Err(code) => return code,
     };
+    if args.alerts_rules.is_some() && scenario.spec.alerts.rules.is_empty() {
+        errln!(
+            "error: --alerts-rules: {} has no [[alerts]] to write; add one or drop the option; nothing was simulated",
+            scenario.file
+        );
+        return EXIT_INVALID;
+    }
     if args.fail_on_slo {
         if let Err(code) = check_slo_gate(&[&scenario]) {
             return code;
@@ -450,6 +462,7 @@ impl RunArgs {
             html: self.html.as_deref(),
             traces: self.trace.traces.as_deref(),
             metrics: self.metrics.as_deref(),
+            alerts_rules: self.alerts_rules.as_deref(),
         }
     }
 }
@@ -462,6 +475,7 @@ impl MultiArgs {
             html: self.html.as_deref(),
             traces: None,
             metrics: None,
+            alerts_rules: None,
         }
     }
 }
@@ -600,7 +614,7 @@ fn report_run_with(
         })
         .into_iter()
         .collect();
-    let code = outputs::emit(
+    let mut code = outputs::emit(
         &args.outputs(),
         &result.summary(),
         || Ok(result.to_json()?),
@@ -608,6 +622,19 @@ fn report_run_with(
         || report::run_html(result),
         extra,
     );
+    if let Some(path) = &args.alerts_rules {
+        let spec = &scenario.spec;
+        let text = rules::prometheus_rules(
+            &scenario.name,
+            &spec.alerts,
+            spec.series_interval.as_nanos(),
+            spec.traffic.classes.len(),
+        );
+        if let Err(e) = outputs::write_atomically(path, text.trim_end().as_bytes()) {
+            errln!("error: --alerts-rules: writing {}: {e}", path.display());
+            code = EXIT_FAILURE;
+        }
+    }
     let missed = if args.fail_on_slo && result.slo.as_ref().is_some_and(|s| !s.met) {
         vec![scenario.name.clone()]
     } else {

@@ -125,6 +125,12 @@ pub(crate) const FAMILIES: &[Family] = &[
         "Requests failed since the run's start.",
     ),
     family(
+        "archsim_requests_slow",
+        "counter",
+        None,
+        "Requests that succeeded but not good (slower than the SLO latency, or answered by a fallback) since the run's start.",
+    ),
+    family(
         "archsim_request_duration_seconds",
         "histogram",
         SECONDS,
@@ -189,13 +195,18 @@ pub(crate) const LE: &[(&str, u64)] = &[
 /// The series of each request class, as (class label, series buckets).
 ///
 /// With one class, its series is the run's series, under the class's name; with several,
-/// only the overall series exists so far, written as `class="all"`.
-// TODO(class_series): once `RunStats::class_series: Vec<Vec<SeriesBucket>>` lands (empty with
-// one class), yield ("all", &stats.series) followed by each (class name, &class_series[i]).
+/// the overall series as `class="all"`, then each class's own.
 fn class_series(stats: &RunStats) -> Vec<(&str, &[SeriesBucket])> {
     match stats.class_names.as_slice() {
         [one] => vec![(one.as_str(), stats.series.as_slice())],
-        _ => vec![("all", stats.series.as_slice())],
+        names => std::iter::once(("all", stats.series.as_slice()))
+            .chain(
+                names
+                    .iter()
+                    .zip(&stats.class_series)
+                    .map(|(n, s)| (n.as_str(), s.as_slice())),
+            )
+            .collect(),
     }
 }
 
@@ -274,8 +285,8 @@ fn latency_histogram(out: &mut Out, class: &str, buckets: &[SeriesBucket], reps:
     // Counts per `le` slot (not yet cumulative across slots), cumulative over time.
     let mut slots = vec![0u64; LE.len() + 1];
     let mut sum_us = 0f64;
-    let (mut failed, mut completed) = (0u64, 0u64);
-    let (mut requests, mut failures) = (String::new(), String::new());
+    let (mut failed, mut completed, mut slow) = (0u64, 0u64, 0u64);
+    let (mut requests, mut failures, mut slows) = (String::new(), String::new(), String::new());
     let labels = format!("class=\"{}\"", label(class));
     for (b, t) in buckets.iter().zip(&ts) {
         for (lo, hi, n) in b.latency_us.buckets() {
@@ -315,7 +326,15 @@ fn latency_histogram(out: &mut Out, class: &str, buckets: &[SeriesBucket], reps:
         );
         completed += b.succeeded + b.failed;
         failed += b.failed;
+        slow += b.succeeded - b.good;
         let (c, f) = (completed as f64 / reps, failed as f64 / reps);
+        sample(
+            &mut slows,
+            "archsim_requests_slow_total",
+            &labels,
+            slow as f64 / reps,
+            t,
+        );
         sample(&mut requests, "archsim_requests_total", &labels, c, t);
         sample(
             &mut failures,
@@ -327,6 +346,7 @@ fn latency_histogram(out: &mut Out, class: &str, buckets: &[SeriesBucket], reps:
     }
     out.lines("archsim_requests").push_str(&requests);
     out.lines("archsim_requests_failed").push_str(&failures);
+    out.lines("archsim_requests_slow").push_str(&slows);
     out.ts = ts;
 }
 

@@ -1,4 +1,5 @@
-//! The files a command writes (`--json`, `--csv`, `--html`, `--metrics`): checked before anything is
+//! The files a command writes (`--json`, `--csv`, `--html`, `--metrics`, `--alerts-rules`,
+//! `--traces`): checked before anything is
 //! simulated, then each written whole or not at all, on its own, so that one failure loses
 //! neither the others nor the summary (issue 11 item 15).
 
@@ -21,12 +22,18 @@ pub(crate) struct Outputs<'a> {
     pub traces: Option<&'a Path>,
     /// `--metrics` (a single run only).
     pub metrics: Option<&'a Path>,
+    /// `--alerts-rules` (written by the run command itself, checked here with the others).
+    pub alerts_rules: Option<&'a Path>,
 }
 
 impl<'a> Outputs<'a> {
     /// Whether any output was asked for.
     pub(crate) fn any(&self) -> bool {
-        self.json.is_some() || self.csv.is_some() || self.html.is_some() || self.metrics.is_some()
+        self.json.is_some()
+            || self.csv.is_some()
+            || self.html.is_some()
+            || self.metrics.is_some()
+            || self.alerts_rules.is_some()
     }
     /// The file outputs as (option, path); `--json -` is stdout, not a file.
     fn files(&self) -> Vec<(&'static str, &'a Path)> {
@@ -45,6 +52,9 @@ impl<'a> Outputs<'a> {
         }
         if let Some(m) = self.metrics {
             v.push(("--metrics", m));
+        }
+        if let Some(r) = self.alerts_rules {
+            v.push(("--alerts-rules", r));
         }
         v
     }

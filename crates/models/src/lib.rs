@@ -44,6 +44,7 @@
 //!     }],
 //!     faults: vec![],
 //!     ops: OpsSpec::default(),
+//!     alerts: Default::default(),
 //! };
 //! let stats = run(&spec, 42).unwrap();
 //! assert!(stats.accounting_holds());

@@ -48,6 +48,8 @@ pub struct Spec {
     pub faults: Vec<FaultSpec>,
     /// Operations: restarts, health checks, failover, regions (all off by default).
     pub ops: OpsSpec,
+    /// Alert rules, evaluated on each replication's series after it ran (none by default).
+    pub alerts: archsim_stats::AlertsSpec,
 }
 
 impl Default for Spec {
@@ -69,6 +71,7 @@ impl Default for Spec {
             components: Vec::new(),
             faults: Vec::new(),
             ops: OpsSpec::default(),
+            alerts: archsim_stats::AlertsSpec::default(),
         }
     }
 }

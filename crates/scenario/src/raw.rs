@@ -25,6 +25,8 @@ pub struct RawScenario {
     pub network: Option<RawNetwork>,
     #[serde(default)]
     pub faults: Vec<Spanned<RawFault>>,
+    #[serde(default)]
+    pub alerts: Vec<Spanned<RawAlert>>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -39,6 +41,8 @@ pub struct RawRun {
     pub max_in_flight: S<i64>,
     /// A size: `"8GiB"`, `"500MB"`, or a number of bytes (see [`crate::memory::parse_size`]).
     pub memory_limit: Option<Spanned<toml::Value>>,
+    /// How often alert rules are evaluated (default: `series_interval`).
+    pub alert_interval: S<String>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -414,4 +418,25 @@ pub struct RawFault {
     pub batch: S<i64>,
     pub start_up: S<String>,
     pub drain: S<String>,
+}
+
+/// An `[[alerts]]` rule: a threshold on a series, or an SLO burn rate.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawAlert {
+    pub name: S<String>,
+    pub component: S<String>,
+    pub class: S<String>,
+    pub series: S<String>,
+    /// A number, or a duration for a series in seconds (`p99`, `consumer_lag`).
+    pub above: Option<Spanned<toml::Value>>,
+    pub below: Option<Spanned<toml::Value>>,
+    #[serde(rename = "for")]
+    pub for_: S<String>,
+    pub severity: S<String>,
+    /// `fast` or `slow`.
+    pub burn_rate: S<String>,
+    pub long: S<String>,
+    pub short: S<String>,
+    pub factor: S<f64>,
 }

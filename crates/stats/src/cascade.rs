@@ -150,6 +150,10 @@ pub struct Cascade {
     pub normal_at_s: Option<f64>,
     /// `metastable`: seconds from the trigger's end to the end of traffic, still failing.
     pub still_failing_after_s: Option<f64>,
+    /// Only when the model has alert rules: the first alert that fired during the incident,
+    /// or none (see [`crate::alerts`]).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub detection: Option<crate::detect::Detection>,
 }
 
 /// One component's pooled series, as the analysis reads them.
@@ -557,6 +561,7 @@ pub(crate) fn analyze(inp: &Input<'_>) -> (Vec<TimelineEntry>, Vec<Cascade>) {
             recovered_after_s: recovered.then(|| (o.last_off_s - o.end_s).max(0.0)),
             normal_at_s: recovered.then_some(o.last_off_s),
             still_failing_after_s: metastable.then_some(inp.end_s - o.end_s),
+            detection: None,
         }
     };
     let verdict_now = |o: &Open| {

@@ -21,6 +21,8 @@
 //! * the incident analysis ([`Cascade`]): saturation and error-rate changes derived from the
 //!   pooled series, and for each fault (or load surge) what crossed which threshold, when,
 //!   and whether the system recovered, absorbed it, or stayed failing (metastable);
+//! * alert rules ([`alerts`]): thresholds and SLO burn rates evaluated on each replication's
+//!   series as a Prometheus server would, and each incident's time to detect;
 //! * [`SimResult`]: the result of the contract, built from merged stats, with its JSON
 //!   ([`SimResult::to_json`]) and text ([`SimResult::summary`]) renderings.
 //!
@@ -41,10 +43,13 @@
 //! and `generated = succeeded + failed + in_flight` is checked when a result is built.
 #![deny(missing_docs)]
 
+pub mod alerts;
 mod breakdown;
 mod cascade;
 mod ci;
+mod detect;
 mod figure;
+mod hist;
 mod loghist;
 mod recorder;
 mod result;
@@ -53,12 +58,14 @@ mod text;
 mod timeline;
 pub use text::{clock, CLOCK_AFTER_S};
 
+pub use alerts::{AlertRule, AlertsSpec, FiredAlert};
 pub use breakdown::{
     Bin, Breakdown, BreakdownResult, CallTimes, ComponentLatency, Group, Part, TimeMs, CALL_PHASES,
     DOWNSTREAM, NETWORK, PATH_PHASES, SERVICE, WAIT,
 };
 pub use cascade::{Cascade, Crossing, Trigger};
 pub use ci::{interval, t975, Ci95, Headline, Interval, LatencyCi};
+pub use detect::Detection;
 pub use figure::{Chart, Counters, Figure, Figures, SeriesSet};
 pub use loghist::LogHist;
 pub use recorder::{

@@ -1,9 +1,9 @@
 //! What a run collects while it runs.
 
 use crate::figure::{Counters, Figures, SeriesSet};
+pub use crate::hist::Hist;
 use crate::loghist::LogHist;
 use crate::timeline::{Event, TimelineEntry};
-use hdrhistogram::Histogram;
 
 /// The measured window: requests that arrive in `[warmup_ns, end_ns)` count in every latency
 /// and rate figure; time-weighted averages are taken over the same interval.
@@ -24,77 +24,6 @@ impl Window {
     /// Length of the window in nanoseconds.
     pub fn len_ns(&self) -> u64 {
         self.end_ns - self.warmup_ns
-    }
-}
-
-/// A latency histogram in nanoseconds (HdrHistogram, 3 significant digits, constant memory)
-/// with an exact sum, count and maximum beside it.
-#[derive(Clone, Debug)]
-pub struct Hist {
-    // Serialized in `crate::serial` (HdrHistogram V2, compressed).
-    pub(crate) h: Histogram<u64>,
-    pub(crate) sum_ns: u128,
-    pub(crate) max_ns: u64,
-}
-
-impl Default for Hist {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Hist {
-    /// An empty histogram.
-    pub fn new() -> Self {
-        Self {
-            h: Histogram::new(3).expect("3 significant digits is valid"),
-            sum_ns: 0,
-            max_ns: 0,
-        }
-    }
-    /// Records one value.
-    #[inline]
-    pub fn record(&mut self, v_ns: u64) {
-        // Auto-resizing: recording cannot fail for any u64.
-        let _ = self.h.record(v_ns);
-        self.sum_ns += v_ns as u128;
-        self.max_ns = self.max_ns.max(v_ns);
-    }
-    /// Adds another histogram's counts (exact).
-    pub fn merge(&mut self, other: &Hist) {
-        self.h
-            .add(&other.h)
-            .expect("auto-resizing histograms always add");
-        self.sum_ns += other.sum_ns;
-        self.max_ns = self.max_ns.max(other.max_ns);
-    }
-    /// Number of recorded values.
-    pub fn count(&self) -> u64 {
-        self.h.len()
-    }
-    /// Exact mean in milliseconds, `None` when empty.
-    pub fn mean_ms(&self) -> Option<f64> {
-        let n = self.count();
-        (n > 0).then(|| self.sum_ns as f64 / n as f64 / 1e6)
-    }
-    /// The value at quantile `q` in milliseconds (within 0.1%), `None` when empty.
-    pub fn quantile_ms(&self, q: f64) -> Option<f64> {
-        (self.count() > 0).then(|| {
-            let v = self.h.value_at_quantile(q);
-            self.h.median_equivalent(v).min(self.max_ns) as f64 / 1e6
-        })
-    }
-    /// Exact maximum in milliseconds, `None` when empty.
-    pub fn max_ms(&self) -> Option<f64> {
-        (self.count() > 0).then(|| self.max_ns as f64 / 1e6)
-    }
-    /// The fraction of recorded values at or below `v_ns` (within the histogram's precision).
-    pub fn fraction_at_or_below(&self, v_ns: u64) -> f64 {
-        let n = self.count();
-        if n == 0 {
-            return 0.0;
-        }
-        self.h.count_between(0, v_ns) as f64 / n as f64
     }
 }
 
@@ -469,6 +398,8 @@ pub struct Recorder {
     overall: Outcomes,
     classes: Vec<Outcomes>,
     series: Vec<SeriesBucket>,
+    /// Per class, its own series (empty with one class: the overall series is the class's).
+    class_series: Vec<Vec<SeriesBucket>>,
     timeline: Vec<TimelineEntry>,
     /// The series bucket used last: (start, end, index).
     cur: (u64, u64, usize),
@@ -492,11 +423,18 @@ impl Recorder {
             errors: vec![0; n_reasons],
             ..Outcomes::default()
         };
+        // Per-class series only when there are several classes: a one-class run pays nothing.
+        let class_series = if class_names.len() > 1 {
+            vec![vec![SeriesBucket::default(); buckets]; class_names.len()]
+        } else {
+            Vec::new()
+        };
         Self {
             window,
             slo_ns,
             interval_ns,
             reasons,
+            class_series,
             classes: class_names.iter().map(|_| outcomes()).collect(),
             class_names,
             generated: 0,
@@ -534,12 +472,6 @@ impl Recorder {
         self.window
     }
 
-    #[inline]
-    fn bucket(&mut self, t_ns: u64) -> &mut SeriesBucket {
-        let i = self.bucket_index(t_ns);
-        &mut self.series[i]
-    }
-
     /// The index of the series bucket holding `t_ns` (the last bucket holds everything
     /// after it): below [`Recorder::series_len`]. Cheap for times nearly in order.
     #[inline]
@@ -565,11 +497,33 @@ impl Recorder {
         self.series.len()
     }
 
-    /// A request (first attempt) is generated at `t_ns`.
-    #[inline]
-    pub fn arrival(&mut self, t_ns: u64) {
+    /// A request (first attempt) of class `class` is generated at `t_ns`.
+    #[inline(always)]
+    pub fn arrival(&mut self, class: usize, t_ns: u64) {
         self.generated += 1;
-        self.bucket(t_ns).arrivals += 1;
+        let i = self.bucket_index(t_ns);
+        self.series[i].arrivals += 1;
+        // Out of line: a one-class run only pays this test.
+        if !self.class_series.is_empty() {
+            self.class_arrival(class, i);
+        }
+    }
+
+    /// The class's own series bucket `i` counts an arrival (several classes only).
+    #[inline(never)]
+    fn class_arrival(&mut self, class: usize, i: usize) {
+        self.class_series[class][i].arrivals += 1;
+    }
+
+    /// The class's own series bucket `i` and, for a `measured` request, its figures count a
+    /// failure for reason index `reason` (several classes only).
+    #[inline(never)]
+    fn class_failure(&mut self, class: usize, i: usize, reason: usize, measured: bool) {
+        self.class_series[class][i].failed += 1;
+        if measured {
+            self.classes[class].failed += 1;
+            self.classes[class].errors[reason] += 1;
+        }
     }
 
     /// A request of class `class` that arrived at `arrival_ns` succeeded at `now_ns`.
@@ -590,24 +544,46 @@ impl Recorder {
         self.degraded += degraded as u64;
         let lat = now_ns - arrival_ns;
         let good = !degraded && self.slo_ns.is_none_or(|s| lat <= s);
-        let b = self.bucket(now_ns);
+        let i = self.bucket_index(now_ns);
+        let measured = self.window.contains(arrival_ns);
+        // With one class its figures and series are the overall ones (copied in `finish`):
+        // a one-class run only pays this test (first, so `class` need not outlive it).
+        if !self.class_series.is_empty() {
+            self.class_success(class, i, lat, (good, degraded, measured));
+        }
+        let b = &mut self.series[i];
         b.succeeded += 1;
         b.good += good as u64;
         b.latency_us.record(lat / 1_000);
-        if self.window.contains(arrival_ns) {
+        if measured {
             let o = &mut self.overall;
             o.succeeded += 1;
             o.good += good as u64;
             o.degraded += degraded as u64;
             o.latency.record(lat);
-            // With one class its figures are the overall ones (copied in `finish`).
-            if self.classes.len() > 1 {
-                let o = &mut self.classes[class];
-                o.succeeded += 1;
-                o.good += good as u64;
-                o.degraded += degraded as u64;
-                o.latency.record(lat);
-            }
+        }
+    }
+
+    /// The class's own series bucket `i` and, for a `measured` request, its figures count a
+    /// success (several classes only).
+    #[inline(never)]
+    fn class_success(
+        &mut self,
+        class: usize,
+        i: usize,
+        lat: u64,
+        (good, degraded, measured): (bool, bool, bool),
+    ) {
+        let b = &mut self.class_series[class][i];
+        b.succeeded += 1;
+        b.good += good as u64;
+        b.latency_us.record(lat / 1_000);
+        if measured {
+            let o = &mut self.classes[class];
+            o.succeeded += 1;
+            o.good += good as u64;
+            o.degraded += degraded as u64;
+            o.latency.record(lat);
         }
     }
 
@@ -616,14 +592,15 @@ impl Recorder {
     #[inline]
     pub fn failure(&mut self, class: usize, reason: usize, arrival_ns: u64, now_ns: u64) {
         self.failed += 1;
-        self.bucket(now_ns).failed += 1;
-        if self.window.contains(arrival_ns) {
+        let i = self.bucket_index(now_ns);
+        self.series[i].failed += 1;
+        let measured = self.window.contains(arrival_ns);
+        if !self.class_series.is_empty() {
+            self.class_failure(class, i, reason, measured);
+        }
+        if measured {
             self.overall.failed += 1;
             self.overall.errors[reason] += 1;
-            if self.classes.len() > 1 {
-                self.classes[class].failed += 1;
-                self.classes[class].errors[reason] += 1;
-            }
         }
     }
 
@@ -649,6 +626,9 @@ impl Recorder {
         // The series covers the run as it happened, not the longest drain it could have had.
         let buckets = (end_ns / self.interval_ns + 1) as usize;
         self.series.truncate(buckets.max(1));
+        for c in &mut self.class_series {
+            c.truncate(buckets.max(1));
+        }
         let bucket_ns = (0..self.series.len() as u64)
             .map(|i| {
                 end_ns
@@ -677,8 +657,10 @@ impl Recorder {
             overall: self.overall,
             classes: self.classes,
             series: self.series,
+            class_series: self.class_series,
             bucket_ns,
             timeline: self.timeline,
+            alerts: None,
             components,
             events,
             simulated_ns: end_ns as u128,
@@ -715,6 +697,10 @@ pub struct RunStats {
     pub classes: Vec<Outcomes>,
     /// The time series.
     pub series: Vec<SeriesBucket>,
+    /// Per class, its own time series, when there are several classes (empty with one: the
+    /// overall series is then the class's).
+    #[serde(default)]
+    pub class_series: Vec<Vec<SeriesBucket>>,
     /// Simulated time in each series bucket (the last one may be partial), summed over
     /// replications.
     pub bucket_ns: Vec<u64>,
@@ -731,6 +717,10 @@ pub struct RunStats {
     /// Measured successes' latency by component and phase, binned by latency.
     #[serde(default)]
     pub breakdown: crate::breakdown::Breakdown,
+    /// The alerts that fired, each with its replication; `None` when the model has no
+    /// alert rules (see [`crate::alerts`]).
+    #[serde(default)]
+    pub alerts: Option<Vec<crate::alerts::FiredAlert>>,
 }
 
 impl RunStats {
@@ -751,6 +741,25 @@ impl RunStats {
         }
         for (a, b) in self.series.iter_mut().zip(&o.series) {
             a.merge(b);
+        }
+        if self.class_series.len() < o.class_series.len() {
+            self.class_series.resize(o.class_series.len(), Vec::new());
+        }
+        for (a, b) in self.class_series.iter_mut().zip(&o.class_series) {
+            if a.len() < b.len() {
+                a.resize(b.len(), SeriesBucket::default());
+            }
+            for (x, y) in a.iter_mut().zip(b) {
+                x.merge(y);
+            }
+        }
+        if let Some(theirs) = &o.alerts {
+            let mine = self.alerts.get_or_insert_with(Vec::new);
+            for a in theirs {
+                let mut a = a.clone();
+                a.replication += self.replications;
+                mine.push(a);
+            }
         }
         add_series(&mut self.bucket_ns, &o.bucket_ns);
         for e in &o.timeline {

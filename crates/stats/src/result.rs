@@ -321,6 +321,10 @@ pub struct SimResult {
     /// Cost of the architecture, only when some component has a `cost_per_hour`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost: Option<Cost>,
+    /// The alerts that fired, in order of firing (each with its replication); only when the
+    /// model has alert rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alerts: Option<Vec<crate::alerts::FiredAlert>>,
 }
 
 /// What the architecture costs to run.
@@ -342,7 +346,7 @@ pub struct Cost {
 /// `calls_per_s` (per second of the bucket width, like `rps`), `n` buckets each; then the
 /// series figures the component declared, in the order declared, computed from the series
 /// pooled over replications.
-fn component_series(
+pub(crate) fn component_series(
     c: &crate::recorder::ComponentStats,
     interval_ns: u64,
     reps: f64,
@@ -649,7 +653,11 @@ impl SimResult {
             })
             .collect();
         let series = SeriesResult::of(&stats.series, stats.interval_ns, reps);
-        let (timeline, cascades) = analyze_incidents(stats, &components);
+        let (timeline, mut cascades) = analyze_incidents(stats, &components);
+        if let Some(alerts) = &stats.alerts {
+            let run_end_s = stats.simulated_ns as f64 / 1e9 / reps;
+            crate::detect::detect(&mut cascades, alerts, run_end_s, stats.replications);
+        }
         Ok(SimResult {
             scenario: scenario.to_string(),
             seed,
@@ -692,6 +700,13 @@ impl SimResult {
             duration_s: stats.window.end_ns as f64 / 1e9,
             ci95: None,
             cost: None,
+            alerts: stats.alerts.as_ref().map(|a| {
+                let mut a = a.clone();
+                a.sort_by(|x, y| {
+                    (x.fired_at_s.total_cmp(&y.fired_at_s)).then(x.replication.cmp(&y.replication))
+                });
+                a
+            }),
         })
     }
 

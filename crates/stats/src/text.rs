@@ -301,6 +301,10 @@ impl SimResult {
                 );
             }
         }
+        if let Some(alerts) = &self.alerts {
+            let _ = writeln!(s);
+            let _ = writeln!(s, "{}", alerts_line(alerts, self.replications, long));
+        }
         if !self.cascades.is_empty() {
             let _ = writeln!(s);
             for (i, c) in self.cascades.iter().enumerate().take(10) {
@@ -316,6 +320,33 @@ impl SimResult {
         }
         s
     }
+}
+
+/// `alerts  DbSaturated 135.0s-185.0s, SloSlowBurn 125.0s-end`: each firing with its
+/// span (and replication, with several), at most 10; `none fired` when none did.
+fn alerts_line(alerts: &[crate::alerts::FiredAlert], replications: u32, long: bool) -> String {
+    if alerts.is_empty() {
+        return "alerts       none fired".into();
+    }
+    let shown: Vec<String> = alerts
+        .iter()
+        .take(10)
+        .map(|a| {
+            let end = a.resolved_at_s.map_or("end".into(), |t| secs(t, long));
+            let rep = if replications > 1 {
+                format!(" (replication {})", a.replication)
+            } else {
+                String::new()
+            };
+            format!("{} {}-{end}{rep}", a.name, secs(a.fired_at_s, long))
+        })
+        .collect();
+    let more = if alerts.len() > 10 {
+        format!(", ... {} more in the JSON result", alerts.len() - 10)
+    } else {
+        String::new()
+    };
+    format!("alerts       {}{more}", shown.join(", "))
 }
 
 /// The half-width of an interval, with sensible precision.
@@ -533,6 +564,21 @@ pub(crate) fn story(c: &Cascade, long: bool) -> String {
             let _ = write!(s, "; {v} when traffic ended");
         }
     }
+    if let Some(d) = &c.detection {
+        match (&d.detected_by, d.time_to_detect_s) {
+            (Some(name), Some(after)) => {
+                let _ = write!(
+                    s,
+                    "; detected by alert {name} {} after it began",
+                    span1(after)
+                );
+                if let Some(r) = d.detected_replication {
+                    let _ = write!(s, " (replication {r})");
+                }
+            }
+            _ => s.push_str("; no alert fired during this incident"),
+        }
+    }
     s
 }
 
@@ -578,6 +624,7 @@ mod tests {
             recovered_after_s: Some(4.0),
             normal_at_s: Some(154.0),
             still_failing_after_s: None,
+            detection: None,
         };
         assert_eq!(
             story(&c, false),

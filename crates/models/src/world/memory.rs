@@ -157,8 +157,14 @@ pub fn estimate_memory(spec: &Spec, requests: f64, hops: f64) -> MemoryEstimate 
     let comps = spec.components.len() as u64;
     let hist = 4 * (hist_index(span_ns / 1_000) + 1);
     let with_latency = (buckets as f64).min(requests) as u64;
+    // With several classes each class keeps a series of its own beside the overall one.
+    let copies = match spec.traffic.classes.len() {
+        0 | 1 => 1,
+        n => 1 + n as u64,
+    };
     let run_series = (buckets * size_of::<SeriesBucket>() as u64)
-        .saturating_add(with_latency.saturating_mul(hist));
+        .saturating_add(with_latency.saturating_mul(hist))
+        .saturating_mul(copies);
     let stats = comps.saturating_mul(buckets * (2 * 16 + 2 * 8));
     let world = comps
         .saturating_mul(buckets * 2 * 8)

@@ -409,7 +409,11 @@ fn run_inner(
         sim.now().max(spec.duration)
     };
     let events = sim.events_processed();
-    let stats = sim.into_handler().finish(stop, events);
+    let mut stats = sim.into_handler().finish(stop, events);
     debug_assert!(stats.accounting_holds());
+    // Alerts are evaluated on this replication's own series, before any pooling.
+    if !spec.alerts.rules.is_empty() {
+        archsim_stats::alerts::evaluate(&spec.alerts, &mut stats);
+    }
     Ok(stats)
 }

@@ -4,9 +4,10 @@
 //! [`check`] runs the parts in a fixed order (the order problems are found in, which the
 //! sort by position in the file keeps for problems at one place): `[run]` and `[slo]`, the
 //! network, every component, the call cycle, `[traffic]`, the regions in use, the faults,
-//! and last the checks of the whole (no components, too many series buckets, a closed loop
+//! the alert rules, and last the checks of the whole (no components, too many series buckets, a closed loop
 //! that can never finish).
 
+mod alerts;
 mod autoscale;
 mod ck;
 mod components;
@@ -173,6 +174,12 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
 
     let drain = run.drain.unwrap_or(SimTime::from_secs(60));
     run::series_buckets(&mut ck, &run, drain);
+    let duration = run.duration.as_ref().map(|d| d.0);
+    let span_ns = duration
+        .unwrap_or(SimTime::ZERO)
+        .saturating_add(drain)
+        .as_nanos();
+    let alerts = alerts::check(&mut ck, &scope, slo.as_ref(), duration, span_ns);
 
     if !ck.problems.is_empty() {
         return Err(ck.problems);
@@ -191,6 +198,7 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
         components: comps,
         faults,
         ops,
+        alerts,
     };
     if let Some(why) = crate::stall::proof(&spec) {
         // At the think time, else the users (think defaults to 0).

@@ -36,7 +36,7 @@ impl World {
                 self.overload = Some(ctx.now());
                 ctx.stop();
             }
-            self.rec.arrival(now);
+            self.rec.arrival(class as usize, now);
             let entry = self.traffic.entry;
             let inst = self.choose(NONE, entry, self.comps[entry as usize].balance, key, class);
             let c = self.new_call(Call::simple(now, entry, inst, class, key));
@@ -80,7 +80,7 @@ impl World {
             self.overload = Some(ctx.now());
             ctx.stop();
         }
-        self.rec.arrival(now);
+        self.rec.arrival(class as usize, now);
         if let Some(t) = &mut self.tracer {
             t.request_starts(r, class, key, now);
         }

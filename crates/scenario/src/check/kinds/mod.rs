@@ -57,6 +57,9 @@ pub(super) struct Kind {
     pub(super) keys: &'static [&'static str],
     pub(super) place: Option<PlaceFn>,
     pub(super) check: CheckFn,
+    /// The series of its own an `[[alerts]]` rule may watch (beyond every component's
+    /// utilization, queue, errors, error_ratio and calls).
+    pub(super) series: &'static [&'static str],
 }
 
 impl Kind {
@@ -66,7 +69,12 @@ impl Kind {
             keys,
             place: None,
             check,
+            series: &[],
         }
+    }
+
+    const fn with_series(self, series: &'static [&'static str]) -> Kind {
+        Kind { series, ..self }
     }
 
     const fn placed_by(self, place: PlaceFn) -> Kind {
@@ -82,15 +90,24 @@ pub(super) const KINDS: &[Kind] = &[
     Kind::new("service", service::KEYS, service::check),
     Kind::new("database", database::KEYS, database::check).placed_by(database::place),
     Kind::new("load_balancer", load_balancer::KEYS, load_balancer::check),
-    Kind::new("cache", cache::KEYS, cache::check),
-    Kind::new("cdn", cdn::KEYS, cdn::check),
+    Kind::new("cache", cache::KEYS, cache::check).with_series(&["hit_ratio"]),
+    Kind::new("cdn", cdn::KEYS, cdn::check).with_series(&["hit_ratio"]),
     Kind::new("gateway", gateway::KEYS, gateway::check),
-    Kind::new("queue", queue::KEYS, queue::check),
+    Kind::new("queue", queue::KEYS, queue::check).with_series(&["consumer_lag"]),
 ];
 
 /// The kind named `name`.
 pub(super) fn find(name: &str) -> Option<&'static Kind> {
     KINDS.iter().find(|k| k.name == name)
+}
+
+/// The kinds that have series `name` of their own; empty when it is every component's.
+pub(super) fn with_series(name: &str) -> Vec<&'static str> {
+    KINDS
+        .iter()
+        .filter(|k| k.series.contains(&name))
+        .map(|k| k.name)
+        .collect()
 }
 
 /// The names of the kinds, in the order of [`KINDS`].
@@ -102,6 +119,21 @@ pub(super) fn names() -> Vec<&'static str> {
 mod tests {
     use super::*;
     use crate::raw::Applies;
+
+    /// A kind's own series are series an alert may watch.
+    #[test]
+    fn kind_series_are_alert_series() {
+        for kind in KINDS {
+            for s in kind.series {
+                let series = archsim_stats::alerts::Series::named(s);
+                assert!(
+                    series.is_some_and(|x| !x.of_requests()),
+                    "{}: {s}",
+                    kind.name
+                );
+            }
+        }
+    }
 
     #[test]
     fn kinds_are_named_once() {
