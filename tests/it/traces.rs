@@ -159,3 +159,12 @@ fn bad_trace_options_are_refused_before_the_run() {
     );
     assert!(o.stdout.is_empty(), "nothing was simulated");
 }
+
+#[test]
+fn traces_to_a_device_are_written_in_place() {
+    // `/dev/null` stays the device it is (no temporary file renamed over it).
+    let o = run(&["scenarios/stage1.toml", "--traces", "/dev/null"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let m = std::fs::metadata("/dev/null").unwrap();
+    assert!(!m.is_file());
+}

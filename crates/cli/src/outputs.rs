@@ -70,7 +70,7 @@ fn folder_of(path: &Path) -> PathBuf {
 
 /// Whether `path` exists and is neither a file nor a folder (a device, a pipe): such a path
 /// is written in place.
-fn is_special(path: &Path) -> bool {
+pub(crate) fn is_special(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }
 

@@ -106,7 +106,9 @@ impl Names {
 /// finishes it after the run.
 pub(crate) struct TraceFile {
     target: PathBuf,
-    temp: PathBuf,
+    /// The temporary twin renamed into place at the end; `None` for a device or a pipe
+    /// (`/dev/null`), written in place.
+    temp: Option<PathBuf>,
     out: Option<BufWriter<std::fs::File>>,
     format: TraceFormat,
     names: Names,
@@ -133,8 +135,13 @@ impl TraceFile {
         format: TraceFormat,
         names: Names,
     ) -> std::io::Result<Self> {
-        let temp = crate::outputs::temp_path(target);
-        let file = std::fs::File::create(&temp)?;
+        let (temp, file) = if crate::outputs::is_special(target) {
+            (None, std::fs::OpenOptions::new().write(true).open(target)?)
+        } else {
+            let temp = crate::outputs::temp_path(target);
+            let file = std::fs::File::create(&temp)?;
+            (Some(temp), file)
+        };
         let mut f = TraceFile {
             target: target.to_path_buf(),
             temp,
@@ -179,16 +186,24 @@ impl TraceFile {
         }
         let out = self.out.take();
         let flushed = match out {
-            Some(mut o) => o.flush().and_then(|_| o.get_ref().sync_all()),
+            Some(mut o) if self.temp.is_some() => o.flush().and_then(|_| o.get_ref().sync_all()),
+            Some(mut o) => o.flush(),
             None => Ok(()),
+        };
+        let Some(temp) = &self.temp else {
+            // Written in place.
+            return match (self.error.take(), flushed) {
+                (Some(e), _) | (None, Err(e)) => Err(anyhow::Error::from(e)),
+                _ => Ok(self.written),
+            };
         };
         let res = match (self.error.take(), flushed) {
             (Some(e), _) | (None, Err(e)) => Err(anyhow::Error::from(e)),
             _ if !ok => Ok(()),
-            _ => std::fs::rename(&self.temp, &self.target).map_err(anyhow::Error::from),
+            _ => std::fs::rename(temp, &self.target).map_err(anyhow::Error::from),
         };
         if res.is_err() || !ok {
-            let _ = std::fs::remove_file(&self.temp);
+            let _ = std::fs::remove_file(temp);
         }
         res.map(|_| self.written)
     }
