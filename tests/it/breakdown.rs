@@ -180,3 +180,25 @@ fn every_stage_scenario_has_component_times_and_a_breakdown() {
     let text = r.summary();
     assert!(text.contains("p99 requests:"), "{text}");
 }
+
+#[test]
+fn the_breakdown_can_be_turned_off_and_changes_nothing_else() {
+    let on = inline(TWO_TIER, &["run.duration=\"60s\""]);
+    let off = inline(TWO_TIER, &["run.duration=\"60s\"", "run.breakdown=false"]);
+    assert!(off.breakdown.is_none());
+    assert!(off.components["db"].latency_ms.is_none());
+    assert!(off.components["db"].time_ms.is_none());
+    let strip = |r: &archsim::stats::SimResult| {
+        let mut v: serde_json::Value = serde_json::from_str(&r.to_json().unwrap()).unwrap();
+        let o = v.as_object_mut().unwrap();
+        o.remove("breakdown");
+        o.remove("wall_s");
+        for c in o["components"].as_object_mut().unwrap().values_mut() {
+            let c = c.as_object_mut().unwrap();
+            c.remove("latency_ms");
+            c.remove("time_ms");
+        }
+        v
+    };
+    assert_eq!(strip(&on), strip(&off));
+}

@@ -45,6 +45,7 @@
 //!     faults: vec![],
 //!     ops: OpsSpec::default(),
 //!     alerts: Default::default(),
+//!     breakdown: true,
 //! };
 //! let stats = run(&spec, 42).unwrap();
 //! assert!(stats.accounting_holds());

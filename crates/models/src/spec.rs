@@ -50,6 +50,10 @@ pub struct Spec {
     pub ops: OpsSpec,
     /// Alert rules, evaluated on each replication's series after it ran (none by default).
     pub alerts: archsim_stats::AlertsSpec,
+    /// Where the time goes: each component's response time and phases, and the latency
+    /// breakdown of the median's and the p99's requests (on by default; off, a run keeps
+    /// neither and costs what it did without them).
+    pub breakdown: bool,
 }
 
 impl Default for Spec {
@@ -72,6 +76,7 @@ impl Default for Spec {
             faults: Vec::new(),
             ops: OpsSpec::default(),
             alerts: archsim_stats::AlertsSpec::default(),
+            breakdown: true,
         }
     }
 }

@@ -43,6 +43,9 @@ pub struct RawRun {
     pub memory_limit: Option<Spanned<toml::Value>>,
     /// How often alert rules are evaluated (default: `series_interval`).
     pub alert_interval: S<String>,
+    /// Where the time goes: per-component response times and the latency breakdown (default
+    /// true).
+    pub breakdown: S<bool>,
 }
 
 #[derive(Deserialize, Debug)]

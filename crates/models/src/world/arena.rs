@@ -393,9 +393,15 @@ impl World {
             }
         }
     }
-    /// Call slot `c` now holds `call`, sent now.
+    /// Call slot `c` now holds `call`, sent now: its times (and its span) start.
     #[inline(always)]
     fn made(&mut self, c: u32, call: &Call) {
+        if self.time.on || self.tracer.is_some() {
+            self.made_observed(c, call);
+        }
+    }
+    #[inline(never)]
+    fn made_observed(&mut self, c: u32, call: &Call) {
         self.time.sent(c, self.now);
         if let Some(t) = &mut self.tracer {
             t.call_made(c, call, self.traffic.simple, self.now);

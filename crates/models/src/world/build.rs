@@ -319,7 +319,7 @@ impl World {
                 .components
                 .iter()
                 .any(|c| matches!(&c.kind, KindSpec::Service(s) if s.drop_expired));
-        let time = Timing::new(comps.len(), spec.traffic.classes.len());
+        let time = Timing::new(comps.len(), spec.traffic.classes.len(), spec.breakdown);
         let mut world = World {
             time,
             tracer: None,

@@ -373,8 +373,17 @@ impl World {
     /// Call `c` is done now: its time goes to its component and its trail.
     #[inline]
     pub(in crate::world) fn timed(&mut self, c: u32) {
+        if self.time.on || self.tracer.is_some() {
+            self.timed_observed(c);
+        }
+    }
+    #[inline(never)]
+    fn timed_observed(&mut self, c: u32) {
         if self.tracer.is_some() {
             self.trace_done(c);
+        }
+        if !self.time.on {
+            return;
         }
         let call = &self.calls[c as usize];
         let (comp, class, arrived) = (call.comp, call.class, call.arrived);

@@ -112,7 +112,11 @@ pub fn estimate_memory(spec: &Spec, requests: f64, hops: f64) -> MemoryEstimate 
     // (timeouts, replies) in the event queue's buckets (doubled).
     let simple = matches!(spec.traffic.load, Load::Open { .. }) && simple_client(spec);
     let per_call = 2 * (size_of::<Call>() as u64 + 8)
-        + timing::PER_CALL_BYTES
+        + if spec.breakdown {
+            timing::PER_CALL_BYTES
+        } else {
+            0
+        }
         + if simple {
             0
         } else {
@@ -178,9 +182,13 @@ pub fn estimate_memory(spec: &Spec, requests: f64, hops: f64) -> MemoryEstimate 
     let classes = spec.traffic.classes.len() as u64;
     let per_comp_times =
         4 * (hist_index(span_ns) + 1) * (1 + if classes > 1 { classes } else { 0 });
-    let times = comps
-        .saturating_mul(per_comp_times)
-        .saturating_add(64 * (comps * 3 + 1) * 8);
+    let times = if spec.breakdown {
+        comps
+            .saturating_mul(per_comp_times)
+            .saturating_add(64 * (comps * 3 + 1) * 8)
+    } else {
+        0
+    };
     let stats = stats.saturating_add(times);
     let series = run_series
         .saturating_add(stats)

@@ -66,6 +66,9 @@ struct Entry {
 
 /// The timing part of the world.
 pub(in crate::world) struct Timing {
+    /// Whether the run keeps where the time goes (`Spec::breakdown`); off, every hook
+    /// returns at once.
+    pub(in crate::world) on: bool,
     calls: Vec<CallTime>,
     log: Vec<Entry>,
     /// Free log entries, linked through `next`.
@@ -79,8 +82,9 @@ pub(in crate::world) struct Timing {
 }
 
 impl Timing {
-    pub(in crate::world) fn new(components: usize, classes: usize) -> Timing {
+    pub(in crate::world) fn new(components: usize, classes: usize, on: bool) -> Timing {
         Timing {
+            on,
             calls: Vec::new(),
             log: Vec::new(),
             free: NONE,
@@ -92,6 +96,9 @@ impl Timing {
     /// Call slot `c` is sent at `now`.
     #[inline(always)]
     pub(in crate::world) fn sent(&mut self, c: u32, now: u64) {
+        if !self.on {
+            return;
+        }
         let t = CallTime {
             sent: now,
             mark: UNSET,
@@ -118,6 +125,9 @@ impl Timing {
     /// Call `c`'s work begins (the first time only).
     #[inline(always)]
     pub(in crate::world) fn work_starts(&mut self, c: u32, now: u64) {
+        if !self.on {
+            return;
+        }
         let t = &mut self.calls[c as usize];
         if t.mark == UNSET {
             t.mark = now;
@@ -125,12 +135,15 @@ impl Timing {
     }
     /// When call `c`'s work began, if it has (before it is done).
     pub(in crate::world) fn work_started(&self, c: u32) -> Option<u64> {
-        let m = self.calls[c as usize].mark;
+        let m = self.calls.get(c as usize)?.mark;
         (m != UNSET).then_some(m)
     }
     /// Call `c` starts a downstream step.
     #[inline(always)]
     pub(in crate::world) fn step_starts(&mut self, c: u32, now: u64) {
+        if !self.on {
+            return;
+        }
         self.calls[c as usize].a = now;
     }
     /// Call `c` (at `comp`, of `class`, arrived at `arrived`) is done at `now`, `edge` of
@@ -148,6 +161,9 @@ impl Timing {
         now: u64,
         measured: bool,
     ) {
+        if !self.on {
+            return;
+        }
         let t = self.calls[c as usize];
         let total = now.saturating_sub(arrived);
         let wait = if t.mark == UNSET {
@@ -185,6 +201,9 @@ impl Timing {
         now: u64,
         last: bool,
     ) {
+        if !self.on {
+            return;
+        }
         let t = self.calls[c as usize];
         self.calls[c as usize].trail = EMPTY;
         if !last {
@@ -242,6 +261,9 @@ impl Timing {
     }
     /// A guarded call `c` answered its leg: its trail waits for the leg's end.
     pub(in crate::world) fn carry(&mut self, c: u32, comp: u32, arrived: u64, now: u64) {
+        if !self.on {
+            return;
+        }
         let t = self.calls[c as usize];
         self.calls[c as usize].trail = EMPTY;
         let (tr, net) = self.whole_trail(&t, comp, arrived, now);
@@ -253,6 +275,9 @@ impl Timing {
     /// the carried trail (if the leg ended with an answer) joins `p`'s, and the step's time
     /// is downstream time either way.
     pub(in crate::world) fn leg_ended(&mut self, p: u32, now: u64, last: bool) {
+        if !self.on {
+            return;
+        }
         let carried = self.carry.take();
         if !last {
             if let Some((tr, _)) = carried {
@@ -266,6 +291,9 @@ impl Timing {
     /// Drops whatever a call carried (its caller no longer waits for it).
     #[inline]
     pub(in crate::world) fn forget(&mut self, c: u32) {
+        if !self.on {
+            return;
+        }
         let tr = self.calls[c as usize].trail;
         if tr.head != NONE {
             self.calls[c as usize].trail = EMPTY;
@@ -282,6 +310,9 @@ impl Timing {
         now: u64,
         latency: u64,
     ) {
+        if !self.on {
+            return;
+        }
         let t = self.calls[c as usize];
         self.calls[c as usize].trail = EMPTY;
         let net = self.hop_time(&t, arrived, now);

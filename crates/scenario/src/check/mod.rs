@@ -199,6 +199,11 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
         faults,
         ops,
         alerts,
+        breakdown: raw
+            .run
+            .as_ref()
+            .and_then(|r| r.get_ref().breakdown.as_ref())
+            .is_none_or(|b| *b.get_ref()),
     };
     if let Some(why) = crate::stall::proof(&spec) {
         // At the think time, else the users (think defaults to 0).

@@ -206,6 +206,9 @@ impl World {
     /// adds its trail to the breakdown.
     #[inline]
     fn request_timed(&mut self, c: u32, call: &Call, start: u64, now: u64) {
+        if !self.time.on {
+            return;
+        }
         if self.rec.window().contains(start) {
             self.time
                 .request_done(c, call.comp, call.arrived, now, now - start);
