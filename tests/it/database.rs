@@ -1,6 +1,6 @@
 //! Databases: replicas, stale reads, row locks.
 
-use crate::common::zipf;
+use crate::common::{file, series, zipf};
 use archsim::scenario::from_str;
 use archsim::stats::SimResult;
 
@@ -157,4 +157,19 @@ fn vertical_scaling_is_more_cores() {
     );
     // On 16 cores the response is nearly the bare service time: exp(4 ms), p99 = 18.4 ms.
     assert!((p99b - 18.42).abs() < 1.0, "p99 on 16 cores {p99b:.2}");
+}
+
+#[test]
+fn replication_lag_has_a_series_whose_mean_is_the_runs_mean() {
+    // Each bucket's value is the mean lag of the writes applied in it; weighted by the
+    // writes, the buckets give back the run's replication_lag_ms_mean (the figure counts
+    // the measured window only, the series the whole run: close, not equal).
+    let r = file("scenarios/read-replicas.toml", &[]);
+    let db = &r.components["db"];
+    let lag = series(&r, "db", "replication_lag_ms");
+    let values: Vec<f64> = lag.iter().flatten().copied().collect();
+    assert!(values.len() > 10, "{lag:?}");
+    let avg = values.iter().sum::<f64>() / values.len() as f64;
+    let mean = db.extra["replication_lag_ms_mean"].as_f64().unwrap();
+    assert!((avg - mean).abs() < 0.05 * mean, "{avg} vs {mean}");
 }

@@ -73,6 +73,10 @@ pub(in crate::world) struct DbState {
     pub(in crate::world) lock_waits: u64,
     pub(in crate::world) applies: u64,
     pub(in crate::world) lag_total_us: u64,
+    /// Per series bucket (with replicas): replication lag of the writes applied in it,
+    /// summed (ms), and how many were applied.
+    pub(in crate::world) lag_ms_sum: Vec<f64>,
+    pub(in crate::world) applied_per: Vec<f64>,
     /// The instance that takes writes (0 until a failover promotes another).
     pub(in crate::world) primary: u32,
     /// Failover: (detect + promote) in ns.
@@ -266,6 +270,7 @@ impl World {
         }
         let now = ctx.now().as_nanos();
         let measured = self.rec.window().contains(now);
+        let bucket = self.bucket_of(now);
         if let Body::Service(Svc { db: Some(db), .. }) = &mut self.comps[call.comp as usize].body {
             let inst = call.inst as usize;
             if call.is_replay() {
@@ -279,6 +284,10 @@ impl World {
                 if measured {
                     db.applies += 1;
                     db.lag_total_us += (now - call.commit_ns()) / 1_000;
+                }
+                if bucket < db.lag_ms_sum.len() {
+                    db.lag_ms_sum[bucket] += (now - call.commit_ns()) as f64 / 1e6;
+                    db.applied_per[bucket] += 1.0;
                 }
                 if call.is_replay() {
                     db.replayed += measured as u64;
@@ -465,6 +474,8 @@ impl DbState {
             lock_waits: 0,
             applies: 0,
             lag_total_us: 0,
+            lag_ms_sum: vec![0.0; if d.replicas > 0 { cx.buckets } else { 0 }],
+            applied_per: vec![0.0; if d.replicas > 0 { cx.buckets } else { 0 }],
             primary: 0,
             failover: cx.ops[cx.index as usize]
                 .failover
@@ -535,6 +546,17 @@ impl DbState {
                 "replication_lag_us_total",
                 "replica_applies",
                 1e3,
+            ));
+            // The lag over time: the mean lag of the writes applied in each bucket.
+            let n = cx.buckets;
+            let cut = |v: &Vec<f64>| v[..n.min(v.len())].to_vec();
+            s.series
+                .insert("replication_lag_ms_sum", cut(&self.lag_ms_sum));
+            s.series.insert("replica_applied", cut(&self.applied_per));
+            s.figures.declare(Figure::series_ratio(
+                "replication_lag_ms",
+                "replication_lag_ms_sum",
+                &["replica_applied"],
             ));
         }
         if self.replicas > 0 && cx.can_go_down {
