@@ -161,9 +161,9 @@ fn vertical_scaling_is_more_cores() {
 
 #[test]
 fn replication_lag_has_a_series_whose_mean_is_the_runs_mean() {
-    // Each bucket's value is the mean lag of the writes applied in it; weighted by the
-    // writes, the buckets give back the run's replication_lag_ms_mean (the figure counts
-    // the measured window only, the series the whole run: close, not equal).
+    // Each bucket's value is the mean lag of the writes applied in it; at a steady write
+    // rate their average is the run's replication_lag_ms_mean (the figure counts the
+    // measured window only, the series the whole run: close, not equal).
     let r = file("scenarios/read-replicas.toml", &[]);
     let db = &r.components["db"];
     let lag = series(&r, "db", "replication_lag_ms");
