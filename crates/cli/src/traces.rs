@@ -249,21 +249,6 @@ pub(crate) fn finish(f: &Arc<Mutex<TraceFile>>, ok: bool) -> anyhow::Result<u64>
     }
 }
 
-/// The 16-byte trace id of request `seq` of the run with `seed`, in hex.
-fn trace_id(seed: u64, seq: u64) -> String {
-    let a = mix(seed ^ mix(seq));
-    let b = mix(a ^ seq.rotate_left(17)) | 1;
-    format!("{a:016x}{b:016x}")
-}
-
-/// SplitMix64.
-fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 fn kept_name(k: Kept) -> &'static str {
     match k {
         Kept::Sampled => "sampled",
@@ -306,7 +291,7 @@ fn str_attr(out: &mut String, k: &str, v_js: &str) {
 /// One trace as an OTLP/JSON `TracesData` line: a resource per component (and `client` for
 /// the request's root span), each with its spans.
 fn otlp_line(out: &mut String, t: &Trace, n: &Names) {
-    let tid = trace_id(n.seed, t.seq);
+    let tid = format!("{:032x}", t.id(n.seed));
     let class = n.classes.get(t.class as usize).map_or("", |s| s.as_str());
     let class_js = js(class);
     // Resources in order of first appearance: the client first.

@@ -84,6 +84,13 @@ impl Trace {
     pub fn latency_ns(&self) -> u64 {
         self.spans[0].end_ns - self.spans[0].start_ns
     }
+    /// Its 16-byte trace id in a run of `seed`: derived from the seed and the request's
+    /// number, so a trace file is the same on every run (never 0).
+    pub fn id(&self, seed: u64) -> u128 {
+        let a = mix(seed ^ mix(self.seq));
+        let b = mix(a ^ self.seq.rotate_left(17)) | 1;
+        (a as u128) << 64 | b as u128
+    }
 }
 
 /// Where kept traces go, as they are decided (the slowest at the end of the run).
