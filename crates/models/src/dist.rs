@@ -11,6 +11,10 @@
 //! | `mix(0.99: const(1ms), 0.01: const(1s))` | a weighted mixture of any of these |
 //!
 //! Units: `ns`, `us`, `ms`, `s`, `m`, `h`.
+//!
+//! The same syntax draws sizes in bytes ([`Dist::parse_bytes`]: `exp(4KiB)`,
+//! `lognormal(p50=2kB, p99=1MB)`) with the units of [`parse_bytes`]; and [`parse_rate`] reads a
+//! bandwidth (`"1Gbps"`, `"125MB/s"`).
 
 use archsim_engine::SimTime;
 use rand::Rng;
@@ -212,7 +216,21 @@ impl Dist {
 
     /// Parses the distribution syntax.
     pub fn parse(text: &str) -> Result<Dist, DistError> {
-        let mut p = Parser { s: text, pos: 0 };
+        Self::parse_in(text, Units::Time)
+    }
+
+    /// Parses the distribution syntax with sizes instead of durations (`exp(4KiB)`,
+    /// `uniform(1kB, 9kB)`, a bare number is bytes): the draws are bytes.
+    pub fn parse_bytes(text: &str) -> Result<Dist, DistError> {
+        Self::parse_in(text, Units::Bytes)
+    }
+
+    fn parse_in(text: &str, units: Units) -> Result<Dist, DistError> {
+        let mut p = Parser {
+            s: text,
+            pos: 0,
+            units,
+        };
         p.ws();
         let d = p.dist(0)?;
         p.ws();
@@ -235,7 +253,11 @@ impl std::str::FromStr for Dist {
 
 /// Parses a plain duration with a unit (`"250ms"`, `"1.5s"`, `"10m"`).
 pub fn parse_duration(text: &str) -> Result<SimTime, DistError> {
-    let mut p = Parser { s: text, pos: 0 };
+    let mut p = Parser {
+        s: text,
+        pos: 0,
+        units: Units::Time,
+    };
     p.ws();
     let d = p.duration()?;
     p.ws();
@@ -253,9 +275,99 @@ const SYNTAX: &str = "expected a duration like \"5ms\" or a distribution: const(
 uniform(1ms, 9ms), normal(10ms, 2ms), lognormal(p50=10ms, p99=80ms), pareto(5ms, 2.5), \
 mix(0.9: exp(1ms), 0.1: exp(50ms))";
 
+/// Parses a size in bytes: a whole number of bytes, or a number and a unit (`"8GiB"`,
+/// `"500MB"`, `"1.5 GB"`); units B, kB, MB, GB, TB (powers of 1000) and KiB, MiB, GiB, TiB
+/// (powers of 1024), in any case.
+pub fn parse_bytes(text: &str) -> Result<u64, DistError> {
+    let mut p = Parser {
+        s: text,
+        pos: 0,
+        units: Units::Bytes,
+    };
+    p.ws();
+    let b = p.duration()?;
+    p.ws();
+    if p.pos < text.len() {
+        return Err(p.err(format!(
+            "unexpected `{}` after the size; write a number and a unit, like \"64KiB\"",
+            &text[p.pos..]
+        )));
+    }
+    Ok(b.round() as u64)
+}
+
+/// Parses a bandwidth into bytes per second: bits per second (`"1Gbps"`, `"100Mbps"`,
+/// `"10Gbit/s"`, `"500kbps"`; powers of 1000) or bytes per second (`"125MB/s"`,
+/// `"1GiB/s"`, any unit of [`parse_bytes`] followed by `/s`).
+pub fn parse_rate(text: &str) -> Result<f64, DistError> {
+    let t = text.trim();
+    let lower = t.to_ascii_lowercase();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_'))
+        .unwrap_or(t.len());
+    let bad = |message: String| DistError { offset: 0, message };
+    const HELP: &str = "write a bandwidth like \"1Gbps\", \"100Mbps\" or \"125MB/s\"";
+    let num: f64 = t[..split]
+        .replace('_', "")
+        .parse()
+        .map_err(|_| bad(format!("`{text}` does not start with a number; {HELP}")))?;
+    let unit = lower[split..].trim();
+    let bits = match unit {
+        "bps" | "bit/s" => Some(1.0),
+        "kbps" | "kbit/s" => Some(1e3),
+        "mbps" | "mbit/s" => Some(1e6),
+        "gbps" | "gbit/s" => Some(1e9),
+        "tbps" | "tbit/s" => Some(1e12),
+        _ => None,
+    };
+    let bytes_per_s = match bits {
+        Some(b) => num * b / 8.0,
+        None => match unit.strip_suffix("/s") {
+            Some(size) => {
+                let scale = byte_unit(size.trim())
+                    .ok_or_else(|| bad(format!("`{unit}` is not a unit of bandwidth; {HELP}")))?;
+                num * scale
+            }
+            None => return Err(bad(format!("`{text}` has no unit of bandwidth; {HELP}"))),
+        },
+    };
+    if !(bytes_per_s.is_finite() && bytes_per_s > 0.0 && bytes_per_s <= 1e18) {
+        return Err(bad(format!(
+            "a bandwidth must be positive and at most 8 Ebps, got `{text}`"
+        )));
+    }
+    Ok(bytes_per_s)
+}
+
+/// The bytes in one of a size unit (lower case), if it is one.
+fn byte_unit(unit: &str) -> Option<f64> {
+    Some(match unit {
+        "" | "b" => 1.0,
+        "kb" => 1e3,
+        "mb" => 1e6,
+        "gb" => 1e9,
+        "tb" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    })
+}
+
+/// What the numbers of a distribution measure.
+#[derive(Clone, Copy, PartialEq)]
+enum Units {
+    /// Durations, drawn in ns.
+    Time,
+    /// Sizes, drawn in bytes.
+    Bytes,
+}
+
 struct Parser<'a> {
     s: &'a str,
     pos: usize,
+    units: Units,
 }
 
 impl Parser<'_> {
@@ -336,6 +448,9 @@ impl Parser<'_> {
     /// `"2m30s"`, `"1m0.5s"`) add their parts; the units go from largest to smallest, each
     /// once, and the parts follow each other without spaces.
     fn duration(&mut self) -> Result<f64, DistError> {
+        if self.units == Units::Bytes {
+            return self.size();
+        }
         /// Units from largest to smallest, with their length in ns.
         const UNITS: [(&str, f64); 6] = [
             ("h", 3600e9),
@@ -404,6 +519,38 @@ impl Parser<'_> {
             return Err(self.err("duration too large (the limit is about 30 years)".into()));
         }
         Ok(ns)
+    }
+    /// A number with an optional unit of size, in bytes; must be >= 0.
+    fn size(&mut self) -> Result<f64, DistError> {
+        self.ws();
+        let at = self.pos;
+        let v = self.number()?;
+        self.ws();
+        let unit_at = self.pos;
+        let unit_len = self
+            .rest()
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(self.rest().len());
+        let unit = self.rest()[..unit_len].to_ascii_lowercase();
+        let Some(scale) = byte_unit(&unit) else {
+            return Err(self.err(format!(
+                "`{}` is not a unit of size; use B, kB, MB, GB, TB, KiB, MiB, GiB or TiB",
+                &self.rest()[..unit_len]
+            )));
+        };
+        self.pos = unit_at + unit_len;
+        if v < 0.0 {
+            self.pos = at;
+            self.ws();
+            return Err(self.err("a size cannot be negative".into()));
+        }
+        let b = v * scale;
+        if b > (1u64 << 60) as f64 {
+            self.pos = at;
+            self.ws();
+            return Err(self.err("size too large (the limit is 1 EiB)".into()));
+        }
+        Ok(b)
     }
     fn positive(&mut self, what: &str) -> Result<f64, DistError> {
         let at = self.pos;
@@ -633,6 +780,29 @@ pub fn inverse_normal_cdf(p: f64) -> f64 {
 mod tests {
     use super::*;
     use archsim_engine::stream;
+
+    #[test]
+    fn parses_sizes_and_rates() {
+        assert_eq!(parse_bytes("64KiB").unwrap(), 65536);
+        assert_eq!(parse_bytes("1.5 GB").unwrap(), 1_500_000_000);
+        assert_eq!(parse_bytes("512").unwrap(), 512);
+        assert!(parse_bytes("5ms").is_err());
+        assert!(parse_bytes("-1kB").is_err());
+        assert_eq!(
+            Dist::parse_bytes("exp(4KiB)").unwrap(),
+            Dist::Exp { mean_ns: 4096.0 }
+        );
+        assert_eq!(Dist::parse_bytes("2kB").unwrap(), Dist::Const(2000));
+        assert!(Dist::parse_bytes("uniform(1kB, 2MB)").is_ok());
+        assert!(Dist::parse_bytes("exp(4ms)").is_err());
+        assert_eq!(parse_rate("1Gbps").unwrap(), 125e6);
+        assert_eq!(parse_rate("100 Mbps").unwrap(), 12.5e6);
+        assert_eq!(parse_rate("125MB/s").unwrap(), 125e6);
+        assert_eq!(parse_rate("1GiB/s").unwrap(), 1073741824.0);
+        assert!(parse_rate("1G").is_err());
+        assert!(parse_rate("0Mbps").is_err());
+        assert!(parse_rate("fast").is_err());
+    }
 
     #[test]
     fn parses_the_contract_syntax() {

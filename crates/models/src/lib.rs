@@ -65,7 +65,9 @@ mod world;
 pub use behavior::{Behavior, BehaviorCtx, CallId, Effect, Request};
 pub use build::{BuildError, Component, IntoDist, IntoTime, SpecBuilder};
 pub use cache::{Eviction, KeyHasher, KeyStore, Lookup};
-pub use dist::{inverse_normal_cdf, parse_duration, std_normal_cdf, Dist, DistError};
+pub use dist::{
+    inverse_normal_cdf, parse_bytes, parse_duration, parse_rate, std_normal_cdf, Dist, DistError,
+};
 pub use limits::*;
 pub use spec::{
     Arrivals, AutoscaleSpec, BreakerSpec, CacheSpec, CallPolicy, CallSpec, CdnSpec, CompOps,

@@ -102,31 +102,7 @@ pub fn human(bytes: u64) -> String {
 /// `"1.5 GB"`); units B, kB, MB, GB, TB (powers of 1000) and KiB, MiB, GiB, TiB (powers of
 /// 1024), in any case.
 pub fn parse_size(text: &str) -> Result<u64, String> {
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = (&t[..split], t[split..].trim());
-    let x: f64 = num
-        .parse()
-        .map_err(|_| format!("`{text}` does not start with a number"))?;
-    let scale: f64 = match unit.to_ascii_lowercase().as_str() {
-        "" | "b" => 1.0,
-        "kb" => 1e3,
-        "mb" => 1e6,
-        "gb" => 1e9,
-        "tb" => 1e12,
-        "kib" => 1024.0,
-        "mib" => 1024.0 * 1024.0,
-        "gib" => 1024.0 * 1024.0 * 1024.0,
-        "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
-        _ => return Err(format!("`{unit}` is not a unit of size")),
-    };
-    let bytes = x * scale;
-    if !(bytes.is_finite() && bytes <= (1u64 << 60) as f64) {
-        return Err(format!("`{text}` is too large"));
-    }
-    Ok(bytes.round() as u64)
+    archsim_models::parse_bytes(text).map_err(|e| e.message)
 }
 
 const SIZE_HELP: &str = "a size such as \"8GiB\" or \"500MB\" (units B, kB, MB, GB, TB, KiB, MiB, GiB, TiB; a bare number is bytes)";
