@@ -30,6 +30,7 @@ mod replica_faults;
 mod reports;
 mod resilience;
 mod review_fixes;
+mod runway;
 mod sharding;
 mod stages;
 mod stalls;

@@ -64,10 +64,10 @@ pub(crate) struct Objective {
 }
 
 impl Figure {
-    fn higher_is_better(self) -> bool {
+    pub(crate) fn higher_is_better(self) -> bool {
         self == Figure::Attained
     }
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Figure::Mean => "mean",
             Figure::P50 => "p50",
@@ -79,11 +79,11 @@ impl Figure {
             Figure::Attained => "slo_attained",
         }
     }
-    fn is_latency(self) -> bool {
+    pub(crate) fn is_latency(self) -> bool {
         !matches!(self, Figure::ErrorRate | Figure::Attained)
     }
     /// The pooled value and its 95% confidence interval, if any.
-    fn of(self, r: &SimResult) -> (Option<f64>, Option<[f64; 2]>) {
+    pub(crate) fn of(self, r: &SimResult) -> (Option<f64>, Option<[f64; 2]>) {
         let l = &r.latency_ms;
         let ci = r.ci95.as_ref();
         match self {
@@ -100,7 +100,7 @@ impl Figure {
             ),
         }
     }
-    fn show(self, v: f64) -> String {
+    pub(crate) fn show(self, v: f64) -> String {
         if self.is_latency() {
             ms(Some(v))
         } else {
@@ -192,8 +192,29 @@ fn archsim_models_duration(s: &str) -> Option<f64> {
     None
 }
 
+/// The number at dotted `key`: the last `--set` of it, else the scenario's; and whether it
+/// is an integer.
+pub(crate) fn key_value(file: &Path, set: &[String], key: &str) -> Option<(f64, bool)> {
+    let from_set = set.iter().rev().find_map(|s| {
+        s.split_once('=')
+            .filter(|(a, _)| a.trim() == key)
+            .map(|x| x.1.trim().to_string())
+    });
+    from_set
+        .and_then(|v| {
+            v.parse::<i64>()
+                .map(|i| (i as f64, true))
+                .ok()
+                .or_else(|| v.parse::<f64>().ok().map(|f| (f, false)))
+        })
+        .or_else(|| {
+            let text = std::fs::read_to_string(file).unwrap_or_default();
+            archsim_scenario::number_at(&text, key)
+        })
+}
+
 /// Per objective: the pooled figure, its 95% interval, and the value that was judged.
-type Judged = (Option<f64>, Option<[f64; 2]>, Option<f64>);
+pub(crate) type Judged = (Option<f64>, Option<[f64; 2]>, Option<f64>);
 
 /// One probe of the search.
 struct Probe {
@@ -205,7 +226,15 @@ struct Probe {
 }
 
 fn judge(objectives: &[Objective], r: &SimResult) -> (bool, Vec<Judged>) {
-    let mut ok = true;
+    let each = judge_each(objectives, r);
+    (
+        each.iter().all(|(m, _)| *m),
+        each.into_iter().map(|(_, j)| j).collect(),
+    )
+}
+
+/// Per objective: whether `r` meets it, and its figures.
+pub(crate) fn judge_each(objectives: &[Objective], r: &SimResult) -> Vec<(bool, Judged)> {
     let mut figs = Vec::new();
     for o in objectives {
         let (v, ci) = o.figure.of(r);
@@ -230,18 +259,55 @@ fn judge(objectives: &[Objective], r: &SimResult) -> (bool, Vec<Judged>) {
                 }
             }
         };
-        ok &= meets;
-        figs.push((v, ci, bound));
+        figs.push((meets, (v, ci, bound)));
     }
-    (ok, figs)
+    figs
 }
 
-fn fmt_value(v: f64, integer: bool) -> String {
+pub(crate) fn fmt_value(v: f64, integer: bool) -> String {
     if integer {
         format!("{}", v.round() as i64)
     } else {
         num(v)
     }
+}
+
+/// The objectives of `--slo` (each checked), or the scenario's `[slo]` when none is given;
+/// the exit code after saying what is wrong otherwise.
+pub(crate) fn objectives(
+    command: &str,
+    slo: &[String],
+    base: &Scenario,
+) -> Result<Vec<Objective>, i32> {
+    let mut objectives = Vec::new();
+    for s in slo {
+        match parse_objective(s) {
+            Ok(o) => objectives.push(o),
+            Err(e) => {
+                errln!("error: {e}");
+                return Err(EXIT_INVALID);
+            }
+        }
+    }
+    if objectives.is_empty() {
+        match base.slo {
+            Some(s) => objectives.push(Objective {
+                text: format!("slo_attained>={} (the scenario's [slo])", s.target),
+                figure: Figure::Attained,
+                limit: s.target,
+                inclusive: true,
+            }),
+            None => {
+                errln!("error: {command} needs an objective: --slo \"p99<200ms\" (or an [slo] in the scenario)");
+                return Err(EXIT_INVALID);
+            }
+        }
+    }
+    if objectives.iter().any(|o| o.figure == Figure::Attained) && base.slo.is_none() {
+        errln!("error: `slo_attained` needs an [slo] in the scenario (it sets the latency a good request meets)");
+        return Err(EXIT_INVALID);
+    }
+    Ok(objectives)
 }
 
 /// `simulate capacity FILE --slo "p99<200ms"`.
@@ -256,18 +322,12 @@ pub(crate) fn capacity(file: &Path, opts: &Options, args: &MultiArgs) -> i32 {
     if let Err(code) = crate::check_outputs(&args.outputs(), &[file]) {
         return code;
     }
-    let mut objectives = Vec::new();
-    for s in &opts.slo {
-        match parse_objective(s) {
-            Ok(o) => objectives.push(o),
-            Err(e) => {
-                errln!("error: {e}");
-                return EXIT_INVALID;
-            }
-        }
-    }
     let base = match load_scenario(file, &overrides(&opts.set, args)) {
         Ok(s) => s,
+        Err(code) => return code,
+    };
+    let objectives = match objectives("capacity", &opts.slo, &base) {
+        Ok(o) => o,
         Err(code) => return code,
     };
     let mut margs = args.clone();
@@ -275,56 +335,20 @@ pub(crate) fn capacity(file: &Path, opts: &Options, args: &MultiArgs) -> i32 {
         args.replications
             .unwrap_or(base.replications.max(DEFAULT_REPLICATIONS)),
     );
-    if objectives.is_empty() {
-        match base.slo {
-            Some(s) => objectives.push(Objective {
-                text: format!("slo_attained>={} (the scenario's [slo])", s.target),
-                figure: Figure::Attained,
-                limit: s.target,
-                inclusive: true,
-            }),
-            None => {
-                errln!("error: capacity needs an objective: --slo \"p99<200ms\" (or an [slo] in the scenario)");
-                return EXIT_INVALID;
-            }
-        }
-    }
-    if objectives.iter().any(|o| o.figure == Figure::Attained) && base.slo.is_none() {
-        errln!("error: `slo_attained` needs an [slo] in the scenario (it sets the latency a good request meets)");
-        return EXIT_INVALID;
-    }
     // The key and where to start.
     let (key, start, integer) = match &opts.key {
         None => {
             let (k, v, i) = base.load_key();
             (k.to_string(), opts.start.unwrap_or(v), i)
         }
-        Some(k) => {
-            let text = std::fs::read_to_string(file).unwrap_or_default();
-            let from_set = opts.set.iter().rev().find_map(|s| {
-                s.split_once('=')
-                    .filter(|(a, _)| a.trim() == k)
-                    .map(|x| x.1.trim().to_string())
-            });
-            let found = from_set
-                .and_then(|v| {
-                    v.parse::<i64>()
-                        .map(|i| (i as f64, true))
-                        .ok()
-                        .or_else(|| v.parse::<f64>().ok().map(|f| (f, false)))
-                })
-                .or_else(|| archsim_scenario::number_at(&text, k));
-            match (found, opts.start) {
-                (Some((v, i)), s) => (k.clone(), s.unwrap_or(v), i),
-                (None, Some(s)) => (k.clone(), s, s == s.trunc()),
-                (None, None) => {
-                    errln!(
-                        "error: --key {k}: the scenario has no number there; give --start VALUE"
-                    );
-                    return EXIT_INVALID;
-                }
+        Some(k) => match (key_value(file, &opts.set, k), opts.start) {
+            (Some((v, i)), s) => (k.clone(), s.unwrap_or(v), i),
+            (None, Some(s)) => (k.clone(), s, s == s.trunc()),
+            (None, None) => {
+                errln!("error: --key {k}: the scenario has no number there; give --start VALUE");
+                return EXIT_INVALID;
             }
-        }
+        },
     };
     if !(start.is_finite() && start > 0.0) {
         errln!("error: the search starts at {key} = {start}; give a positive --start VALUE");

@@ -26,6 +26,7 @@ mod partial;
 mod progress;
 mod report;
 mod rules;
+mod runway;
 mod shard;
 mod suite;
 mod table;
@@ -221,6 +222,37 @@ enum Command {
         #[command(flatten)]
         args: MultiArgs,
     },
+    /// At a growth rate, when each objective breaks, what saturates first, and what breaks
+    /// next once that is fixed: `simulate runway FILE --growth 15%/month --horizon 24months`.
+    Runway {
+        /// The scenario file.
+        file: PathBuf,
+        /// How fast the traffic grows: 15%/month, 0.15/month, 80%/year, 5%/week, 10%/quarter.
+        #[arg(long, value_name = "RATE/PERIOD", allow_hyphen_values = true)]
+        growth: String,
+        /// How far ahead to look: 24months, 18mo, 2years (at most 240 months).
+        #[arg(long, value_name = "MONTHS", default_value = "24months")]
+        horizon: String,
+        /// The objective, e.g. "p99<200ms" (repeatable: each gets its own answer). Default:
+        /// the scenario's [slo].
+        #[arg(long, value_name = "FIGURE<LIMIT")]
+        slo: Vec<String>,
+        /// The key that carries the traffic (default traffic.rate for an open loop,
+        /// traffic.users closed).
+        #[arg(long, value_name = "KEY")]
+        key: Option<String>,
+        /// Another key that grows with the traffic, e.g. a table's rows (repeatable).
+        #[arg(long, value_name = "KEY")]
+        grow: Vec<String>,
+        /// Stop narrowing a break when the load bracket is narrower than this fraction.
+        #[arg(long, value_name = "FRACTION", default_value_t = 0.02)]
+        tolerance: f64,
+        /// Override a key (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        #[command(flatten)]
+        args: MultiArgs,
+    },
 }
 
 /// Runs `simulate` with `args` (including the program name) and returns the exit code.
@@ -247,7 +279,8 @@ where
     if let Some(
         Command::Compare { args, .. }
         | Command::Sweep { args, .. }
-        | Command::Capacity { args, .. },
+        | Command::Capacity { args, .. }
+        | Command::Runway { args, .. },
     ) = &cli.command
     {
         if args.metrics.is_some() {
@@ -259,7 +292,8 @@ where
         None => cli.run.threads,
         Some(Command::Compare { args, .. })
         | Some(Command::Sweep { args, .. })
-        | Some(Command::Capacity { args, .. }) => args.threads,
+        | Some(Command::Capacity { args, .. })
+        | Some(Command::Runway { args, .. }) => args.threads,
         _ => None,
     };
     if let Some(n) = threads {
@@ -347,6 +381,29 @@ where
                 set,
                 launcher,
                 partial,
+            },
+            &args,
+        ),
+        Some(Command::Runway {
+            file,
+            growth,
+            horizon,
+            slo,
+            key,
+            grow,
+            tolerance,
+            set,
+            args,
+        }) => runway::runway(
+            &file,
+            &runway::Options {
+                slo,
+                growth,
+                horizon,
+                tolerance,
+                set,
+                grow,
+                key,
             },
             &args,
         ),

@@ -18,6 +18,7 @@ mod compare;
 mod csv;
 mod events;
 mod run;
+mod runway;
 mod suite;
 mod sweep;
 mod time;
@@ -26,6 +27,7 @@ pub(crate) use capacity::capacity_html;
 pub(crate) use compare::compare_html;
 pub(crate) use csv::series_csv;
 pub(crate) use run::run_html;
+pub(crate) use runway::runway_html;
 pub(crate) use suite::{compare_suite_html, SuiteSection};
 pub(crate) use sweep::sweep_html;
 
