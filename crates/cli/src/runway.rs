@@ -341,9 +341,10 @@ const TAIL_WAIT: f64 = 0.25;
 
 /// What saturates in `r`: the component whose waiting room holds the p99 requests longest,
 /// when they wait there for at least [`TAIL_WAIT`] of their latency (the tail is where an
-/// objective breaks, and a caller that turns work away because its workers wait on a slow
-/// database is not the resource that ran out); otherwise the busiest resource
-/// ([`bottleneck_of`]). With the share of the p99's latency spent waiting there.
+/// objective breaks); but when that room is a worker pool whose holders mostly wait on their
+/// downstream calls, the busiest CPU downstream (a caller that turns work away because its
+/// workers wait on a slow database is not the resource that ran out); otherwise the busiest
+/// resource ([`bottleneck_of`]). With the share of the p99's latency spent waiting there.
 fn saturated(r: &SimResult) -> Option<(table::Bottleneck, Option<f64>)> {
     let tail = r.breakdown.as_ref().and_then(|b| {
         b.p99
@@ -359,6 +360,15 @@ fn saturated(r: &SimResult) -> Option<(table::Bottleneck, Option<f64>)> {
                 (None, Some(w)) => ("workers", Some(w)),
                 (None, None) => ("queue", None),
             };
+            // A pool whose holders spend more time waiting downstream than working is full
+            // because of what they wait on: the busiest CPU downstream, when it is busy.
+            let waits_downstream = resource == "workers"
+                && c.time_ms.as_ref().is_some_and(|t| t.downstream > t.service);
+            if waits_downstream {
+                if let Some(b) = busiest_cpu(r, &part.component) {
+                    return Some((b, None));
+                }
+            }
             return Some((
                 table::Bottleneck {
                     component: part.component.clone(),
@@ -374,6 +384,28 @@ fn saturated(r: &SimResult) -> Option<(table::Bottleneck, Option<f64>)> {
     }
     bottleneck_of(r).map(|b| (b, None))
 }
+
+/// The CPU of highest utilization among the components other than `except`, when it is at
+/// [`DOWNSTREAM_BUSY`] or more.
+fn busiest_cpu(r: &SimResult, except: &str) -> Option<table::Bottleneck> {
+    r.components
+        .iter()
+        .filter(|(n, _)| n.as_str() != except)
+        .filter_map(|(n, c)| c.utilization.map(|u| (n, c, u)))
+        .filter(|(_, _, u)| *u >= DOWNSTREAM_BUSY)
+        .max_by(|a, b| a.2.total_cmp(&b.2))
+        .map(|(n, c, u)| table::Bottleneck {
+            component: n.clone(),
+            instance: None,
+            resource: "cpu",
+            utilization: Some(u),
+            rejected: c.rejected,
+            full: false,
+        })
+}
+
+/// A downstream CPU this busy is what keeps a caller's workers waiting.
+const DOWNSTREAM_BUSY: f64 = 0.7;
 
 /// `db cpu 72.5%; p99 requests wait there 60% of their latency`.
 fn saturated_text((b, share): &(table::Bottleneck, Option<f64>)) -> String {
