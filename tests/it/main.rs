@@ -18,6 +18,7 @@ mod fuzz;
 mod gateway;
 mod html_pages;
 mod library;
+mod machines;
 mod memory;
 mod metrics;
 mod operations;

@@ -33,6 +33,7 @@
 //!         name: "server".into(),
 //!         instances: 1,
 //!         balance: Policy::RoundRobin,
+//!         machine: None,
 //!         kind: KindSpec::Service(ServiceSpec {
 //!             cores: Some(1),
 //!             endpoints: vec![("default".into(), EndpointSpec {
@@ -58,6 +59,7 @@ mod build;
 mod cache;
 mod dist;
 pub mod limits;
+pub mod machine;
 mod spec;
 mod validate;
 mod world;
@@ -69,6 +71,7 @@ pub use dist::{
     inverse_normal_cdf, parse_bytes, parse_duration, parse_rate, std_normal_cdf, Dist, DistError,
 };
 pub use limits::*;
+pub use machine::{catalogue, Machine, Usl, CATALOGUE_LEN};
 pub use spec::{
     Arrivals, AutoscaleSpec, BreakerSpec, CacheSpec, CallPolicy, CallSpec, CdnSpec, CompOps,
     ComponentSpec, DbSpec, Discipline, EndpointSpec, Failover, FaultKind, FaultSpec, HealthCheck,

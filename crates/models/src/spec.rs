@@ -344,6 +344,11 @@ pub struct ComponentSpec {
     pub instances: u32,
     /// How callers spread over the instances.
     pub balance: Policy,
+    /// The machine type each instance runs on (`machine = "general.4xlarge"`), if named:
+    /// its cores are the default of a service's `cores` (already applied to the kind's spec
+    /// by the scenario check), its memory, network and disk the defaults of those
+    /// resources, its price the default cost per instance-hour. `None` = no machine named.
+    pub machine: Option<crate::Machine>,
     /// What kind and its parameters.
     pub kind: KindSpec,
 }
@@ -356,6 +361,7 @@ impl Default for ComponentSpec {
             name: String::new(),
             instances: 1,
             balance: Policy::RoundRobin,
+            machine: None,
             kind: KindSpec::Service(ServiceSpec::default()),
         }
     }

@@ -5,7 +5,7 @@
 //! (the check debug-asserts it).
 
 use crate::spec::{FaultKind, KindSpec, Load, ModelError, Spec};
-use crate::{check_cycles, MAX_CACHE_CAPACITY, MAX_INSTANCES, MAX_REGIONS};
+use crate::{check_cycles, MAX_CACHE_CAPACITY, MAX_INSTANCES, MAX_REGIONS, MAX_USL};
 use archsim_engine::SimTime;
 use std::collections::{HashMap, HashSet};
 
@@ -144,6 +144,23 @@ impl Spec {
                         }
                         if let Some(q) = &d.source {
                             find(&c.name, q)?;
+                        }
+                    }
+                    if let Some(u) = &s.usl {
+                        let ok = |x: f64| x.is_finite() && (0.0..=MAX_USL).contains(&x);
+                        if !(ok(u.sigma) && ok(u.kappa) && s.cores.is_some()) {
+                            return Err(ModelError::OutOfRange(format!(
+                                "`{}`: usl needs cores, and sigma and kappa in [0, {MAX_USL}]",
+                                c.name
+                            )));
+                        }
+                    }
+                    if let (Some(m), Some(k)) = (&c.machine, s.cores) {
+                        if k > m.cores {
+                            return Err(ModelError::OutOfRange(format!(
+                                "`{}`: {k} cores on machine {}, which has {}",
+                                c.name, m.name, m.cores
+                            )));
                         }
                     }
                     if let Some((rate, burst)) = s.rate_limit {

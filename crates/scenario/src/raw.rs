@@ -27,6 +27,10 @@ pub struct RawScenario {
     pub faults: Vec<Spanned<RawFault>>,
     #[serde(default)]
     pub alerts: Vec<Spanned<RawAlert>>,
+    /// `[machines.NAME]`: machine types of the scenario's own, or overrides of the
+    /// catalogue's (read by [`crate::machines::table`]).
+    #[serde(default)]
+    pub machines: IndexMap<String, Spanned<toml::Value>>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -274,6 +278,17 @@ component_keys! {
     // cost (any kind; a database's replicas may cost another price)
     cost_per_hour: S<f64> => any,
     replica_cost_per_hour: S<f64> => only("database"),
+    // machine sizes and sub-linear scaling with cores
+    machine: S<String> => any,
+    usl: S<RawUsl> => kind,
+}
+
+/// `usl = { sigma = 0.03, kappa = 0.0005 }`: the Universal Scalability Law's pair.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawUsl {
+    pub sigma: S<f64>,
+    pub kappa: S<f64>,
 }
 
 /// A balancer's targets: one component, or a list (a global balancer).

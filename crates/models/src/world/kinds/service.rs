@@ -34,6 +34,9 @@ pub struct ServiceSpec {
     pub drop_expired: bool,
     /// Order in which waiting requests are served.
     pub discipline: Discipline,
+    /// Sub-linear scaling with cores (needs `cores`): each CPU time is stretched by
+    /// [`crate::Usl::factor`] of the cores busy when it starts; `None` = linear.
+    pub usl: Option<crate::Usl>,
 }
 
 /// Order in which a service serves its waiting room.
@@ -168,6 +171,8 @@ pub(in crate::world) struct Svc {
     pub(in crate::world) dropped: u64,
     /// No workers, rate limit or database: an arriving call goes straight to core admission.
     pub(in crate::world) plain: bool,
+    /// Sub-linear scaling with cores ([`ServiceSpec::usl`]).
+    pub(in crate::world) usl: Option<crate::Usl>,
 }
 
 /// How a call resumes from the work list.
@@ -420,6 +425,9 @@ impl World {
         if slow != 1.0 {
             d = SimTime::from_nanos_f64(d.as_nanos() as f64 * slow);
         }
+        if let Some(u) = &s.usl {
+            d = usl_stretch(d, u, s.insts[inst as usize].busy_cores);
+        }
         ctx.schedule_in(d, Ev::CpuDone(c));
     }
     /// A call's CPU time ended: its core passes to the next call waiting (or is free), and
@@ -523,6 +531,13 @@ impl World {
             }
         }
     }
+}
+
+/// CPU time `d` stretched by the USL's factor for `busy` cores (the call's own included):
+/// see [`crate::machine`] for why this gives the USL's throughput under saturation.
+#[inline(never)]
+fn usl_stretch(d: SimTime, u: &crate::Usl, busy: u32) -> SimTime {
+    SimTime::from_nanos_f64(d.as_nanos() as f64 * u.factor(busy))
 }
 
 impl Svc {
@@ -638,6 +653,7 @@ impl Svc {
             },
             dropped: 0,
             plain,
+            usl: s.usl,
         })
     }
 }

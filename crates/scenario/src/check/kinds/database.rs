@@ -30,6 +30,7 @@ pub(super) const KEYS: &[&str] = &[
     "drop_expired",
     "queue_discipline",
     "lifo_above",
+    "usl",
 ];
 
 /// A database's instances: one primary plus its `replicas`, or its `shards`.
