@@ -31,6 +31,7 @@ mod replica_faults;
 mod reports;
 mod resilience;
 mod review_fixes;
+mod scale_signals;
 mod sharding;
 mod stages;
 mod stalls;

@@ -103,7 +103,7 @@ pub fn catalogue() -> Vec<Machine> {
             out.push(Machine {
                 name: format!("{family}.{size}"),
                 cores: vcpu,
-                memory_bytes: u64::from(vcpu) * gib_per_vcpu << 30,
+                memory_bytes: (u64::from(vcpu) * gib_per_vcpu) << 30,
                 network_bytes_per_s: gbps * 1e9 / 8.0,
                 disk_iops: iops,
                 disk_bytes_per_s: disk_mbps * 1e6 / 8.0,

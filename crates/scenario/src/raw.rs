@@ -310,6 +310,14 @@ pub struct RawHealthCheck {
 #[serde(deny_unknown_fields)]
 pub struct RawAutoscale {
     pub target_utilization: S<f64>,
+    /// `cpu` (default), `queue`, `rate` or `latency`.
+    pub metric: S<String>,
+    /// The target of a metric other than CPU: a number, or a duration for latency.
+    pub target: Option<Spanned<toml::Value>>,
+    pub percentile: S<f64>,
+    pub class: S<String>,
+    pub idle: S<String>,
+    pub cold_start: S<String>,
     pub interval: S<String>,
     pub stabilization: S<String>,
     pub min: S<i64>,

@@ -173,11 +173,15 @@ pub(in crate::world) struct Svc {
     pub(in crate::world) plain: bool,
     /// Sub-linear scaling with cores ([`ServiceSpec::usl`]).
     pub(in crate::world) usl: Option<crate::Usl>,
+    /// Scale to zero (an autoscaler with `min = 0`).
+    pub(in crate::world) cold: Option<Box<Cold>>,
 }
 
 /// How a call resumes from the work list.
 #[derive(Clone, Copy, Debug)]
 pub(in crate::world) enum Resume {
+    /// Held by a cold start: arrives now.
+    Arrive,
     LockThenCpu,
     StartCpu,
     CoreAdmission,
@@ -200,6 +204,18 @@ impl World {
     /// A call reaches a service instance: its rate limit, its database side, then admission.
     #[inline(always)]
     pub(in crate::world) fn svc_arrive(&mut self, ctx: &mut Context<'_, Ev>, c: u32) -> Step {
+        let comp = self.calls[c as usize].comp;
+        if self.svc(comp).cold.is_some() {
+            let now = ctx.now().as_nanos();
+            if let Some(step) = self.cold_arrive(ctx, c, now) {
+                return step;
+            }
+        }
+        self.svc_arrive_warm(ctx, c)
+    }
+    /// A call reaches a warm instance: its rate limit, its database side, then admission.
+    #[inline(always)]
+    pub(in crate::world) fn svc_arrive_warm(&mut self, ctx: &mut Context<'_, Ev>, c: u32) -> Step {
         let now = ctx.now().as_nanos();
         let Call { comp, inst, .. } = self.calls[c as usize];
         let internal = self.calls[c as usize].parent == INTERNAL;
@@ -336,6 +352,7 @@ impl World {
         self.draining = true;
         while let Some((c, how)) = self.ready.pop_front() {
             let step = match how {
+                Resume::Arrive => self.svc_arrive_warm(ctx, c),
                 Resume::LockThenCpu => self.lock_then_cpu(ctx, c),
                 Resume::StartCpu => self.start_cpu(ctx, c),
                 Resume::CoreAdmission => self.core_admission(ctx, c),
@@ -619,19 +636,16 @@ impl Svc {
             endpoints.push(e);
         }
         let db = DbState::build(c, s, cx)?;
+        let mut cold = None;
         if let Some(a) = &s.autoscale {
-            cx.scalers.push(Scaler {
-                comp: cx.index,
-                db: false,
-                spec: a.clone(),
-                starting: 0,
-                sum: 0.0,
-                n: 0,
-                history: VecDeque::new(),
-                changes: vec![(0, cx.active[cx.index as usize].clamp(a.min, a.max))],
-            });
+            let ready = cx.active[cx.index as usize].clamp(a.min, a.max);
+            cx.scalers
+                .push(Scaler::new(cx.index, false, a, ready, cx.class_names));
+            if a.min == 0 {
+                cold = Some(Box::new(Cold::new((cx.scalers.len() - 1) as u32)));
+            }
         }
-        let plain = s.workers.is_none() && s.rate_limit.is_none() && db.is_none();
+        let plain = s.workers.is_none() && s.rate_limit.is_none() && db.is_none() && cold.is_none();
         let interval_ns = cx.spec.series_interval.as_nanos();
         Ok(Svc {
             insts: (0..c.instances)
@@ -654,6 +668,7 @@ impl Svc {
             dropped: 0,
             plain,
             usl: s.usl,
+            cold,
         })
     }
 }
@@ -684,6 +699,10 @@ impl Kind for Svc {
     /// primary with failover has a replica promoted.
     fn on_crash(&mut self, inst: u32, now: u64, held: &mut Vec<u32>) -> Crashed {
         self.insts[inst as usize].crash(now, held);
+        if let Some(z) = &mut self.cold {
+            // Held for a cold start at this instance (the only one at zero).
+            held.extend(z.held.drain(..));
+        }
         Crashed {
             promote_in: self.db.as_mut().and_then(|db| db.on_crash(inst, now, held)),
         }

@@ -164,7 +164,7 @@ fn replica_autoscale(
         );
         ok = false;
     }
-    let spec = autoscale_of(ck, a, name, "replica_autoscale", cores)?;
+    let spec = autoscale_of(ck, a, name, "replica_autoscale", cores, &[])?;
     if spec.max > MAX_REPLICAS {
         ck.err(
             a.span(),

@@ -121,7 +121,7 @@ pub(super) fn spec(
             )
             .map(|x| x as u32);
     }
-    resilience_keys(ck, r, name, &mut s, &mut place.instances);
+    resilience_keys(ck, r, name, &mut s, &mut place.instances, class_names);
     if let Some(eps) = &r.endpoints {
         for (ep_name, ep) in eps {
             if ep_name != "default" && !class_names.contains(ep_name) {
