@@ -552,6 +552,25 @@ impl Component {
         self
     }
 
+    /// `machine`: the machine type each instance runs on; a service or database without
+    /// `cores` gets the machine's (call [`Component::cores`] after it for fewer).
+    pub fn machine(mut self, m: crate::Machine) -> Self {
+        if let KindSpec::Service(s) = &mut self.spec.kind {
+            s.cores = Some(m.cores);
+        }
+        self.spec.machine = Some(m);
+        self
+    }
+
+    /// `usl`: the Universal Scalability Law's contention and coherency per instance (a
+    /// service or database with cores).
+    pub fn usl(mut self, sigma: f64, kappa: f64) -> Self {
+        if let Some(s) = self.service_mut("usl") {
+            s.usl = Some(crate::Usl { sigma, kappa });
+        }
+        self
+    }
+
     /// `workers`: concurrency per instance, held from arrival to reply.
     pub fn workers(mut self, n: u32) -> Self {
         if let Some(s) = self.service_mut("workers") {

@@ -33,6 +33,7 @@
 //!         name: "server".into(),
 //!         instances: 1,
 //!         balance: Policy::RoundRobin,
+//!         machine: None,
 //!         kind: KindSpec::Service(ServiceSpec {
 //!             cores: Some(1),
 //!             endpoints: vec![("default".into(), EndpointSpec {
@@ -58,6 +59,7 @@ mod build;
 mod cache;
 mod dist;
 pub mod limits;
+pub mod machine;
 mod spec;
 mod validate;
 mod world;
@@ -69,11 +71,12 @@ pub use dist::{
     inverse_normal_cdf, parse_bytes, parse_duration, parse_rate, std_normal_cdf, Dist, DistError,
 };
 pub use limits::*;
+pub use machine::{catalogue, Machine, Usl, CATALOGUE_LEN};
 pub use spec::{
     Arrivals, AutoscaleSpec, BreakerSpec, CacheSpec, CallPolicy, CallSpec, CdnSpec, CompOps,
     ComponentSpec, DbSpec, Discipline, EndpointSpec, Failover, FaultKind, FaultSpec, HealthCheck,
-    Keys, KindSpec, Load, ModelError, OpsSpec, Policy, QueueSpec, Reads, RetrySpec, ServiceSpec,
-    Spec, TrafficSpec, WritePolicy, DEFAULT_MAX_IN_FLIGHT, MAX_USERS,
+    Keys, KindSpec, Load, ModelError, OpsSpec, Policy, QueueSpec, Reads, RetrySpec, ScaleMetric,
+    ServiceSpec, Spec, TrafficSpec, WritePolicy, DEFAULT_MAX_IN_FLIGHT, MAX_USERS,
 };
 pub use world::{
     estimate_memory, in_flight_reserve, run, run_traced, run_with_progress, Ev, Kept,

@@ -51,3 +51,7 @@ pub const MAX_AUTOSCALE: u32 = 10_000;
 /// Most regions a model may name: a run numbers them in a byte, and one value of it means
 /// "no region".
 pub const MAX_REGIONS: usize = u8::MAX as usize - 1;
+
+/// Largest USL contention or coherency coefficient (`sigma`, `kappa`): at 1 a second core
+/// already halves the throughput of each.
+pub const MAX_USL: f64 = 1.0;

@@ -344,6 +344,11 @@ pub struct ComponentSpec {
     pub instances: u32,
     /// How callers spread over the instances.
     pub balance: Policy,
+    /// The machine type each instance runs on (`machine = "general.4xlarge"`), if named:
+    /// its cores are the default of a service's `cores` (already applied to the kind's spec
+    /// by the scenario check), its memory, network and disk the defaults of those
+    /// resources, its price the default cost per instance-hour. `None` = no machine named.
+    pub machine: Option<crate::Machine>,
     /// What kind and its parameters.
     pub kind: KindSpec,
 }
@@ -356,6 +361,7 @@ impl Default for ComponentSpec {
             name: String::new(),
             instances: 1,
             balance: Policy::RoundRobin,
+            machine: None,
             kind: KindSpec::Service(ServiceSpec::default()),
         }
     }
@@ -413,6 +419,9 @@ impl Policy {
 }
 
 /// A component kind with its parameters.
+// Built once per run and never moved on a hot path: the service's size (its autoscaler and
+// scaling law) costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 pub enum KindSpec {
     /// An application service.
@@ -484,6 +493,58 @@ pub struct AutoscaleSpec {
     pub max: u32,
     /// Time from the decision to scale out until a new instance takes traffic.
     pub startup: SimTime,
+    /// The signal scaled on, with its target (CPU: `target_utilization`).
+    pub metric: ScaleMetric,
+    /// With `min = 0`: after this long with no request the component scales to zero
+    /// instances.
+    pub idle: SimTime,
+    /// With `min = 0`: how long the first request after a scale to zero waits for an
+    /// instance (the requests arriving meanwhile wait with it).
+    pub cold_start: Dist,
+}
+
+impl AutoscaleSpec {
+    /// The target in the metric's unit: the value per ready instance the scaler aims at.
+    pub fn target(&self) -> f64 {
+        match &self.metric {
+            ScaleMetric::Cpu => self.target_utilization,
+            ScaleMetric::Queue { per_instance } => *per_instance,
+            ScaleMetric::Rate { per_instance_per_s } => *per_instance_per_s,
+            ScaleMetric::Latency { target, .. } => target.as_nanos() as f64,
+        }
+    }
+}
+
+/// What an autoscaler scales on. The HPA rule is the same for each: desired instances =
+/// ceil(ready x value / target), `value` read per ready instance over the evaluation
+/// interval. A new signal is one arm here and one reading in `World::scale_reading`.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub enum ScaleMetric {
+    /// CPU utilization of the ready instances (busy cores / cores), against
+    /// [`AutoscaleSpec::target_utilization`].
+    #[default]
+    Cpu,
+    /// Calls waiting (for a worker or a core) per ready instance.
+    Queue {
+        /// The waiting calls per instance aimed at.
+        per_instance: f64,
+    },
+    /// Calls answered per second per ready instance.
+    Rate {
+        /// The calls per second per instance aimed at.
+        per_instance_per_s: f64,
+    },
+    /// A percentile of the component's response time (arrival to answer) over the
+    /// interval; desired = ceil(ready x latency / target), as Kubernetes scales on a custom
+    /// metric of the "Object" kind.
+    Latency {
+        /// The quantile, in (0, 1): 0.99 for p99.
+        quantile: f64,
+        /// The response time aimed at.
+        target: SimTime,
+        /// Only calls of this request class; `None` = every class.
+        class: Option<String>,
+    },
 }
 
 /// The caller's resilience policies on one call (each leg of a fanout separately).

@@ -5,7 +5,7 @@
 //! (the check debug-asserts it).
 
 use crate::spec::{FaultKind, KindSpec, Load, ModelError, Spec};
-use crate::{check_cycles, MAX_CACHE_CAPACITY, MAX_INSTANCES, MAX_REGIONS};
+use crate::{check_cycles, MAX_CACHE_CAPACITY, MAX_INSTANCES, MAX_REGIONS, MAX_USL};
 use archsim_engine::SimTime;
 use std::collections::{HashMap, HashSet};
 
@@ -92,7 +92,7 @@ impl Spec {
                             let tc = &self.components[to];
                             let n = match &tc.kind {
                                 KindSpec::Service(s) => {
-                                    s.autoscale.as_ref().map_or(allocated[to], |a| a.min)
+                                    s.autoscale.as_ref().map_or(allocated[to], |a| a.min.max(1))
                                 }
                                 _ => allocated[to],
                             };
@@ -128,6 +128,7 @@ impl Spec {
                         }
                         if let Some(a) = &d.autoscale {
                             if !(a.min >= 1
+                                && a.metric == crate::ScaleMetric::Cpu
                                 && a.min <= a.max
                                 && (a.min..=a.max).contains(&d.replicas)
                                 && a.max < n
@@ -146,6 +147,23 @@ impl Spec {
                             find(&c.name, q)?;
                         }
                     }
+                    if let Some(u) = &s.usl {
+                        let ok = |x: f64| x.is_finite() && (0.0..=MAX_USL).contains(&x);
+                        if !(ok(u.sigma) && ok(u.kappa) && s.cores.is_some()) {
+                            return Err(ModelError::OutOfRange(format!(
+                                "`{}`: usl needs cores, and sigma and kappa in [0, {MAX_USL}]",
+                                c.name
+                            )));
+                        }
+                    }
+                    if let (Some(m), Some(k)) = (&c.machine, s.cores) {
+                        if k > m.cores {
+                            return Err(ModelError::OutOfRange(format!(
+                                "`{}`: {k} cores on machine {}, which has {}",
+                                c.name, m.name, m.cores
+                            )));
+                        }
+                    }
                     if let Some((rate, burst)) = s.rate_limit {
                         if !(rate > 0.0 && burst >= 1.0 && rate.is_finite() && burst.is_finite()) {
                             return Err(ModelError::OutOfRange(format!(
@@ -155,15 +173,17 @@ impl Spec {
                         }
                     }
                     if let Some(a) = &s.autoscale {
-                        if !(a.min >= 1
-                            && a.min <= a.max
-                            && a.target_utilization > 0.0
-                            && a.target_utilization <= 1.0
-                            && s.cores.is_some()
+                        let cpu = a.metric == crate::ScaleMetric::Cpu;
+                        let target = a.target();
+                        if !(a.min <= a.max
+                            && a.max >= 1
+                            && target > 0.0
+                            && target.is_finite()
+                            && (!cpu || target <= 1.0 && s.cores.is_some())
                             && a.interval > SimTime::ZERO)
                         {
                             return Err(ModelError::OutOfRange(format!(
-                                "`{}`: autoscale needs cores, 1 <= min <= max, a target in (0, 1] and an interval",
+                                "`{}`: autoscale needs 0 <= min <= max (max at least 1), a positive target (CPU: in (0, 1], with cores) and an interval",
                                 c.name
                             )));
                         }

@@ -1,5 +1,6 @@
-//! What an architecture costs: `cost_per_hour` per instance of a component, and for a
-//! database with replicas `replica_cost_per_hour` per replica (default: the same).
+//! What an architecture costs: `cost_per_hour` per instance of a component (default: the
+//! price of its `machine`, if it names one), and for a database with replicas
+//! `replica_cost_per_hour` per replica (default: the same).
 
 use crate::check::Problem;
 use crate::raw::RawScenario;
@@ -23,6 +24,17 @@ pub struct ComponentCost {
 pub(crate) fn collect(raw: &RawScenario) -> (Vec<ComponentCost>, Vec<Problem>) {
     let mut out = Vec::new();
     let mut problems = Vec::new();
+    // The machine types' problems are the check's to report.
+    let machines = if raw.machines.is_empty()
+        && raw
+            .components
+            .values()
+            .all(|c| c.get_ref().machine.is_none())
+    {
+        Default::default()
+    } else {
+        crate::machines::table(raw).0
+    };
     for (name, c) in &raw.components {
         let c = c.get_ref();
         let check = |v: &toml::Spanned<f64>, key: &str, problems: &mut Vec<Problem>| {
@@ -54,10 +66,15 @@ pub(crate) fn collect(raw: &RawScenario) -> (Vec<ComponentCost>, Vec<Problem>) {
             }
             _ => replicas,
         };
-        let per_instance = c
-            .cost_per_hour
-            .as_ref()
-            .and_then(|v| check(v, "cost_per_hour", &mut problems));
+        let per_instance = match &c.cost_per_hour {
+            Some(v) => check(v, "cost_per_hour", &mut problems),
+            // The machine's price (an unknown machine is the check's to report).
+            None => c
+                .machine
+                .as_ref()
+                .and_then(|m| machines.get(m.get_ref()))
+                .map(|m| m.cost_per_hour),
+        };
         let per_replica = match &c.replica_cost_per_hour {
             Some(v) if replicas == 0 => {
                 problems.push(Problem {
@@ -69,11 +86,11 @@ pub(crate) fn collect(raw: &RawScenario) -> (Vec<ComponentCost>, Vec<Problem>) {
                 None
             }
             Some(v) => {
-                if c.cost_per_hour.is_none() {
+                if per_instance.is_none() && c.cost_per_hour.is_none() {
                     problems.push(Problem {
                         span: v.span(),
                         message: format!(
-                            "`{name}`: `replica_cost_per_hour` needs `cost_per_hour` (the primary's cost)"
+                            "`{name}`: `replica_cost_per_hour` needs `cost_per_hour` or a `machine` (the primary's cost)"
                         ),
                     });
                 }

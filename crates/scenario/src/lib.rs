@@ -30,6 +30,7 @@
 mod check;
 mod cost;
 mod locate;
+mod machines;
 mod memory;
 mod messages;
 mod overrides;

@@ -292,6 +292,13 @@ pub fn explain(text: &str, message: &str, span: &Range<usize>) -> String {
 
 /// The message for a serde error about the key at `path` of `doc`.
 fn explain_at(doc: &Item, path: &[String], message: &str) -> String {
+    // `[machines.general.xlarge]`: TOML reads a table `xlarge` inside `general`.
+    if path.len() >= 3 && path[0] == "machines" {
+        let name = path[1..].join(".");
+        return format!(
+            "a machine type's name holds dots, so write it in quotes: [machines.\"{name}\"]"
+        );
+    }
     if let Some(rest) = message.strip_prefix("unknown field `") {
         return unknown_key(doc, path, rest);
     }

@@ -27,6 +27,10 @@ pub struct RawScenario {
     pub faults: Vec<Spanned<RawFault>>,
     #[serde(default)]
     pub alerts: Vec<Spanned<RawAlert>>,
+    /// `[machines.NAME]`: machine types of the scenario's own, or overrides of the
+    /// catalogue's (read by [`crate::machines::table`]).
+    #[serde(default)]
+    pub machines: IndexMap<String, Spanned<toml::Value>>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -274,6 +278,17 @@ component_keys! {
     // cost (any kind; a database's replicas may cost another price)
     cost_per_hour: S<f64> => any,
     replica_cost_per_hour: S<f64> => only("database"),
+    // machine sizes and sub-linear scaling with cores
+    machine: S<String> => any,
+    usl: S<RawUsl> => kind,
+}
+
+/// `usl = { sigma = 0.03, kappa = 0.0005 }`: the Universal Scalability Law's pair.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawUsl {
+    pub sigma: S<f64>,
+    pub kappa: S<f64>,
 }
 
 /// A balancer's targets: one component, or a list (a global balancer).
@@ -295,6 +310,14 @@ pub struct RawHealthCheck {
 #[serde(deny_unknown_fields)]
 pub struct RawAutoscale {
     pub target_utilization: S<f64>,
+    /// `cpu` (default), `queue`, `rate` or `latency`.
+    pub metric: S<String>,
+    /// The target of a metric other than CPU: a number, or a duration for latency.
+    pub target: Option<Spanned<toml::Value>>,
+    pub percentile: S<f64>,
+    pub class: S<String>,
+    pub idle: S<String>,
+    pub cold_start: S<String>,
     pub interval: S<String>,
     pub stabilization: S<String>,
     pub min: S<i64>,

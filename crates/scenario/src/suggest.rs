@@ -103,7 +103,8 @@ mod tests {
                 "restart",
                 "region",
                 "health_check",
-                "cost_per_hour"
+                "cost_per_hour",
+                "machine"
             ]
         );
         let db = component_keys("database").unwrap();

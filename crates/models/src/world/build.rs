@@ -417,6 +417,7 @@ impl World {
                 free_guards: Vec::new(),
                 reason_open: 0,
                 reason_bulkhead: 0,
+                latency_scaling: scalers.iter().any(|s| s.lat.is_some()),
                 scalers,
             },
         };

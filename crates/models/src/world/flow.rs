@@ -373,12 +373,17 @@ impl World {
     /// Call `c` is done now: its time goes to its component and its trail.
     #[inline]
     pub(in crate::world) fn timed(&mut self, c: u32) {
-        if self.time.on || self.tracer.is_some() {
+        if self.time.on || self.tracer.is_some() || self.res.latency_scaling {
             self.timed_observed(c);
         }
     }
     #[inline(never)]
     fn timed_observed(&mut self, c: u32) {
+        if self.res.latency_scaling {
+            let call = &self.calls[c as usize];
+            let (comp, class, ns) = (call.comp, call.class, self.now - call.arrived);
+            self.scale_latency_sample(comp, u32::from(class), ns);
+        }
         if self.tracer.is_some() {
             self.trace_done(c);
         }

@@ -129,14 +129,43 @@ pub(super) fn check_all(
         if cops != CompOps::default() {
             ops.components.push((name.clone(), cops));
         }
+        let machine = r.machine.as_ref().and_then(|m| machine(ck, scope, name, m));
         comps.push(ComponentSpec {
             name: name.clone(),
             instances: place.instances,
             balance,
+            machine,
             kind: kind_spec,
         });
     }
     (comps, edges)
+}
+
+/// The machine type `m` names, or a problem with the nearest name.
+fn machine(
+    ck: &mut Ck,
+    scope: &Scope<'_>,
+    name: &str,
+    m: &toml::Spanned<String>,
+) -> Option<archsim_models::Machine> {
+    if let Some(found) = scope.machines.get(m.get_ref()) {
+        return Some(found.clone());
+    }
+    let names = crate::machines::names(&scope.machines);
+    let hint = match crate::suggest::nearest(m.get_ref(), &names) {
+        Some(n) => format!("did you mean \"{n}\"? "),
+        None => String::new(),
+    };
+    ck.err(
+        m.span(),
+        format!(
+            "components.{name}.machine: no machine type \"{}\"; {hint}types are: {} (or define it in [machines.\"{}\"] with cores and cost_per_hour)",
+            m.get_ref(),
+            names.join(", "),
+            m.get_ref()
+        ),
+    );
+    None
 }
 
 /// Reports the first cycle of calls, if any, at the call that closes it.

@@ -81,6 +81,8 @@ struct Scope<'a> {
     index: NameIndex<'a>,
     /// The request classes (`default` when `[traffic]` names none).
     classes: Vec<String>,
+    /// The machine types (the catalogue and `[machines]`), when some component names one.
+    machines: indexmap::IndexMap<String, archsim_models::Machine>,
 }
 
 impl<'a> Scope<'a> {
@@ -114,6 +116,7 @@ impl<'a> Scope<'a> {
             names,
             index,
             classes: class_names,
+            machines: Default::default(),
         }
     }
 
@@ -156,7 +159,17 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
     let (slo, slo_latency) = run::check_slo(&mut ck, &raw);
     let network = network::latency(&mut ck, &raw);
     // components (checked before traffic so references can be resolved)
-    let scope = Scope::new(&raw);
+    let mut scope = Scope::new(&raw);
+    if !raw.machines.is_empty()
+        || raw
+            .components
+            .values()
+            .any(|c| c.get_ref().machine.is_some())
+    {
+        let (machines, problems) = crate::machines::table(&raw);
+        ck.problems.extend(problems);
+        scope.machines = machines;
+    }
     let mut ops = OpsSpec::default();
     let known_pairs = network::region_matrix(&mut ck, &raw, &mut ops);
     let (comps, edges) = components::check_all(&mut ck, &scope, &mut ops);

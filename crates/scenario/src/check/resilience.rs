@@ -17,6 +17,7 @@ pub(super) fn resilience_keys(
     name: &str,
     s: &mut ServiceSpec,
     instances: &mut u32,
+    classes: &[String],
 ) {
     s.drop_expired = r.drop_expired.as_ref().is_some_and(|v| *v.get_ref());
     let above = r.lifo_above.as_ref().and_then(|v| {
@@ -52,7 +53,7 @@ pub(super) fn resilience_keys(
         }
     }
     let Some(a) = &r.autoscale else { return };
-    if let Some(a) = autoscale_of(ck, a, name, "autoscale", s.cores.is_some()) {
+    if let Some(a) = autoscale_of(ck, a, name, "autoscale", s.cores.is_some(), classes) {
         *instances = (*instances).clamp(a.min, a.max);
         s.autoscale = Some(a);
     }

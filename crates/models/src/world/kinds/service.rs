@@ -34,6 +34,9 @@ pub struct ServiceSpec {
     pub drop_expired: bool,
     /// Order in which waiting requests are served.
     pub discipline: Discipline,
+    /// Sub-linear scaling with cores (needs `cores`): each CPU time is stretched by
+    /// [`crate::Usl::factor`] of the cores busy when it starts; `None` = linear.
+    pub usl: Option<crate::Usl>,
 }
 
 /// Order in which a service serves its waiting room.
@@ -168,11 +171,17 @@ pub(in crate::world) struct Svc {
     pub(in crate::world) dropped: u64,
     /// No workers, rate limit or database: an arriving call goes straight to core admission.
     pub(in crate::world) plain: bool,
+    /// Sub-linear scaling with cores ([`ServiceSpec::usl`]).
+    pub(in crate::world) usl: Option<crate::Usl>,
+    /// Scale to zero (an autoscaler with `min = 0`).
+    pub(in crate::world) cold: Option<Box<Cold>>,
 }
 
 /// How a call resumes from the work list.
 #[derive(Clone, Copy, Debug)]
 pub(in crate::world) enum Resume {
+    /// Held by a cold start: arrives now.
+    Arrive,
     LockThenCpu,
     StartCpu,
     CoreAdmission,
@@ -195,6 +204,18 @@ impl World {
     /// A call reaches a service instance: its rate limit, its database side, then admission.
     #[inline(always)]
     pub(in crate::world) fn svc_arrive(&mut self, ctx: &mut Context<'_, Ev>, c: u32) -> Step {
+        let comp = self.calls[c as usize].comp;
+        if self.svc(comp).cold.is_some() {
+            let now = ctx.now().as_nanos();
+            if let Some(step) = self.cold_arrive(ctx, c, now) {
+                return step;
+            }
+        }
+        self.svc_arrive_warm(ctx, c)
+    }
+    /// A call reaches a warm instance: its rate limit, its database side, then admission.
+    #[inline(always)]
+    pub(in crate::world) fn svc_arrive_warm(&mut self, ctx: &mut Context<'_, Ev>, c: u32) -> Step {
         let now = ctx.now().as_nanos();
         let Call { comp, inst, .. } = self.calls[c as usize];
         let internal = self.calls[c as usize].parent == INTERNAL;
@@ -331,6 +352,7 @@ impl World {
         self.draining = true;
         while let Some((c, how)) = self.ready.pop_front() {
             let step = match how {
+                Resume::Arrive => self.svc_arrive_warm(ctx, c),
                 Resume::LockThenCpu => self.lock_then_cpu(ctx, c),
                 Resume::StartCpu => self.start_cpu(ctx, c),
                 Resume::CoreAdmission => self.core_admission(ctx, c),
@@ -419,6 +441,9 @@ impl World {
         let slow = comp.insts[inst as usize].slow;
         if slow != 1.0 {
             d = SimTime::from_nanos_f64(d.as_nanos() as f64 * slow);
+        }
+        if let Some(u) = &s.usl {
+            d = usl_stretch(d, u, s.insts[inst as usize].busy_cores);
         }
         ctx.schedule_in(d, Ev::CpuDone(c));
     }
@@ -525,6 +550,13 @@ impl World {
     }
 }
 
+/// CPU time `d` stretched by the USL's factor for `busy` cores (the call's own included):
+/// see [`crate::machine`] for why this gives the USL's throughput under saturation.
+#[inline(never)]
+fn usl_stretch(d: SimTime, u: &crate::Usl, busy: u32) -> SimTime {
+    SimTime::from_nanos_f64(d.as_nanos() as f64 * u.factor(busy))
+}
+
 impl Svc {
     /// Builds service `c` (its endpoints per class, call policies, database side, rate limit
     /// and autoscaler).
@@ -604,19 +636,16 @@ impl Svc {
             endpoints.push(e);
         }
         let db = DbState::build(c, s, cx)?;
+        let mut cold = None;
         if let Some(a) = &s.autoscale {
-            cx.scalers.push(Scaler {
-                comp: cx.index,
-                db: false,
-                spec: a.clone(),
-                starting: 0,
-                sum: 0.0,
-                n: 0,
-                history: VecDeque::new(),
-                changes: vec![(0, cx.active[cx.index as usize].clamp(a.min, a.max))],
-            });
+            let ready = cx.active[cx.index as usize].clamp(a.min, a.max);
+            cx.scalers
+                .push(Scaler::new(cx.index, false, a, ready, cx.class_names));
+            if a.min == 0 {
+                cold = Some(Box::new(Cold::new((cx.scalers.len() - 1) as u32)));
+            }
         }
-        let plain = s.workers.is_none() && s.rate_limit.is_none() && db.is_none();
+        let plain = s.workers.is_none() && s.rate_limit.is_none() && db.is_none() && cold.is_none();
         let interval_ns = cx.spec.series_interval.as_nanos();
         Ok(Svc {
             insts: (0..c.instances)
@@ -638,6 +667,8 @@ impl Svc {
             },
             dropped: 0,
             plain,
+            usl: s.usl,
+            cold,
         })
     }
 }
@@ -668,6 +699,10 @@ impl Kind for Svc {
     /// primary with failover has a replica promoted.
     fn on_crash(&mut self, inst: u32, now: u64, held: &mut Vec<u32>) -> Crashed {
         self.insts[inst as usize].crash(now, held);
+        if let Some(z) = &mut self.cold {
+            // Held for a cold start at this instance (the only one at zero).
+            held.extend(z.held.drain(..));
+        }
         Crashed {
             promote_in: self.db.as_mut().and_then(|db| db.on_crash(inst, now, held)),
         }

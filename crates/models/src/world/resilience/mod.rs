@@ -17,9 +17,11 @@ use super::*;
 
 mod autoscale;
 mod breaker;
+mod cold;
 mod guard;
 pub(in crate::world) use autoscale::*;
 pub(in crate::world) use breaker::*;
+pub(in crate::world) use cold::*;
 pub(in crate::world) use guard::*;
 
 /// Resilience's state: call policies with their guards, and autoscalers (all idle unless
@@ -35,6 +37,8 @@ pub(in crate::world) struct Res {
     pub(in crate::world) reason_open: usize,
     pub(in crate::world) reason_bulkhead: usize,
     pub(in crate::world) scalers: Vec<Scaler>,
+    /// Some autoscaler scales on a response-time percentile: finished calls are sampled.
+    pub(in crate::world) latency_scaling: bool,
 }
 
 impl World {
@@ -134,6 +138,9 @@ impl World {
                 }
             }
             let s = &mut comps[sc.comp as usize];
+            if let Body::Service(Svc { cold: Some(z), .. }) = &self.comps[sc.comp as usize].body {
+                s.counters.insert("cold_starts", z.cold_starts);
+            }
             s.ready_series = ready;
             s.series.insert("instances", v);
             s.figures.declare(Figure::series("instances"));

@@ -30,6 +30,7 @@ pub(super) const KEYS: &[&str] = &[
     "drop_expired",
     "queue_discipline",
     "lifo_above",
+    "usl",
 ];
 
 /// A database's instances: one primary plus its `replicas`, or its `shards`.
@@ -163,7 +164,7 @@ fn replica_autoscale(
         );
         ok = false;
     }
-    let spec = autoscale_of(ck, a, name, "replica_autoscale", cores)?;
+    let spec = autoscale_of(ck, a, name, "replica_autoscale", cores, &[])?;
     if spec.max > MAX_REPLICAS {
         ck.err(
             a.span(),

@@ -8,7 +8,7 @@ use crate::check::ck::{list, Ck};
 use crate::check::resilience::{call_policy, resilience_keys};
 use crate::check::{Edge, Scope, MAX_INSTANCES, MAX_RATE};
 use archsim_models::{
-    CallSpec, EndpointSpec, KindSpec, ServiceSpec, MAX_CORES, MAX_QUEUE, MAX_WORKERS,
+    CallSpec, EndpointSpec, KindSpec, ServiceSpec, Usl, MAX_CORES, MAX_QUEUE, MAX_USL, MAX_WORKERS,
 };
 
 /// The keys of a service.
@@ -23,6 +23,7 @@ pub(super) const KEYS: &[&str] = &[
     "drop_expired",
     "queue_discipline",
     "lifo_above",
+    "usl",
 ];
 
 /// Checks a service.
@@ -69,6 +70,10 @@ pub(super) fn spec(
         (None, Some(b)) => ck.err(b.span(), format!("`{name}`: `burst` needs `rate_limit`")),
         (None, None) => {}
     }
+    let machine = r
+        .machine
+        .as_ref()
+        .and_then(|m| scope.machines.get(m.get_ref()));
     if let Some(v) = &r.cores {
         s.cores = ck
             .int(
@@ -78,6 +83,23 @@ pub(super) fn spec(
                 i64::from(MAX_CORES),
             )
             .map(|x| x as u32);
+        if let (Some(k), Some(m)) = (s.cores, machine) {
+            if k > m.cores {
+                ck.err(
+                    v.span(),
+                    format!(
+                        "components.{name}.cores = {k} but machine {} has {} cores; pick a bigger machine or fewer cores",
+                        m.name, m.cores
+                    ),
+                );
+            }
+        }
+    } else if let Some(m) = machine {
+        // The machine's cores.
+        s.cores = Some(m.cores);
+    }
+    if let Some(u) = &r.usl {
+        s.usl = usl(ck, name, u, s.cores.is_some());
     }
     if let Some(v) = &r.workers {
         s.workers = ck
@@ -99,7 +121,7 @@ pub(super) fn spec(
             )
             .map(|x| x as u32);
     }
-    resilience_keys(ck, r, name, &mut s, &mut place.instances);
+    resilience_keys(ck, r, name, &mut s, &mut place.instances, class_names);
     if let Some(eps) = &r.endpoints {
         for (ep_name, ep) in eps {
             if ep_name != "default" && !class_names.contains(ep_name) {
@@ -168,4 +190,36 @@ pub(super) fn spec(
         }
     }
     s
+}
+
+/// `usl = { sigma, kappa }`: each in [0, MAX_USL] (a missing one is 0); needs cores.
+fn usl(
+    ck: &mut Ck,
+    name: &str,
+    u: &toml::Spanned<crate::raw::RawUsl>,
+    has_cores: bool,
+) -> Option<Usl> {
+    let raw = u.get_ref();
+    let mut read = |v: &Option<toml::Spanned<f64>>, key: &str| match v {
+        None => Some(0.0),
+        Some(v) => ck.float(
+            v,
+            &format!("components.{name}.usl.{key}"),
+            0.0,
+            MAX_USL,
+            false,
+        ),
+    };
+    let (sigma, kappa) = (read(&raw.sigma, "sigma"), read(&raw.kappa, "kappa"));
+    if !has_cores {
+        ck.err(
+            u.span(),
+            format!("components.{name}.usl needs cores to scale over: set `cores` or a `machine`"),
+        );
+        return None;
+    }
+    Some(Usl {
+        sigma: sigma?,
+        kappa: kappa?,
+    })
 }

@@ -15,16 +15,7 @@ use crate::world::*;
 
 /// A replica scaler for database component `comp`, with `replicas` ready at the start.
 pub(in crate::world) fn replica_scaler(comp: u32, a: &AutoscaleSpec, replicas: u32) -> Scaler {
-    Scaler {
-        comp,
-        db: true,
-        spec: a.clone(),
-        starting: 0,
-        sum: 0.0,
-        n: 0,
-        history: VecDeque::new(),
-        changes: vec![(0, 1 + replicas)],
-    }
+    Scaler::new(comp, true, a, 1 + replicas, &[])
 }
 
 impl World {
@@ -149,6 +140,9 @@ mod tests {
                 min: 1,
                 max: 3,
                 startup: SimTime::from_secs(2),
+                metric: crate::ScaleMetric::Cpu,
+                idle: SimTime::from_secs(300),
+                cold_start: crate::Dist::Const(0),
             });
         }
         let stats = run(&spec, 1);
