@@ -331,6 +331,7 @@ cpu = "exp(1ms)"
             name: "thirds".into(),
             instances: 1,
             balance: Policy::RoundRobin,
+            memory: None,
             kind: KindSpec::Custom {
                 kind: "thirds".into(),
                 factory: Arc::new(|| {

@@ -71,8 +71,8 @@ pub use dist::{
 pub use limits::*;
 pub use spec::{
     Arrivals, AutoscaleSpec, BreakerSpec, CacheSpec, CallPolicy, CallSpec, CdnSpec, CompOps,
-    ComponentSpec, DbSpec, Discipline, EndpointSpec, Failover, FaultKind, FaultSpec, HealthCheck,
-    Keys, KindSpec, Load, ModelError, OpsSpec, Policy, QueueSpec, Reads, RetrySpec, ServiceSpec,
+    ComponentSpec, DbSpec, Discipline, EndpointSpec, Failover, FaultKind, FaultSpec, GcSpec, HealthCheck,
+    Keys, KindSpec, Load, MemorySpec, ModelError, OpsSpec, Policy, QueueSpec, Reads, RetrySpec, ServiceSpec,
     Spec, TrafficSpec, WritePolicy, DEFAULT_MAX_IN_FLIGHT, MAX_USERS,
 };
 pub use world::{

@@ -15,6 +15,7 @@ pub use crate::world::kinds::cdn::CdnSpec;
 pub use crate::world::kinds::database::{DbSpec, Reads};
 pub use crate::world::kinds::queue::QueueSpec;
 pub use crate::world::kinds::service::{CallSpec, Discipline, EndpointSpec, ServiceSpec};
+pub use crate::world::heap::{GcSpec, MemorySpec};
 
 /// A whole model: run settings, traffic, components.
 #[derive(Clone, Debug)]
@@ -222,6 +223,16 @@ pub enum FaultKind {
     /// duration; a closed loop runs with `users x factor` users meanwhile. The target is the
     /// traffic (`"traffic"`), not a component.
     Spike(f64),
+    /// A memory leak on the target's instances while the fault lasts: each call arriving
+    /// there leaks `per_request` bytes, and memory grows by `per_second` bytes a second.
+    /// Leaked memory is freed only when the instance restarts (after an OOM kill or another
+    /// crash). The target needs a memory model.
+    Leak {
+        /// Bytes leaked by each call that arrives.
+        per_request: u64,
+        /// Bytes leaked per second.
+        per_second: f64,
+    },
 }
 
 /// How requests are generated.
@@ -346,6 +357,9 @@ pub struct ComponentSpec {
     pub balance: Policy,
     /// What kind and its parameters.
     pub kind: KindSpec,
+    /// Memory per instance (capacity, base, per request, garbage collection); `None`: no
+    /// memory model, and no cost of one.
+    pub memory: Option<MemorySpec>,
 }
 
 impl Default for ComponentSpec {
@@ -357,6 +371,7 @@ impl Default for ComponentSpec {
             instances: 1,
             balance: Policy::RoundRobin,
             kind: KindSpec::Service(ServiceSpec::default()),
+            memory: None,
         }
     }
 }

@@ -205,6 +205,11 @@ impl World {
         if cp.insts[inst as usize].down {
             return self.deliver_down(ctx, c, b);
         }
+        if cp.heap.is_some() && self.heap_arrive(ctx, c) {
+            // Its bytes killed the instance: it fails as at a down instance.
+            return self.deliver_down(ctx, c, b);
+        }
+        let cp = &mut self.comps[comp as usize];
         cp.calls_per[b] += 1;
         // The plain service's way (no workers, rate limit or database) is the hot one: it
         // goes straight to core admission; every other arrival is dispatched to its kind.
@@ -375,6 +380,9 @@ impl World {
     pub(in crate::world) fn timed(&mut self, c: u32) {
         if self.time.on || self.tracer.is_some() {
             self.timed_observed(c);
+        }
+        if self.call_bytes.on {
+            self.heap_release(c);
         }
     }
     #[inline(never)]

@@ -49,6 +49,7 @@ use std::hash::BuildHasherDefault;
 mod arena;
 mod build;
 mod flow;
+pub(crate) mod heap;
 mod instance;
 pub(crate) mod kinds;
 mod memory;
@@ -143,6 +144,8 @@ pub enum Ev {
     ScaleReady(u32),
     /// The traffic profile's factor is due for an update.
     Profile,
+    /// A leak per second may have filled an instance's memory (component, instance).
+    Heap(u32, u32),
 }
 
 // An event is copied through the queue: it stays at most 12 bytes (two indices and a tag).
@@ -184,6 +187,8 @@ pub struct World {
     time: Timing,
     /// The request traces of a traced run.
     tracer: Option<Box<Tracer>>,
+    /// The bytes each call in flight holds, where a component has a memory model.
+    call_bytes: heap::CallBytes,
 }
 
 /// No region.
@@ -301,6 +306,7 @@ impl World {
             Ev::ScaleReady(i) => self.scale_ready(ctx, i),
             Ev::Profile => self.profile_step(ctx),
             Ev::Timer(comp, t) => self.custom_timer(ctx, comp, t),
+            Ev::Heap(comp, inst) => self.heap_check(ctx, comp, inst),
         }
     }
 }

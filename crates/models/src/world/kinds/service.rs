@@ -420,6 +420,12 @@ impl World {
         if slow != 1.0 {
             d = SimTime::from_nanos_f64(d.as_nanos() as f64 * slow);
         }
+        if comp.heap.is_some() {
+            let f = self.gc_factor(self.calls[c as usize].comp, inst);
+            if f != 1.0 {
+                d = SimTime::from_nanos_f64(d.as_nanos() as f64 * f);
+            }
+        }
         ctx.schedule_in(d, Ev::CpuDone(c));
     }
     /// A call's CPU time ended: its core passes to the next call waiting (or is free), and
