@@ -299,3 +299,30 @@ fn the_memory_leak_scenario_cycles_through_oom_kills() {
     assert!(max > 0.85, "peak bucket {max}");
     assert!(s.iter().flatten().any(|v| *v == 0.0));
 }
+
+/// The shipped death spiral: no kill while the ramp leaves headroom, kills once it passes
+/// the collector's fixed point (after 5 minutes, about 500 req/s), with the heap's occupancy
+/// and the p99 both above their calm levels just before the first one; without the
+/// collector the same ramp kills nothing and fails nothing.
+#[test]
+fn the_gc_scenario_spirals_past_its_fixed_point_and_not_without_gc() {
+    let r = file("scenarios/resources/gc-death-spiral.toml", &[]);
+    let kills = times(&r, "oom_kill");
+    assert!(kills.len() >= 5, "{kills:?}");
+    assert!(kills[0] > 300.0, "first kill at {} s", kills[0]);
+    assert!(r.error_rate > 0.05, "error rate {}", r.error_rate);
+    // 5 s buckets: the calm first minute against the bucket before the first kill.
+    let before = (kills[0] / 5.0) as usize - 1;
+    let mem = series(&r, "api", "memory_utilization");
+    let calm_mem = mem[6..12].iter().flatten().sum::<f64>() / 6.0;
+    assert!(mem[before].unwrap() > calm_mem + 0.01, "{:?} then {calm_mem}", mem[before]);
+    let p99 = &r.series.p99_ms;
+    let calm_p99 = p99[6..12].iter().flatten().sum::<f64>() / 6.0;
+    assert!(p99[before].unwrap() > 1.2 * calm_p99, "{:?} then {calm_p99}", p99[before]);
+    let no_gc = file(
+        "scenarios/resources/gc-death-spiral.toml",
+        &["components.api.gc_overhead=0"],
+    );
+    assert!(times(&no_gc, "oom_kill").is_empty());
+    assert_eq!(no_gc.error_rate, 0.0);
+}
