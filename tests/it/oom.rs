@@ -3,7 +3,8 @@
 //! garbage collector's CPU factor against its formula and the death spiral it makes, and the
 //! shipped memory scenarios.
 
-use crate::common::{file, inline, series};
+use crate::common::{bin, file, inline, line_of, series};
+use archsim::scenario::from_str;
 use archsim::stats::SimResult;
 
 /// One idle-ish service (10 calls a second of 1 ms, no memory per call) with `memory` of
@@ -165,7 +166,10 @@ endpoints.default = { cpu = "exp(10ms)" }
     let s = series(&r, "app", "memory_utilization");
     let inside: Vec<f64> = s[20..400].iter().map(|v| v.unwrap()).collect();
     let mean = inside.iter().sum::<f64>() / inside.len() as f64;
-    assert!((mean / u - 1.0).abs() < 1e-6, "series mean {mean}, figure {u}");
+    assert!(
+        (mean / u - 1.0).abs() < 1e-6,
+        "series mean {mean}, figure {u}"
+    );
 }
 
 /// A service with unlimited cores (CPU time is a pure delay) of 10 ms a call, capacity 1 GiB,
@@ -198,7 +202,10 @@ fn gc_latency_grows_as_occupancy_over_free_heap() {
     let heavy = inline(&gc_service("819.2MiB"), &[]);
     let k = 0.5;
     let factor = |u: f64| 1.0 + k * u / (1.0 - u);
-    let (l, h) = (light.latency_ms.mean.unwrap(), heavy.latency_ms.mean.unwrap());
+    let (l, h) = (
+        light.latency_ms.mean.unwrap(),
+        heavy.latency_ms.mean.unwrap(),
+    );
     assert!((l - 10.0 * factor(0.1)).abs() < 1e-3, "light heap: {l} ms");
     assert!((h - 10.0 * factor(0.8)).abs() < 1e-3, "heavy heap: {h} ms");
     let want = factor(0.8) / factor(0.1);
@@ -265,8 +272,11 @@ endpoints.default = { cpu = "exp(10ms)" }
 #[test]
 fn the_memory_leak_scenario_cycles_through_oom_kills() {
     let r = file("scenarios/resources/memory-leak.toml", &[]);
-    let kills: Vec<&archsim::stats::TimelineEntry> =
-        r.timeline.iter().filter(|e| e.event == "oom_kill").collect();
+    let kills: Vec<&archsim::stats::TimelineEntry> = r
+        .timeline
+        .iter()
+        .filter(|e| e.event == "oom_kill")
+        .collect();
     assert!(!kills.is_empty());
     assert!(kills.iter().all(|e| e.t_s > 60.0 && e.t_s < 480.0 + 100.0));
     let mib = 1024.0 * 1024.0;
@@ -281,7 +291,11 @@ fn the_memory_leak_scenario_cycles_through_oom_kills() {
         // Round robin gives each instance a third of 300 calls/s, in Poisson arrivals: the
         // fill time is a sum of ~7,800 leaks, within 2% at one standard deviation of the
         // arrivals' count; allow 5%.
-        assert!((t[0] - 60.0 - fill).abs() < 0.05 * fill, "{inst}: first kill {}", t[0]);
+        assert!(
+            (t[0] - 60.0 - fill).abs() < 0.05 * fill,
+            "{inst}: first kill {}",
+            t[0]
+        );
         for w in t.windows(2) {
             let gap = w[1] - w[0];
             assert!(
@@ -315,14 +329,175 @@ fn the_gc_scenario_spirals_past_its_fixed_point_and_not_without_gc() {
     let before = (kills[0] / 5.0) as usize - 1;
     let mem = series(&r, "api", "memory_utilization");
     let calm_mem = mem[6..12].iter().flatten().sum::<f64>() / 6.0;
-    assert!(mem[before].unwrap() > calm_mem + 0.01, "{:?} then {calm_mem}", mem[before]);
+    assert!(
+        mem[before].unwrap() > calm_mem + 0.01,
+        "{:?} then {calm_mem}",
+        mem[before]
+    );
     let p99 = &r.series.p99_ms;
     let calm_p99 = p99[6..12].iter().flatten().sum::<f64>() / 6.0;
-    assert!(p99[before].unwrap() > 1.2 * calm_p99, "{:?} then {calm_p99}", p99[before]);
+    assert!(
+        p99[before].unwrap() > 1.2 * calm_p99,
+        "{:?} then {calm_p99}",
+        p99[before]
+    );
     let no_gc = file(
         "scenarios/resources/gc-death-spiral.toml",
         &["components.api.gc_overhead=0"],
     );
     assert!(times(&no_gc, "oom_kill").is_empty());
     assert_eq!(no_gc.error_rate, 0.0);
+}
+
+/// A valid scenario with every memory key, and a leak fault; the bad cases edit it.
+const KEYS: &str = r#"[run]
+duration = "60s"
+[traffic]
+entry = "app"
+rate = 10
+[components.app]
+kind = "service"
+cores = 2
+memory = "4GiB"
+memory_base = "512MiB"
+memory_per_request = "exp(2MiB)"
+gc_overhead = 0.2
+endpoints.default = { cpu = "1ms", calls = ["lb"] }
+[components.lb]
+kind = "load_balancer"
+targets = "db"
+[components.db]
+kind = "database"
+cores = 2
+endpoints.default = { cpu = "1ms" }
+[[faults]]
+kind = "leak"
+target = "app"
+at = "10s"
+for = "20s"
+per_request = "200KiB"
+rate = "5MiB/s"
+"#;
+
+fn problems(text: &str) -> String {
+    match from_str(text, "bad.toml", &[]) {
+        Ok(_) => panic!("accepted an invalid scenario:\n{text}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// Each bad memory key is reported at its line with what to write; the scenario is accepted
+/// as written.
+#[test]
+fn bad_memory_keys_are_reported_with_positions() {
+    from_str(KEYS, "ok.toml", &[]).expect("the valid scenario");
+    let cases: [(&str, &str, &str, &str); 12] = [
+        // (replaced text, replacement, line of, expected message)
+        (
+            "memory = \"4GiB\"",
+            "memory = \"4 gigs\"",
+            "memory =",
+            "write a size like",
+        ),
+        (
+            "memory = \"4GiB\"",
+            "memory = \"0\"",
+            "memory =",
+            "must be more than 0 bytes",
+        ),
+        (
+            "memory = \"4GiB\"",
+            "memory = \"100TiB\"",
+            "memory =",
+            "at most 64TiB",
+        ),
+        (
+            "memory_base = \"512MiB\"",
+            "memory_base = \"8GiB\"",
+            "memory_base",
+            "must be less than its memory",
+        ),
+        (
+            "memory_per_request = \"exp(2MiB)\"",
+            "memory_per_request = \"exp(2ms)\"",
+            "memory_per_request",
+            "memory_per_request",
+        ),
+        (
+            "gc_overhead = 0.2",
+            "gc_overhead = -1.0",
+            "gc_overhead",
+            "gc_overhead must be between 0 and 100",
+        ),
+        ("memory = \"4GiB\"\n", "", "gc_overhead", "set `memory`"),
+        (
+            "targets = \"db\"",
+            "targets = \"db\"\ngc_overhead = 0.1\nmemory = \"1GiB\"",
+            "gc_overhead = 0.1",
+            "which a load_balancer does not spend",
+        ),
+        (
+            "per_request = \"200KiB\"\n",
+            "per_request = \"lots\"\n",
+            "per_request = \"lots",
+            "faults.per_request: \"lots\" is not a size",
+        ),
+        (
+            "rate = \"5MiB/s\"",
+            "rate = \"fast\"",
+            "rate = \"fast",
+            "write a growth like",
+        ),
+        (
+            "rate = \"5MiB/s\"",
+            "rate = \"5MiB/s\"\nper_second = \"1MiB\"",
+            "rate = \"5MiB",
+            "not both",
+        ),
+        (
+            "target = \"app\"",
+            "target = \"db\"",
+            "target = \"db",
+            "which has none",
+        ),
+    ];
+    for (from, to, at, want) in cases {
+        let text = KEYS.replacen(from, to, 1);
+        assert_ne!(text, KEYS, "{from}");
+        let e = problems(&text);
+        let line = line_of(&text, at);
+        assert!(
+            e.contains(&format!("bad.toml:{line}:")),
+            "{want}: no position {line} in:\n{e}"
+        );
+        assert!(e.contains(want), "`{want}` missing from:\n{e}");
+    }
+    // A leak that leaks nothing, and one without a size.
+    let none = KEYS.replace("per_request = \"200KiB\"\nrate = \"5MiB/s\"\n", "");
+    assert!(problems(&none).contains("a leak needs `per_request`"));
+    let zero = KEYS.replace(
+        "per_request = \"200KiB\"\nrate = \"5MiB/s\"\n",
+        "per_request = \"0\"\n",
+    );
+    assert!(problems(&zero).contains("leaks nothing"));
+    // `per_request` on another fault kind.
+    let crash = KEYS.replace("kind = \"leak\"", "kind = \"crash\"");
+    assert!(problems(&crash).contains("`per_request` applies only to a leak fault"));
+}
+
+/// The command refuses a bad memory key before simulating: exit 2.
+#[test]
+fn the_command_exits_2_on_a_bad_memory_key() {
+    let dir = std::env::temp_dir().join(format!("archsim-oom-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("bad.toml");
+    std::fs::write(&p, KEYS.replace("memory = \"4GiB\"", "memory = \"4 gigs\"")).unwrap();
+    let o = bin().arg(&p).output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -71,9 +71,9 @@ pub use dist::{
 pub use limits::*;
 pub use spec::{
     Arrivals, AutoscaleSpec, BreakerSpec, CacheSpec, CallPolicy, CallSpec, CdnSpec, CompOps,
-    ComponentSpec, DbSpec, Discipline, EndpointSpec, Failover, FaultKind, FaultSpec, GcSpec, HealthCheck,
-    Keys, KindSpec, Load, MemorySpec, ModelError, OpsSpec, Policy, QueueSpec, Reads, RetrySpec, ServiceSpec,
-    Spec, TrafficSpec, WritePolicy, DEFAULT_MAX_IN_FLIGHT, MAX_USERS,
+    ComponentSpec, DbSpec, Discipline, EndpointSpec, Failover, FaultKind, FaultSpec, GcSpec,
+    HealthCheck, Keys, KindSpec, Load, MemorySpec, ModelError, OpsSpec, Policy, QueueSpec, Reads,
+    RetrySpec, ServiceSpec, Spec, TrafficSpec, WritePolicy, DEFAULT_MAX_IN_FLIGHT, MAX_USERS,
 };
 pub use world::{
     estimate_memory, in_flight_reserve, run, run_traced, run_with_progress, Ev, Kept,

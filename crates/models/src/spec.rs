@@ -10,12 +10,12 @@ use std::sync::Arc;
 // Limits of a spec, where code that reads the spec has long found them.
 pub use crate::limits::{DEFAULT_MAX_IN_FLIGHT, MAX_USERS};
 // Each kind's spec lives with the kind.
+pub use crate::world::heap::{GcSpec, MemorySpec};
 pub use crate::world::kinds::cache::{CacheSpec, WritePolicy};
 pub use crate::world::kinds::cdn::CdnSpec;
 pub use crate::world::kinds::database::{DbSpec, Reads};
 pub use crate::world::kinds::queue::QueueSpec;
 pub use crate::world::kinds::service::{CallSpec, Discipline, EndpointSpec, ServiceSpec};
-pub use crate::world::heap::{GcSpec, MemorySpec};
 
 /// A whole model: run settings, traffic, components.
 #[derive(Clone, Debug)]

@@ -179,9 +179,8 @@ impl Heap {
     }
     /// Instance `inst`'s occupancy at `now` (use over capacity); `None` without a capacity.
     pub(in crate::world) fn utilization(&self, inst: u32, now: u64) -> Option<f64> {
-        self.has_capacity.then(|| {
-            self.insts[inst as usize].used_at(self.base, now) / self.capacity as f64
-        })
+        self.has_capacity
+            .then(|| self.insts[inst as usize].used_at(self.base, now) / self.capacity as f64)
     }
     /// The factor garbage collection puts on a CPU time starting now at instance `inst`.
     fn gc_factor(&self, inst: u32, now: u64) -> f64 {
@@ -209,7 +208,10 @@ impl World {
     pub(in crate::world) fn heap_arrive(&mut self, ctx: &mut Context<'_, Ev>, c: u32) -> bool {
         let now = ctx.now().as_nanos();
         let Call { comp, inst, .. } = self.calls[c as usize];
-        let h = self.comps[comp as usize].heap.as_mut().expect("memory model");
+        let h = self.comps[comp as usize]
+            .heap
+            .as_mut()
+            .expect("memory model");
         let bytes = match &h.per_request {
             Some(d) => d.sample(&mut h.rng).as_nanos(),
             None => 0,
@@ -351,7 +353,10 @@ impl World {
     #[cold]
     fn oom_kill(&mut self, ctx: &mut Context<'_, Ev>, comp: u32, inst: u32) {
         let now = ctx.now().as_nanos();
-        let h = self.comps[comp as usize].heap.as_mut().expect("memory model");
+        let h = self.comps[comp as usize]
+            .heap
+            .as_mut()
+            .expect("memory model");
         h.oom_kills += 1;
         let (cap, delay) = (h.capacity, h.restart_ns);
         let i = &mut h.insts[inst as usize];
@@ -495,7 +500,10 @@ impl Heap {
         s.counters.insert("oom_kills", self.oom_kills);
         s.inputs.extend([
             // utilization x ns = ppm x ms
-            ("memory_utilization_area".to_string(), (area / cap).round() as u64),
+            (
+                "memory_utilization_area".to_string(),
+                (area / cap).round() as u64,
+            ),
             (
                 "memory_peak_ppm".to_string(),
                 (peak as f64 / cap * 1e6).round() as u64,

@@ -455,9 +455,15 @@ fn leak(
         );
         return None;
     }
-    let (per_request, per_second) = (per_request.or(r.per_request.is_none().then_some(0))?, per_second?);
+    let (per_request, per_second) = (
+        per_request.or(r.per_request.is_none().then_some(0))?,
+        per_second?,
+    );
     if per_request == 0 && per_second == 0.0 {
-        ck.err(span.clone(), "a leak of 0 bytes leaks nothing; give `per_request` or a growth per second above 0");
+        ck.err(
+            span.clone(),
+            "a leak of 0 bytes leaks nothing; give `per_request` or a growth per second above 0",
+        );
         return None;
     }
     Some(FaultKind::Leak {

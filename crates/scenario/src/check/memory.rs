@@ -4,9 +4,7 @@
 
 use super::ck::Ck;
 use crate::raw::RawComponent;
-use archsim_models::{
-    parse_bytes, Dist, GcSpec, MemorySpec, MAX_GC_OVERHEAD, MAX_MEMORY_BYTES,
-};
+use archsim_models::{parse_bytes, Dist, GcSpec, MemorySpec, MAX_GC_OVERHEAD, MAX_MEMORY_BYTES};
 use toml::Spanned;
 
 /// The kinds whose calls spend CPU time, where a garbage collector can slow them.
@@ -23,12 +21,11 @@ pub(super) fn size(ck: &mut Ck, v: &Spanned<String>, what: &str) -> Option<u64> 
             );
             None
         }
-        Err(e) => {
+        Err(_) => {
             ck.err(
                 v.span(),
                 format!(
-                    "{what}: {} (got \"{}\"); write a size like \"4GiB\", \"512MiB\" or \"200KiB\"",
-                    e.message,
+                    "{what}: \"{}\" is not a size; write a size like \"4GiB\", \"512MiB\" or \"200KiB\" (units B, kB, MB, GB, KiB, MiB, GiB, TiB)",
                     v.get_ref()
                 ),
             );

@@ -124,7 +124,10 @@ impl World {
                         now.as_nanos(),
                         &label(inst, n),
                         &Event::starts("leak_start", Category::Fault, "leaking memory"),
-                        format!("leaks {} for {duration}; freed only by a restart", how.join(" and ")),
+                        format!(
+                            "leaks {} for {duration}; freed only by a restart",
+                            how.join(" and ")
+                        ),
                     );
                 }
                 FaultKind::Crash => {
