@@ -325,7 +325,8 @@ impl World {
         let at = now.saturating_add((room / i.leak_rate).ceil() as u64);
         if i.due == 0 || at < i.due {
             i.due = at;
-            ctx.schedule_at(SimTime(at), Ev::Heap(comp, inst));
+            // An up instance's `Restart` event is its memory check.
+            ctx.schedule_at(SimTime(at), Ev::Restart(comp, inst));
         }
     }
     /// The check a leak per second scheduled: the use reached the capacity (an OOM kill), or
@@ -411,14 +412,19 @@ impl World {
             self.heap_schedule(ctx, comp, inst);
         }
     }
-    /// The factor garbage collection puts on a CPU time starting now at `inst` of `comp`
-    /// (1 without a collector).
+    /// CPU time `d` starting now at `inst` of `comp`, stretched by garbage collection (as it
+    /// is without a collector).
     #[inline(never)]
-    pub(in crate::world) fn gc_factor(&self, comp: u32, inst: u32) -> f64 {
-        self.comps[comp as usize]
+    pub(in crate::world) fn gc_stretch(&self, comp: u32, inst: u32, d: SimTime) -> SimTime {
+        let f = self.comps[comp as usize]
             .heap
             .as_ref()
-            .map_or(1.0, |h| h.gc_factor(inst, self.now))
+            .map_or(1.0, |h| h.gc_factor(inst, self.now));
+        if f == 1.0 {
+            d
+        } else {
+            SimTime::from_nanos_f64(d.as_nanos() as f64 * f)
+        }
     }
     /// Instance `inst` of component `comp`'s memory utilization now (use over capacity), for
     /// an autoscaler or any other reader; `None` without a memory model with a capacity.

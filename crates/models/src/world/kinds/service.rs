@@ -407,6 +407,7 @@ impl World {
         let Call {
             comp, inst, class, ..
         } = self.calls[c as usize];
+        let ci = comp;
         let comp = &mut self.comps[comp as usize];
         let Body::Service(s) = &comp.body else {
             unreachable!()
@@ -421,10 +422,7 @@ impl World {
             d = SimTime::from_nanos_f64(d.as_nanos() as f64 * slow);
         }
         if comp.heap.is_some() {
-            let f = self.gc_factor(self.calls[c as usize].comp, inst);
-            if f != 1.0 {
-                d = SimTime::from_nanos_f64(d.as_nanos() as f64 * f);
-            }
+            d = self.gc_stretch(ci, inst, d);
         }
         ctx.schedule_in(d, Ev::CpuDone(c));
     }

@@ -115,6 +115,9 @@ impl World {
         let c = &mut self.comps[comp as usize];
         let n = c.insts.len();
         let i = &mut c.insts[inst as usize];
+        if !i.down && c.heap.is_some() {
+            return self.heap_check(ctx, comp, inst);
+        }
         if i.restart_at != now || !i.down || i.region_down > 0 || i.deploying {
             return;
         }
