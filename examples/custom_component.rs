@@ -81,6 +81,7 @@ fn main() {
             name: "limiter".into(),
             instances: 1,
             balance: Policy::RoundRobin,
+            memory: None,
             kind: KindSpec::Custom {
                 kind: "token_bucket".into(),
                 factory: Arc::new(|| {

@@ -344,6 +344,34 @@ impl Spec {
     }
 }
 
+/// A component's memory model: a positive capacity above the base use, a collector only
+/// with a capacity and a finite, non-negative overhead.
+fn check_memory(name: &str, m: &crate::spec::MemorySpec) -> Result<(), ModelError> {
+    let bad = |what: String| Err(ModelError::OutOfRange(format!("`{name}`: {what}")));
+    if let Some(cap) = m.capacity {
+        if cap == 0 || m.base >= cap {
+            return bad(format!(
+                "memory capacity {cap} bytes must be more than its base use {} bytes",
+                m.base
+            ));
+        }
+    }
+    if let Some(d) = &m.per_request {
+        if !d.mean_ns().is_finite() {
+            return bad("memory_per_request needs a finite mean".into());
+        }
+    }
+    if let Some(gc) = &m.gc {
+        if m.capacity.is_none() {
+            return bad("a garbage collector's cost depends on the heap's occupancy: set the memory capacity".into());
+        }
+        if !(gc.overhead.is_finite() && gc.overhead >= 0.0) {
+            return bad("gc_overhead must be a finite number >= 0".into());
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use crate::{Component, Spec, MAX_CACHE_CAPACITY, MAX_INSTANCES};
@@ -443,32 +471,4 @@ mod tests {
         s.traffic.classes.clear();
         assert!(crate::run(&s, 1).is_err());
     }
-}
-
-/// A component's memory model: a positive capacity above the base use, a collector only
-/// with a capacity and a finite, non-negative overhead.
-fn check_memory(name: &str, m: &crate::spec::MemorySpec) -> Result<(), ModelError> {
-    let bad = |what: String| Err(ModelError::OutOfRange(format!("`{name}`: {what}")));
-    if let Some(cap) = m.capacity {
-        if cap == 0 || m.base >= cap {
-            return bad(format!(
-                "memory capacity {cap} bytes must be more than its base use {} bytes",
-                m.base
-            ));
-        }
-    }
-    if let Some(d) = &m.per_request {
-        if !d.mean_ns().is_finite() {
-            return bad("memory_per_request needs a finite mean".into());
-        }
-    }
-    if let Some(gc) = &m.gc {
-        if m.capacity.is_none() {
-            return bad("a garbage collector's cost depends on the heap's occupancy: set the memory capacity".into());
-        }
-        if !(gc.overhead.is_finite() && gc.overhead >= 0.0) {
-            return bad("gc_overhead must be a finite number >= 0".into());
-        }
-    }
-    Ok(())
 }
