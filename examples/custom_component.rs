@@ -82,6 +82,7 @@ fn main() {
             instances: 1,
             balance: Policy::RoundRobin,
             machine: None,
+            memory: None,
             kind: KindSpec::Custom {
                 kind: "token_bucket".into(),
                 factory: Arc::new(|| {

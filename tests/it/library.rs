@@ -332,6 +332,7 @@ cpu = "exp(1ms)"
             instances: 1,
             balance: Policy::RoundRobin,
             machine: None,
+            memory: None,
             kind: KindSpec::Custom {
                 kind: "thirds".into(),
                 factory: Arc::new(|| {

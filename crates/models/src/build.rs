@@ -333,6 +333,28 @@ impl SpecBuilder {
         self
     }
 
+    /// A memory leak on `target` at `at` for `for_`: `per_request` bytes per call arriving and
+    /// `per_second` bytes a second, freed only by a restart.
+    pub fn leak(
+        mut self,
+        target: &str,
+        at: impl IntoTime,
+        for_: impl IntoTime,
+        per_request: u64,
+        per_second: f64,
+    ) -> Self {
+        self.add_fault(
+            target,
+            at,
+            for_,
+            FaultKind::Leak {
+                per_request,
+                per_second,
+            },
+        );
+        self
+    }
+
     /// A traffic spike at `at` for `for_`: the load is multiplied by `factor`.
     pub fn spike(mut self, at: impl IntoTime, for_: impl IntoTime, factor: f64) -> Self {
         self.add_fault("traffic", at, for_, FaultKind::Spike(factor));
@@ -535,6 +557,13 @@ impl Component {
     /// `instances` (default 1).
     pub fn instances(mut self, n: u32) -> Self {
         self.spec.instances = n;
+        self
+    }
+
+    /// Its memory model per instance (`memory`, `memory_base`, `memory_per_request`,
+    /// `gc_overhead`).
+    pub fn memory(mut self, m: crate::spec::MemorySpec) -> Self {
+        self.spec.memory = Some(m);
         self
     }
 

@@ -74,9 +74,10 @@ pub use limits::*;
 pub use machine::{catalogue, Machine, Usl, CATALOGUE_LEN};
 pub use spec::{
     Arrivals, AutoscaleSpec, BreakerSpec, CacheSpec, CallPolicy, CallSpec, CdnSpec, CompOps,
-    ComponentSpec, DbSpec, Discipline, EndpointSpec, Failover, FaultKind, FaultSpec, HealthCheck,
-    Keys, KindSpec, Load, ModelError, OpsSpec, Policy, QueueSpec, Reads, RetrySpec, ScaleMetric,
-    ServiceSpec, Spec, TrafficSpec, WritePolicy, DEFAULT_MAX_IN_FLIGHT, MAX_USERS,
+    ComponentSpec, DbSpec, Discipline, EndpointSpec, Failover, FaultKind, FaultSpec, GcSpec,
+    HealthCheck, Keys, KindSpec, Load, MemorySpec, ModelError, OpsSpec, Policy, QueueSpec, Reads,
+    RetrySpec, ScaleMetric, ServiceSpec, Spec, TrafficSpec, WritePolicy, DEFAULT_MAX_IN_FLIGHT,
+    MAX_USERS,
 };
 pub use world::{
     estimate_memory, in_flight_reserve, run, run_traced, run_with_progress, Ev, Kept,

@@ -55,3 +55,11 @@ pub const MAX_REGIONS: usize = u8::MAX as usize - 1;
 /// Largest USL contention or coherency coefficient (`sigma`, `kappa`): at 1 a second core
 /// already halves the throughput of each.
 pub const MAX_USL: f64 = 1.0;
+
+/// Most memory of one instance (`memory`, `memory_base`, a leak's size), in bytes: 64 TiB,
+/// beyond any machine, and small enough that sums of a run's bytes stay exact in an `f64`.
+pub const MAX_MEMORY_BYTES: u64 = 1 << 46;
+
+/// Highest garbage-collection overhead at half occupancy (`gc_overhead`): CPU times 100
+/// times longer with the heap half full.
+pub const MAX_GC_OVERHEAD: f64 = 100.0;

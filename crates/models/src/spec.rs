@@ -10,6 +10,7 @@ use std::sync::Arc;
 // Limits of a spec, where code that reads the spec has long found them.
 pub use crate::limits::{DEFAULT_MAX_IN_FLIGHT, MAX_USERS};
 // Each kind's spec lives with the kind.
+pub use crate::world::heap::{GcSpec, MemorySpec};
 pub use crate::world::kinds::cache::{CacheSpec, WritePolicy};
 pub use crate::world::kinds::cdn::CdnSpec;
 pub use crate::world::kinds::database::{DbSpec, Reads};
@@ -222,6 +223,16 @@ pub enum FaultKind {
     /// duration; a closed loop runs with `users x factor` users meanwhile. The target is the
     /// traffic (`"traffic"`), not a component.
     Spike(f64),
+    /// A memory leak on the target's instances while the fault lasts: each call arriving
+    /// there leaks `per_request` bytes, and memory grows by `per_second` bytes a second.
+    /// Leaked memory is freed only when the instance restarts (after an OOM kill or another
+    /// crash). The target needs a memory model.
+    Leak {
+        /// Bytes leaked by each call that arrives.
+        per_request: u64,
+        /// Bytes leaked per second.
+        per_second: f64,
+    },
 }
 
 /// How requests are generated.
@@ -351,6 +362,9 @@ pub struct ComponentSpec {
     pub machine: Option<crate::Machine>,
     /// What kind and its parameters.
     pub kind: KindSpec,
+    /// Memory per instance (capacity, base, per request, garbage collection); `None`: no
+    /// memory model, and no cost of one.
+    pub memory: Option<MemorySpec>,
 }
 
 impl Default for ComponentSpec {
@@ -363,6 +377,7 @@ impl Default for ComponentSpec {
             balance: Policy::RoundRobin,
             machine: None,
             kind: KindSpec::Service(ServiceSpec::default()),
+            memory: None,
         }
     }
 }

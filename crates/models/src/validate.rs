@@ -82,6 +82,9 @@ impl Spec {
                     c.name
                 )));
             }
+            if let Some(m) = &c.memory {
+                check_memory(&c.name, m)?;
+            }
             match &c.kind {
                 KindSpec::Service(s) => {
                     for (_, e) in &s.endpoints {
@@ -313,6 +316,25 @@ impl Spec {
                     ));
                 }
             }
+            if let FaultKind::Leak {
+                per_request,
+                per_second,
+            } = f.kind
+            {
+                if self.components[comp].memory.is_none() {
+                    return Err(ModelError::OutOfRange(format!(
+                        "a leak fault targets `{}`, which has no memory model",
+                        f.target
+                    )));
+                }
+                if !(per_second.is_finite() && per_second >= 0.0)
+                    || (per_request == 0 && per_second == 0.0)
+                {
+                    return Err(ModelError::OutOfRange(
+                        "a leak needs a positive per_request or per_second".into(),
+                    ));
+                }
+            }
             if let FaultKind::Slow(x) = f.kind {
                 if !(x.is_finite() && x > 0.0) {
                     return Err(ModelError::OutOfRange(
@@ -340,6 +362,34 @@ impl Spec {
         }
         Ok(())
     }
+}
+
+/// A component's memory model: a positive capacity above the base use, a collector only
+/// with a capacity and a finite, non-negative overhead.
+fn check_memory(name: &str, m: &crate::spec::MemorySpec) -> Result<(), ModelError> {
+    let bad = |what: String| Err(ModelError::OutOfRange(format!("`{name}`: {what}")));
+    if let Some(cap) = m.capacity {
+        if cap == 0 || m.base >= cap {
+            return bad(format!(
+                "memory capacity {cap} bytes must be more than its base use {} bytes",
+                m.base
+            ));
+        }
+    }
+    if let Some(d) = &m.per_request {
+        if !d.mean_ns().is_finite() {
+            return bad("memory_per_request needs a finite mean".into());
+        }
+    }
+    if let Some(gc) = &m.gc {
+        if m.capacity.is_none() {
+            return bad("a garbage collector's cost depends on the heap's occupancy: set the memory capacity".into());
+        }
+        if !(gc.overhead.is_finite() && gc.overhead >= 0.0) {
+            return bad("gc_overhead must be a finite number >= 0".into());
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

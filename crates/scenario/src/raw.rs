@@ -275,6 +275,11 @@ component_keys! {
     drop_expired: S<bool> => kind,
     queue_discipline: S<String> => kind,
     lifo_above: S<i64> => kind,
+    // memory per instance (any kind; a collector where there is CPU time)
+    memory: S<String> => any,
+    memory_base: S<String> => any,
+    memory_per_request: S<String> => any,
+    gc_overhead: S<f64> => only("service", "database", "gateway"),
     // cost (any kind; a database's replicas may cost another price)
     cost_per_hour: S<f64> => any,
     replica_cost_per_hour: S<f64> => only("database"),
@@ -444,6 +449,10 @@ pub struct RawFault {
     pub batch: S<i64>,
     pub start_up: S<String>,
     pub drain: S<String>,
+    // leak
+    pub per_request: S<String>,
+    pub per_second: S<String>,
+    pub rate: S<String>,
 }
 
 /// An `[[alerts]]` rule: a threshold on a series, or an SLO burn rate.

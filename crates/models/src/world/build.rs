@@ -113,6 +113,7 @@ impl World {
                 window,
                 ops: &ops,
             };
+            let heap = heap::Heap::build(c, &cx, seed);
             let body = match &c.kind {
                 KindSpec::Service(s) => Body::Service(Svc::build(c, s, &mut cx)?),
                 KindSpec::LoadBalancer { targets, policy } => {
@@ -141,9 +142,14 @@ impl World {
                 unavailable: 0,
                 restart: ops[comps.len()].restart.map(|d| d.as_nanos()),
                 region: NO_REGION,
-                live_changes: None,
                 calls_per: Vec::new(),
                 errors_per: Vec::new(),
+                // An instance that can be OOM-killed goes down and comes back.
+                live_changes: heap
+                    .as_ref()
+                    .filter(|h| h.has_capacity())
+                    .map(|_| vec![(0, c.instances)]),
+                heap,
             });
         }
         // Regions: every name used by a component, the latency matrix or the traffic.
@@ -323,6 +329,7 @@ impl World {
         let mut world = World {
             time,
             tracer: None,
+            call_bytes: heap::CallBytes::default(),
             duration: spec.duration.as_nanos(),
             interval_ns: spec.series_interval.as_nanos().max(1),
             now: 0,
@@ -450,6 +457,7 @@ impl World {
                 world.traffic.in_loop = vec![true; users as usize];
             }
         }
+        world.call_bytes.on = world.comps.iter().any(|c| c.heap.is_some());
         debug_assert_eq!(buckets, world.rec.series_len());
         for c in &mut world.comps {
             c.calls_per = vec![0; buckets];

@@ -205,6 +205,9 @@ impl World {
         if cp.insts[inst as usize].down {
             return self.deliver_down(ctx, c, b);
         }
+        if cp.heap.is_some() {
+            return self.deliver_heap(ctx, c, b);
+        }
         cp.calls_per[b] += 1;
         // The plain service's way (no workers, rate limit or database) is the hot one: it
         // goes straight to core admission; every other arrival is dispatched to its kind.
@@ -213,6 +216,19 @@ impl World {
                 return self.arrive_plain(ctx, c);
             }
         }
+        let kind = cp.body.tag();
+        self.arrive_at(ctx, c, kind)
+    }
+    /// Arrival at an instance of a component with a memory model: the call takes its bytes
+    /// (which may kill the instance: it then fails as at a down instance), then arrives as
+    /// any other.
+    #[inline(never)]
+    fn deliver_heap(&mut self, ctx: &mut Context<'_, Ev>, c: u32, b: usize) {
+        if self.heap_arrive(ctx, c) {
+            return self.deliver_down(ctx, c, b);
+        }
+        let cp = &mut self.comps[self.calls[c as usize].comp as usize];
+        cp.calls_per[b] += 1;
         let kind = cp.body.tag();
         self.arrive_at(ctx, c, kind)
     }
@@ -375,6 +391,9 @@ impl World {
     pub(in crate::world) fn timed(&mut self, c: u32) {
         if self.time.on || self.tracer.is_some() || self.res.latency_scaling {
             self.timed_observed(c);
+        }
+        if self.call_bytes.on {
+            self.heap_release(c);
         }
     }
     #[inline(never)]

@@ -56,6 +56,8 @@ pub(in crate::world) struct Comp {
     /// Per series bucket: calls that reached the component, and calls that failed there.
     pub(in crate::world) calls_per: Vec<u64>,
     pub(in crate::world) errors_per: Vec<u64>,
+    /// Its memory model, if it has one (see [`heap`](super::heap)).
+    pub(in crate::world) heap: Option<Box<heap::Heap>>,
 }
 
 /// How the timeline and messages name instance `inst` of a component called `name` with `n`

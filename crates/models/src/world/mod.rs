@@ -49,6 +49,7 @@ use std::hash::BuildHasherDefault;
 mod arena;
 mod build;
 mod flow;
+pub(crate) mod heap;
 mod instance;
 pub(crate) mod kinds;
 mod memory;
@@ -117,7 +118,9 @@ pub enum Ev {
     FaultStart(u32),
     /// Fault `i` ends.
     FaultEnd(u32),
-    /// An orchestrator restarts a crashed instance (component, instance).
+    /// An orchestrator restarts a crashed instance (component, instance); for an instance
+    /// that is up, a leak per second may have filled its memory (see `heap`: one event kind
+    /// for an instance's own timers keeps the event enum, and the queue's code, as it was).
     Restart(u32, u32),
     /// A load balancer probes its targets' instances.
     Probe(u32),
@@ -184,6 +187,8 @@ pub struct World {
     time: Timing,
     /// The request traces of a traced run.
     tracer: Option<Box<Tracer>>,
+    /// The bytes each call in flight holds, where a component has a memory model.
+    call_bytes: heap::CallBytes,
 }
 
 /// No region.

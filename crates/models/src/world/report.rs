@@ -121,6 +121,9 @@ impl World {
                 );
                 s.figures.declare(Figure::series("live_instances"));
             }
+            if let Some(h) = &mut c.heap {
+                h.report(&mut s, end_ns, buckets, self.interval_ns);
+            }
             s.busy_series.truncate(buckets);
             s.queue_series.truncate(buckets);
             comps.push(s);

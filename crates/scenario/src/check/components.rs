@@ -126,6 +126,7 @@ pub(super) fn check_all(
         };
         let kind_spec = (kind.check)(ck, scope, &comp, &mut edges, &mut place);
         let cops = check_ops(ck, r, name, kind.name, place.replicas, place.global_targets);
+        let memory = super::memory::check_memory(ck, r, name, kind.name);
         if cops != CompOps::default() {
             ops.components.push((name.clone(), cops));
         }
@@ -136,6 +137,7 @@ pub(super) fn check_all(
             balance,
             machine,
             kind: kind_spec,
+            memory,
         });
     }
     (comps, edges)

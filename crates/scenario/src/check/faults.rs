@@ -24,6 +24,7 @@ const FAULT_KINDS: &[&str] = &[
     "region",
     "deploy",
     "spike",
+    "leak",
 ];
 
 /// Checks every fault; `ops` tells which components restart (a crash of one may leave out
@@ -155,7 +156,18 @@ pub(super) fn check(
             }
         };
         // keys that belong to some kinds only
-        let only: [KeyKinds; 8] = [
+        let only: [KeyKinds; 11] = [
+            (
+                "per_request",
+                r.per_request.as_ref().map(|v| v.span()),
+                &["leak"],
+            ),
+            (
+                "per_second",
+                r.per_second.as_ref().map(|v| v.span()),
+                &["leak"],
+            ),
+            ("rate", r.rate.as_ref().map(|v| v.span()), &["leak"]),
             ("to", r.to.as_ref().map(|v| v.span()), &["reshard"]),
             (
                 "factor",
@@ -354,6 +366,7 @@ pub(super) fn check(
                         _ => None,
                     }
                 }
+                Ok(8) => leak(ck, r, &span, raw, target.as_ref()),
                 Ok(_) => None, // reshard, handled above
                 Err(m) => {
                     ck.err(k.span(), format!("faults.kind: {m}"));
@@ -377,4 +390,84 @@ pub(super) fn check(
         ck.err(top.clone(), "at most 10000 faults");
     }
     faults
+}
+
+/// A `leak` fault: `per_request` (a size leaked by each call arriving) and a growth per
+/// second, as `per_second` (a size) or `rate` (a rate such as "5MiB/s"), on a component that
+/// has a memory model.
+fn leak(
+    ck: &mut Ck,
+    r: &crate::raw::RawFault,
+    span: &Range<usize>,
+    raw: &crate::raw::RawScenario,
+    target: Option<&(String, Option<u32>)>,
+) -> Option<FaultKind> {
+    if let Some((name, _)) = target {
+        let c = raw.components.get(name).map(|c| c.get_ref());
+        let has_memory = c.is_some_and(|c| {
+            c.memory.is_some() || c.memory_base.is_some() || c.memory_per_request.is_some()
+        });
+        if !has_memory {
+            ck.err(
+                r.target.as_ref().map_or(span.clone(), |t| t.span()),
+                format!("a leak grows the memory of `{name}`, which has none; give it `memory` (e.g. memory = \"4GiB\")"),
+            );
+            return None;
+        }
+    }
+    let per_request = r
+        .per_request
+        .as_ref()
+        .and_then(|v| super::memory::size(ck, v, "faults.per_request"));
+    let per_second = match (&r.per_second, &r.rate) {
+        (Some(_), Some(v)) => {
+            ck.err(
+                v.span(),
+                "a leak grows by `per_second` or by `rate`, not both",
+            );
+            None
+        }
+        (Some(v), None) => super::memory::size(ck, v, "faults.per_second").map(|b| b as f64),
+        (None, Some(v)) => match archsim_models::parse_rate(v.get_ref()) {
+            Ok(b) if b.is_finite() && b <= archsim_models::MAX_MEMORY_BYTES as f64 => Some(b),
+            Ok(_) => {
+                ck.err(v.span(), "faults.rate must be at most 64TiB/s");
+                None
+            }
+            Err(e) => {
+                ck.err(
+                    v.span(),
+                    format!(
+                        "faults.rate: {} (got \"{}\"); write a growth like \"5MiB/s\"",
+                        e.message,
+                        v.get_ref()
+                    ),
+                );
+                None
+            }
+        },
+        (None, None) => Some(0.0),
+    };
+    if r.per_request.is_none() && r.per_second.is_none() && r.rate.is_none() {
+        ck.err(
+            span.clone(),
+            "a leak needs `per_request` (e.g. \"200KiB\" per call) or a growth per second (`rate = \"5MiB/s\"` or `per_second = \"5MiB\"`)",
+        );
+        return None;
+    }
+    let (per_request, per_second) = (
+        per_request.or(r.per_request.is_none().then_some(0))?,
+        per_second?,
+    );
+    if per_request == 0 && per_second == 0.0 {
+        ck.err(
+            span.clone(),
+            "a leak of 0 bytes leaks nothing; give `per_request` or a growth per second above 0",
+        );
+        return None;
+    }
+    Some(FaultKind::Leak {
+        per_request,
+        per_second,
+    })
 }

@@ -13,6 +13,7 @@ mod ck;
 mod components;
 mod faults;
 mod kinds;
+mod memory;
 mod network;
 mod ops;
 mod resilience;

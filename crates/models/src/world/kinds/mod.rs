@@ -172,6 +172,9 @@ macro_rules! kinds {
             }
             /// See [`Kind::on_up`].
             pub(in crate::world) fn on_up(&mut self, ctx: &mut Context<'_, Ev>, comp: u32, inst: u32) {
+                if self.comps[comp as usize].heap.is_some() {
+                    self.heap_up(ctx, comp, inst);
+                }
                 match &self.comps[comp as usize].body {
                     $(Body::$variant(_) => <$ty as Kind>::on_up(self, ctx, comp, inst)),*
                 }

@@ -429,6 +429,7 @@ impl World {
         let Call {
             comp, inst, class, ..
         } = self.calls[c as usize];
+        let ci = comp;
         let comp = &mut self.comps[comp as usize];
         let Body::Service(s) = &comp.body else {
             unreachable!()
@@ -444,6 +445,9 @@ impl World {
         }
         if let Some(u) = &s.usl {
             d = usl_stretch(d, u, s.insts[inst as usize].busy_cores);
+        }
+        if comp.heap.is_some() {
+            d = self.gc_stretch(ci, inst, d);
         }
         ctx.schedule_in(d, Ev::CpuDone(c));
     }

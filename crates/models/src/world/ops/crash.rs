@@ -35,6 +35,7 @@ impl World {
             ctx.schedule_in(SimTime(delay), Ev::Promote(comp));
         }
         let queued = held.len();
+        let heap_held = self.comps[comp as usize].heap.is_some();
         // Calls in progress: in CPU, or waiting for their downstream calls.
         for (c, call) in self.calls.iter().enumerate() {
             if call.comp == comp
@@ -46,6 +47,9 @@ impl World {
             {
                 held.push(c as u32);
             }
+        }
+        if heap_held {
+            self.heap_down(comp, inst, now, &held);
         }
         let mut lost = 0;
         for (k, c) in held.into_iter().enumerate() {
@@ -111,6 +115,9 @@ impl World {
         let c = &mut self.comps[comp as usize];
         let n = c.insts.len();
         let i = &mut c.insts[inst as usize];
+        if !i.down && c.heap.is_some() {
+            return self.heap_check(ctx, comp, inst);
+        }
         if i.restart_at != now || !i.down || i.region_down > 0 || i.deploying {
             return;
         }
@@ -118,10 +125,15 @@ impl World {
         i.down = false;
         i.crashes = 0;
         let label = inst_label(&c.name, n, inst);
+        let event = if self.oom_killed(comp, inst) {
+            Event::ends("restart", Category::Recovery, "oom_kill")
+        } else {
+            Event::ends("restart", Category::Recovery, "crash")
+        };
         self.rec.timeline(
             now,
             &label,
-            &Event::ends("restart", Category::Recovery, "crash"),
+            &event,
             "back after the orchestrator's restart delay".into(),
         );
         self.on_up(ctx, comp, inst);

@@ -108,6 +108,28 @@ impl World {
                         format!("CPU times x{x} for {duration}"),
                     );
                 }
+                FaultKind::Leak {
+                    per_request,
+                    per_second,
+                } => {
+                    self.heap_leak(ctx, comp, inst, (per_request, per_second), true);
+                    let mut how = Vec::new();
+                    if per_request > 0 {
+                        how.push(format!("{} per call", heap::bytes_text(per_request)));
+                    }
+                    if per_second > 0.0 {
+                        how.push(format!("{}/s", heap::bytes_text(per_second as u64)));
+                    }
+                    self.rec.timeline(
+                        now.as_nanos(),
+                        &label(inst, n),
+                        &Event::starts("leak_start", Category::Fault, "leaking memory"),
+                        format!(
+                            "leaks {} for {duration}; freed only by a restart",
+                            how.join(" and ")
+                        ),
+                    );
+                }
                 FaultKind::Crash => {
                     let i = &mut self.comps[comp as usize].insts[inst as usize];
                     i.crashes += 1;
@@ -175,6 +197,21 @@ impl World {
             return;
         }
         for inst in insts {
+            if let FaultKind::Leak {
+                per_request,
+                per_second,
+            } = kind
+            {
+                self.heap_leak(ctx, comp, inst, (per_request, per_second), false);
+                let label = inst_label(&self.comps[comp as usize].name, n, inst);
+                self.rec.timeline(
+                    now,
+                    &label,
+                    &Event::ends("leak_end", Category::Recovery, "leak_start"),
+                    "what leaked stays until a restart".into(),
+                );
+                continue;
+            }
             let c = &mut self.comps[comp as usize];
             let label = inst_label(&c.name, n, inst);
             let i = &mut c.insts[inst as usize];
@@ -184,6 +221,7 @@ impl World {
                 | FaultKind::Latency { .. }
                 | FaultKind::Region
                 | FaultKind::Deploy { .. }
+                | FaultKind::Leak { .. }
                 | FaultKind::Spike(_) => {}
                 FaultKind::Slow(x) => {
                     i.slow_end(x);
