@@ -38,6 +38,7 @@
 //!             endpoints: vec![("default".into(), EndpointSpec {
 //!                 cpu: Some(Dist::exp(SimTime::from_secs(1))),
 //!                 calls: vec![],
+//!                 ..EndpointSpec::default()
 //!             })],
 //!             ..ServiceSpec::default()
 //!         }),
@@ -72,8 +73,8 @@ pub use limits::*;
 pub use spec::{
     Arrivals, AutoscaleSpec, BreakerSpec, CacheSpec, CallPolicy, CallSpec, CdnSpec, CompOps,
     ComponentSpec, DbSpec, Discipline, EndpointSpec, Failover, FaultKind, FaultSpec, HealthCheck,
-    Keys, KindSpec, Load, ModelError, OpsSpec, Policy, QueueSpec, Reads, RetrySpec, ServiceSpec,
-    Spec, TrafficSpec, WritePolicy, DEFAULT_MAX_IN_FLIGHT, MAX_USERS,
+    Keys, KindSpec, Load, ModelError, OpsSpec, Policy, QueueSpec, Reads, RegionLink, RetrySpec,
+    ServiceSpec, Spec, TrafficSpec, WritePolicy, DEFAULT_MAX_IN_FLIGHT, MAX_USERS,
 };
 pub use world::{
     estimate_memory, in_flight_reserve, run, run_traced, run_with_progress, Ev, Kept,

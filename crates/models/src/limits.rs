@@ -51,3 +51,13 @@ pub const MAX_AUTOSCALE: u32 = 10_000;
 /// Most regions a model may name: a run numbers them in a byte, and one value of it means
 /// "no region".
 pub const MAX_REGIONS: usize = u8::MAX as usize - 1;
+
+/// Highest bandwidth of a link (an instance's or a region pair's), in bytes per second:
+/// 80 Tbit/s, beyond any network interface or inter-region link.
+pub const MAX_BANDWIDTH_BYTES_PER_S: f64 = 1e13;
+
+/// Lowest bandwidth of a link, in bytes per second (8 bit/s).
+pub const MIN_BANDWIDTH_BYTES_PER_S: f64 = 1.0;
+
+/// Largest mean size of one message (a request or a response), and largest link buffer: 1 TiB.
+pub const MAX_MESSAGE_BYTES: u64 = 1 << 40;

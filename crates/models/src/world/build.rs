@@ -211,6 +211,7 @@ impl World {
                 })
                 .collect()
         };
+        let bw = Bandwidth::build(spec, &ops, &regions, &class_names, seed, window, buckets);
         let mut faults = Vec::new();
         for f in &spec.faults {
             if let FaultKind::Spike(_) = f.kind {
@@ -390,6 +391,7 @@ impl World {
                 latency: spec.network_latency.clone(),
                 rng: stream(seed, "network"),
                 links: nr > 0
+                    || bw.is_some()
                     || spec.faults.iter().any(|f| {
                         matches!(
                             f.kind,
@@ -403,6 +405,7 @@ impl World {
                 region_net,
                 origins,
                 rng_origin: stream(seed, "traffic/regions"),
+                bw,
             },
             ops: Ops {
                 faults,
@@ -447,6 +450,12 @@ impl World {
                 || !spec.traffic.profile.is_empty()
             {
                 world.traffic.in_loop = vec![true; users as usize];
+            }
+        }
+        if world.net.bw.as_ref().is_some_and(|b| b.bounded()) {
+            let reason = world.rec.reason("link_full");
+            if let Some(b) = &mut world.net.bw {
+                b.reason_full = reason;
             }
         }
         debug_assert_eq!(buckets, world.rec.series_len());

@@ -51,6 +51,7 @@ mod build;
 mod flow;
 mod instance;
 pub(crate) mod kinds;
+mod links;
 mod memory;
 mod net;
 mod ops;
@@ -66,6 +67,7 @@ use build::{find, BuildCx};
 use flow::{Step, Then};
 use instance::*;
 use kinds::*;
+use links::{Bandwidth, Sent};
 pub use memory::{
     estimate_memory, in_flight_reserve, MemoryEstimate, MemoryPart, IN_FLIGHT_RESERVE,
 };

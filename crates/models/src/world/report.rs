@@ -121,6 +121,9 @@ impl World {
                 );
                 s.figures.declare(Figure::series("live_instances"));
             }
+            if let Some(bw) = self.net.bw.as_deref() {
+                bw.report(ci, &mut s, end_ns);
+            }
             s.busy_series.truncate(buckets);
             s.queue_series.truncate(buckets);
             comps.push(s);
@@ -128,8 +131,10 @@ impl World {
         self.resilience_stats(&mut comps, end_ns);
         let live = self.live;
         let breakdown = std::mem::take(&mut self.time.breakdown);
+        let region_links = self.region_link_stats();
         let mut stats = self.rec.finish(live, end_ns, events, comps);
         stats.breakdown = breakdown;
+        stats.region_links = region_links;
         stats
     }
 }
