@@ -20,6 +20,7 @@ mod html_pages;
 mod library;
 mod memory;
 mod metrics;
+mod network;
 mod operations;
 mod partials;
 mod pooling;

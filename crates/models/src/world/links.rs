@@ -97,7 +97,7 @@ pub(in crate::world) struct Bandwidth {
     /// By component and class (`comp * classes + class`): request and response sizes.
     sizes: Vec<(Option<Dist>, Option<Dist>)>,
     classes: usize,
-    /// By region pair (`from * regions + to`): its link, or `NO_LINK`.
+    /// By region pair (`from * regions + to`): its entry in `region_links`, or `NO_LINK`.
     region_link: Vec<u32>,
     /// The region links: (from, to, link index, its counts).
     region_links: Vec<(u8, u8, u32, LinkCount)>,
@@ -180,7 +180,7 @@ impl Bandwidth {
                 continue;
             };
             for (from, to) in [(a, b), (b, a)] {
-                region_link[from * nr + to] = links.len() as u32;
+                region_link[from * nr + to] = region_links.len() as u32;
                 region_links.push((
                     from as u8,
                     to as u8,
@@ -342,15 +342,19 @@ impl World {
             .map(|l| l + from.map_or(0, |f| f.1));
         let (rf, rt) = if deliver { (ra, rb) } else { (rb, ra) };
         let nr = self.net.regions.len();
-        let region = if rf != rt && rf != NO_REGION && rt != NO_REGION {
+        // The region link's entry in `region_links`, and its link.
+        let region_entry = if rf != rt && rf != NO_REGION && rt != NO_REGION {
             Some(bw.region_link[rf as usize * nr + rt as usize]).filter(|l| *l != NO_LINK)
         } else {
             None
         };
-        if own.is_some_and(|l| bw.links[l as usize].full(now, bytes))
-            || region.is_some_and(|l| bw.links[l as usize].full(now, bytes))
-        {
-            return self.dropped(from.map(|f| f.0), region);
+        let region = region_entry.map(|e| bw.region_links[e as usize].2);
+        let own_full = own.is_some_and(|l| bw.links[l as usize].full(now, bytes));
+        if own_full || region.is_some_and(|l| bw.links[l as usize].full(now, bytes)) {
+            return self.dropped(
+                if own_full { from.map(|f| f.0) } else { None },
+                region_entry,
+            );
         }
         let (mut first, mut last) = (now, now);
         let window = bw.window;
@@ -368,8 +372,10 @@ impl World {
             let (start, end) = bw.links[l as usize].send(first, last, bytes);
             let waited = start - first;
             (first, last) = (start, end);
-            if let Some(r) = bw.region_links.iter_mut().find(|r| r.2 == l) {
-                r.3.add(&window, start, waited, bytes);
+            if let Some(e) = region_entry {
+                bw.region_links[e as usize]
+                    .3
+                    .add(&window, start, waited, bytes);
             }
         }
         if let Some(comp) = to {
@@ -382,18 +388,15 @@ impl World {
         }
         Sent::After(last - now)
     }
-    /// A message dropped at a full link (its sender's, or else the region link).
+    /// A message dropped at a full link: its sender's (`own`: the sending component), or
+    /// else the region link (`region`: its entry in `region_links`).
     #[cold]
-    fn dropped(&mut self, from: Option<u32>, region: Option<u32>) -> Sent {
+    fn dropped(&mut self, own: Option<u32>, region: Option<u32>) -> Sent {
         if let Some(bw) = self.net.bw.as_deref_mut() {
-            match (from.map(|f| &mut bw.comps[f as usize]), region) {
-                (Some(cn), _) if cn.link != NO_LINK => cn.sent.dropped += 1,
-                (_, Some(l)) => {
-                    if let Some(r) = bw.region_links.iter_mut().find(|r| r.2 == l) {
-                        r.3.dropped += 1;
-                    }
-                }
-                _ => {}
+            match (own, region) {
+                (Some(comp), _) => bw.comps[comp as usize].sent.dropped += 1,
+                (None, Some(e)) => bw.region_links[e as usize].3.dropped += 1,
+                (None, None) => {}
             }
         }
         Sent::Dropped
