@@ -421,3 +421,53 @@ impl World {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link(bytes_per_s: f64, buffer: Option<u64>) -> Link {
+        Link {
+            rate: bytes_per_s / 1e9,
+            free_at: 0,
+            buffer,
+        }
+    }
+
+    /// FIFO: a message waits for what is ahead of it, then takes size / bandwidth.
+    #[test]
+    fn a_link_sends_in_order_of_arrival() {
+        let mut l = link(1e6, None); // 1 byte per microsecond
+        assert_eq!(l.send(0, 0, 1_000), (0, 1_000_000));
+        // Arrives while the first is on the wire: starts when it is done.
+        assert_eq!(l.send(500_000, 500_000, 2_000), (1_000_000, 3_000_000));
+        // Arrives after the link went idle: starts at once.
+        assert_eq!(l.send(5_000_000, 5_000_000, 1_000), (5_000_000, 6_000_000));
+    }
+
+    /// Two links in a row are pipelined: the second starts once the first has started and
+    /// ends no earlier than the first, so the slower one sets the pace.
+    #[test]
+    fn two_links_are_pipelined() {
+        let (mut fast, mut slow) = (link(1e9, None), link(1e6, None));
+        let (s, e) = fast.send(0, 0, 1_000); // 1 us
+        assert_eq!(slow.send(s, e, 1_000), (0, 1_000_000)); // 1 ms, not 1 ms + 1 us
+        let (mut slow, mut fast) = (link(1e6, None), link(1e9, None));
+        let (s, e) = slow.send(0, 0, 1_000);
+        assert_eq!(fast.send(s, e, 1_000), (0, 1_000_000));
+    }
+
+    /// A buffer refuses a message that finds more bytes waiting than it holds, never one
+    /// that finds the link idle.
+    #[test]
+    fn a_buffer_bounds_the_bytes_waiting() {
+        let mut l = link(1e6, Some(2_500));
+        assert!(!l.full(0, 10_000), "an idle link takes any message");
+        l.send(0, 0, 1_000); // busy until 1 ms
+        l.send(0, 0, 1_000); // until 2 ms: 2,000 bytes waiting at 0
+        assert!(!l.full(0, 500));
+        assert!(l.full(0, 501));
+        // Half a millisecond later 500 bytes have left.
+        assert!(!l.full(500_000, 1_000));
+    }
+}
