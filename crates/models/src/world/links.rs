@@ -68,9 +68,10 @@ impl LinkCount {
     #[inline]
     fn add(&mut self, window: &Window, start: u64, waited: u64, bytes: u64) {
         if window.contains(start) {
-            self.bytes += bytes;
+            // Saturating: a heavy-tailed size may draw an absurd value.
+            self.bytes = self.bytes.saturating_add(bytes);
             self.messages += 1;
-            self.wait_ns += waited;
+            self.wait_ns = self.wait_ns.saturating_add(waited);
         }
     }
 }
@@ -366,7 +367,7 @@ impl World {
             let b = bw.bucket(first, bw.comps[comp as usize].sent_per.len());
             let cn = &mut bw.comps[comp as usize];
             cn.sent.add(&window, first, first - now, bytes);
-            cn.sent_per[b] += bytes;
+            cn.sent_per[b] = cn.sent_per[b].saturating_add(bytes);
         }
         if let Some(l) = region {
             let (start, end) = bw.links[l as usize].send(first, last, bytes);
@@ -382,9 +383,9 @@ impl World {
             let b = bw.bucket(first, bw.comps[comp as usize].received_per.len());
             let cn = &mut bw.comps[comp as usize];
             if window.contains(first) {
-                cn.received += bytes;
+                cn.received = cn.received.saturating_add(bytes);
             }
-            cn.received_per[b] += bytes;
+            cn.received_per[b] = cn.received_per[b].saturating_add(bytes);
         }
         Sent::After(last - now)
     }
