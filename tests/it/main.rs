@@ -21,6 +21,7 @@ mod library;
 mod machines;
 mod memory;
 mod metrics;
+mod network;
 mod oom;
 mod operations;
 mod partials;

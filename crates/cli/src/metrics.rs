@@ -89,6 +89,24 @@ pub(crate) const FAMILIES: &[Family] = &[
         "Mean time from publish to consume of the messages consumed in the interval.",
     ),
     family(
+        "archsim_network_sent_bytes_per_second",
+        "gauge",
+        None,
+        "Bytes the component's instances sent per second of the interval (with message sizes).",
+    ),
+    family(
+        "archsim_network_received_bytes_per_second",
+        "gauge",
+        None,
+        "Bytes sent to the component per second of the interval (with message sizes).",
+    ),
+    family(
+        "archsim_link_utilization_ratio",
+        "gauge",
+        RATIO,
+        "Bytes the component's instances sent over what their links could carry in the interval (with a bandwidth).",
+    ),
+    family(
         "archsim_component_instances",
         "gauge",
         None,
@@ -152,6 +170,17 @@ const COMPONENT_SERIES: &[(&str, &str, f64)] = &[
         1e-3,
     ),
     ("lag_ms", "archsim_consumer_lag_seconds", 1e-3),
+    (
+        "net_sent_bytes_per_s",
+        "archsim_network_sent_bytes_per_second",
+        1.0,
+    ),
+    (
+        "net_received_bytes_per_s",
+        "archsim_network_received_bytes_per_second",
+        1.0,
+    ),
+    ("link_utilization", "archsim_link_utilization_ratio", 1.0),
 ];
 
 /// The instance series, in order of preference: ready instances of an autoscaled service,

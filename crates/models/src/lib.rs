@@ -39,6 +39,7 @@
 //!             endpoints: vec![("default".into(), EndpointSpec {
 //!                 cpu: Some(Dist::exp(SimTime::from_secs(1))),
 //!                 calls: vec![],
+//!                 ..EndpointSpec::default()
 //!             })],
 //!             ..ServiceSpec::default()
 //!         }),
@@ -76,8 +77,8 @@ pub use spec::{
     Arrivals, AutoscaleSpec, BreakerSpec, CacheSpec, CallPolicy, CallSpec, CdnSpec, CompOps,
     ComponentSpec, DbSpec, Discipline, EndpointSpec, Failover, FaultKind, FaultSpec, GcSpec,
     HealthCheck, Keys, KindSpec, Load, MemorySpec, ModelError, OpsSpec, Policy, QueueSpec, Reads,
-    RetrySpec, ScaleMetric, ServiceSpec, Spec, TrafficSpec, WritePolicy, DEFAULT_MAX_IN_FLIGHT,
-    MAX_USERS,
+    RegionLink, RetrySpec, ScaleMetric, ServiceSpec, Spec, TrafficSpec, WritePolicy,
+    DEFAULT_MAX_IN_FLIGHT, MAX_USERS,
 };
 pub use world::{
     estimate_memory, in_flight_reserve, run, run_traced, run_with_progress, Ev, Kept,

@@ -63,3 +63,13 @@ pub const MAX_MEMORY_BYTES: u64 = 1 << 46;
 /// Highest garbage-collection overhead at half occupancy (`gc_overhead`): CPU times 100
 /// times longer with the heap half full.
 pub const MAX_GC_OVERHEAD: f64 = 100.0;
+
+/// Highest bandwidth of a link (an instance's or a region pair's), in bytes per second:
+/// 80 Tbit/s, beyond any network interface or inter-region link.
+pub const MAX_BANDWIDTH_BYTES_PER_S: f64 = 1e13;
+
+/// Lowest bandwidth of a link, in bytes per second (8 bit/s).
+pub const MIN_BANDWIDTH_BYTES_PER_S: f64 = 1.0;
+
+/// Largest mean size of one message (a request or a response), and largest link buffer: 1 TiB.
+pub const MAX_MESSAGE_BYTES: u64 = 1 << 40;

@@ -94,6 +94,9 @@ pub struct OpsSpec {
     /// Where requests come from: (region, weight). The client-to-entry hop pays the latency
     /// from the request's region to the entry's region.
     pub origins: Vec<(String, f64)>,
+    /// The links between two regions that have a bandwidth (a pair without one has no
+    /// limit).
+    pub region_links: Vec<RegionLink>,
 }
 
 impl OpsSpec {
@@ -125,6 +128,20 @@ impl OpsSpec {
     }
 }
 
+/// The link between two regions: one FIFO queue per direction, each of `bandwidth`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RegionLink {
+    /// One region.
+    pub a: String,
+    /// The other.
+    pub b: String,
+    /// Bytes per second, each way.
+    pub bandwidth: f64,
+    /// Most bytes waiting each way; a message that would pass it is dropped (`link_full`).
+    /// `None`: unbounded.
+    pub buffer: Option<u64>,
+}
+
 /// One component's operational settings.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CompOps {
@@ -138,6 +155,13 @@ pub struct CompOps {
     pub failover: Option<Failover>,
     /// A global load balancer: these components, the nearest with a healthy instance first.
     pub global_targets: Vec<String>,
+    /// Each instance's network link, in bytes per second: what the instance sends (its
+    /// responses and the requests it makes) queues there, FIFO, and takes size / bandwidth.
+    /// `None`: no limit (a machine type may give the default).
+    pub bandwidth: Option<f64>,
+    /// Most bytes waiting on an instance's link; a message that would pass it is dropped
+    /// and its call fails with `link_full`. `None`: unbounded.
+    pub link_buffer: Option<u64>,
 }
 
 /// A balancer's active health check.

@@ -113,8 +113,61 @@ pub struct RawRetry {
 #[serde(deny_unknown_fields)]
 pub struct RawNetwork {
     pub latency: S<String>,
-    /// One-way latency between regions: `"us-east/eu-west" = "80ms"`.
-    pub regions: S<IndexMap<String, Spanned<String>>>,
+    /// One-way latency between regions: `"us-east/eu-west" = "80ms"`, or with a bandwidth:
+    /// `"us-east/eu-west" = { latency = "80ms", bandwidth = "1Gbps" }`.
+    pub regions: S<IndexMap<String, Spanned<RawRegionLink>>>,
+}
+
+/// A region pair's link: its latency (a bare string), or a table with a bandwidth too.
+#[derive(Debug)]
+pub struct RawRegionLink {
+    /// Without a span of its own (written as a bare string), the caller uses the entry's.
+    pub latency: Option<Spanned<String>>,
+    pub bandwidth: S<String>,
+    pub buffer: S<String>,
+}
+
+impl<'de> Deserialize<'de> for RawRegionLink {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawRegionLink;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "a latency like \"80ms\", or a table like { latency = \"80ms\", bandwidth = \"1Gbps\" }",
+                )
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawRegionLink, E> {
+                Ok(RawRegionLink {
+                    latency: Some(Spanned::new(0..0, v.to_string())),
+                    bandwidth: None,
+                    buffer: None,
+                })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawRegionLink, A::Error> {
+                let mut link = RawRegionLink {
+                    latency: None,
+                    bandwidth: None,
+                    buffer: None,
+                };
+                while let Some(k) = map.next_key::<String>()? {
+                    match k.as_str() {
+                        "latency" => link.latency = Some(map.next_value()?),
+                        "bandwidth" => link.bandwidth = Some(map.next_value()?),
+                        "buffer" => link.buffer = Some(map.next_value()?),
+                        other => {
+                            return Err(de::Error::unknown_field(
+                                other,
+                                &["latency", "bandwidth", "buffer"],
+                            ));
+                        }
+                    }
+                }
+                Ok(link)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// Where a component key applies.
@@ -267,6 +320,9 @@ component_keys! {
     // operations
     restart: S<String> => any,
     region: S<String> => any,
+    // network: each instance's link
+    bandwidth: S<String> => any,
+    link_buffer: S<String> => any,
     health_check: S<RawHealthCheck> => only("load_balancer"),
     failover: S<RawFailover> => only("database"),
     // resilience: autoscaling, deadline propagation, queue discipline
@@ -352,6 +408,10 @@ pub struct RawBreaker {
 pub struct RawEndpoint {
     pub cpu: S<String>,
     pub calls: S<Vec<Spanned<RawCall>>>,
+    /// Bytes of a request to it: a size or a distribution of sizes (`"exp(2KiB)"`).
+    pub request_size: S<String>,
+    /// Bytes of its response.
+    pub response_size: S<String>,
 }
 
 /// A downstream call: `"db"` or `{ to = "index", fanout = 20 }`, with optional policies.

@@ -102,6 +102,8 @@ mod tests {
                 "policy",
                 "restart",
                 "region",
+                "bandwidth",
+                "link_buffer",
                 "health_check",
                 "cost_per_hour",
                 "machine"

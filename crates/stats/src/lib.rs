@@ -69,10 +69,11 @@ pub use detect::Detection;
 pub use figure::{Chart, Counters, Figure, Figures, SeriesSet};
 pub use loghist::LogHist;
 pub use recorder::{
-    ComponentStats, Hist, Outcomes, Recorder, RunStats, SeriesBucket, TimeAverage, Window,
+    ComponentStats, Hist, Outcomes, Recorder, RegionLinkStats, RunStats, SeriesBucket, TimeAverage,
+    Window,
 };
 pub use result::{
-    ClassResult, ComponentResult, Cost, LatencyMs, PerInstance, Requests, ResultError,
-    SeriesResult, SimResult, SloResult, SloSpec,
+    ClassResult, ComponentResult, Cost, LatencyMs, PerInstance, RegionLinkResult, Requests,
+    ResultError, SeriesResult, SimResult, SloResult, SloSpec,
 };
 pub use timeline::{Category, Event, Phase, TimelineEntry};

@@ -661,6 +661,7 @@ impl Recorder {
             bucket_ns,
             timeline: self.timeline,
             alerts: None,
+            region_links: Vec::new(),
             components,
             events,
             simulated_ns: end_ns as u128,
@@ -721,6 +722,41 @@ pub struct RunStats {
     /// alert rules (see [`crate::alerts`]).
     #[serde(default)]
     pub alerts: Option<Vec<crate::alerts::FiredAlert>>,
+    /// The links between regions that have a bandwidth, each direction once (empty
+    /// without).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub region_links: Vec<RegionLinkStats>,
+}
+
+/// What one direction of a link between two regions carried in the measured window.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RegionLinkStats {
+    /// The region it leaves.
+    pub from: String,
+    /// The region it reaches.
+    pub to: String,
+    /// Its bandwidth, in bytes per second.
+    pub bandwidth: f64,
+    /// Bytes whose transmission started in the window.
+    pub bytes: u64,
+    /// Messages that started in the window, and the nanoseconds they waited for the link.
+    pub messages: u64,
+    /// Nanoseconds those messages waited.
+    pub wait_ns: u64,
+    /// Messages dropped at its full buffer (whole run).
+    pub dropped: u64,
+    /// The measured window, summed over replications.
+    pub window_ns: u128,
+}
+
+impl RegionLinkStats {
+    fn merge(&mut self, o: &RegionLinkStats) {
+        self.bytes += o.bytes;
+        self.messages += o.messages;
+        self.wait_ns += o.wait_ns;
+        self.dropped += o.dropped;
+        self.window_ns += o.window_ns;
+    }
 }
 
 impl RunStats {
@@ -771,6 +807,13 @@ impl RunStats {
             a.merge(b);
         }
         self.breakdown.merge(&o.breakdown);
+        if self.region_links.is_empty() {
+            self.region_links = o.region_links.clone();
+        } else {
+            for (a, b) in self.region_links.iter_mut().zip(&o.region_links) {
+                a.merge(b);
+            }
+        }
         self.events += o.events;
         self.simulated_ns += o.simulated_ns;
         self.replications += o.replications;

@@ -325,6 +325,50 @@ pub struct SimResult {
     /// model has alert rules.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alerts: Option<Vec<crate::alerts::FiredAlert>>,
+    /// The links between regions that have a bandwidth, each direction once; only when the
+    /// model has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region_links: Option<Vec<RegionLinkResult>>,
+}
+
+/// One direction of a link between two regions, over the measured window (pooled over
+/// replications).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct RegionLinkResult {
+    /// The region it leaves.
+    pub from: String,
+    /// The region it reaches.
+    pub to: String,
+    /// Its bandwidth in bytes per second.
+    pub bandwidth_bytes_per_s: f64,
+    /// Bytes sent per second.
+    pub bytes_per_s: f64,
+    /// Bytes sent over what the bandwidth could have carried.
+    pub utilization: f64,
+    /// Mean time a message waited for the link, in milliseconds (`null` without messages).
+    pub wait_ms_mean: Option<f64>,
+    /// Messages dropped at its full buffer.
+    pub dropped: u64,
+}
+
+impl RegionLinkResult {
+    fn of(l: &crate::recorder::RegionLinkStats) -> Self {
+        let s = l.window_ns as f64 / 1e9;
+        let per_s = if s > 0.0 { l.bytes as f64 / s } else { 0.0 };
+        RegionLinkResult {
+            from: l.from.clone(),
+            to: l.to.clone(),
+            bandwidth_bytes_per_s: l.bandwidth,
+            bytes_per_s: per_s,
+            utilization: if l.bandwidth > 0.0 {
+                per_s / l.bandwidth
+            } else {
+                0.0
+            },
+            wait_ms_mean: (l.messages > 0).then(|| l.wait_ns as f64 / l.messages as f64 / 1e6),
+            dropped: l.dropped,
+        }
+    }
 }
 
 /// What the architecture costs to run.
@@ -706,6 +750,13 @@ impl SimResult {
                     (x.fired_at_s.total_cmp(&y.fired_at_s)).then(x.replication.cmp(&y.replication))
                 });
                 a
+            }),
+            region_links: (!stats.region_links.is_empty()).then(|| {
+                stats
+                    .region_links
+                    .iter()
+                    .map(RegionLinkResult::of)
+                    .collect()
             }),
         })
     }

@@ -217,6 +217,7 @@ impl World {
                 })
                 .collect()
         };
+        let bw = Bandwidth::build(spec, &ops, &regions, &class_names, seed, window, buckets);
         let mut faults = Vec::new();
         for f in &spec.faults {
             if let FaultKind::Spike(_) = f.kind {
@@ -397,6 +398,7 @@ impl World {
                 latency: spec.network_latency.clone(),
                 rng: stream(seed, "network"),
                 links: nr > 0
+                    || bw.is_some()
                     || spec.faults.iter().any(|f| {
                         matches!(
                             f.kind,
@@ -410,6 +412,7 @@ impl World {
                 region_net,
                 origins,
                 rng_origin: stream(seed, "traffic/regions"),
+                bw,
             },
             ops: Ops {
                 faults,
@@ -458,6 +461,12 @@ impl World {
             }
         }
         world.call_bytes.on = world.comps.iter().any(|c| c.heap.is_some());
+        if world.net.bw.as_ref().is_some_and(|b| b.bounded()) {
+            let reason = world.rec.reason("link_full");
+            if let Some(b) = &mut world.net.bw {
+                b.reason_full = reason;
+            }
+        }
         debug_assert_eq!(buckets, world.rec.series_len());
         for c in &mut world.comps {
             c.calls_per = vec![0; buckets];

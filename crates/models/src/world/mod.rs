@@ -52,6 +52,7 @@ mod flow;
 pub(crate) mod heap;
 mod instance;
 pub(crate) mod kinds;
+mod links;
 mod memory;
 mod net;
 mod ops;
@@ -67,6 +68,7 @@ use build::{find, BuildCx};
 use flow::{Step, Then};
 use instance::*;
 use kinds::*;
+use links::{Bandwidth, Sent};
 pub use memory::{
     estimate_memory, in_flight_reserve, MemoryEstimate, MemoryPart, IN_FLIGHT_RESERVE,
 };

@@ -1,4 +1,5 @@
-//! The network: request origins, regions and the links a hop crosses.
+//! The network: request origins, regions and the links a hop crosses (their bandwidth, and
+//! the sizes of what crosses them, in `links.rs`).
 
 use super::*;
 
@@ -20,6 +21,8 @@ pub(in crate::world) struct Net {
     /// Cumulative weights of the traffic's origin regions (region index, cumulative).
     pub(in crate::world) origins: Vec<(u8, f64)>,
     pub(in crate::world) rng_origin: Stream,
+    /// Message sizes and bandwidths (`None`: the scenario has none, and hops never ask).
+    pub(in crate::world) bw: Option<Box<Bandwidth>>,
 }
 
 impl World {
@@ -126,6 +129,12 @@ impl World {
                 }
             }
         }
+        if self.net.bw.is_some() {
+            match self.transmit(c, deliver, ra, rb) {
+                Sent::After(t) => d = d.saturating_add(SimTime::from_nanos(t)),
+                Sent::Dropped => return self.link_full(ctx, c),
+            }
+        }
         if d == SimTime::ZERO {
             match ev {
                 Ev::Deliver(c) => self.deliver(ctx, c),
@@ -134,5 +143,15 @@ impl World {
         } else {
             ctx.schedule_in(d, ev);
         }
+    }
+    /// Call `c`'s message was dropped at a full link: the call fails at once with
+    /// `link_full`, answered to its caller without a hop.
+    #[cold]
+    fn link_full(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
+        let reason = self.net.bw.as_ref().map_or(0, |b| b.reason_full);
+        let call = &mut self.calls[c as usize];
+        call.err = reason as u8 + 1;
+        call.done = true;
+        self.reply(ctx, c)
     }
 }

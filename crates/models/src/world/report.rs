@@ -124,6 +124,9 @@ impl World {
             if let Some(h) = &mut c.heap {
                 h.report(&mut s, end_ns, buckets, self.interval_ns);
             }
+            if let Some(bw) = self.net.bw.as_deref() {
+                bw.report(ci, &mut s, end_ns);
+            }
             s.busy_series.truncate(buckets);
             s.queue_series.truncate(buckets);
             comps.push(s);
@@ -131,8 +134,10 @@ impl World {
         self.resilience_stats(&mut comps, end_ns);
         let live = self.live;
         let breakdown = std::mem::take(&mut self.time.breakdown);
+        let region_links = self.region_link_stats();
         let mut stats = self.rec.finish(live, end_ns, events, comps);
         stats.breakdown = breakdown;
+        stats.region_links = region_links;
         stats
     }
 }

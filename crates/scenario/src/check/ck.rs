@@ -5,7 +5,10 @@
 use super::{Edge, NameIndex, Problem};
 use crate::messages;
 use archsim_engine::SimTime;
-use archsim_models::{parse_duration, Dist};
+use archsim_models::{
+    parse_bytes, parse_duration, parse_rate, Dist, MAX_BANDWIDTH_BYTES_PER_S, MAX_MESSAGE_BYTES,
+    MIN_BANDWIDTH_BYTES_PER_S,
+};
 use std::ops::Range;
 use toml::Spanned;
 
@@ -49,6 +52,82 @@ impl Ck {
                     None
                 }
             },
+        }
+    }
+
+    /// A distribution of bytes (`"exp(2KiB)"`, `"lognormal(p50=8KiB, p99=200KiB)"`), its
+    /// mean at most [`MAX_MESSAGE_BYTES`].
+    pub(super) fn bytes_dist(&mut self, v: &Spanned<String>, what: &str) -> Option<Dist> {
+        match Dist::parse_bytes(v.get_ref()) {
+            Ok(d) if d.mean_ns() <= MAX_MESSAGE_BYTES as f64 => Some(d),
+            Ok(d) => {
+                self.err(
+                    v.span(),
+                    format!(
+                        "{what}: a mean of {:.0} bytes is over the limit of 1TiB; write a size like \"64KiB\" or \"exp(2MiB)\"",
+                        d.mean_ns()
+                    ),
+                );
+                None
+            }
+            Err(e) => {
+                self.err(
+                    v.span(),
+                    format!(
+                        "{what}: {e} (in \"{}\" at character {}); write a size or a distribution of sizes, like \"2KiB\" or \"exp(2KiB)\"",
+                        v.get_ref(),
+                        e.offset + 1
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// A bandwidth (`"1Gbps"`, `"125MB/s"`) in bytes per second, within the limits of a link.
+    pub(super) fn bandwidth(&mut self, v: &Spanned<String>, what: &str) -> Option<f64> {
+        match parse_rate(v.get_ref()) {
+            Ok(r) if (MIN_BANDWIDTH_BYTES_PER_S..=MAX_BANDWIDTH_BYTES_PER_S).contains(&r) => {
+                Some(r)
+            }
+            Ok(_) => {
+                self.err(
+                    v.span(),
+                    format!(
+                        "{what}: `{}` is out of range; a link's bandwidth is between 8bps and 80Tbps, like \"1Gbps\"",
+                        v.get_ref()
+                    ),
+                );
+                None
+            }
+            Err(e) => {
+                self.err(v.span(), format!("{what}: {}", e.message));
+                None
+            }
+        }
+    }
+
+    /// A size in bytes (`"1MiB"`), from 1 byte to [`MAX_MESSAGE_BYTES`].
+    pub(super) fn size(&mut self, v: &Spanned<String>, what: &str) -> Option<u64> {
+        match parse_bytes(v.get_ref()) {
+            Ok(b) if (1..=MAX_MESSAGE_BYTES).contains(&b) => Some(b),
+            Ok(_) => {
+                self.err(
+                    v.span(),
+                    format!(
+                        "{what}: `{}` is out of range; write a size from 1 byte to 1TiB, like \"1MiB\"",
+                        v.get_ref()
+                    ),
+                );
+                None
+            }
+            Err(e) => {
+                self.err(
+                    v.span(),
+                    format!("{what}: {} (in \"{}\")", e.message, v.get_ref()),
+                );
+                None
+            }
         }
     }
 

@@ -1,11 +1,13 @@
-//! `[network]`: the latency of every hop, the latency matrix between regions, and the regions
-//! in use (where components run and where users come from), each pair of which needs a
+//! `[network]`: the latency of every hop, the latency matrix between regions (and the
+//! bandwidth of a pair's link, with its buffer), and the regions in use (where components run and where users come from), each pair of which needs a
 //! latency; at most [`MAX_REGIONS`] of them.
 
 use super::ck::{valid_name, Ck};
-use crate::raw::RawScenario;
-use archsim_models::{Dist, OpsSpec, MAX_REGIONS};
+use crate::raw::{RawRegionLink, RawScenario};
+use archsim_models::{Dist, OpsSpec, RegionLink, MAX_REGIONS};
 use std::collections::HashSet;
+use std::ops::Range;
+use toml::Spanned;
 
 /// Region pairs with a latency, each in the order of [`region_pair`].
 pub(super) type Pairs = HashSet<(String, String)>;
@@ -51,9 +53,23 @@ pub(super) fn region_matrix(ck: &mut Ck, raw: &RawScenario, ops: &mut OpsSpec) -
                         if !known_pairs.insert(region_pair(a, b)) {
                             ck.err(d.span(), format!("network.regions: `{pair}` is given twice (the latency is symmetric)"));
                         }
-                        if let Some(dist) = ck.dist(d, &format!("network.regions.\"{pair}\"")) {
-                            ops.region_latency.push((a.to_string(), b.to_string(), dist));
+                        let link = d.get_ref();
+                        let what = format!("network.regions.\"{pair}\"");
+                        match &link.latency {
+                            Some(l) => {
+                                // A bare string has no span of its own: the entry's.
+                                let l = if l.span().is_empty() {
+                                    Spanned::new(d.span(), l.get_ref().clone())
+                                } else {
+                                    l.clone()
+                                };
+                                if let Some(dist) = ck.dist(&l, &what) {
+                                    ops.region_latency.push((a.to_string(), b.to_string(), dist));
+                                }
+                            }
+                            None => ck.err(d.span(), format!("{what} needs a `latency`, e.g. {{ latency = \"80ms\", bandwidth = \"1Gbps\" }}")),
                         }
+                        region_link(ck, link, &what, (a, b), d.span(), ops);
                     }
                     _ => ck.err(d.span(), format!("network.regions: `{pair}` must name two different regions as \"REGION/REGION\", e.g. \"us-east/eu-west\" = \"80ms\"")),
                 }
@@ -61,6 +77,38 @@ pub(super) fn region_matrix(ck: &mut Ck, raw: &RawScenario, ops: &mut OpsSpec) -
         }
     }
     known_pairs
+}
+
+/// A region pair's `bandwidth` and `buffer`, into `ops.region_links`.
+fn region_link(
+    ck: &mut Ck,
+    link: &RawRegionLink,
+    what: &str,
+    (a, b): (&str, &str),
+    span: Range<usize>,
+    ops: &mut OpsSpec,
+) {
+    let buffer = link
+        .buffer
+        .as_ref()
+        .and_then(|v| ck.size(v, &format!("{what}.buffer")));
+    match &link.bandwidth {
+        Some(v) => {
+            if let Some(bandwidth) = ck.bandwidth(v, &format!("{what}.bandwidth")) {
+                ops.region_links.push(RegionLink {
+                    a: a.to_string(),
+                    b: b.to_string(),
+                    bandwidth,
+                    buffer,
+                });
+            }
+        }
+        None if link.buffer.is_some() => ck.err(
+            span,
+            format!("{what}: `buffer` bounds the queue of a link with a `bandwidth`; add one, e.g. bandwidth = \"1Gbps\""),
+        ),
+        None => {}
+    }
 }
 
 /// The regions in use: components' (at most [`MAX_REGIONS`]), `traffic.regions` (users may

@@ -1,5 +1,6 @@
 //! A component's operational keys, which any kind may have but some kinds refuse: `restart`,
-//! `region`, `health_check` (balancers) and `failover` (databases with replicas).
+//! `region`, `bandwidth` and `link_buffer` (its instances' network links), `health_check`
+//! (balancers) and `failover` (databases with replicas).
 
 use super::ck::{valid_name, Ck};
 use super::MAX_DURATION;
@@ -80,6 +81,15 @@ pub(super) fn check_ops(
                 failures: failures as u32,
             });
         }
+    }
+    if let Some(v) = &r.bandwidth {
+        o.bandwidth = ck.bandwidth(v, &format!("components.{name}.bandwidth"));
+    }
+    if let Some(v) = &r.link_buffer {
+        if r.bandwidth.is_none() {
+            ck.err(v.span(), format!("`{name}`: `link_buffer` bounds the queue of its instances' links, so it needs a `bandwidth`, e.g. bandwidth = \"1Gbps\""));
+        }
+        o.link_buffer = ck.size(v, &format!("components.{name}.link_buffer"));
     }
     if let Some(f) = &r.failover {
         if kind != "database" || replicas == 0 {

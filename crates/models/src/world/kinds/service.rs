@@ -61,6 +61,11 @@ pub struct EndpointSpec {
     pub cpu: Option<Dist>,
     /// Downstream calls, one after another, after the CPU time.
     pub calls: Vec<CallSpec>,
+    /// Bytes of a request to it (a distribution of bytes, [`Dist::parse_bytes`]); `None`:
+    /// the request takes no time on a link.
+    pub request_size: Option<Dist>,
+    /// Bytes of its response (errors carry none); `None`: no time on a link.
+    pub response_size: Option<Dist>,
 }
 
 /// One downstream call.

@@ -138,6 +138,18 @@ pub(super) fn spec(
             if let Some(cpu) = &e.cpu {
                 spec.cpu = ck.dist(cpu, &format!("components.{name}.endpoints.{ep_name}.cpu"));
             }
+            if let Some(v) = &e.request_size {
+                spec.request_size = ck.bytes_dist(
+                    v,
+                    &format!("components.{name}.endpoints.{ep_name}.request_size"),
+                );
+            }
+            if let Some(v) = &e.response_size {
+                spec.response_size = ck.bytes_dist(
+                    v,
+                    &format!("components.{name}.endpoints.{ep_name}.response_size"),
+                );
+            }
             if let Some(calls) = &e.calls {
                 for call in calls.get_ref() {
                     let cspan = call.span();
