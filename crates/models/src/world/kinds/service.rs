@@ -209,24 +209,26 @@ impl World {
     /// A call reaches a service instance: its rate limit, its database side, then admission.
     #[inline(always)]
     pub(in crate::world) fn svc_arrive(&mut self, ctx: &mut Context<'_, Ev>, c: u32) -> Step {
-        let comp = self.calls[c as usize].comp;
-        if self.svc(comp).cold.is_some() {
-            let now = ctx.now().as_nanos();
-            if let Some(step) = self.cold_arrive(ctx, c, now) {
-                return step;
-            }
-        }
-        self.svc_arrive_warm(ctx, c)
+        self.svc_arrive_body::<true>(ctx, c)
     }
-    /// A call reaches a warm instance: its rate limit, its database side, then admission.
-    #[inline(always)]
+    /// A call reaches a warm instance (one held by a cold start, now ready).
+    #[inline(never)]
     pub(in crate::world) fn svc_arrive_warm(&mut self, ctx: &mut Context<'_, Ev>, c: u32) -> Step {
+        self.svc_arrive_body::<false>(ctx, c)
+    }
+    /// [`Self::svc_arrive`], asking `cold` first when `COLD` (a service that may be at zero
+    /// instances holds the call; see `resilience::cold`).
+    #[inline(always)]
+    fn svc_arrive_body<const COLD: bool>(&mut self, ctx: &mut Context<'_, Ev>, c: u32) -> Step {
         let now = ctx.now().as_nanos();
         let Call { comp, inst, .. } = self.calls[c as usize];
         let internal = self.calls[c as usize].parent == INTERNAL;
         let Body::Service(s) = &mut self.comps[comp as usize].body else {
             unreachable!()
         };
+        if COLD && s.cold.is_some() {
+            return self.cold_arrive(ctx, c, now);
+        }
         let (workers, queue, has_db) = (s.workers, s.queue, s.db.is_some());
         if let Some(l) = &mut s.limit {
             if !internal && !l.admit(inst, now) {

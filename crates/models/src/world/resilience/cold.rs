@@ -60,16 +60,16 @@ impl World {
         ctx: &mut Context<'_, Ev>,
         c: u32,
         now: u64,
-    ) -> Option<Step> {
+    ) -> Step {
         let comp = self.calls[c as usize].comp;
         let measured = self.rec.window().contains(now) as u64;
         let cm = &mut self.comps[comp as usize];
         let Body::Service(Svc { cold: Some(z), .. }) = &mut cm.body else {
-            return None;
+            return self.svc_arrive_warm(ctx, c);
         };
         z.last_arrival = now;
         match z.warmth {
-            Warmth::Warm => return None,
+            Warmth::Warm => return self.svc_arrive_warm(ctx, c),
             Warmth::Starting => {}
             Warmth::Zero => {
                 z.warmth = Warmth::Starting;
@@ -94,7 +94,7 @@ impl World {
             unreachable!()
         };
         z.held.push_back(c);
-        Some(Step::Wait)
+        Step::Wait
     }
 
     /// Whether autoscaler `i`'s service is starting an instance from zero.
