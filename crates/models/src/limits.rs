@@ -51,3 +51,22 @@ pub const MAX_AUTOSCALE: u32 = 10_000;
 /// Most regions a model may name: a run numbers them in a byte, and one value of it means
 /// "no region".
 pub const MAX_REGIONS: usize = u8::MAX as usize - 1;
+
+/// Most tables of one database.
+pub const MAX_TABLES: usize = 1_000;
+
+/// Most rows a table starts with (its rows are a count, never rows in memory).
+pub const MAX_TABLE_ROWS: u64 = 1_000_000_000_000_000;
+
+/// Largest row (and index entry) of a table, in bytes.
+pub const MAX_ROW_SIZE: u64 = 1 << 30;
+
+/// Most rows one write adds (its `grows`, or the mean of its distribution).
+pub const MAX_ROWS_PER_WRITE: u64 = 1_000_000;
+
+/// Largest B-tree fanout of an index.
+pub const MAX_INDEX_FANOUT: u64 = 100_000;
+
+/// Largest storage of a database, in bytes (1 PiB); also where storage autoscaling stops
+/// without a `max`.
+pub const MAX_STORAGE: u64 = 1 << 50;

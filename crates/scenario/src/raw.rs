@@ -241,6 +241,11 @@ component_keys! {
     replication_lag: S<String> => kind,
     reads: S<String> => kind,
     row_locks: S<bool> => kind,
+    // database data: tables, storage
+    tables: Option<IndexMap<String, Spanned<RawTable>>> => kind,
+    storage: Option<Spanned<toml::Value>> => kind,
+    storage_base: Option<Spanned<toml::Value>> => kind,
+    storage_autoscale: S<RawStorageAutoscale> => kind,
     // gateway / service rate limit
     rate_limit: S<f64> => kind,
     burst: S<f64> => kind,
@@ -324,6 +329,33 @@ pub struct RawBreaker {
 pub struct RawEndpoint {
     pub cpu: S<String>,
     pub calls: S<Vec<Spanned<RawCall>>>,
+    /// A database's table the operation reads (or writes, with `grows`).
+    pub table: S<String>,
+    /// Rows each call adds to `table`: a count or a distribution (`"exp(3)"`).
+    pub grows: Option<Spanned<toml::Value>>,
+}
+
+/// A database's table: `[components.db.tables.orders]`.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawTable {
+    pub rows: S<i64>,
+    pub row_size: Option<Spanned<toml::Value>>,
+    pub index: S<bool>,
+    pub index_size: Option<Spanned<toml::Value>>,
+    pub index_cost: S<String>,
+    pub index_fanout: S<i64>,
+    pub scan_cost: S<String>,
+}
+
+/// A database's storage autoscaling.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawStorageAutoscale {
+    pub threshold: S<f64>,
+    pub step: Option<Spanned<toml::Value>>,
+    pub delay: S<String>,
+    pub max: Option<Spanned<toml::Value>>,
 }
 
 /// A downstream call: `"db"` or `{ to = "index", fanout = 20 }`, with optional policies.

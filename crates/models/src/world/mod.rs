@@ -143,6 +143,8 @@ pub enum Ev {
     ScaleReady(u32),
     /// The traffic profile's factor is due for an update.
     Profile,
+    /// A database's storage autoscaling grows its capacity (component).
+    StorageGrow(u32),
 }
 
 // An event is copied through the queue: it stays at most 12 bytes (two indices and a tag).
@@ -301,6 +303,7 @@ impl World {
             Ev::ScaleReady(i) => self.scale_ready(ctx, i),
             Ev::Profile => self.profile_step(ctx),
             Ev::Timer(comp, t) => self.custom_timer(ctx, comp, t),
+            Ev::StorageGrow(comp) => self.storage_grow(ctx, comp),
         }
     }
 }

@@ -84,6 +84,8 @@ impl CallSpec {
 
 pub(in crate::world) struct Endpoint {
     pub(in crate::world) cpu: Option<Dist>,
+    /// It reads or writes a database table: its CPU time adds the table's cost.
+    pub(in crate::world) table_op: bool,
     pub(in crate::world) calls: Vec<(u32, u32)>,
     /// By step: index into `World::policies`, or `NONE`.
     pub(in crate::world) policy: Vec<u32>,
@@ -407,16 +409,16 @@ impl World {
         let Call {
             comp, inst, class, ..
         } = self.calls[c as usize];
-        let comp = &mut self.comps[comp as usize];
-        let Body::Service(s) = &comp.body else {
+        let cp = &mut self.comps[comp as usize];
+        let Body::Service(s) = &cp.body else {
             unreachable!()
         };
-        let mut d = s.endpoints[class as usize]
-            .cpu
-            .as_ref()
-            .expect("has cpu")
-            .sample(&mut comp.rng);
-        let slow = comp.insts[inst as usize].slow;
+        let ep = &s.endpoints[class as usize];
+        let mut d = ep.cpu.as_ref().expect("has cpu").sample(&mut cp.rng);
+        if ep.table_op {
+            d = SimTime::from_nanos(d.as_nanos().saturating_add(self.table_work(ctx, c)));
+        }
+        let slow = self.comps[comp as usize].insts[inst as usize].slow;
         if slow != 1.0 {
             d = SimTime::from_nanos_f64(d.as_nanos() as f64 * slow);
         }
@@ -591,12 +593,14 @@ impl Svc {
                     }
                     Endpoint {
                         cpu: e.cpu.clone().filter(|d| !d.is_zero()),
+                        table_op: false,
                         calls,
                         policy,
                     }
                 }
                 None => Endpoint {
                     cpu: None,
+                    table_op: false,
                     calls: Vec::new(),
                     policy: Vec::new(),
                 },
@@ -604,6 +608,16 @@ impl Svc {
             endpoints.push(e);
         }
         let db = DbState::build(c, s, cx)?;
+        if let Some(data) = db.as_ref().and_then(|d| d.data.as_ref()) {
+            // An operation on a table takes a core for its cost, even with no CPU time of
+            // its own.
+            for (e, op) in endpoints.iter_mut().zip(&data.ops) {
+                if op.is_some() {
+                    e.table_op = true;
+                    e.cpu.get_or_insert(Dist::Const(0));
+                }
+            }
+        }
         if let Some(a) = &s.autoscale {
             cx.scalers.push(Scaler {
                 comp: cx.index,

@@ -1,9 +1,9 @@
 //! A database: a service with data. Its instances are a primary and read `replicas` (with a
 //! `replication_lag`, where `reads` go, and `replica_autoscale`), or `shards` (reached by
 //! `sharding`); writes (`writes`) take `row_locks`; a read model is fed by a queue
-//! (`source`).
+//! (`source`); its data (`tables`, `storage`) is checked in [`super::data`].
 
-use super::{service, Comp, Placement};
+use super::{data, service, Comp, Placement};
 use crate::check::autoscale::autoscale_of;
 use crate::check::ck::{one_of, Ck};
 use crate::check::{Edge, Scope};
@@ -26,6 +26,10 @@ pub(super) const KEYS: &[&str] = &[
     "reads",
     "writes",
     "row_locks",
+    "tables",
+    "storage",
+    "storage_base",
+    "storage_autoscale",
     "source",
     "drop_expired",
     "queue_discipline",
@@ -110,6 +114,7 @@ pub(super) fn check(
         class_names,
         &format!("components.{name}.writes"),
     );
+    let data = data::check(ck, c);
     KindSpec::Service(ServiceSpec {
         database: true,
         db: Some(DbSpec {
@@ -132,6 +137,9 @@ pub(super) fn check(
                     }
                 }),
             autoscale: replica_autoscale,
+            tables: data.tables,
+            table_ops: data.table_ops,
+            storage: data.storage,
         }),
         ..s
     })
