@@ -33,6 +33,7 @@ mod review_fixes;
 mod sharding;
 mod stages;
 mod stalls;
+mod tables;
 mod suite_review;
 mod traces;
 mod validation;
