@@ -49,10 +49,11 @@ grows = {grows}
         return text;
     }
     // Writes only.
-    text.replace("[traffic.classes.read]\nweight = 0\n", "").replace(
-        &format!("[components.db.endpoints.read]\ncpu = \"{read_cpu}\"\ntable = \"orders\"\n"),
-        "",
-    )
+    text.replace("[traffic.classes.read]\nweight = 0\n", "")
+        .replace(
+            &format!("[components.db.endpoints.read]\ncpu = \"{read_cpu}\"\ntable = \"orders\"\n"),
+            "",
+        )
 }
 
 fn extra(r: &SimResult, key: &str) -> f64 {
@@ -69,7 +70,10 @@ fn query_cost_is_linear_in_the_rows_without_an_index_and_logarithmic_with_one() 
     let levels = |rows: f64, fanout: f64| (rows.ln() / fanout.ln() - 1e-9).ceil().max(1.0);
     let cases: [(&str, Box<dyn Fn(f64) -> f64>); 4] = [
         ("index = false", Box::new(|rows| 0.025 * rows / 1000.0)),
-        ("index = true", Box::new(move |rows| 0.020 * levels(rows, 100.0))),
+        (
+            "index = true",
+            Box::new(move |rows| 0.020 * levels(rows, 100.0)),
+        ),
         (
             "index = false\nscan_cost = \"4us\"",
             Box::new(|rows| 0.004 * rows / 1000.0),
@@ -268,4 +272,77 @@ fn the_missing_index_scenario_and_its_fix() {
     assert!(read < 20.0, "p99 read {read} ms");
     let last = fixed.series.p50_ms.iter().rev().flatten().next().unwrap();
     assert!(*last < 5.0, "{last}");
+}
+
+/// Bad table and storage keys are refused before the run, each at its line with what to
+/// write.
+#[test]
+fn bad_table_and_storage_keys_are_located() {
+    use archsim::scenario::{from_str, ScenarioError};
+    let text = r#"
+[run]
+duration = "10s"
+[traffic]
+entry = "app"
+rate = 10
+[traffic.classes.read]
+weight = 1
+[components.app]
+kind = "service"
+[components.app.endpoints.read]
+cpu = "1ms"
+table = "orders"
+calls = ["db"]
+[components.db]
+kind = "database"
+storage = "lots"
+storage_autoscale = { threshold = 1.5, step = "1GiB" }
+[components.db.tables.orders]
+rows = -3
+row_size = "big"
+index_fanout = 1
+scan_cost = "exp(1us)"
+index_cost = "2s"
+[components.db.endpoints.read]
+cpu = "1ms"
+table = "users"
+grows = "exp(x)"
+[components.other]
+kind = "database"
+storage_base = "1GiB"
+[components.other.endpoints.read]
+grows = 2
+"#;
+    let Err(ScenarioError::Invalid(ds)) = from_str(text, "bad.toml", &[]) else {
+        panic!("accepted");
+    };
+    let all: Vec<String> = ds.iter().map(|d| d.to_string()).collect();
+    let has = |line_pat: &str, msg: &str| {
+        let line = crate::common::line_of(text, line_pat);
+        assert!(
+            all.iter()
+                .any(|d| d.starts_with(&format!("bad.toml:{line}:")) && d.contains(msg)),
+            "no `{msg}` at line {line}: {all:#?}"
+        );
+    };
+    has("table = \"orders\"", "`table` and `grows` are a database's");
+    has("storage = \"lots\"", "components.db.storage: ");
+    has(
+        "rows = -3",
+        "components.db.tables.orders.rows must be between 0",
+    );
+    has("row_size = \"big\"", "write a size like \"1KiB\"");
+    has("index_fanout = 1", "index_fanout must be between 2");
+    has("scan_cost = \"exp(1us)\"", "scan_cost");
+    has("index_cost = \"2s\"", "index_cost must be at most 1s");
+    has(
+        "table = \"users\"",
+        "`users` is not a table of `db`; tables are: orders",
+    );
+    has("grows = \"exp(x)\"", "components.db.endpoints.read.grows");
+    has("storage_base = \"1GiB\"", "storage_base needs `storage`");
+    has(
+        "grows = 2",
+        "grows adds rows to a table: name it with `table",
+    );
 }

@@ -70,3 +70,6 @@ pub const MAX_INDEX_FANOUT: u64 = 100_000;
 /// Largest storage of a database, in bytes (1 PiB); also where storage autoscaling stops
 /// without a `max`.
 pub const MAX_STORAGE: u64 = 1 << 50;
+
+/// Most I/O operations a second of one database instance's disk.
+pub const MAX_DISK_IOPS: f64 = 1e8;

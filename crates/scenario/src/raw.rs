@@ -246,6 +246,11 @@ component_keys! {
     storage: Option<Spanned<toml::Value>> => kind,
     storage_base: Option<Spanned<toml::Value>> => kind,
     storage_autoscale: S<RawStorageAutoscale> => kind,
+    // database disk
+    disk_iops: S<f64> => kind,
+    disk_throughput: S<String> => kind,
+    wal_fsync: S<String> => kind,
+    group_commit: S<String> => kind,
     // gateway / service rate limit
     rate_limit: S<f64> => kind,
     burst: S<f64> => kind,

@@ -170,6 +170,8 @@ pub(in crate::world) struct Svc {
     pub(in crate::world) dropped: u64,
     /// No workers, rate limit or database: an arriving call goes straight to core admission.
     pub(in crate::world) plain: bool,
+    /// A database with a disk: a write's commit waits for its I/O after its CPU time.
+    pub(in crate::world) disk: bool,
 }
 
 /// How a call resumes from the work list.
@@ -437,6 +439,7 @@ impl World {
         let (comp, inst, class, step) = (call.comp, call.inst, call.class, call.step());
         let s = self.svc_mut(comp);
         let no_calls = s.endpoints[class as usize].calls.len() <= step as usize;
+        let disk = s.disk;
         if s.cores.is_some() {
             let i = &mut s.insts[inst as usize];
             let q = if s.workers.is_some() {
@@ -459,6 +462,9 @@ impl World {
         }
         // What `next_call` comes to with no calls left; dropped work makes none.
         if no_calls || self.res.drop_work && self.calls[c as usize].err != 0 {
+            if disk && self.calls[c as usize].err == 0 && self.to_disk(ctx, c) {
+                return Step::Wait;
+            }
             return Step::Reply;
         }
         self.next_call(c)
@@ -631,6 +637,15 @@ impl Svc {
             });
         }
         let plain = s.workers.is_none() && s.rate_limit.is_none() && db.is_none();
+        let disk = db.as_ref().is_some_and(|d| d.disk.is_some());
+        if let Some(d) = db.as_ref().filter(|d| d.disk.is_some()) {
+            // A write reaches its disk after its CPU time, even with none of its own.
+            for (e, w) in endpoints.iter_mut().zip(&d.is_write) {
+                if *w && e.calls.is_empty() {
+                    e.cpu.get_or_insert(Dist::Const(0));
+                }
+            }
+        }
         let interval_ns = cx.spec.series_interval.as_nanos();
         Ok(Svc {
             insts: (0..c.instances)
@@ -652,6 +667,7 @@ impl Svc {
             },
             dropped: 0,
             plain,
+            disk,
         })
     }
 }

@@ -1,16 +1,17 @@
 //! A database's data: its `tables` (rows, row size, index and the cost constants), what its
-//! endpoints do to them (`table`, `grows`), and its `storage` (capacity, `storage_base`,
-//! `storage_autoscale`).
+//! endpoints do to them (`table`, `grows`), its `storage` (capacity, `storage_base`,
+//! `storage_autoscale`) and its disk (`disk_iops`, `disk_throughput`, `wal_fsync`,
+//! `group_commit`).
 
 use super::Comp;
 use crate::check::ck::{list, valid_name, Ck};
 use crate::raw::RawEndpoint;
 use archsim_engine::SimTime;
 use archsim_models::{
-    parse_bytes, Dist, StorageAutoscale, StorageSpec, TableOp, TableSpec, DEFAULT_FANOUT,
-    DEFAULT_INDEX_COST_NS, DEFAULT_INDEX_ROW_BYTES, DEFAULT_ROW_SIZE, DEFAULT_SCAN_COST_NS,
-    DEFAULT_STORAGE_DELAY_NS, DEFAULT_STORAGE_THRESHOLD, MAX_INDEX_FANOUT, MAX_ROWS_PER_WRITE,
-    MAX_ROW_SIZE, MAX_STORAGE, MAX_TABLES, MAX_TABLE_ROWS,
+    parse_bytes, parse_rate, DiskSpec, Dist, StorageAutoscale, StorageSpec, TableOp, TableSpec,
+    DEFAULT_FANOUT, DEFAULT_INDEX_COST_NS, DEFAULT_INDEX_ROW_BYTES, DEFAULT_ROW_SIZE,
+    DEFAULT_SCAN_COST_NS, DEFAULT_STORAGE_DELAY_NS, DEFAULT_STORAGE_THRESHOLD, MAX_DISK_IOPS,
+    MAX_INDEX_FANOUT, MAX_ROWS_PER_WRITE, MAX_ROW_SIZE, MAX_STORAGE, MAX_TABLES, MAX_TABLE_ROWS,
 };
 use toml::Spanned;
 
@@ -19,6 +20,7 @@ pub(super) struct DataSpec {
     pub(super) tables: Vec<TableSpec>,
     pub(super) table_ops: Vec<TableOp>,
     pub(super) storage: Option<StorageSpec>,
+    pub(super) disk: Option<DiskSpec>,
 }
 
 /// A size in bytes (`"1KiB"`, `"100GiB"`, or a whole number of bytes) in `[lo, hi]`.
@@ -28,7 +30,10 @@ fn size(ck: &mut Ck, v: &Spanned<toml::Value>, what: &str, lo: u64, hi: u64) -> 
         toml::Value::String(s) => match parse_bytes(s) {
             Ok(b) => Some(b),
             Err(e) => {
-                ck.err(v.span(), format!("{what}: {e}; write a size like \"1KiB\" or \"100GiB\""));
+                ck.err(
+                    v.span(),
+                    format!("{what}: {e}; write a size like \"1KiB\" or \"100GiB\""),
+                );
                 return None;
             }
         },
@@ -46,7 +51,9 @@ fn size(ck: &mut Ck, v: &Spanned<toml::Value>, what: &str, lo: u64, hi: u64) -> 
         None => {
             ck.err(
                 v.span(),
-                format!("{what}: write a size like \"1KiB\" or \"100GiB\" (a whole number is bytes)"),
+                format!(
+                    "{what}: write a size like \"1KiB\" or \"100GiB\" (a whole number is bytes)"
+                ),
             );
             None
         }
@@ -91,7 +98,9 @@ pub(super) fn check(ck: &mut Ck, c: &Comp<'_>) -> DataSpec {
             let rt = t.get_ref();
             let mut spec = TableSpec::new(tname, 0);
             if let Some(v) = &rt.rows {
-                spec.rows = ck.int(v, &what("rows"), 0, MAX_TABLE_ROWS as i64).unwrap_or(0) as u64;
+                spec.rows = ck
+                    .int(v, &what("rows"), 0, MAX_TABLE_ROWS as i64)
+                    .unwrap_or(0) as u64;
             }
             if let Some(v) = &rt.row_size {
                 spec.row_size =
@@ -134,7 +143,55 @@ pub(super) fn check(ck: &mut Ck, c: &Comp<'_>) -> DataSpec {
         tables,
         table_ops,
         storage: storage(ck, c),
+        disk: disk(ck, c),
     }
+}
+
+/// `disk_iops`, `disk_throughput`, `wal_fsync` and `group_commit`: `None` without any.
+fn disk(ck: &mut Ck, c: &Comp<'_>) -> Option<DiskSpec> {
+    let (name, r) = (c.name, c.raw);
+    let what = |k: &str| format!("components.{name}.{k}");
+    if r.disk_iops.is_none()
+        && r.disk_throughput.is_none()
+        && r.wal_fsync.is_none()
+        && r.group_commit.is_none()
+    {
+        return None;
+    }
+    let mut d = DiskSpec::default();
+    if let Some(v) = &r.disk_iops {
+        d.iops = ck.float(v, &what("disk_iops"), 0.0, MAX_DISK_IOPS, true);
+    }
+    if let Some(v) = &r.disk_throughput {
+        match parse_rate(v.get_ref()) {
+            Ok(b) if b > 0.0 && b.is_finite() => d.throughput = Some(b),
+            Ok(_) => ck.err(
+                v.span(),
+                format!("{} must be above 0", what("disk_throughput")),
+            ),
+            Err(e) => ck.err(v.span(), format!("{}: {e}", what("disk_throughput"))),
+        }
+    }
+    if let Some(v) = &r.wal_fsync {
+        d.wal_fsync = ck.dist(v, &what("wal_fsync"));
+    }
+    if let Some(v) = &r.group_commit {
+        if r.wal_fsync.is_none() {
+            ck.err(
+                v.span(),
+                format!("`{name}`: group_commit shares the write-ahead log's fsync among commits: set `wal_fsync` (like \"2ms\")"),
+            );
+        }
+        match ck.duration(v, &what("group_commit")) {
+            Some(w) if w > SimTime::ZERO && w <= SimTime::from_secs(1) => d.group_commit = Some(w),
+            Some(_) => ck.err(
+                v.span(),
+                format!("{} must be above 0 and at most 1s", what("group_commit")),
+            ),
+            None => {}
+        }
+    }
+    Some(d)
 }
 
 /// An endpoint's `table` and `grows`.
@@ -211,7 +268,10 @@ fn storage(ck: &mut Ck, c: &Comp<'_>) -> Option<StorageSpec> {
     let Some(cap) = &r.storage else {
         for (k, span) in [
             ("storage_base", r.storage_base.as_ref().map(|v| v.span())),
-            ("storage_autoscale", r.storage_autoscale.as_ref().map(|v| v.span())),
+            (
+                "storage_autoscale",
+                r.storage_autoscale.as_ref().map(|v| v.span()),
+            ),
         ] {
             if let Some(span) = span {
                 ck.err(

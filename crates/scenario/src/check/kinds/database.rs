@@ -30,6 +30,10 @@ pub(super) const KEYS: &[&str] = &[
     "storage",
     "storage_base",
     "storage_autoscale",
+    "disk_iops",
+    "disk_throughput",
+    "wal_fsync",
+    "group_commit",
     "source",
     "drop_expired",
     "queue_discipline",
@@ -140,6 +144,7 @@ pub(super) fn check(
             tables: data.tables,
             table_ops: data.table_ops,
             storage: data.storage,
+            disk: data.disk,
         }),
         ..s
     })

@@ -46,18 +46,23 @@ pub struct DbSpec {
     pub table_ops: Vec<TableOp>,
     /// Its storage: a capacity writes fill, and its autoscaling.
     pub storage: Option<StorageSpec>,
+    /// Its disk per instance: a write's commit waits for its I/O and fsync.
+    pub disk: Option<DiskSpec>,
 }
 
 mod autoscale;
+mod disk;
 mod failover;
 mod tables;
 pub(in crate::world) use autoscale::replica_scaler;
+pub(in crate::world) use disk::Disk;
+pub use disk::{DiskSpec, DEFAULT_COMMIT_BYTES};
+pub(in crate::world) use tables::Data;
 pub use tables::{
     StorageAutoscale, StorageSpec, TableOp, TableSpec, DEFAULT_FANOUT, DEFAULT_INDEX_COST_NS,
     DEFAULT_INDEX_ROW_BYTES, DEFAULT_ROW_SIZE, DEFAULT_SCAN_COST_NS, DEFAULT_STORAGE_DELAY_NS,
     DEFAULT_STORAGE_THRESHOLD,
 };
-pub(in crate::world) use tables::Data;
 
 /// Replication and locking state of a database.
 pub(in crate::world) struct DbState {
@@ -114,6 +119,8 @@ pub(in crate::world) struct DbState {
     pub(in crate::world) replayed: u64,
     /// Its tables and storage (`None` without).
     pub(in crate::world) data: Option<Box<Data>>,
+    /// Its disks (`None` without).
+    pub(in crate::world) disk: Option<Box<Disk>>,
 }
 
 /// A write a replica has still to apply.
@@ -471,6 +478,7 @@ impl DbState {
                 || d.source.is_some()
                 || !d.tables.is_empty()
                 || d.storage.is_some()
+                || d.disk.is_some()
         }) else {
             return Ok(None);
         };
@@ -518,6 +526,7 @@ impl DbState {
             catchup: vec![(0, 0); c.instances as usize],
             replayed: 0,
             data: Data::build(d, &endpoint_of(s, cx.class_names), cx.buckets, 0),
+            disk: d.disk.as_ref().map(|k| Disk::build(k, c.instances)),
         })))
     }
 }
@@ -549,6 +558,9 @@ impl DbState {
     ) -> Option<u64> {
         for (_, waiters) in self.locks[inst as usize].drain() {
             held.extend(waiters);
+        }
+        if let Some(disk) = &mut self.disk {
+            disk.on_crash(inst, held);
         }
         let delay = self.failover?;
         if inst != self.primary {
@@ -614,6 +626,9 @@ impl DbState {
         }
         if let Some(data) = &self.data {
             data.report(s, cx);
+        }
+        if let Some(disk) = &self.disk {
+            disk.report(s);
         }
     }
 }

@@ -236,7 +236,10 @@ impl Data {
         let ops = endpoint_of
             .iter()
             .map(|ep| {
-                let op = d.table_ops.iter().find(|o| Some(o.endpoint.as_str()) == *ep)?;
+                let op = d
+                    .table_ops
+                    .iter()
+                    .find(|o| Some(o.endpoint.as_str()) == *ep)?;
                 let table = d.tables.iter().position(|t| t.name == op.table)? as u32;
                 Some(OpRt {
                     table,
@@ -283,7 +286,9 @@ impl Data {
             return false;
         };
         op.grows.is_some()
-            && self.used().saturating_add(self.tables[op.table as usize].spec.bytes_per_row())
+            && self
+                .used()
+                .saturating_add(self.tables[op.table as usize].spec.bytes_per_row())
                 > s.capacity
     }
 }
@@ -390,6 +395,9 @@ impl World {
         if let Some(s) = &data.storage {
             let room = s.capacity.saturating_sub(data.used()) / per_row;
             n = n.min(room);
+        }
+        if let Some(disk) = db.disk.as_mut() {
+            disk.bytes.insert(c as u64, n.saturating_mul(per_row));
         }
         let t = &mut data.tables[ti];
         t.rows = t.rows.saturating_add(n);
