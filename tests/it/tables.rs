@@ -68,7 +68,8 @@ fn extra(r: &SimResult, key: &str) -> f64 {
 #[test]
 fn query_cost_is_linear_in_the_rows_without_an_index_and_logarithmic_with_one() {
     let levels = |rows: f64, fanout: f64| (rows.ln() / fanout.ln() - 1e-9).ceil().max(1.0);
-    let cases: [(&str, Box<dyn Fn(f64) -> f64>); 4] = [
+    type ExtraMs = Box<dyn Fn(f64) -> f64>;
+    let cases: [(&str, ExtraMs); 4] = [
         ("index = false", Box::new(|rows| 0.025 * rows / 1000.0)),
         (
             "index = true",
@@ -186,7 +187,7 @@ fn full_storage_refuses_writes() {
     // The last rows that fit: (10^9 - 10^8) / 1000 in all.
     assert_eq!(extra(&r, "rows_orders"), 900_000.0);
     let free = extra(&r, "storage_free_gib");
-    assert!(free >= 0.0 && free < 1e-6, "free {free} GiB");
+    assert!((0.0..1e-6).contains(&free), "free {free} GiB");
     let gib = (1u64 << 30) as f64;
     assert!((extra(&r, "storage_used_gib") - 1e9 / gib).abs() < 1e-9);
     // Writes of the last 140 s fail: ~7,000, Poisson; allow 5 standard deviations.
@@ -345,4 +346,35 @@ grows = 2
         "grows = 2",
         "grows adds rows to a table: name it with `table",
     );
+}
+
+/// The shipped story: storage autoscaling grows the volume twice, then it reaches its
+/// maximum and writes (only writes) fail with `storage_full`; without that maximum they
+/// never do.
+#[test]
+fn the_disk_fills_scenario_autoscales_then_refuses_writes() {
+    let r = file("scenarios/resources/disk-fills.toml", &[]);
+    conserved(&r);
+    let grown = r
+        .timeline
+        .iter()
+        .filter(|e| e.event == "storage_grown")
+        .count();
+    assert_eq!(grown, 2);
+    assert_eq!(extra(&r, "storage_capacity_gib"), 200.0);
+    assert_eq!(
+        extra(&r, "storage_used_gib"),
+        extra(&r, "storage_capacity_gib")
+    );
+    assert!(r.errors["storage_full"] > 10_000);
+    assert_eq!(r.errors.len(), 1);
+    assert_eq!(r.classes["read"].error_rate, 0.0);
+    assert!(extra(&r, "disk_utilization") > 0.0);
+    let free = file(
+        "scenarios/resources/disk-fills.toml",
+        &["components.db.storage_autoscale.max=\"1TiB\""],
+    );
+    assert_eq!(free.error_rate, 0.0);
+    assert_eq!(extra(&free, "storage_grown"), 3.0);
+    assert!(extra(&free, "storage_free_gib") > 0.0);
 }

@@ -462,7 +462,7 @@ impl World {
         }
         // What `next_call` comes to with no calls left; dropped work makes none.
         if no_calls || self.res.drop_work && self.calls[c as usize].err != 0 {
-            if disk && self.calls[c as usize].err == 0 && self.to_disk(ctx, c) {
+            if disk && self.calls[c as usize].err == 0 && self.commit_to_disk(ctx, c) {
                 return Step::Wait;
             }
             return Step::Reply;

@@ -19,8 +19,8 @@ use toml::Spanned;
 pub(super) struct DataSpec {
     pub(super) tables: Vec<TableSpec>,
     pub(super) table_ops: Vec<TableOp>,
-    pub(super) storage: Option<StorageSpec>,
-    pub(super) disk: Option<DiskSpec>,
+    pub(super) storage: Option<Box<StorageSpec>>,
+    pub(super) disk: Option<Box<DiskSpec>>,
 }
 
 /// A size in bytes (`"1KiB"`, `"100GiB"`, or a whole number of bytes) in `[lo, hi]`.
@@ -142,8 +142,8 @@ pub(super) fn check(ck: &mut Ck, c: &Comp<'_>) -> DataSpec {
     DataSpec {
         tables,
         table_ops,
-        storage: storage(ck, c),
-        disk: disk(ck, c),
+        storage: storage(ck, c).map(Box::new),
+        disk: disk(ck, c).map(Box::new),
     }
 }
 

@@ -73,7 +73,7 @@ impl Disk {
     /// join `held`; the I/O in progress is void.
     pub(in crate::world) fn on_crash(&mut self, inst: u32, held: &mut Vec<u32>) {
         let d = &mut self.insts[inst as usize];
-        held.extend(d.in_op.drain(..));
+        held.append(&mut d.in_op);
         held.extend(d.pending.drain(..).map(|(c, _)| c));
         d.busy = false;
         d.window = false;
@@ -101,7 +101,7 @@ impl World {
     /// A write at a database with a disk finished its CPU time: it waits for its commit's
     /// I/O (`true`), else (not a write) it answers now (`false`).
     #[inline(never)]
-    pub(in crate::world) fn to_disk(&mut self, ctx: &mut Context<'_, Ev>, c: u32) -> bool {
+    pub(in crate::world) fn commit_to_disk(&mut self, ctx: &mut Context<'_, Ev>, c: u32) -> bool {
         let Call {
             comp, inst, class, ..
         } = self.calls[c as usize];

@@ -45,9 +45,9 @@ pub struct DbSpec {
     /// What its endpoints do to the tables (a lookup's cost, an insert's rows).
     pub table_ops: Vec<TableOp>,
     /// Its storage: a capacity writes fill, and its autoscaling.
-    pub storage: Option<StorageSpec>,
+    pub storage: Option<Box<StorageSpec>>,
     /// Its disk per instance: a write's commit waits for its I/O and fsync.
-    pub disk: Option<DiskSpec>,
+    pub disk: Option<Box<DiskSpec>>,
 }
 
 mod autoscale;
