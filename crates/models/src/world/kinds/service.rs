@@ -411,16 +411,16 @@ impl World {
         let Call {
             comp, inst, class, ..
         } = self.calls[c as usize];
-        let cp = &mut self.comps[comp as usize];
-        let Body::Service(s) = &cp.body else {
+        let comp = &mut self.comps[comp as usize];
+        let Body::Service(s) = &comp.body else {
             unreachable!()
         };
         let ep = &s.endpoints[class as usize];
-        let mut d = ep.cpu.as_ref().expect("has cpu").sample(&mut cp.rng);
+        let mut d = ep.cpu.as_ref().expect("has cpu").sample(&mut comp.rng);
+        let slow = comp.insts[inst as usize].slow;
         if ep.table_op {
-            d = SimTime::from_nanos(d.as_nanos().saturating_add(self.table_work(ctx, c)));
+            d = self.with_table_work(ctx, c, d);
         }
-        let slow = self.comps[comp as usize].insts[inst as usize].slow;
         if slow != 1.0 {
             d = SimTime::from_nanos_f64(d.as_nanos() as f64 * slow);
         }

@@ -353,6 +353,18 @@ impl World {
         }
         Some(Step::Fail(reason))
     }
+    /// CPU time `d` of call `c` with its table work added (out of line: the CPU path of
+    /// every other call does not carry it).
+    #[cold]
+    #[inline(never)]
+    pub(in crate::world) fn with_table_work(
+        &mut self,
+        ctx: &mut Context<'_, Ev>,
+        c: u32,
+        d: SimTime,
+    ) -> SimTime {
+        SimTime::from_nanos(d.as_nanos().saturating_add(self.table_work(ctx, c)))
+    }
     /// The extra CPU time, in ns, of call `c`'s operation on its table: a lookup's index
     /// levels or scan, an insert's index maintenance. An insert at the primary adds its rows
     /// (as many as storage holds), and may start storage autoscaling.
