@@ -75,10 +75,12 @@ pub use limits::*;
 pub use machine::{catalogue, Machine, Usl, CATALOGUE_LEN};
 pub use spec::{
     Arrivals, AutoscaleSpec, BreakerSpec, CacheSpec, CallPolicy, CallSpec, CdnSpec, CompOps,
-    ComponentSpec, DbSpec, Discipline, EndpointSpec, Failover, FaultKind, FaultSpec, GcSpec,
-    HealthCheck, Keys, KindSpec, Load, MemorySpec, ModelError, OpsSpec, Policy, QueueSpec, Reads,
-    RegionLink, RetrySpec, ScaleMetric, ServiceSpec, Spec, TrafficSpec, WritePolicy,
-    DEFAULT_MAX_IN_FLIGHT, MAX_USERS,
+    ComponentSpec, DbSpec, Discipline, DiskSpec, EndpointSpec, Failover, FaultKind, FaultSpec,
+    GcSpec, HealthCheck, Keys, KindSpec, Load, MemorySpec, ModelError, OpsSpec, Policy, QueueSpec,
+    Reads, RegionLink, RetrySpec, ScaleMetric, ServiceSpec, Spec, StorageAutoscale, StorageSpec,
+    TableOp, TableSpec, TrafficSpec, WritePolicy, DEFAULT_COMMIT_BYTES, DEFAULT_FANOUT,
+    DEFAULT_INDEX_COST_NS, DEFAULT_INDEX_ROW_BYTES, DEFAULT_MAX_IN_FLIGHT, DEFAULT_ROW_SIZE,
+    DEFAULT_SCAN_COST_NS, DEFAULT_STORAGE_DELAY_NS, DEFAULT_STORAGE_THRESHOLD, MAX_USERS,
 };
 pub use world::{
     estimate_memory, in_flight_reserve, run, run_traced, run_with_progress, Ev, Kept,

@@ -73,3 +73,25 @@ pub const MIN_BANDWIDTH_BYTES_PER_S: f64 = 1.0;
 
 /// Largest mean size of one message (a request or a response), and largest link buffer: 1 TiB.
 pub const MAX_MESSAGE_BYTES: u64 = 1 << 40;
+
+/// Most tables of one database.
+pub const MAX_TABLES: usize = 1_000;
+
+/// Most rows a table starts with (its rows are a count, never rows in memory).
+pub const MAX_TABLE_ROWS: u64 = 1_000_000_000_000_000;
+
+/// Largest row (and index entry) of a table, in bytes.
+pub const MAX_ROW_SIZE: u64 = 1 << 30;
+
+/// Most rows one write adds (its `grows`, or the mean of its distribution).
+pub const MAX_ROWS_PER_WRITE: u64 = 1_000_000;
+
+/// Largest B-tree fanout of an index.
+pub const MAX_INDEX_FANOUT: u64 = 100_000;
+
+/// Largest storage of a database, in bytes (1 PiB); also where storage autoscaling stops
+/// without a `max`.
+pub const MAX_STORAGE: u64 = 1 << 50;
+
+/// Most I/O operations a second of one database instance's disk.
+pub const MAX_DISK_IOPS: f64 = 1e8;

@@ -13,7 +13,11 @@ pub use crate::limits::{DEFAULT_MAX_IN_FLIGHT, MAX_USERS};
 pub use crate::world::heap::{GcSpec, MemorySpec};
 pub use crate::world::kinds::cache::{CacheSpec, WritePolicy};
 pub use crate::world::kinds::cdn::CdnSpec;
-pub use crate::world::kinds::database::{DbSpec, Reads};
+pub use crate::world::kinds::database::{
+    DbSpec, DiskSpec, Reads, StorageAutoscale, StorageSpec, TableOp, TableSpec,
+    DEFAULT_COMMIT_BYTES, DEFAULT_FANOUT, DEFAULT_INDEX_COST_NS, DEFAULT_INDEX_ROW_BYTES,
+    DEFAULT_ROW_SIZE, DEFAULT_SCAN_COST_NS, DEFAULT_STORAGE_DELAY_NS, DEFAULT_STORAGE_THRESHOLD,
+};
 pub use crate::world::kinds::queue::QueueSpec;
 pub use crate::world::kinds::service::{CallSpec, Discipline, EndpointSpec, ServiceSpec};
 

@@ -298,6 +298,16 @@ component_keys! {
     replication_lag: S<String> => kind,
     reads: S<String> => kind,
     row_locks: S<bool> => kind,
+    // database data: tables, storage
+    tables: Option<IndexMap<String, Spanned<RawTable>>> => kind,
+    storage: Option<Spanned<toml::Value>> => kind,
+    storage_base: Option<Spanned<toml::Value>> => kind,
+    storage_autoscale: S<RawStorageAutoscale> => kind,
+    // database disk
+    disk_iops: S<f64> => kind,
+    disk_throughput: S<String> => kind,
+    wal_fsync: S<String> => kind,
+    group_commit: S<String> => kind,
     // gateway / service rate limit
     rate_limit: S<f64> => kind,
     burst: S<f64> => kind,
@@ -412,6 +422,33 @@ pub struct RawEndpoint {
     pub request_size: S<String>,
     /// Bytes of its response.
     pub response_size: S<String>,
+    /// A database's table the operation reads (or writes, with `grows`).
+    pub table: S<String>,
+    /// Rows each call adds to `table`: a count or a distribution (`"exp(3)"`).
+    pub grows: Option<Spanned<toml::Value>>,
+}
+
+/// A database's table: `[components.db.tables.orders]`.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawTable {
+    pub rows: S<i64>,
+    pub row_size: Option<Spanned<toml::Value>>,
+    pub index: S<bool>,
+    pub index_size: Option<Spanned<toml::Value>>,
+    pub index_cost: S<String>,
+    pub index_fanout: S<i64>,
+    pub scan_cost: S<String>,
+}
+
+/// A database's storage autoscaling.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawStorageAutoscale {
+    pub threshold: S<f64>,
+    pub step: Option<Spanned<toml::Value>>,
+    pub delay: S<String>,
+    pub max: Option<Spanned<toml::Value>>,
 }
 
 /// A downstream call: `"db"` or `{ to = "index", fanout = 20 }`, with optional policies.

@@ -480,6 +480,7 @@ impl World {
                 l.reason = limited;
             }
         }
+        world.data_reasons();
         Ok(world)
     }
     /// The events that start a run: the first arrival, or each user's first request.

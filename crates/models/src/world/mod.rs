@@ -148,6 +148,12 @@ pub enum Ev {
     ScaleReady(u32),
     /// The traffic profile's factor is due for an update.
     Profile,
+    /// A database's storage autoscaling grows its capacity (component).
+    StorageGrow(u32),
+    /// A database disk's I/O ends (component, instance and generation).
+    DiskDone(u32, u32),
+    /// A database disk's group-commit window closes (component, instance and generation).
+    DiskWindow(u32, u32),
 }
 
 // An event is copied through the queue: it stays at most 12 bytes (two indices and a tag).
@@ -308,6 +314,9 @@ impl World {
             Ev::ScaleReady(i) => self.scale_ready(ctx, i),
             Ev::Profile => self.profile_step(ctx),
             Ev::Timer(comp, t) => self.custom_timer(ctx, comp, t),
+            Ev::StorageGrow(comp) => self.storage_grow(ctx, comp),
+            Ev::DiskDone(comp, t) => self.disk_event(ctx, comp, t, true),
+            Ev::DiskWindow(comp, t) => self.disk_event(ctx, comp, t, false),
         }
     }
 }

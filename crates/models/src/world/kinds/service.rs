@@ -92,6 +92,8 @@ impl CallSpec {
 
 pub(in crate::world) struct Endpoint {
     pub(in crate::world) cpu: Option<Dist>,
+    /// It reads or writes a database table: its CPU time adds the table's cost.
+    pub(in crate::world) table_op: bool,
     pub(in crate::world) calls: Vec<(u32, u32)>,
     /// By step: index into `World::policies`, or `NONE`.
     pub(in crate::world) policy: Vec<u32>,
@@ -180,6 +182,8 @@ pub(in crate::world) struct Svc {
     pub(in crate::world) usl: Option<crate::Usl>,
     /// Scale to zero (an autoscaler with `min = 0`).
     pub(in crate::world) cold: Option<Box<Cold>>,
+    /// A database with a disk: a write's commit waits for its I/O after its CPU time.
+    pub(in crate::world) disk: bool,
 }
 
 /// How a call resumes from the work list.
@@ -441,19 +445,24 @@ impl World {
         let Body::Service(s) = &comp.body else {
             unreachable!()
         };
-        let mut d = s.endpoints[class as usize]
-            .cpu
-            .as_ref()
-            .expect("has cpu")
-            .sample(&mut comp.rng);
+        let ep = &s.endpoints[class as usize];
+        let mut d = ep.cpu.as_ref().expect("has cpu").sample(&mut comp.rng);
         let slow = comp.insts[inst as usize].slow;
+        let table_op = ep.table_op;
+        // The stretches of sub-linear scaling and of garbage collection, read while the
+        // component is borrowed and applied after the table's work is added.
+        let usl = s.usl.map(|u| (u, s.insts[inst as usize].busy_cores));
+        let heap = comp.heap.is_some();
+        if table_op {
+            d = self.with_table_work(ctx, c, d);
+        }
         if slow != 1.0 {
             d = SimTime::from_nanos_f64(d.as_nanos() as f64 * slow);
         }
-        if let Some(u) = &s.usl {
-            d = usl_stretch(d, u, s.insts[inst as usize].busy_cores);
+        if let Some((u, busy)) = &usl {
+            d = usl_stretch(d, u, *busy);
         }
-        if comp.heap.is_some() {
+        if heap {
             d = self.gc_stretch(ci, inst, d);
         }
         ctx.schedule_in(d, Ev::CpuDone(c));
@@ -471,6 +480,7 @@ impl World {
         let (comp, inst, class, step) = (call.comp, call.inst, call.class, call.step());
         let s = self.svc_mut(comp);
         let no_calls = s.endpoints[class as usize].calls.len() <= step as usize;
+        let disk = s.disk;
         if s.cores.is_some() {
             let i = &mut s.insts[inst as usize];
             let q = if s.workers.is_some() {
@@ -493,6 +503,9 @@ impl World {
         }
         // What `next_call` comes to with no calls left; dropped work makes none.
         if no_calls || self.res.drop_work && self.calls[c as usize].err != 0 {
+            if disk && self.calls[c as usize].err == 0 && self.commit_to_disk(ctx, c) {
+                return Step::Wait;
+            }
             return Step::Reply;
         }
         self.next_call(c)
@@ -634,12 +647,14 @@ impl Svc {
                     }
                     Endpoint {
                         cpu: e.cpu.clone().filter(|d| !d.is_zero()),
+                        table_op: false,
                         calls,
                         policy,
                     }
                 }
                 None => Endpoint {
                     cpu: None,
+                    table_op: false,
                     calls: Vec::new(),
                     policy: Vec::new(),
                 },
@@ -648,6 +663,16 @@ impl Svc {
         }
         let db = DbState::build(c, s, cx)?;
         let mut cold = None;
+        if let Some(data) = db.as_ref().and_then(|d| d.data.as_ref()) {
+            // An operation on a table takes a core for its cost, even with no CPU time of
+            // its own.
+            for (e, op) in endpoints.iter_mut().zip(&data.ops) {
+                if op.is_some() {
+                    e.table_op = true;
+                    e.cpu.get_or_insert(Dist::Const(0));
+                }
+            }
+        }
         if let Some(a) = &s.autoscale {
             let ready = cx.active[cx.index as usize].clamp(a.min, a.max);
             cx.scalers
@@ -657,6 +682,15 @@ impl Svc {
             }
         }
         let plain = s.workers.is_none() && s.rate_limit.is_none() && db.is_none() && cold.is_none();
+        let disk = db.as_ref().is_some_and(|d| d.disk.is_some());
+        if let Some(d) = db.as_ref().filter(|d| d.disk.is_some()) {
+            // A write reaches its disk after its CPU time, even with none of its own.
+            for (e, w) in endpoints.iter_mut().zip(&d.is_write) {
+                if *w && e.calls.is_empty() {
+                    e.cpu.get_or_insert(Dist::Const(0));
+                }
+            }
+        }
         let interval_ns = cx.spec.series_interval.as_nanos();
         Ok(Svc {
             insts: (0..c.instances)
@@ -680,6 +714,7 @@ impl Svc {
             plain,
             usl: s.usl,
             cold,
+            disk,
         })
     }
 }

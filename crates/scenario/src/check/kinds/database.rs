@@ -1,9 +1,9 @@
 //! A database: a service with data. Its instances are a primary and read `replicas` (with a
 //! `replication_lag`, where `reads` go, and `replica_autoscale`), or `shards` (reached by
 //! `sharding`); writes (`writes`) take `row_locks`; a read model is fed by a queue
-//! (`source`).
+//! (`source`); its data (`tables`, `storage`) is checked in [`super::data`].
 
-use super::{service, Comp, Placement};
+use super::{data, service, Comp, Placement};
 use crate::check::autoscale::autoscale_of;
 use crate::check::ck::{one_of, Ck};
 use crate::check::{Edge, Scope};
@@ -26,6 +26,14 @@ pub(super) const KEYS: &[&str] = &[
     "reads",
     "writes",
     "row_locks",
+    "tables",
+    "storage",
+    "storage_base",
+    "storage_autoscale",
+    "disk_iops",
+    "disk_throughput",
+    "wal_fsync",
+    "group_commit",
     "source",
     "drop_expired",
     "queue_discipline",
@@ -111,6 +119,7 @@ pub(super) fn check(
         class_names,
         &format!("components.{name}.writes"),
     );
+    let data = data::check(ck, c);
     KindSpec::Service(ServiceSpec {
         database: true,
         db: Some(DbSpec {
@@ -133,6 +142,10 @@ pub(super) fn check(
                     }
                 }),
             autoscale: replica_autoscale,
+            tables: data.tables,
+            table_ops: data.table_ops,
+            storage: data.storage,
+            disk: data.disk,
         }),
         ..s
     })

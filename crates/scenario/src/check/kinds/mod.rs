@@ -7,6 +7,7 @@
 
 mod cache;
 mod cdn;
+mod data;
 mod database;
 mod gateway;
 mod load_balancer;

@@ -134,6 +134,19 @@ pub(super) fn spec(
                 );
             }
             let e = ep.get_ref();
+            let database = r.kind.as_ref().is_some_and(|k| k.get_ref() == "database");
+            if let (false, Some(span)) = (
+                database,
+                e.table
+                    .as_ref()
+                    .map(|t| t.span())
+                    .or(e.grows.as_ref().map(|g| g.span())),
+            ) {
+                ck.err(
+                    span,
+                    format!("components.{name}.endpoints.{ep_name}: `table` and `grows` are a database's (a table it reads or writes)"),
+                );
+            }
             let mut spec = EndpointSpec::default();
             if let Some(cpu) = &e.cpu {
                 spec.cpu = ck.dist(cpu, &format!("components.{name}.endpoints.{ep_name}.cpu"));

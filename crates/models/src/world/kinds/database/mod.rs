@@ -40,11 +40,29 @@ pub struct DbSpec {
     /// Autoscaled read replicas: `replicas` is the initial ready count, and `max` replicas
     /// are allocated up front (instances `1..=max`).
     pub autoscale: Option<AutoscaleSpec>,
+    /// Its tables (row counts that writes grow).
+    pub tables: Vec<TableSpec>,
+    /// What its endpoints do to the tables (a lookup's cost, an insert's rows).
+    pub table_ops: Vec<TableOp>,
+    /// Its storage: a capacity writes fill, and its autoscaling.
+    pub storage: Option<Box<StorageSpec>>,
+    /// Its disk per instance: a write's commit waits for its I/O and fsync.
+    pub disk: Option<Box<DiskSpec>>,
 }
 
 mod autoscale;
+mod disk;
 mod failover;
+mod tables;
 pub(in crate::world) use autoscale::replica_scaler;
+pub(in crate::world) use disk::Disk;
+pub use disk::{DiskSpec, DEFAULT_COMMIT_BYTES};
+pub(in crate::world) use tables::Data;
+pub use tables::{
+    StorageAutoscale, StorageSpec, TableOp, TableSpec, DEFAULT_FANOUT, DEFAULT_INDEX_COST_NS,
+    DEFAULT_INDEX_ROW_BYTES, DEFAULT_ROW_SIZE, DEFAULT_SCAN_COST_NS, DEFAULT_STORAGE_DELAY_NS,
+    DEFAULT_STORAGE_THRESHOLD,
+};
 
 /// Replication and locking state of a database.
 pub(in crate::world) struct DbState {
@@ -99,6 +117,10 @@ pub(in crate::world) struct DbState {
     pub(in crate::world) catchup: Vec<(u64, u64)>,
     /// Writes replayed by replicas catching up (measured window).
     pub(in crate::world) replayed: u64,
+    /// Its tables and storage (`None` without).
+    pub(in crate::world) data: Option<Box<Data>>,
+    /// Its disks (`None` without).
+    pub(in crate::world) disk: Option<Box<Disk>>,
 }
 
 /// A write a replica has still to apply.
@@ -152,6 +174,16 @@ impl World {
                     *u = u.saturating_sub(1);
                 }
             }
+            if db.data.is_some() {
+                if let Some(step) = self.data_arrive(c, now) {
+                    return Some(step);
+                }
+            }
+            let Body::Service(Svc { db: Some(db), .. }) = &mut self.comps[comp as usize].body
+            else {
+                unreachable!()
+            };
+            let call = &self.calls[c as usize];
             if inst != db.primary && db.replicas > 0 && !db.is_write[class as usize] {
                 // A read at a replica is stale if the primary has committed a newer write of
                 // its key than the replica has applied.
@@ -440,10 +472,14 @@ impl DbState {
         s: &ServiceSpec,
         cx: &mut BuildCx<'_>,
     ) -> Result<Option<Box<DbState>>, ModelError> {
-        let Some(d) =
-            s.db.as_ref()
-                .filter(|d| d.replicas > 0 || d.row_locks || d.source.is_some())
-        else {
+        let Some(d) = s.db.as_ref().filter(|d| {
+            d.replicas > 0
+                || d.row_locks
+                || d.source.is_some()
+                || !d.tables.is_empty()
+                || d.storage.is_some()
+                || d.disk.is_some()
+        }) else {
             return Ok(None);
         };
         if let Some(a) = &d.autoscale {
@@ -489,8 +525,24 @@ impl DbState {
             resync: vec![false; c.instances as usize],
             catchup: vec![(0, 0); c.instances as usize],
             replayed: 0,
+            data: Data::build(d, &endpoint_of(s, cx.class_names), cx.buckets, 0),
+            disk: d.disk.as_ref().map(|k| Disk::build(k, c.instances)),
         })))
     }
+}
+
+/// The name of the endpoint that serves each class (its own, else `default`).
+fn endpoint_of<'a>(s: &'a ServiceSpec, classes: &[String]) -> Vec<Option<&'a str>> {
+    classes
+        .iter()
+        .map(|class| {
+            s.endpoints
+                .iter()
+                .find(|(n, _)| n == class)
+                .or_else(|| s.endpoints.iter().find(|(n, _)| n == "default"))
+                .map(|(n, _)| n.as_str())
+        })
+        .collect()
 }
 
 impl DbState {
@@ -506,6 +558,9 @@ impl DbState {
     ) -> Option<u64> {
         for (_, waiters) in self.locks[inst as usize].drain() {
             held.extend(waiters);
+        }
+        if let Some(disk) = &mut self.disk {
+            disk.on_crash(inst, held);
         }
         let delay = self.failover?;
         if inst != self.primary {
@@ -568,6 +623,12 @@ impl DbState {
         }
         if self.failover.is_some() {
             s.counters.insert("lost_writes", self.lost_writes);
+        }
+        if let Some(data) = &self.data {
+            data.report(s, cx);
+        }
+        if let Some(disk) = &self.disk {
+            disk.report(s);
         }
     }
 }
