@@ -118,7 +118,7 @@ fn unknown_key_suggests_the_nearest_of_its_kind() {
     );
     let p = scratch("lb-bogus.toml", &text);
     let err = stderr(&bin().arg("check").arg(&p).output().unwrap());
-    assert!(err.contains("unknown key `bogus` in components.lb (a load_balancer); its keys are: kind, description, instances, balance, targets, policy, restart, region, bandwidth, link_buffer, health_check, cost_per_hour"), "{err}");
+    assert!(err.contains("unknown key `bogus` in components.lb (a load_balancer); its keys are: kind, description, instances, balance, targets, policy, restart, region, bandwidth, link_buffer, health_check, memory, memory_base, memory_per_request, cost_per_hour, machine"), "{err}");
     assert!(!err.contains("eviction"), "{err}");
 }
 
