@@ -103,6 +103,9 @@ mod tests {
                 "restart",
                 "region",
                 "health_check",
+                "memory",
+                "memory_base",
+                "memory_per_request",
                 "cost_per_hour"
             ]
         );
