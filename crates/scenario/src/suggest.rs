@@ -105,6 +105,9 @@ mod tests {
                 "bandwidth",
                 "link_buffer",
                 "health_check",
+                "memory",
+                "memory_base",
+                "memory_per_request",
                 "cost_per_hour",
                 "machine"
             ]
