@@ -238,3 +238,73 @@ fn the_latency_scaler_carries_the_ramp_the_pinned_api_fails() {
     assert_eq!(events(&pinned, "api", "scale_out"), 0);
     assert!(pinned.error_rate > 0.3, "{}", pinned.error_rate);
 }
+
+/// A service whose calls hold memory while they wait on a slow store (CPU nearly idle):
+/// scaling on memory adds instances as the traffic climbs and keeps them below their
+/// capacity; scaling on CPU never moves, and the lone instance is OOM-killed.
+#[test]
+fn memory_signal_scales_out_before_the_instances_run_out_of_memory() {
+    let text = |metric: &str| {
+        format!(
+            r#"
+[run]
+duration = "300s"
+[traffic]
+entry = "api"
+rate = 50
+profile = [{{ at = "0s", factor = 1.0 }}, {{ at = "100s", factor = 4.0 }}]
+[components.api]
+kind = "service"
+cores = 8
+workers = 400
+memory = "1GiB"
+memory_base = "128MiB"
+memory_per_request = "16MiB"
+autoscale = {{ {metric}, min = 1, max = 8, interval = "10s", stabilization = "30s" }}
+[components.api.endpoints.default]
+cpu = "exp(1ms)"
+calls = ["store"]
+[components.store]
+kind = "database"
+[components.store.endpoints.default]
+cpu = "const(200ms)"
+"#
+        )
+    };
+    // 200/s x 0.2 s = 40 calls in flight x 16 MiB = 640 MiB on one 1 GiB instance (+128
+    // MiB base): 75%. With 50/s it is 10 calls, 160 MiB: 28%.
+    let r = inline(&text("metric = \"memory\", target = 0.4"), &[]);
+    let outs: Vec<&str> = r
+        .timeline
+        .iter()
+        .filter(|e| e.component == "api" && e.event == "scale_out")
+        .map(|e| e.detail.as_str())
+        .collect();
+    assert!(!outs.is_empty(), "no scale-out");
+    assert!(outs[0].contains("memory"), "{outs:?}");
+    assert_eq!(
+        r.components["api"]
+            .extra
+            .get("oom_kills")
+            .and_then(|v| v.as_u64()),
+        Some(0)
+    );
+    let max = r.components["api"].extra["memory_utilization_max"]
+        .as_f64()
+        .unwrap();
+    assert!(max < 1.0, "max memory utilization {max}");
+    // The CPU (under 5%) never asks for more: the same climb kills the lone instance.
+    let r = inline(&text("target_utilization = 0.6"), &[]);
+    assert_eq!(events(&r, "api", "scale_out"), 0);
+    assert!(
+        r.components["api"].extra["oom_kills"].as_u64().unwrap() > 0,
+        "no OOM kill without memory scaling"
+    );
+    // Without a memory capacity the signal is refused where it is written.
+    let bad = text("metric = \"memory\", target = 0.4").replace("memory = \"1GiB\"\n", "");
+    let e = from_str(&bad, "m.toml", &[]).unwrap_err().to_string();
+    assert!(e.contains("needs the memory of an instance"), "{e}");
+    let bad = text("metric = \"memory\", target = 1.5");
+    let e = from_str(&bad, "m.toml", &[]).unwrap_err().to_string();
+    assert!(e.contains("must be a utilization in (0, 1]"), "{e}");
+}

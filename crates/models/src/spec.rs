@@ -554,6 +554,7 @@ impl AutoscaleSpec {
             ScaleMetric::Queue { per_instance } => *per_instance,
             ScaleMetric::Rate { per_instance_per_s } => *per_instance_per_s,
             ScaleMetric::Latency { target, .. } => target.as_nanos() as f64,
+            ScaleMetric::Memory { utilization } => *utilization,
         }
     }
 }
@@ -587,6 +588,11 @@ pub enum ScaleMetric {
         target: SimTime,
         /// Only calls of this request class; `None` = every class.
         class: Option<String>,
+    },
+    /// Memory utilization of the ready instances (use / capacity, leaks included).
+    Memory {
+        /// The utilization aimed at, in (0, 1].
+        utilization: f64,
     },
 }
 

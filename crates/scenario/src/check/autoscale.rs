@@ -10,7 +10,7 @@ use archsim_models::{AutoscaleSpec, Dist, ScaleMetric, MAX_AUTOSCALE, MAX_RATE_P
 use toml::Spanned;
 
 /// The signals an `autoscale` may follow.
-const METRICS: &[&str] = &["cpu", "queue", "rate", "latency"];
+const METRICS: &[&str] = &["cpu", "queue", "rate", "latency", "memory"];
 
 /// An `autoscale` (or a database's `replica_autoscale`) table; `cores`: whether the component
 /// has them (the CPU signal needs them); `classes`: the request classes (a latency signal
@@ -208,6 +208,7 @@ fn scale_metric(
         }
     }
     let example = match metric {
+        "memory" => "target = 0.7 (memory utilization, use / capacity)",
         "queue" => "target = 4 (calls waiting per instance)",
         "rate" => "target = 200 (calls per second per instance)",
         _ => "target = \"200ms\" with percentile = 99",
@@ -275,6 +276,19 @@ fn scale_metric(
         toml::Value::Float(f) => *f,
         _ => f64::NAN,
     };
+    if metric == "memory" {
+        if !(x > 0.0 && x <= 1.0) {
+            ck.err(
+                t.span(),
+                format!(
+                    "{} must be a utilization in (0, 1], e.g. {example}",
+                    what("target")
+                ),
+            );
+            return None;
+        }
+        return Some(ScaleMetric::Memory { utilization: x });
+    }
     if !(x.is_finite() && x > 0.0 && x <= MAX_RATE_PER_S) {
         ck.err(
             t.span(),

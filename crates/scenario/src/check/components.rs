@@ -127,10 +127,33 @@ pub(super) fn check_all(
         let kind_spec = (kind.check)(ck, scope, &comp, &mut edges, &mut place);
         let cops = check_ops(ck, r, name, kind.name, place.replicas, place.global_targets);
         let memory = super::memory::check_memory(ck, r, name, kind.name);
+        let machine = r.machine.as_ref().and_then(|m| machine(ck, scope, name, m));
+        let (mut kind_spec, mut memory, mut cops) = (kind_spec, memory, cops);
+        if let Some(m) = &machine {
+            machine_limits(m, &mut kind_spec, &mut memory, &mut cops, scope.sized);
+        }
+        if let (archsim_models::KindSpec::Service(s), Some(a)) = (&kind_spec, &r.autoscale) {
+            let on_memory = s
+                .autoscale
+                .as_ref()
+                .is_some_and(|x| matches!(x.metric, archsim_models::ScaleMetric::Memory { .. }));
+            if let (true, None, Some(m)) = (on_memory, &memory, &machine) {
+                // Scaling on memory models it: the machine's memory, nothing held per call.
+                memory = Some(archsim_models::MemorySpec {
+                    capacity: Some(m.memory_bytes),
+                    ..Default::default()
+                });
+            }
+            if on_memory && memory.as_ref().is_none_or(|m| m.capacity.is_none()) {
+                ck.err(
+                    a.span(),
+                    format!("`{name}`: autoscale on metric = \"memory\" needs the memory of an instance: set `memory` (e.g. memory = \"4GiB\") or a `machine`"),
+                );
+            }
+        }
         if cops != CompOps::default() {
             ops.components.push((name.clone(), cops));
         }
-        let machine = r.machine.as_ref().and_then(|m| machine(ck, scope, name, m));
         comps.push(ComponentSpec {
             name: name.clone(),
             instances: place.instances,
@@ -141,6 +164,32 @@ pub(super) fn check_all(
         });
     }
     (comps, edges)
+}
+
+/// A machine's limits where the model of that resource is on and the scenario leaves the
+/// limit unset: an instance's memory capacity (when the component has memory keys), its
+/// link's bandwidth (when any message in the scenario has a size), and a database's disk
+/// IOPS and throughput (when it has disk keys). A resource that is not modelled stays off,
+/// so naming a machine changes only cores and cost.
+fn machine_limits(
+    m: &archsim_models::Machine,
+    kind: &mut archsim_models::KindSpec,
+    memory: &mut Option<archsim_models::MemorySpec>,
+    cops: &mut CompOps,
+    sized: bool,
+) {
+    if let Some(mem) = memory.as_mut() {
+        mem.capacity.get_or_insert(m.memory_bytes);
+    }
+    if sized && cops.bandwidth.is_none() {
+        cops.bandwidth = Some(m.network_bytes_per_s);
+    }
+    if let archsim_models::KindSpec::Service(s) = kind {
+        if let Some(disk) = s.db.as_mut().and_then(|d| d.disk.as_mut()) {
+            disk.iops.get_or_insert(m.disk_iops);
+            disk.throughput.get_or_insert(m.disk_bytes_per_s);
+        }
+    }
 }
 
 /// The machine type `m` names, or a problem with the nearest name.

@@ -84,6 +84,9 @@ struct Scope<'a> {
     classes: Vec<String>,
     /// The machine types (the catalogue and `[machines]`), when some component names one.
     machines: indexmap::IndexMap<String, archsim_models::Machine>,
+    /// Some endpoint gives its messages a size (so links carry bytes, and a machine's
+    /// network bandwidth applies).
+    sized: bool,
 }
 
 impl<'a> Scope<'a> {
@@ -112,12 +115,21 @@ impl<'a> Scope<'a> {
         } else {
             vec!["default".to_string()]
         };
+        let sized = raw.components.values().any(|c| {
+            c.get_ref().endpoints.as_ref().is_some_and(|e| {
+                e.values().any(|e| {
+                    let e = e.get_ref();
+                    e.request_size.is_some() || e.response_size.is_some()
+                })
+            })
+        });
         Scope {
             raw,
             names,
             index,
             classes: class_names,
             machines: Default::default(),
+            sized,
         }
     }
 

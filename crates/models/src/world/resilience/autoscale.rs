@@ -205,6 +205,12 @@ impl World {
                     .sum();
                 waiting as f64 / active as f64
             }
+            ScaleMetric::Memory { .. } => {
+                let used: f64 = (0..active)
+                    .filter_map(|inst| self.memory_utilization(sc.comp, inst))
+                    .sum();
+                used / active as f64
+            }
             _ => 0.0,
         }
     }
@@ -215,7 +221,7 @@ impl World {
         let sc = &mut self.res.scalers[i as usize];
         let comp = &self.comps[sc.comp as usize];
         match &sc.spec.metric {
-            ScaleMetric::Cpu | ScaleMetric::Queue { .. } => mean,
+            ScaleMetric::Cpu | ScaleMetric::Queue { .. } | ScaleMetric::Memory { .. } => mean,
             ScaleMetric::Rate { .. } => {
                 let answered = comp.served - sc.last_served;
                 sc.last_served = comp.served;
@@ -267,6 +273,11 @@ impl World {
                 quantile * 100.0,
                 value / 1e6,
                 target / 1e6
+            ),
+            ScaleMetric::Memory { .. } => format!(
+                "memory {:.0}% (target {:.0}%)",
+                value * 100.0,
+                target * 100.0
             ),
         }
     }
