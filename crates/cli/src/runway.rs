@@ -313,6 +313,10 @@ impl Runway<'_> {
     /// workers, those it has, growing with the traffic (a saturated pool is often a saturated
     /// CPU behind it, and the reverse; growing both is giving it a machine that keeps pace).
     fn fix_for(&self, b: &table::Bottleneck, load: f64) -> Option<Fix> {
+        if !matches!(b.resource, "cpu" | "workers" | "queue") {
+            // Memory, disk, a link or storage: not cores' and workers' to fix.
+            return None;
+        }
         let keys: Vec<(String, f64)> = ["cores", "workers"]
             .iter()
             .filter_map(|suffix| {
@@ -354,11 +358,9 @@ fn saturated(r: &SimResult) -> Option<(table::Bottleneck, Option<f64>)> {
     });
     if let Some(part) = tail {
         if let Some(c) = r.components.get(&part.component) {
-            let (resource, utilization) = match (c.utilization, c.worker_utilization) {
-                (Some(u), Some(w)) if w > u => ("workers", Some(w)),
-                (Some(u), _) => ("cpu", Some(u)),
-                (None, Some(w)) => ("workers", Some(w)),
-                (None, None) => ("queue", None),
+            let (resource, utilization) = match fullest(c) {
+                Some((res, u)) => (res, Some(u)),
+                None => ("queue", None),
             };
             // A pool whose holders spend more time waiting downstream than working is full
             // because of what they wait on: the busiest CPU downstream, when it is busy.
@@ -382,7 +384,52 @@ fn saturated(r: &SimResult) -> Option<(table::Bottleneck, Option<f64>)> {
             ));
         }
     }
+    // A resource beyond CPU and workers that ran out (memory, disk, a link, storage) is the
+    // answer even where the tail does not wait for it (an OOM kill, a full disk or link).
+    let beyond = r
+        .components
+        .iter()
+        .filter_map(|(n, c)| fullest(c).map(|(res, u)| (n, c, res, u)))
+        .filter(|(_, _, res, u)| !matches!(*res, "cpu" | "workers") && *u >= RUN_OUT)
+        .max_by(|a, b| a.3.total_cmp(&b.3));
+    if let Some((n, c, resource, u)) = beyond {
+        return Some((
+            table::Bottleneck {
+                component: n.clone(),
+                instance: None,
+                resource,
+                utilization: Some(u),
+                rejected: c.rejected,
+                full: false,
+            },
+            None,
+        ));
+    }
     bottleneck_of(r).map(|b| (b, None))
+}
+
+/// A resource beyond CPU and workers this full counts as run out.
+const RUN_OUT: f64 = 0.95;
+
+/// The fullest resource of a component and its utilization: CPU, workers, memory (the
+/// peak), disk, its network link, storage (used / capacity at the end).
+fn fullest(c: &archsim_stats::ComponentResult) -> Option<(&'static str, f64)> {
+    let x = |k: &str| c.extra.get(k).and_then(|v| v.as_f64());
+    let storage = match (x("storage_used_gib"), x("storage_capacity_gib")) {
+        (Some(u), Some(cap)) if cap > 0.0 => Some(u / cap),
+        _ => None,
+    };
+    [
+        ("cpu", c.utilization),
+        ("workers", c.worker_utilization),
+        ("memory", x("memory_utilization_max")),
+        ("disk", x("disk_utilization")),
+        ("network", x("link_utilization")),
+        ("storage", storage),
+    ]
+    .into_iter()
+    .filter_map(|(r, u)| u.map(|u| (r, u)))
+    .max_by(|a, b| a.1.total_cmp(&b.1))
 }
 
 /// The CPU of highest utilization among the components other than `except`, when it is at
@@ -740,7 +787,7 @@ fn report(
             (None, _) => {
                 if let Some(n) = &f.first {
                     text.push_str(&format!(
-                        "  then        no automatic fix for {}'s {} (runway grows a component's cores and workers); try --set and run again\n",
+                        "  then        no automatic fix for {}'s {} (runway grows a component's cores and workers); raise it with --set and run again\n",
                         n.0.component, n.0.resource
                     ));
                 }

@@ -34,6 +34,7 @@
 //!         instances: 1,
 //!         balance: Policy::RoundRobin,
 //!         machine: None,
+//!         memory: None,
 //!         kind: KindSpec::Service(ServiceSpec {
 //!             cores: Some(1),
 //!             endpoints: vec![("default".into(), EndpointSpec {
