@@ -248,3 +248,53 @@ fn bad_growth_horizon_and_keys_exit_2_before_simulating() {
         assert!(!err.contains("month 0"), "{a:?} simulated: {err}");
     }
 }
+
+/// The shipped story: a scanned table growing with the traffic shortens the runway to about
+/// half of what the traffic alone gives (the database's work grows with the square of the
+/// growth), the database's CPU saturates first, and the index removes the break within two
+/// years.
+#[test]
+fn a_table_growing_with_the_traffic_halves_the_runway_and_the_index_restores_it() {
+    let f = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/resources/runway-growth.toml"
+    );
+    let runway = |extra: &[&str]| {
+        let mut a = vec![
+            "runway",
+            f,
+            "--growth",
+            "15%/month",
+            "--replications",
+            "2",
+            "--json",
+            "-",
+        ];
+        a.extend(extra);
+        json_of(&run(&a))
+    };
+    let grow = ["--grow", "components.db.tables.orders.rows"];
+    let with_data = runway(&grow);
+    let b = &with_data["objectives"][0]["breaks"];
+    let months = b["after_months"].as_f64().unwrap();
+    assert_eq!(b["saturates"]["component"], "db", "{b}");
+    assert_eq!(b["saturates"]["resource"], "cpu", "{b}");
+    // Back of the envelope (the scenario's header): 0.05 g (1 + 5 g) cores-seconds a second
+    // on 4 cores reaches ~85% near g = 3.6, month 9.2.
+    assert!(
+        (8.0..11.0).contains(&months),
+        "breaks after {months} months"
+    );
+    let alone = runway(&[]);
+    let m_alone = alone["objectives"][0]["breaks"]["after_months"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        m_alone > 1.6 * months,
+        "traffic alone {m_alone}, with data {months}"
+    );
+    let mut fixed = grow.to_vec();
+    fixed.extend(["--set", "components.db.tables.orders.index=true"]);
+    let indexed = runway(&fixed);
+    assert!(indexed["objectives"][0]["breaks"].is_null(), "{indexed}");
+}
