@@ -11,8 +11,9 @@
 //! `--tolerance`, so the load at the break is the capacity search's answer along the growth
 //! curve (`simulate capacity` on the same file finds the same load when nothing else grows).
 //! The first component to saturate is the bottleneck of the failing probe; to fix it, its
-//! cores and workers grow with the traffic from the break on (it keeps pace), and the months
-//! from the break on are probed again to find when, and on what, the objective breaks next.
+//! cores and workers double at the break and grow with the traffic from there (it keeps pace
+//! with room to spare), and the months from the break on are probed again to find when, and
+//! on what, the objective breaks next.
 
 use crate::capacity::{fmt_value, judge_each, key_value, objectives, Judged, Objective};
 use crate::multi::{emit, overrides};
@@ -113,8 +114,9 @@ impl Probe {
     }
 }
 
-/// The fix of a saturated component: its capacity keys that are set (cores, workers) grow
-/// with the traffic from the break on, so it keeps pace and something else breaks next.
+/// The fix of a saturated component: its capacity keys that are set (cores, workers) double
+/// at the break and grow with the traffic from there, so it keeps pace with room to spare
+/// and something else breaks next.
 #[derive(Clone, Debug)]
 struct Fix {
     component: String,
@@ -140,10 +142,10 @@ impl Fix {
             .collect();
         format!("{}'s {}", self.component, parts.join(" and "))
     }
-    /// The `--set`s that apply it at `load`: each key scaled by the load's growth beyond the
-    /// break, rounded up.
+    /// The `--set`s that apply it at `load`: each key doubled at the break and scaled by the
+    /// load's growth beyond it, rounded up.
     fn set_at(&self, load: f64) -> Vec<String> {
-        let f = (load / self.at_load).max(1.0);
+        let f = 2.0 * (load / self.at_load).max(1.0);
         self.keys
             .iter()
             .map(|(k, a)| format!("{k}={}", fmt_value((a * f).ceil(), true)))
@@ -770,7 +772,7 @@ fn report(
         }
         match (&f.fix, &f.next) {
             (Some(fx), Some(nb)) => text.push_str(&format!(
-                "  then        with {} growing with the traffic from there: breaks {}{}\n",
+                "  then        with {} doubled and growing with the traffic: breaks {}{}\n",
                 fx.text(),
                 break_text(rw, nb, probes),
                 f.next_neck
@@ -778,7 +780,7 @@ fn report(
                     .map_or(String::new(), |n| format!("; then {} saturates ({})", n.0.component, saturated_text(n)))
             )),
             (Some(fx), None) => text.push_str(&format!(
-                "  then        with {} growing with the traffic from there: holds through month {horizon}{}\n",
+                "  then        with {} doubled and growing with the traffic: holds through month {horizon}{}\n",
                 fx.text(),
                 f.next_neck
                     .as_ref()

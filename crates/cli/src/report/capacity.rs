@@ -5,6 +5,19 @@ use super::{figure, page};
 use crate::table;
 use archsim_stats::SimResult;
 
+/// The latency figure `fig` (`mean`, `p50`, `p90`, `p95`, `p999`; otherwise p99) of `r`,
+/// as an objective names it.
+pub(super) fn latency_figure(r: &SimResult, fig: &str) -> Option<f64> {
+    match fig {
+        "mean" => r.latency_ms.mean,
+        "p50" => r.latency_ms.p50,
+        "p90" => r.latency_ms.p90,
+        "p95" => r.latency_ms.p95,
+        "p999" => r.latency_ms.p999,
+        _ => r.latency_ms.p99,
+    }
+}
+
 /// The HTML report of a capacity search: the judged latency figure at each probe, with the
 /// limit.
 pub(crate) fn capacity_html(
@@ -15,14 +28,7 @@ pub(crate) fn capacity_html(
     text: &str,
 ) -> anyhow::Result<String> {
     let (fig, limit) = latency.unwrap_or(("p99", f64::NAN));
-    let get = |r: &SimResult| match fig {
-        "mean" => r.latency_ms.mean,
-        "p50" => r.latency_ms.p50,
-        "p90" => r.latency_ms.p90,
-        "p95" => r.latency_ms.p95,
-        "p999" => r.latency_ms.p999,
-        _ => r.latency_ms.p99,
-    };
+    let get = |r: &SimResult| latency_figure(r, fig);
     // Sorted by the probed value: the search probes out of order (doubling, then bisecting).
     let pts = |meets: bool| -> Vec<(f64, f64)> {
         let mut v: Vec<(f64, f64)> = probes

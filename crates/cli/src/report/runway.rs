@@ -47,14 +47,7 @@ pub(crate) fn runway_html(
         ));
     }
     if let Some((fig, limit)) = latency {
-        let get = |r: &SimResult| match fig {
-            "mean" => r.latency_ms.mean,
-            "p50" => r.latency_ms.p50,
-            "p90" => r.latency_ms.p90,
-            "p95" => r.latency_ms.p95,
-            "p999" => r.latency_ms.p999,
-            _ => r.latency_ms.p99,
-        };
+        let get = |r: &SimResult| super::capacity::latency_figure(r, fig);
         let pts: Vec<(f64, f64)> = months
             .iter()
             .filter_map(|(m, _, r, _)| r.and_then(get).map(|y| (*m, y)))
