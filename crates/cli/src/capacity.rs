@@ -310,26 +310,33 @@ pub(crate) fn objectives(
     Ok(objectives)
 }
 
+/// What a search over loads (`capacity`, `runway`) checks before it runs: `--tolerance` a
+/// fraction, the outputs writable, the scenario with its `--set`s, and the objectives.
+pub(crate) fn prepare(
+    command: &str,
+    file: &Path,
+    tolerance: f64,
+    slo: &[String],
+    set: &[String],
+    args: &MultiArgs,
+) -> Result<(Scenario, Vec<Objective>), i32> {
+    if !(tolerance > 0.0 && tolerance < 1.0) {
+        errln!("error: --tolerance {tolerance}: give a fraction between 0 and 1, e.g. 0.01 for 1%");
+        return Err(EXIT_INVALID);
+    }
+    crate::check_outputs(&args.outputs(), &[file])?;
+    let base = load_scenario(file, &overrides(set, args))?;
+    let objectives = objectives(command, slo, &base)?;
+    Ok((base, objectives))
+}
+
 /// `simulate capacity FILE --slo "p99<200ms"`.
 pub(crate) fn capacity(file: &Path, opts: &Options, args: &MultiArgs) -> i32 {
-    if !(opts.tolerance > 0.0 && opts.tolerance < 1.0) {
-        errln!(
-            "error: --tolerance {}: give a fraction between 0 and 1, e.g. 0.01 for 1%",
-            opts.tolerance
-        );
-        return EXIT_INVALID;
-    }
-    if let Err(code) = crate::check_outputs(&args.outputs(), &[file]) {
-        return code;
-    }
-    let base = match load_scenario(file, &overrides(&opts.set, args)) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    let objectives = match objectives("capacity", &opts.slo, &base) {
-        Ok(o) => o,
-        Err(code) => return code,
-    };
+    let (base, objectives) =
+        match prepare("capacity", file, opts.tolerance, &opts.slo, &opts.set, args) {
+            Ok(p) => p,
+            Err(code) => return code,
+        };
     let mut margs = args.clone();
     margs.replications = Some(
         args.replications

@@ -15,7 +15,7 @@
 //! with room to spare), and the months from the break on are probed again to find when, and
 //! on what, the objective breaks next.
 
-use crate::capacity::{fmt_value, judge_each, key_value, objectives, Judged, Objective};
+use crate::capacity::{fmt_value, judge_each, key_value, prepare, Judged, Objective};
 use crate::multi::{emit, overrides};
 use crate::out::errln;
 use crate::progress::Progress;
@@ -498,24 +498,11 @@ pub(crate) fn runway(file: &Path, opts: &Options, args: &MultiArgs) -> i32 {
             return EXIT_INVALID;
         }
     };
-    if !(opts.tolerance > 0.0 && opts.tolerance < 1.0) {
-        errln!(
-            "error: --tolerance {}: give a fraction between 0 and 1, e.g. 0.02 for 2%",
-            opts.tolerance
-        );
-        return EXIT_INVALID;
-    }
-    if let Err(code) = crate::check_outputs(&args.outputs(), &[file]) {
-        return code;
-    }
-    let base = match load_scenario(file, &overrides(&opts.set, args)) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    let objectives = match objectives("runway", &opts.slo, &base) {
-        Ok(o) => o,
-        Err(code) => return code,
-    };
+    let (base, objectives) =
+        match prepare("runway", file, opts.tolerance, &opts.slo, &opts.set, args) {
+            Ok(p) => p,
+            Err(code) => return code,
+        };
     let (key, start, integer) = match &opts.key {
         None => {
             let (k, v, i) = base.load_key();

@@ -55,6 +55,7 @@ mod recorder;
 mod result;
 mod serial;
 mod text;
+mod time_average;
 mod timeline;
 pub use text::{clock, CLOCK_AFTER_S};
 
