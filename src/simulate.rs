@@ -202,6 +202,7 @@ pub fn simulate(spec: &Spec, options: &Options) -> Result<Report, Error> {
         spec: spec.clone(),
         costs: options.costs.clone(),
         memory: None,
+        growth: None,
     };
     scenario
         .plan_memory(options.memory_limit)

@@ -273,8 +273,8 @@ fn a_table_growing_with_the_traffic_halves_the_runway_and_the_index_restores_it(
         a.extend(extra);
         json_of(&run(&a))
     };
-    let grow = ["--grow", "components.db.tables.orders.rows"];
-    let with_data = runway(&grow);
+    // The scenario's [growth] grows the rows with the traffic.
+    let with_data = runway(&[]);
     let b = &with_data["objectives"][0]["breaks"];
     let months = b["after_months"].as_f64().unwrap();
     assert_eq!(b["saturates"]["component"], "db", "{b}");
@@ -285,7 +285,7 @@ fn a_table_growing_with_the_traffic_halves_the_runway_and_the_index_restores_it(
         (8.0..11.0).contains(&months),
         "breaks after {months} months"
     );
-    let alone = runway(&[]);
+    let alone = runway(&["--set", "growth.with_traffic=[]"]);
     let m_alone = alone["objectives"][0]["breaks"]["after_months"]
         .as_f64()
         .unwrap();
@@ -293,8 +293,202 @@ fn a_table_growing_with_the_traffic_halves_the_runway_and_the_index_restores_it(
         m_alone > 1.6 * months,
         "traffic alone {m_alone}, with data {months}"
     );
-    let mut fixed = grow.to_vec();
-    fixed.extend(["--set", "components.db.tables.orders.index=true"]);
-    let indexed = runway(&fixed);
+    let indexed = runway(&["--set", "components.db.tables.orders.index=true"]);
     assert!(indexed["objectives"][0]["breaks"].is_null(), "{indexed}");
+}
+
+/// Runs runway on `toml` at 20% a month for a p99 objective and returns its first objective.
+fn runway_json(name: &str, toml: &str, slo: &str) -> Value {
+    let d = scratch_dir("runway", name);
+    let f = d.join(format!("{name}.toml"));
+    std::fs::write(&f, toml).unwrap();
+    let v = json_of(&run(&[
+        "runway",
+        f.to_str().unwrap(),
+        "--growth",
+        "20%/month",
+        "--slo",
+        slo,
+        "--replications",
+        "2",
+        "--json",
+        "-",
+    ]));
+    v["objectives"][0].clone()
+}
+
+#[test]
+fn memory_that_runs_out_is_doubled_and_the_next_bottleneck_shows() {
+    // api holds 50 MiB per request for the 200 ms its call to the backend takes, beside a
+    // 100 MiB base, in 2 GiB: the 39th request in flight kills it. In flight is Poisson with
+    // mean 0.2 x rate (M/G/inf), so the kills start well before the mean reaches 39 (about
+    // 85/s); CPU is nowhere near full (64 cores each). With the memory doubled and growing
+    // with the traffic, the backend's 64 cores (320/s) break next.
+    let o = runway_json(
+        "memory",
+        r#"
+[run]
+duration = "120s"
+warmup = "10s"
+[traffic]
+entry = "api"
+rate = 50
+[components.api]
+kind = "service"
+cores = 64
+memory = "2GiB"
+memory_base = "100MiB"
+memory_per_request = "50MiB"
+restart = "5s"
+[components.api.endpoints.default]
+cpu = "exp(1ms)"
+calls = ["backend"]
+[components.backend]
+kind = "service"
+cores = 64
+[components.backend.endpoints.default]
+cpu = "200ms"
+"#,
+        "error_rate<0.001",
+    );
+    assert_eq!(o["breaks"]["saturates"]["component"], "api", "{o}");
+    assert_eq!(o["breaks"]["saturates"]["resource"], "memory", "{o}");
+    assert_eq!(o["fix"]["resource"], "memory");
+    assert_eq!(o["fix"]["keys"][0]["key"], "components.api.memory");
+    assert_eq!(o["fix"]["keys"][0]["value"], 2147483648.0);
+    assert_eq!(
+        o["fix"]["sets_at_break"][0],
+        "components.api.memory=4294967296B"
+    );
+    let first = o["breaks"]["load"].as_f64().unwrap();
+    assert!(first > 50.0 && first < 110.0, "{first}");
+    assert_eq!(o["next"]["saturates"]["component"], "backend", "{o}");
+    let next = o["next"]["load"].as_f64().unwrap();
+    // Near the backend's 320/s: with no timeout its queue grows without errors a little past.
+    assert!(
+        next > first * 1.7 && next < 320.0 * 1.1,
+        "{first} then {next}"
+    );
+}
+
+#[test]
+fn a_catalogue_machine_moves_up_its_family_when_its_cpu_saturates() {
+    // general.xlarge: 4 cores; 10 ms a request is 400/s. Its cores are the machine's, so the
+    // fix is the next size (general.2xlarge: 8 cores) at the break, bigger ones as the
+    // traffic grows, until the largest of the family (general.16xlarge: 64 cores, 6,400/s)
+    // is where it breaks next.
+    let o = runway_json(
+        "machine",
+        r#"
+[run]
+duration = "200s"
+warmup = "10s"
+[traffic]
+entry = "app"
+rate = 150
+[components.app]
+kind = "service"
+machine = "general.xlarge"
+[components.app.endpoints.default]
+cpu = "exp(10ms)"
+"#,
+        "p99<100ms",
+    );
+    assert_eq!(o["breaks"]["saturates"]["resource"], "cpu", "{o}");
+    assert_eq!(o["fix"]["machine"]["from"], "general.xlarge", "{o}");
+    assert_eq!(o["fix"]["machine"]["at_break"], "general.2xlarge");
+    assert_eq!(
+        o["fix"]["sets_at_break"][0],
+        "components.app.machine=general.2xlarge"
+    );
+    assert_eq!(o["next_machine"], "general.16xlarge", "{o}");
+    // M/M/4 at exponential 10 ms under a 100 ms p99: about 340/s; M/M/64: near 6,400/s.
+    let first = o["breaks"]["load"].as_f64().unwrap();
+    let next = o["next"]["load"].as_f64().unwrap();
+    assert!(first > 280.0 && first < 400.0, "{first}");
+    assert!(next > 5500.0 && next < 6400.0, "{first} then {next}");
+}
+
+#[test]
+fn a_declared_growth_is_what_the_flags_say_and_simulate_ignores_it() {
+    let d = scratch_dir("runway", "declared");
+    let text = mm1(50.0, 1);
+    let declared = format!(
+        "{text}\n[growth]\nrate = \"10%/month\"\nhorizon = \"4months\"\nwith_traffic = [\"components.server.cores\"]\n"
+    );
+    let (plain, with) = (d.join("plain.toml"), d.join("declared.toml"));
+    std::fs::write(&plain, &text).unwrap();
+    std::fs::write(&with, &declared).unwrap();
+    let common = [
+        "--slo",
+        "p99<200ms",
+        "--replications",
+        "2",
+        "--set",
+        "run.duration=100s",
+    ];
+    let mut a = vec!["runway", with.to_str().unwrap(), "--json", "-"];
+    a.extend(common);
+    let from_file = json_of(&run(&a));
+    let mut b = vec![
+        "runway",
+        plain.to_str().unwrap(),
+        "--growth",
+        "10%/month",
+        "--horizon",
+        "4months",
+        "--grow",
+        "components.server.cores",
+        "--json",
+        "-",
+    ];
+    b.extend(common);
+    let from_flags = json_of(&run(&b));
+    for k in ["growth", "horizon_months", "grow", "months", "objectives"] {
+        assert_eq!(from_file[k], from_flags[k], "{k}");
+    }
+    // A flag overrides the declaration.
+    let mut c = a.clone();
+    c.extend(["--horizon", "2months"]);
+    assert_eq!(json_of(&run(&c))["horizon_months"], 2);
+    // `simulate` itself ignores [growth]: the same result, byte for byte but the wall time.
+    let sim = |f: &std::path::Path| {
+        let mut v = json_of(&run(&[
+            f.to_str().unwrap(),
+            "--set",
+            "run.duration=50s",
+            "--json",
+            "-",
+        ]));
+        v.as_object_mut().unwrap().remove("wall_s");
+        v.as_object_mut().unwrap().remove("scenario");
+        v
+    };
+    assert_eq!(sim(&plain), sim(&with));
+    // Its mistakes are located, and exit 2 before anything runs.
+    let bad = d.join("bad.toml");
+    std::fs::write(
+        &bad,
+        format!("{text}\n[growth]\nrate = \"15%\"\nwith_traffic = [\"components.server.core\"]\n"),
+    )
+    .unwrap();
+    let o = run(&["runway", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    let lines = text.lines().count();
+    assert!(
+        err.contains(&format!(
+            "bad.toml:{}:8: growth.rate \"15%\": no period",
+            lines + 3
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("growth.with_traffic: the scenario has no number at components.server.core;"),
+        "{err}"
+    );
+    // No rate anywhere.
+    let o = run(&["runway", plain.to_str().unwrap(), "--slo", "p99<1s"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("runway needs a growth rate"));
 }

@@ -228,11 +228,13 @@ enum Command {
         /// The scenario file.
         file: PathBuf,
         /// How fast the traffic grows: 15%/month, 0.15/month, 80%/year, 5%/week, 10%/quarter.
+        /// Default: the scenario's `[growth] rate`.
         #[arg(long, value_name = "RATE/PERIOD", allow_hyphen_values = true)]
-        growth: String,
-        /// How far ahead to look: 24months, 18mo, 2years (at most 240 months).
-        #[arg(long, value_name = "MONTHS", default_value = "24months")]
-        horizon: String,
+        growth: Option<String>,
+        /// How far ahead to look: 24months, 18mo, 2years (at most 240 months). Default: the
+        /// scenario's `[growth] horizon`, else 24 months.
+        #[arg(long, value_name = "MONTHS")]
+        horizon: Option<String>,
         /// The objective, e.g. "p99<200ms" (repeatable: each gets its own answer). Default:
         /// the scenario's [slo].
         #[arg(long, value_name = "FIGURE<LIMIT")]
@@ -241,7 +243,8 @@ enum Command {
         /// traffic.users closed).
         #[arg(long, value_name = "KEY")]
         key: Option<String>,
-        /// Another key that grows with the traffic, e.g. a table's rows (repeatable).
+        /// Another key that grows with the traffic, e.g. a table's rows (repeatable; beside
+        /// the scenario's `[growth] with_traffic`).
         #[arg(long, value_name = "KEY")]
         grow: Vec<String>,
         /// Stop narrowing a break when the load bracket is narrower than this fraction.

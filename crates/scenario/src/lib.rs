@@ -29,6 +29,7 @@
 
 mod check;
 mod cost;
+mod growth;
 mod locate;
 mod machines;
 mod memory;
@@ -52,6 +53,7 @@ use std::time::Instant;
 pub use archsim_models::{Kept, Span, Trace, TraceOptions, TraceSink};
 pub use check::{MAX_DURATION, MAX_INSTANCES, MAX_RATE, MAX_REPLICATIONS, MAX_USERS};
 pub use cost::ComponentCost;
+pub use growth::{parse_growth, parse_horizon, Growth, MAX_HORIZON};
 pub use memory::{
     human as human_bytes, machine_budget, parse_size, Budget, BudgetSource, MemoryPlan,
     ASSUMED_BUDGET,
@@ -267,6 +269,8 @@ pub struct Scenario {
     pub costs: Vec<ComponentCost>,
     /// Its memory estimate and budget (`None`: not checked, e.g. a spec written in Rust).
     pub memory: Option<MemoryPlan>,
+    /// `[growth]`, for `simulate runway` (`None`: the scenario has none).
+    pub growth: Option<Growth>,
 }
 
 /// Reads and checks the scenario at `path`, with `--set KEY=VALUE` overrides applied.
@@ -346,6 +350,8 @@ pub fn from_str(
         }
     };
     let (costs, mut cost_problems) = cost::collect(&raw);
+    let (growth, growth_problems) = growth::collect(&raw, &text);
+    cost_problems.extend(growth_problems);
     let spans = memory::spans(&raw, &mut cost_problems);
     let to_invalid = |problems: Vec<check::Problem>| {
         let mut ds: Vec<Diagnostic> = problems
@@ -377,6 +383,7 @@ pub fn from_str(
         spec: checked.spec,
         costs,
         memory: None,
+        growth,
     };
     memory::plan(&mut scenario, &spans).map_err(|p| to_invalid(vec![p]))?;
     Ok(scenario)

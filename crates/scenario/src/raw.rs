@@ -31,6 +31,16 @@ pub struct RawScenario {
     /// catalogue's (read by [`crate::machines::table`]).
     #[serde(default)]
     pub machines: IndexMap<String, Spanned<toml::Value>>,
+    /// `[growth]`: what `simulate runway` grows (read by [`crate::growth::collect`]).
+    pub growth: S<RawGrowth>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RawGrowth {
+    pub rate: S<String>,
+    pub horizon: S<String>,
+    pub with_traffic: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Deserialize, Debug)]

@@ -10,10 +10,12 @@
 //! and the one before, the month is bisected until the load bracket is narrower than
 //! `--tolerance`, so the load at the break is the capacity search's answer along the growth
 //! curve (`simulate capacity` on the same file finds the same load when nothing else grows).
-//! The first component to saturate is the bottleneck of the failing probe; to fix it, its
-//! cores and workers double at the break and grow with the traffic from there (it keeps pace
-//! with room to spare), and the months from the break on are probed again to find when, and
-//! on what, the objective breaks next.
+//! The first component to saturate is the bottleneck of the failing probe; to fix it, the
+//! capacity of the resource that saturated doubles at the break and grows with the traffic
+//! from there (`fix`), and the months from the break on are probed again to find when, and on
+//! what, the objective breaks next.
+
+mod fix;
 
 use crate::capacity::{fmt_value, judge_each, key_value, prepare, Judged, Objective};
 use crate::multi::{emit, overrides};
@@ -21,78 +23,23 @@ use crate::out::errln;
 use crate::progress::Progress;
 use crate::table::{self, bottleneck_of, pct};
 use crate::{load_scenario, MultiArgs, EXIT_FAILURE, EXIT_INVALID};
+use archsim_scenario::{parse_growth, parse_horizon};
 use archsim_stats::SimResult;
+use fix::Fix;
 use std::path::Path;
 
-/// The longest horizon, in months (20 years).
-const MAX_HORIZON: u32 = 240;
+/// The horizon, in months, when neither `--horizon` nor `[growth] horizon` says one.
+const DEFAULT_HORIZON: u32 = 24;
 
 /// What to project.
 pub(crate) struct Options {
     pub slo: Vec<String>,
-    pub growth: String,
-    pub horizon: String,
+    pub growth: Option<String>,
+    pub horizon: Option<String>,
     pub tolerance: f64,
     pub set: Vec<String>,
     pub grow: Vec<String>,
     pub key: Option<String>,
-}
-
-/// The monthly growth factor of `15%/month`, `0.15/month`, `80%/year`, `5%/week`,
-/// `10%/quarter`, `1%/day`.
-pub(crate) fn parse_growth(text: &str) -> Result<f64, String> {
-    let help = "write a growth rate per period, like 15%/month, 0.15/month, 80%/year, 5%/week or 10%/quarter";
-    let t: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    let (rate, period) = t
-        .split_once('/')
-        .ok_or_else(|| format!("--growth {text:?}: no period; {help}"))?;
-    let r = match rate.strip_suffix('%') {
-        Some(p) => p.parse::<f64>().map(|v| v / 100.0),
-        None => rate.parse::<f64>(),
-    }
-    .map_err(|_| format!("--growth {text:?}: `{rate}` is not a number or a percentage; {help}"))?;
-    let months = match period.to_ascii_lowercase().as_str() {
-        "month" | "months" | "mo" | "mon" => 1.0,
-        "quarter" | "quarters" | "q" => 3.0,
-        "year" | "years" | "yr" | "y" => 12.0,
-        "week" | "weeks" | "wk" | "w" => 12.0 / 52.0,
-        "day" | "days" | "d" => 12.0 / 365.0,
-        other => {
-            return Err(format!(
-                "--growth {text:?}: `{other}` is not a period (month, quarter, year, week or day); {help}"
-            ))
-        }
-    };
-    if !(r.is_finite() && r > 0.0 && r <= 10.0) {
-        return Err(format!(
-            "--growth {text:?}: the rate must be above 0 and at most 1000% per period; {help}"
-        ));
-    }
-    Ok((1.0 + r).powf(1.0 / months))
-}
-
-/// Whole months of `24months`, `24 months`, `18mo`, `2years`, `24`.
-pub(crate) fn parse_horizon(text: &str) -> Result<u32, String> {
-    let help = format!("write a horizon like 24months, 18mo or 2years (1 to {MAX_HORIZON} months)");
-    let t: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let n: u32 = t[..split]
-        .parse()
-        .map_err(|_| format!("--horizon {text:?}: no whole number; {help}"))?;
-    let per = match t[split..].to_ascii_lowercase().as_str() {
-        "" | "month" | "months" | "mo" | "mon" => 1,
-        "quarter" | "quarters" | "q" => 3,
-        "year" | "years" | "yr" | "y" => 12,
-        other => {
-            return Err(format!(
-                "--horizon {text:?}: `{other}` is not a unit; {help}"
-            ))
-        }
-    };
-    match n.checked_mul(per) {
-        Some(m) if (1..=MAX_HORIZON).contains(&m) => Ok(m),
-        _ => Err(format!("--horizon {text:?}: out of range; {help}")),
-    }
 }
 
 /// One probe: a month (of the growth curve), with or without a fix.
@@ -114,45 +61,6 @@ impl Probe {
     }
 }
 
-/// The fix of a saturated component: its capacity keys that are set (cores, workers) double
-/// at the break and grow with the traffic from there, so it keeps pace with room to spare
-/// and something else breaks next.
-#[derive(Clone, Debug)]
-struct Fix {
-    component: String,
-    /// Each key and its value before the fix.
-    keys: Vec<(String, f64)>,
-    /// The load at the break: beyond it the keys grow in proportion.
-    at_load: f64,
-}
-
-impl Fix {
-    /// `monolith's cores (8) and workers (64)`.
-    fn text(&self) -> String {
-        let parts: Vec<String> = self
-            .keys
-            .iter()
-            .map(|(k, a)| {
-                format!(
-                    "{} ({})",
-                    k.rsplit('.').next().unwrap_or(k),
-                    fmt_value(*a, true)
-                )
-            })
-            .collect();
-        format!("{}'s {}", self.component, parts.join(" and "))
-    }
-    /// The `--set`s that apply it at `load`: each key doubled at the break and scaled by the
-    /// load's growth beyond it, rounded up.
-    fn set_at(&self, load: f64) -> Vec<String> {
-        let f = 2.0 * (load / self.at_load).max(1.0);
-        self.keys
-            .iter()
-            .map(|(k, a)| format!("{k}={}", fmt_value((a * f).ceil(), true)))
-            .collect()
-    }
-}
-
 /// Where an objective breaks along the curve.
 #[derive(Clone, Debug)]
 struct Break {
@@ -167,9 +75,13 @@ struct Runway<'a> {
     integer: bool,
     start: f64,
     factor: f64,
+    /// The growth rate as written (`15%/month`).
+    growth: String,
     /// The keys that grow with the load: key, value at month 0, integer.
     grow: Vec<(String, f64, bool)>,
     set: &'a [String],
+    /// The model as the scenario builds it (with `--set`), for the values a fix starts from.
+    spec: &'a archsim_models::Spec,
     args: MultiArgs,
     objectives: Vec<Objective>,
     bar: Progress,
@@ -311,27 +223,16 @@ impl Runway<'_> {
         Ok(Some(Break { lo, hi }))
     }
 
-    /// The fix of the component that saturates at a break (at `load`): its cores and its
-    /// workers, those it has, growing with the traffic (a saturated pool is often a saturated
-    /// CPU behind it, and the reverse; growing both is giving it a machine that keeps pace).
+    /// The fix of the component that saturates at a break (at `load`).
     fn fix_for(&self, b: &table::Bottleneck, load: f64) -> Option<Fix> {
-        if !matches!(b.resource, "cpu" | "workers" | "queue") {
-            // Memory, disk, a link or storage: not cores' and workers' to fix.
-            return None;
-        }
-        let keys: Vec<(String, f64)> = ["cores", "workers"]
-            .iter()
-            .filter_map(|suffix| {
-                let key = format!("components.{}.{suffix}", b.component);
-                let (from, _) = key_value(self.file, self.set, &key)?;
-                (from >= 1.0).then_some((key, from))
-            })
-            .collect();
-        (!keys.is_empty()).then(|| Fix {
-            component: b.component.clone(),
-            keys,
-            at_load: load,
-        })
+        fix::fix_for(
+            self.file,
+            self.set,
+            self.spec,
+            &b.component,
+            b.resource,
+            load,
+        )
     }
 }
 
@@ -414,9 +315,18 @@ fn saturated(r: &SimResult) -> Option<(table::Bottleneck, Option<f64>)> {
 const RUN_OUT: f64 = 0.95;
 
 /// The fullest resource of a component and its utilization: CPU, workers, memory (the
-/// peak), disk, its network link, storage (used / capacity at the end).
+/// peak), disk, its network link, storage (used / capacity at the end). A resource that ran
+/// out in the run (an OOM kill, a message dropped at a full link, a write refused for want
+/// of storage) counts as full, whatever its mean or pooled peak says.
 fn fullest(c: &archsim_stats::ComponentResult) -> Option<(&'static str, f64)> {
     let x = |k: &str| c.extra.get(k).and_then(|v| v.as_f64());
+    let ran_out = |k: &str, u: Option<f64>| {
+        if x(k).is_some_and(|n| n > 0.0) {
+            Some(u.map_or(1.0, |u| u.max(1.0)))
+        } else {
+            u
+        }
+    };
     let storage = match (x("storage_used_gib"), x("storage_capacity_gib")) {
         (Some(u), Some(cap)) if cap > 0.0 => Some(u / cap),
         _ => None,
@@ -424,10 +334,10 @@ fn fullest(c: &archsim_stats::ComponentResult) -> Option<(&'static str, f64)> {
     [
         ("cpu", c.utilization),
         ("workers", c.worker_utilization),
-        ("memory", x("memory_utilization_max")),
+        ("memory", ran_out("oom_kills", x("memory_utilization_max"))),
         ("disk", x("disk_utilization")),
-        ("network", x("link_utilization")),
-        ("storage", storage),
+        ("network", ran_out("link_dropped", x("link_utilization"))),
+        ("storage", ran_out("storage_full", storage)),
     ]
     .into_iter()
     .filter_map(|(r, u)| u.map(|u| (r, u)))
@@ -484,25 +394,48 @@ fn neck(b: &Break, probes: &[Probe]) -> Option<(table::Bottleneck, Option<f64>)>
 
 /// `simulate runway FILE --growth 15%/month [--horizon 24months]`.
 pub(crate) fn runway(file: &Path, opts: &Options, args: &MultiArgs) -> i32 {
-    let factor = match parse_growth(&opts.growth) {
-        Ok(f) => f,
-        Err(e) => {
-            errln!("error: {e}");
-            return EXIT_INVALID;
-        }
+    // The flags first (their mistakes before the scenario's), else the scenario's [growth]
+    // (checked with the scenario), else the default horizon; a rate is needed from one.
+    let flag = |text: &Option<String>, name: &str, parse: fn(&str) -> Result<f64, String>| {
+        text.as_deref().map(|t| {
+            parse(t).map_err(|e| {
+                errln!("error: --{name} {e}");
+                EXIT_INVALID
+            })
+        })
     };
-    let horizon = match parse_horizon(&opts.horizon) {
+    let growth_flag = match flag(&opts.growth, "growth", parse_growth).transpose() {
+        Ok(g) => g,
+        Err(code) => return code,
+    };
+    let horizon_flag = match flag(&opts.horizon, "horizon", |t| {
+        parse_horizon(t).map(f64::from)
+    })
+    .transpose()
+    {
         Ok(h) => h,
-        Err(e) => {
-            errln!("error: {e}");
-            return EXIT_INVALID;
-        }
+        Err(code) => return code,
     };
     let (base, objectives) =
         match prepare("runway", file, opts.tolerance, &opts.slo, &opts.set, args) {
             Ok(p) => p,
             Err(code) => return code,
         };
+    let declared = base.growth.clone().unwrap_or_default();
+    // A declared rate and horizon were checked with the scenario: they parse.
+    let (growth, factor) = match (growth_flag, &declared.rate) {
+        (Some(f), _) => (opts.growth.clone().unwrap_or_default(), f),
+        (None, Some(r)) => (r.clone(), parse_growth(r).unwrap_or(1.0)),
+        (None, None) => {
+            errln!("error: runway needs a growth rate: write --growth 15%/month, or `rate = \"15%/month\"` under [growth] in the scenario");
+            return EXIT_INVALID;
+        }
+    };
+    let horizon = match (horizon_flag, &declared.horizon) {
+        (Some(h), _) => h as u32,
+        (None, Some(h)) => parse_horizon(h).unwrap_or(DEFAULT_HORIZON),
+        (None, None) => DEFAULT_HORIZON,
+    };
     let (key, start, integer) = match &opts.key {
         None => {
             let (k, v, i) = base.load_key();
@@ -521,7 +454,13 @@ pub(crate) fn runway(file: &Path, opts: &Options, args: &MultiArgs) -> i32 {
         return EXIT_INVALID;
     }
     let mut grow = Vec::new();
+    let mut keys = declared.with_traffic;
     for k in &opts.grow {
+        if !keys.contains(k) {
+            keys.push(k.clone());
+        }
+    }
+    for k in &keys {
         match key_value(file, &opts.set, k) {
             Some((v, i)) if v.is_finite() && v > 0.0 => grow.push((k.clone(), v, i)),
             Some((v, _)) => {
@@ -546,8 +485,10 @@ pub(crate) fn runway(file: &Path, opts: &Options, args: &MultiArgs) -> i32 {
         integer,
         start,
         factor,
+        growth,
         grow,
         set: &opts.set,
+        spec: &base.spec,
         args: margs,
         objectives,
         bar: Progress::start(!quiet, 0),
@@ -561,7 +502,7 @@ pub(crate) fn runway(file: &Path, opts: &Options, args: &MultiArgs) -> i32 {
         Ok(f) => f,
         Err(code) => return code,
     };
-    report(&rw, &base.name, &base.file, opts, horizon, &probes, &found)
+    report(&rw, &base.name, &base.file, horizon, &probes, &found)
 }
 
 /// What was found for one objective: its break, what saturates, the fix, and the break after
@@ -597,7 +538,7 @@ fn project(rw: &Runway, horizon: u32, probes: &mut Vec<Probe>) -> Result<Vec<Fou
             continue;
         };
         let first = neck(&b, probes);
-        let at_load = b.lo.map_or(probes[b.hi].load, |l| probes[l].load);
+        let at_load = break_load(&b, probes);
         let fix = first.as_ref().and_then(|n| rw.fix_for(&n.0, at_load));
         let (mut next, mut next_neck) = (None, None);
         if let Some(f) = &fix {
@@ -622,6 +563,11 @@ fn project(rw: &Runway, horizon: u32, probes: &mut Vec<Probe>) -> Result<Vec<Fou
         });
     }
     Ok(out)
+}
+
+/// The last load that meets the objective before break `b` (the failing one's when none).
+fn break_load(b: &Break, probes: &[Probe]) -> f64 {
+    b.lo.map_or(probes[b.hi].load, |l| probes[l].load)
 }
 
 /// The sentence of one objective's break.
@@ -654,7 +600,6 @@ fn report(
     rw: &Runway,
     name: &str,
     file: &str,
-    opts: &Options,
     horizon: u32,
     probes: &[Probe],
     found: &[Found],
@@ -666,7 +611,7 @@ fn report(
         "runway {name} | {} = {} growing {} ({} a month) | horizon {horizon} months | {} | {reps} replication{} per probe, judged on the {} | tolerance {}\n",
         rw.key,
         fmt_value(rw.start, rw.integer),
-        opts.growth,
+        rw.growth,
         pct(monthly),
         slo_text.join(" and "),
         if reps == 1 { "" } else { "s" },
@@ -759,9 +704,16 @@ fn report(
         }
         match (&f.fix, &f.next) {
             (Some(fx), Some(nb)) => text.push_str(&format!(
-                "  then        with {} doubled and growing with the traffic: breaks {}{}\n",
+                "  then        with {} doubled and growing with the traffic: breaks {}{}{}{}\n",
                 fx.text(),
                 break_text(rw, nb, probes),
+                fx.machine_at(break_load(nb, probes))
+                    .map_or(String::new(), |m| format!(" (on {m})")),
+                if break_load(nb, probes) < break_load(b, probes) {
+                    " - earlier than without the fix: more of it does not help here"
+                } else {
+                    ""
+                },
                 f.next_neck
                     .as_ref()
                     .map_or(String::new(), |n| format!("; then {} saturates ({})", n.0.component, saturated_text(n)))
@@ -776,7 +728,7 @@ fn report(
             (None, _) => {
                 if let Some(n) = &f.first {
                     text.push_str(&format!(
-                        "  then        no automatic fix for {}'s {} (runway grows a component's cores and workers); raise it with --set and run again\n",
+                        "  then        no automatic fix for {}'s {}: no limit of it that runway can grow (its keys unset, or its machine the largest of its family or not in the catalogue); raise it with --set and run again\n",
                         n.0.component, n.0.resource
                     ));
                 }
@@ -831,10 +783,16 @@ fn report(
                 "breaks": f.brk.as_ref().map(break_json),
                 "fix": f.fix.as_ref().map(|x| serde_json::json!({
                     "component": x.component,
-                    "keys": x.keys.iter().map(|(k, a)| serde_json::json!({"key": k, "value": a})).collect::<Vec<_>>(),
+                    "resource": x.resource,
+                    "keys": x.keys.iter().map(|(k, a, _)| serde_json::json!({"key": k, "value": a})).collect::<Vec<_>>(),
+                    "machine": x.machine_at(x.at_load).map(|m| serde_json::json!({"from": x.machine_from(), "at_break": m})),
+                    "sets_at_break": x.set_at(x.at_load),
                     "grows_from_load": x.at_load,
                 })),
                 "next": f.next.as_ref().map(break_json),
+                "next_machine": f.fix.as_ref().zip(f.next.as_ref()).and_then(|(x, nb)| {
+                    x.machine_at(break_load(nb, probes))
+                }),
                 "next_saturates": f.next_neck.as_ref().map(saturated_text),
             })
         })
@@ -854,7 +812,7 @@ fn report(
                 "file": file,
                 "key": rw.key,
                 "start": rw.start,
-                "growth": opts.growth,
+                "growth": rw.growth,
                 "growth_per_month": monthly,
                 "horizon_months": horizon,
                 "grow": rw.grow.iter().map(|(k, v, _)| serde_json::json!({"key": k, "start": v})).collect::<Vec<_>>(),
@@ -921,37 +879,6 @@ fn report(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn growth_rates_in_any_period_become_monthly_factors() {
-        assert_eq!(parse_growth("15%/month").unwrap(), 1.15);
-        assert_eq!(parse_growth("0.15/mo").unwrap(), 1.15);
-        let y = parse_growth("100%/year").unwrap();
-        assert!((y.powi(12) - 2.0).abs() < 1e-12, "{y}");
-        let w = parse_growth("1%/week").unwrap();
-        assert!((w - 1.01f64.powf(52.0 / 12.0)).abs() < 1e-12, "{w}");
-        for bad in [
-            "15%",
-            "15%/fortnight",
-            "-5%/month",
-            "0%/month",
-            "lots/month",
-            "2000%/month",
-        ] {
-            assert!(parse_growth(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn horizons_are_whole_months() {
-        assert_eq!(parse_horizon("24months"), Ok(24));
-        assert_eq!(parse_horizon("18 mo"), Ok(18));
-        assert_eq!(parse_horizon("2years"), Ok(24));
-        assert_eq!(parse_horizon("6"), Ok(6));
-        for bad in ["0months", "300months", "2decades", "soon", "1.5years"] {
-            assert!(parse_horizon(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn months_print_without_trailing_zeros() {
