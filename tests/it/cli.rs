@@ -6,7 +6,7 @@ use std::process::{Command, Output};
 
 /// A scratch file holding `text`, unique per test.
 fn scratch(name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("archsim-cli-{}", std::process::id()));
+    let dir = crate::common::tmp_root().join(format!("archsim-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
@@ -1100,7 +1100,7 @@ fn fixed_duration_where_a_distribution_is_given() {
 /// control character in a comment gives a located message that says what is wrong.
 #[test]
 fn non_utf8_and_control_characters_are_located() {
-    let dir = std::env::temp_dir().join(format!("archsim-cli-{}", std::process::id()));
+    let dir = crate::common::tmp_root().join(format!("archsim-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let p = dir.join("latin1.toml");
     let mut bytes = GOOD.as_bytes().to_vec();

@@ -62,9 +62,15 @@ pub fn zipf(n: usize, s: f64) -> Vec<f64> {
     w.into_iter().map(|x| x / t).collect()
 }
 
+/// Where the tests write their files: cargo's scratch folder for integration tests
+/// (`target/tmp`), not the system's temporary folder, which nothing would clean.
+pub fn tmp_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+}
+
 /// An empty scratch folder unique to this process and `test` (`group` names the module).
 pub fn scratch_dir(group: &str, test: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("archsim-{group}-{}-{test}", std::process::id()));
+    let d = tmp_root().join(format!("archsim-{group}-{}-{test}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d

@@ -40,7 +40,7 @@ struct Suite {
 }
 
 fn run_suite() -> Suite {
-    let csv = std::env::temp_dir().join(format!("archsim-suite-{}.csv", std::process::id()));
+    let csv = crate::common::tmp_root().join(format!("archsim-suite-{}.csv", std::process::id()));
     let html = csv.with_extension("html");
     let out = bin()
         .args([
@@ -286,7 +286,7 @@ fn a_question_folder_alone_is_a_flat_comparison() {
 }
 
 fn scratch(test: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("archsim-suite-{}-{test}", std::process::id()));
+    let d = crate::common::tmp_root().join(format!("archsim-suite-{}-{test}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d

@@ -22,7 +22,7 @@ fn run_json(args: &[&str], threads: &str) -> String {
 }
 
 fn scenario() -> String {
-    let p = std::env::temp_dir().join(format!("archsim-det-{}.toml", std::process::id()));
+    let p = crate::common::tmp_root().join(format!("archsim-det-{}.toml", std::process::id()));
     // Retries, timeouts, network jitter, random balancing and a fanout: every random stream.
     let text = super::cli::GOOD
         .replace(

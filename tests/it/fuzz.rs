@@ -304,7 +304,7 @@ fn mutated_scenarios_and_sets_exit_cleanly_located_in_time_and_in_memory() {
     let seeds = shipped();
     assert!(seeds.len() > 10);
     let mut rng = Rng(seed);
-    let dir = std::env::temp_dir().join(format!("archsim-fuzz-{}", std::process::id()));
+    let dir = crate::common::tmp_root().join(format!("archsim-fuzz-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (mut ran, mut refused, mut skipped) = (0, 0, 0);
     let mut failures = Vec::new();

@@ -70,7 +70,7 @@ fn series() -> String {
 }
 
 fn write(name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("archsim-memory-{}", std::process::id()));
+    let dir = crate::common::tmp_root().join(format!("archsim-memory-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();

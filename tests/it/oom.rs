@@ -488,7 +488,7 @@ fn bad_memory_keys_are_reported_with_positions() {
 /// The command refuses a bad memory key before simulating: exit 2.
 #[test]
 fn the_command_exits_2_on_a_bad_memory_key() {
-    let dir = std::env::temp_dir().join(format!("archsim-oom-{}", std::process::id()));
+    let dir = crate::common::tmp_root().join(format!("archsim-oom-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let p = dir.join("bad.toml");
     std::fs::write(&p, KEYS.replace("memory = \"4GiB\"", "memory = \"4 gigs\"")).unwrap();

@@ -209,7 +209,7 @@ fn bad_replica_autoscale_keys_are_reported_with_positions() {
 #[test]
 fn the_command_exits_2_on_a_bad_replica_autoscale() {
     let dir =
-        std::env::temp_dir().join(format!("archsim-replica-autoscale-{}", std::process::id()));
+        crate::common::tmp_root().join(format!("archsim-replica-autoscale-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let p = dir.join("bad.toml");
     let text = PLATEAU.replacen("max = 6", "max = 0", 1);
