@@ -308,3 +308,39 @@ cpu = "const(200ms)"
     let e = from_str(&bad, "m.toml", &[]).unwrap_err().to_string();
     assert!(e.contains("must be a utilization in (0, 1]"), "{e}");
 }
+
+/// A crash while an instance starts from zero: the requests held for it fail (counted), the
+/// start ends with the instance down, it takes traffic when it is back, and the next gaps
+/// scale to zero and cold-start as before. Every request is accounted for.
+#[test]
+fn a_crash_during_a_cold_start_fails_the_held_requests_and_the_service_recovers() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join(SERVERLESS)).unwrap()
+        + "\n[[faults]]\nkind = \"crash\"\ntarget = \"webhook\"\nat = \"101.2s\"\nfor = \"2s\"\n";
+    let r = inline(&text, &[]);
+    let q = &r.requests;
+    assert_eq!(q.generated, q.succeeded + q.failed + q.in_flight);
+    assert_eq!(q.in_flight, 0);
+    // The burst's first requests arrive from 101.05 s at the ramp's rate; those held for the
+    // start (3) and those arriving while it is down (about 2 s x 20/s) fail, no others.
+    assert!((30..=50).contains(&q.failed), "failed {}", q.failed);
+    let ready: Vec<&str> = r
+        .timeline
+        .iter()
+        .filter(|e| e.event == "cold_ready")
+        .map(|e| e.detail.as_str())
+        .collect();
+    assert!(
+        ready[0].contains("it is down (a crash during its start)"),
+        "{ready:?}"
+    );
+    // The later gaps: scale to zero and a cold start each, as without the crash.
+    assert_eq!(events(&r, "webhook", "cold_start"), 3);
+    assert!(ready[1].contains("16 requests waited"), "{ready:?}");
+    // After the crash ends (103.2 s) nothing fails: every bucket from 105 s is clean.
+    for (t, e) in r.series.t_s.iter().zip(&r.series.error_rate) {
+        if *t >= 105.0 {
+            assert_eq!(*e, 0.0, "errors at {t} s");
+        }
+    }
+}

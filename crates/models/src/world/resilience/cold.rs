@@ -121,15 +121,25 @@ impl World {
         cm.active = 1;
         self.res.scalers[i as usize].changes.push((now, 1));
         let name = cm.name.clone();
+        // A crash during the start failed the requests held for it; the instance takes
+        // traffic when it is back.
+        let down = cm.insts.first().is_some_and(|x| x.down);
         self.rec.timeline(
             now,
             &name,
             &Event::ends("cold_ready", Category::Scaling, "cold_start"),
-            format!(
-                "1 instance takes traffic after a cold start of {}; {} requests waited for it",
-                SimTime::from_nanos(waited),
-                held.len()
-            ),
+            if down {
+                format!(
+                    "1 instance started after a cold start of {}, but it is down (a crash during its start): it takes traffic when it is back",
+                    SimTime::from_nanos(waited),
+                )
+            } else {
+                format!(
+                    "1 instance takes traffic after a cold start of {}; {} requests waited for it",
+                    SimTime::from_nanos(waited),
+                    held.len()
+                )
+            },
         );
         for c in held {
             self.resume_later(ctx, c, Resume::Arrive);
