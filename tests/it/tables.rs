@@ -378,3 +378,39 @@ fn the_disk_fills_scenario_autoscales_then_refuses_writes() {
     assert_eq!(extra(&free, "storage_grown"), 3.0);
     assert!(extra(&free, "storage_free_gib") > 0.0);
 }
+
+/// A sharded database spreads each table over its shards: a keyed read scans one shard's
+/// share of the rows (a quarter on 4 shards), and every shard's inserts add to the table
+/// (the rows grow by the writes at all shards, not only at instance 0's).
+#[test]
+fn a_sharded_table_is_split_over_the_shards_and_grows_at_every_shard() {
+    let text = db(
+        "60s",
+        100.0,
+        0.5,
+        "rows = 4000000\nindex = false",
+        "exp(1ms)",
+        "10",
+    )
+    .replace(
+        "kind = \"database\"\n",
+        "kind = \"database\"\nshards = 4\nsharding = \"hash\"\n",
+    )
+    .replace(
+        "rate = 100\n",
+        "rate = 100\nkeys = { count = 100000, zipf = 0.0 }\n",
+    );
+    let r = inline(&text, &[]);
+    conserved(&r);
+    // 50 writes a second of 10 rows each over 60 s, at whichever shard holds the key.
+    let rows = extra(&r, "rows_orders");
+    let writes = r.classes["write"].throughput_rps * 60.0;
+    assert!(
+        (rows - 4_000_000.0 - 10.0 * writes).abs() < 1.0,
+        "{rows} rows after {writes} writes"
+    );
+    // A read scans a quarter of the table: 25 us per 1,000 of ~1,000,000 rows = 25 ms (the
+    // table grows by 0.75% over the run: +0.2 ms at the end), plus exp(1 ms).
+    let got = r.classes["read"].latency_ms.mean.unwrap();
+    assert!((got - 26.1).abs() < 0.3, "mean read {got:.3} ms");
+}

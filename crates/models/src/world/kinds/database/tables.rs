@@ -380,6 +380,14 @@ impl World {
         let now = ctx.now().as_nanos();
         let bucket = self.bucket_of(now);
         let cp = &mut self.comps[comp as usize];
+        // A sharded database (instances reached by key) spreads each table evenly over the
+        // shards callers reach: an operation costs at one shard's share of the rows, and a
+        // write at any shard adds its rows to the table.
+        let shards = if cp.balance.by_key() {
+            u64::from(cp.active.max(1))
+        } else {
+            1
+        };
         let Body::Service(Svc { db: Some(db), .. }) = &mut cp.body else {
             return 0;
         };
@@ -393,12 +401,12 @@ impl World {
         let ti = op.table as usize;
         let Some(g) = &op.grows else {
             let t = &data.tables[ti];
-            return t.spec.lookup_ns(t.rows);
+            return t.spec.lookup_ns(t.rows / shards);
         };
         let mut n = g.sample(&mut cp.rng).as_nanos();
-        let rows = data.tables[ti].rows;
+        let rows = data.tables[ti].rows / shards;
         let cost = data.tables[ti].spec.insert_ns(rows, n);
-        if parent == INTERNAL || inst != primary || n == 0 {
+        if parent == INTERNAL || (shards == 1 && inst != primary) || n == 0 {
             // A replica applying the write maintains its index too; the rows are counted
             // once, at the primary.
             return cost;
