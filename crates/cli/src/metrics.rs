@@ -342,7 +342,7 @@ fn label(v: &str) -> String {
 /// component's pooled gauges (`archsim_component_*{component="app"}`, a sum or mean by
 /// component) never counts an instance's series beside the component's.
 fn instance_gauges(out: &mut Out, component: &str, per: &InstanceSeriesValues) {
-    let families: [(&'static str, Option<&Vec<Vec<Option<f64>>>>); 3] = [
+    let families: [(&'static str, Option<&_>); 3] = [
         (
             "archsim_instance_utilization_ratio",
             per.utilization.as_ref(),
