@@ -593,8 +593,8 @@ fn memory_per_instance_pools_instance_by_instance_over_replications() {
     let one = inline(ONE_LEAKS, &[]);
     let two = inline(ONE_LEAKS, &["run.replications=2"]);
     let (p1, p2) = (per(&one, "api"), per(&two, "api"));
-    // The leak per second is deterministic (no memory per call would make it exact; here
-    // the calls' MiB only move the kill by a call): 4 kills a replication.
+    // The leak per second kills at the same times in each replication (a call's MiB moves a
+    // kill by at most a call): 4 kills each, on instance 1 only.
     assert_eq!(p2.oom_kills.as_ref().unwrap(), &vec![0, 8, 0]);
     let (m1, m2) = (
         p1.memory_utilization_mean.as_ref().unwrap(),
@@ -609,8 +609,8 @@ fn memory_per_instance_pools_instance_by_instance_over_replications() {
     assert!((comp - m2.iter().sum::<f64>() / 3.0).abs() < 1e-6);
 }
 
-/// A component without several instances, or autoscaled, has no `per_instance` at all (and
-/// so no memory per instance); the shipped memory scenario shows it per instance.
+/// The shipped leak scenario shows memory per instance: the same leak on each of the three
+/// instances kills each, and the kills add up to the component's.
 #[test]
 fn the_shipped_leak_scenario_has_memory_per_instance() {
     let r = file("scenarios/resources/memory-leak.toml", &[]);
