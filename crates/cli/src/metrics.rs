@@ -553,6 +553,20 @@ mod tests {
         }
     }
 
+    /// The per-instance families say the instance limit they are written under.
+    #[test]
+    fn instance_families_state_the_limit() {
+        let limit = format!("2 to {} instances", archsim_stats::INSTANCE_SERIES_MAX);
+        let per: Vec<_> = FAMILIES
+            .iter()
+            .filter(|f| f.name.starts_with("archsim_instance_"))
+            .collect();
+        assert_eq!(per.len(), 3);
+        for f in per {
+            assert!(f.help.contains(&limit), "{}: {}", f.name, f.help);
+        }
+    }
+
     /// Every metric a panel of the shipped Grafana dashboard queries is one the export writes.
     #[test]
     fn the_dashboard_queries_only_exported_metrics() {
