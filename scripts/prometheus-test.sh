@@ -8,7 +8,7 @@
 # `promtool tsdb create-blocks-from openmetrics`, starts a Prometheus server on 127.0.0.1 (a
 # free port, the backfilled folder as its storage) in the background, waits until it is ready,
 # queries it over the HTTP API at the end of the measured window, and compares the answers with
-# the run's own JSON; the server is stopped by its pid on exit.
+# the run's own JSON (per-instance series included); the server is stopped by its pid on exit.
 # Usage: scripts/prometheus-test.sh [SIMULATE_BINARY]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -186,6 +186,17 @@ for comp in ["app", "db"]:
     got = query(f'avg_over_time(archsim_component_utilization_ratio{{component="{comp}"}}[{R}])')
     want = result["components"][comp]["utilization"]
     check(f"{comp} utilization over the window", got, want, abs(got - want) <= 1e-9 + 1e-9 * want, "equal")
+
+# Per instance (--metrics writes archsim_instance_* for components of 2 to 16 instances): an
+# instance's mean over the window is its JSON per_instance utilization, and the mean of the
+# instances' gauges is the component's (a fixed count: equal weights).
+for comp, inst in [("orders", 1), ("app", 7)]:
+    got = query(f'avg_over_time(archsim_instance_utilization_ratio{{component="{comp}",instance="{inst}"}}[{R}])')
+    want = result["components"][comp]["per_instance"]["utilization"][inst]
+    check(f"{comp}[{inst}] utilization over the window", got, want, abs(got - want) <= 1e-9 + 1e-9 * want, "equal")
+got = query(f'avg_over_time(avg by (component) (archsim_instance_utilization_ratio{{component="orders"}})[{R}:1s])')
+want = result["components"]["orders"]["utilization"]
+check("orders utilization as the mean of its instances", got, want, abs(got - want) <= 1e-9 + 1e-9 * want, "equal")
 
 # Per-interval gauges at a time inside the run: exactly the JSON series' value of that interval.
 i = (warmup + duration) // 2

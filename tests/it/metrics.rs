@@ -396,3 +396,183 @@ fn bad_epochs_paths_and_commands_are_refused_before_anything_runs() {
     refused(&["capacity", s3, "--metrics", m], several);
     assert!(!Path::new(m).exists());
 }
+
+/// A balancer over `api` (3 instances, 1 GiB each, `api[1]` leaking 16 MiB a second from
+/// 10 s to 55 s, short of its OOM kill at 58 s) calling `big` (17 instances: past the limit of 16 for per-instance series) and `db`
+/// (one instance).
+const INSTANCES: &str = r#"
+[run]
+duration = "60s"
+warmup = "10s"
+series_interval = "2s"
+[traffic]
+entry = "lb"
+rate = 300
+[components.lb]
+kind = "load_balancer"
+targets = "api"
+policy = "round_robin"
+[components.api]
+kind = "service"
+instances = 3
+cores = 2
+memory = "1GiB"
+memory_base = "256MiB"
+memory_per_request = "1MiB"
+endpoints.default = { cpu = "exp(4ms)", calls = ["big", "db"] }
+[components.big]
+kind = "service"
+instances = 17
+cores = 1
+endpoints.default = { cpu = "exp(10ms)" }
+[components.db]
+kind = "database"
+cores = 4
+endpoints.default = { cpu = "exp(1ms)" }
+[[faults]]
+kind = "leak"
+target = "api[1]"
+at = "10s"
+for = "45s"
+rate = "16MiB/s"
+"#;
+
+fn json_series(r: &Value, comp: &str, name: &str) -> Vec<f64> {
+    r["components"][comp]["series"][name]
+        .as_array()
+        .unwrap_or_else(|| panic!("{comp}.{name}"))
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+/// Each instance's utilization, queue and memory utilization (issue 14 item 4, issue 16 item
+/// 2): one sample per series bucket, ratios in [0, 1], the component's gauge of a bucket the
+/// mean of its instances' (a fixed count: equal weights), an instance's mean over the
+/// measured window its JSON `per_instance` figure; nothing per instance for a component of
+/// one instance or of more than 16.
+#[test]
+fn instances_have_their_own_gauges_beside_the_components() {
+    let d = scratch_dir("metrics", "instances");
+    let f = d.join("instances.toml");
+    std::fs::write(&f, INSTANCES).unwrap();
+    let (text, r) = run(&d, &f, &[]);
+    let (families, samples) = parse(&text);
+    let n = r["series"]["t_s"].as_array().unwrap().len();
+    assert!(n >= 30, "60 s of 2 s buckets and the drain's: {n}");
+    let help = |name: &str| {
+        text.lines()
+            .find(|l| l.starts_with(&format!("# HELP {name} ")))
+            .unwrap_or_else(|| panic!("{name}"))
+            .to_string()
+    };
+    for (family, component) in [
+        ("archsim_instance_utilization_ratio", "utilization"),
+        ("archsim_instance_queue_length", "queue"),
+        (
+            "archsim_instance_memory_utilization_ratio",
+            "memory_utilization",
+        ),
+    ] {
+        assert!(families.iter().any(|(f, k)| f == family && k == "gauge"));
+        assert!(
+            help(family).contains("2 to 16 instances"),
+            "{}",
+            help(family)
+        );
+        let per: Vec<Vec<f64>> = (0..3)
+            .map(|i| {
+                values(
+                    &samples,
+                    family,
+                    &format!("component=\"api\",instance=\"{i}\""),
+                )
+            })
+            .collect();
+        let pooled = json_series(&r, "api", component);
+        for v in &per {
+            assert_eq!(v.len(), n, "{family}: one sample per bucket");
+            if family.ends_with("_ratio") {
+                assert!(v.iter().all(|x| (0.0..=1.0).contains(x)), "{family}: {v:?}");
+            }
+        }
+        for b in 0..n {
+            let mean = (per[0][b] + per[1][b] + per[2][b]) / 3.0;
+            assert!(
+                (mean - pooled[b]).abs() <= 1e-12 * (1.0 + pooled[b]),
+                "{family} bucket {b}: instances' mean {mean}, component {}",
+                pooled[b]
+            );
+        }
+        // Over the limit, or a single instance: only the component's gauges.
+        for comp in ["big", "db"] {
+            let label = format!("component=\"{comp}\",");
+            assert!(
+                !samples
+                    .iter()
+                    .any(|s| s.name == family && s.labels.starts_with(&label)),
+                "{family} for {comp}"
+            );
+        }
+    }
+    assert!(!values(
+        &samples,
+        "archsim_component_utilization_ratio",
+        "component=\"big\""
+    )
+    .is_empty());
+    // The pooled memory gauge is the JSON's series.
+    assert_eq!(
+        values(
+            &samples,
+            "archsim_component_memory_utilization_ratio",
+            "component=\"api\""
+        ),
+        json_series(&r, "api", "memory_utilization")
+    );
+    // The leaking instance's memory climbs past its neighbours' (16 MiB/s x 2 s a bucket).
+    let mem = |i: u32| {
+        values(
+            &samples,
+            "archsim_instance_memory_utilization_ratio",
+            &format!("component=\"api\",instance=\"{i}\""),
+        )
+    };
+    let (m0, m1) = (mem(0), mem(1));
+    assert!(m1[20] > m0[20] + 0.4, "{} vs {}", m1[20], m0[20]);
+    // An instance's utilization over the measured window (buckets 5..30: 10 s to 60 s) is
+    // its JSON `per_instance.utilization`.
+    let per = r["components"]["api"]["per_instance"]["utilization"]
+        .as_array()
+        .unwrap();
+    for (i, want) in per.iter().enumerate() {
+        let v = values(
+            &samples,
+            "archsim_instance_utilization_ratio",
+            &format!("component=\"api\",instance=\"{i}\""),
+        );
+        let got = v[5..30].iter().sum::<f64>() / 25.0;
+        let want = want.as_f64().unwrap();
+        assert!((got - want).abs() <= 1e-9, "instance {i}: {got} vs {want}");
+    }
+}
+
+/// A run without `--metrics` keeps no per-instance series; with it, the JSON is the same.
+#[test]
+fn instance_series_are_kept_only_for_the_export() {
+    let s = archsim::scenario::from_str(INSTANCES, "instances.toml", &[]).unwrap();
+    let (_, stats) = s.run_with_stats(None).unwrap();
+    assert!(stats.components.iter().all(|c| c.instance_series.is_none()));
+    let d = scratch_dir("metrics", "instances-json");
+    let f = d.join("instances.toml");
+    std::fs::write(&f, INSTANCES).unwrap();
+    let (_, with) = run(&d, &f, &[]);
+    let plain = d.join("plain.json");
+    ok(&bin().arg(&f).arg("--json").arg(&plain).output().unwrap());
+    let without: Value = serde_json::from_str(&std::fs::read_to_string(&plain).unwrap()).unwrap();
+    let strip = |mut v: Value| {
+        v.as_object_mut().unwrap().remove("wall_s");
+        v
+    };
+    assert_eq!(strip(with), strip(without));
+}

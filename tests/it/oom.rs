@@ -501,3 +501,126 @@ fn the_command_exits_2_on_a_bad_memory_key() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Three instances behind a round-robin balancer, 1 GiB each with 256 MiB of base use, one
+/// of them (`api[1]`) leaking 8 MiB a second from 10 s to 460 s: it fills in 96 s and is
+/// OOM-killed every 96 + 10 s (the default restart), its neighbours never. The per-instance memory figures (issue 16 item 2)
+/// tell the leaking instance apart, and the component's figures are their combination.
+const ONE_LEAKS: &str = r#"
+[run]
+duration = "500s"
+warmup = "10s"
+[traffic]
+entry = "lb"
+rate = 60
+[components.lb]
+kind = "load_balancer"
+targets = "api"
+policy = "round_robin"
+[components.api]
+kind = "service"
+instances = 3
+cores = 2
+memory = "1GiB"
+memory_base = "256MiB"
+memory_per_request = "1MiB"
+endpoints.default = { cpu = "2ms", calls = ["db"] }
+[components.db]
+kind = "database"
+instances = 2
+cores = 4
+endpoints.default = { cpu = "1ms" }
+[[faults]]
+kind = "leak"
+target = "api[1]"
+at = "10s"
+for = "450s"
+rate = "8MiB/s"
+"#;
+
+fn per<'a>(r: &'a SimResult, comp: &str) -> &'a archsim::stats::PerInstance {
+    r.components[comp]
+        .per_instance
+        .as_ref()
+        .expect("per_instance")
+}
+
+#[test]
+fn memory_per_instance_shows_the_one_that_leaks_and_pools_into_the_components() {
+    let r = inline(ONE_LEAKS, &[]);
+    let p = per(&r, "api");
+    let mean = p.memory_utilization_mean.as_ref().unwrap();
+    let max = p.memory_utilization_max.as_ref().unwrap();
+    let peak = p.memory_peak_bytes.as_ref().unwrap();
+    let kills = p.oom_kills.as_ref().unwrap();
+    // The healthy instances hold their base and a call's MiB at times: 0.25 and a little.
+    // (every 2 ms call holds 1 MiB, 20 calls a second each: 0.04 MiB on average).
+    for i in [0, 2] {
+        assert!((mean[i] - 0.25).abs() < 0.001, "instance {i}: {mean:?}");
+        assert!(max[i] < 0.26, "instance {i}: {max:?}");
+        assert_eq!(kills[i], 0, "{kills:?}");
+    }
+    // The leaking one: a saw-tooth from 0.25 to 1 over 96 s, then 10 s down at 0, four
+    // times from 10 s; then 26 s of leak (to 0.453) and 40 s flat: over the 490 s window,
+    // (4 x 0.625 x 96 + 26 x 0.352 + 40 x 0.453) / 490 = 0.545.
+    assert!((mean[1] - 0.545).abs() < 0.003, "{mean:?}");
+    assert!((max[1] - 1.0).abs() < 1e-6, "{max:?}");
+    assert_eq!(peak[1], (1u64 << 30) as f64);
+    // Kills at 10 + 96 + k x 106 < 460: k = 0..=3.
+    assert_eq!(kills[1], 4, "{kills:?}");
+    // The component's figures: kills add up, the peak is the highest instance's, the mean
+    // is the instances' mean with equal weights (a fixed count).
+    let api = &r.components["api"].extra;
+    assert_eq!(api["oom_kills"].as_u64(), Some(kills.iter().sum::<u64>()));
+    assert_eq!(
+        api["memory_peak_bytes"].as_f64().unwrap(),
+        peak.iter().cloned().fold(0.0, f64::max)
+    );
+    let pooled = mean.iter().sum::<f64>() / 3.0;
+    let comp = api["memory_utilization_mean"].as_f64().unwrap();
+    assert!((comp - pooled).abs() < 1e-6, "{comp} vs {pooled}");
+    assert!((api["memory_utilization_max"].as_f64().unwrap() - 1.0).abs() < 1e-6);
+    // No memory model: no memory figures per instance.
+    let db = per(&r, "db");
+    assert!(db.memory_utilization_mean.is_none() && db.memory_peak_bytes.is_none());
+    assert!(db.oom_kills.is_none() && db.memory_utilization_max.is_none());
+}
+
+/// With replications, instance `i` pools with instance `i`: kills add, the mean peak is the
+/// mean of the replications' peaks, and the mean utilization is the replications' mean.
+#[test]
+fn memory_per_instance_pools_instance_by_instance_over_replications() {
+    let one = inline(ONE_LEAKS, &[]);
+    let two = inline(ONE_LEAKS, &["run.replications=2"]);
+    let (p1, p2) = (per(&one, "api"), per(&two, "api"));
+    // The leak per second kills at the same times in each replication (a call's MiB moves a
+    // kill by at most a call): 4 kills each, on instance 1 only.
+    assert_eq!(p2.oom_kills.as_ref().unwrap(), &vec![0, 8, 0]);
+    let (m1, m2) = (
+        p1.memory_utilization_mean.as_ref().unwrap(),
+        p2.memory_utilization_mean.as_ref().unwrap(),
+    );
+    for i in 0..3 {
+        assert!((m1[i] - m2[i]).abs() < 0.01, "{m1:?} {m2:?}");
+    }
+    let comp = two.components["api"].extra["memory_utilization_mean"]
+        .as_f64()
+        .unwrap();
+    assert!((comp - m2.iter().sum::<f64>() / 3.0).abs() < 1e-6);
+}
+
+/// The shipped leak scenario shows memory per instance: the same leak on each of the three
+/// instances kills each, and the kills add up to the component's.
+#[test]
+fn the_shipped_leak_scenario_has_memory_per_instance() {
+    let r = file("scenarios/resources/memory-leak.toml", &[]);
+    let p = per(&r, "api");
+    let kills = p.oom_kills.as_ref().unwrap();
+    assert_eq!(
+        kills.iter().sum::<u64>(),
+        r.components["api"].extra["oom_kills"].as_u64().unwrap()
+    );
+    // The three instances take the same share of the same leak: each is killed.
+    assert!(kills.iter().all(|k| *k > 0), "{kills:?}");
+    assert_eq!(p.memory_utilization_mean.as_ref().unwrap().len(), 3);
+}

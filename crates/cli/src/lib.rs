@@ -442,10 +442,12 @@ pub(crate) fn run_file(
     if let Err(code) = mode.check_outputs(&args.outputs(), &[file]) {
         return code;
     }
-    let scenario = match mode.load(file, overrides) {
+    let mut scenario = match mode.load(file, overrides) {
         Ok(s) => s,
         Err(code) => return code,
     };
+    // --metrics writes each instance's series: the run keeps them (nothing else reads them).
+    scenario.spec.instance_series = args.metrics.is_some();
     if args.alerts_rules.is_some() && scenario.spec.alerts.rules.is_empty() {
         errln!(
             "error: --alerts-rules: {} has no [[alerts]] to write; add one or drop the option; nothing was simulated",

@@ -1,7 +1,10 @@
 //! `--metrics PATH`: a run's time series as OpenMetrics text with timestamps, for backfilling
 //! into Prometheus (`promtool tsdb create-blocks-from openmetrics`). It owns the metric names
 //! ([`FAMILIES`]) and their layout; the figures themselves are the result's: each component's
-//! `series` (utilization, queue, calls, errors and the series its kind declares) and, per
+//! `series` (utilization, queue, calls, errors and the series its kind declares), each
+//! instance's utilization, queue and memory utilization (`archsim_instance_*`, components
+//! with 2 to [`archsim_stats::INSTANCE_SERIES_MAX`] instances: the run keeps them when asked
+//! for this export) and, per
 //! request class, [`SeriesResult::of`] over the class's series buckets, plus a cumulative
 //! latency histogram built from each bucket's `LogHist`.
 //!
@@ -11,7 +14,7 @@
 //! over replications, as the JSON `series` is: gauges are the pooled figures, and counters and
 //! histogram counts are the pooled counts divided by the replications.
 
-use archsim_stats::{RunStats, SeriesBucket, SeriesResult, SimResult};
+use archsim_stats::{InstanceSeriesValues, RunStats, SeriesBucket, SeriesResult, SimResult};
 use std::fmt::Write as _;
 
 /// What a metric family is: its name (a counter's without `_total`), type, unit and help.
@@ -57,6 +60,30 @@ pub(crate) const FAMILIES: &[Family] = &[
         "gauge",
         None,
         "Mean requests waiting per instance over the interval.",
+    ),
+    family(
+        "archsim_component_memory_utilization_ratio",
+        "gauge",
+        RATIO,
+        "Memory in use over capacity, mean over instances and the interval (components with a memory capacity).",
+    ),
+    family(
+        "archsim_instance_utilization_ratio",
+        "gauge",
+        RATIO,
+        "One instance's busy core time over cores x the interval (components with cores and 2 to 16 instances, a fixed count).",
+    ),
+    family(
+        "archsim_instance_queue_length",
+        "gauge",
+        None,
+        "Mean requests waiting at one instance over the interval (components with 2 to 16 instances, a fixed count).",
+    ),
+    family(
+        "archsim_instance_memory_utilization_ratio",
+        "gauge",
+        RATIO,
+        "One instance's memory in use over capacity, mean over the interval (a memory capacity, 2 to 16 instances, a fixed count).",
     ),
     family(
         "archsim_component_calls_per_second",
@@ -161,6 +188,11 @@ pub(crate) const FAMILIES: &[Family] = &[
 const COMPONENT_SERIES: &[(&str, &str, f64)] = &[
     ("utilization", "archsim_component_utilization_ratio", 1.0),
     ("queue", "archsim_component_queue_length", 1.0),
+    (
+        "memory_utilization",
+        "archsim_component_memory_utilization_ratio",
+        1.0,
+    ),
     ("calls_per_s", "archsim_component_calls_per_second", 1.0),
     ("errors", "archsim_component_errors_per_second", 1.0),
     ("hit_ratio", "archsim_cache_hit_ratio", 1.0),
@@ -305,6 +337,30 @@ fn label(v: &str) -> String {
         .replace('\n', "\\n")
 }
 
+/// Each instance's gauges of a component, labelled `component` and `instance` (`"0"`, `"1"`,
+/// ...): metric names of their own (`archsim_instance_*`), so that a query over the
+/// component's pooled gauges (`archsim_component_*{component="app"}`, a sum or mean by
+/// component) never counts an instance's series beside the component's.
+fn instance_gauges(out: &mut Out, component: &str, per: &InstanceSeriesValues) {
+    let families: [(&'static str, Option<&_>); 3] = [
+        (
+            "archsim_instance_utilization_ratio",
+            per.utilization.as_ref(),
+        ),
+        ("archsim_instance_queue_length", Some(&per.queue)),
+        (
+            "archsim_instance_memory_utilization_ratio",
+            per.memory_utilization.as_ref(),
+        ),
+    ];
+    for (family, values) in families {
+        for (i, v) in values.into_iter().flatten().enumerate() {
+            let labels = format!("component=\"{}\",instance=\"{i}\"", label(component));
+            out.gauge(family, &labels, v.iter().copied());
+        }
+    }
+}
+
 /// The latency histogram of one class: cumulative counts per `le` (the last one `+Inf`), the
 /// sum in microseconds and the count, up to the end of each bucket.
 fn latency_histogram(out: &mut Out, class: &str, buckets: &[SeriesBucket], reps: f64) {
@@ -401,6 +457,15 @@ pub(crate) fn openmetrics(result: &SimResult, stats: &RunStats, epoch_ns: u64) -
                 out.gauge(family, &labels, v.iter().map(|x| x.map(|x| x * factor)));
             }
         }
+        if let Some(per) = stats
+            .components
+            .iter()
+            .find(|s| s.name == *name)
+            .and_then(|s| Some((s, s.instance_series.as_deref()?)))
+            .map(|(s, p)| p.values(s.cores, stats.interval_ns, reps, &stats.bucket_ns, n))
+        {
+            instance_gauges(&mut out, name, &per);
+        }
         let instances = INSTANCE_SERIES.iter().find_map(|k| series.get(*k));
         let fixed = c.instances as f64;
         match instances {
@@ -485,6 +550,20 @@ mod tests {
         }
         for (le, us) in LE {
             assert_eq!(le.parse::<f64>().unwrap(), *us as f64 / 1e6, "{le}");
+        }
+    }
+
+    /// The per-instance families say the instance limit they are written under.
+    #[test]
+    fn instance_families_state_the_limit() {
+        let limit = format!("2 to {} instances", archsim_stats::INSTANCE_SERIES_MAX);
+        let per: Vec<_> = FAMILIES
+            .iter()
+            .filter(|f| f.name.starts_with("archsim_instance_"))
+            .collect();
+        assert_eq!(per.len(), 3);
+        for f in per {
+            assert!(f.help.contains(&limit), "{}: {}", f.name, f.help);
         }
     }
 

@@ -49,6 +49,7 @@
 //!     ops: OpsSpec::default(),
 //!     alerts: Default::default(),
 //!     breakdown: true,
+//!     instance_series: false,
 //! };
 //! let stats = run(&spec, 42).unwrap();
 //! assert!(stats.accounting_holds());

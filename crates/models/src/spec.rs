@@ -59,6 +59,11 @@ pub struct Spec {
     /// breakdown of the median's and the p99's requests (on by default; off, a run keeps
     /// neither and costs what it did without them).
     pub breakdown: bool,
+    /// Keep each instance's series per interval (utilization, calls waiting, memory in use)
+    /// for components with 2 to [`archsim_stats::INSTANCE_SERIES_MAX`] instances and a fixed
+    /// instance count (`simulate --metrics` sets it; off by default: a run then keeps
+    /// nothing more).
+    pub instance_series: bool,
 }
 
 impl Default for Spec {
@@ -82,6 +87,7 @@ impl Default for Spec {
             ops: OpsSpec::default(),
             alerts: archsim_stats::AlertsSpec::default(),
             breakdown: true,
+            instance_series: false,
         }
     }
 }

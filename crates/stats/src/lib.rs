@@ -16,6 +16,8 @@
 //!   its phases (wait, service, downstream, network), and requests' latency split by
 //!   component and phase along their critical path, binned by latency so that the median's
 //!   and the p99's requests can be told apart after pooling;
+//! * per instance ([`MemoryPerInstance`], [`InstanceSeries`]): each instance's memory, and
+//!   when a run asks for them, each instance's series per interval;
 //! * [`RunStats`]: everything one replication produced; replications merge exactly
 //!   ([`RunStats::merge`]: histograms add, counters add);
 //! * the incident analysis ([`Cascade`]): saturation and error-rate changes derived from the
@@ -50,6 +52,7 @@ mod ci;
 mod detect;
 mod figure;
 mod hist;
+mod instances;
 mod loghist;
 mod recorder;
 mod result;
@@ -68,6 +71,10 @@ pub use cascade::{Cascade, Crossing, Trigger};
 pub use ci::{interval, t975, Ci95, Headline, Interval, LatencyCi};
 pub use detect::Detection;
 pub use figure::{Chart, Counters, Figure, Figures, SeriesSet};
+pub use instances::{
+    InstanceMemory, InstanceSeries, InstanceSeriesValues, MemoryFigures, MemoryPerInstance,
+    INSTANCE_SERIES_MAX,
+};
 pub use loghist::LogHist;
 pub use recorder::{
     ComponentStats, Hist, Outcomes, Recorder, RegionLinkStats, RunStats, SeriesBucket, TimeAverage,

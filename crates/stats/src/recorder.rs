@@ -149,6 +149,14 @@ pub struct ComponentStats {
     /// Response time of its calls that arrived in the measured window, and their phases.
     #[serde(default)]
     pub times: crate::breakdown::CallTimes,
+    /// The memory of each instance (a memory model and a fixed instance count).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_instance_memory: Option<Box<crate::instances::MemoryPerInstance>>,
+    /// Each instance's levels per series bucket, when the run asked for them
+    /// (`Spec::instance_series`) and the component has 2 to
+    /// [`crate::instances::INSTANCE_SERIES_MAX`] instances and a fixed count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_series: Option<Box<crate::instances::InstanceSeries>>,
 }
 
 /// Adds `b` into `a` element by element, growing `a` (exact: integers).
@@ -192,6 +200,16 @@ impl ComponentStats {
         add_series(&mut self.calls_series, &o.calls_series);
         add_series(&mut self.errors_series, &o.errors_series);
         self.times.merge(&o.times);
+        match (&mut self.per_instance_memory, &o.per_instance_memory) {
+            (Some(a), Some(b)) => a.merge(b),
+            (a @ None, Some(b)) => *a = Some(b.clone()),
+            _ => {}
+        }
+        match (&mut self.instance_series, &o.instance_series) {
+            (Some(a), Some(b)) => a.merge(b),
+            (a @ None, Some(b)) => *a = Some(b.clone()),
+            _ => {}
+        }
         self.series.merge(&o.series);
         self.counters.merge(&o.counters);
         self.inputs.merge(&o.inputs);

@@ -190,6 +190,63 @@ pub struct PerInstance {
     /// Worker utilization of each instance (only with `workers`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub worker_utilization: Option<Vec<f64>>,
+    /// Mean memory in use over capacity of each instance in the measured window (a memory
+    /// model with a `capacity`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_utilization_mean: Option<Vec<f64>>,
+    /// Peak memory in use over capacity of each instance in the window, mean over
+    /// replications (a memory model with a `capacity`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_utilization_max: Option<Vec<f64>>,
+    /// Peak memory in use of each instance in the window (bytes), mean over replications
+    /// (a memory model).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_peak_bytes: Option<Vec<f64>>,
+    /// OOM kills of each instance over the run, summed over replications (a memory model
+    /// with a `capacity`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oom_kills: Option<Vec<u64>>,
+}
+
+/// The load of each instance of a component with several (a fixed count: an autoscaled
+/// service has none): calls answered, utilization, worker utilization and, with a memory
+/// model, memory; each instance pooled with the same instance of the other replications.
+fn per_instance(c: &crate::recorder::ComponentStats) -> Option<PerInstance> {
+    if c.instances <= 1 || c.per_instance_served.is_empty() {
+        return None;
+    }
+    let share = |v: &[u128], per: u32| -> Vec<f64> {
+        let denom = per as f64 * c.window_ns as f64;
+        v.iter()
+            .map(|b| if denom > 0.0 { *b as f64 / denom } else { 0.0 })
+            .collect()
+    };
+    let memory = c
+        .per_instance_memory
+        .as_ref()
+        .filter(|m| m.insts.len() == c.per_instance_served.len())
+        .map(|m| m.figures(c.window_ns));
+    let (mut mean, mut max, mut peak, mut kills) = (None, None, None, None);
+    if let Some(m) = memory {
+        (mean, max, peak, kills) = (
+            m.utilization_mean,
+            m.utilization_max,
+            Some(m.peak_bytes),
+            m.oom_kills,
+        );
+    }
+    Some(PerInstance {
+        served: c.per_instance_served.clone(),
+        utilization: c.cores.map(|cores| share(&c.per_instance_busy, cores)),
+        worker_utilization: c
+            .workers
+            .filter(|_| c.per_instance_workers.len() == c.per_instance_served.len())
+            .map(|w| share(&c.per_instance_workers, w)),
+        memory_utilization_mean: mean,
+        memory_utilization_max: max,
+        memory_peak_bytes: peak,
+        oom_kills: kills,
+    })
 }
 
 impl PerInstance {
@@ -660,38 +717,7 @@ impl SimResult {
                             &stats.bucket_ns,
                             stats.series.len(),
                         ),
-                        per_instance: (c.instances > 1 && !c.per_instance_served.is_empty()).then(
-                            || PerInstance {
-                                served: c.per_instance_served.clone(),
-                                utilization: c.cores.map(|cores| {
-                                    let denom = cores as f64 * c.window_ns as f64;
-                                    c.per_instance_busy
-                                        .iter()
-                                        .map(|b| if denom > 0.0 { *b as f64 / denom } else { 0.0 })
-                                        .collect()
-                                }),
-                                worker_utilization: c
-                                    .workers
-                                    .filter(|_| {
-                                        c.per_instance_workers.len() == c.per_instance_served.len()
-                                    })
-                                    .map(|w| {
-                                        let denom = w as f64 * c.window_ns as f64;
-                                        c.per_instance_workers
-                                            .iter()
-                                            .map(
-                                                |b| {
-                                                    if denom > 0.0 {
-                                                        *b as f64 / denom
-                                                    } else {
-                                                        0.0
-                                                    }
-                                                },
-                                            )
-                                            .collect()
-                                    }),
-                            },
-                        ),
+                        per_instance: per_instance(c),
                     },
                 )
             })

@@ -333,6 +333,7 @@ impl World {
             call_bytes: heap::CallBytes::default(),
             duration: spec.duration.as_nanos(),
             interval_ns: spec.series_interval.as_nanos().max(1),
+            instance_series: spec.instance_series,
             now: 0,
             comps,
             calls: Vec::new(),

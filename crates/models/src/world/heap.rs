@@ -106,6 +106,8 @@ pub(in crate::world) struct HeapInst {
     due: u64,
     /// Bytes in use over time.
     level: TimeAverage,
+    /// OOM kills of this instance.
+    kills: u64,
 }
 
 impl HeapInst {
@@ -158,6 +160,7 @@ impl Heap {
                     oom: false,
                     due: 0,
                     level,
+                    kills: 0,
                 }
             })
             .collect();
@@ -361,6 +364,7 @@ impl World {
         h.oom_kills += 1;
         let (cap, delay) = (h.capacity, h.restart_ns);
         let i = &mut h.insts[inst as usize];
+        i.kills += 1;
         i.fold(now);
         // It reached its capacity at this moment.
         i.level.set(now, cap);
@@ -455,13 +459,16 @@ pub(in crate::world) fn bytes_text(b: u64) -> String {
 
 impl Heap {
     /// The memory figures: mean and peak use, and with a capacity the utilization (mean over
-    /// the measured window, peak, per series bucket) and the OOM kills.
+    /// the measured window, peak, per series bucket) and the OOM kills; the same per
+    /// instance, and each instance's use per series bucket into `per_inst` (with a capacity)
+    /// when the run keeps instances' series.
     pub(in crate::world) fn report(
         &mut self,
         s: &mut ComponentStats,
         end_ns: u64,
         buckets: usize,
         interval_ns: u64,
+        per_inst: Option<&mut InstanceSeries>,
     ) {
         let n = self.insts.len() as f64;
         let cap = self.capacity as f64;
@@ -475,6 +482,27 @@ impl Heap {
             for (b, a) in i.level.bucket_areas().take(buckets).enumerate() {
                 per_bucket[b] += a as f64 / n;
             }
+        }
+        s.per_instance_memory = Some(Box::new(MemoryPerInstance {
+            capacity: self.has_capacity.then_some(self.capacity),
+            replications: 1,
+            insts: self
+                .insts
+                .iter()
+                .map(|i| InstanceMemory {
+                    used_area: i.level.area,
+                    peak_bytes_total: i.level.max,
+                    oom_kills: i.kills,
+                })
+                .collect(),
+        }));
+        if let Some(p) = per_inst.filter(|_| self.has_capacity) {
+            p.memory_capacity = Some(self.capacity);
+            p.memory = self
+                .insts
+                .iter()
+                .map(|i| super::report::bucket_areas(&i.level, buckets))
+                .collect();
         }
         // Counters pool by adding: a peak is pooled as a sum over replications, with the
         // count of replications beside it, so its figure is the mean peak.

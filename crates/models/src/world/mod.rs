@@ -37,8 +37,9 @@ use crate::spec::{
 };
 use archsim_engine::{stream, Context, Handler, SimTime, Simulation, Stream};
 use archsim_stats::{
-    Category, Chart, ComponentStats, Counters, Event, Figure, Figures, Recorder, RunStats,
-    SeriesSet, TimeAverage, Window,
+    Category, Chart, ComponentStats, Counters, Event, Figure, Figures, InstanceMemory,
+    InstanceSeries, MemoryPerInstance, Recorder, RunStats, SeriesSet, TimeAverage, Window,
+    INSTANCE_SERIES_MAX,
 };
 use rand::Rng;
 use rand_distr::{Distribution, Zipf};
@@ -167,6 +168,8 @@ type KeyMap<V> = HashMap<u64, V, BuildHasherDefault<KeyHasher>>;
 pub struct World {
     duration: u64,
     interval_ns: u64,
+    /// Keep each instance's series (`Spec::instance_series`), read once at the end.
+    instance_series: bool,
     /// The time of the event being handled (for routing during a reshard).
     now: u64,
     comps: Vec<Comp>,

@@ -30,6 +30,13 @@ pub(in crate::world) fn live_series(
     out
 }
 
+/// A level's integral over each of the run's `buckets` series buckets (level x ns).
+pub(in crate::world) fn bucket_areas(level: &TimeAverage, buckets: usize) -> Vec<u128> {
+    let mut v: Vec<u128> = level.bucket_areas().take(buckets).collect();
+    v.resize(buckets, 0);
+    v
+}
+
 /// What a kind's report may read about the run.
 pub(in crate::world) struct ReportCx {
     /// Series buckets of the run as it happened.
@@ -79,7 +86,14 @@ impl World {
                 ready_series: Vec::new(),
                 calls_series: c.calls_per[..buckets.min(c.calls_per.len())].to_vec(),
                 errors_series: c.errors_per[..buckets.min(c.errors_per.len())].to_vec(),
+                per_instance_memory: None,
+                instance_series: None,
             };
+            // Each instance's series, when the run asks for them (the levels keep their
+            // buckets anyway: this only copies them).
+            let mut per_inst = (self.instance_series
+                && (2..=INSTANCE_SERIES_MAX as usize).contains(&c.insts.len()))
+            .then(InstanceSeries::default);
             for (k, i) in c.insts.iter().enumerate() {
                 let levels = c.body.levels(k as u32);
                 let mut busy_area = 0;
@@ -87,12 +101,20 @@ impl World {
                     busy.finish(end_ns);
                     busy.add_bucket_areas(&mut s.busy_series);
                     busy_area = busy.area;
+                    if let Some(p) = &mut per_inst {
+                        p.busy.push(bucket_areas(busy, buckets));
+                    }
                 }
                 if let Some(queue) = levels.queue {
                     queue.finish(end_ns);
                     queue.add_bucket_areas(&mut s.queue_series);
                     s.queue_area += queue.area;
                     s.max_queue = s.max_queue.max(queue.max);
+                    if let Some(p) = &mut per_inst {
+                        p.queue.push(bucket_areas(queue, buckets));
+                    }
+                } else if let Some(p) = &mut per_inst {
+                    p.queue.push(vec![0; buckets]);
                 }
                 s.busy_area += busy_area;
                 s.per_instance_served.push(i.served);
@@ -122,8 +144,9 @@ impl World {
                 s.figures.declare(Figure::series("live_instances"));
             }
             if let Some(h) = &mut c.heap {
-                h.report(&mut s, end_ns, buckets, self.interval_ns);
+                h.report(&mut s, end_ns, buckets, self.interval_ns, per_inst.as_mut());
             }
+            s.instance_series = per_inst.map(Box::new);
             if let Some(bw) = self.net.bw.as_deref() {
                 bw.report(ci, &mut s, end_ns);
             }

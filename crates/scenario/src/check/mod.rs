@@ -230,6 +230,8 @@ pub fn check(raw: RawScenario, doc_len: usize) -> Result<Checked, Vec<Problem>> 
             .as_ref()
             .and_then(|r| r.get_ref().breakdown.as_ref())
             .is_none_or(|b| *b.get_ref()),
+        // Set by `simulate --metrics`; a scenario has no key for it.
+        instance_series: false,
     };
     if let Some(why) = crate::stall::proof(&spec) {
         // At the think time, else the users (think defaults to 0).

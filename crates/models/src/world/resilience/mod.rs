@@ -158,6 +158,8 @@ impl World {
             // (and no hot-instance warning) for an autoscaled service.
             s.per_instance_served.clear();
             s.per_instance_busy.clear();
+            s.per_instance_memory = None;
+            s.instance_series = None;
         }
     }
 }
