@@ -261,3 +261,62 @@ fn bad_sizes_and_budgets_are_located_errors() {
         "{e}"
     );
 }
+
+#[test]
+fn a_cdn_edge_store_is_sized_in_bytes_as_a_cache_is() {
+    // 1,000 static assets of 1 MiB (Zipf 0.8) at an edge of 100 MiB: it holds 100 of them,
+    // full after the warm-up; the API class passes through uncounted.
+    let text = r#"
+[run]
+duration = "120s"
+warmup = "20s"
+[traffic]
+entry = "cdn"
+rate = 500
+keys = { count = 1000, zipf = 0.8 }
+[traffic.classes.static]
+weight = 0.7
+[traffic.classes.api]
+weight = 0.3
+[components.cdn]
+kind = "cdn"
+classes = ["static"]
+entry_size = "1MiB"
+max_memory = "100MiB"
+edge_latency = "20ms"
+backing = "origin"
+[components.origin]
+kind = "database"
+[components.origin.endpoints.default]
+cpu = "5ms"
+"#;
+    let r = run(text);
+    let c = &r.components["cdn"].extra;
+    let u = c["memory_utilization_mean"].as_f64().unwrap();
+    assert!(u > 0.999 && u <= 1.0, "utilization {u}");
+    assert_eq!(c["memory_peak_bytes"].as_f64(), Some((100u64 << 20) as f64));
+    assert!(c["evictions"].as_u64().unwrap() > 1_000);
+    // The same edge counted in entries: identical lookups.
+    let by_count = run(&text.replace(
+        "entry_size = \"1MiB\"\nmax_memory = \"100MiB\"",
+        "capacity = 100",
+    ));
+    assert_eq!(
+        c["hit_ratio"],
+        by_count.components["cdn"].extra["hit_ratio"]
+    );
+    assert_eq!(
+        c["evictions"],
+        by_count.components["cdn"].extra["evictions"]
+    );
+    // A fixed hit ratio has no entries to size.
+    let fixed = text.replace("entry_size", "hit_ratio = 0.9\nentry_size");
+    let Err(e) = from_str(&fixed, "cdn.toml", &[]) else {
+        panic!("accepted: a cdn with hit_ratio and entry_size");
+    };
+    let e = e.to_string();
+    assert!(
+        e.contains("cdn.toml:17:") && e.contains("drop hit_ratio"),
+        "{e}"
+    );
+}
