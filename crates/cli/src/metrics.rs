@@ -107,6 +107,12 @@ pub(crate) const FAMILIES: &[Family] = &[
         "Bytes the component's instances sent over what their links could carry in the interval (with a bandwidth).",
     ),
     family(
+        "archsim_memory_utilization_ratio",
+        "gauge",
+        RATIO,
+        "Memory in use over the capacity, averaged over the interval and the instances (a memory capacity, or a cache's max_memory).",
+    ),
+    family(
         "archsim_component_instances",
         "gauge",
         None,
@@ -181,6 +187,11 @@ const COMPONENT_SERIES: &[(&str, &str, f64)] = &[
         1.0,
     ),
     ("link_utilization", "archsim_link_utilization_ratio", 1.0),
+    (
+        "memory_utilization",
+        "archsim_memory_utilization_ratio",
+        1.0,
+    ),
 ];
 
 /// The instance series, in order of preference: ready instances of an autoscaled service,
