@@ -3,6 +3,7 @@
 mod alerts;
 mod breakdown;
 mod cache;
+mod cache_bytes;
 mod cascades;
 mod cli;
 mod common;

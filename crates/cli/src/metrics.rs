@@ -65,7 +65,7 @@ pub(crate) const FAMILIES: &[Family] = &[
         "archsim_component_memory_utilization_ratio",
         "gauge",
         RATIO,
-        "Memory in use over capacity, mean over instances and the interval (components with a memory capacity).",
+        "Memory in use over capacity, mean over instances and the interval (a memory capacity, or a cache's max_memory: bytes of its entries).",
     ),
     family(
         "archsim_instance_utilization_ratio",

@@ -468,6 +468,8 @@ impl Component {
             name,
             KindSpec::Cache(CacheSpec {
                 capacity: 0,
+                entry_size: None,
+                max_memory: None,
                 eviction: Eviction::Lru,
                 ttl: None,
                 hit: Dist::Const(0),
@@ -691,6 +693,37 @@ impl Component {
     pub fn capacity(mut self, entries: u64) -> Self {
         if let Some(c) = self.cache_mut("capacity") {
             c.capacity = entries;
+            self.needs_capacity = false;
+        }
+        self
+    }
+
+    /// `entry_size` of a cache: the bytes of each key's entry, a size or a distribution of
+    /// sizes (`"4KiB"`, `"lognormal(p50=2KiB, p99=64KiB)"`), drawn once per key in a run.
+    pub fn entry_size(mut self, size: &str) -> Self {
+        let name = self.spec.name.clone();
+        match Dist::parse_bytes(size) {
+            Ok(d) => {
+                if let Some(c) = self.cache_mut("entry_size") {
+                    c.entry_size = Some(d);
+                }
+            }
+            Err(e) => self
+                .problems
+                .push(format!("components.{name}.entry_size: {e}")),
+        }
+        self
+    }
+
+    /// `max_memory` of a cache: bytes of entries per instance (needs `entry_size`); without
+    /// a `capacity`, the entries are bounded by the bytes alone.
+    pub fn max_memory(mut self, bytes: u64) -> Self {
+        let unbounded = self.needs_capacity;
+        if let Some(c) = self.cache_mut("max_memory") {
+            c.max_memory = Some(bytes);
+            if unbounded {
+                c.capacity = crate::limits::MAX_CACHE_CAPACITY;
+            }
             self.needs_capacity = false;
         }
         self

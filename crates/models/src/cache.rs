@@ -12,8 +12,18 @@
 //! * `random`: evict a uniformly random resident entry (swap-remove in a dense array).
 //!
 //! A TTL is checked on lookup: an entry older than the TTL counts as a miss and is removed.
+//!
+//! **Bytes.** A store may also have a byte budget (Redis' `maxmemory`): each entry then has a
+//! size, and an insert evicts by the policy until the new entry fits under the budget as well
+//! as under the entry count (several small entries may go for one big one: each entry is
+//! evicted at most once after its insert, so this stays O(1) amortised). An entry bigger than
+//! the whole budget is not stored (`too_big`). The size lives in the node's padding, so a store
+//! without a budget is the same size and does the same work as before. [`EntrySizes`] gives
+//! each key its one size in a run.
 
-use rand::Rng;
+use crate::dist::Dist;
+use archsim_engine::{derive_seed, Stream};
+use rand::{Rng, SeedableRng};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -43,6 +53,39 @@ impl Eviction {
     }
     /// The policy names.
     pub const NAMES: &'static [&'static str] = &["lru", "lfu", "fifo", "random"];
+}
+
+/// The size of each key's entry in a cache: one draw of a size distribution per key, a pure
+/// function of the run's seed, the component's name and the key, so a key weighs the same on
+/// every instance, at every miss and refill, and in a test that asks for it (the draws move no
+/// other stream). A draw is at least 1 byte and at most [`MAX_ENTRY_DRAW`] bytes.
+#[derive(Clone, Debug)]
+pub struct EntrySizes {
+    dist: Dist,
+    salt: u64,
+}
+
+/// The largest size of one entry (a draw above it is clamped): what a node keeps (`u32`).
+pub const MAX_ENTRY_DRAW: u64 = u32::MAX as u64;
+
+impl EntrySizes {
+    /// The sizes of component `component`'s entries in a run under `seed` (a replication's
+    /// seed), drawn from `dist` (a distribution of bytes, as `Dist::parse_bytes` reads).
+    pub fn new(dist: Dist, seed: u64, component: &str) -> Self {
+        EntrySizes {
+            dist,
+            salt: derive_seed(seed, &format!("component/{component}/entry_size")),
+        }
+    }
+
+    /// The bytes of `key`'s entry.
+    pub fn of(&self, key: u64) -> u32 {
+        let mut rng = Stream::seed_from_u64(self.salt ^ key.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        self.dist
+            .sample(&mut rng)
+            .as_nanos()
+            .clamp(1, MAX_ENTRY_DRAW) as u32
+    }
 }
 
 /// A multiplicative hasher for integer keys (Fibonacci hashing).
@@ -78,6 +121,8 @@ struct Node {
     next: u32,
     /// LFU: the frequency list this node hangs in; random: its index in `dense`.
     aux: u32,
+    /// Bytes (0 in a store without a byte budget).
+    size: u32,
 }
 
 /// LFU frequency list header.
@@ -107,8 +152,13 @@ pub struct KeyStore {
     lowest: u32,
     // random
     dense: Vec<u32>,
+    /// Byte budget (`u64::MAX`: none) and the bytes of the entries held.
+    max_bytes: u64,
+    used_bytes: u64,
     /// Entries evicted to make room.
     pub evictions: u64,
+    /// Entries not stored because they alone are bigger than the byte budget.
+    pub too_big: u64,
     /// Entries found expired on lookup.
     pub expirations: u64,
 }
@@ -142,9 +192,30 @@ impl KeyStore {
             free_freqs: Vec::new(),
             lowest: NIL,
             dense: Vec::new(),
+            max_bytes: u64::MAX,
+            used_bytes: 0,
             evictions: 0,
+            too_big: 0,
             expirations: 0,
         }
+    }
+
+    /// A store of at most `capacity` entries and `max_bytes` bytes of entries.
+    pub fn with_budget(
+        policy: Eviction,
+        capacity: usize,
+        ttl_ns: Option<u64>,
+        max_bytes: u64,
+    ) -> Self {
+        Self {
+            max_bytes,
+            ..Self::new(policy, capacity, ttl_ns)
+        }
+    }
+
+    /// Bytes of the entries held (0 without sizes).
+    pub fn used_bytes(&self) -> u64 {
+        self.used_bytes
     }
 
     /// Bytes reserved on the heap now (entry slab, key map, lists), for the memory estimate
@@ -209,7 +280,15 @@ impl KeyStore {
     }
 
     /// Stores `key` at `now_ns` (refreshing it if present), evicting if full.
+    #[inline]
     pub fn insert<R: Rng + ?Sized>(&mut self, key: u64, now_ns: u64, rng: &mut R) {
+        self.insert_sized(key, 0, now_ns, rng)
+    }
+
+    /// Stores `key` of `size` bytes at `now_ns` (refreshing it if present: a key keeps the
+    /// size it was stored with), evicting until it fits under the entry count and the byte
+    /// budget; an entry bigger than the whole budget is not stored (counted in `too_big`).
+    pub fn insert_sized<R: Rng + ?Sized>(&mut self, key: u64, size: u32, now_ns: u64, rng: &mut R) {
         if self.capacity == 0 {
             return;
         }
@@ -221,15 +300,24 @@ impl KeyStore {
             }
             return;
         }
-        if self.map.len() >= self.capacity {
-            self.evict(rng);
+        if size as u64 > self.max_bytes {
+            self.too_big += 1;
+            return;
         }
+        // Without a budget the second test never holds: one eviction when full, as ever.
+        while self.map.len() >= self.capacity || self.used_bytes + size as u64 > self.max_bytes {
+            if !self.evict(rng) {
+                break;
+            }
+        }
+        self.used_bytes += size as u64;
         let node = Node {
             key,
             stored_ns: now_ns,
             prev: NIL,
             next: NIL,
             aux: NIL,
+            size,
         };
         let slot = match self.free.pop() {
             Some(s) => {
@@ -266,26 +354,33 @@ impl KeyStore {
     /// Removes every entry.
     pub fn clear(&mut self) {
         let (policy, capacity, ttl) = (self.policy, self.capacity, self.ttl_ns);
-        let (e, x) = (self.evictions, self.expirations);
-        *self = KeyStore::new(policy, capacity, ttl);
+        let (e, x, b) = (self.evictions, self.expirations, self.too_big);
+        *self = KeyStore::with_budget(policy, capacity, ttl, self.max_bytes);
         self.evictions = e;
         self.expirations = x;
+        self.too_big = b;
     }
 
-    fn evict<R: Rng + ?Sized>(&mut self, rng: &mut R) {
+    /// Evicts one entry by the policy; false when the store is empty.
+    fn evict<R: Rng + ?Sized>(&mut self, rng: &mut R) -> bool {
         let victim = match self.policy {
             Eviction::Lru | Eviction::Fifo => self.tail,
             Eviction::Lfu => self.freqs[self.lowest as usize].tail,
-            Eviction::Random => self.dense[rng.random_range(0..self.dense.len())],
+            Eviction::Random if !self.dense.is_empty() => {
+                self.dense[rng.random_range(0..self.dense.len())]
+            }
+            Eviction::Random => NIL,
         };
         if victim != NIL {
             self.remove_slot(victim);
             self.evictions += 1;
         }
+        victim != NIL
     }
 
     fn remove_slot(&mut self, slot: u32) {
-        let key = self.nodes[slot as usize].key;
+        let Node { key, size, .. } = self.nodes[slot as usize];
+        self.used_bytes -= size as u64;
         self.map.remove(&key);
         match self.policy {
             Eviction::Lru | Eviction::Fifo => self.unlink(slot),
@@ -502,6 +597,43 @@ mod tests {
         assert_eq!(s.get(2, 101), Lookup::Miss);
     }
 
+    #[test]
+    fn a_byte_budget_evicts_until_the_new_entry_fits() {
+        let mut rng = stream(1, "t");
+        let mut s = KeyStore::with_budget(Eviction::Lru, 100, None, 10);
+        s.insert_sized(1, 3, 0, &mut rng);
+        s.insert_sized(2, 3, 0, &mut rng);
+        s.insert_sized(3, 3, 0, &mut rng);
+        assert_eq!(s.used_bytes(), 9);
+        // 8 bytes: 1, 2 and 3 must go (9 + 8 - 3 - 3 = 11 > 10 with 3 still there).
+        s.insert_sized(4, 8, 0, &mut rng);
+        assert_eq!((s.len(), s.used_bytes(), s.evictions), (1, 8, 3));
+        // Bigger than the whole budget: not stored, nothing evicted.
+        s.insert_sized(5, 11, 0, &mut rng);
+        assert!(!s.contains(5) && s.contains(4));
+        assert_eq!((s.too_big, s.evictions), (1, 3));
+        s.remove(4);
+        assert_eq!(s.used_bytes(), 0);
+    }
+
+    #[test]
+    fn entry_sizes_are_one_per_key_and_follow_their_distribution() {
+        let d = Dist::parse_bytes("mix(0.5: const(1KiB), 0.5: const(8KiB))").unwrap();
+        let a = EntrySizes::new(d.clone(), 7, "cache");
+        let b = EntrySizes::new(d.clone(), 7, "cache");
+        assert!((0..1000).all(|k| a.of(k) == b.of(k) && a.of(k) == a.of(k)));
+        let small = (0..10_000).filter(|&k| a.of(k) == 1024).count();
+        let big = (0..10_000).filter(|&k| a.of(k) == 8192).count();
+        assert_eq!(small + big, 10_000);
+        // Binomial(10,000, 0.5): sd 50.
+        assert!(small.abs_diff(5_000) < 250, "{small} small entries");
+        // Another seed or component draws other sizes.
+        let c = EntrySizes::new(d, 8, "cache");
+        assert!((0..100).any(|k| a.of(k) != c.of(k)));
+        let z = EntrySizes::new(Dist::Const(0), 1, "cache");
+        assert_eq!(z.of(3), 1);
+    }
+
     #[derive(Clone, Debug)]
     enum Op {
         Get(u64),
@@ -590,6 +722,72 @@ mod tests {
                 got.sort_unstable();
                 for k in &got { prop_assert!(s.contains(*k), "missing {}", k); }
                 prop_assert_eq!(s.len(), m.len());
+            }
+        }
+
+        /// LRU with a byte budget against a naive model: evict from the least recently used
+        /// end until the new entry fits under both bounds; the bytes held always equal the
+        /// sum of the sizes resident and stay within the budget.
+        #[test]
+        fn lru_with_bytes_matches_naive(ops in ops(), cap in 1usize..8, budget in 1u64..40) {
+            let mut rng = stream(1, "t");
+            let size = |k: u64| (k * 7 % 13 + 1) as u32;
+            let mut s = KeyStore::with_budget(Eviction::Lru, cap, None, budget);
+            let mut m: VecDeque<u64> = VecDeque::new();
+            for op in ops {
+                match op {
+                    Op::Get(k) => {
+                        let hit = s.get(k, 0) == Lookup::Hit;
+                        let pos = m.iter().position(|x| *x == k);
+                        prop_assert_eq!(hit, pos.is_some());
+                        if let Some(p) = pos { m.remove(p); m.push_front(k); }
+                    }
+                    Op::Insert(k) => {
+                        s.insert_sized(k, size(k), 0, &mut rng);
+                        if let Some(p) = m.iter().position(|x| *x == k) {
+                            m.remove(p);
+                            m.push_front(k);
+                        } else if size(k) as u64 <= budget {
+                            let used = |m: &VecDeque<u64>| m.iter().map(|&x| size(x) as u64).sum::<u64>();
+                            while m.len() >= cap || used(&m) + size(k) as u64 > budget {
+                                m.pop_back();
+                            }
+                            m.push_front(k);
+                        }
+                    }
+                    Op::Remove(k) => {
+                        let was = s.remove(k);
+                        let pos = m.iter().position(|x| *x == k);
+                        prop_assert_eq!(was, pos.is_some());
+                        if let Some(p) = pos { m.remove(p); }
+                    }
+                }
+                let used: u64 = m.iter().map(|&x| size(x) as u64).sum();
+                prop_assert_eq!(s.len(), m.len());
+                prop_assert_eq!(s.used_bytes(), used);
+                prop_assert!(used <= budget);
+            }
+        }
+
+        /// Every policy keeps its bytes within the budget and equal to what it holds.
+        #[test]
+        fn every_policy_keeps_within_its_byte_budget(ops in ops(), budget in 1u64..40, p in 0usize..4) {
+            let mut rng = stream(1, "t");
+            let size = |k: u64| (k * 5 % 11 + 1) as u32;
+            let policy = Eviction::parse(Eviction::NAMES[p]).unwrap();
+            let mut s = KeyStore::with_budget(policy, 1_000, None, budget);
+            for op in ops {
+                match op {
+                    Op::Get(k) => { let _ = s.get(k, 0); }
+                    Op::Insert(k) => {
+                        s.insert_sized(k, size(k), 0, &mut rng);
+                        prop_assert_eq!(s.contains(k), size(k) as u64 <= budget);
+                    }
+                    Op::Remove(k) => { s.remove(k); }
+                }
+                let used: u64 = (0u64..12).filter(|&k| s.contains(k)).map(|k| size(k) as u64).sum();
+                prop_assert_eq!(s.used_bytes(), used);
+                prop_assert!(used <= budget);
             }
         }
 

@@ -69,7 +69,7 @@ mod world;
 
 pub use behavior::{Behavior, BehaviorCtx, CallId, Effect, Request};
 pub use build::{BuildError, Component, IntoDist, IntoTime, SpecBuilder};
-pub use cache::{Eviction, KeyHasher, KeyStore, Lookup};
+pub use cache::{EntrySizes, Eviction, KeyHasher, KeyStore, Lookup, MAX_ENTRY_DRAW};
 pub use dist::{
     inverse_normal_cdf, parse_bytes, parse_duration, parse_rate, std_normal_cdf, Dist, DistError,
 };

@@ -32,6 +32,10 @@ pub const MAX_QUEUE: u32 = 100_000_000;
 /// Most entries one cache (or CDN) instance holds.
 pub const MAX_CACHE_CAPACITY: u64 = 50_000_000;
 
+/// Largest mean size of one cache entry (`entry_size`): 1 GiB, twice Redis' largest value.
+/// A single draw may go up to [`crate::MAX_ENTRY_DRAW`] (4 GiB) and is clamped there.
+pub const MAX_CACHE_ENTRY_BYTES: u64 = 1 << 30;
+
 /// Most messages a queue holds (its `capacity`).
 pub const MAX_QUEUE_CAPACITY: u64 = 100_000_000;
 

@@ -211,6 +211,7 @@ impl Spec {
                             c.name
                         )));
                     }
+                    entry_bytes(c, cs)?;
                     find(&c.name, &cs.backing)?;
                 }
                 // A behaviour's calls are resolved as each instance's behaviour is made.
@@ -362,6 +363,37 @@ impl Spec {
         }
         Ok(())
     }
+}
+
+/// A cache's entries in bytes: a budget only with sizes, more than 0 bytes, at most
+/// [`crate::MAX_MEMORY_BYTES`]; a positive mean size of at most
+/// [`crate::MAX_CACHE_ENTRY_BYTES`]; no memory model beside sized entries (both would
+/// report the component's memory).
+fn entry_bytes(c: &crate::spec::ComponentSpec, cs: &crate::CacheSpec) -> Result<(), ModelError> {
+    let name = &c.name;
+    let bad = |what: String| Err(ModelError::OutOfRange(format!("`{name}`: {what}")));
+    if let Some(b) = cs.max_memory {
+        if cs.entry_size.is_none() {
+            return bad("max_memory needs entry_size, the bytes of an entry".into());
+        }
+        if b == 0 || b > crate::MAX_MEMORY_BYTES {
+            return bad(format!(
+                "max_memory must be from 1 byte to 64TiB, got {b} bytes"
+            ));
+        }
+    }
+    if let Some(d) = &cs.entry_size {
+        let mean = d.mean_ns();
+        if !(mean >= 1.0 && mean <= crate::MAX_CACHE_ENTRY_BYTES as f64) {
+            return bad(format!(
+                "entry_size needs a mean from 1 byte to 1GiB, got {mean} bytes"
+            ));
+        }
+        if c.memory.is_some() {
+            return bad("a cache with entry_size reports its memory from the bytes it holds; drop its memory model (its budget is max_memory)".into());
+        }
+    }
+    Ok(())
 }
 
 /// A component's memory model: a positive capacity above the base use, a collector only

@@ -333,6 +333,9 @@ component_keys! {
     flush_interval: S<String> => kind,
     coalesce: S<bool> => kind,
     refresh_ahead: S<f64> => kind,
+    // cache entries sized in bytes
+    entry_size: S<String> => kind,
+    max_memory: S<String> => kind,
     // cdn
     classes: S<Vec<String>> => kind,
     hit_ratio: S<f64> => kind,

@@ -35,6 +35,8 @@ pub(in crate::world) struct BuildCx<'a> {
     pub(in crate::world) window: Window,
     /// Each component's operational settings.
     pub(in crate::world) ops: &'a [CompOps],
+    /// The run's seed (a replication's).
+    pub(in crate::world) seed: u64,
 }
 
 pub(in crate::world) fn find(names: &[String], from: &str, name: &str) -> Result<u32, ModelError> {
@@ -112,6 +114,7 @@ impl World {
                 buckets,
                 window,
                 ops: &ops,
+                seed,
             };
             let heap = heap::Heap::build(c, &cx, seed);
             let body = match &c.kind {

@@ -470,18 +470,11 @@ impl Heap {
         interval_ns: u64,
         per_inst: Option<&mut InstanceSeries>,
     ) {
-        let n = self.insts.len() as f64;
-        let cap = self.capacity as f64;
-        let mut area = 0.0; // bytes x ns, averaged over instances
-        let mut peak = 0u64;
-        let mut per_bucket = vec![0.0f64; buckets];
-        for i in &mut self.insts {
-            i.level.finish(end_ns);
-            area += i.level.area as f64 / n;
-            peak = peak.max(i.level.max);
-            for (b, a) in i.level.bucket_areas().take(buckets).enumerate() {
-                per_bucket[b] += a as f64 / n;
-            }
+        let cap = self.has_capacity.then_some(self.capacity);
+        let levels = self.insts.iter_mut().map(|i| &mut i.level);
+        memory_figures(s, levels, cap, true, (end_ns, buckets, interval_ns));
+        if self.has_capacity {
+            s.counters.insert("oom_kills", self.oom_kills);
         }
         s.per_instance_memory = Some(Box::new(MemoryPerInstance {
             capacity: self.has_capacity.then_some(self.capacity),
@@ -504,48 +497,77 @@ impl Heap {
                 .map(|i| super::report::bucket_areas(&i.level, buckets))
                 .collect();
         }
-        // Counters pool by adding: a peak is pooled as a sum over replications, with the
-        // count of replications beside it, so its figure is the mean peak.
-        s.inputs.extend([
-            // bytes x ms
-            ("memory_used_area".to_string(), (area / 1e6).round() as u64),
-            ("memory_peak_bytes_total".to_string(), peak),
-            ("memory_replications".to_string(), 1),
-        ]);
-        s.figures
-            .declare(Figure::time_mean("memory_used_bytes_mean", "memory_used_area", 1e3).order(5));
-        s.figures.declare(
-            Figure::mean(
-                "memory_peak_bytes",
-                "memory_peak_bytes_total",
-                "memory_replications",
-                1.0,
-            )
-            .order(5),
-        );
-        if !self.has_capacity {
-            s.series.insert(
-                "memory_used_bytes",
-                per_bucket.iter().map(|a| a / interval_ns as f64).collect(),
-            );
-            s.figures.declare(Figure::series("memory_used_bytes"));
-            return;
+    }
+}
+
+/// The memory figures of a component from each instance's bytes in use over time (`levels`),
+/// for a memory model (`heap.rs`) and a cache's sized entries alike: mean and peak use
+/// (`memory_used_bytes_mean`, `memory_peak_bytes`), and with a capacity `cap` the utilization
+/// (`memory_utilization_mean`, the series `memory_utilization`, and with `with_max` the mean
+/// of each replication's peak, `memory_utilization_max`); without one, the series
+/// `memory_used_bytes`. `(end_ns, buckets, interval_ns)`: the run's end and its series.
+pub(in crate::world) fn memory_figures<'a>(
+    s: &mut ComponentStats,
+    levels: impl ExactSizeIterator<Item = &'a mut TimeAverage>,
+    cap: Option<u64>,
+    with_max: bool,
+    (end_ns, buckets, interval_ns): (u64, usize, u64),
+) {
+    let n = levels.len() as f64;
+    let mut area = 0.0; // bytes x ns, averaged over instances
+    let mut peak = 0u64;
+    let mut per_bucket = vec![0.0f64; buckets];
+    for level in levels {
+        level.finish(end_ns);
+        area += level.area as f64 / n;
+        peak = peak.max(level.max);
+        for (b, a) in level.bucket_areas().take(buckets).enumerate() {
+            per_bucket[b] += a as f64 / n;
         }
-        s.counters.insert("oom_kills", self.oom_kills);
-        s.inputs.extend([
-            // utilization x ns = ppm x ms
-            (
-                "memory_utilization_area".to_string(),
-                (area / cap).round() as u64,
-            ),
-            (
-                "memory_peak_ppm".to_string(),
-                (peak as f64 / cap * 1e6).round() as u64,
-            ),
-        ]);
-        s.figures.declare(
-            Figure::time_mean("memory_utilization_mean", "memory_utilization_area", 1e9).order(5),
+    }
+    // Counters pool by adding: a peak is pooled as a sum over replications, with the
+    // count of replications beside it, so its figure is the mean peak.
+    s.inputs.extend([
+        // bytes x ms
+        ("memory_used_area".to_string(), (area / 1e6).round() as u64),
+        ("memory_peak_bytes_total".to_string(), peak),
+        ("memory_replications".to_string(), 1),
+    ]);
+    s.figures
+        .declare(Figure::time_mean("memory_used_bytes_mean", "memory_used_area", 1e3).order(5));
+    s.figures.declare(
+        Figure::mean(
+            "memory_peak_bytes",
+            "memory_peak_bytes_total",
+            "memory_replications",
+            1.0,
+        )
+        .order(5),
+    );
+    let Some(cap) = cap else {
+        s.series.insert(
+            "memory_used_bytes",
+            per_bucket.iter().map(|a| a / interval_ns as f64).collect(),
         );
+        s.figures.declare(Figure::series("memory_used_bytes"));
+        return;
+    };
+    let cap = cap as f64;
+    // utilization x ns = ppm x ms
+    s.inputs.insert(
+        "memory_utilization_area".to_string(),
+        (area / cap).round() as u64,
+    );
+    if with_max {
+        s.inputs.insert(
+            "memory_peak_ppm".to_string(),
+            (peak as f64 / cap * 1e6).round() as u64,
+        );
+    }
+    s.figures.declare(
+        Figure::time_mean("memory_utilization_mean", "memory_utilization_area", 1e9).order(5),
+    );
+    if with_max {
         s.figures.declare(
             Figure::mean(
                 "memory_utilization_max",
@@ -555,19 +577,19 @@ impl Heap {
             )
             .order(5),
         );
-        s.series.insert(
-            "memory_utilization",
-            per_bucket
-                .iter()
-                .map(|a| a / cap / interval_ns as f64)
-                .collect(),
-        );
-        s.figures
-            .declare(Figure::series("memory_utilization").charted(Chart {
-                id: "memory-utilization".into(),
-                title: "Memory utilization over time".into(),
-                y_label: "memory in use / capacity".into(),
-                y_max: Some(1.0),
-            }));
     }
+    s.series.insert(
+        "memory_utilization",
+        per_bucket
+            .iter()
+            .map(|a| a / cap / interval_ns as f64)
+            .collect(),
+    );
+    s.figures
+        .declare(Figure::series("memory_utilization").charted(Chart {
+            id: "memory-utilization".into(),
+            title: "Memory utilization over time".into(),
+            y_label: "memory in use / capacity".into(),
+            y_max: Some(1.0),
+        }));
 }

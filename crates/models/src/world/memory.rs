@@ -205,6 +205,10 @@ pub fn estimate_memory(spec: &Spec, requests: f64, hops: f64) -> MemoryEstimate 
         match &c.kind {
             KindSpec::Cache(cs) => {
                 per_inst += size_of::<KeyStore>() as u64 + 6 * 48;
+                if cs.entry_size.is_some() {
+                    // The bytes held over time: an integral per bucket (u128, pushed: doubled).
+                    per_inst = per_inst.saturating_add(buckets * 2 * 16);
+                }
                 // Entries: at most the capacity and the keys of every instance, and at most
                 // one stored per visit.
                 let held = match key_count {

@@ -29,7 +29,7 @@
 //! `generated = succeeded + failed + in_flight` holds by construction (and is asserted).
 
 use crate::behavior::{Behavior, BehaviorCtx, CallId, Effect, Request};
-use crate::cache::{KeyHasher, KeyStore, Lookup};
+use crate::cache::{EntrySizes, KeyHasher, KeyStore, Lookup};
 use crate::dist::Dist;
 use crate::spec::{
     AutoscaleSpec, CacheSpec, CallPolicy, CdnSpec, CompOps, ComponentSpec, FaultKind, KindSpec,
@@ -51,6 +51,7 @@ mod arena;
 mod build;
 mod flow;
 pub(crate) mod heap;
+use heap::memory_figures;
 mod instance;
 pub(crate) mod kinds;
 mod links;

@@ -43,6 +43,9 @@ pub(in crate::world) struct ReportCx {
     pub(in crate::world) buckets: usize,
     /// Faults can take the component's instances down.
     pub(in crate::world) can_go_down: bool,
+    /// The run's end (ns) and its series bucket width (ns).
+    pub(in crate::world) end_ns: u64,
+    pub(in crate::world) interval_ns: u64,
 }
 
 impl World {
@@ -134,6 +137,8 @@ impl World {
             let cx = ReportCx {
                 buckets,
                 can_go_down: c.live_changes.is_some(),
+                end_ns,
+                interval_ns: self.interval_ns,
             };
             c.body.report(&mut s, &cx);
             if let Some(changes) = &c.live_changes {

@@ -167,7 +167,8 @@ pub(super) fn check_all(
 }
 
 /// A machine's limits where the model of that resource is on and the scenario leaves the
-/// limit unset: an instance's memory capacity (when the component has memory keys), its
+/// limit unset: an instance's memory capacity (when the component has memory keys), a
+/// cache's byte budget `max_memory` (when its entries have an `entry_size`), its
 /// link's bandwidth (when any message in the scenario has a size), and a database's disk
 /// IOPS and throughput (when it has disk keys). A resource that is not modelled stays off,
 /// so naming a machine changes only cores and cost.
@@ -183,6 +184,12 @@ fn machine_limits(
     }
     if sized && cops.bandwidth.is_none() {
         cops.bandwidth = Some(m.network_bytes_per_s);
+    }
+    if let archsim_models::KindSpec::Cache(c) = kind {
+        // A cache of sized entries holds them in the machine's memory.
+        if c.entry_size.is_some() {
+            c.max_memory.get_or_insert(m.memory_bytes);
+        }
     }
     if let archsim_models::KindSpec::Service(s) = kind {
         if let Some(disk) = s.db.as_mut().and_then(|d| d.disk.as_mut()) {

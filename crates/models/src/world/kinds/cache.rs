@@ -13,8 +13,14 @@ use crate::world::*;
 /// always go to the backing component.
 #[derive(Clone, Debug)]
 pub struct CacheSpec {
-    /// Entries per instance.
+    /// Entries per instance (with only a `max_memory`, [`crate::MAX_CACHE_CAPACITY`]).
     pub capacity: u64,
+    /// The size of each key's entry, a distribution of bytes drawn once per key in a run
+    /// ([`crate::EntrySizes`]); `None`: entries have no size (counted, not weighed).
+    pub entry_size: Option<Dist>,
+    /// Bytes of entries per instance (Redis' `maxmemory`): at the budget, the store evicts by
+    /// its policy until a new entry fits. Needs `entry_size`.
+    pub max_memory: Option<u64>,
     /// Which entry to evict when full.
     pub eviction: crate::cache::Eviction,
     /// Entries older than this miss.
@@ -54,6 +60,8 @@ pub enum WritePolicy {
 
 pub(in crate::world) struct CacheBody {
     pub(in crate::world) stores: Vec<KeyStore>,
+    /// Entries sized in bytes: their sizes and the bytes each instance holds over time.
+    pub(in crate::world) mem: Option<Box<EntryBytes>>,
     pub(in crate::world) policy: WritePolicy,
     pub(in crate::world) flush_interval: SimTime,
     pub(in crate::world) coalesce: bool,
@@ -145,15 +153,15 @@ impl World {
             cb.writes += measured as u64;
             match cb.policy {
                 WritePolicy::Aside => {
-                    if key != NO_KEY {
-                        cb.stores[inst as usize].remove(key);
+                    if key != NO_KEY && cb.stores[inst as usize].remove(key) {
+                        cb.note_bytes(inst, now);
                     }
                 }
                 WritePolicy::Through => {
                     self.calls[c as usize].set_cache_mark(CacheMark::WriteThrough)
                 }
                 WritePolicy::Behind if key != NO_KEY => {
-                    cb.stores[inst as usize].insert(key, now, &mut cm.rng);
+                    cb.store(inst, key, now, &mut cm.rng);
                     if cb.dirty_set[inst as usize].insert(key, ()).is_none() {
                         cb.dirty[inst as usize].push((key, class));
                     }
@@ -184,6 +192,8 @@ impl World {
             return Step::ReplyIn(d);
         } else {
             cb.count_lookup(false, measured, bucket);
+            // The lookup may have dropped an expired entry.
+            cb.note_bytes(inst, now);
             if cb.coalesces(inst, key, c, measured) {
                 return Step::Wait;
             }
@@ -256,9 +266,28 @@ impl CacheBody {
                 .unwrap_or_default();
         }
         if perr == 0 && mark != CacheMark::None && pc.key != NO_KEY {
-            self.stores[pc.inst as usize].insert(pc.key, now, rng);
+            self.store(pc.inst, pc.key, now, rng);
         }
         waiters
+    }
+    /// Stores `key` at instance `inst` (with its size when entries are sized).
+    #[inline]
+    pub(in crate::world) fn store(&mut self, inst: u32, key: u64, now: u64, rng: &mut Stream) {
+        match self.mem.as_deref_mut() {
+            None => self.stores[inst as usize].insert(key, now, rng),
+            Some(m) => {
+                let s = &mut self.stores[inst as usize];
+                s.insert_sized(key, m.sizes.of(key), now, rng);
+                m.levels[inst as usize].set(now, s.used_bytes());
+            }
+        }
+    }
+    /// Records instance `inst`'s bytes held now, when entries are sized.
+    #[inline]
+    pub(in crate::world) fn note_bytes(&mut self, inst: u32, now: u64) {
+        if let Some(m) = self.mem.as_deref_mut() {
+            m.levels[inst as usize].set(now, self.stores[inst as usize].used_bytes());
+        }
     }
     /// Call `c`, a miss of `key` at instance `inst`: with coalescing, it waits when another
     /// miss of its key is on its way to the backing store (true), else it becomes that miss.
@@ -296,13 +325,24 @@ impl CacheBody {
         Ok(CacheBody {
             stores: (0..c.instances)
                 .map(|_| {
-                    KeyStore::new(
+                    KeyStore::with_budget(
                         cs.eviction,
                         cs.capacity as usize,
                         cs.ttl.map(|t| t.as_nanos()),
+                        cs.max_memory.unwrap_or(u64::MAX),
                     )
                 })
                 .collect(),
+            mem: cs.entry_size.as_ref().map(|d| {
+                let interval = cx.spec.series_interval.as_nanos();
+                Box::new(EntryBytes {
+                    sizes: EntrySizes::new(d.clone(), cx.seed, &c.name),
+                    budget: cs.max_memory,
+                    levels: (0..c.instances)
+                        .map(|_| TimeAverage::with_series(cx.window, interval))
+                        .collect(),
+                })
+            }),
             hit: cs.hit.clone(),
             backing: find(cx.names, &c.name, &cs.backing)?,
             is_write: cx
@@ -332,6 +372,33 @@ impl CacheBody {
             refreshing: (0..c.instances).map(|_| KeyMap::default()).collect(),
             refreshes: 0,
         })
+    }
+}
+
+/// A cache's entries sized in bytes: the size of each key's entry, the byte budget, and the
+/// bytes each instance holds over time (for the memory figures, as `heap.rs` reports them).
+pub(in crate::world) struct EntryBytes {
+    pub(in crate::world) sizes: EntrySizes,
+    pub(in crate::world) budget: Option<u64>,
+    pub(in crate::world) levels: Vec<TimeAverage>,
+}
+
+impl EntryBytes {
+    /// The memory figures of the bytes held (the heap's names, over the entries' bytes, with
+    /// the budget as the capacity) and the entries too big to store.
+    fn report(&self, stores: &[KeyStore], s: &mut ComponentStats, cx: &ReportCx) {
+        s.counters.insert(
+            "entries_too_big",
+            stores.iter().map(|s| s.too_big).sum::<u64>(),
+        );
+        let mut levels = self.levels.clone();
+        memory_figures(
+            s,
+            levels.iter_mut(),
+            self.budget,
+            false,
+            (cx.end_ns, cx.buckets, cx.interval_ns),
+        );
     }
 }
 
@@ -365,6 +432,9 @@ impl Kind for CacheBody {
             ("evictions".to_string(), evictions),
             ("expirations".to_string(), expirations),
         ]);
+        if let Some(m) = &self.mem {
+            m.report(&self.stores, s, cx);
+        }
         s.figures
             .declare(Figure::ratio("hit_ratio", "hits", &["hits", "misses"]).in_summary("hit"));
         let cut = |v: &Vec<u64>| {
@@ -391,12 +461,13 @@ impl Kind for CacheBody {
     }
     /// Misses waiting on a coalesced call join `held`; the instance comes back empty, and
     /// loses the writes it had not flushed.
-    fn on_crash(&mut self, inst: u32, _now: u64, held: &mut Vec<u32>) -> Crashed {
+    fn on_crash(&mut self, inst: u32, now: u64, held: &mut Vec<u32>) -> Crashed {
         let i = inst as usize;
         for (_, waiters) in self.waiting[i].drain() {
             held.extend(waiters);
         }
         self.stores[i].clear();
+        self.note_bytes(inst, now);
         self.lost_writes += self.dirty[i].len() as u64;
         self.dirty[i].clear();
         self.dirty_set[i].clear();

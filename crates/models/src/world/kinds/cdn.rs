@@ -89,6 +89,8 @@ impl World {
         if at_edge {
             cb.count_lookup(false, measured, bucket);
             if cdn.hit_prob.is_none() {
+                // The lookup may have dropped an expired entry.
+                cb.note_bytes(inst, now);
                 // With coalescing, a miss of a key already on its way from the origin waits
                 // for that answer.
                 if cb.coalesces(inst, key, c, measured) {

@@ -1,5 +1,5 @@
 //! A CDN: a cache at the edge for some request `classes`, with a fixed `hit_ratio` or a keyed
-//! cache of its own (`capacity`), an `edge_latency` to reach it, and its misses sent to its
+//! cache of its own (`capacity`, or `max_memory` bytes of entries of `entry_size`), an `edge_latency` to reach it, and its misses sent to its
 //! `backing` component; the cache part is [`super::cache`]'s.
 
 use super::{cache, Comp, Placement};
@@ -15,6 +15,8 @@ pub(super) const KEYS: &[&str] = &[
     "hit",
     "backing",
     "coalesce",
+    "entry_size",
+    "max_memory",
     "classes",
     "hit_ratio",
     "edge_latency",
@@ -54,8 +56,15 @@ fn edge(ck: &mut Ck, scope: &Scope<'_>, c: &Comp<'_>) -> CdnSpec {
         .hit_ratio
         .as_ref()
         .and_then(|h| ck.float(h, &format!("components.{name}.hit_ratio"), 0.0, 1.0, false));
-    if r.hit_ratio.is_none() && r.capacity.is_none() {
-        ck.err(span.clone(), format!("cdn `{name}` needs `hit_ratio` (a fixed edge hit ratio) or `capacity` (a keyed edge cache)"));
+    let by_bytes = r.max_memory.is_some() || (r.entry_size.is_some() && r.machine.is_some());
+    if r.hit_ratio.is_none() && r.capacity.is_none() && !by_bytes {
+        ck.err(span.clone(), format!("cdn `{name}` needs `hit_ratio` (a fixed edge hit ratio) or `capacity` (a keyed edge cache; or `max_memory` with `entry_size`)"));
+    }
+    if let (Some(_), Some(e)) = (&r.hit_ratio, &r.entry_size) {
+        ck.err(
+            e.span(),
+            format!("`{name}`: entry_size sizes the entries of a keyed edge store, and a cdn with hit_ratio has none; drop hit_ratio (and give `capacity` or `max_memory`) or drop entry_size"),
+        );
     }
     let edge = match &r.edge_latency {
         None => Dist::Const(0),
