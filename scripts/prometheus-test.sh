@@ -8,7 +8,8 @@
 # `promtool tsdb create-blocks-from openmetrics`, starts a Prometheus server on 127.0.0.1 (a
 # free port, the backfilled folder as its storage) in the background, waits until it is ready,
 # queries it over the HTTP API at the end of the measured window, and compares the answers with
-# the run's own JSON (per-instance series included); the server is stopped by its pid on exit.
+# the run's own JSON (per-instance series included), and runs every query and variable of
+# docs/grafana-dashboard.json as Grafana would; the server is stopped by its pid on exit.
 # Usage: scripts/prometheus-test.sh [SIMULATE_BINARY]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -234,5 +235,46 @@ missing = used - names - {"archsim_replication_lag_seconds", "archsim_consumer_l
 if missing:
     sys.exit(f"FAIL: the dashboard queries metrics the run did not write: {sorted(missing)}")
 print(f"ok: docs/grafana-dashboard.json: {len(dash['panels'])} panels, {len(exprs)} queries over {len(used)} metrics, all exported")
+EOF
+# 6. Every query of the dashboard runs on the real server as Grafana would send it (its
+# variables at "All", $__rate_interval at 4 scrape intervals, over the measured window): each
+# must parse and, where the run exported its metrics, return series with points; each
+# template variable's label_values() must list values.
+python3 - docs/grafana-dashboard.json "$WORK/run.om" "$URL" "$EPOCH" "$WARMUP" "$DURATION" <<'EOF'
+import json, re, sys, urllib.error, urllib.parse, urllib.request
+dash = json.load(open(sys.argv[1]))
+names = {l.split("{")[0].split(" ")[0] for l in open(sys.argv[2]) if l.startswith("archsim_")}
+url, epoch, warmup, duration = sys.argv[3], *map(int, sys.argv[4:])
+def get(path, **params):
+    u = f"{url}{path}?" + urllib.parse.urlencode(params, doseq=True)
+    try:
+        return json.load(urllib.request.urlopen(u, timeout=10))
+    except urllib.error.HTTPError as e:
+        sys.exit(f"FAIL: {path} {params}: {e}: {e.read().decode()}")
+fails, ran = [], 0
+for v in dash["templating"]["list"]:
+    m = re.fullmatch(r"label_values\((\w+),\s*(\w+)\)", v["query"]["query"])
+    if not m:
+        fails.append(f"variable {v['name']}: not a label_values() query")
+        continue
+    vals = get(f"/api/v1/label/{m[2]}/values", **{"match[]": m[1]})["data"]
+    if not vals:
+        fails.append(f"variable {v['name']}: no values")
+for panel in dash["panels"]:
+    for t in panel.get("targets", []):
+        expr = (t["expr"].replace("$__rate_interval", "4s")
+                .replace("$class", ".+").replace("$component", ".+"))
+        body = get("/api/v1/query_range", query=expr, start=epoch + warmup + 1,
+                   end=epoch + duration, step="1s")
+        ran += 1
+        series = body["data"]["result"]
+        exported = set(re.findall(r"archsim_[a-z_]+", expr)) <= names
+        if body["status"] != "success":
+            fails.append(f"{panel['title']}: {expr}: {body}")
+        elif exported and not any(s["values"] for s in series):
+            fails.append(f"{panel['title']}: {expr}: no points")
+if fails:
+    sys.exit("FAIL: the dashboard on the real server: " + "; ".join(fails))
+print(f"ok: every dashboard query ({ran}) and variable ({len(dash['templating']['list'])}) answered by the server")
 EOF
 echo "prometheus test: all checks passed in $(ms "$t0")"
