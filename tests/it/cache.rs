@@ -36,22 +36,9 @@ fn hit_ratio(r: &SimResult) -> f64 {
 }
 
 /// Che's approximation: the characteristic time T solves sum_i (1 - e^{-p_i T}) = C; the hit
-/// ratio is sum_i p_i (1 - e^{-p_i T}). (Time is in requests, so rates are p_i.)
+/// ratio is sum_i p_i (1 - e^{-p_i T}): the size-aware form with every entry of size 1.
 fn che_lru_hit_ratio(p: &[f64], capacity: f64) -> f64 {
-    let occupancy = |t: f64| p.iter().map(|pi| 1.0 - (-pi * t).exp()).sum::<f64>();
-    let (mut lo, mut hi) = (0.0, 1.0);
-    while occupancy(hi) < capacity {
-        hi *= 2.0;
-    }
-    for _ in 0..200 {
-        let mid = (lo + hi) / 2.0;
-        if occupancy(mid) < capacity {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    p.iter().map(|pi| pi * (1.0 - (-pi * lo).exp())).sum()
+    crate::cache_bytes::che_bytes_hit_ratio(p, &vec![1.0; p.len()], capacity)
 }
 
 #[test]

@@ -46,7 +46,7 @@ fn extra(r: &SimResult, key: &str) -> f64 {
 /// The size-aware Che approximation for LRU: the characteristic time T solves
 /// sum_i s_i (1 - e^{-p_i T}) = C bytes; item i hits with probability 1 - e^{-p_i T}, so the
 /// hit ratio is sum_i p_i (1 - e^{-p_i T}). (Time is in requests, so rates are p_i.)
-fn che_bytes_hit_ratio(p: &[f64], sizes: &[f64], capacity: f64) -> f64 {
+pub(crate) fn che_bytes_hit_ratio(p: &[f64], sizes: &[f64], capacity: f64) -> f64 {
     let bytes = |t: f64| {
         p.iter()
             .zip(sizes)
