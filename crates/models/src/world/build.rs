@@ -114,6 +114,8 @@ impl World {
                 ops: &ops,
             };
             let heap = heap::Heap::build(c, &cx, seed);
+            // A service's endpoints know of the collector's stretch from the same key.
+            debug_assert_eq!(heap.is_some(), c.memory.is_some());
             let body = match &c.kind {
                 KindSpec::Service(s) => Body::Service(Svc::build(c, s, &mut cx)?),
                 KindSpec::LoadBalancer { targets, policy } => {
