@@ -396,7 +396,7 @@ impl World {
     /// Call slot `c` now holds `call`, sent now: its times (and its span) start.
     #[inline(always)]
     fn made(&mut self, c: u32, call: &Call) {
-        if self.time.on || self.tracer.is_some() {
+        if self.watch_made {
             self.made_observed(c, call);
         }
     }

@@ -128,6 +128,8 @@ impl World {
                 },
                 KindSpec::Custom { factory, .. } => Body::Custom(build_custom(c, factory, &cx)?),
             };
+            let plain = heap.is_none() && matches!(&body, Body::Service(s) if s.plain);
+            let on_success = body.acts_on_success();
             comps.push(Comp {
                 name: c.name.clone(),
                 kind: c.kind.name().to_string(),
@@ -152,6 +154,8 @@ impl World {
                     .filter(|h| h.has_capacity())
                     .map(|_| vec![(0, c.instances)]),
                 heap,
+                plain,
+                on_success,
             });
         }
         // Regions: every name used by a component, the latency matrix or the traffic.
@@ -333,6 +337,8 @@ impl World {
             time,
             tracer: None,
             call_bytes: heap::CallBytes::default(),
+            watch_made: false,
+            watch_done: false,
             duration: spec.duration.as_nanos(),
             interval_ns: spec.series_interval.as_nanos().max(1),
             now: 0,
@@ -407,6 +413,7 @@ impl World {
                             FaultKind::Partition { .. } | FaultKind::Latency { .. }
                         )
                     }),
+                direct: false,
                 partitions: Vec::new(),
                 delays: Vec::new(),
                 partitioned_reason: 0,
@@ -463,6 +470,7 @@ impl World {
             }
         }
         world.call_bytes.on = world.comps.iter().any(|c| c.heap.is_some());
+        world.net.direct = world.net.zero && !world.net.links;
         if world.net.bw.as_ref().is_some_and(|b| b.bounded()) {
             let reason = world.rec.reason("link_full");
             if let Some(b) = &mut world.net.bw {
@@ -483,6 +491,7 @@ impl World {
             }
         }
         world.data_reasons();
+        world.watch();
         Ok(world)
     }
     /// The events that start a run: the first arrival, or each user's first request.

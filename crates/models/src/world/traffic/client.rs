@@ -166,12 +166,10 @@ impl World {
         if self.traffic.simple {
             self.live -= 1;
             let start = call.start_ns();
-            if self.tracer.is_some() {
-                let reason = (call.err != 0).then(|| call.err as usize - 1);
-                self.trace_request(SlotOf::Call(c), reason);
+            if self.watch_made {
+                self.request_watched(SlotOf::Call(c), c, &call, start, now);
             }
             if call.err == 0 {
-                self.request_timed(c, &call, start, now);
                 self.rec.success(call.class as usize, start, now);
             } else {
                 self.rec
@@ -186,10 +184,9 @@ impl World {
             return; // the client gave up on this attempt already
         }
         if call.err == 0 {
-            if self.tracer.is_some() {
-                self.trace_request(SlotOf::Request(r), None);
+            if self.watch_made {
+                self.request_watched(SlotOf::Request(r), c, &call, req.start, now);
             }
-            self.request_timed(c, &call, req.start, now);
             if req.degraded {
                 self.rec
                     .success_degraded(req.class as usize, req.start, ctx.now().as_nanos());
@@ -200,6 +197,18 @@ impl World {
             self.close(ctx, r);
         } else {
             self.attempt_failed(ctx, r, call.err as usize - 1);
+        }
+    }
+    /// A request (`of`) that started at `start` ended at `now` through call `c`: its trace is
+    /// kept or dropped, and a success's trail goes to the breakdown.
+    #[inline(never)]
+    fn request_watched(&mut self, of: SlotOf, c: u32, call: &Call, start: u64, now: u64) {
+        let reason = (call.err != 0).then(|| call.err as usize - 1);
+        if self.tracer.is_some() {
+            self.trace_request(of, reason);
+        }
+        if reason.is_none() {
+            self.request_timed(c, call, start, now);
         }
     }
     /// A request that started at `start` succeeded at `now` through call `c`: a measured one
