@@ -160,23 +160,23 @@ impl World {
         }
     }
     pub(in crate::world) fn client_done(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
-        let call = self.calls[c as usize];
         self.free_call(c);
         let now = ctx.now().as_nanos();
         if self.traffic.simple {
             self.live -= 1;
-            let start = call.start_ns();
+            let call = &self.calls[c as usize];
+            let (start, err, class) = (call.start_ns(), call.err, call.class as usize);
             if self.watch_made {
-                self.request_watched(SlotOf::Call(c), c, &call, start, now);
+                self.request_watched(SlotOf::Call(c), c, start, now);
             }
-            if call.err == 0 {
-                self.rec.success(call.class as usize, start, now);
+            if err == 0 {
+                self.rec.success(class, start, now);
             } else {
-                self.rec
-                    .failure(call.class as usize, call.err as usize - 1, start, now);
+                self.rec.failure(class, err as usize - 1, start, now);
             }
             return;
         }
+        let call = self.calls[c as usize];
         let r = call.request();
         let req = self.traffic.reqs[r as usize];
         if !req.live || req.gen != call.attempt_gen() {
@@ -185,7 +185,7 @@ impl World {
         }
         if call.err == 0 {
             if self.watch_made {
-                self.request_watched(SlotOf::Request(r), c, &call, req.start, now);
+                self.request_watched(SlotOf::Request(r), c, req.start, now);
             }
             if req.degraded {
                 self.rec
@@ -202,13 +202,14 @@ impl World {
     /// A request (`of`) that started at `start` ended at `now` through call `c`: its trace is
     /// kept or dropped, and a success's trail goes to the breakdown.
     #[inline(never)]
-    fn request_watched(&mut self, of: SlotOf, c: u32, call: &Call, start: u64, now: u64) {
+    fn request_watched(&mut self, of: SlotOf, c: u32, start: u64, now: u64) {
+        let call = self.calls[c as usize];
         let reason = (call.err != 0).then(|| call.err as usize - 1);
         if self.tracer.is_some() {
             self.trace_request(of, reason);
         }
         if reason.is_none() {
-            self.request_timed(c, call, start, now);
+            self.request_timed(c, &call, start, now);
         }
     }
     /// A request that started at `start` succeeded at `now` through call `c`: a measured one
