@@ -401,15 +401,6 @@ impl World {
     }
     #[inline(never)]
     fn timed_watched(&mut self, c: u32) {
-        if self.time.on || self.tracer.is_some() || self.res.latency_scaling {
-            self.timed_observed(c);
-        }
-        if self.call_bytes.on {
-            self.heap_release(c);
-        }
-    }
-    #[inline(always)]
-    fn timed_observed(&mut self, c: u32) {
         if self.res.latency_scaling {
             let call = &self.calls[c as usize];
             let (comp, class, ns) = (call.comp, call.class, self.now - call.arrived);
@@ -418,15 +409,17 @@ impl World {
         if self.tracer.is_some() {
             self.trace_done(c);
         }
-        if !self.time.on {
-            return;
+        if self.time.on {
+            let call = &self.calls[c as usize];
+            let (comp, class, arrived) = (call.comp, call.class, call.arrived);
+            let edge = self.comps[comp as usize].body.network_in_call(call);
+            let measured = self.rec.window().contains(arrived);
+            self.time
+                .done(c, comp, class, arrived, edge, self.now, measured);
         }
-        let call = &self.calls[c as usize];
-        let (comp, class, arrived) = (call.comp, call.class, call.arrived);
-        let edge = self.comps[comp as usize].body.network_in_call(call);
-        let measured = self.rec.window().contains(arrived);
-        self.time
-            .done(c, comp, class, arrived, edge, self.now, measured);
+        if self.call_bytes.on {
+            self.heap_release(c);
+        }
     }
     /// Call `c`'s span ends now.
     #[cold]

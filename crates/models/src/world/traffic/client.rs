@@ -201,29 +201,21 @@ impl World {
     }
     /// A request (`of`) that started at `start` ended at `now` through call `c`: its trace is
     /// kept or dropped, and a success's trail goes to the breakdown.
-    #[inline(never)]
+    #[inline]
     fn request_watched(&mut self, of: SlotOf, c: u32, start: u64, now: u64) {
-        let call = self.calls[c as usize];
-        let reason = (call.err != 0).then(|| call.err as usize - 1);
+        let call = &self.calls[c as usize];
+        let (err, comp, arrived) = (call.err, call.comp, call.arrived);
+        let reason = (err != 0).then(|| err as usize - 1);
         if self.tracer.is_some() {
             self.trace_request(of, reason);
         }
-        if reason.is_none() {
-            self.request_timed(c, &call, start, now);
-        }
-    }
-    /// A request that started at `start` succeeded at `now` through call `c`: a measured one
-    /// adds its trail to the breakdown.
-    #[inline]
-    fn request_timed(&mut self, c: u32, call: &Call, start: u64, now: u64) {
-        if !self.time.on {
-            return;
-        }
-        if self.rec.window().contains(start) {
-            self.time
-                .request_done(c, call.comp, call.arrived, now, now - start);
-        } else {
-            self.time.forget(c);
+        if reason.is_none() && self.time.on {
+            // A measured request adds its trail to the breakdown.
+            if self.rec.window().contains(start) {
+                self.time.request_done(c, comp, arrived, now, now - start);
+            } else {
+                self.time.forget(c);
+            }
         }
     }
 }
