@@ -201,7 +201,7 @@ impl World {
     }
     /// A request (`of`) that started at `start` ended at `now` through call `c`: its trace is
     /// kept or dropped, and a success's trail goes to the breakdown.
-    #[inline]
+    #[inline(always)]
     fn request_watched(&mut self, of: SlotOf, c: u32, start: u64, now: u64) {
         let call = &self.calls[c as usize];
         let (err, comp, arrived) = (call.err, call.comp, call.arrived);
