@@ -379,32 +379,32 @@ pub(in crate::world) struct Req {
 impl World {
     #[inline]
     pub(in crate::world) fn new_call(&mut self, call: Call) -> u32 {
-        match self.free_calls.pop() {
+        let i = match self.free_calls.pop() {
             Some(i) => {
                 self.calls[i as usize] = call;
-                self.made(i, &call);
                 i
             }
             None => {
                 self.calls.push(call);
-                let i = (self.calls.len() - 1) as u32;
-                self.made(i, &call);
-                i
+                (self.calls.len() - 1) as u32
             }
-        }
+        };
+        self.made(i);
+        i
     }
-    /// Call slot `c` now holds `call`, sent now: its times (and its span) start.
+    /// Call slot `c` was just filled, sent now: its times (and its span) start. (It reads
+    /// the call from its slot: a reference to the new record would keep a copy of it.)
     #[inline(always)]
-    fn made(&mut self, c: u32, call: &Call) {
-        if self.time.on || self.tracer.is_some() {
-            self.made_observed(c, call);
+    fn made(&mut self, c: u32) {
+        if self.watch_made {
+            self.made_observed(c);
         }
     }
     #[inline(never)]
-    fn made_observed(&mut self, c: u32, call: &Call) {
+    fn made_observed(&mut self, c: u32) {
         self.time.sent(c, self.now);
         if let Some(t) = &mut self.tracer {
-            t.call_made(c, call, self.traffic.simple, self.now);
+            t.call_made(c, &self.calls[c as usize], self.traffic.simple, self.now);
         }
     }
     #[inline]

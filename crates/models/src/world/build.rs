@@ -117,6 +117,8 @@ impl World {
                 seed,
             };
             let heap = heap::Heap::build(c, &cx, seed);
+            // A service's endpoints know of the collector's stretch from the same key.
+            debug_assert_eq!(heap.is_some(), c.memory.is_some());
             let body = match &c.kind {
                 KindSpec::Service(s) => Body::Service(Svc::build(c, s, &mut cx)?),
                 KindSpec::LoadBalancer { targets, policy } => {
@@ -129,6 +131,8 @@ impl World {
                 },
                 KindSpec::Custom { factory, .. } => Body::Custom(build_custom(c, factory, &cx)?),
             };
+            let plain = heap.is_none() && matches!(&body, Body::Service(s) if s.plain);
+            let on_success = body.acts_on_success();
             comps.push(Comp {
                 name: c.name.clone(),
                 kind: c.kind.name().to_string(),
@@ -153,6 +157,8 @@ impl World {
                     .filter(|h| h.has_capacity())
                     .map(|_| vec![(0, c.instances)]),
                 heap,
+                plain,
+                on_success,
             });
         }
         // Regions: every name used by a component, the latency matrix or the traffic.
@@ -334,6 +340,8 @@ impl World {
             time,
             tracer: None,
             call_bytes: heap::CallBytes::default(),
+            watch_made: false,
+            watch_done: false,
             duration: spec.duration.as_nanos(),
             interval_ns: spec.series_interval.as_nanos().max(1),
             instance_series: spec.instance_series,
@@ -409,6 +417,7 @@ impl World {
                             FaultKind::Partition { .. } | FaultKind::Latency { .. }
                         )
                     }),
+                direct: false,
                 partitions: Vec::new(),
                 delays: Vec::new(),
                 partitioned_reason: 0,
@@ -465,6 +474,7 @@ impl World {
             }
         }
         world.call_bytes.on = world.comps.iter().any(|c| c.heap.is_some());
+        world.net.direct = world.net.zero && !world.net.links;
         if world.net.bw.as_ref().is_some_and(|b| b.bounded()) {
             let reason = world.rec.reason("link_full");
             if let Some(b) = &mut world.net.bw {
@@ -485,6 +495,7 @@ impl World {
             }
         }
         world.data_reasons();
+        world.watch();
         Ok(world)
     }
     /// The events that start a run: the first arrival, or each user's first request.

@@ -162,16 +162,15 @@ impl World {
     /// Sends `ev` across one network hop.
     #[inline(always)]
     pub(in crate::world) fn hop(&mut self, ctx: &mut Context<'_, Ev>, ev: Ev) {
-        if self.net.links {
-            return self.hop_links(ctx, ev);
-        }
-        if self.net.zero {
+        if self.net.direct {
             // Zero latency: deliver now, without a trip through the queue or `handle`.
             match ev {
                 Ev::Deliver(c) => self.deliver(ctx, c),
                 Ev::Reply(c) => self.reply(ctx, c),
                 other => self.handle(other, ctx),
             }
+        } else if self.net.links {
+            self.hop_links(ctx, ev)
         } else {
             let d = self.net.latency.sample(&mut self.net.rng);
             ctx.schedule_in(d, ev);
@@ -205,17 +204,17 @@ impl World {
         if cp.insts[inst as usize].down {
             return self.deliver_down(ctx, c, b);
         }
+        // The plain service's way (no workers, rate limit, database or memory model) is the
+        // hot one: it goes straight to core admission; every other arrival is dispatched to
+        // its kind.
+        if cp.plain {
+            cp.calls_per[b] += 1;
+            return self.arrive_plain(ctx, c);
+        }
         if cp.heap.is_some() {
             return self.deliver_heap(ctx, c, b);
         }
         cp.calls_per[b] += 1;
-        // The plain service's way (no workers, rate limit or database) is the hot one: it
-        // goes straight to core admission; every other arrival is dispatched to its kind.
-        if let Body::Service(s) = &cp.body {
-            if s.plain {
-                return self.arrive_plain(ctx, c);
-            }
-        }
         let kind = cp.body.tag();
         self.arrive_at(ctx, c, kind)
     }
@@ -280,7 +279,7 @@ impl World {
         let cm = &mut self.comps[comp as usize];
         cm.served += 1;
         cm.insts[inst as usize].served += 1;
-        if err == 0 && parent != INTERNAL && cm.body.acts_on_success() {
+        if cm.on_success && err == 0 && parent != INTERNAL {
             self.on_success(ctx, c);
         }
         if holds_lock || holds_worker {
@@ -386,18 +385,22 @@ impl World {
         let kind = self.comps[pcomp as usize].body.tag();
         self.answered_at(ctx, p, perr, kind)
     }
-    /// Call `c` is done now: its time goes to its component and its trail.
+    /// Which per-call hooks the run needs (`watch_made`, `watch_done`): once the world is
+    /// built and its tracer, if any, is in place.
+    pub(in crate::world) fn watch(&mut self) {
+        self.watch_made = self.time.on || self.tracer.is_some();
+        self.watch_done = self.watch_made || self.res.latency_scaling || self.call_bytes.on;
+    }
+    /// Call `c` is done now: its time goes to its component and its trail, its bytes are
+    /// released.
     #[inline]
     pub(in crate::world) fn timed(&mut self, c: u32) {
-        if self.time.on || self.tracer.is_some() || self.res.latency_scaling {
-            self.timed_observed(c);
-        }
-        if self.call_bytes.on {
-            self.heap_release(c);
+        if self.watch_done {
+            self.timed_watched(c);
         }
     }
     #[inline(never)]
-    fn timed_observed(&mut self, c: u32) {
+    fn timed_watched(&mut self, c: u32) {
         if self.res.latency_scaling {
             let call = &self.calls[c as usize];
             let (comp, class, ns) = (call.comp, call.class, self.now - call.arrived);
@@ -406,15 +409,17 @@ impl World {
         if self.tracer.is_some() {
             self.trace_done(c);
         }
-        if !self.time.on {
-            return;
+        if self.time.on {
+            let call = &self.calls[c as usize];
+            let (comp, class, arrived) = (call.comp, call.class, call.arrived);
+            let edge = self.comps[comp as usize].body.network_in_call(call);
+            let measured = self.rec.window().contains(arrived);
+            self.time
+                .done(c, comp, class, arrived, edge, self.now, measured);
         }
-        let call = &self.calls[c as usize];
-        let (comp, class, arrived) = (call.comp, call.class, call.arrived);
-        let edge = self.comps[comp as usize].body.network_in_call(call);
-        let measured = self.rec.window().contains(arrived);
-        self.time
-            .done(c, comp, class, arrived, edge, self.now, measured);
+        if self.call_bytes.on {
+            self.heap_release(c);
+        }
     }
     /// Call `c`'s span ends now.
     #[cold]

@@ -58,6 +58,11 @@ pub(in crate::world) struct Comp {
     pub(in crate::world) errors_per: Vec<u64>,
     /// Its memory model, if it has one (see [`heap`](super::heap)).
     pub(in crate::world) heap: Option<Box<heap::Heap>>,
+    /// A plain service (see `Svc::plain`) without a memory model: an arriving call goes
+    /// straight to core admission. Fixed at build, like the next.
+    pub(in crate::world) plain: bool,
+    /// Its kind acts when it answers a call without error (`Kind::acts_on_success`).
+    pub(in crate::world) on_success: bool,
 }
 
 /// How the timeline and messages name instance `inst` of a component called `name` with `n`

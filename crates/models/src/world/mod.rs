@@ -201,6 +201,12 @@ pub struct World {
     tracer: Option<Box<Tracer>>,
     /// The bytes each call in flight holds, where a component has a memory model.
     call_bytes: heap::CallBytes,
+    /// Something watches each call as it is made: its times (`run.breakdown`) or a tracer.
+    /// Fixed before the run (see [`World::watch`]), so an unwatched call pays one test.
+    watch_made: bool,
+    /// Something watches each call as it ends: those, latency-driven autoscaling, or the
+    /// bytes calls hold.
+    watch_done: bool,
 }
 
 /// No region.
@@ -369,6 +375,7 @@ fn run_inner(
 ) -> Result<RunStats, ModelError> {
     let mut world = World::new(spec, seed)?;
     world.tracer = tracer;
+    world.watch();
     let init = world.initial_events();
     let mut sim = Simulation::new(world);
     for (t, e) in init {

@@ -11,6 +11,8 @@ pub(in crate::world) struct Net {
     pub(in crate::world) rng: Stream,
     /// Hops go through `hop_links` (partitions, latency faults, regions).
     pub(in crate::world) links: bool,
+    /// Zero latency and no links: a hop is a direct call (one test on every hop).
+    pub(in crate::world) direct: bool,
     /// Active partitions (a, b, drop) and latency faults (fault indices).
     pub(in crate::world) partitions: Vec<(u32, u32, bool)>,
     pub(in crate::world) delays: Vec<u32>,

@@ -94,6 +94,10 @@ pub(in crate::world) struct Endpoint {
     pub(in crate::world) cpu: Option<Dist>,
     /// It reads or writes a database table: its CPU time adds the table's cost.
     pub(in crate::world) table_op: bool,
+    /// Its CPU time is more than the draw and a slow fault's factor: a table's cost, the
+    /// USL's or the garbage collector's stretch (fixed at build, so that the usual CPU
+    /// time costs one test of them all).
+    pub(in crate::world) stretched: bool,
     pub(in crate::world) calls: Vec<(u32, u32)>,
     /// By step: index into `World::policies`, or `NONE`.
     pub(in crate::world) policy: Vec<u32>,
@@ -440,17 +444,39 @@ impl World {
         let Call {
             comp, inst, class, ..
         } = self.calls[c as usize];
-        let ci = comp;
         let comp = &mut self.comps[comp as usize];
         let Body::Service(s) = &comp.body else {
             unreachable!()
         };
         let ep = &s.endpoints[class as usize];
         let mut d = ep.cpu.as_ref().expect("has cpu").sample(&mut comp.rng);
+        if ep.stretched {
+            d = self.stretch_cpu(ctx, c, d);
+        } else {
+            let slow = comp.insts[inst as usize].slow;
+            if slow != 1.0 {
+                d = SimTime::from_nanos_f64(d.as_nanos() as f64 * slow);
+            }
+        }
+        ctx.schedule_in(d, Ev::CpuDone(c));
+    }
+    /// Call `c`'s CPU time `d` as drawn, with what its endpoint adds (see
+    /// [`Endpoint::stretched`]): the table's work, a slow fault's factor, the USL's stretch,
+    /// the collector's, in that order.
+    #[inline(never)]
+    fn stretch_cpu(&mut self, ctx: &mut Context<'_, Ev>, c: u32, mut d: SimTime) -> SimTime {
+        let Call {
+            comp, inst, class, ..
+        } = self.calls[c as usize];
+        let ci = comp;
+        let comp = &self.comps[comp as usize];
+        let Body::Service(s) = &comp.body else {
+            unreachable!()
+        };
         let slow = comp.insts[inst as usize].slow;
-        let table_op = ep.table_op;
-        // The stretches of sub-linear scaling and of garbage collection, read while the
-        // component is borrowed and applied after the table's work is added.
+        let table_op = s.endpoints[class as usize].table_op;
+        // The stretches of sub-linear scaling and of garbage collection, read before the
+        // table's work and applied after it.
         let usl = s.usl.map(|u| (u, s.insts[inst as usize].busy_cores));
         let heap = comp.heap.is_some();
         if table_op {
@@ -465,7 +491,7 @@ impl World {
         if heap {
             d = self.gc_stretch(ci, inst, d);
         }
-        ctx.schedule_in(d, Ev::CpuDone(c));
+        d
     }
     /// A call's CPU time ended: its core passes to the next call waiting (or is free), and
     /// the call goes on to its downstream calls or answers.
@@ -648,6 +674,7 @@ impl Svc {
                     Endpoint {
                         cpu: e.cpu.clone().filter(|d| !d.is_zero()),
                         table_op: false,
+                        stretched: false,
                         calls,
                         policy,
                     }
@@ -655,6 +682,7 @@ impl Svc {
                 None => Endpoint {
                     cpu: None,
                     table_op: false,
+                    stretched: false,
                     calls: Vec::new(),
                     policy: Vec::new(),
                 },
@@ -690,6 +718,11 @@ impl Svc {
                     e.cpu.get_or_insert(Dist::Const(0));
                 }
             }
+        }
+        // A memory model (built from `c.memory`) brings the collector's stretch.
+        let stretch = s.usl.is_some() || c.memory.is_some();
+        for e in &mut endpoints {
+            e.stretched = e.table_op || stretch;
         }
         let interval_ns = cx.spec.series_interval.as_nanos();
         Ok(Svc {

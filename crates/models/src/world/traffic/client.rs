@@ -160,25 +160,23 @@ impl World {
         }
     }
     pub(in crate::world) fn client_done(&mut self, ctx: &mut Context<'_, Ev>, c: u32) {
-        let call = self.calls[c as usize];
         self.free_call(c);
         let now = ctx.now().as_nanos();
         if self.traffic.simple {
             self.live -= 1;
-            let start = call.start_ns();
-            if self.tracer.is_some() {
-                let reason = (call.err != 0).then(|| call.err as usize - 1);
-                self.trace_request(SlotOf::Call(c), reason);
+            let call = &self.calls[c as usize];
+            let (start, err, class) = (call.start_ns(), call.err, call.class as usize);
+            if self.watch_made {
+                self.request_watched(SlotOf::Call(c), c, start, now);
             }
-            if call.err == 0 {
-                self.request_timed(c, &call, start, now);
-                self.rec.success(call.class as usize, start, now);
+            if err == 0 {
+                self.rec.success(class, start, now);
             } else {
-                self.rec
-                    .failure(call.class as usize, call.err as usize - 1, start, now);
+                self.rec.failure(class, err as usize - 1, start, now);
             }
             return;
         }
+        let call = self.calls[c as usize];
         let r = call.request();
         let req = self.traffic.reqs[r as usize];
         if !req.live || req.gen != call.attempt_gen() {
@@ -186,10 +184,9 @@ impl World {
             return; // the client gave up on this attempt already
         }
         if call.err == 0 {
-            if self.tracer.is_some() {
-                self.trace_request(SlotOf::Request(r), None);
+            if self.watch_made {
+                self.request_watched(SlotOf::Request(r), c, req.start, now);
             }
-            self.request_timed(c, &call, req.start, now);
             if req.degraded {
                 self.rec
                     .success_degraded(req.class as usize, req.start, ctx.now().as_nanos());
@@ -202,18 +199,23 @@ impl World {
             self.attempt_failed(ctx, r, call.err as usize - 1);
         }
     }
-    /// A request that started at `start` succeeded at `now` through call `c`: a measured one
-    /// adds its trail to the breakdown.
-    #[inline]
-    fn request_timed(&mut self, c: u32, call: &Call, start: u64, now: u64) {
-        if !self.time.on {
-            return;
+    /// A request (`of`) that started at `start` ended at `now` through call `c`: its trace is
+    /// kept or dropped, and a success's trail goes to the breakdown.
+    #[inline(always)]
+    fn request_watched(&mut self, of: SlotOf, c: u32, start: u64, now: u64) {
+        let call = &self.calls[c as usize];
+        let (err, comp, arrived) = (call.err, call.comp, call.arrived);
+        let reason = (err != 0).then(|| err as usize - 1);
+        if self.tracer.is_some() {
+            self.trace_request(of, reason);
         }
-        if self.rec.window().contains(start) {
-            self.time
-                .request_done(c, call.comp, call.arrived, now, now - start);
-        } else {
-            self.time.forget(c);
+        if reason.is_none() && self.time.on {
+            // A measured request adds its trail to the breakdown.
+            if self.rec.window().contains(start) {
+                self.time.request_done(c, comp, arrived, now, now - start);
+            } else {
+                self.time.forget(c);
+            }
         }
     }
 }
