@@ -96,6 +96,9 @@ pub(super) struct Fix {
     pub keys: Vec<(String, f64, Unit)>,
     /// On a machine: the move to a bigger one (then `keys` are what follows the cores).
     pub resize: Option<Resize>,
+    /// On a machine that cannot move up (the largest of its family, or the scenario's own):
+    /// its cores, which `cores` may not pass.
+    pub cores_limit: Option<f64>,
     /// The load at the break: beyond it the keys grow in proportion.
     pub at_load: f64,
 }
@@ -122,9 +125,9 @@ impl Fix {
     pub fn set_at(&self, load: f64) -> Vec<String> {
         let f = self.factor(load);
         let mut out = Vec::new();
-        let mut cap = f64::INFINITY;
+        let mut cap = self.cores_limit.unwrap_or(f64::INFINITY);
         if let Some(r) = &self.resize {
-            let m = r.at(r.from.cores as f64 * f);
+            let m = r.at(self.cores_from() * f);
             out.push(format!("components.{}.machine={}", self.component, m.name));
             cap = m.cores as f64;
         }
@@ -139,6 +142,16 @@ impl Fix {
         out
     }
 
+    /// The cores before the fix: those the scenario sets, else its machine's.
+    fn cores_from(&self) -> f64 {
+        self.keys
+            .iter()
+            .find(|(k, _, _)| k.ends_with(".cores"))
+            .map(|k| k.1)
+            .or(self.resize.as_ref().map(|r| r.from.cores as f64))
+            .unwrap_or(1.0)
+    }
+
     /// The machine a resize starts from.
     pub fn machine_from(&self) -> Option<&str> {
         self.resize.as_ref().map(|r| r.from.name.as_str())
@@ -147,7 +160,7 @@ impl Fix {
     /// The machine a resize runs on at `load`, for the report.
     pub fn machine_at(&self, load: f64) -> Option<&str> {
         let r = self.resize.as_ref()?;
-        Some(r.at(r.from.cores as f64 * self.factor(load)).name.as_str())
+        Some(r.at(self.cores_from() * self.factor(load)).name.as_str())
     }
 }
 
@@ -169,6 +182,7 @@ pub(super) fn fix_for(
     };
     let mut keys: Vec<(String, f64, Unit)> = Vec::new();
     let mut resize = None;
+    let mut cores_limit = None;
     match resource {
         "cpu" | "workers" | "queue" => {
             let written = |suffix: &str| {
@@ -176,9 +190,15 @@ pub(super) fn fix_for(
                     .filter(|(v, _)| *v >= 1.0)
                     .map(|(v, _)| (key(suffix), v, Unit::Count))
             };
-            let cores = written("cores");
-            if let (Some(m), None) = (&c.machine, &cores) {
+            let mut cores = written("cores");
+            // On a machine, cores grow by moving up its family; on one that cannot move
+            // up, only to its own cores (more is an error of the scenario's check).
+            if let Some(m) = &c.machine {
                 resize = resize_of(m);
+                if resize.is_none() {
+                    cores_limit = Some(m.cores as f64);
+                    cores = cores.filter(|(_, v, _)| *v < m.cores as f64);
+                }
             }
             keys.extend(cores);
             keys.extend(written("workers"));
@@ -213,6 +233,7 @@ pub(super) fn fix_for(
         resource,
         keys,
         resize,
+        cores_limit,
         at_load: load,
     })
 }
@@ -263,6 +284,7 @@ mod tests {
             resource: "cpu",
             keys: vec![],
             resize: resize_of(&m),
+            cores_limit: None,
             at_load: 100.0,
         };
         // Twice the cores at the break, then in proportion to the load.
@@ -276,5 +298,33 @@ mod tests {
         let mut own = m.clone();
         own.name = "big-iron".into();
         assert!(resize_of(&own).is_none());
+        // Cores the scenario sets below its machine's: the machine follows them, and they
+        // never pass the machine's.
+        let part = Fix {
+            keys: vec![("components.db.cores".into(), 4.0, Unit::Count)],
+            ..fix.clone()
+        };
+        assert_eq!(
+            part.set_at(100.0),
+            [
+                "components.db.machine=memory.2xlarge",
+                "components.db.cores=8"
+            ]
+        );
+        assert_eq!(
+            part.set_at(1e6),
+            [
+                "components.db.machine=memory.16xlarge",
+                "components.db.cores=64"
+            ]
+        );
+        // A machine that cannot move up caps the cores at its own.
+        let capped = Fix {
+            keys: vec![("components.db.cores".into(), 48.0, Unit::Count)],
+            resize: None,
+            cores_limit: Some(64.0),
+            ..fix
+        };
+        assert_eq!(capped.set_at(100.0), ["components.db.cores=64"]);
     }
 }
